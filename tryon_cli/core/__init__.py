@@ -1,0 +1,1 @@
+"""The shared generation core: the engine interface and the engines behind it."""

@@ -1,0 +1,17 @@
+"""Exceptions raised by the library; `commands/` turns them into messages and exit codes."""
+
+
+class TryonError(Exception):
+    """The work failed (exit code 1)."""
+
+    exit_code = 1
+
+
+class InputError(TryonError):
+    """Bad usage or bad input: a missing, unreadable or unsupported file (exit code 2)."""
+
+    exit_code = 2
+
+
+class ModelMissingError(InputError):
+    """A model's weights are not where they were looked for (exit code 2)."""

@@ -1,0 +1,102 @@
+"""Rigid pose of a face mesh and its split into identity (per person) and expression (per frame).
+
+Everything is in MediaPipe's pixel space (x right, y down, z away from the camera, orthographic).
+A face is `scale * reference @ R.T + t`; the pose is fitted on the rigid points only, so expression
+does not leak into it. Normalising a face by its pose gives its shape in the reference frame:
+identity is the robust mean of those shapes, expression the per-frame residual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import landmarks as lm
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Similarity transform from the reference frame into the image."""
+
+    scale: float
+    rotation: np.ndarray
+    translation: np.ndarray
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        return (self.scale * points @ self.rotation.T + self.translation).astype(np.float32)
+
+    def invert(self, points: np.ndarray) -> np.ndarray:
+        return (((points - self.translation) @ self.rotation) / self.scale).astype(np.float32)
+
+    def euler_degrees(self) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) in degrees."""
+        r = self.rotation
+        yaw = np.degrees(np.arcsin(-np.clip(r[2, 0], -1.0, 1.0)))
+        pitch = np.degrees(np.arctan2(r[2, 1], r[2, 2]))
+        roll = np.degrees(np.arctan2(r[1, 0], r[0, 0]))
+        return float(yaw), float(pitch), float(roll)
+
+
+def similarity_fit(source: np.ndarray, target: np.ndarray) -> Pose:
+    """Least-squares scale, rotation and translation with target ~ scale * source @ R.T + t (Umeyama)."""
+    source = np.asarray(source, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
+    xs, xt = source - mu_s, target - mu_t
+    covariance = xt.T @ xs / len(source)
+    u, s, vt = np.linalg.svd(covariance)
+    d = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[2] = -1.0
+    rotation = u @ np.diag(d) @ vt
+    variance = (xs**2).sum() / len(source)
+    scale = float((s * d).sum() / max(variance, 1e-12))
+    translation = mu_t - scale * rotation @ mu_s
+    return Pose(scale=scale, rotation=rotation, translation=translation)
+
+
+def rotation_angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle of the rotation taking a to b."""
+    cosine = (np.trace(a @ b.T) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
+
+
+def frontalize(points: np.ndarray) -> np.ndarray:
+    """A face in its own anatomical frame: eyes along x, chin-to-forehead along -y, unit eye distance.
+
+    Used once to make the reference shape that every pose is fitted against.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    x_axis = p[lm.LEFT_EYE_CORNERS[1]] - p[lm.RIGHT_EYE_CORNERS[0]]
+    eye_distance = np.linalg.norm(x_axis)
+    x_axis /= eye_distance
+    down = p[lm.CHIN] - p[lm.FOREHEAD_TOP]
+    y_axis = down - x_axis * (down @ x_axis)
+    y_axis /= np.linalg.norm(y_axis)
+    z_axis = np.cross(x_axis, y_axis)
+    rotation = np.stack([x_axis, y_axis, z_axis], axis=1)
+    centre = p[lm.RIGID].mean(axis=0)
+    return (((p - centre) @ rotation) / eye_distance).astype(np.float32)
+
+
+def fit_pose(reference: np.ndarray, points: np.ndarray) -> Pose:
+    """Pose of a face relative to the reference shape, fitted on the rigid points."""
+    return similarity_fit(reference[lm.RIGID], points[lm.RIGID])
+
+
+def normalized_shape(reference: np.ndarray, points: np.ndarray) -> tuple[Pose, np.ndarray]:
+    """The face's pose and its shape in the reference frame."""
+    pose = fit_pose(reference, points)
+    return pose, pose.invert(points)
+
+
+def robust_identity(shapes: np.ndarray) -> np.ndarray:
+    """Identity shape from normalised shapes (M, 478, 3): the per-coordinate median."""
+    return np.median(np.asarray(shapes, dtype=np.float32), axis=0).astype(np.float32)
+
+
+def recombine(source_identity: np.ndarray, target_identity: np.ndarray, target_shape: np.ndarray,
+              expression_gain: float = 1.0) -> np.ndarray:
+    """Source identity plus the target's expression (its shape minus its identity)."""
+    return (source_identity + expression_gain * (target_shape - target_identity)).astype(np.float32)

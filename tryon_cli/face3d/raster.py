@@ -1,0 +1,107 @@
+"""Triangle rasterisation of a face mesh: z-ordered triangle ids and barycentric coordinates.
+
+One raster serves the piecewise-affine texture warp and the normal map, so both agree pixel for pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.spatial import Delaunay
+
+
+def triangulate(frontal_points: np.ndarray) -> np.ndarray:
+    """Triangles (T, 3) covering a frontal face layout, eye and mouth openings included."""
+    return Delaunay(np.asarray(frontal_points)[:, :2].astype(np.float64)).simplices.astype(np.int32)
+
+
+@dataclass(frozen=True)
+class Raster:
+    """Per-pixel triangle id (-1 outside) and barycentric weights inside the box at (x0, y0)."""
+
+    x0: int
+    y0: int
+    triangle: np.ndarray
+    ys: np.ndarray
+    xs: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.triangle.shape
+
+    @property
+    def coverage(self) -> np.ndarray:
+        return self.triangle >= 0
+
+    def interpolate(self, values: np.ndarray, triangles: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """Interpolate per-vertex `values` (N, C) over covered pixels -> (h, w, C) float32."""
+        ids = self.triangle[self.ys, self.xs]
+        corners = triangles[ids]
+        out = np.full(self.shape + (values.shape[1],), fill, dtype=np.float32)
+        mixed = sum(self.weights[:, k : k + 1] * values[corners[:, k]] for k in range(3))
+        out[self.ys, self.xs] = mixed
+        return out
+
+
+def rasterize(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int, int]) -> Raster:
+    """Rasterise the mesh (points in pixels, z used for painter's order: far triangles first)."""
+    height, width = image_shape
+    xy = points[:, :2]
+    x0 = int(np.clip(np.floor(xy[:, 0].min()), 0, width - 1))
+    y0 = int(np.clip(np.floor(xy[:, 1].min()), 0, height - 1))
+    x1 = int(np.clip(np.ceil(xy[:, 0].max()) + 1, x0 + 1, width))
+    y1 = int(np.clip(np.ceil(xy[:, 1].max()) + 1, y0 + 1, height))
+    ids = np.full((y1 - y0, x1 - x0), -1, dtype=np.int32)
+    local = np.round((xy - (x0, y0)) * 16).astype(np.int32)
+    order = np.argsort(-points[triangles, 2].mean(axis=1), kind="stable")
+    for t in order:
+        cv2.fillConvexPoly(ids, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    ys, xs = np.nonzero(ids >= 0)
+    tri = ids[ys, xs]
+    a = xy[triangles[tri, 0]]
+    e1 = xy[triangles[tri, 1]] - a
+    e2 = xy[triangles[tri, 2]] - a
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    det = np.where(np.abs(det) < 1e-6, 1e-6, det)
+    px = xs + x0 - a[:, 0]
+    py = ys + y0 - a[:, 1]
+    l1 = (e2[:, 1] * px - e2[:, 0] * py) / det
+    l2 = (-e1[:, 1] * px + e1[:, 0] * py) / det
+    weights = np.stack([1.0 - l1 - l2, l1, l2], axis=1).astype(np.float32)
+    return Raster(x0=x0, y0=y0, triangle=ids, ys=ys, xs=xs, weights=weights)
+
+
+def warp_texture(texture: np.ndarray, texture_points: np.ndarray, raster: Raster, triangles: np.ndarray) -> np.ndarray:
+    """Piecewise-affine warp of `texture` onto the raster's box (h, w, 3) uint8."""
+    coords = raster.interpolate(texture_points[:, :2].astype(np.float32), triangles, fill=-1.0)
+    return cv2.remap(texture, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Unit normals per vertex (area-weighted), oriented towards the camera (negative z)."""
+    p = points.astype(np.float64)
+    face_normals = np.cross(p[triangles[:, 1]] - p[triangles[:, 0]], p[triangles[:, 2]] - p[triangles[:, 0]])
+    face_normals *= np.where(face_normals[:, 2:3] > 0, -1.0, 1.0)
+    normals = np.zeros_like(p)
+    for k in range(3):
+        np.add.at(normals, triangles[:, k], face_normals)
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-9)
+    return normals.astype(np.float32)
+
+
+def normal_map(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int, int],
+               raster: Raster | None = None) -> np.ndarray:
+    """Full-frame RGB normal map (x right, y up, z towards the camera; background (128, 128, 255) is flat)."""
+    raster = raster or rasterize(points, triangles, image_shape)
+    normals = vertex_normals(points, triangles) * np.array([1.0, -1.0, -1.0], dtype=np.float32)
+    local = raster.interpolate(normals, triangles, fill=0.0)
+    norm = np.maximum(np.linalg.norm(local, axis=2, keepdims=True), 1e-6)
+    rgb = np.where(raster.coverage[..., None], (local / norm + 1.0) * 127.5, (128.0, 128.0, 255.0))
+    out = np.empty(tuple(image_shape) + (3,), dtype=np.uint8)
+    out[...] = (128, 128, 255)
+    h, w = raster.shape
+    out[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w] = np.clip(rgb, 0, 255).astype(np.uint8)
+    return out

@@ -1,0 +1,88 @@
+"""Temporal smoothing: One Euro filter for landmarks, exponential averages for statistics, scene cuts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+def _alpha(cutoff: float, dt: float) -> float:
+    tau = 1.0 / (2.0 * math.pi * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+@dataclass
+class OneEuroFilter:
+    """One Euro filter (Casiez et al. 2012) over arrays of any shape, values in `unit`s.
+
+    Slow motion is smoothed hard (cutoff `min_cutoff` Hz), fast motion passes (cutoff grows by
+    `beta` per unit/second of speed), so jitter goes without lag on real movement.
+    """
+
+    min_cutoff: float = 1.0
+    beta: float = 0.5
+    d_cutoff: float = 1.0
+    unit: float = 1.0
+    _value: np.ndarray | None = None
+    _speed: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._value, self._speed = None, None
+
+    def __call__(self, value: np.ndarray, dt: float) -> np.ndarray:
+        x = np.asarray(value, dtype=np.float64) / self.unit
+        if self._value is None or dt <= 0:
+            self._value, self._speed = x, np.zeros_like(x)
+            return value.astype(np.float32)
+        speed = (x - self._value) / dt
+        a_d = _alpha(self.d_cutoff, dt)
+        self._speed = a_d * speed + (1 - a_d) * self._speed
+        cutoff = self.min_cutoff + self.beta * np.abs(self._speed)
+        tau = 1.0 / (2.0 * math.pi * cutoff)
+        a = 1.0 / (1.0 + tau / dt)
+        self._value = a * x + (1 - a) * self._value
+        return (self._value * self.unit).astype(np.float32)
+
+
+def landmark_filter(strength: float, face_size: float) -> OneEuroFilter | None:
+    """A landmark filter for `strength` in [0, 1] (0: none), speeds measured in face sizes per second."""
+    if strength <= 0:
+        return None
+    return OneEuroFilter(min_cutoff=0.3 / strength, beta=4.0 / strength, d_cutoff=1.0, unit=max(face_size, 1.0))
+
+
+@dataclass
+class ExponentialAverage:
+    """Exponential moving average with a reset; `keep` is the weight of the past (0: no smoothing)."""
+
+    keep: float
+    _value: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._value = None
+
+    def __call__(self, value: np.ndarray) -> np.ndarray:
+        value = np.asarray(value, dtype=np.float64)
+        self._value = value if self._value is None else self.keep * self._value + (1 - self.keep) * value
+        return self._value.copy()
+
+
+@dataclass
+class SceneCutDetector:
+    """Flag a frame whose colour histogram differs sharply from the previous frame's."""
+
+    threshold: float = 0.5
+    _previous: np.ndarray | None = field(default=None, repr=False)
+
+    def __call__(self, image: np.ndarray) -> bool:
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
+        cv2.normalize(hist, hist)
+        previous, self._previous = self._previous, hist
+        if previous is None:
+            return False
+        return cv2.compareHist(previous, hist, cv2.HISTCMP_CORREL) < self.threshold
