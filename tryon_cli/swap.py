@@ -29,6 +29,8 @@ from .video import Frame
 
 Progress = Callable[[str, int, int], None]
 MAX_IDENTITY_SAMPLES = 240
+EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
+EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[in
 @dataclass
 class _TrackFilters:
     landmarks: OneEuroFilter | None
+    expression: OneEuroFilter | None
     skin: ExponentialAverage
     last_index: int
 
@@ -206,7 +209,12 @@ class SwapPlanner:
         state = self._filters.get(track)
         if state is None or state.last_index != index - 1:
             keep = 0.9 * min(self.options.smooth, 1.0) if self.options.smooth > 0 else 0.0
-            state = _TrackFilters(landmark_filter(self.options.smooth, face.size), ExponentialAverage(keep), index)
+            state = _TrackFilters(
+                landmarks=landmark_filter(self.options.smooth, face.size),
+                expression=landmark_filter(self.options.smooth * EXPRESSION_SMOOTHING, EYE_DISTANCES_PER_FACE),
+                skin=ExponentialAverage(keep),
+                last_index=index,
+            )
             self._filters[track] = state
         state.last_index = index
         return state
@@ -217,8 +225,13 @@ class SwapPlanner:
         filters = self._filters_for(track, face, index)
         target = filters.landmarks(face.points, dt) if filters.landmarks else face.points
         if self.options.use_3d:
-            pose, normalized = normalized_shape(self.source.reference, target)
+            # Pose from the smoothed mesh (steady head); expression from the raw mesh, lightly
+            # smoothed, so blinks and fast mouth moves are not flattened.
+            pose = fit_pose(self.source.reference, target)
+            _, normalized = normalized_shape(self.source.reference, face.points)
             identity = self.identities.get(track, normalized)
+            if filters.expression is not None:
+                normalized = identity + filters.expression(normalized - identity, dt)
             points = pose.apply(recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain))
         else:
             points = target

@@ -39,7 +39,8 @@ class TargetIO:
     is_video: bool
 
 
-def _check_target(target: Path, output: Path, extra_inputs: list[Path], overwrite: bool) -> None:
+def check_target(target: Path, output: Path, extra_inputs: list[Path], overwrite: bool) -> None:
+    """InputError when the target is missing or unsupported, or the output would clobber something."""
     if not target.exists():
         raise InputError(f"{target}: no such file")
     if is_video(target):
@@ -56,7 +57,7 @@ def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_in
                 start: float | None = None, end: float | None = None,
                 encode: EncodeOptions = EncodeOptions()) -> Iterator[TargetIO]:
     """Validate paths, open the target and yield its TargetIO; the output appears only on success."""
-    _check_target(target, output, list(extra_inputs or []), overwrite)
+    check_target(target, output, list(extra_inputs or []), overwrite)
     if start is not None and end is not None and end <= start:
         raise InputError(f"--end ({end}) must be after --start ({start})")
     if is_image(target):

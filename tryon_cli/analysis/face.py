@@ -51,15 +51,39 @@ class FaceMeshAnalyzer:
                 min_detection_confidence=min_confidence,
                 min_tracking_confidence=min_confidence,
             )
-        self._first_call = True
+        self._tracking = tracking
+        self._max_faces = max_faces
+        self._quiet_calls = 3  # native start-up warnings arrive during the first calls
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        """Faces in an RGB uint8 image, largest first."""
+        """Faces in an RGB uint8 image, largest first.
+
+        Still images that are far from square are also searched in overlapping square tiles: the
+        mesh's short-range detector misses faces that letterboxing makes small.
+        """
+        faces = self._detect_whole(image)
         height, width = image.shape[:2]
-        if self._first_call:
+        if self._tracking or len(faces) >= self._max_faces or max(height, width) < 1.3 * min(height, width):
+            return faces
+        side = min(height, width)
+        long_side = max(height, width)
+        starts = sorted({*range(0, long_side - side + 1, max(side // 2, 1)), long_side - side})
+        for start in starts:
+            window = image[start : start + side] if height > width else image[:, start : start + side]
+            shift = np.array([0, start, 0] if height > width else [start, 0, 0], dtype=np.float32)
+            for face in self._detect_whole(np.ascontiguousarray(window)):
+                moved = Face(points=face.points + shift)
+                if all(box_iou(moved.bbox, other.bbox) < 0.3 for other in faces):
+                    faces.append(moved)
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces[: self._max_faces]
+
+    def _detect_whole(self, image: np.ndarray) -> list[Face]:
+        height, width = image.shape[:2]
+        if self._quiet_calls > 0:
+            self._quiet_calls -= 1
             with silenced_native_stderr():
                 result = self._mesh.process(image)
-            self._first_call = False
         else:
             result = self._mesh.process(image)
         faces = []

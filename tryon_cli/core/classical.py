@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from ..blend import composite
-from ..colour import transfer_colour
+from ..colour import transfer_colour, transfer_shading
 from ..face3d.raster import rasterize, warp_texture
-from ..masks.face import face_region
+from ..masks.face import face_region, skin_sample_region
 from .engine import Conditions, FaceTarget, GarmentConditions, SourceFace, SwapConditions, paste_back
 
 
@@ -49,20 +49,25 @@ class ClassicalEngine:
         shape = frame.shape[:2]
         raster = rasterize(face.points, source.triangles, shape)
         warped = warp_texture(source.texture, source.texture_points, raster, source.triangles)
-        if self.colour_match and face.target_skin is not None:
-            warped = transfer_colour(warped, source.skin_stats, face.target_skin)
         h, w = raster.shape
         box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
+        size = float(np.ptp(face.points[:, 0]))
+        if self.colour_match and face.target_skin is not None:
+            warped = transfer_colour(warped, source.skin_stats, face.target_skin)
+            offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
+            skin_here = skin_sample_region((h, w), face.points - offset) & np.where(raster.coverage, 255, 0).astype(np.uint8)
+            skin_there = skin_sample_region((h, w), face.target_points - offset)
+            warped = transfer_shading(warped, frame[box], skin_here, skin_there, sigma=max(size * 0.1, 2.0))
         patch = frame.copy()
         patch[box] = np.where(raster.coverage[..., None], warped, frame[box])
         allowed = np.zeros(shape, dtype=np.uint8)
         allowed[box] = np.where(raster.coverage, 255, 0).astype(np.uint8)
         allowed &= face_region(shape, face.points)
         if source.texture_mask is not None:
-            usable = warp_texture(source.texture_mask, source.texture_points, raster, source.triangles)
+            usable = warp_texture(source.texture_mask, source.texture_points, raster, source.triangles,
+                                  border=cv2.BORDER_CONSTANT)
             allowed[box] &= np.where(usable > 127, 255, 0).astype(np.uint8)
         allowed &= mask
-        size = float(np.ptp(face.points[:, 0]))
         return composite(frame, patch, allowed, method=self.blend, feather_radius=max(int(size * self.feather), 1))
 
     def render_garment(self, frame: np.ndarray, mask: np.ndarray, condition: GarmentConditions) -> np.ndarray:

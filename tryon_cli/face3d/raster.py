@@ -74,10 +74,14 @@ def rasterize(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int,
     return Raster(x0=x0, y0=y0, triangle=ids, ys=ys, xs=xs, weights=weights)
 
 
-def warp_texture(texture: np.ndarray, texture_points: np.ndarray, raster: Raster, triangles: np.ndarray) -> np.ndarray:
-    """Piecewise-affine warp of `texture` onto the raster's box (h, w, 3) uint8."""
+def warp_texture(texture: np.ndarray, texture_points: np.ndarray, raster: Raster, triangles: np.ndarray,
+                 border: int = cv2.BORDER_REFLECT) -> np.ndarray:
+    """Piecewise-affine warp of `texture` onto the raster's box (h, w, 3) uint8.
+
+    Use `border=cv2.BORDER_CONSTANT` for masks: a reflected mask would claim pixels beyond the image.
+    """
     coords = raster.interpolate(texture_points[:, :2].astype(np.float32), triangles, fill=-1.0)
-    return cv2.remap(texture, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return cv2.remap(texture, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=border, borderValue=0)
 
 
 def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:

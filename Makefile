@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:  make demo   |   make test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TRYON := $(VENV)/bin/tryon
+# The CPU build of PyTorch. Where pip would pick a CUDA build, point it at PyTorch's CPU wheel index,
+# e.g. make PIP_TORCH_ARGS="--index-url <PyTorch CPU index>".
+TORCH_SPEC ?= torch==2.13.0
+PIP_TORCH_ARGS ?=
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel "setuptools<81"
+	$(PY) -m pip install -q $(PIP_TORCH_ARGS) "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[test]"
+	# insightface: sample photos for the demo and model-pack loading; its wheel pins opencv-python,
+	# which would clash with mediapipe's opencv-contrib-python, so it goes in without dependencies.
+	$(PY) -m pip install -q --no-deps "insightface>=0.7"
+	$(PY) -m pip install -q onnxruntime easydict prettytable
+	touch $@
+
+demo: install
+	$(PY) examples/make_examples.py examples/inputs
+	mkdir -p examples/out
+	$(TRYON) swap examples/inputs/source.png examples/inputs/astronaut_talking.mp4 \
+		-o examples/out/astronaut_swapped.mp4 --overwrite --debug-dir examples/out/debug
+	$(TRYON) eval swap examples/inputs/source.png examples/inputs/astronaut_talking.mp4 \
+		examples/out/astronaut_swapped.mp4 -q
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/swap_speed.py
+	$(PY) benchmarks/swap_quality.py
+
+clean:
+	rm -rf examples/out examples/inputs benchmarks/out .pytest_cache

@@ -1,0 +1,77 @@
+"""Face swap quality on ../shared/media/faces: each portrait onto each talking video, with ablations.
+
+Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
+Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
+part off at a time (3D split, colour matching, smoothing). Each output is scored by `tryon eval swap`.
+
+    python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import OUT, SHARED_MEDIA, run_measured, tryon  # noqa: E402
+
+CONFIGS = {
+    "full": [],
+    "naive": ["--2d", "--no-colour-match", "--blend", "poisson", "--smooth", "0", "--no-occlusion", "--no-mouth-mask"],
+    "no-3d": ["--2d"],
+    "no-colour": ["--no-colour-match"],
+    "no-smooth": ["--smooth", "0"],
+}
+
+
+def score(report: dict) -> dict:
+    identity = report["identity"]
+    return {
+        "same_person": identity["same_person_rate"],
+        "closer_to_source": identity["closer_to_source_rate"],
+        "mouth_corr": report["expression"]["mouth_open_correlation"],
+        "eye_corr": report["expression"]["eye_open_correlation"],
+        "delta_e": report["cheek_delta_e"]["median"],
+        "flicker": report["flicker_ratio"],
+        "pose_err": report["pose_error_degrees"]["median"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--end", type=float, default=None, help="Use the first N seconds of each video.")
+    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    args = parser.parse_args()
+    faces = SHARED_MEDIA / "faces"
+    if not faces.exists():
+        raise SystemExit(f"{faces} not found: this benchmark needs the shared media")
+    OUT.mkdir(parents=True, exist_ok=True)
+    trim = ["--end", str(args.end)] if args.end else []
+    results: dict[str, list[dict]] = {name: [] for name in args.configs}
+    for portrait in sorted(faces.glob("portrait_*.png")):
+        for video in sorted(faces.glob("*.mp4")):
+            for name in args.configs:
+                out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
+                run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
+                                   *trim, *CONFIGS[name]))
+                _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q", *trim))
+                row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
+                results[name].append(row)
+                print(json.dumps({"config": name, **row}), flush=True)
+    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "delta_e", "flicker", "pose_err"]
+    print(f"\n{'config':<11}" + "".join(f"{k:>17}" for k in keys))
+    for name, rows in results.items():
+        cells = []
+        for k in keys:
+            values = np.array([r[k] for r in rows if r[k] is not None], dtype=float)
+            cells.append(f"{values.min():.2f}..{values.max():.2f}/{np.median(values):.2f}" if len(values) else "n/a")
+        print(f"{name:<11}" + "".join(f"{c:>17}" for c in cells))
+    print("\ncells: min..max/median over the portrait x video pairs")
+
+
+if __name__ == "__main__":
+    main()

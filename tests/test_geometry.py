@@ -1,0 +1,123 @@
+"""3D fitting, rasterisation, masks, blending and temporal filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from tryon_cli.blend import composite
+from tryon_cli.colour import transfer_colour
+from tryon_cli.face3d.fitting import recombine, rotation_angle_degrees, similarity_fit
+from tryon_cli.face3d.raster import normal_map, rasterize, triangulate, warp_texture
+from tryon_cli.masks.shapes import feather
+from tryon_cli.temporal import ExponentialAverage, OneEuroFilter, SceneCutDetector
+
+
+def test_similarity_fit_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 3))
+    rotation = Rotation.from_euler("xyz", [10, -25, 5], degrees=True).as_matrix()
+    moved = 2.5 * points @ rotation.T + np.array([3.0, -1.0, 7.0])
+    pose = similarity_fit(points, moved)
+    assert pose.scale == pytest.approx(2.5, rel=1e-6)
+    assert rotation_angle_degrees(pose.rotation, rotation) < 1e-4
+    np.testing.assert_allclose(pose.apply(points), moved, atol=1e-4)
+    np.testing.assert_allclose(pose.invert(moved), points, atol=1e-4)
+
+
+def test_recombine_takes_identity_from_source_and_expression_from_target():
+    rng = np.random.default_rng(1)
+    source_id, target_id = rng.normal(size=(10, 3)), rng.normal(size=(10, 3))
+    expression = np.zeros((10, 3))
+    expression[3] = (0, 0.2, 0)
+    out = recombine(source_id, target_id, target_id + expression)
+    np.testing.assert_allclose(out, source_id + expression, atol=1e-6)
+
+
+def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = np.meshgrid(np.linspace(4, size - 5, 6), np.linspace(4, size - 5, 6))
+    points = np.stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)], axis=1).astype(np.float32)
+    return points, triangulate(points)
+
+
+def test_identity_warp_reproduces_the_texture():
+    rng = np.random.default_rng(2)
+    texture = rng.integers(0, 255, size=(64, 64, 3), dtype=np.uint8)
+    points, triangles = _grid_mesh()
+    raster = rasterize(points, triangles, (64, 64))
+    warped = warp_texture(texture, points, raster, triangles)
+    h, w = raster.shape
+    inside = raster.coverage
+    region = texture[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w]
+    assert inside.mean() > 0.9
+    assert np.abs(warped[inside].astype(int) - region[inside].astype(int)).max() <= 1
+
+
+def test_normal_map_of_a_flat_mesh_faces_the_camera():
+    points, triangles = _grid_mesh()
+    normals = normal_map(points, triangles, (64, 64))
+    centre = normals[32, 32].astype(int)
+    assert abs(centre[0] - 128) <= 1 and abs(centre[1] - 128) <= 1 and centre[2] >= 254
+
+
+def test_feather_is_zero_outside_the_mask():
+    mask = np.zeros((50, 50), np.uint8)
+    mask[10:40, 10:40] = 255
+    alpha = feather(mask, 5)
+    assert alpha[mask == 0].max() == 0.0
+    assert alpha[25, 25] == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("method", ["feather", "multiband", "poisson"])
+def test_composite_leaves_unmasked_pixels_bit_exact(method):
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 255, size=(80, 90, 3), dtype=np.uint8)
+    patch = rng.integers(0, 255, size=(80, 90, 3), dtype=np.uint8)
+    mask = np.zeros((80, 90), np.uint8)
+    mask[20:60, 25:70] = 255
+    out = composite(frame, patch, mask, method=method, feather_radius=4)
+    np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
+    assert np.abs(out[40, 47].astype(int) - frame[40, 47].astype(int)).sum() > 0
+
+
+def test_colour_transfer_moves_the_mean():
+    image = np.full((20, 20, 3), (180, 120, 100), np.uint8)
+    source = np.array([[150.0, 140.0, 150.0], [5.0, 5.0, 5.0]])
+    target = np.array([[120.0, 150.0, 160.0], [5.0, 5.0, 5.0]])
+    out = transfer_colour(image, source, target)
+    import cv2
+
+    before = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
+    after = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
+    assert after[0] < before[0] and after[1] > before[1] and after[2] > before[2]
+
+
+def test_one_euro_reduces_jitter_and_keeps_constants():
+    rng = np.random.default_rng(4)
+    noisy = 100 + rng.normal(scale=2.0, size=(200, 3))
+    filt = OneEuroFilter(min_cutoff=0.5, beta=0.0)
+    smoothed = np.array([filt(x, 1 / 30) for x in noisy])
+    assert np.diff(smoothed[50:], axis=0).std() < 0.3 * np.diff(noisy[50:], axis=0).std()
+    const = OneEuroFilter()
+    assert all(np.allclose(const(np.full(3, 7.0), 1 / 30), 7.0) for _ in range(10))
+
+
+def test_one_euro_follows_fast_motion_with_beta():
+    slow, fast = OneEuroFilter(min_cutoff=0.5, beta=0.0), OneEuroFilter(min_cutoff=0.5, beta=1.0)
+    for t in range(30):
+        x = np.array([t * 10.0])
+        a, b = slow(x, 1 / 30), fast(x, 1 / 30)
+    assert abs(b[0] - 290) < abs(a[0] - 290)
+
+
+def test_exponential_average_and_scene_cuts():
+    average = ExponentialAverage(keep=0.5)
+    average(np.array([0.0]))
+    assert average(np.array([2.0]))[0] == pytest.approx(1.0)
+    cuts = SceneCutDetector()
+    red = np.zeros((40, 40, 3), np.uint8)
+    red[..., 0] = 200
+    blue = np.zeros((40, 40, 3), np.uint8)
+    blue[..., 2] = 200
+    assert [cuts(red), cuts(red), cuts(blue)] == [False, False, True]

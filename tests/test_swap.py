@@ -1,0 +1,206 @@
+"""Face swap behaviour: identity transfer, untouched pixels, pass-through frames, errors, CLI conventions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from tryon_cli.analysis.identity import descriptor_distance
+from tryon_cli.core.classical import ClassicalEngine
+from tryon_cli.media import read_image, write_image
+from tryon_cli.swap import SwapOptions, prepare_source, swap_frames
+from tryon_cli.video import Frame
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.fixture(scope="module")
+def swapped_video(talking_video, source_photo, tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("swap") / "out.mp4"
+    result = run_cli("swap", str(source_photo), str(talking_video), "-o", str(out), "--json", "-q")
+    assert result.returncode == 0, result.stderr
+    return out, json.loads(result.stdout)
+
+
+def test_swapped_face_looks_like_the_source(swapped_video, talking_video, source_photo, encoder):
+    out, _ = swapped_video
+    source = encoder.encode(read_image(source_photo))
+    outputs, inputs = _frames(out), _frames(talking_video)
+    to_source, to_target = [], []
+    for i in range(0, len(outputs), 10):
+        d_out, d_in = encoder.encode(outputs[i]), encoder.encode(inputs[i])
+        assert d_out is not None and d_in is not None
+        to_source.append(descriptor_distance(d_out, source))
+        to_target.append(descriptor_distance(d_out, d_in))
+    assert np.median(to_source) < 0.6
+    assert all(s < t for s, t in zip(to_source, to_target))
+    assert descriptor_distance(encoder.encode(inputs[0]), source) > 0.6  # the target really is someone else
+
+
+def test_output_keeps_frames_size_fps_and_audio(swapped_video, talking_video):
+    out, report = swapped_video
+    assert report["frames"] == 50 and report["frames_swapped"] == 50
+    with av.open(str(out)) as a, av.open(str(talking_video)) as b:
+        assert a.streams.video[0].average_rate == b.streams.video[0].average_rate
+        assert (a.streams.video[0].width, a.streams.video[0].height) == (320, 320)
+        assert a.streams.audio and b.streams.audio
+    assert len(_frames(out)) == 50
+
+
+def test_image_swap_leaves_pixels_outside_the_face_bit_exact(astronaut, source_photo, tmp_path):
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    out = tmp_path / "out.png"
+    debug = tmp_path / "debug"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--debug-dir", str(debug))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out)
+    swapped = read_image(out)
+    mask = read_image(debug / "000000_mask.png")[..., 0]
+    assert sorted(p.name for p in debug.iterdir()) == ["000000_landmarks.png", "000000_mask.png", "000000_normals.png"]
+    outside = mask == 0
+    np.testing.assert_array_equal(swapped[outside], astronaut[outside])
+    assert np.abs(swapped[~outside].astype(int) - astronaut[~outside].astype(int)).mean() > 5
+
+
+def test_frames_without_a_face_pass_through_and_are_counted(talking_video, source_photo):
+    frames = _frames(talking_video)[:12]
+    blank = np.full_like(frames[0], 90)
+    sequence = [Frame(i, blank if 4 <= i < 8 else img, i, i / 25) for i, img in enumerate(frames)]
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    written: dict[int, np.ndarray] = {}
+    report = swap_frames(lambda: iter(sequence), source, ClassicalEngine(),
+                         lambda frame, image: written.__setitem__(frame.index, image))
+    assert report.frames == 12 and report.swapped == 8
+    assert report.passed_through == {"no face": 4}
+    for i in range(4, 8):
+        np.testing.assert_array_equal(written[i], blank)
+
+
+def test_face_index_picks_one_of_two_people(astronaut, source_photo, tmp_path):
+    pair = np.concatenate([cv2.resize(astronaut, (256, 256))] * 2, axis=1)
+    target = tmp_path / "pair.png"
+    write_image(target, pair)
+    outputs = {}
+    for choice in ("0", "1", "all"):
+        out = tmp_path / f"out_{choice}.png"
+        result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--target-face", choice)
+        assert result.returncode == 0, result.stderr
+        outputs[choice] = read_image(out).astype(int)
+    changed = {k: (np.abs(v - pair).sum(axis=2) > 0) for k, v in outputs.items()}
+    assert changed["0"][:, :256].any() and not changed["0"][:, 256:].any()
+    assert changed["1"][:, 256:].any() and not changed["1"][:, :256].any()
+    assert changed["all"][:, :256].any() and changed["all"][:, 256:].any()
+
+
+def test_reference_photo_selects_the_person(astronaut, source_photo, tmp_path):
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    out = tmp_path / "out.png"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--json",
+                     "--reference", str(source_photo))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames_swapped"] == 0
+    assert report["passed_through_reasons"] == {"no face matches the reference": 1}
+
+
+def test_sources_from_stdin(astronaut, source_photo, tmp_path):
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    out = tmp_path / "out.png"
+    result = run_cli("swap", "-", str(target), "-o", str(out), "-q", stdin=f"{source_photo}\n")
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no-face-source", "no face found in the source image"),
+        ("corrupt-video", "cannot read the video"),
+        ("zero-frames", "(has no frames|has no video stream)"),
+        ("output-is-input", "same as an input"),
+        ("output-exists", "already exists"),
+        ("bad-extension", "unsupported output extension"),
+        ("unsupported-target", "unsupported target extension"),
+    ],
+)
+def test_bad_input_gives_one_clear_error_exit_2_and_no_output(case, message, talking_video, source_photo, tmp_path):
+    source, target, out = source_photo, talking_video, tmp_path / "out.mp4"
+    if case == "no-face-source":
+        source = tmp_path / "blank.png"
+        write_image(source, np.full((200, 200, 3), 128, np.uint8))
+    elif case == "corrupt-video":
+        target = tmp_path / "corrupt.mp4"
+        target.write_bytes(b"not a video" * 100)
+    elif case == "zero-frames":
+        target = tmp_path / "empty.mp4"
+        with av.open(str(target), "w") as container:
+            stream = container.add_stream("libx264", rate=25)
+            stream.width = stream.height = 64
+            stream.pix_fmt = "yuv420p"
+            container.start_encoding()
+            for packet in stream.encode(None):
+                container.mux(packet)
+        assert target.exists()
+    elif case == "output-is-input":
+        out = talking_video
+    elif case == "output-exists":
+        out.write_bytes(b"keep me")
+    elif case == "bad-extension":
+        out = tmp_path / "out.txt"
+    elif case == "unsupported-target":
+        target = tmp_path / "target.txt"
+        target.write_text("hello")
+    before = {p.name: p.stat().st_size for p in tmp_path.iterdir()}
+    result = run_cli("swap", str(source), str(target), "-o", str(out), "-q")
+    assert result.returncode == 2, result.stderr
+    assert re.search(message, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    after = {p.name: p.stat().st_size for p in tmp_path.iterdir()}
+    assert after == before  # nothing new, nothing changed (no partial output)
+
+
+def test_diffusion_without_checkpoint_is_exit_2(astronaut, source_photo, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRYON_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("TRYON_CHECKPOINT", raising=False)
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(tmp_path / "o.png"), "--engine", "diffusion")
+    assert result.returncode == 2
+    assert "not configured" in result.stderr and not (tmp_path / "o.png").exists()
+
+
+def test_eval_swap_reports_every_measure(swapped_video, talking_video, source_photo):
+    out, _ = swapped_video
+    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(out), "-q", "--samples", "10")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames"] == 50 and report["frames_with_face"] >= 45
+    assert report["identity"]["same_person_rate"] >= 0.8
+    assert report["identity"]["closer_to_source_rate"] >= 0.8
+    assert report["expression"]["mouth_open_correlation"] > 0.6
+    assert report["pose_error_degrees"]["median"] < 8
+    assert report["cheek_delta_e"]["median"] < 10
+    assert 0.3 < report["flicker_ratio"] < 1.6
+
+
+def test_eval_of_the_target_itself_is_perfect_except_identity(talking_video, source_photo):
+    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(talking_video), "-q", "--samples", "5")
+    report = json.loads(result.stdout)
+    assert report["identity"]["distance_to_target"]["median"] == pytest.approx(0.0, abs=1e-4)
+    assert report["identity"]["same_person_rate"] == 0.0
+    assert report["flicker_ratio"] == pytest.approx(1.0)
+    assert report["expression"]["mouth_open_correlation"] == pytest.approx(1.0)

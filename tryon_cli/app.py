@@ -1,0 +1,29 @@
+"""The `tryon` command: a Typer root that registers the modules in `commands/`."""
+
+from __future__ import annotations
+
+import typer
+
+from commands import evaluate, models, swap
+
+app = typer.Typer(
+    name="tryon",
+    help="Video face swap, video virtual try-on, and try-on training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("swap")(swap.swap)
+app.add_typer(evaluate.app, name="eval")
+app.command("models")(models.models)
+
+
+def main() -> None:
+    from commands.native_logs import filter_native_logs
+
+    filter_native_logs()
+    app()
+
+
+if __name__ == "__main__":
+    main()
