@@ -43,6 +43,13 @@ def swap(
     steps: int = typer.Option(20, min=1, help="Diffusion denoising steps."),
     strength: float = typer.Option(0.35, min=0.0, max=1.0, help="Diffusion strength over the classical render."),
     allow_download: bool = typer.Option(False, "--allow-download", help="Let the diffusion engine fetch missing weights."),
+    resolution: int = typer.Option(512, min=32, help="Diffusion working size (long side of the face crop)."),
+    window: int = typer.Option(8, min=1, help="Diffusion: frames per window."),
+    overlap: int = typer.Option(2, min=0, help="Diffusion: frames shared by consecutive windows."),
+    consistency: bool = typer.Option(True, "--consistency/--no-consistency", help="Diffusion: shared noise, cross-frame attention, latent blending."),
+    dtype: str = typer.Option("auto", help="Diffusion dtype: auto (fp16 on GPU), fp32, fp16 or bf16."),
+    cpu_offload: bool = typer.Option(False, "--cpu-offload", help="Diffusion: keep models on the CPU between uses."),
+    attention_slicing: bool = typer.Option(False, "--attention-slicing", help="Diffusion: decode in slices to save memory."),
     codec: str = typer.Option("libx264", help="Video codec."),
     crf: int = typer.Option(18, min=0, max=51, help="Constant rate factor (quality; lower is better)."),
     preset: str = typer.Option("veryfast", help="Encoder preset."),
@@ -80,13 +87,17 @@ def swap(
             debug_dir.mkdir(parents=True, exist_ok=True)
         render_engine = create_engine(EngineOptions(
             name=engine, blend=blend, colour_match=colour_match, checkpoint=checkpoint, device=device,
-            steps=steps, strength=strength, seed=seed, allow_download=allow_download, task="swap"))
+            steps=steps, strength=strength, seed=seed, allow_download=allow_download, task="swap",
+            resolution=resolution, window=window, overlap=overlap, consistency=consistency, dtype=dtype,
+            cpu_offload=cpu_offload, attention_slicing=attention_slicing))
         console.print(f"[dim]engine: {render_engine.name}[/]")
         source = prepare_source([(p, read_image(p)) for p in source_paths])
         encode = EncodeOptions(codec=codec, crf=crf, preset=preset, keep_audio=audio)
         with progress_bar(quiet) as progress, open_target(
             target, output, overwrite=overwrite, extra_inputs=source_paths, start=start, end=end, encode=encode
         ) as io:
+            if hasattr(render_engine, "progress"):
+                render_engine.progress = progress
             report = swap_frames(io.frames, source, render_engine, io.write, options, tracking=io.is_video,
                                  total=io.total, encoder=encoder, progress=progress, debug_dir=debug_dir)
         if report.swapped == 0:

@@ -20,6 +20,7 @@ from .analysis.face import Face, FaceMeshAnalyzer, FaceTracker
 from .analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
 from .colour import lab_statistics
 from .core.engine import Engine, FaceTarget, SourceFace, SwapConditions
+from .core.schedule import render_stream
 from .errors import InputError
 from .face3d.fitting import fit_pose, frontalize, normalized_shape, recombine, robust_identity, rotation_angle_degrees
 from .face3d.raster import normal_map, triangulate
@@ -304,28 +305,35 @@ def swap_frames(
         matching = _matching_tracks(tracks, options.reference)
         planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None)
         previous_time: float | None = None
-        for frame, analysis in zip(frames_for_pass(), cache):
-            if analysis.scene_cut:
-                planner.reset()
-            dt = frame.time - previous_time if previous_time is not None else 0.0
-            previous_time = frame.time
-            chosen, reason = choose_faces(analysis, options, matching)
-            report.frames += 1
-            if not chosen:
-                report.passed_through[reason] += 1
-                write(frame, frame.image)
-            else:
-                planned = [planner.plan_face(frame.image, analysis.faces[i], analysis.tracks[i], frame.index, dt)
-                           for i in chosen]
-                faces = [p[0] for p in planned]
-                mask = np.bitwise_or.reduce([p[1] for p in planned])
-                rendered = engine.render([frame.image], [mask], [SwapConditions(source, tuple(faces))])[0]
+
+        def planned() -> Iterator[tuple]:
+            nonlocal previous_time
+            for frame, analysis in zip(frames_for_pass(), cache):
+                if analysis.scene_cut:
+                    planner.reset()
+                dt = frame.time - previous_time if previous_time is not None else 0.0
+                previous_time = frame.time
+                chosen, reason = choose_faces(analysis, options, matching)
+                report.frames += 1
+                if not chosen:
+                    report.passed_through[reason] += 1
+                    yield frame, frame.image, None, None
+                    continue
+                planned_faces = [planner.plan_face(frame.image, analysis.faces[i], analysis.tracks[i], frame.index, dt)
+                                 for i in chosen]
+                faces = [p[0] for p in planned_faces]
+                mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
                 report.swapped += 1
-                write(frame, rendered)
                 if debug_dir is not None:
                     _debug_images(debug_dir, frame.index, frame.image, mask, faces, source.triangles)
+                yield frame, frame.image, mask, SwapConditions(source, tuple(faces))
+
+        written = 0
+        for frame, rendered in render_stream(engine, planned()):
+            write(frame, rendered)
+            written += 1
             if progress:
-                progress("render", report.frames, total)
+                progress("render", written, total)
     finally:
         cache.close()
     report.seconds = time.perf_counter() - started

@@ -35,6 +35,7 @@ class EngineOptions:
     allow_download: bool = False
     task: str = "swap"
     mode: str = "mask"
+    resolution: int = 512
 
 
 def create_engine(options: EngineOptions) -> Engine:

@@ -1,0 +1,397 @@
+"""The diffusion engine: real diffusers components behind the engine interface.
+
+Per window of frames: crop around the masks, encode, denoise with one shared initial noise, decode,
+paste back inside the feathered mask (pixels outside it stay bit-exact). The UNet's input channels
+choose the pipeline:
+
+- 9 channels (SD 1.5 / SDXL-style inpainting): noisy latents + mask + masked-image latents; for
+  garments, CatVTON-style: person and garment side by side in one latent, garment half unmasked;
+- 8 channels (instruct-pix2pix style, mask-free try-on): noisy latents + [person | garment] latents;
+- 4 channels (plain text-to-image): blended-latent inpainting (known region re-noised each step).
+
+Video consistency is training-free: the same noise for every frame, self-attention extended to an
+anchor frame and the previous frame, and overlapping windows blended in latent space.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import InputError
+from ..masks.shapes import bounding_box, dilate, feather
+from .attention import set_video_attention
+from .engine import Conditions, GarmentConditions, SwapConditions, paste_back
+from .loading import DiffusionComponents, load_catvton_attention, load_components, resolve_device, resolve_dtype
+from .windows import LatentBlender
+
+Item = tuple[object, np.ndarray, np.ndarray | None, Conditions | None]
+
+
+@dataclass(frozen=True)
+class DiffusionSettings:
+    """How the engine samples."""
+
+    steps: int = 20
+    strength: float = 0.35
+    guidance: float = 1.0
+    seed: int = 0
+    window: int = 8
+    overlap: int = 2
+    consistency: bool = True
+    resolution: int = 512
+    prompt: str = ""
+    negative_prompt: str = ""
+    mode: str = "mask"
+    cpu_offload: bool = False
+    attention_slicing: bool = False
+    crop_margin: float = 0.35
+
+
+@dataclass
+class _Window:
+    """Tensors of one window, in the crop's processing size."""
+
+    items: list[tuple[int, Item]]
+    crop: tuple[int, int, int, int]
+    size: tuple[int, int]
+
+
+class DiffusionEngine:
+    """Diffusion renderer; the classical engine makes starting images where strength < 1."""
+
+    name = "diffusion"
+
+    def __init__(self, components: DiffusionComponents, settings: DiffusionSettings, classical,
+                 device: torch.device, dtype: torch.dtype,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        if settings.window < 1 or not 0 <= settings.overlap < settings.window:
+            raise InputError("--window must be at least 1 and --overlap between 0 and window - 1")
+        self.components = components
+        self.settings = settings
+        self.classical = classical
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
+        self.window = settings.window
+        self.overlap = settings.overlap
+        self.needs_normal_map = components.controlnet is not None
+        if settings.attention_slicing:
+            components.vae.enable_slicing()
+        self._text = self._encode_prompts()
+
+    @classmethod
+    def from_options(cls, options, checkpoint: str, classical) -> "DiffusionEngine":
+        from ..models import configured
+
+        device = resolve_device(options.device)
+        dtype = resolve_dtype(options.dtype, device)
+        controlnet = configured("controlnet").setting().value if options.task == "swap" else None
+        components = load_components(checkpoint, device if not options.cpu_offload else torch.device("cpu"), dtype,
+                                     options.allow_download, controlnet)
+        if options.task == "tryon":
+            weights = configured("catvton").setting().value
+            if weights:
+                load_catvton_attention(components, weights, options.allow_download)
+        settings = DiffusionSettings(
+            steps=options.steps, strength=options.strength, guidance=options.guidance, seed=options.seed,
+            window=options.window, overlap=options.overlap, consistency=options.consistency, mode=options.mode,
+            cpu_offload=options.cpu_offload, attention_slicing=options.attention_slicing,
+            resolution=getattr(options, "resolution", 512),
+        )
+        return cls(components, settings, classical, device, dtype)
+
+    # ---------------------------------------------------------------- public interface
+    def render(self, frames: Sequence[np.ndarray], masks: Sequence[np.ndarray],
+               conditions: Sequence[Conditions]) -> list[np.ndarray]:
+        """Render the frames as one video stream (windows and overlaps as configured)."""
+        items = list(zip(range(len(frames)), frames, masks, conditions))
+        return [out for _, out in self.render_stream(items)]
+
+    def render_stream(self, items: Iterable[Item]) -> Iterator[tuple[object, np.ndarray]]:
+        """Render (key, frame, mask, conditions) items in order; yields (key, output) in the same order."""
+        ready: dict[int, tuple[object, np.ndarray]] = {}
+        next_out = 0
+        blender = LatentBlender(self.overlap, renormalize=self.settings.consistency)
+        state = {"crop": None, "anchor": None, "pending": {}}
+        buffer: list[tuple[int, Item]] = []
+        processed_until = 0
+
+        def drain() -> Iterator[tuple[object, np.ndarray]]:
+            nonlocal next_out
+            while next_out in ready:
+                yield ready.pop(next_out)
+                next_out += 1
+
+        for index, item in enumerate(items):
+            buffer.append((index, item))
+            if len(buffer) == self.window:
+                for done in self._process(buffer, blender, state, final=False):
+                    ready[done[0]] = done[1]
+                processed_until = buffer[-1][0] + 1
+                yield from drain()
+                buffer = buffer[self.window - self.overlap :]
+        if any(i >= processed_until for i, _ in buffer):
+            for done in self._process(buffer, blender, state, final=True):
+                ready[done[0]] = done[1]
+        for done in self._flush(blender, state):
+            ready[done[0]] = done[1]
+        yield from drain()
+
+    # ---------------------------------------------------------------- windows
+    def _process(self, buffer: list[tuple[int, Item]], blender: LatentBlender, state: dict,
+                 final: bool) -> Iterator[tuple[int, tuple[object, np.ndarray]]]:
+        masks = [self._mask_for(item) for _, item in buffer]
+        union = np.bitwise_or.reduce(masks) if masks else None
+        if union is None or not union.any():
+            yield from self._flush(blender, state)
+            for index, item in buffer:
+                if index not in state["pending"] and not state.get("emitted", set()).__contains__(index):
+                    state.setdefault("emitted", set()).add(index)
+                    yield index, (item[0], item[1])
+            state["crop"] = None
+            return
+        frame_shape = buffer[0][1][1].shape[:2]
+        crop = state["crop"]
+        if crop is None or not _inside(bounding_box(union), crop):
+            yield from self._flush(blender, state)
+            crop = self._crop_for(union, frame_shape, buffer[0][1][3])
+            state["crop"], state["anchor"] = crop, None
+        window = _Window(items=buffer, crop=crop, size=self._processing_size(crop))
+        latents = self._denoise_window(window, state)
+        for index, item in buffer:
+            state["pending"].setdefault(index, item)
+        start = buffer[0][0]
+        for index, latent in blender.add(start, latents, final):
+            yield from self._emit(index, latent, window, state)
+
+    def _flush(self, blender: LatentBlender, state: dict) -> Iterator[tuple[int, tuple[object, np.ndarray]]]:
+        """Decode every frame the blender still holds (a crop change, a gap without masks, the end)."""
+        if not blender._sum:
+            return
+        window = _Window(items=[], crop=state["crop"], size=self._processing_size(state["crop"]))
+        for index, latent in blender.add(max(blender._sum) + 1, torch.zeros((0,)), final=True):
+            yield from self._emit(index, latent, window, state)
+
+    def _emit(self, index: int, latent: torch.Tensor, window: _Window,
+              state: dict) -> Iterator[tuple[int, tuple[object, np.ndarray]]]:
+        key, frame, mask, condition = state["pending"].pop(index)
+        state.setdefault("emitted", set()).add(index)
+        image = self._decode(latent[None])[0]
+        x0, y0, x1, y1 = window.crop
+        resized = cv2.resize(image, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC)
+        rendered = frame.copy()
+        rendered[y0:y1, x0:x1] = resized
+        region = self._mask_for((key, frame, mask, condition))
+        size = max(x1 - x0, y1 - y0)
+        yield index, (key, paste_back(frame, rendered, feather(region, max(int(size * 0.02), 1))))
+
+    # ---------------------------------------------------------------- geometry
+    def _mask_for(self, item: Item) -> np.ndarray:
+        _, frame, mask, condition = item
+        if condition is None or mask is None:
+            return np.zeros(frame.shape[:2], dtype=np.uint8)
+        return mask
+
+    def _crop_for(self, union: np.ndarray, shape: tuple[int, int], condition) -> tuple[int, int, int, int]:
+        height, width = shape
+        if isinstance(condition, GarmentConditions):
+            return 0, 0, width, height
+        x0, y0, x1, y1 = bounding_box(union)
+        side = int(max(x1 - x0, y1 - y0) * (1 + 2 * self.settings.crop_margin))
+        side = min(side, width, height)
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        left = int(np.clip(cx - side // 2, 0, width - side))
+        top = int(np.clip(cy - side // 2, 0, height - side))
+        return left, top, left + side, top + side
+
+    def _processing_size(self, crop: tuple[int, int, int, int]) -> tuple[int, int]:
+        x0, y0, x1, y1 = crop
+        multiple = self.components.vae_scale * self.components.latent_multiple
+        scale = self.settings.resolution / max(x1 - x0, y1 - y0)
+        width = max(multiple, int(round((x1 - x0) * scale / multiple)) * multiple)
+        height = max(multiple, int(round((y1 - y0) * scale / multiple)) * multiple)
+        return width, height
+
+    # ---------------------------------------------------------------- tensors
+    def _to_tensor(self, images: list[np.ndarray], size: tuple[int, int]) -> torch.Tensor:
+        batch = np.stack([cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in images]).astype(np.float32)
+        return torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device, self.dtype) / 127.5 - 1.0
+
+    def _mask_tensor(self, masks: list[np.ndarray], size: tuple[int, int]) -> torch.Tensor:
+        batch = np.stack([cv2.resize(m, size, interpolation=cv2.INTER_NEAREST) for m in masks]).astype(np.float32)
+        return torch.from_numpy(batch / 255.0)[:, None].to(self.device, self.dtype)
+
+    @contextmanager
+    def _on_device(self, module):
+        if not self.settings.cpu_offload or module is None:
+            yield
+            return
+        module.to(self.device)
+        try:
+            yield
+        finally:
+            module.to("cpu")
+
+    def _encode(self, images: torch.Tensor) -> torch.Tensor:
+        vae = self.components.vae
+        with self._on_device(vae), torch.no_grad():
+            latents = vae.encode(images).latent_dist.mode()
+        shift = getattr(vae.config, "shift_factor", None) or 0.0
+        return (latents - shift) * vae.config.scaling_factor
+
+    def _decode(self, latents: torch.Tensor) -> list[np.ndarray]:
+        vae = self.components.vae
+        with self._on_device(vae), torch.no_grad():
+            scaled = latents.to(self.device, self.dtype) / vae.config.scaling_factor
+            scaled = scaled + (getattr(vae.config, "shift_factor", None) or 0.0)
+            images = vae.decode(scaled).sample
+        images = ((images.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return list(images)
+
+    def _encode_prompts(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        components = self.components
+        dim = int(components.unet.config.cross_attention_dim)
+        if components.text_encoder is None or components.tokenizer is None:
+            return torch.zeros((1, 1, dim), device=self.device, dtype=self.dtype), None
+
+        def encode(text: str) -> torch.Tensor:
+            tokens = components.tokenizer(text, padding="max_length", truncation=True,
+                                          max_length=components.tokenizer.model_max_length, return_tensors="pt")
+            with self._on_device(components.text_encoder), torch.no_grad():
+                return components.text_encoder(tokens.input_ids.to(self.device))[0].to(self.dtype)
+
+        negative = encode(self.settings.negative_prompt) if self.settings.guidance > 1 else None
+        return encode(self.settings.prompt), negative
+
+    def _noise(self, shape: tuple[int, ...]) -> torch.Tensor:
+        generator = torch.Generator(device="cpu").manual_seed(self.settings.seed)
+        return torch.randn(shape, generator=generator, dtype=torch.float32).to(self.device, self.dtype)
+
+    # ---------------------------------------------------------------- sampling
+    def _window_inputs(self, window: _Window, state: dict) -> dict:
+        """Person, start and condition tensors of the window (with the anchor frame first when used)."""
+        items = [item for _, item in window.items]
+        use_anchor = self.settings.consistency and state["anchor"] is not None
+        if use_anchor:
+            items = [state["anchor"]] + items
+        elif self.settings.consistency:
+            state["anchor"] = items[0]
+        x0, y0, x1, y1 = window.crop
+        crops = [item[1][y0:y1, x0:x1] for item in items]
+        masks = [dilate(self._mask_for(item), 2)[y0:y1, x0:x1] for item in items]
+        starts = []
+        for item, crop in zip(items, crops):
+            key, frame, mask, condition = item
+            if self.settings.strength < 1.0 and not (isinstance(condition, GarmentConditions) and self.settings.mode == "mask-free"):
+                starts.append(self.classical.render([frame], [mask], [condition])[0][y0:y1, x0:x1])
+            else:
+                starts.append(crop)
+        inputs = {"items": items, "anchor": use_anchor, "person": self._to_tensor(crops, window.size),
+                  "mask": self._mask_tensor(masks, window.size), "start": self._to_tensor(starts, window.size)}
+        conditions = [item[3] for item in items]
+        if isinstance(conditions[0], GarmentConditions):
+            inputs["garment"] = self._to_tensor([c.garment for c in conditions], window.size)
+        if self.components.controlnet is not None and isinstance(conditions[0], SwapConditions):
+            normals = [c.faces[0].normal_map[y0:y1, x0:x1] if c.faces and c.faces[0].normal_map is not None
+                       else np.full_like(crop, 128) for c, crop in zip(conditions, crops)]
+            inputs["control"] = (self._to_tensor(normals, window.size) + 1) / 2
+        return inputs
+
+    def _denoise_window(self, window: _Window, state: dict) -> torch.Tensor:
+        """Final (person-half) latents of the window's frames."""
+        inputs = self._window_inputs(window, state)
+        channels = self.components.in_channels
+        garment = inputs.get("garment")
+        side_by_side = garment is not None and channels in (8, 9)
+        person = inputs["person"]
+        mask = inputs["mask"]
+        with torch.no_grad():
+            person_latents = self._encode(person)
+            start_latents = self._encode(inputs["start"])
+            latent_mask = torch.nn.functional.interpolate(mask, size=person_latents.shape[-2:], mode="nearest")
+            if channels == 9:
+                masked = self._encode(person * (mask < 0.5))
+                if side_by_side:
+                    garment_latents = self._encode(garment)
+                    masked = torch.cat([masked, garment_latents], dim=-1)
+                    latent_mask = torch.cat([latent_mask, torch.zeros_like(latent_mask)], dim=-1)
+                    start_latents = torch.cat([start_latents, garment_latents], dim=-1)
+                extra = torch.cat([latent_mask, masked], dim=1)
+            elif channels == 8:
+                condition = person_latents
+                if side_by_side:
+                    garment_latents = self._encode(garment)
+                    condition = torch.cat([person_latents, garment_latents], dim=-1)
+                    start_latents = torch.cat([start_latents, garment_latents], dim=-1)
+                extra = condition
+            elif channels == 4:
+                extra = None
+            else:
+                raise InputError(f"unsupported UNet with {channels} input channels (expected 4, 8 or 9)")
+            batch = start_latents.shape[0]
+            noise = self._noise((1,) + tuple(start_latents.shape[1:])).expand(batch, -1, -1, -1)
+            latents = self._sample(start_latents, noise, extra, latent_mask if channels == 4 else None,
+                                   inputs.get("control"), batch, window)
+        if side_by_side:
+            latents = latents[..., : person_latents.shape[-1]]
+        if inputs["anchor"]:
+            latents = latents[1:]
+        return latents.float().cpu()
+
+    def _sample(self, start: torch.Tensor, noise: torch.Tensor, extra: torch.Tensor | None,
+                known_mask: torch.Tensor | None, control: torch.Tensor | None, batch: int,
+                window: _Window) -> torch.Tensor:
+        s = self.settings
+        scheduler = self.components.scheduler
+        scheduler.set_timesteps(s.steps, device=self.device)
+        skip = min(int(round(s.steps * (1.0 - s.strength))), s.steps - 1)
+        timesteps = scheduler.timesteps[skip:]
+        if s.strength >= 1.0:
+            latents = noise * scheduler.init_noise_sigma
+        else:
+            latents = scheduler.add_noise(start, noise, timesteps[:1].repeat(batch))
+        text, negative = self._text
+        guided = negative is not None and s.guidance > 1.0
+        context = torch.cat([negative.expand(batch, -1, -1), text.expand(batch, -1, -1)]) if guided \
+            else text.expand(batch, -1, -1)
+        unet = self.components.unet
+        groups = 2 if guided else 1
+        set_video_attention(unet, batch if s.consistency else 0, anchor=0,
+                            skip_cross=self.components.skip_cross_attention)
+        label = f"window {window.items[0][0]}-{window.items[-1][0]}" if window.items else "window"
+        with self._on_device(unet), self._on_device(self.components.controlnet):
+            for step, t in enumerate(timesteps):
+                model_input = torch.cat([latents] * groups)
+                model_input = scheduler.scale_model_input(model_input, t)
+                kwargs = {}
+                if control is not None:
+                    down, mid = self.components.controlnet(
+                        model_input, t, encoder_hidden_states=context, controlnet_cond=torch.cat([control] * groups),
+                        return_dict=False)
+                    kwargs = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+                if extra is not None:
+                    model_input = torch.cat([model_input, torch.cat([extra] * groups)], dim=1)
+                prediction = unet(model_input, t, encoder_hidden_states=context, **kwargs).sample
+                if guided:
+                    uncond, cond = prediction.chunk(2)
+                    prediction = uncond + s.guidance * (cond - uncond)
+                latents = scheduler.step(prediction, t, latents).prev_sample
+                if known_mask is not None:
+                    following = timesteps[step + 1 : step + 2]
+                    known = scheduler.add_noise(start, noise, following.repeat(batch)) if len(following) else start
+                    latents = known_mask * latents + (1 - known_mask) * known
+                if self.progress:
+                    self.progress(label, step + 1, len(timesteps))
+        return latents
+
+
+def _inside(box: tuple[int, int, int, int] | None, crop: tuple[int, int, int, int]) -> bool:
+    if box is None:
+        return True
+    return box[0] >= crop[0] and box[1] >= crop[1] and box[2] <= crop[2] and box[3] <= crop[3]
