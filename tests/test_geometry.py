@@ -28,11 +28,25 @@ def test_similarity_fit_recovers_a_known_transform():
 
 def test_recombine_takes_identity_from_source_and_expression_from_target():
     rng = np.random.default_rng(1)
-    source_id, target_id = rng.normal(size=(10, 3)), rng.normal(size=(10, 3))
-    expression = np.zeros((10, 3))
-    expression[3] = (0, 0.2, 0)
+    source_id = rng.normal(size=(478, 3))
+    target_id = source_id + rng.normal(scale=0.01, size=(478, 3))
+    expression = np.zeros((478, 3))
+    expression[13] = (0, -0.2, 0)  # upper inner lip moves
     out = recombine(source_id, target_id, target_id + expression)
     np.testing.assert_allclose(out, source_id + expression, atol=1e-6)
+
+
+def test_eye_motion_is_scaled_to_the_source_eye_opening():
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.face3d.fitting import eye_gains
+
+    target_id = np.zeros((478, 3))
+    target_id[lm.RIGHT_EYE_LIDS[1], 1] = 1.0
+    target_id[lm.LEFT_EYE_LIDS[1], 1] = 1.0
+    source_id = target_id * 0.6
+    gains = eye_gains(source_id, target_id)
+    assert gains[lm.RIGHT_EYE].min() == pytest.approx(0.6) and gains[lm.LEFT_EYE].max() == pytest.approx(0.6)
+    assert gains[13] == 1.0
 
 
 def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:

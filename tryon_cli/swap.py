@@ -22,7 +22,7 @@ from .colour import lab_statistics
 from .core.engine import Engine, FaceTarget, SourceFace, SwapConditions
 from .core.schedule import render_stream
 from .errors import InputError
-from .face3d.fitting import fit_pose, frontalize, normalized_shape, recombine, robust_identity, rotation_angle_degrees
+from .face3d.fitting import blink_texture_points, fit_pose, frontalize, normalized_shape, recombine, robust_identity, rotation_angle_degrees
 from .face3d.raster import normal_map, triangulate
 from .masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
 from .temporal import ExponentialAverage, OneEuroFilter, SceneCutDetector, landmark_filter
@@ -31,6 +31,7 @@ from .video import Frame
 Progress = Callable[[str, int, int], None]
 MAX_IDENTITY_SAMPLES = 240
 EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
+FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
 
 
@@ -106,7 +107,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], encoder: DlibFaceEncod
         texture_points=face.points,
         identity_shape=identity,
         reference=reference,
-        triangles=triangulate(identity),
+        triangles=triangulate(identity[:FACE_POINTS]),
         skin_stats=skin,
         texture_mask=texture_mask,
         descriptor=descriptor,
@@ -233,9 +234,11 @@ class SwapPlanner:
             identity = self.identities.get(track, normalized)
             if filters.expression is not None:
                 normalized = identity + filters.expression(normalized - identity, dt)
-            points = pose.apply(recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain))
+            recombined = recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain)
+            points = pose.apply(recombined)
+            texture_points = blink_texture_points(self.source.texture_points, self.source.identity_shape, recombined)
         else:
-            points = target
+            points, texture_points = target, None
         both = np.concatenate([target[:, :2], points[:, :2]])
         margin = int(0.15 * float(np.ptp(both[:, 0])) + 8)
         x0, y0 = np.maximum(np.floor(both.min(axis=0)).astype(int) - margin, 0)
@@ -257,7 +260,9 @@ class SwapPlanner:
         full_mask = np.zeros(shape, dtype=np.uint8)
         full_mask[y0:y1, x0:x1] = mask
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
-        return FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals), full_mask
+        face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
+                                 texture_points=texture_points)
+        return face_target, full_mask
 
 
 def _debug_images(debug_dir: Path, index: int, image: np.ndarray, mask: np.ndarray, faces: list[FaceTarget],

@@ -48,7 +48,8 @@ class ClassicalEngine:
     def _swap_face(self, frame: np.ndarray, mask: np.ndarray, source: SourceFace, face: FaceTarget) -> np.ndarray:
         shape = frame.shape[:2]
         raster = rasterize(face.points, source.triangles, shape)
-        warped = warp_texture(source.texture, source.texture_points, raster, source.triangles)
+        texture_points = face.texture_points if face.texture_points is not None else source.texture_points
+        warped = warp_texture(source.texture, texture_points, raster, source.triangles)
         h, w = raster.shape
         box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
         size = float(np.ptp(face.points[:, 0]))
@@ -64,7 +65,7 @@ class ClassicalEngine:
         allowed[box] = np.where(raster.coverage, 255, 0).astype(np.uint8)
         allowed &= face_region(shape, face.points)
         if source.texture_mask is not None:
-            usable = warp_texture(source.texture_mask, source.texture_points, raster, source.triangles,
+            usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                                   border=cv2.BORDER_CONSTANT)
             allowed[box] &= np.where(usable > 127, 255, 0).astype(np.uint8)
         allowed &= mask

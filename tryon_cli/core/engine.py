@@ -35,6 +35,7 @@ class FaceTarget:
     target_points: np.ndarray
     target_skin: np.ndarray | None
     normal_map: np.ndarray | None = None
+    texture_points: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,45 @@ def robust_identity(shapes: np.ndarray) -> np.ndarray:
     return np.median(np.asarray(shapes, dtype=np.float32), axis=0).astype(np.float32)
 
 
+def _eye_opening(shape: np.ndarray, lids: tuple[int, int]) -> float:
+    return float(np.linalg.norm(shape[lids[0]] - shape[lids[1]]))
+
+
+def eye_gains(source_identity: np.ndarray, target_identity: np.ndarray) -> np.ndarray:
+    """Per-point expression gain: each eye's motion scaled by source over target eye opening.
+
+    A target blink moves the lids by the target's own opening; a source with narrower eyes needs
+    less, or its lids cross and the eye never looks shut.
+    """
+    gains = np.ones(len(source_identity), dtype=np.float32)
+    for loop, lids, iris in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_IRIS), (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_IRIS)):
+        ratio = _eye_opening(source_identity, lids) / max(_eye_opening(target_identity, lids), 1e-6)
+        gains[np.concatenate([loop, iris[iris < len(gains)]])] = float(np.clip(ratio, 0.5, 1.5))
+    return gains
+
+
 def recombine(source_identity: np.ndarray, target_identity: np.ndarray, target_shape: np.ndarray,
               expression_gain: float = 1.0) -> np.ndarray:
-    """Source identity plus the target's expression (its shape minus its identity)."""
-    return (source_identity + expression_gain * (target_shape - target_identity)).astype(np.float32)
+    """Source identity plus the target's expression (its shape minus its identity), eyes retargeted."""
+    gains = expression_gain * eye_gains(source_identity, target_identity)[:, None]
+    return (source_identity + gains * (target_shape - target_identity)).astype(np.float32)
+
+
+def blink_texture_points(texture_points: np.ndarray, source_identity: np.ndarray,
+                         recombined: np.ndarray) -> np.ndarray:
+    """Texture coordinates for a (partly) closed eye: upper-lid points sample higher, over the lid skin.
+
+    Squashing an open eye's texture between closing lids leaves iris and white visible; sliding the
+    upper lid's texture coordinates up by the closed fraction of the eye fills it with eyelid instead.
+    """
+    points = texture_points.copy()
+    for loop, lids in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS), (lm.LEFT_EYE, lm.LEFT_EYE_LIDS)):
+        closure = 1.0 - _eye_opening(recombined, lids) / max(_eye_opening(source_identity, lids), 1e-6)
+        if closure <= 0.05:
+            continue
+        closure = min(closure, 1.0)
+        eye = texture_points[loop]
+        upper = loop[eye[:, 1] < eye[:, 1].mean()]
+        opening = float(np.linalg.norm(texture_points[lids[0], :2] - texture_points[lids[1], :2]))
+        points[upper, 1] -= closure * opening
+    return points
