@@ -1,0 +1,166 @@
+"""Body analysis: MediaPipe pose (33 points), hands (21 points each) and person segmentation.
+
+Shop videos often crop the head off; MediaPipe pose needs a face to find a person and then returns
+nothing. The analyser then carries the last keypoints over (moved with the person mask) for a while,
+and always returns the person mask and hands, so masks can fall back to segmentation and colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .face import FaceMeshAnalyzer
+from .native import silenced_native_stderr
+
+with silenced_native_stderr():
+    import mediapipe as mp
+
+# MediaPipe pose indices
+NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
+LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW, LEFT_WRIST, RIGHT_WRIST = 11, 12, 13, 14, 15, 16
+KNUCKLES = (17, 18, 19, 20, 21, 22)
+LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE = 23, 24, 25, 26, 27, 28
+FEET = (27, 28, 29, 30, 31, 32)
+FACE = tuple(range(0, 11))
+UPPER = (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW, LEFT_WRIST, RIGHT_WRIST, *KNUCKLES, LEFT_HIP, RIGHT_HIP)
+LOWER = (LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, *FEET)
+VISIBLE = 0.5
+CARRY_FRAMES = 15
+
+
+@dataclass(frozen=True)
+class Body:
+    """What the analyser saw in one frame.
+
+    keypoints: (33, 3) x, y in pixels and visibility, or None; source says where they came from:
+    "pose", "carried" (from an earlier frame) or "none".
+    """
+
+    keypoints: np.ndarray | None
+    person: np.ndarray
+    hands: tuple[np.ndarray, ...]
+    source: str
+
+    def visible(self, indices) -> np.ndarray:
+        """The (x, y) of the visible keypoints among `indices` (empty when none)."""
+        if self.keypoints is None:
+            return np.zeros((0, 2), dtype=np.float32)
+        points = self.keypoints[list(indices)]
+        return points[points[:, 2] >= VISIBLE, :2]
+
+
+class BodyAnalyzer:
+    """Pose, hands and person mask per frame; `tracking=True` for video frames in order."""
+
+    def __init__(self, tracking: bool = False, hands: bool = True) -> None:
+        with silenced_native_stderr():
+            self._pose = mp.solutions.pose.Pose(static_image_mode=not tracking, model_complexity=1,
+                                                enable_segmentation=True, min_detection_confidence=0.5)
+            self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+            self._hands = mp.solutions.hands.Hands(static_image_mode=not tracking, max_num_hands=2,
+                                                   model_complexity=1, min_detection_confidence=0.5) if hands else None
+        self._faces = FaceMeshAnalyzer(max_faces=1, tracking=False)
+        self._tracking = tracking
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._missing = 0
+        self._quiet_calls = 3
+
+    def analyse(self, image: np.ndarray) -> Body:
+        if self._quiet_calls > 0:
+            self._quiet_calls -= 1
+            with silenced_native_stderr():
+                return self._analyse(image)
+        return self._analyse(image)
+
+    def _analyse(self, image: np.ndarray) -> Body:
+        height, width = image.shape[:2]
+        result = self._pose.process(image)
+        segment = self._segmenter.process(image).segmentation_mask
+        person = np.where(segment > 0.5, 255, 0).astype(np.uint8)
+        if result.segmentation_mask is not None:
+            person |= np.where(result.segmentation_mask > 0.5, 255, 0).astype(np.uint8)
+        hands: list[np.ndarray] = []
+        if self._hands is not None:
+            found = self._hands.process(image).multi_hand_landmarks or []
+            hands = [np.array([(p.x * width, p.y * height) for p in h.landmark], dtype=np.float32) for h in found]
+        if result.pose_landmarks is not None:
+            keypoints = np.array([(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark],
+                                 dtype=np.float32)
+            if self._face_confirms(image, keypoints):
+                self._last, self._missing = (keypoints, _centroid(person)), 0
+                return Body(keypoints, person, tuple(hands), "pose")
+        if self._tracking and self._last is not None and self._missing < CARRY_FRAMES:
+            self._missing += 1
+            keypoints, centre = self._last
+            moved = keypoints.copy()
+            now = _centroid(person)
+            if now is not None and centre is not None:
+                moved[:, :2] += now - centre
+            return Body(moved, person, tuple(hands), "carried")
+        return Body(None, person, tuple(hands), "none")
+
+    def _face_confirms(self, image: np.ndarray, keypoints: np.ndarray) -> bool:
+        """A skeleton is real when a face is found where it puts the head.
+
+        With the head cropped off, MediaPipe pose still returns a confident skeleton slid down the body.
+        """
+        face = keypoints[list(FACE)]
+        face = face[face[:, 2] >= VISIBLE, :2]
+        if len(face) < 3:
+            return False
+        shoulders = keypoints[[LEFT_SHOULDER, RIGHT_SHOULDER], :2]
+        shoulder_width = float(np.linalg.norm(shoulders[0] - shoulders[1]))
+        if shoulders[:, 1].mean() - face[:, 1].mean() < 0.35 * shoulder_width:
+            return False  # a head sitting on the shoulders: a skeleton squeezed onto the wrong thing
+        size = max(float(np.ptp(face[:, 0])), 0.5 * float(np.linalg.norm(shoulders[0] - shoulders[1])), 16.0) * 2.0
+        cx, cy = face.mean(axis=0)
+        height, width = image.shape[:2]
+        x0, y0 = int(max(cx - size, 0)), int(max(cy - size, 0))
+        x1, y1 = int(min(cx + size, width)), int(min(cy + size, height))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return False
+        crop = image[y0:y1, x0:x1]
+        factor = max(192 / max(crop.shape[:2]), 1.0)
+        if factor > 1:
+            crop = cv2.resize(crop, (int(crop.shape[1] * factor), int(crop.shape[0] * factor)))
+        found = self._faces.detect(np.ascontiguousarray(crop))
+        if not found:
+            return False
+        fx0, fy0, fx1, fy1 = (v / factor for v in found[0].bbox)
+        nose_x, nose_y = keypoints[NOSE, :2] - (x0, y0)
+        # the face must hold the skeleton's nose, not be cut by the frame's top edge (a chin only), and
+        # be skin (a pale handbag can pass for a face)
+        inside = fx0 <= nose_x <= fx1 and fy0 <= nose_y <= fy1 and y0 + fy0 > 0.01 * height
+        box = image[int(y0 + max(fy0, 0)) : int(y0 + fy1), int(x0 + max(fx0, 0)) : int(x0 + fx1)]
+        return inside and skin_fraction(box) > 0.3
+
+    def close(self) -> None:
+        self._faces.close()
+        for model in (self._pose, self._segmenter, self._hands):
+            if model is not None:
+                model.close()
+
+    def __enter__(self) -> "BodyAnalyzer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def skin_fraction(image: np.ndarray) -> float:
+    """Share of pixels in the usual skin range of YCrCb (any skin tone; lighting shifts Y, not Cr/Cb)."""
+    if image.size == 0:
+        return 0.0
+    ycrcb = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
+    skin = (ycrcb[..., 1] > 135) & (ycrcb[..., 1] < 180) & (ycrcb[..., 2] > 80) & (ycrcb[..., 2] < 135)
+    return float(skin.mean())
+
+
+def _centroid(mask: np.ndarray) -> np.ndarray | None:
+    moments = cv2.moments(mask, binaryImage=True)
+    if moments["m00"] < 1:
+        return None
+    return np.array([moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]], dtype=np.float32)

@@ -1,0 +1,276 @@
+"""Try-on masks: where the new garment may go.
+
+- dilate-relax (default, FitDiT-style): the box spanning the body keypoints of the category
+  (upper: shoulders, elbows, wrists, knuckles, hips; lower: hips, knees, ankles, feet; dress: both),
+  united with the current garment's region, padded; then face, hair, hands and feet protected.
+- tight: the current garment's region, slightly grown.
+- box: the padded keypoint box alone.
+
+Without keypoints (a head cropped off, so no pose), the box comes from the current garment's region
+(person mask + colour) and the hands; `source` says which way the mask was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..analysis import body as bp
+from ..analysis.body import Body
+from ..errors import InputError
+from .shapes import bounding_box, dilate
+
+CATEGORIES = ("upper", "lower", "dress")
+STRATEGIES = ("dilate-relax", "tight", "box")
+
+
+@dataclass(frozen=True)
+class MaskOptions:
+    category: str = "upper"
+    strategy: str = "dilate-relax"
+    pad: float = 0.3
+    train_jitter: bool = False
+    jitter: float = 0.12
+    protect: bool = True
+
+
+@dataclass(frozen=True)
+class GarmentMask:
+    """A mask (uint8 0/255), the box it grew from, and how it was made."""
+
+    mask: np.ndarray
+    box: tuple[int, int, int, int] | None
+    source: str
+
+
+def _category_points(body: Body, category: str) -> np.ndarray:
+    indices = {"upper": bp.UPPER, "lower": bp.LOWER, "dress": bp.UPPER + bp.LOWER}[category]
+    return body.visible(indices)
+
+
+def _needs(category: str) -> tuple[int, ...]:
+    return {"upper": (bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER), "lower": (bp.LEFT_KNEE, bp.RIGHT_KNEE, bp.LEFT_HIP),
+            "dress": (bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.LEFT_KNEE)}[category]
+
+
+def _torso_scale(body: Body, shape: tuple[int, int]) -> float:
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
+    if len(shoulders) == 2:
+        return float(np.linalg.norm(shoulders[0] - shoulders[1]))
+    if len(hips) == 2:
+        return float(np.linalg.norm(hips[0] - hips[1])) * 1.4
+    return 0.25 * min(shape)
+
+
+def current_garment(image: np.ndarray, body: Body, category: str) -> np.ndarray:
+    """The garment now worn in the category's region: GrabCut seeded from the body (at reduced size)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, 224.0 / max(height, width))
+    small = cv2.resize(image, (max(int(width * scale), 8), max(int(height * scale), 8)), interpolation=cv2.INTER_AREA)
+    person = cv2.resize(body.person, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    if not person.any():
+        return np.zeros((height, width), np.uint8)
+    labels = np.where(person > 0, cv2.GC_PR_BGD, cv2.GC_BGD).astype(np.uint8)
+    seed = _seed_region(body, category, (height, width), scale, person)
+    if seed is None or not seed.any():
+        return np.zeros((height, width), np.uint8)
+    labels[(seed > 0) & (person > 0)] = cv2.GC_FGD
+    region = cv2.dilate(seed, np.ones((3, 3), np.uint8), iterations=max(int(min(small.shape[:2]) * 0.08), 1))
+    labels[(region > 0) & (person > 0) & (labels != cv2.GC_FGD)] = cv2.GC_PR_FGD
+    for protected in _protected_points(body, category):
+        if len(protected):
+            hull = cv2.convexHull(np.round(protected * scale).astype(np.int32))
+            cv2.fillConvexPoly(labels, hull, int(cv2.GC_BGD))
+    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(small, labels, None, background, foreground, 2, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        pass
+    garment = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    return cv2.resize(garment, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _seed_region(body: Body, category: str, shape: tuple[int, int], scale: float,
+                 person_small: np.ndarray) -> np.ndarray | None:
+    """Pixels surely on the current garment: the torso (or legs) polygon, or the person's upper middle."""
+    seed = np.zeros(person_small.shape, np.uint8)
+    if body.keypoints is not None:
+        if category in ("upper", "dress"):
+            quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+        else:
+            quad = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP, bp.RIGHT_KNEE, bp.LEFT_KNEE))
+        if len(quad) == 4:
+            centre = quad.mean(axis=0)
+            shrunk = centre + 0.6 * (quad - centre)
+            cv2.fillConvexPoly(seed, np.round(shrunk * scale).astype(np.int32), 255)
+            return seed
+    box = bounding_box(person_small)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    top = y0 + int(0.05 * h) if category != "lower" else y0 + int(0.55 * h)
+    seed[top : top + max(int(0.2 * h), 1), x0 + int(0.4 * w) : x0 + int(0.6 * w) + 1] = 255
+    return seed
+
+
+def _protected_points(body: Body, category: str) -> list[np.ndarray]:
+    groups = [body.visible(bp.FACE)]
+    groups.extend(body.hands)
+    if category == "upper":
+        groups.append(body.visible(bp.FEET))
+    return groups
+
+
+def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float) -> np.ndarray:
+    """Face and hair (head above the shoulders), hands, and feet: kept out of the mask."""
+    mask = np.zeros(shape, np.uint8)
+    face = body.visible(bp.FACE)
+    if len(face) >= 3:
+        centre = face.mean(axis=0)
+        radius = max(float(np.ptp(face[:, 0])) * 0.9, scale * 0.25)
+        shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+        chin = centre[1] + radius * 0.9
+        if len(shoulders):
+            chin = min(chin, float(shoulders[:, 1].min()) - 0.08 * scale)
+        head = np.zeros(shape, np.uint8)
+        cv2.ellipse(head, (int(centre[0]), int(centre[1] - radius * 0.3)), (int(radius * 1.1), int(radius * 1.6)), 0,
+                    0, 360, 255, -1)
+        head[int(max(chin, 0)) :, :] = 0
+        mask |= head & body.person if body.person.any() else head
+    for hand in body.hands:
+        hull = cv2.convexHull(np.round(hand).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 255)
+    if category == "upper":
+        feet = body.visible(bp.FEET)
+        if len(feet):
+            hull = cv2.convexHull(np.round(feet).astype(np.int32))
+            cv2.fillConvexPoly(mask, hull, 255)
+    return mask
+
+
+def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,
+         pushes: np.ndarray | None) -> tuple[int, int, int, int]:
+    height, width = shape
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    margin = pad * scale
+    extra = np.zeros(4) if pushes is None else pushes * scale
+    return (int(max(x0 - margin - extra[0], 0)), int(max(y0 - margin - extra[1], 0)),
+            int(min(x1 + margin + extra[2], width)), int(min(y1 + margin + extra[3], height)))
+
+
+# Fraction of the visible person's height (from the top edge) where the hips are, for a person whose
+# head is cropped at about the chin: about 2.5 of the 6.5 head heights from chin to feet.
+HIP_FRACTION = 0.42
+KNEE_FRACTION = 0.7
+
+
+def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tuple[np.ndarray, np.ndarray]:
+    """Box points from the person mask and body proportions, when there are no trustworthy keypoints."""
+    box = bounding_box(body.person)
+    if box is None:
+        raise InputError("no person found")
+    x0, y0, x1, y1 = box
+    if y0 < 0.3 * body.person.shape[0]:
+        y0 = 0  # the head is off the top: the garment reaches the frame's edge
+    height = y1 - y0
+    bands = {"upper": (y0, y0 + HIP_FRACTION * height), "lower": (y0 + HIP_FRACTION * 0.9 * height, y1),
+             "dress": (y0, y1)}
+    top, bottom = (int(v) for v in bands[category])
+    band = np.zeros_like(garment)
+    band[top:bottom] = 255
+    garment = garment & band
+    rows = body.person[top:bottom].any(axis=0)
+    xs = np.nonzero(rows)[0]
+    left, right = (int(xs.min()), int(xs.max())) if len(xs) else (x0, x1)
+    return garment, np.array([[left, top], [right, bottom]], dtype=np.float32)
+
+
+def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions(),
+               rng: np.random.Generator | None = None) -> GarmentMask:
+    """The try-on mask of one image; InputError when no person, or the category is not in the frame."""
+    if options.category not in CATEGORIES:
+        raise InputError(f"unknown category '{options.category}' (use one of {', '.join(CATEGORIES)})")
+    if options.strategy not in STRATEGIES:
+        raise InputError(f"unknown mask strategy '{options.strategy}' (use one of {', '.join(STRATEGIES)})")
+    shape = image.shape[:2]
+    if body.keypoints is None and not body.person.any():
+        raise InputError("no person found")
+    if body.keypoints is not None and len(body.visible(_needs(options.category))) < len(_needs(options.category)) \
+            and options.category != "upper":
+        raise InputError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
+    scale = _torso_scale(body, shape)
+    garment = current_garment(image, body, options.category)
+    points = _category_points(body, options.category)
+    source = body.source
+    hand_points = np.concatenate(body.hands) if body.hands else np.zeros((0, 2), np.float32)
+    if len(points) < 3:
+        garment, points = _segmentation_fallback(body, garment, options.category)
+        source = "segmentation"
+    if options.category in ("upper", "dress") and len(hand_points):
+        wrists = hand_points[[i for i in range(0, len(hand_points), 21)]]
+        points = np.concatenate([points, wrists])
+    pushes = rng.uniform(0, options.jitter, size=4) if (options.train_jitter and rng is not None) else None
+    box = _box(points, shape, options.pad, scale, pushes)
+    box_mask = np.zeros(shape, np.uint8)
+    box_mask[box[1] : box[3], box[0] : box[2]] = 255
+    if options.strategy == "box":
+        mask = box_mask
+    elif options.strategy == "tight":
+        mask = dilate(garment, max(int(scale * 0.04), 1))
+    else:
+        mask = box_mask | dilate(garment, max(int(scale * 0.04), 1))
+    if options.protect and options.strategy != "box":
+        mask &= ~protection_mask(body, shape, options.category, scale)
+    return GarmentMask(mask=mask, box=box, source=source)
+
+
+def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
+              min_iou: float = 0.5, carried_for: int = 0, max_carry: int = 10) -> GarmentMask:
+    """Keep a segmentation-made mask from jumping: when its box disagrees with the last accepted box
+    (a light garment lost against a light wall, say), use the last box again, shifted with the person."""
+    from ..analysis.face import box_iou
+
+    if previous is None or previous.box is None or current.box is None or current.source != "segmentation" \
+            or previous.source not in ("segmentation", "carried") or carried_for >= max_carry:
+        return current
+    if box_iou(current.box, previous.box) >= min_iou:
+        return current
+    x0, y0, x1, y1 = previous.box
+    mask = np.zeros(image_shape, np.uint8)
+    mask[y0:y1, x0:x1] = 255
+    return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried")
+
+
+@dataclass
+class MaskSmoother:
+    """Exponential smoothing of a video's masks (a soft average, then a threshold): no edge flicker."""
+
+    keep: float = 0.6
+    _average: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._average = None
+
+    def __call__(self, mask: np.ndarray) -> np.ndarray:
+        current = mask.astype(np.float32) / 255.0
+        if self._average is None or self._average.shape != current.shape:
+            self._average = current
+        else:
+            self._average = self.keep * self._average + (1 - self.keep) * current
+        return np.where(self._average >= 0.5, 255, 0).astype(np.uint8) | (mask if self.keep == 0 else 0)
+
+
+def overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int] = (255, 40, 40)) -> np.ndarray:
+    """A preview: the mask tinted over the image, its outline drawn."""
+    out = image.copy()
+    tint = np.array(colour, dtype=np.float32)
+    inside = mask > 0
+    out[inside] = (0.5 * out[inside] + 0.5 * tint).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, colour, 2)
+    return out
