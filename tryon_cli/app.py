@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import evaluate, models, swap
+from commands import evaluate, mask, models, swap, tryon
 
 app = typer.Typer(
     name="tryon",
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.command("swap")(swap.swap)
 app.add_typer(evaluate.app, name="eval")
+app.command("mask")(mask.mask)
+app.command("tryon")(tryon.tryon)
 app.command("models")(models.models)
 
 

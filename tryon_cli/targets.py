@@ -40,9 +40,18 @@ class TargetIO:
 
 
 def check_target(target: Path, output: Path, extra_inputs: list[Path], overwrite: bool) -> None:
-    """InputError when the target is missing or unsupported, or the output would clobber something."""
+    """InputError when the target is missing or unsupported, or the output would clobber something.
+
+    An output without a suffix is a folder of PNG frames.
+    """
     if not target.exists():
         raise InputError(f"{target}: no such file")
+    if output.suffix == "":
+        if output.exists() and any(output.iterdir()) and not overwrite:
+            raise InputError(f"{output}: the output folder is not empty; pass --overwrite to write into it")
+        if not (is_video(target) or is_image(target)):
+            raise InputError(f"{target}: unsupported target extension '{target.suffix}' (use a video or an image)")
+        return
     if is_video(target):
         allowed = VIDEO_SUFFIXES
     elif is_image(target):
@@ -60,6 +69,14 @@ def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_in
     check_target(target, output, list(extra_inputs or []), overwrite)
     if start is not None and end is not None and end <= start:
         raise InputError(f"--end ({end}) must be after --start ({start})")
+    if output.suffix == "":
+        output.mkdir(parents=True, exist_ok=True)
+        frames = (lambda: iter([Frame(0, read_image(target), 0, 0.0)])) if is_image(target) else \
+            (lambda: iter_frames(target, start, end))
+        yield TargetIO(frames=frames,
+                       write=lambda frame, rendered: write_image(output / f"{frame.index:06d}.png", rendered),
+                       total=1 if is_image(target) else probe_video(target).frame_count, is_video=is_video(target))
+        return
     if is_image(target):
         image = read_image(target)
         holder: dict[str, np.ndarray] = {}

@@ -43,6 +43,7 @@ class GarmentMask:
     mask: np.ndarray
     box: tuple[int, int, int, int] | None
     source: str
+    garment: np.ndarray | None = None
 
 
 def _category_points(body: Body, category: str) -> np.ndarray:
@@ -211,6 +212,13 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
     if len(points) < 3:
         garment, points = _segmentation_fallback(body, garment, options.category)
         source = "segmentation"
+    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
+    if len(hips) and options.category != "dress":
+        line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -0.1) * scale)
+        if options.category == "upper":
+            garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
+        else:
+            garment[: max(line, 0)] = 0
     if options.category in ("upper", "dress") and len(hand_points):
         wrists = hand_points[[i for i in range(0, len(hand_points), 21)]]
         points = np.concatenate([points, wrists])
@@ -226,7 +234,7 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         mask = box_mask | dilate(garment, max(int(scale * 0.04), 1))
     if options.protect and options.strategy != "box":
         mask &= ~protection_mask(body, shape, options.category, scale)
-    return GarmentMask(mask=mask, box=box, source=source)
+    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask)
 
 
 def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
@@ -243,7 +251,7 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
     x0, y0, x1, y1 = previous.box
     mask = np.zeros(image_shape, np.uint8)
     mask[y0:y1, x0:x1] = 255
-    return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried")
+    return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried", garment=current.garment)
 
 
 @dataclass

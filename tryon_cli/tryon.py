@@ -1,0 +1,162 @@
+"""Try-on planner: the garment mask of every frame, and the conditions to render a garment into it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .analysis.body import Body, BodyAnalyzer
+from .core.engine import Engine, GarmentConditions
+from .core.schedule import render_stream
+from .errors import InputError
+from .garment import GarmentModel, prepare_garment, warp_garment
+from .masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box
+from .temporal import SceneCutDetector
+from .video import Frame
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class MaskReport:
+    """Per frame: where the mask came from (pose, carried, segmentation) or why there is none."""
+
+    frames: int = 0
+    sources: Counter = field(default_factory=Counter)
+    per_frame: list[str] = field(default_factory=list)
+    area: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        areas = np.asarray(self.area) if self.area else np.zeros(1)
+        changes = np.abs(np.diff(areas)) / np.maximum(areas[1:], 1e-6) if len(areas) > 1 else np.zeros(1)
+        return {"frames": self.frames, "mask_sources": dict(self.sources), "per_frame": self.per_frame,
+                "mean_area": float(areas.mean()), "median_area_change": float(np.median(changes))}
+
+
+@dataclass
+class FrameMasker:
+    """Masks for a sequence of frames: keypoints verified, boxes carried, edges smoothed over time."""
+
+    options: MaskOptions
+    tracking: bool
+    seed: int = 0
+    _analyzer: BodyAnalyzer | None = None
+    _smoother: MaskSmoother = field(default_factory=MaskSmoother)
+    _cuts: SceneCutDetector = field(default_factory=SceneCutDetector)
+    _previous: GarmentMask | None = None
+    _carried: int = 0
+
+    def __post_init__(self) -> None:
+        self._analyzer = BodyAnalyzer(tracking=self.tracking)
+        if not self.tracking:
+            self._smoother = MaskSmoother(keep=0.0)
+
+    def __call__(self, frame: Frame) -> tuple[Body, GarmentMask | None, str]:
+        """The body, the mask (None when impossible) and the mask's source or the reason for none."""
+        if self.tracking and self._cuts(frame.image):
+            self._smoother.reset()
+            self._previous = None
+        body = self._analyzer.analyse(frame.image)
+        rng = np.random.default_rng([self.seed, frame.index])
+        try:
+            mask = build_mask(frame.image, body, self.options, rng)
+        except InputError as error:
+            if not self.tracking:
+                raise
+            return body, None, str(error)
+        mask = carry_box(mask, self._previous, body, frame.image.shape[:2], carried_for=self._carried)
+        self._carried = self._carried + 1 if mask.source == "carried" else 0
+        self._previous = mask
+        smoothed = self._smoother(mask.mask)
+        return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment), mask.source
+
+    def close(self) -> None:
+        if self._analyzer is not None:
+            self._analyzer.close()
+
+
+def mask_frames(frames: Iterator[Frame], options: MaskOptions, tracking: bool, seed: int,
+                write: Callable[[Frame, np.ndarray], None], progress: Progress | None = None,
+                total: int = 0) -> MaskReport:
+    """Write the mask of every frame; frames where no mask can be made get an empty one, reported."""
+    report = MaskReport()
+    masker = FrameMasker(options, tracking, seed)
+    try:
+        for frame in frames:
+            _, mask, source = masker(frame)
+            report.frames += 1
+            report.sources[source if mask is not None else "none"] += 1
+            report.per_frame.append(source)
+            result = mask.mask if mask is not None else np.zeros(frame.image.shape[:2], np.uint8)
+            report.area.append(float((result > 0).mean()))
+            write(frame, result)
+            if progress:
+                progress("mask", report.frames, total)
+    finally:
+        masker.close()
+    return report
+
+
+@dataclass
+class TryOnReport(MaskReport):
+    frames_rendered: int = 0
+    seconds: float = 0.0
+
+
+def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
+    """The shoulder-hip quadrilateral, widened a little (what is not torso in the old garment is arm)."""
+    import cv2
+
+    from .analysis import body as bp
+
+    quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+    if len(quad) < 4:
+        return None
+    centre = quad.mean(axis=0)
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(centre + 1.15 * (quad - centre)).astype(np.int32), 255)
+    return mask
+
+
+def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
+                 mode: str, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
+                 progress: Progress | None = None, total: int = 0) -> TryOnReport:
+    """Put `garment` on the person in every frame (mask mode: inside the try-on mask; mask-free:
+    the warped garment over the person, in occlusion order)."""
+    report = TryOnReport()
+    masker = FrameMasker(options, tracking, seed)
+
+    def planned() -> Iterator[tuple]:
+        for frame in frames:
+            body, mask, source = masker(frame)
+            report.frames += 1
+            report.per_frame.append(source)
+            report.sources[source if mask is not None else "none"] += 1
+            if mask is None:
+                yield frame, frame.image, None, None
+                continue
+            warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category)
+            region = mask.mask if mode == "mask" else np.where(alpha > 0.5, 255, 0).astype(np.uint8) & ~keep
+            report.area.append(float((region > 0).mean()))
+            report.frames_rendered += 1
+            condition = GarmentConditions(garment=garment.image, garment_mask=garment.mask, warped=warped,
+                                          warped_alpha=alpha, keep=keep, category=options.category,
+                                          extras={"mode": mode, "person": body.person, "old_garment": mask.garment,
+                                                  "torso": _torso(body, frame.image.shape[:2])})
+            yield frame, frame.image, region, condition
+
+    try:
+        for frame, rendered in render_stream(engine, planned()):
+            write(frame, rendered)
+            if progress:
+                progress("try-on", report.frames, total)
+    finally:
+        masker.close()
+    return report
+
+
+__all__ = ["MaskReport", "TryOnReport", "mask_frames", "tryon_frames", "prepare_garment", "Path"]
