@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import evaluate, mask, models, swap, tryon
+from commands import build_triplets, evaluate, filter as filter_module, mask, models, swap, tryon
 
 app = typer.Typer(
     name="tryon",
@@ -17,6 +17,8 @@ app.command("swap")(swap.swap)
 app.add_typer(evaluate.app, name="eval")
 app.command("mask")(mask.mask)
 app.command("tryon")(tryon.tryon)
+app.command("build-triplets")(build_triplets.build_triplets_command)
+app.command("filter")(filter_module.filter_command)
 app.command("models")(models.models)
 
 

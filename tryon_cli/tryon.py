@@ -105,6 +105,7 @@ def mask_frames(frames: Iterator[Frame], options: MaskOptions, tracking: bool, s
 class TryOnReport(MaskReport):
     frames_rendered: int = 0
     seconds: float = 0.0
+    last_mask: np.ndarray | None = None
 
 
 def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
@@ -143,6 +144,7 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
             region = mask.mask if mode == "mask" else np.where(alpha > 0.5, 255, 0).astype(np.uint8) & ~keep
             report.area.append(float((region > 0).mean()))
             report.frames_rendered += 1
+            report.last_mask = mask.mask
             condition = GarmentConditions(garment=garment.image, garment_mask=garment.mask, warped=warped,
                                           warped_alpha=alpha, keep=keep, category=options.category,
                                           extras={"mode": mode, "person": body.person, "old_garment": mask.garment,

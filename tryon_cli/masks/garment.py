@@ -86,6 +86,7 @@ def current_garment(image: np.ndarray, body: Body, category: str) -> np.ndarray:
             hull = cv2.convexHull(np.round(protected * scale).astype(np.int32))
             cv2.fillConvexPoly(labels, hull, int(cv2.GC_BGD))
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut's k-means start draws from OpenCV's RNG: same input, same region
     try:
         cv2.grabCut(small, labels, None, background, foreground, 2, cv2.GC_INIT_WITH_MASK)
     except cv2.error:

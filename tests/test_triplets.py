@@ -1,0 +1,140 @@
+"""build-triplets and filter: layouts, resume after a kill, determinism, and filters that reject what they should."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from test_tryon import tshirt
+from tryon_cli.layouts import find_pairs
+from tryon_cli.errors import InputError
+from tryon_cli.media import read_image, write_image
+
+COLOURS = [(40, 90, 200), (200, 40, 40), (40, 160, 60), (230, 200, 40), (120, 40, 160), (20, 20, 20)]
+
+
+@pytest.fixture(scope="module")
+def viton(tmp_path_factory, astronaut) -> Path:
+    """A VITON-HD-style folder: the astronaut wearing each T-shirt (dressed by our own try-on), and the shirts."""
+    root = tmp_path_factory.mktemp("viton")
+    (root / "image").mkdir()
+    (root / "cloth").mkdir()
+    person = root / "plain.png"
+    small = cv2.resize(astronaut, (320, 320))
+    write_image(person, small)
+    for i, colour in enumerate(COLOURS):
+        shirt = root / "cloth" / f"{i:05d}_00.png"
+        write_image(shirt, tshirt(colour))
+        out = root / "image" / f"{i:05d}_00.png"
+        result = run_cli("tryon", str(person), str(shirt), "-o", str(out), "-q", "--mode", "mask-free")
+        assert result.returncode == 0, result.stderr
+    person.unlink()
+    return root
+
+
+def test_layouts_are_detected(viton, tmp_path):
+    layout, pairs = find_pairs(viton)
+    assert layout == "viton-hd" and len(pairs) == len(COLOURS)
+    dresscode = tmp_path / "dc" / "upper_body"
+    dresscode.mkdir(parents=True)
+    write_image(dresscode / "001_0.jpg", np.zeros((8, 8, 3), np.uint8))
+    write_image(dresscode / "001_1.jpg", np.zeros((8, 8, 3), np.uint8))
+    layout, pairs = find_pairs(tmp_path / "dc")
+    assert layout == "dresscode" and pairs[0].category == "upper"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no known layout"):
+        find_pairs(tmp_path / "empty")
+
+
+def test_kill_half_way_and_rerun_finishes_without_redoing(viton, tmp_path):
+    out = tmp_path / "build"
+    command = [sys.executable, "-c", "from tryon_cli.app import main; main()", "build-triplets", str(viton),
+               "-o", str(out), "-q"]
+    process = subprocess.Popen(command, start_new_session=True)
+    manifest = out / "manifest.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline and (not manifest.exists() or len(manifest.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    first = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    assert 2 <= len(first) < len(COLOURS)
+    stamps = {r["id"]: (out / r["files"]["input"]).stat().st_mtime_ns for r in first}
+    result = run_cli("build-triplets", str(viton), "-o", str(out), "-q", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["already_done"] == len(first) and summary["built"] == len(COLOURS) - len(first)
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert len({r["id"] for r in records}) == len(records) == len(COLOURS)
+    assert all((out / r["files"]["input"]).stat().st_mtime_ns == stamps[r["id"]] for r in first)
+    for record in records:
+        assert record["repaint_garment"] != record["garment"] and record["category"] == "upper"
+        assert set(record["files"]) == {"input", "condition", "target", "mask"}
+    again = run_cli("build-triplets", str(viton), "-o", str(out), "-q", "--json")
+    assert json.loads(again.stdout)["built"] == 0
+
+
+def test_items_are_deterministic_and_shards_split_them(viton, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli("build-triplets", str(viton), "-o", str(a), "-q", "--workers", "2").returncode == 0
+    for i in range(2):
+        assert run_cli("build-triplets", str(viton), "-o", str(b), "-q", "--shard", f"{i}/2").returncode == 0
+    records_a = {json.loads(x)["id"]: json.loads(x) for x in (a / "manifest.jsonl").read_text().splitlines()}
+    shard_files = sorted(b.glob("manifest.shard-*.jsonl"))
+    assert len(shard_files) == 2
+    records_b = {json.loads(x)["id"]: json.loads(x) for f in shard_files for x in f.read_text().splitlines()}
+    assert records_a.keys() == records_b.keys()
+    for identifier, record in records_a.items():
+        np.testing.assert_array_equal(read_image(a / record["files"]["input"]),
+                                      read_image(b / records_b[identifier]["files"]["input"]))
+
+
+def _bad_copy(build: Path, record: dict, name: str, change) -> dict:
+    target = read_image(build / record["files"]["target"])
+    bad = change(target)
+    folder = build / "bad" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    files = dict(record["files"])
+    files["input"] = str((folder / "input.png").relative_to(build))
+    write_image(folder / "input.png", bad)
+    return {**record, "id": name, "files": files}
+
+
+def test_filters_keep_good_triplets_and_reject_changed_faces_and_poses(viton, tmp_path, source_photo):
+    build = tmp_path / "build"
+    assert run_cli("build-triplets", str(viton), "-o", str(build), "-q").returncode == 0
+    records = [json.loads(x) for x in (build / "manifest.jsonl").read_text().splitlines()]
+    good = records[0]
+    swapped_face = tmp_path / "swapped.png"
+    assert run_cli("swap", str(source_photo), str(build / good["files"]["target"]), "-o", str(swapped_face),
+                   "-q").returncode == 0
+    face_changed = _bad_copy(build, good, "face-changed", lambda image: read_image(swapped_face))
+    flipped = _bad_copy(build, good, "pose-flipped", lambda image: np.ascontiguousarray(image[:, ::-1]))
+    shifted = _bad_copy(build, good, "pose-shifted", lambda image: np.roll(image, image.shape[1] // 5, axis=1))
+    manifest = build / "test_manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in [*records, face_changed, flipped, shifted]))
+    result = run_cli("filter", str(manifest), "-o", str(tmp_path / "filtered"), "-q", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    rejected = {json.loads(x)["id"]: json.loads(x) for x in (tmp_path / "filtered" / "rejected.jsonl").read_text().splitlines()}
+    kept = [json.loads(x) for x in (tmp_path / "filtered" / "kept.jsonl").read_text().splitlines()]
+    assert summary["kept"] + summary["rejected"] == len(records) + 3
+    assert len(kept) >= len(records) - 1
+    assert any("face" in reason for reason in rejected["face-changed"]["reasons"])
+    assert not any("pose" in reason for reason in rejected["face-changed"]["reasons"])
+    assert any("pose" in reason for reason in rejected["pose-flipped"]["reasons"])
+    assert any("pose" in reason for reason in rejected["pose-shifted"]["reasons"])
+    for record in kept:
+        assert set(record["scores"]) >= {"pose_oks", "texture_distance", "face_distance", "sharpness", "mask_area"}
+    sheets = sorted((tmp_path / "filtered" / "spot-check").glob("sheet_*.png"))
+    assert sheets and (tmp_path / "filtered" / "spot-check" / "index.html").exists()

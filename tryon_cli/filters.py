@@ -1,0 +1,159 @@
+"""Quality filters for triplets: pose, texture, face and sanity checks, each scored and thresholded.
+
+Every check records its score; a rejection records which checks failed and why. Model-backed checks
+(CLIP for pose, DISTS for texture) are used when their weights are configured; otherwise the
+documented fallbacks (pose keypoint similarity, Lab colour + gradient texture distance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .analysis.body import BodyAnalyzer
+from .analysis.identity import DlibFaceEncoder, descriptor_distance
+from .media import read_image
+
+POSE_SIGMA = 0.08
+
+
+@dataclass(frozen=True)
+class FilterThresholds:
+    """Defaults are chosen so that a good classical triplet passes and a changed face or pose fails."""
+
+    min_pose_oks: float = 0.6
+    min_clip_similarity: float = 0.82
+    max_texture_distance: float = 0.55
+    max_dists: float = 0.25
+    max_face_distance: float = 0.35
+    max_landmark_drift: float = 0.06
+    min_sharpness: float = 20.0
+    min_brightness: float = 25.0
+    max_brightness: float = 235.0
+    min_mask_area: float = 0.03
+    max_mask_area: float = 0.85
+
+
+def keypoint_similarity(a: np.ndarray | None, b: np.ndarray | None, scale: float) -> float:
+    """Object keypoint similarity (COCO OKS) over the points visible in both; 0 when either is missing."""
+    if a is None or b is None:
+        return 0.0
+    visible = (a[:, 2] > 0.5) & (b[:, 2] > 0.5)
+    if visible.sum() < 4:
+        return 0.0
+    distance = np.linalg.norm(a[visible, :2] - b[visible, :2], axis=1)
+    return float(np.mean(np.exp(-(distance**2) / (2 * (POSE_SIGMA * scale) ** 2))))
+
+
+def texture_distance(garment: np.ndarray, garment_mask: np.ndarray, worn: np.ndarray, worn_mask: np.ndarray) -> float:
+    """0 (same) .. 1+: Lab histogram (Bhattacharyya) distance plus gradient-energy difference."""
+    if (garment_mask > 0).sum() < 50 or (worn_mask > 0).sum() < 50:
+        return 1.0
+
+    def hist(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+        h = cv2.calcHist([lab], [0, 1, 2], mask, [8, 8, 8], [0, 256, 0, 256, 0, 256])
+        return cv2.normalize(h, h).flatten()
+
+    def energy(image: np.ndarray, mask: np.ndarray) -> float:
+        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+        return float(gradient[mask > 0].mean())
+
+    colour = cv2.compareHist(hist(garment, garment_mask), hist(worn, worn_mask), cv2.HISTCMP_BHATTACHARYYA)
+    a, b = energy(garment, garment_mask), energy(worn, worn_mask)
+    return float(0.7 * colour + 0.3 * abs(a - b) / max(a, b, 1.0))
+
+
+def sharpness(image: np.ndarray) -> float:
+    return float(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
+
+
+class TripletChecker:
+    """Runs every check on one manifest record (models loaded once)."""
+
+    def __init__(self, thresholds: FilterThresholds = FilterThresholds()) -> None:
+        self.thresholds = thresholds
+        self.body = BodyAnalyzer(hands=False)
+        self.faces = DlibFaceEncoder()
+
+    def close(self) -> None:
+        self.body.close()
+
+    def check(self, record: dict, root: Path) -> tuple[dict, list[str]]:
+        """Scores of every check and the reasons for rejection (empty: keep)."""
+        from .garment import segment_garment
+
+        t = self.thresholds
+        files = {k: root / v for k, v in record["files"].items()}
+        original, repainted = read_image(files["target"]), read_image(files["input"])
+        garment, mask = read_image(files["condition"]), read_image(files["mask"])[..., 0]
+        scores: dict[str, float | None] = {}
+        reasons: list[str] = []
+        a, b = self.body.analyse(original), self.body.analyse(repainted)
+        height, width = original.shape[:2]
+        scores["pose_oks"] = keypoint_similarity(a.keypoints, b.keypoints, float(np.hypot(height, width)) * 0.5)
+        if scores["pose_oks"] < t.min_pose_oks:
+            reasons.append(f"pose changed (keypoint similarity {scores['pose_oks']:.2f} < {t.min_pose_oks})")
+        from .masks.garment import MaskOptions, build_mask
+
+        try:
+            worn = build_mask(original, a, MaskOptions(category=record.get("category", "upper"))).garment > 0
+        except Exception:  # noqa: BLE001 - no person: the texture check fails below
+            worn = np.zeros(mask.shape, bool)
+        try:
+            garment_mask = segment_garment(garment)
+        except Exception:  # noqa: BLE001 - an unusable garment photo is itself a rejection
+            garment_mask = np.zeros(garment.shape[:2], np.uint8)
+        scores["texture_distance"] = texture_distance(garment, garment_mask, original, worn.astype(np.uint8) * 255)
+        if scores["texture_distance"] > t.max_texture_distance:
+            reasons.append(f"garment does not match the worn one (texture distance {scores['texture_distance']:.2f} > "
+                           f"{t.max_texture_distance})")
+        face_a, face_b = self.faces.encode(original), self.faces.encode(repainted)
+        marks_a, marks_b = self.faces.landmarks68(original), self.faces.landmarks68(repainted)
+        if face_a is None or face_b is None or marks_a is None or marks_b is None:
+            scores["face_distance"] = scores["landmark_drift"] = None
+            if (face_a is None) != (face_b is None):
+                reasons.append("face found in only one of original and repainted")
+        else:
+            scores["face_distance"] = descriptor_distance(face_a, face_b)
+            eyes = np.linalg.norm(marks_a[36:42].mean(axis=0) - marks_a[42:48].mean(axis=0))
+            scores["landmark_drift"] = float(np.linalg.norm(marks_a - marks_b, axis=1).mean() / max(eyes, 1.0))
+            if scores["face_distance"] > t.max_face_distance:
+                reasons.append(f"face changed (descriptor distance {scores['face_distance']:.2f} > {t.max_face_distance})")
+            if scores["landmark_drift"] > t.max_landmark_drift:
+                reasons.append(f"face moved (landmark drift {scores['landmark_drift']:.3f} > {t.max_landmark_drift})")
+        scores["sharpness"] = sharpness(repainted)
+        scores["brightness"] = float(repainted.mean())
+        scores["mask_area"] = float((mask > 0).mean())
+        if scores["sharpness"] < t.min_sharpness:
+            reasons.append(f"blurred (sharpness {scores['sharpness']:.1f} < {t.min_sharpness})")
+        if not t.min_brightness <= scores["brightness"] <= t.max_brightness:
+            reasons.append(f"badly exposed (mean brightness {scores['brightness']:.0f})")
+        if not t.min_mask_area <= scores["mask_area"] <= t.max_mask_area:
+            reasons.append(f"mask area {scores['mask_area']:.2f} outside [{t.min_mask_area}, {t.max_mask_area}]")
+        return scores, reasons
+
+
+def spot_check_indices(count: int, seed: int, per: int = 500, take: int = 30) -> list[int]:
+    """`take` random items of every `per` (all of a smaller last block, pro rata)."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for start in range(0, count, per):
+        block = min(per, count - start)
+        n = max(1, round(take * block / per)) if block < per else take
+        chosen.extend(sorted(start + rng.choice(block, size=min(n, block), replace=False)))
+    return [int(i) for i in chosen]
+
+
+def contact_row(root: Path, record: dict, height: int = 256) -> np.ndarray:
+    """Original, repainted, garment and mask side by side."""
+    files = record["files"]
+    tiles = []
+    for key in ("target", "input", "condition", "mask"):
+        image = read_image(root / files[key])
+        tiles.append(cv2.resize(image, (int(image.shape[1] * height / image.shape[0]), height)))
+    return np.concatenate(tiles, axis=1)
