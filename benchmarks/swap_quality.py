@@ -63,13 +63,13 @@ def main() -> None:
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
     keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "delta_e", "flicker", "pose_err"]
-    print(f"\n{'config':<11}" + "".join(f"{k:>17}" for k in keys))
+    print(f"\n{'config':<11}" + "".join(f"{k:>19}" for k in keys))
     for name, rows in results.items():
         cells = []
         for k in keys:
             values = np.array([r[k] for r in rows if r[k] is not None], dtype=float)
             cells.append(f"{values.min():.2f}..{values.max():.2f}/{np.median(values):.2f}" if len(values) else "n/a")
-        print(f"{name:<11}" + "".join(f"{c:>17}" for c in cells))
+        print(f"{name:<11}" + "".join(f"{c:>19}" for c in cells))
     print("\ncells: min..max/median over the portrait x video pairs")
 
 

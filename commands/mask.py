@@ -24,6 +24,18 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return value
 
 
+def load_configured_sam(option: str | None):
+    """A SAM predictor when a checkpoint is given or configured, else None (GrabCut is used)."""
+    from tryon_cli.models import configured
+
+    setting = configured("sam").setting(option)
+    if setting.value is None:
+        return None
+    from tryon_cli.masks.sam import load_sam
+
+    return load_sam(setting.value)
+
+
 def mask(
     person: Path = typer.Argument(..., help="Person photo or video ('-' reads one path from stdin)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Mask image, mask video, or a folder for PNG frames (no suffix). Default: PERSON's name + '_mask'."),
@@ -35,6 +47,7 @@ def mask(
     preview: Optional[Path] = typer.Option(None, help="Also write the mask over the person here (image or video)."),
     start: Optional[float] = typer.Option(None, help="Start time in seconds."),
     end: Optional[float] = typer.Option(None, help="End time in seconds."),
+    sam: Optional[str] = typer.Option(None, help="SAM checkpoint for a sharper garment region (default: TRYON_SAM or the config file; none: GrabCut)."),
     overwrite: bool = OVERWRITE_OPTION,
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
@@ -49,6 +62,7 @@ def mask(
         check_target(person, output, [], overwrite)
         if preview is not None:
             check_target(person, preview, [output], overwrite)
+        predictor = load_configured_sam(sam)
         encode = EncodeOptions(crf=4, keep_audio=False)
         with progress_bar(quiet) as progress, ExitStack() as stack:
             io = stack.enter_context(open_target(person, output, overwrite=overwrite, start=start, end=end, encode=encode))
@@ -60,6 +74,6 @@ def mask(
                 if preview_io is not None:
                     preview_io.write(frame, overlay(frame.image, result))
 
-            report = mask_frames(io.frames(), options, io.is_video, seed, write, progress, io.total)
+            report = mask_frames(io.frames(), options, io.is_video, seed, write, progress, io.total, predictor)
         emit({"output": str(output), "preview": str(preview) if preview else None, **report.as_dict()}, json_out,
              str(output))

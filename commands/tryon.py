@@ -17,7 +17,7 @@ from tryon_cli.tryon import tryon_frames
 
 from .common import (DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths,
                      reported_errors, stderr_console)
-from .mask import _choice
+from .mask import _choice, load_configured_sam
 
 MODES = ("mask", "mask-free")
 
@@ -44,6 +44,7 @@ def tryon(
     end: Optional[float] = typer.Option(None, help="End time in seconds."),
     crf: int = typer.Option(18, min=0, max=51, help="Output quality (lower is better)."),
     audio: bool = typer.Option(True, "--audio/--no-audio", help="Copy the person video's audio."),
+    sam: Optional[str] = typer.Option(None, help="SAM checkpoint for a sharper garment region (default: TRYON_SAM or the config file; none: GrabCut)."),
     overwrite: bool = OVERWRITE_OPTION,
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
@@ -65,6 +66,7 @@ def tryon(
             allow_download=allow_download, task="tryon", mode=mode, resolution=resolution, window=window,
             overlap=overlap))
         console.print(f"[dim]engine: {render_engine.name}[/]")
+        predictor = load_configured_sam(sam)
         started = time.perf_counter()
         with progress_bar(quiet) as progress, open_target(
             person, output, overwrite=overwrite, extra_inputs=[garment], start=start, end=end,
@@ -73,7 +75,7 @@ def tryon(
             if hasattr(render_engine, "progress"):
                 render_engine.progress = progress
             report = tryon_frames(io.frames(), model, render_engine, options, mode, io.is_video, seed, io.write,
-                                  progress, io.total)
+                                  progress, io.total, predictor)
         summary = report.as_dict()
         summary.pop("per_frame")
         emit({"output": str(output), "engine": render_engine.name, "mode": mode, **summary,

@@ -161,3 +161,46 @@ def test_photo_tryon_matches_the_garment_colour_and_keeps_the_face(photo, garmen
     lab = lambda img, region: cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[region].astype(float).mean(axis=0)  # noqa: E731
     distance = np.linalg.norm((lab(dressed, worn) - lab(model.image, model.mask > 0)) * (100 / 255, 1, 1))
     assert distance < 10
+
+
+def _sam_importable(monkeypatch) -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("torchvision") is None:
+        monkeypatch.syspath_prepend(str(Path(__file__).parent / "stubs"))
+        for name in [m for m in sys.modules if m.startswith(("torchvision", "segment_anything"))]:
+            monkeypatch.delitem(sys.modules, name)
+
+
+def test_sam_checkpoint_loads_and_prompts_with_keypoints(astronaut, tmp_path, monkeypatch):
+    import torch
+
+    _sam_importable(monkeypatch)
+    from segment_anything.build_sam import _build_sam
+
+    from tryon_cli.masks.sam import load_sam
+
+    torch.manual_seed(0)
+    tiny = _build_sam(encoder_embed_dim=32, encoder_depth=2, encoder_num_heads=2, encoder_global_attn_indexes=[])
+    checkpoint = tmp_path / "sam_tiny.pth"
+    torch.save(tiny.state_dict(), checkpoint)
+    predictor = load_sam(str(checkpoint))
+    with BodyAnalyzer() as analyzer:
+        body = analyzer.analyse(astronaut)
+    with_sam = build_mask(astronaut, body, MaskOptions(strategy="tight"), sam=predictor)
+    assert with_sam.mask.shape == astronaut.shape[:2] and with_sam.mask.dtype == np.uint8
+    from tryon_cli.errors import ModelMissingError
+
+    with pytest.raises(ModelMissingError, match="SAM checkpoint .* not found"):
+        load_sam(str(tmp_path / "missing.pth"))
+    bad = tmp_path / "bad.pth"
+    torch.save({"x": torch.zeros(1)}, bad)
+    with pytest.raises(ModelMissingError, match="not a SAM checkpoint"):
+        load_sam(str(bad))
+
+
+def test_missing_sam_checkpoint_is_exit_2(person, tmp_path):
+    result = run_cli("mask", str(person), "-o", str(tmp_path / "m.png"), "--sam", str(tmp_path / "nope.pth"))
+    assert result.returncode == 2 and "SAM checkpoint" in result.stderr

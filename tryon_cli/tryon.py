@@ -44,6 +44,7 @@ class FrameMasker:
     options: MaskOptions
     tracking: bool
     seed: int = 0
+    sam: object | None = None
     _analyzer: BodyAnalyzer | None = None
     _smoother: MaskSmoother = field(default_factory=MaskSmoother)
     _cuts: SceneCutDetector = field(default_factory=SceneCutDetector)
@@ -63,7 +64,7 @@ class FrameMasker:
         body = self._analyzer.analyse(frame.image)
         rng = np.random.default_rng([self.seed, frame.index])
         try:
-            mask = build_mask(frame.image, body, self.options, rng)
+            mask = build_mask(frame.image, body, self.options, rng, self.sam)
         except InputError as error:
             if not self.tracking:
                 raise
@@ -81,10 +82,10 @@ class FrameMasker:
 
 def mask_frames(frames: Iterator[Frame], options: MaskOptions, tracking: bool, seed: int,
                 write: Callable[[Frame, np.ndarray], None], progress: Progress | None = None,
-                total: int = 0) -> MaskReport:
+                total: int = 0, sam=None) -> MaskReport:
     """Write the mask of every frame; frames where no mask can be made get an empty one, reported."""
     report = MaskReport()
-    masker = FrameMasker(options, tracking, seed)
+    masker = FrameMasker(options, tracking, seed, sam)
     try:
         for frame in frames:
             _, mask, source = masker(frame)
@@ -125,11 +126,11 @@ def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
 
 def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
                  mode: str, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
-                 progress: Progress | None = None, total: int = 0) -> TryOnReport:
+                 progress: Progress | None = None, total: int = 0, sam=None) -> TryOnReport:
     """Put `garment` on the person in every frame (mask mode: inside the try-on mask; mask-free:
     the warped garment over the person, in occlusion order)."""
     report = TryOnReport()
-    masker = FrameMasker(options, tracking, seed)
+    masker = FrameMasker(options, tracking, seed, sam)
 
     def planned() -> Iterator[tuple]:
         for frame in frames:

@@ -335,7 +335,10 @@ class DiffusionEngine:
             else:
                 raise InputError(f"unsupported UNet with {channels} input channels (expected 4, 8 or 9)")
             batch = start_latents.shape[0]
-            noise = self._noise((1,) + tuple(start_latents.shape[1:])).expand(batch, -1, -1, -1)
+            if self.settings.consistency:  # one initial noise shared by every frame
+                noise = self._noise((1,) + tuple(start_latents.shape[1:])).expand(batch, -1, -1, -1)
+            else:  # what a per-frame pipeline does: each frame its own noise
+                noise = self._noise(tuple(start_latents.shape))
             latents = self._sample(start_latents, noise, extra, latent_mask if channels == 4 else None,
                                    inputs.get("control"), batch, window)
         if side_by_side:

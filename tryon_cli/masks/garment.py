@@ -193,7 +193,7 @@ def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tu
 
 
 def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions(),
-               rng: np.random.Generator | None = None) -> GarmentMask:
+               rng: np.random.Generator | None = None, sam=None) -> GarmentMask:
     """The try-on mask of one image; InputError when no person, or the category is not in the frame."""
     if options.category not in CATEGORIES:
         raise InputError(f"unknown category '{options.category}' (use one of {', '.join(CATEGORIES)})")
@@ -206,7 +206,13 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
             and options.category != "upper":
         raise InputError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
     scale = _torso_scale(body, shape)
-    garment = current_garment(image, body, options.category)
+    garment = None
+    if sam is not None:
+        from .sam import sam_garment_region
+
+        garment = sam_garment_region(sam, image, body, options.category)
+    if garment is None:
+        garment = current_garment(image, body, options.category)
     points = _category_points(body, options.category)
     source = body.source
     hand_points = np.concatenate(body.hands) if body.hands else np.zeros((0, 2), np.float32)
