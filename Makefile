@@ -36,6 +36,9 @@ test: install
 bench: install
 	$(PY) benchmarks/swap_speed.py
 	$(PY) benchmarks/swap_quality.py
+	$(PY) benchmarks/diffusion_bench.py
+	$(PY) benchmarks/tryon_bench.py
+	$(PY) benchmarks/triplets_bench.py
 
 clean:
 	rm -rf examples/out examples/inputs benchmarks/out .pytest_cache
