@@ -163,21 +163,27 @@ def test_photo_tryon_matches_the_garment_colour_and_keeps_the_face(photo, garmen
     assert distance < 10
 
 
-def _sam_importable(monkeypatch) -> None:
+@pytest.fixture
+def sam_importable(monkeypatch):
+    """segment_anything importable: the torchvision stand-in on the path while the test runs (only when the
+    real torchvision is missing), and every module it brought in gone afterwards, so later imports
+    (transformers checks for torchvision) never see the stand-in."""
     import importlib.util
     import sys
     from pathlib import Path
 
+    before = set(sys.modules)
     if importlib.util.find_spec("torchvision") is None:
         monkeypatch.syspath_prepend(str(Path(__file__).parent / "stubs"))
-        for name in [m for m in sys.modules if m.startswith(("torchvision", "segment_anything"))]:
-            monkeypatch.delitem(sys.modules, name)
+    yield
+    for name in set(sys.modules) - before:
+        if name.startswith(("torchvision", "segment_anything")):
+            del sys.modules[name]
 
 
-def test_sam_checkpoint_loads_and_prompts_with_keypoints(astronaut, tmp_path, monkeypatch):
+def test_sam_checkpoint_loads_and_prompts_with_keypoints(astronaut, tmp_path, sam_importable):
     import torch
 
-    _sam_importable(monkeypatch)
     from segment_anything.build_sam import _build_sam
 
     from tryon_cli.masks.sam import load_sam

@@ -30,6 +30,12 @@ class MaskReport:
     per_frame: list[str] = field(default_factory=list)
     area: list[float] = field(default_factory=list)
 
+    def record(self, source: str, has_mask: bool) -> None:
+        """Count one frame and where its mask came from (or why there is none)."""
+        self.frames += 1
+        self.per_frame.append(source)
+        self.sources[source if has_mask else "none"] += 1
+
     def as_dict(self) -> dict:
         areas = np.asarray(self.area) if self.area else np.zeros(1)
         changes = np.abs(np.diff(areas)) / np.maximum(areas[1:], 1e-6) if len(areas) > 1 else np.zeros(1)
@@ -89,9 +95,7 @@ def mask_frames(frames: Iterator[Frame], options: MaskOptions, tracking: bool, s
     try:
         for frame in frames:
             _, mask, source = masker(frame)
-            report.frames += 1
-            report.sources[source if mask is not None else "none"] += 1
-            report.per_frame.append(source)
+            report.record(source, mask is not None)
             result = mask.mask if mask is not None else np.zeros(frame.image.shape[:2], np.uint8)
             report.area.append(float((result > 0).mean()))
             write(frame, result)
@@ -135,9 +139,7 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
     def planned() -> Iterator[tuple]:
         for frame in frames:
             body, mask, source = masker(frame)
-            report.frames += 1
-            report.per_frame.append(source)
-            report.sources[source if mask is not None else "none"] += 1
+            report.record(source, mask is not None)
             if mask is None:
                 yield frame, frame.image, None, None
                 continue

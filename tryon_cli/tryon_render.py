@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .analysis.body import skin_fraction
+from .analysis.body import is_skin
 from .core.classical import fill_masked
 from .core.engine import GarmentConditions, paste_back
 from .masks.shapes import feather
@@ -20,8 +20,7 @@ def skin_colour(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) 
     candidates = frame[(person > 0) & (mask == 0)]
     if len(candidates) < 50:
         return np.array(FALLBACK_SKIN, dtype=np.float32)
-    ycrcb = cv2.cvtColor(candidates[None], cv2.COLOR_RGB2YCrCb)[0]
-    skin = (ycrcb[:, 1] > 135) & (ycrcb[:, 1] < 180) & (ycrcb[:, 2] > 80) & (ycrcb[:, 2] < 135)
+    skin = is_skin(candidates[None])[0]
     return np.median(candidates[skin], axis=0).astype(np.float32) if skin.sum() > 50 else \
         np.array(FALLBACK_SKIN, dtype=np.float32)
 
@@ -57,4 +56,3 @@ def render_garment_classical(frame: np.ndarray, mask: np.ndarray, condition: Gar
     return paste_back(frame, composed, feather(region, 3))
 
 
-__all__ = ["render_garment_classical", "skin_colour", "skin_fraction"]

@@ -150,13 +150,15 @@ class BodyAnalyzer:
         self.close()
 
 
-def skin_fraction(image: np.ndarray) -> float:
-    """Share of pixels in the usual skin range of YCrCb (any skin tone; lighting shifts Y, not Cr/Cb)."""
-    if image.size == 0:
-        return 0.0
+def is_skin(image: np.ndarray) -> np.ndarray:
+    """Per pixel: in the usual skin range of YCrCb (any skin tone; lighting shifts Y, not Cr/Cb)."""
     ycrcb = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
-    skin = (ycrcb[..., 1] > 135) & (ycrcb[..., 1] < 180) & (ycrcb[..., 2] > 80) & (ycrcb[..., 2] < 135)
-    return float(skin.mean())
+    return (ycrcb[..., 1] > 135) & (ycrcb[..., 1] < 180) & (ycrcb[..., 2] > 80) & (ycrcb[..., 2] < 135)
+
+
+def skin_fraction(image: np.ndarray) -> float:
+    """Share of skin-coloured pixels."""
+    return float(is_skin(image).mean()) if image.size else 0.0
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray | None:

@@ -16,7 +16,7 @@ anchor frame and the previous frame, and overlapping windows blended in latent s
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Iterable, Iterator, Sequence
 
 import cv2
@@ -98,12 +98,8 @@ class DiffusionEngine:
             weights = configured("catvton").setting().value
             if weights:
                 load_catvton_attention(components, weights, options.allow_download)
-        settings = DiffusionSettings(
-            steps=options.steps, strength=options.strength, guidance=options.guidance, seed=options.seed,
-            window=options.window, overlap=options.overlap, consistency=options.consistency, mode=options.mode,
-            cpu_offload=options.cpu_offload, attention_slicing=options.attention_slicing,
-            resolution=getattr(options, "resolution", 512),
-        )
+        shared = {f.name: getattr(options, f.name) for f in fields(DiffusionSettings) if hasattr(options, f.name)}
+        settings = DiffusionSettings(**shared)
         return cls(components, settings, classical, device, dtype)
 
     # ---------------------------------------------------------------- public interface
