@@ -61,14 +61,15 @@ class ClassicalEngine:
             warped = transfer_shading(warped, frame[box], skin_here, skin_there, sigma=max(size * 0.1, 2.0))
         patch = frame.copy()
         patch[box] = np.where(raster.coverage[..., None], warped, frame[box])
-        allowed = np.zeros(shape, dtype=np.uint8)
-        allowed[box] = np.where(raster.coverage, 255, 0).astype(np.uint8)
-        allowed &= face_region(shape, face.points)
+        local = np.where(raster.coverage, 255, 0).astype(np.uint8)
+        local &= face_region((h, w), face.points - np.array([raster.x0, raster.y0, 0], dtype=np.float32))
+        local &= mask[box]
         if source.texture_mask is not None:
             usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                                   border=cv2.BORDER_CONSTANT)
-            allowed[box] &= np.where(usable > 127, 255, 0).astype(np.uint8)
-        allowed &= mask
+            local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+        allowed = np.zeros(shape, dtype=np.uint8)
+        allowed[box] = local
         return composite(frame, patch, allowed, method=self.blend, feather_radius=max(int(size * self.feather), 1))
 
     def render_garment(self, frame: np.ndarray, mask: np.ndarray, condition: GarmentConditions) -> np.ndarray:

@@ -47,9 +47,8 @@ def feather(mask: np.ndarray, radius: int) -> np.ndarray:
 
 def bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) of the non-zero pixels grown by `margin`, clipped to the image; None if empty."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(mask, dtype=np.uint8))
+    if w == 0 or h == 0:
         return None
-    h, w = mask.shape[:2]
-    return (max(int(xs.min()) - margin, 0), max(int(ys.min()) - margin, 0),
-            min(int(xs.max()) + margin + 1, w), min(int(ys.max()) + margin + 1, h))
+    height, width = mask.shape[:2]
+    return max(x - margin, 0), max(y - margin, 0), min(x + w + margin, width), min(y + h + margin, height)
