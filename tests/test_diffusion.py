@@ -38,6 +38,22 @@ def build_tiny_checkpoint(folder: Path, in_channels: int) -> Path:
     return folder
 
 
+def build_tiny_sdxl_checkpoint(folder: Path) -> Path:
+    """An SDXL-shaped 9-channel inpainting UNet (pooled text embedding and time ids)."""
+    from diffusers import UNet2DConditionModel
+
+    build_tiny_checkpoint(folder, 9)
+    torch.manual_seed(0)
+    UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=9, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time",
+        addition_time_embed_dim=8, transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80,
+        cross_attention_dim=64,
+    ).save_pretrained(folder / "unet")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory) -> dict[int, Path]:
     root = tmp_path_factory.mktemp("tiny")
@@ -155,6 +171,15 @@ def test_side_by_side_try_on_crops_back_to_the_person(checkpoints, channels, mod
     outputs = engine.render([person, person], [mask, mask], [condition, condition])
     assert [o.shape for o in outputs] == [person.shape] * 2
     np.testing.assert_array_equal(outputs[0][mask == 0], person[mask == 0])
+
+
+def test_sdxl_family_inpainting_unet_runs(tmp_path):
+    checkpoint = build_tiny_sdxl_checkpoint(tmp_path / "sdxl")
+    frames, masks, conditions = video(3)
+    outputs = make_engine(checkpoint).render(frames, masks, conditions)
+    for frame, mask, out in zip(frames, masks, outputs):
+        assert out.shape == frame.shape
+        np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
 
 
 def test_plain_unet_uses_blended_latent_inpainting(checkpoints):

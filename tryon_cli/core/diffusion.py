@@ -265,6 +265,23 @@ class DiffusionEngine:
         negative = encode(self.settings.negative_prompt) if self.settings.guidance > 1 else None
         return encode(self.settings.prompt), negative
 
+    def _added_conditions(self, model_input: torch.Tensor) -> dict | None:
+        """SDXL-family UNets also take a pooled text embedding and size/crop time ids.
+
+        Without SDXL's two text encoders loaded the pooled embedding is zero (unconditional), and the
+        time ids say: original size = target size = the working size, no crop.
+        """
+        config = self.components.unet.config
+        if getattr(config, "addition_embed_type", None) != "text_time":
+            return None
+        batch, _, height, width = model_input.shape
+        scale = self.components.vae_scale
+        pooled = int(config.projection_class_embeddings_input_dim) - 6 * int(config.addition_time_embed_dim)
+        size = [height * scale, width * scale]
+        time_ids = torch.tensor([size + [0, 0] + size], device=self.device, dtype=self.dtype).repeat(batch, 1)
+        return {"text_embeds": torch.zeros((batch, pooled), device=self.device, dtype=self.dtype),
+                "time_ids": time_ids}
+
     def _noise(self, shape: tuple[int, ...]) -> torch.Tensor:
         generator = torch.Generator(device="cpu").manual_seed(self.settings.seed)
         return torch.randn(shape, generator=generator, dtype=torch.float32).to(self.device, self.dtype)
@@ -376,7 +393,8 @@ class DiffusionEngine:
                     kwargs = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
                 if extra is not None:
                     model_input = torch.cat([model_input, torch.cat([extra] * groups)], dim=1)
-                prediction = unet(model_input, t, encoder_hidden_states=context, **kwargs).sample
+                prediction = unet(model_input, t, encoder_hidden_states=context,
+                                  added_cond_kwargs=self._added_conditions(model_input), **kwargs).sample
                 if guided:
                     uncond, cond = prediction.chunk(2)
                     prediction = uncond + s.guidance * (cond - uncond)
