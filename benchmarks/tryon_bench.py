@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -63,8 +62,7 @@ def main() -> None:
     print(f"{'input':<18}{'items':>6}{'masks/s':>9}{'try-on/s':>10}")
     for label, n, masks, tryons in rows:
         print(f"{label:<18}{n:>6}{masks:>9.2f}{tryons:>10.2f}")
-    print("(models are loaded once per photo batch item for photos, once per video; decode excluded)")
-    del np
+    print("(photos: models loaded for each photo, as a one-off command does; video: loaded once; decode excluded)")
 
 
 if __name__ == "__main__":
