@@ -74,7 +74,7 @@ def progress_bar(quiet: bool, label: str = "") -> Iterator[Callable[[str, int, i
     """A rich progress bar on stderr; yields update(stage, done, total)."""
     console = stderr_console(quiet)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-               TextColumn("{task.speed:>6.1f} fps" if False else "{task.fields[fps]}"), TimeRemainingColumn()]
+               TextColumn("{task.fields[fps]}"), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False, disable=quiet) as progress:
         tasks: dict[str, int] = {}
 

@@ -15,7 +15,7 @@ from conftest import run_cli
 from tryon_cli.analysis.identity import descriptor_distance
 from tryon_cli.core.classical import ClassicalEngine
 from tryon_cli.media import read_image, write_image
-from tryon_cli.swap import SwapOptions, prepare_source, swap_frames
+from tryon_cli.swap import prepare_source, swap_frames
 from tryon_cli.video import Frame
 
 

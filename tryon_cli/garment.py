@@ -113,10 +113,8 @@ def body_targets(garment: GarmentModel, body: Body, mask: GarmentMask) -> tuple[
         width = float(np.linalg.norm(h_right - h_left)) * 1.5
         centre = (h_left + h_right) / 2
         unit = width / max(_scaled(garment, "waist_left", "waist_right"), 1.0)
-        down = np.array([0.0, 1.0])
         names = ["waist_left", "waist_right", "waist_centre", "hem_left", "hem_right", "hem_centre"]
         targets = [centre + (g[n] - g["waist_centre"]) * unit for n in names]
-        del down
         return np.stack([g[n] for n in names]), np.stack(targets)
     shoulder_width = float(np.linalg.norm(s_right - s_left)) * 1.25
     centre = (s_left + s_right) / 2

@@ -22,7 +22,8 @@ from .colour import lab_statistics
 from .core.engine import Engine, FaceTarget, SourceFace, SwapConditions
 from .core.schedule import render_stream
 from .errors import InputError
-from .face3d.fitting import blink_texture_points, fit_pose, frontalize, normalized_shape, recombine, robust_identity, rotation_angle_degrees
+from .face3d.fitting import (blink_texture_points, fit_pose, frontalize, normalized_shape, recombine, robust_identity,
+                             rotation_angle_degrees)
 from .face3d.raster import normal_map, triangulate
 from .masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
 from .temporal import ExponentialAverage, OneEuroFilter, SceneCutDetector, landmark_filter
@@ -353,8 +354,4 @@ def _matching_tracks(tracks: dict[int, TrackState], reference: np.ndarray | None
         if state.descriptor is not None and descriptor_distance(state.descriptor, reference) < SAME_PERSON_DISTANCE
     }
 
-
-def face_pose_error(reference: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Angle in degrees between the head poses of two meshes."""
-    return rotation_angle_degrees(fit_pose(reference, a).rotation, fit_pose(reference, b).rotation)
 

@@ -98,9 +98,12 @@ class TripletBuilder:
     """Builds one item at a time; holds the models of one process."""
 
     def __init__(self, settings: TripletSettings, out: Path, engine) -> None:
+        from .analysis.body import BodyAnalyzer
+
         self.settings = settings
         self.out = out
         self.engine = engine
+        self.analyzer = BodyAnalyzer(tracking=False)  # one per process: graphs are not rebuilt per item
 
     def build(self, job: Job) -> dict:
         from .tryon import tryon_frames
@@ -113,7 +116,8 @@ class TripletBuilder:
         holder: dict[str, np.ndarray] = {}
         item_seed = (self.settings.seed * 1_000_003 + int(job.identifier, 16)) % (2**32)
         report = tryon_frames(iter([Frame(0, person, 0, 0.0)]), repaint, self.engine, options, "mask", False,
-                              item_seed, lambda frame, image: holder.__setitem__("image", image))
+                              item_seed, lambda frame, image: holder.__setitem__("image", image),
+                              analyzer=self.analyzer)
         if "image" not in holder or report.frames_rendered == 0:
             raise TryonError("the repaint produced no image")
         folder = self.out / "triplets" / job.identifier[:2] / job.identifier
@@ -184,10 +188,17 @@ ProgressFn = Callable[[str, int, int], None]
 _BUILDER: TripletBuilder | None = None
 
 
-def _start_worker(settings: TripletSettings, out: Path) -> None:
-    """Load this worker's models once."""
+def _start_worker(settings: TripletSettings, out: Path, single_thread: bool = False) -> None:
+    """Load this worker's models once; with several workers each keeps to one OpenCV/torch thread."""
     global _BUILDER  # one builder per worker process, made by the pool's initializer
     from .core.registry import EngineOptions, create_engine
+
+    if single_thread:
+        import cv2
+        import torch
+
+        cv2.setNumThreads(1)
+        torch.set_num_threads(1)
 
     _BUILDER = TripletBuilder(settings, out, create_engine(EngineOptions(name=settings.engine, task="tryon")))
 
@@ -239,7 +250,8 @@ def build_triplets(folder: Path, out: Path, settings: TripletSettings, workers: 
         results = map(_run_job, jobs)
         pool = None
     else:
-        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker, initargs=(settings, out))
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
+                                                         initargs=(settings, out, True))
         results = pool.imap_unordered(_run_job, jobs, chunksize=1)
     try:
         for status, record in results:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -13,7 +12,7 @@ from .analysis.body import Body, BodyAnalyzer
 from .core.engine import Engine, GarmentConditions
 from .core.schedule import render_stream
 from .errors import InputError
-from .garment import GarmentModel, prepare_garment, warp_garment
+from .garment import GarmentModel, warp_garment
 from .masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box
 from .temporal import SceneCutDetector
 from .video import Frame
@@ -51,14 +50,17 @@ class FrameMasker:
     tracking: bool
     seed: int = 0
     sam: object | None = None
+    analyzer: BodyAnalyzer | None = None
     _analyzer: BodyAnalyzer | None = None
+    _owns_analyzer: bool = False
     _smoother: MaskSmoother = field(default_factory=MaskSmoother)
     _cuts: SceneCutDetector = field(default_factory=SceneCutDetector)
     _previous: GarmentMask | None = None
     _carried: int = 0
 
     def __post_init__(self) -> None:
-        self._analyzer = BodyAnalyzer(tracking=self.tracking)
+        self._owns_analyzer = self.analyzer is None
+        self._analyzer = self.analyzer or BodyAnalyzer(tracking=self.tracking)
         if not self.tracking:
             self._smoother = MaskSmoother(keep=0.0)
 
@@ -82,7 +84,7 @@ class FrameMasker:
         return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment), mask.source
 
     def close(self) -> None:
-        if self._analyzer is not None:
+        if self._analyzer is not None and self._owns_analyzer:
             self._analyzer.close()
 
 
@@ -130,11 +132,13 @@ def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
 
 def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
                  mode: str, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
-                 progress: Progress | None = None, total: int = 0, sam=None) -> TryOnReport:
+                 progress: Progress | None = None, total: int = 0, sam=None,
+                 analyzer: BodyAnalyzer | None = None) -> TryOnReport:
     """Put `garment` on the person in every frame (mask mode: inside the try-on mask; mask-free:
-    the warped garment over the person, in occlusion order)."""
+    the warped garment over the person, in occlusion order). Pass a still-image `analyzer` to reuse
+    one across many calls."""
     report = TryOnReport()
-    masker = FrameMasker(options, tracking, seed, sam)
+    masker = FrameMasker(options, tracking, seed, sam, analyzer)
 
     def planned() -> Iterator[tuple]:
         for frame in frames:
@@ -163,5 +167,3 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
         masker.close()
     return report
 
-
-__all__ = ["MaskReport", "TryOnReport", "mask_frames", "tryon_frames", "prepare_garment", "Path"]

@@ -114,7 +114,7 @@ class DiffusionEngine:
         ready: dict[int, tuple[object, np.ndarray]] = {}
         next_out = 0
         blender = LatentBlender(self.overlap, renormalize=self.settings.consistency)
-        state = {"crop": None, "anchor": None, "pending": {}}
+        state = {"crop": None, "anchor": None, "pending": {}, "emitted": set()}
         buffer: list[tuple[int, Item]] = []
         processed_until = 0
 
@@ -147,8 +147,8 @@ class DiffusionEngine:
         if union is None or not union.any():
             yield from self._flush(blender, state)
             for index, item in buffer:
-                if index not in state["pending"] and not state.get("emitted", set()).__contains__(index):
-                    state.setdefault("emitted", set()).add(index)
+                if index not in state["pending"] and index not in state["emitted"]:
+                    state["emitted"].add(index)
                     yield index, (item[0], item[1])
             state["crop"] = None
             return
@@ -177,7 +177,7 @@ class DiffusionEngine:
     def _emit(self, index: int, latent: torch.Tensor, window: _Window,
               state: dict) -> Iterator[tuple[int, tuple[object, np.ndarray]]]:
         key, frame, mask, condition = state["pending"].pop(index)
-        state.setdefault("emitted", set()).add(index)
+        state["emitted"].add(index)
         image = self._decode(latent[None])[0]
         x0, y0, x1, y1 = window.crop
         resized = cv2.resize(image, (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC)

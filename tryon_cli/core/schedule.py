@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
 from .engine import Conditions, Engine
 
-Item = tuple[object, np.ndarray, "np.ndarray | None", "Conditions | None"]
+Item = tuple[object, np.ndarray, Optional[np.ndarray], Optional[Conditions]]
 
 
 def render_stream(engine: Engine, items: Iterable[Item]) -> Iterator[tuple[object, np.ndarray]]:

@@ -277,7 +277,7 @@ class MaskSmoother:
             self._average = current
         else:
             self._average = self.keep * self._average + (1 - self.keep) * current
-        return np.where(self._average >= 0.5, 255, 0).astype(np.uint8) | (mask if self.keep == 0 else 0)
+        return np.where(self._average >= 0.5, 255, 0).astype(np.uint8)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int] = (255, 40, 40)) -> np.ndarray:
