@@ -10,7 +10,7 @@ import typer
 from tryon_cli.errors import InputError
 from tryon_cli.triplets import TripletSettings, build_triplets
 
-from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, progress_bar, reported_errors
+from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
 
 
 def _shard(value: str) -> tuple[int, int]:
@@ -46,5 +46,9 @@ def build_triplets_command(
         with progress_bar(quiet) as progress:
             summary = build_triplets(folder, output, settings, workers, _shard(shard), pairs, retry_failed, progress)
         emit({"output": str(output), **summary.as_dict()}, json_out, str(output))
+        if summary.failed:
+            failed_file = sorted(output.glob("failed*.jsonl"))
+            stderr_console(quiet).print(f"[yellow]warning:[/] {summary.failed} item(s) failed; the reasons are in "
+                                        f"{failed_file[-1] if failed_file else output}")
         if summary.failed and not summary.built:
-            raise typer.Exit(1)
+            fail(f"{folder}: all {summary.failed} items failed; see the failed*.jsonl in {output}", 1)
