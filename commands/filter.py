@@ -26,6 +26,8 @@ def filter_command(
     max_face_distance: float = typer.Option(0.35, help="Face: most dlib descriptor distance original vs repainted."),
     max_landmark_drift: float = typer.Option(0.06, help="Face: most mean landmark move, in eye distances."),
     min_sharpness: float = typer.Option(20.0, help="Sanity: least Laplacian variance of the repainted image."),
+    clip: Optional[str] = typer.Option(None, help="CLIP model for the pose check (default: TRYON_CLIP or the config file; none: keypoints only)."),
+    min_clip_similarity: float = typer.Option(0.82, help="Pose: least CLIP image similarity original vs repainted (with a CLIP model)."),
     spot_check_seed: int = typer.Option(0, help="Seed for choosing the spot-check items (30 of every 500)."),
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
@@ -39,8 +41,16 @@ def filter_command(
         (output / "spot-check").mkdir(parents=True, exist_ok=True)
         thresholds = FilterThresholds(min_pose_oks=min_pose_oks, max_texture_distance=max_texture_distance,
                                       max_face_distance=max_face_distance, max_landmark_drift=max_landmark_drift,
-                                      min_sharpness=min_sharpness)
-        checker = TripletChecker(thresholds)
+                                      min_sharpness=min_sharpness, min_clip_similarity=min_clip_similarity)
+        from tryon_cli.models import configured
+
+        clip_setting = configured("clip").setting(clip)
+        similarity = None
+        if clip_setting.value is not None:
+            from tryon_cli.clip_similarity import ClipImageSimilarity
+
+            similarity = ClipImageSimilarity(clip_setting.value)
+        checker = TripletChecker(thresholds, similarity)
         kept, rejected = [], []
         try:
             with progress_bar(quiet) as progress:

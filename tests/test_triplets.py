@@ -138,3 +138,27 @@ def test_filters_keep_good_triplets_and_reject_changed_faces_and_poses(viton, tm
         assert set(record["scores"]) >= {"pose_oks", "texture_distance", "face_distance", "sharpness", "mask_area"}
     sheets = sorted((tmp_path / "filtered" / "spot-check").glob("sheet_*.png"))
     assert sheets and (tmp_path / "filtered" / "spot-check" / "index.html").exists()
+
+
+def test_clip_similarity_loads_a_local_model_and_ranks_images(tmp_path, astronaut):
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    from tryon_cli.clip_similarity import ClipImageSimilarity
+
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2,
+                     "vocab_size": 99},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )
+    CLIPModel(config).save_pretrained(tmp_path / "clip")
+    CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(tmp_path / "clip")
+    similarity = ClipImageSimilarity(str(tmp_path / "clip"))
+    same = similarity(astronaut, astronaut.copy())
+    other = similarity(astronaut, np.ascontiguousarray(np.full_like(astronaut, 30)))
+    assert same == pytest.approx(1.0, abs=1e-4) and other < same
+    with pytest.raises(Exception, match="CLIP model .* not found"):
+        ClipImageSimilarity(str(tmp_path / "missing"))

@@ -75,10 +75,11 @@ def sharpness(image: np.ndarray) -> float:
 class TripletChecker:
     """Runs every check on one manifest record (models loaded once)."""
 
-    def __init__(self, thresholds: FilterThresholds = FilterThresholds()) -> None:
+    def __init__(self, thresholds: FilterThresholds = FilterThresholds(), clip=None) -> None:
         self.thresholds = thresholds
         self.body = BodyAnalyzer(hands=False)
         self.faces = DlibFaceEncoder()
+        self.clip = clip
 
     def close(self) -> None:
         self.body.close()
@@ -98,6 +99,11 @@ class TripletChecker:
         scores["pose_oks"] = keypoint_similarity(a.keypoints, b.keypoints, float(np.hypot(height, width)) * 0.5)
         if scores["pose_oks"] < t.min_pose_oks:
             reasons.append(f"pose changed (keypoint similarity {scores['pose_oks']:.2f} < {t.min_pose_oks})")
+        if self.clip is not None:
+            scores["clip_similarity"] = self.clip(original, repainted)
+            if scores["clip_similarity"] < t.min_clip_similarity:
+                reasons.append(f"pose or content changed (CLIP similarity {scores['clip_similarity']:.2f} < "
+                               f"{t.min_clip_similarity})")
         from .masks.garment import MaskOptions, build_mask
 
         try:
