@@ -28,6 +28,8 @@ def filter_command(
     min_sharpness: float = typer.Option(20.0, help="Sanity: least Laplacian variance of the repainted image."),
     clip: Optional[str] = typer.Option(None, help="CLIP model for the pose check (default: TRYON_CLIP or the config file; none: keypoints only)."),
     min_clip_similarity: float = typer.Option(0.82, help="Pose: least CLIP image similarity original vs repainted (with a CLIP model)."),
+    dists: Optional[str] = typer.Option(None, help="DISTS weights folder for the texture check (default: TRYON_DISTS or the config file; none: colour/gradient distance)."),
+    max_dists: float = typer.Option(0.25, help="Texture: most DISTS between garment photo and worn garment (with DISTS weights)."),
     spot_check_seed: int = typer.Option(0, help="Seed for choosing the spot-check items (30 of every 500)."),
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
@@ -41,7 +43,8 @@ def filter_command(
         (output / "spot-check").mkdir(parents=True, exist_ok=True)
         thresholds = FilterThresholds(min_pose_oks=min_pose_oks, max_texture_distance=max_texture_distance,
                                       max_face_distance=max_face_distance, max_landmark_drift=max_landmark_drift,
-                                      min_sharpness=min_sharpness, min_clip_similarity=min_clip_similarity)
+                                      min_sharpness=min_sharpness, min_clip_similarity=min_clip_similarity,
+                                      max_dists=max_dists)
         from tryon_cli.models import configured
 
         clip_setting = configured("clip").setting(clip)
@@ -50,7 +53,13 @@ def filter_command(
             from tryon_cli.clip_similarity import ClipImageSimilarity
 
             similarity = ClipImageSimilarity(clip_setting.value)
-        checker = TripletChecker(thresholds, similarity)
+        dists_setting = configured("dists").setting(dists)
+        dists_model = None
+        if dists_setting.value is not None:
+            from tryon_cli.dists import load_dists
+
+            dists_model = load_dists(dists_setting.value)
+        checker = TripletChecker(thresholds, similarity, dists_model)
         kept, rejected = [], []
         try:
             with progress_bar(quiet) as progress:

@@ -162,3 +162,27 @@ def test_clip_similarity_loads_a_local_model_and_ranks_images(tmp_path, astronau
     assert same == pytest.approx(1.0, abs=1e-4) and other < same
     with pytest.raises(Exception, match="CLIP model .* not found"):
         ClipImageSimilarity(str(tmp_path / "missing"))
+
+
+def test_dists_loads_vgg_and_learned_weights_and_orders_distances(tmp_path, astronaut):
+    import torch
+
+    from tryon_cli.dists import CHANNELS, DISTS, dists_distance, load_dists
+    from tryon_cli.errors import ModelMissingError
+
+    torch.manual_seed(0)
+    donor = DISTS()
+    vgg = {f"features.{k}.{p}": getattr(conv, p).detach() for k, conv in donor.features.items() for p in ("weight", "bias")}
+    folder = tmp_path / "dists"
+    folder.mkdir()
+    torch.save(vgg, folder / "vgg16-test.pth")
+    torch.save({"alpha": torch.rand(1, sum(CHANNELS), 1, 1), "beta": torch.rand(1, sum(CHANNELS), 1, 1)},
+               folder / "weights.pt")
+    model = load_dists(str(folder))
+    crop = astronaut[:256, 128:384]
+    same = dists_distance(model, crop, crop.copy(), size=64)
+    blurred = dists_distance(model, crop, cv2.GaussianBlur(crop, (0, 0), 2), size=64)
+    noise = dists_distance(model, crop, np.random.default_rng(0).integers(0, 255, crop.shape, dtype=np.uint8), size=64)
+    assert abs(same) < 1e-4 and same < blurred < noise
+    with pytest.raises(ModelMissingError, match="DISTS weights not found"):
+        load_dists(str(tmp_path / "nothing"))

@@ -68,6 +68,19 @@ def texture_distance(garment: np.ndarray, garment_mask: np.ndarray, worn: np.nda
     return float(0.7 * colour + 0.3 * abs(a - b) / max(a, b, 1.0))
 
 
+def _garment_dists(model, garment: np.ndarray, garment_mask: np.ndarray, worn_image: np.ndarray,
+                   worn: np.ndarray) -> float:
+    """DISTS between the garment photo's box and the worn garment's box (1 when either is missing)."""
+    from .dists import dists_distance
+    from .masks.shapes import bounding_box
+
+    boxes = bounding_box(garment_mask), bounding_box(worn.astype(np.uint8))
+    if boxes[0] is None or boxes[1] is None:
+        return 1.0
+    (a0, a1, a2, a3), (b0, b1, b2, b3) = boxes
+    return dists_distance(model, garment[a1:a3, a0:a2], worn_image[b1:b3, b0:b2])
+
+
 def sharpness(image: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
 
@@ -75,11 +88,12 @@ def sharpness(image: np.ndarray) -> float:
 class TripletChecker:
     """Runs every check on one manifest record (models loaded once)."""
 
-    def __init__(self, thresholds: FilterThresholds = FilterThresholds(), clip=None) -> None:
+    def __init__(self, thresholds: FilterThresholds = FilterThresholds(), clip=None, dists=None) -> None:
         self.thresholds = thresholds
         self.body = BodyAnalyzer(hands=False)
         self.faces = DlibFaceEncoder()
         self.clip = clip
+        self.dists = dists
 
     def close(self) -> None:
         self.body.close()
@@ -115,7 +129,11 @@ class TripletChecker:
         except Exception:  # noqa: BLE001 - an unusable garment photo is itself a rejection
             garment_mask = np.zeros(garment.shape[:2], np.uint8)
         scores["texture_distance"] = texture_distance(garment, garment_mask, original, worn.astype(np.uint8) * 255)
-        if scores["texture_distance"] > t.max_texture_distance:
+        if self.dists is not None:
+            scores["dists"] = _garment_dists(self.dists, garment, garment_mask, original, worn)
+            if scores["dists"] > t.max_dists:
+                reasons.append(f"garment does not match the worn one (DISTS {scores['dists']:.2f} > {t.max_dists})")
+        elif scores["texture_distance"] > t.max_texture_distance:
             reasons.append(f"garment does not match the worn one (texture distance {scores['texture_distance']:.2f} > "
                            f"{t.max_texture_distance})")
         face_a, face_b = self.faces.encode(original), self.faces.encode(repainted)
