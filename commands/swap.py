@@ -43,6 +43,9 @@ def swap(
     steps: int = typer.Option(20, min=1, help="Diffusion denoising steps."),
     strength: float = typer.Option(0.35, min=0.0, max=1.0, help="Diffusion strength over the classical render."),
     allow_download: bool = typer.Option(False, "--allow-download", help="Let the diffusion engine fetch missing weights."),
+    prompt: str = typer.Option("", help="Diffusion: text prompt (checkpoints with a text encoder)."),
+    negative_prompt: str = typer.Option("", help="Diffusion: negative prompt (used when --guidance > 1)."),
+    guidance: float = typer.Option(1.0, min=1.0, help="Diffusion: classifier-free guidance scale (1 = off, half the cost)."),
     resolution: int = typer.Option(512, min=32, help="Diffusion working size (long side of the face crop)."),
     window: int = typer.Option(8, min=1, help="Diffusion: frames per window."),
     overlap: int = typer.Option(2, min=0, help="Diffusion: frames shared by consecutive windows."),
@@ -89,7 +92,8 @@ def swap(
             name=engine, blend=blend, colour_match=colour_match, checkpoint=checkpoint, device=device,
             steps=steps, strength=strength, seed=seed, allow_download=allow_download, task="swap",
             resolution=resolution, window=window, overlap=overlap, consistency=consistency, dtype=dtype,
-            cpu_offload=cpu_offload, attention_slicing=attention_slicing))
+            cpu_offload=cpu_offload, attention_slicing=attention_slicing, prompt=prompt,
+            negative_prompt=negative_prompt, guidance=guidance))
         console.print(f"[dim]engine: {render_engine.name}[/]")
         source = prepare_source([(p, read_image(p)) for p in source_paths])
         encode = EncodeOptions(codec=codec, crf=crf, preset=preset, keep_audio=audio)

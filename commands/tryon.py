@@ -39,6 +39,9 @@ def tryon(
     window: int = typer.Option(8, min=1, help="Diffusion: frames per window."),
     overlap: int = typer.Option(2, min=0, help="Diffusion: frames shared by consecutive windows."),
     allow_download: bool = typer.Option(False, "--allow-download", help="Let the diffusion engine fetch missing weights."),
+    prompt: str = typer.Option("", help="Diffusion: text prompt (checkpoints with a text encoder)."),
+    negative_prompt: str = typer.Option("", help="Diffusion: negative prompt (used when --guidance > 1)."),
+    guidance: float = typer.Option(1.0, min=1.0, help="Diffusion: classifier-free guidance scale (1 = off, half the cost)."),
     seed: int = typer.Option(0, help="Random seed."),
     start: Optional[float] = typer.Option(None, help="Start time in seconds."),
     end: Optional[float] = typer.Option(None, help="End time in seconds."),
@@ -64,7 +67,7 @@ def tryon(
         render_engine = create_engine(EngineOptions(
             name=engine, checkpoint=checkpoint, device=device, steps=steps, strength=strength, seed=seed,
             allow_download=allow_download, task="tryon", mode=mode, resolution=resolution, window=window,
-            overlap=overlap))
+            overlap=overlap, prompt=prompt, negative_prompt=negative_prompt, guidance=guidance))
         console.print(f"[dim]engine: {render_engine.name}[/]")
         predictor = load_configured_sam(sam)
         started = time.perf_counter()

@@ -269,3 +269,42 @@ def test_models_lists_every_model_and_where_the_checkpoint_came_from(checkpoints
     checkpoint = next(r for r in rows if r["name"] == "diffusion inpainting checkpoint")
     assert checkpoint["present"] and checkpoint["origin"] == "env TRYON_CHECKPOINT"
     assert next(r for r in rows if r["name"] == "mediapipe face mesh (478 points)")["present"]
+
+
+def build_tiny_text_checkpoint(folder: Path) -> Path:
+    """The 9-channel tiny checkpoint plus a tiny CLIP text encoder and a hand-written BPE tokenizer."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    build_tiny_checkpoint(folder, 9)
+    words = ["a", "photo", "of", "face", "red", "blue", "person"]
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for word in words:
+        vocab[f"{word}</w>"] = len(vocab)
+    for char in sorted({c for w in words for c in w}):
+        vocab.setdefault(char, len(vocab))
+        vocab.setdefault(f"{char}</w>", len(vocab))
+    (folder / "tokenizer").mkdir()
+    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "tokenizer" / "vocab.json"), str(folder / "tokenizer" / "merges.txt"),
+                  model_max_length=16).save_pretrained(folder / "tokenizer")
+    torch.manual_seed(0)
+    CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                                 vocab_size=len(vocab), max_position_embeddings=16, bos_token_id=0, eos_token_id=1,
+                                 pad_token_id=1)).save_pretrained(folder / "text_encoder")
+    return folder
+
+
+def test_prompt_and_guidance_reach_the_unet(tmp_path):
+    checkpoint = build_tiny_text_checkpoint(tmp_path / "text")
+    components = load_components(str(checkpoint), torch.device("cpu"), torch.float32)
+    assert components.text_encoder is not None and components.tokenizer is not None
+    frames, masks, conditions = video(2)
+    outputs = {}
+    for name, settings in {"plain": {}, "prompt": {"prompt": "a red face"},
+                           "guided": {"prompt": "a red face", "negative_prompt": "blue", "guidance": 5.0}}.items():
+        engine = make_engine(checkpoint, window=2, overlap=0, **settings)
+        outputs[name] = engine.render(frames, masks, conditions)
+        np.testing.assert_array_equal(outputs[name][0][masks[0] == 0], frames[0][masks[0] == 0])
+    assert not np.array_equal(outputs["plain"][0], outputs["prompt"][0])
+    assert not np.array_equal(outputs["prompt"][0], outputs["guided"][0])

@@ -210,3 +210,19 @@ def test_sam_checkpoint_loads_and_prompts_with_keypoints(astronaut, tmp_path, sa
 def test_missing_sam_checkpoint_is_exit_2(person, tmp_path):
     result = run_cli("mask", str(person), "-o", str(tmp_path / "m.png"), "--sam", str(tmp_path / "nope.pth"))
     assert result.returncode == 2 and "SAM checkpoint" in result.stderr
+
+
+@pytest.mark.media
+def test_video_tryon_keeps_frames_fps_and_audio(tmp_path):
+    video = shared_media("tryon", "video", "upper1.mp4")
+    garment = shared_media("tryon", "garments", "00057_00.jpg")
+    out = tmp_path / "out.mp4"
+    result = run_cli("tryon", str(video), str(garment), "-o", str(out), "-q", "--json", "--end", "1")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames"] == report["frames_rendered"] == 24
+    with av.open(str(out)) as a, av.open(str(video)) as b:
+        assert a.streams.video[0].average_rate == b.streams.video[0].average_rate
+        assert (a.streams.video[0].width, a.streams.video[0].height) == (b.streams.video[0].width, b.streams.video[0].height)
+        assert bool(a.streams.audio) == bool(b.streams.audio)
+        assert sum(1 for _ in a.decode(video=0)) == 24

@@ -36,6 +36,8 @@ class EngineOptions:
     task: str = "swap"
     mode: str = "mask"
     resolution: int = 512
+    prompt: str = ""
+    negative_prompt: str = ""
 
 
 def create_engine(options: EngineOptions) -> Engine:
