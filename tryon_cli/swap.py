@@ -96,8 +96,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], encoder: DlibFaceEncod
     if skin is None:
         raise InputError(f"{faces[frontal][0]}: the source face is too small to use")
     oval = face_region(texture.shape[:2], face.points)
-    # tight feature margin: hair lying over the source's eye or brow must not be pasted onto the target
-    occluded = occlusion_mask(texture, face.points, oval, skin_statistics(texture, skin_region), feature_margin=0.005)
+    occluded = occlusion_mask(texture, face.points, oval, skin_statistics(texture, skin_region))
     texture_mask = oval & ~occluded
     descriptor = None
     if encoder is not None:

@@ -59,18 +59,15 @@ class ClassicalEngine:
             skin_here = skin_sample_region((h, w), face.points - offset) & np.where(raster.coverage, 255, 0).astype(np.uint8)
             skin_there = skin_sample_region((h, w), face.target_points - offset)
             warped = transfer_shading(warped, frame[box], skin_here, skin_there, sigma=max(size * 0.1, 2.0))
-        usable = raster.coverage
-        if source.texture_mask is not None:
-            warped_mask = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
-                                       border=cv2.BORDER_CONSTANT)
-            usable = usable & (warped_mask > 127)
-        # where the source texture is unusable (its own hair, off its photo) the patch holds the target's
-        # pixels, so multi-band blending cannot carry them into the neighbourhood at low frequencies
         patch = frame.copy()
-        patch[box] = np.where(usable[..., None], warped, frame[box])
-        local = np.where(usable, 255, 0).astype(np.uint8)
+        patch[box] = np.where(raster.coverage[..., None], warped, frame[box])
+        local = np.where(raster.coverage, 255, 0).astype(np.uint8)
         local &= face_region((h, w), face.points - np.array([raster.x0, raster.y0, 0], dtype=np.float32))
         local &= mask[box]
+        if source.texture_mask is not None:
+            usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
+                                  border=cv2.BORDER_CONSTANT)
+            local &= np.where(usable > 127, 255, 0).astype(np.uint8)
         allowed = np.zeros(shape, dtype=np.uint8)
         allowed[box] = local
         return composite(frame, patch, allowed, method=self.blend, feather_radius=max(int(size * self.feather), 1))

@@ -31,30 +31,19 @@ def feature_regions(shape: tuple[int, int], points: np.ndarray, grow: int) -> np
 
 
 def skin_statistics(image: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Robust mean and covariance of skin colour (Lab) over a region (None when it is too small).
-
-    The region may hold hair or glasses: pixels beyond 2.5 robust deviations of the median in any channel
-    are left out before fitting, so an occluder cannot widen the skin model until it looks like skin.
-    """
+    """Mean and covariance of Lab colour over a region's pixels (None when it is too small)."""
     pixels = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[region > 0].astype(np.float64)
     if len(pixels) < 50:
         return None
-    median = np.median(pixels, axis=0)
-    spread = 1.4826 * np.median(np.abs(pixels - median), axis=0) + 1.0
-    inliers = pixels[(np.abs(pixels - median) <= 2.5 * spread).all(axis=1)]
-    if len(inliers) < 50:
-        inliers = pixels
-    return inliers.mean(axis=0), np.cov(inliers.T) + np.eye(3) * 4.0
+    return pixels.mean(axis=0), np.cov(pixels.T) + np.eye(3) * 4.0
 
 
 def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
-                   skin: tuple[np.ndarray, np.ndarray] | None, threshold: float = 5.0,
-                   feature_margin: float = 0.03) -> np.ndarray:
+                   skin: tuple[np.ndarray, np.ndarray] | None, threshold: float = 5.0) -> np.ndarray:
     """Pixels inside the target face that are not skin and not a facial feature: hair, glasses, objects.
 
     A pixel is an occluder when its Lab colour is more than `threshold` Mahalanobis units from the
-    face's skin model; small specks are dropped and the rest slightly grown. Features are exempt within
-    `feature_margin` (a fraction of the face width) of their outline.
+    face's skin model; small specks are dropped and the rest slightly grown.
     """
     if skin is None:
         return np.zeros_like(face)
@@ -66,7 +55,7 @@ def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
     distance = np.einsum("ni,ij,nj->n", delta, np.linalg.inv(covariance), delta)
     candidate = np.zeros_like(face)
     candidate[ys[distance > threshold**2], xs[distance > threshold**2]] = 255
-    candidate[feature_regions(face.shape, points, max(int(size * feature_margin), 1)) > 0] = 0
+    candidate[feature_regions(face.shape, points, max(int(size * 0.03), 1)) > 0] = 0
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = np.zeros(count, dtype=bool)
