@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 import typer
 
+from tryon_cli.media import is_video
 from tryon_cli.masks.garment import CATEGORIES, STRATEGIES, MaskOptions, overlay
 from tryon_cli.targets import EncodeOptions, check_target, open_target
 from tryon_cli.tryon import mask_frames
@@ -70,7 +71,7 @@ def mask(
                 if preview is not None else None
 
             def write(frame, result: np.ndarray) -> None:
-                io.write(frame, np.repeat(result[..., None], 3, axis=2) if output.suffix.lower() in {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"} else result)
+                io.write(frame, np.repeat(result[..., None], 3, axis=2) if is_video(output) else result)
                 if preview_io is not None:
                     preview_io.write(frame, overlay(frame.image, result))
 

@@ -122,17 +122,16 @@ class TrackState:
     samples: list[np.ndarray] = field(default_factory=list)
     stride: int = 1
     seen: int = 0
-    area: float = 0.0
     descriptor: np.ndarray | None = None
 
-    def add(self, shape: np.ndarray, area: float) -> None:
+    def add(self, reference: np.ndarray, points: np.ndarray) -> None:
+        """Count a sighting; pose-normalise and keep it only when it falls on the sampling stride."""
         if self.seen % self.stride == 0:
-            self.samples.append(shape)
+            self.samples.append(normalized_shape(reference, points)[1])
             if len(self.samples) >= MAX_IDENTITY_SAMPLES:
                 self.samples = self.samples[::2]
                 self.stride *= 2
         self.seen += 1
-        self.area += area
 
 
 def analyse_frames(
@@ -157,7 +156,7 @@ def analyse_frames(
             ids = tracker.assign(faces)
             for tid, face in zip(ids, faces):
                 state = tracks.setdefault(tid, TrackState())
-                state.add(normalized_shape(reference, face.points)[1], face.area)
+                state.add(reference, face.points)
                 if encoder is not None and state.descriptor is None:
                     state.descriptor = encoder.encode(frame.image, face.bbox)
             cache.append(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut))

@@ -168,10 +168,11 @@ class DiffusionEngine:
 
     def _flush(self, blender: LatentBlender, state: dict) -> Iterator[tuple[int, tuple[object, np.ndarray]]]:
         """Decode every frame the blender still holds (a crop change, a gap without masks, the end)."""
-        if not blender._sum:
+        held = list(blender.flush())
+        if not held:
             return
         window = _Window(items=[], crop=state["crop"], size=self._processing_size(state["crop"]))
-        for index, latent in blender.add(max(blender._sum) + 1, torch.zeros((0,)), final=True):
+        for index, latent in held:
             yield from self._emit(index, latent, window, state)
 
     def _emit(self, index: int, latent: torch.Tensor, window: _Window,

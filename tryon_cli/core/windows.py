@@ -68,5 +68,12 @@ class LatentBlender:
             self._sum[index] = self._sum.get(index, 0) + float(weight) * latents[offset]
             self._weight[index] = self._weight.get(index, 0.0) + float(weight)
         last_final = start + latents.shape[0] - (0 if final else self.overlap)
-        for index in sorted(i for i in self._sum if i < last_final):
+        yield from self._release(lambda index: index < last_final)
+
+    def flush(self) -> Iterator[tuple[int, torch.Tensor]]:
+        """Yield every frame still held (a crop change, a gap without masks, the end of the stream)."""
+        yield from self._release(lambda index: True)
+
+    def _release(self, done) -> Iterator[tuple[int, torch.Tensor]]:
+        for index in sorted(i for i in self._sum if done(i)):
             yield index, self._sum.pop(index) / self._weight.pop(index)
