@@ -17,7 +17,7 @@ from .masks.face import face_region
 from .media import expand_image_inputs, is_image, read_image
 from .metrics import FlickerMeter, cheek_delta_e, pearson, summarize
 from .temporal import SceneCutDetector
-from .video import Frame, iter_frames
+from .targets import frames_of
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,6 @@ class EvalOptions:
     samples: int = 40
     start: float | None = None
     end: float | None = None
-
-
-def _frames(path: Path, start: float | None, end: float | None):
-    if is_image(path):
-        return iter([Frame(0, read_image(path), 0, 0.0)])
-    return iter_frames(path, start, end)
 
 
 def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: DlibFaceEncoder,
@@ -52,7 +46,7 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
     frames_total = frames_with_face = 0
     tracking = not is_image(target)
     with FaceMeshAnalyzer(1, tracking) as mesh_out, FaceMeshAnalyzer(1, tracking) as mesh_in:
-        for out_frame, in_frame in zip(_frames(output, None, None), _frames(target, options.start, options.end)):
+        for out_frame, in_frame in zip(frames_of(output), frames_of(target, options.start, options.end)):
             frames_total += 1
             out_img, in_img = out_frame.image, in_frame.image
             if out_img.shape != in_img.shape:

@@ -61,6 +61,13 @@ def check_target(target: Path, output: Path, extra_inputs: list[Path], overwrite
     check_output_path(output, [target, *extra_inputs], overwrite, allowed)
 
 
+def frames_of(path: Path, start: float | None = None, end: float | None = None) -> Iterator[Frame]:
+    """The frames of a video (in [start, end)) or a still image as a one-frame stream."""
+    if is_image(path):
+        return iter([Frame(index=0, image=read_image(path), pts=0, time=0.0)])
+    return iter_frames(path, start, end)
+
+
 @contextmanager
 def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_inputs: list[Path] | None = None,
                 start: float | None = None, end: float | None = None,
@@ -71,9 +78,7 @@ def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_in
         raise InputError(f"--end ({end}) must be after --start ({start})")
     if output.suffix == "":
         output.mkdir(parents=True, exist_ok=True)
-        frames = (lambda: iter([Frame(0, read_image(target), 0, 0.0)])) if is_image(target) else \
-            (lambda: iter_frames(target, start, end))
-        yield TargetIO(frames=frames,
+        yield TargetIO(frames=lambda: frames_of(target, start, end),
                        write=lambda frame, rendered: write_image(output / f"{frame.index:06d}.png", rendered),
                        total=1 if is_image(target) else probe_video(target).frame_count, is_video=is_video(target))
         return
