@@ -32,8 +32,8 @@ def tiny_checkpoint(folder: Path, channels: int) -> Path:
 def frames_of(size: int, count: int) -> list[np.ndarray]:
     from skimage import data
 
-    from tryon_cli.synthetic import synthetic_talking_video
-    from tryon_cli.video import iter_frames
+    from tryon_cli.faceswap.synthetic import synthetic_talking_video
+    from tryon_cli.io.video import iter_frames
 
     path = Path(tempfile.mkdtemp()) / "talk.mp4"
     synthetic_talking_video(cv2.resize(data.astronaut(), (size, size)), path, seconds=count / 25 + 0.1, fps=25,
@@ -42,9 +42,9 @@ def frames_of(size: int, count: int) -> list[np.ndarray]:
 
 
 def engine_for(checkpoint: Path, device: str, resolution: int, steps: int, consistency: bool = True, strength=0.5):
-    from tryon_cli.core.classical import ClassicalEngine
-    from tryon_cli.core.diffusion import DiffusionEngine
-    from tryon_cli.core.registry import EngineOptions
+    from tryon_cli.render.classical.engine import ClassicalEngine
+    from tryon_cli.render.diffusion.engine import DiffusionEngine
+    from tryon_cli.render.registry import EngineOptions
 
     options = EngineOptions(name="diffusion", device=device, steps=steps, strength=strength, resolution=resolution,
                             window=4, overlap=1, consistency=consistency, task="swap")
@@ -58,9 +58,9 @@ def peak_memory() -> str:
 def time_swap(checkpoint: Path, device: str, size: int, count: int, steps: int, working: int) -> float:
     import importlib.util
 
-    from tryon_cli.media import read_image
-    from tryon_cli.swap import prepare_source, swap_frames
-    from tryon_cli.video import Frame
+    from tryon_cli.io.media import read_image
+    from tryon_cli.faceswap.runner import prepare_source, swap_frames
+    from tryon_cli.io.video import Frame
 
     spec = importlib.util.find_spec("insightface")
     source_path = Path(spec.origin).parent / "data" / "images" / "Tom_Hanks_54745.png"
@@ -78,13 +78,13 @@ def time_tryon(checkpoint: Path, device: str, size: int, count: int, steps: int,
     from skimage import data
 
     from test_tryon import tshirt
-    from tryon_cli.core.classical import ClassicalEngine
-    from tryon_cli.core.diffusion import DiffusionEngine
-    from tryon_cli.core.registry import EngineOptions
-    from tryon_cli.garment import prepare_garment
+    from tryon_cli.render.classical.engine import ClassicalEngine
+    from tryon_cli.render.diffusion.engine import DiffusionEngine
+    from tryon_cli.render.registry import EngineOptions
+    from tryon_cli.garments.photo import prepare_garment
     from tryon_cli.masks.garment import MaskOptions
-    from tryon_cli.tryon import tryon_frames
-    from tryon_cli.video import Frame
+    from tryon_cli.garments.planner import tryon_frames
+    from tryon_cli.io.video import Frame
 
     person = cv2.resize(data.astronaut(), (size, size))
     options = EngineOptions(name="diffusion", device=device, steps=steps, strength=1.0, resolution=working, window=4,
@@ -100,7 +100,7 @@ def time_tryon(checkpoint: Path, device: str, size: int, count: int, steps: int,
 
 
 def temporal_check(checkpoint: Path, device: str, count: int = 12) -> tuple[float, float]:
-    from tryon_cli.core.engine import SwapConditions
+    from tryon_cli.render.contract import SwapConditions
 
     frames = frames_of(256, count)
     mask = np.zeros(frames[0].shape[:2], np.uint8)

@@ -19,7 +19,7 @@ from _common import OUT, run_measured, tryon, widescreen_portrait  # noqa: E402
 PASSTHROUGH = """
 import sys
 from pathlib import Path
-from tryon_cli.targets import open_target
+from tryon_cli.io.target_media import open_target
 with open_target(Path(sys.argv[1]), Path(sys.argv[2]), overwrite=True) as io:
     for frame in io.frames():
         io.write(frame, frame.image)
@@ -29,7 +29,7 @@ with open_target(Path(sys.argv[1]), Path(sys.argv[2]), overwrite=True) as io:
 def make_video(seconds: float, path: Path) -> Path:
     from skimage import data
 
-    from tryon_cli.synthetic import synthetic_talking_video
+    from tryon_cli.faceswap.synthetic import synthetic_talking_video
 
     if not path.exists():
         synthetic_talking_video(widescreen_portrait(data.astronaut(), (1280, 720)), path, seconds=seconds, fps=30)

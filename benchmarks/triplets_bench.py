@@ -25,7 +25,7 @@ def make_folder(root: Path, items: int) -> Path:
     from skimage import data
 
     from test_tryon import tshirt
-    from tryon_cli.media import write_image
+    from tryon_cli.io.media import write_image
 
     (root / "image").mkdir(parents=True)
     (root / "cloth").mkdir()

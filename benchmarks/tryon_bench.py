@@ -19,12 +19,12 @@ from _common import SHARED_MEDIA  # noqa: E402
 
 def main() -> None:
     from test_tryon import tshirt
-    from tryon_cli.core.classical import ClassicalEngine
-    from tryon_cli.garment import prepare_garment
+    from tryon_cli.render.classical.engine import ClassicalEngine
+    from tryon_cli.garments.photo import prepare_garment
     from tryon_cli.masks.garment import MaskOptions
-    from tryon_cli.media import read_image
-    from tryon_cli.tryon import mask_frames, tryon_frames
-    from tryon_cli.video import Frame, iter_frames
+    from tryon_cli.io.media import read_image
+    from tryon_cli.garments.planner import mask_frames, tryon_frames
+    from tryon_cli.io.video import Frame, iter_frames
 
     photos_dir = SHARED_MEDIA / "tryon" / "images"
     if photos_dir.exists():

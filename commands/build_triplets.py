@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from tryon_cli.errors import InputError
-from tryon_cli.triplets import TripletSettings, build_triplets
+from tryon_cli.data.triplets import TripletSettings, build_triplets
 
 from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
 

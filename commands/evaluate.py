@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from tryon_cli.media import is_video
-from tryon_cli.video import probe_video
+from tryon_cli.io.media import is_video
+from tryon_cli.io.video import probe_video
 
 from .common import DEBUG_OPTION, QUIET_OPTION, progress_bar, read_paths, reported_errors
 
@@ -30,7 +30,7 @@ def eval_swap(
     """Identity distance to source and target (dlib), pose error, expression fidelity, cheek Delta E, flicker."""
     with reported_errors(debug):
         from tryon_cli.analysis.identity import DlibFaceEncoder
-        from tryon_cli.evaluate_swap import EvalOptions, evaluate_swap
+        from tryon_cli.faceswap.evaluate import EvalOptions, evaluate_swap
 
         total = probe_video(output).frame_count if is_video(output) else 1
         with progress_bar(quiet, "eval ") as progress:

@@ -10,10 +10,10 @@ from typing import Optional
 import numpy as np
 import typer
 
-from tryon_cli.filters import FilterThresholds, TripletChecker, contact_row, spot_check_indices
-from tryon_cli.media import write_image
-from tryon_cli.outputs import write_text_atomic
-from tryon_cli.triplets import read_manifests
+from tryon_cli.data.filters import FilterThresholds, TripletChecker, contact_row, spot_check_indices
+from tryon_cli.io.media import write_image
+from tryon_cli.io.outputs import write_text_atomic
+from tryon_cli.data.triplets import read_manifests
 
 from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, progress_bar, reported_errors
 
@@ -45,18 +45,18 @@ def filter_command(
                                       max_face_distance=max_face_distance, max_landmark_drift=max_landmark_drift,
                                       min_sharpness=min_sharpness, min_clip_similarity=min_clip_similarity,
                                       max_dists=max_dists)
-        from tryon_cli.models import configured
+        from tryon_cli.models.catalogue import configured
 
         clip_setting = configured("clip").setting(clip)
         similarity = None
         if clip_setting.value is not None:
-            from tryon_cli.clip_similarity import ClipImageSimilarity
+            from tryon_cli.data.clip_similarity import ClipImageSimilarity
 
             similarity = ClipImageSimilarity(clip_setting.value)
         dists_setting = configured("dists").setting(dists)
         dists_model = None
         if dists_setting.value is not None:
-            from tryon_cli.dists import load_dists
+            from tryon_cli.data.dists import load_dists
 
             dists_model = load_dists(dists_setting.value)
         checker = TripletChecker(thresholds, similarity, dists_model)

@@ -9,10 +9,10 @@ from typing import Optional
 import numpy as np
 import typer
 
-from tryon_cli.media import is_video
+from tryon_cli.io.media import is_video
 from tryon_cli.masks.garment import CATEGORIES, STRATEGIES, MaskOptions, overlay
-from tryon_cli.targets import EncodeOptions, check_target, open_target
-from tryon_cli.tryon import mask_frames
+from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
+from tryon_cli.garments.planner import mask_frames
 
 from .common import (DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths,
                      reported_errors)
@@ -27,7 +27,7 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 
 def load_configured_sam(option: str | None):
     """A SAM predictor when a checkpoint is given or configured, else None (GrabCut is used)."""
-    from tryon_cli.models import configured
+    from tryon_cli.models.catalogue import configured
 
     setting = configured("sam").setting(option)
     if setting.value is None:

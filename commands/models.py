@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from tryon_cli.models import model_statuses
+from tryon_cli.models.catalogue import model_statuses
 
 from .common import DEBUG_OPTION, JSON_OPTION, emit, reported_errors
 

@@ -7,11 +7,11 @@ from typing import List, Optional
 
 import typer
 
-from tryon_cli.core.registry import EngineOptions, create_engine
+from tryon_cli.render.registry import EngineOptions, create_engine
 from tryon_cli.errors import InputError
-from tryon_cli.media import expand_image_inputs, read_image
-from tryon_cli.swap import SwapOptions, prepare_source, swap_frames
-from tryon_cli.targets import EncodeOptions, check_target, open_target
+from tryon_cli.io.media import expand_image_inputs, read_image
+from tryon_cli.faceswap.runner import SwapOptions, prepare_source, swap_frames
+from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 
 from .common import (DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths,
                      reported_errors, stderr_console)

@@ -8,12 +8,12 @@ from typing import Optional
 
 import typer
 
-from tryon_cli.core.registry import EngineOptions, create_engine
-from tryon_cli.garment import prepare_garment
+from tryon_cli.render.registry import EngineOptions, create_engine
+from tryon_cli.garments.photo import prepare_garment
 from tryon_cli.masks.garment import CATEGORIES, STRATEGIES, MaskOptions
-from tryon_cli.media import read_image, read_mask
-from tryon_cli.targets import EncodeOptions, check_target, open_target
-from tryon_cli.tryon import tryon_frames
+from tryon_cli.io.media import read_image, read_mask
+from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
+from tryon_cli.garments.planner import tryon_frames
 
 from .common import (DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths,
                      reported_errors, stderr_console)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from skimage import data
 
-from tryon_cli.synthetic import synthetic_talking_video
+from tryon_cli.faceswap.synthetic import synthetic_talking_video
 
 
 def insightface_image(name: str) -> Path | None:

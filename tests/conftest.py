@@ -50,7 +50,7 @@ def talking_video(tmp_path_factory, astronaut) -> Path:
     """A 2 s, 25 fps, 320x320 synthetic talking head with an audio track."""
     import cv2
 
-    from tryon_cli.synthetic import synthetic_talking_video
+    from tryon_cli.faceswap.synthetic import synthetic_talking_video
 
     path = tmp_path_factory.mktemp("video") / "talking.mp4"
     synthetic_talking_video(cv2.resize(astronaut, (320, 320)), path, seconds=2.0, fps=25)

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from conftest import run_cli
-from tryon_cli.core.attention import CrossFrameAttnProcessor
-from tryon_cli.core.diffusion import DiffusionEngine, DiffusionSettings
-from tryon_cli.core.engine import GarmentConditions, SwapConditions
-from tryon_cli.core.loading import load_catvton_attention, load_components
-from tryon_cli.core.registry import EngineOptions, create_engine
-from tryon_cli.core.windows import blend_weight_matrix, match_statistics
+from tryon_cli.render.diffusion.attention import CrossFrameAttnProcessor
+from tryon_cli.render.diffusion.engine import DiffusionEngine, DiffusionSettings
+from tryon_cli.render.contract import GarmentConditions, SwapConditions
+from tryon_cli.render.diffusion.loading import load_catvton_attention, load_components
+from tryon_cli.render.registry import EngineOptions, create_engine
+from tryon_cli.render.diffusion.windows import blend_weight_matrix, match_statistics
 from tryon_cli.errors import ModelMissingError
 
 
@@ -221,7 +221,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 
 
 def test_cli_swap_with_a_missing_checkpoint_exits_2(astronaut, source_photo, tmp_path):
-    from tryon_cli.media import write_image
+    from tryon_cli.io.media import write_image
 
     target = tmp_path / "astronaut.png"
     write_image(target, astronaut)
@@ -235,7 +235,7 @@ def test_cli_swap_with_a_missing_checkpoint_exits_2(astronaut, source_photo, tmp
 def test_cli_swap_through_the_diffusion_engine(astronaut, source_photo, checkpoints, tmp_path):
     import cv2
 
-    from tryon_cli.media import read_image, write_image
+    from tryon_cli.io.media import read_image, write_image
 
     target = tmp_path / "astronaut.png"
     small = cv2.resize(astronaut, (256, 256))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from tryon_cli.blend import composite
+from tryon_cli.render.classical.blend import composite
 from tryon_cli.colour import transfer_colour
 from tryon_cli.face3d.fitting import recombine, rotation_angle_degrees, similarity_fit
 from tryon_cli.face3d.raster import normal_map, rasterize, triangulate, warp_texture

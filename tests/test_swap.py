@@ -13,10 +13,10 @@ import pytest
 
 from conftest import run_cli
 from tryon_cli.analysis.identity import descriptor_distance
-from tryon_cli.core.classical import ClassicalEngine
-from tryon_cli.media import read_image, write_image
-from tryon_cli.swap import prepare_source, swap_frames
-from tryon_cli.video import Frame
+from tryon_cli.render.classical.engine import ClassicalEngine
+from tryon_cli.io.media import read_image, write_image
+from tryon_cli.faceswap.runner import prepare_source, swap_frames
+from tryon_cli.io.video import Frame
 
 
 def _frames(path: Path) -> list[np.ndarray]:

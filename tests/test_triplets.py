@@ -16,9 +16,9 @@ import pytest
 
 from conftest import run_cli
 from test_tryon import tshirt
-from tryon_cli.layouts import find_pairs
+from tryon_cli.data.layouts import find_pairs
 from tryon_cli.errors import InputError
-from tryon_cli.media import read_image, write_image
+from tryon_cli.io.media import read_image, write_image
 
 COLOURS = [(40, 90, 200), (200, 40, 40), (40, 160, 60), (230, 200, 40), (120, 40, 160), (20, 20, 20)]
 
@@ -144,7 +144,7 @@ def test_clip_similarity_loads_a_local_model_and_ranks_images(tmp_path, astronau
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
-    from tryon_cli.clip_similarity import ClipImageSimilarity
+    from tryon_cli.data.clip_similarity import ClipImageSimilarity
 
     torch.manual_seed(0)
     config = CLIPConfig(
@@ -167,7 +167,7 @@ def test_clip_similarity_loads_a_local_model_and_ranks_images(tmp_path, astronau
 def test_dists_loads_vgg_and_learned_weights_and_orders_distances(tmp_path, astronaut):
     import torch
 
-    from tryon_cli.dists import CHANNELS, DISTS, dists_distance, load_dists
+    from tryon_cli.data.dists import CHANNELS, DISTS, dists_distance, load_dists
     from tryon_cli.errors import ModelMissingError
 
     torch.manual_seed(0)

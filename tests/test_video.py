@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tryon_cli.errors import InputError
-from tryon_cli.outputs import atomic_output
-from tryon_cli.targets import open_target
-from tryon_cli.video import iter_frames, probe_video
+from tryon_cli.io.outputs import atomic_output
+from tryon_cli.io.target_media import open_target
+from tryon_cli.io.video import iter_frames, probe_video
 
 
 def _stream_facts(path: Path) -> tuple[int, float, tuple[int, int], bool, float]:

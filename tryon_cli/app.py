@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import build_triplets, evaluate, filter as filter_module, mask, models, swap, tryon
+from tryon_cli.commands import build_triplets, evaluate, filter as filter_module, mask, models, swap, tryon
 
 app = typer.Typer(
     name="tryon",
@@ -23,7 +23,7 @@ app.command("models")(models.models)
 
 
 def main() -> None:
-    from commands.native_logs import filter_native_logs
+    from tryon_cli.commands.native_logs import filter_native_logs
 
     filter_native_logs()
     app()

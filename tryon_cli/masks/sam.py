@@ -12,7 +12,7 @@ import torch
 from ..analysis import body as bp
 from ..analysis.body import Body
 from ..errors import ModelMissingError
-from ..models import locate_pretrained
+from ..models.catalogue import locate_pretrained
 
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .errors import ModelMissingError
-from .models import locate_pretrained
+from ..errors import ModelMissingError
+from ..models.catalogue import locate_pretrained
 
 
 class ClipImageSimilarity:

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ModelMissingError
-from .models import locate_pretrained
+from ..errors import ModelMissingError
+from ..models.catalogue import locate_pretrained
 
 # torchvision's vgg16().features: (index, in, out) of each convolution; 4, 9, 16, 23 are max-pools
 _CONVS = [(0, 3, 64), (2, 64, 64), (5, 64, 128), (7, 128, 128), (10, 128, 256), (12, 256, 256), (14, 256, 256),

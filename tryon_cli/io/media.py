@@ -8,7 +8,7 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .outputs import write_bytes_atomic
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})

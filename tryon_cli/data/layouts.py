@@ -6,8 +6,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
-from .media import IMAGE_SUFFIXES
+from ..errors import InputError
+from ..io.media import IMAGE_SUFFIXES
 
 DRESSCODE_CATEGORIES = {"upper_body": "upper", "lower_body": "lower", "dresses": "dress"}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .config import Setting, resolve
+from ..config import Setting, resolve
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,16 @@ from typing import Callable
 
 import numpy as np
 
-from .analysis.face import FaceMeshAnalyzer
-from .analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
-from .errors import InputError
-from .face3d import landmarks as lm
-from .face3d.fitting import fit_pose, frontalize, rotation_angle_degrees
-from .masks.face import face_region
-from .media import expand_image_inputs, is_image, read_image
-from .metrics import FlickerMeter, cheek_delta_e, pearson, summarize
-from .temporal import SceneCutDetector
-from .targets import frames_of
+from ..analysis.face import FaceMeshAnalyzer
+from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
+from ..errors import InputError
+from ..face3d import landmarks as lm
+from ..face3d.fitting import fit_pose, frontalize, rotation_angle_degrees
+from ..masks.face import face_region
+from ..io.media import expand_image_inputs, is_image, read_image
+from ..metrics import FlickerMeter, cheek_delta_e, pearson, summarize
+from ..temporal import SceneCutDetector
+from ..io.target_media import frames_of
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import av
 import cv2
 import numpy as np
 
-from .analysis.face import FaceMeshAnalyzer
-from .errors import InputError
-from .face3d import landmarks as lm
-from .face3d.raster import rasterize, triangulate, warp_texture
-from .outputs import atomic_output
+from ..analysis.face import FaceMeshAnalyzer
+from ..errors import InputError
+from ..face3d import landmarks as lm
+from ..face3d.raster import rasterize, triangulate, warp_texture
+from ..io.outputs import atomic_output
 
 
 def _animated_points(points: np.ndarray, t: float) -> np.ndarray:

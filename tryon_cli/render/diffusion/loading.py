@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputError, ModelMissingError
-from ..models import locate_pretrained
+from ...errors import InputError, ModelMissingError
+from ...models.catalogue import locate_pretrained
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 

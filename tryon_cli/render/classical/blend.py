@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .masks.shapes import bounding_box, feather
+from ...masks.shapes import bounding_box, feather
 
 BLEND_METHODS = ("feather", "multiband", "poisson")
 

@@ -15,19 +15,19 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .analysis.cache import AnalysisCache, FrameAnalysis
-from .analysis.face import Face, FaceMeshAnalyzer, FaceTracker
-from .analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
-from .colour import lab_statistics
-from .core.engine import Engine, FaceTarget, SourceFace, SwapConditions
-from .core.schedule import render_stream
-from .errors import InputError
-from .face3d.fitting import (blink_texture_points, fit_pose, frontalize, normalized_shape, recombine, robust_identity,
+from ..analysis.cache import AnalysisCache, FrameAnalysis
+from ..analysis.face import Face, FaceMeshAnalyzer, FaceTracker
+from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
+from ..colour import lab_statistics
+from ..render.contract import Engine, FaceTarget, SourceFace, SwapConditions
+from ..render.schedule import render_stream
+from ..errors import InputError
+from ..face3d.fitting import (blink_texture_points, fit_pose, frontalize, normalized_shape, recombine, robust_identity,
                              rotation_angle_degrees)
-from .face3d.raster import normal_map, triangulate
-from .masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
-from .temporal import ExponentialAverage, OneEuroFilter, SceneCutDetector, landmark_filter
-from .video import Frame
+from ..face3d.raster import normal_map, triangulate
+from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
+from ..temporal import ExponentialAverage, OneEuroFilter, SceneCutDetector, landmark_filter
+from ..io.video import Frame
 
 Progress = Callable[[str, int, int], None]
 MAX_IDENTITY_SAMPLES = 240
@@ -269,7 +269,7 @@ def _debug_images(debug_dir: Path, index: int, image: np.ndarray, mask: np.ndarr
                   triangles: np.ndarray) -> None:
     import cv2
 
-    from .media import write_image
+    from ..io.media import write_image
 
     overlay = image.copy()
     for face in faces:

@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 import torch
 
-from ..errors import InputError
-from ..masks.shapes import bounding_box, dilate, feather
+from ...errors import InputError
+from ...masks.shapes import bounding_box, dilate, feather
 from .attention import set_video_attention
-from .engine import Conditions, GarmentConditions, SwapConditions, paste_back
+from ..contract import Conditions, GarmentConditions, SwapConditions, paste_back
 from .loading import DiffusionComponents, load_catvton_attention, load_components, resolve_device, resolve_dtype
 from .windows import LatentBlender
 
@@ -87,7 +87,7 @@ class DiffusionEngine:
 
     @classmethod
     def from_options(cls, options, checkpoint: str, classical) -> "DiffusionEngine":
-        from ..models import configured
+        from ...models.catalogue import configured
 
         device = resolve_device(options.device)
         dtype = resolve_dtype(options.dtype, device)

@@ -15,7 +15,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from .errors import InputError, TryonError
+from ..errors import InputError, TryonError
 
 
 @dataclass(frozen=True)

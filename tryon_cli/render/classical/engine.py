@@ -8,11 +8,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..blend import composite
-from ..colour import transfer_colour, transfer_shading
-from ..face3d.raster import rasterize, warp_texture
-from ..masks.face import face_region, skin_sample_region
-from .engine import Conditions, FaceTarget, GarmentConditions, SourceFace, SwapConditions, paste_back
+from .blend import composite
+from ...colour import transfer_colour, transfer_shading
+from ...face3d.raster import rasterize, warp_texture
+from ...masks.face import face_region, skin_sample_region
+from ..contract import Conditions, FaceTarget, GarmentConditions, SourceFace, SwapConditions, paste_back
 
 
 @dataclass
@@ -74,7 +74,7 @@ class ClassicalEngine:
 
     def render_garment(self, frame: np.ndarray, mask: np.ndarray, condition: GarmentConditions) -> np.ndarray:
         """Composite the warped garment; the rest of the mask is filled from the surroundings."""
-        from ..tryon_render import render_garment_classical
+        from .garment import render_garment_classical
 
         return render_garment_classical(frame, mask, condition)
 

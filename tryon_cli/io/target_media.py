@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, read_image, write_image
 from .outputs import atomic_output, check_output_path
 from .video import Frame, VideoWriter, iter_frames, probe_video

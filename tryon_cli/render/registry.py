@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from ..config import resolve
 from ..errors import InputError, ModelMissingError
-from .classical import ClassicalEngine
-from .engine import Engine
+from .classical.engine import ClassicalEngine
+from .contract import Engine
 
 ENGINES = ("auto", "classical", "diffusion")
 CHECKPOINT_ENV = "TRYON_CHECKPOINT"
@@ -53,7 +53,7 @@ def create_engine(options: EngineOptions) -> Engine:
             f"{CHECKPOINT_ENV} environment variable, or 'checkpoint = ...' in the config file "
             "(see 'tryon models')"
         )
-    from .diffusion import DiffusionEngine
+    from .diffusion.engine import DiffusionEngine
 
     return DiffusionEngine.from_options(options, checkpoint.value,
                                         ClassicalEngine(blend=options.blend, colour_match=options.colour_match))

@@ -8,14 +8,14 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .analysis.body import Body, BodyAnalyzer
-from .core.engine import Engine, GarmentConditions
-from .core.schedule import render_stream
-from .errors import InputError
-from .garment import GarmentModel, warp_garment
-from .masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box
-from .temporal import SceneCutDetector
-from .video import Frame
+from ..analysis.body import Body, BodyAnalyzer
+from ..render.contract import Engine, GarmentConditions
+from ..render.schedule import render_stream
+from ..errors import InputError
+from .photo import GarmentModel, warp_garment
+from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box
+from ..temporal import SceneCutDetector
+from ..io.video import Frame
 
 Progress = Callable[[str, int, int], None]
 
@@ -119,7 +119,7 @@ def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
     """The shoulder-hip quadrilateral, widened a little (what is not torso in the old garment is arm)."""
     import cv2
 
-    from .analysis import body as bp
+    from ..analysis import body as bp
 
     quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
     if len(quad) < 4:

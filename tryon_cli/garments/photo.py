@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 from scipy.interpolate import RBFInterpolator
 
-from .analysis import body as bp
-from .analysis.body import Body
-from .errors import InputError
-from .masks.garment import GarmentMask, protection_mask
-from .masks.shapes import bounding_box
+from ..analysis import body as bp
+from ..analysis.body import Body
+from ..errors import InputError
+from ..masks.garment import GarmentMask, protection_mask
+from ..masks.shapes import bounding_box
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from .engine import Conditions, Engine
+from .contract import Conditions, Engine
 
 Item = tuple[object, np.ndarray, Optional[np.ndarray], Optional[Conditions]]
 

@@ -16,12 +16,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import InputError, TryonError
-from .garment import prepare_garment, segment_garment
+from ..errors import InputError, TryonError
+from ..garments.photo import prepare_garment, segment_garment
 from .layouts import Pair
-from .masks.garment import MaskOptions
-from .media import read_image, write_image
-from .video import Frame
+from ..masks.garment import MaskOptions
+from ..io.media import read_image, write_image
+from ..io.video import Frame
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class TripletBuilder:
     """Builds one item at a time; holds the models of one process."""
 
     def __init__(self, settings: TripletSettings, out: Path, engine) -> None:
-        from .analysis.body import BodyAnalyzer
+        from ..analysis.body import BodyAnalyzer
 
         self.settings = settings
         self.out = out
@@ -106,7 +106,7 @@ class TripletBuilder:
         self.analyzer = BodyAnalyzer(tracking=False)  # one per process: graphs are not rebuilt per item
 
     def build(self, job: Job) -> dict:
-        from .tryon import tryon_frames
+        from ..garments.planner import tryon_frames
 
         started = time.perf_counter()
         person = read_image(job.pair.person)
@@ -191,7 +191,7 @@ _BUILDER: TripletBuilder | None = None
 def _start_worker(settings: TripletSettings, out: Path, single_thread: bool = False) -> None:
     """Load this worker's models once; with several workers each keeps to one OpenCV/torch thread."""
     global _BUILDER  # one builder per worker process, made by the pool's initializer
-    from .core.registry import EngineOptions, create_engine
+    from ..render.registry import EngineOptions, create_engine
 
     if single_thread:
         import cv2

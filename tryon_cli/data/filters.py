@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .analysis.body import BodyAnalyzer
-from .analysis.identity import DlibFaceEncoder, descriptor_distance
-from .media import read_image
+from ..analysis.body import BodyAnalyzer
+from ..analysis.identity import DlibFaceEncoder, descriptor_distance
+from ..io.media import read_image
 
 POSE_SIGMA = 0.08
 
@@ -72,7 +72,7 @@ def _garment_dists(model, garment: np.ndarray, garment_mask: np.ndarray, worn_im
                    worn: np.ndarray) -> float:
     """DISTS between the garment photo's box and the worn garment's box (1 when either is missing)."""
     from .dists import dists_distance
-    from .masks.shapes import bounding_box
+    from ..masks.shapes import bounding_box
 
     boxes = bounding_box(garment_mask), bounding_box(worn.astype(np.uint8))
     if boxes[0] is None or boxes[1] is None:
@@ -100,7 +100,7 @@ class TripletChecker:
 
     def check(self, record: dict, root: Path) -> tuple[dict, list[str]]:
         """Scores of every check and the reasons for rejection (empty: keep)."""
-        from .garment import segment_garment
+        from ..garments.photo import segment_garment
 
         t = self.thresholds
         files = {k: root / v for k, v in record["files"].items()}
@@ -118,7 +118,7 @@ class TripletChecker:
             if scores["clip_similarity"] < t.min_clip_similarity:
                 reasons.append(f"pose or content changed (CLIP similarity {scores['clip_similarity']:.2f} < "
                                f"{t.min_clip_similarity})")
-        from .masks.garment import MaskOptions, build_mask
+        from ..masks.garment import MaskOptions, build_mask
 
         try:
             worn = build_mask(original, a, MaskOptions(category=record.get("category", "upper"))).garment > 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .analysis.body import is_skin
-from .core.classical import fill_masked
-from .core.engine import GarmentConditions, paste_back
-from .masks.shapes import feather
+from ...analysis.body import is_skin
+from .engine import fill_masked
+from ..contract import GarmentConditions, paste_back
+from ...masks.shapes import feather
 
 FALLBACK_SKIN = (198, 160, 140)
 

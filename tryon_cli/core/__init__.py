@@ -1,1 +1,0 @@
-"""The shared generation core: the engine interface and the engines behind it."""
