@@ -15,3 +15,7 @@ class InputError(TryonError):
 
 class ModelMissingError(InputError):
     """A model's weights are not where they were looked for (exit code 2)."""
+
+
+class PartialInputError(TryonError):
+    """An input decoded only in part (a damaged or cut video); the work is refused (exit code 1)."""
