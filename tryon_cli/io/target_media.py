@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import FrameError, InputError
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, load_image, read_image, write_image
 from .outputs import atomic_output, check_output_path
 from .provenance import Provenance, current_command
@@ -112,20 +112,27 @@ def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_in
     partial = encode.allow_partial
     if output.suffix == "":
         output.mkdir(parents=True, exist_ok=True)
-        yield TargetIO(frames=lambda: frames_of(target, start, end, partial),
-                       write=lambda frame, rendered: write_image(output / f"{frame.index:06d}.png", rendered,
-                                                                 provenance),
-                       total=1 if is_image(target) else probe_video(target).frame_count, is_video=is_video(target))
+        try:
+            yield TargetIO(frames=lambda: frames_of(target, start, end, partial),
+                           write=lambda frame, rendered: write_image(output / f"{frame.index:06d}.png", rendered,
+                                                                     provenance),
+                           total=1 if is_image(target) else probe_video(target).frame_count,
+                           is_video=is_video(target))
+        except FrameError as error:
+            raise FrameError(f"{target}: {error}") from error
         return
     if is_image(target):
         loaded = load_image(target)
         holder: dict[str, np.ndarray] = {}
-        yield TargetIO(
-            frames=lambda: iter([Frame(index=0, image=loaded.rgb, pts=0, time=0.0)]),
-            write=lambda frame, rendered: holder.__setitem__("image", rendered),
-            total=1,
-            is_video=False,
-        )
+        try:
+            yield TargetIO(
+                frames=lambda: iter([Frame(index=0, image=loaded.rgb, pts=0, time=0.0)]),
+                write=lambda frame, rendered: holder.__setitem__("image", rendered),
+                total=1,
+                is_video=False,
+            )
+        except FrameError as error:
+            raise FrameError(f"{target}: {error}") from error
         if "image" in holder:
             # Grey in, grey out; an alpha channel comes back (a single-channel result, a mask, stays as it is).
             image = holder["image"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..analysis import body as bp
 from ..analysis.body import Body
-from ..errors import InputError
+from ..errors import InputError, FrameError
 from .shapes import bounding_box, dilate
 
 CATEGORIES = ("upper", "lower", "dress")
@@ -175,7 +175,7 @@ def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tu
     """Box points from the person mask and body proportions, when there are no trustworthy keypoints."""
     box = bounding_box(body.person)
     if box is None:
-        raise InputError("no person found")
+        raise FrameError("no person found")
     x0, y0, x1, y1 = box
     if y0 < 0.3 * body.person.shape[0]:
         y0 = 0  # the head is off the top: the garment reaches the frame's edge
@@ -201,10 +201,10 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         raise InputError(f"unknown mask strategy '{options.strategy}' (use one of {', '.join(STRATEGIES)})")
     shape = image.shape[:2]
     if body.keypoints is None and not body.person.any():
-        raise InputError("no person found")
+        raise FrameError("no person found")
     if body.keypoints is not None and len(body.visible(_needs(options.category))) < len(_needs(options.category)) \
             and options.category != "upper":
-        raise InputError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
+        raise FrameError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
     scale = _torso_scale(body, shape)
     garment = None
     if sam is not None:
