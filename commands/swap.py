@@ -24,7 +24,7 @@ def _parse_target_face(value: str) -> str:
 
 
 def swap(
-    sources: List[Path] = typer.Argument(..., help="Source photo(s) or a folder of photos of one person; '-' reads paths from stdin."),
+    sources: Optional[List[Path]] = typer.Argument(None, help="Source photo(s) or a folder of photos of one person; '-' reads paths from stdin."),
     target: Path = typer.Argument(..., help="Target video or image."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file (default: TARGET's name + '_swapped' in the current folder)."),
     target_face: str = typer.Option("largest", help="Which faces to replace: largest, all, or a number (0 = leftmost)."),
@@ -53,10 +53,11 @@ def swap(
     dtype: str = typer.Option("auto", help="Diffusion dtype: auto (fp16 on GPU), fp32, fp16 or bf16."),
     cpu_offload: bool = typer.Option(False, "--cpu-offload", help="Diffusion: keep models on the CPU between uses."),
     attention_slicing: bool = typer.Option(False, "--attention-slicing", help="Diffusion: decode in slices to save memory."),
-    codec: str = typer.Option("libx264", help="Video codec."),
+    codec: str = typer.Option("auto", help="Video codec (auto: H.264 for MP4/MOV/MKV, VP9 for WebM, MPEG-4 for AVI)."),
     crf: int = typer.Option(18, min=0, max=51, help="Constant rate factor (quality; lower is better)."),
     preset: str = typer.Option("veryfast", help="Encoder preset."),
     audio: bool = typer.Option(True, "--audio/--no-audio", help="Copy the target's audio track."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Keep the frames of a damaged target video instead of failing."),
     seed: int = typer.Option(0, help="Random seed (diffusion noise)."),
     debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays and normal maps here."),
     overwrite: bool = OVERWRITE_OPTION,
@@ -66,10 +67,15 @@ def swap(
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
     console = stderr_console(quiet)
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
+        if not sources:
+            raise InputError(f"the target is missing: give the source photo(s), then the target video or image "
+                             f"(only {target} was given)")
         source_paths = expand_image_inputs(read_paths(sources))
         output = output or Path.cwd() / f"{target.stem}_swapped{target.suffix}"
-        check_target(target, output, source_paths, overwrite)
+        inputs = [*source_paths, *([reference] if reference is not None else [])]
+        encode = EncodeOptions(codec=codec, crf=crf, preset=preset, keep_audio=audio, allow_partial=allow_partial)
+        check_target(target, output, inputs, overwrite, encode)
         options = SwapOptions(
             target_face=_parse_target_face(target_face),
             mouth_mask=mouth_mask,
@@ -96,9 +102,8 @@ def swap(
             negative_prompt=negative_prompt, guidance=guidance))
         console.print(f"[dim]engine: {render_engine.name}[/]")
         source = prepare_source([(p, read_image(p)) for p in source_paths])
-        encode = EncodeOptions(codec=codec, crf=crf, preset=preset, keep_audio=audio)
         with progress_bar(quiet) as progress, open_target(
-            target, output, overwrite=overwrite, extra_inputs=source_paths, start=start, end=end, encode=encode
+            target, output, overwrite=overwrite, extra_inputs=inputs, start=start, end=end, encode=encode
         ) as io:
             if hasattr(render_engine, "progress"):
                 render_engine.progress = progress
