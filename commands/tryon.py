@@ -47,6 +47,7 @@ def tryon(
     end: Optional[float] = typer.Option(None, help="End time in seconds."),
     crf: int = typer.Option(18, min=0, max=51, help="Output quality (lower is better)."),
     audio: bool = typer.Option(True, "--audio/--no-audio", help="Copy the person video's audio."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Keep the frames of a damaged person video instead of failing."),
     sam: Optional[str] = typer.Option(None, help="SAM checkpoint for a sharper garment region (default: TRYON_SAM or the config file; none: GrabCut)."),
     overwrite: bool = OVERWRITE_OPTION,
     json_out: bool = JSON_OPTION,
@@ -55,13 +56,15 @@ def tryon(
 ) -> None:
     """Virtual try-on for photos and videos: mask-based or mask-free, classical or diffusion."""
     console = stderr_console(quiet)
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         person = read_paths([person])[0]
         options = MaskOptions(category=_choice(category, CATEGORIES, "--category"),
                               strategy=_choice(strategy, STRATEGIES, "--strategy"))
         mode = _choice(mode, MODES, "--mode")
         output = output or Path.cwd() / f"{person.stem}_tryon{person.suffix}"
-        check_target(person, output, [garment], overwrite)
+        inputs = [garment, *([garment_mask] if garment_mask is not None else [])]
+        encode = EncodeOptions(crf=crf, keep_audio=audio, allow_partial=allow_partial)
+        check_target(person, output, inputs, overwrite, encode)
         garment_image = read_image(garment)
         model = prepare_garment(garment_image, category, read_mask(garment_mask) if garment_mask else None)
         render_engine = create_engine(EngineOptions(
@@ -72,8 +75,7 @@ def tryon(
         predictor = load_configured_sam(sam)
         started = time.perf_counter()
         with progress_bar(quiet) as progress, open_target(
-            person, output, overwrite=overwrite, extra_inputs=[garment], start=start, end=end,
-            encode=EncodeOptions(crf=crf, keep_audio=audio),
+            person, output, overwrite=overwrite, extra_inputs=inputs, start=start, end=end, encode=encode,
         ) as io:
             if hasattr(render_engine, "progress"):
                 render_engine.progress = progress
@@ -81,6 +83,10 @@ def tryon(
                                   progress, io.total, predictor)
         summary = report.as_dict()
         summary.pop("per_frame")
+        missed = report.frames - report.frames_rendered
+        if missed:
+            console.print(f"[yellow]warning:[/] {missed} of {report.frames} frames of {person} had no person to "
+                          "dress; they are copied unchanged")
         emit({"output": str(output), "engine": render_engine.name, "mode": mode, **summary,
-              "frames_rendered": report.frames_rendered, "seconds": round(time.perf_counter() - started, 3)},
+              "frames_rendered": report.frames_rendered, "frames_without_person": missed, "seconds": round(time.perf_counter() - started, 3)},
              json_out, str(output))
