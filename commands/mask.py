@@ -55,7 +55,7 @@ def mask(
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Where a new garment may go: FitDiT-style dilate-relax masks, with face, hair, hands and feet protected."""
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         person = read_paths([person])[0]
         options = MaskOptions(category=_choice(category, CATEGORIES, "--category"),
                               strategy=_choice(strategy, STRATEGIES, "--strategy"), pad=pad, train_jitter=train_jitter)
