@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,9 +78,11 @@ def _header(path: Path) -> tuple[int, int, str, str]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 return image.width, image.height, image.mode, image.format or ""
-    except Image.DecompressionBombError as error:
-        raise InputError(f"{path}: the image is larger than the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit; "
-                         "downscale it first") from error
+    except Image.DecompressionBombError as error:  # Pillow's own, higher limit: its message has the count
+        stated = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(stated.group(1)) / 1e6:.0f} megapixels" if stated else "too many pixels"
+        raise InputError(f"{path}: the image has {size}, above the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel "
+                         "limit; downscale it first") from error
     except Exception:  # noqa: BLE001 - unknown to Pillow: let OpenCV try, with no size known
         return 0, 0, "", ""
 
