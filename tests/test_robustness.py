@@ -445,3 +445,22 @@ def test_quiet_silences_library_logs_and_debug_shows_them(tmp_path):
     assert "WARNING" not in runs["q"].stderr
     assert "OUR-WARNING" in runs["n"].stderr and "LIBRARY-WARNING" not in runs["n"].stderr
     assert "OUR-WARNING" in runs["d"].stderr and "LIBRARY-WARNING" in runs["d"].stderr
+
+
+@pytest.mark.media
+def test_grey_person_photo_gets_the_colour_photos_mask(tmp_path):
+    from conftest import shared_media
+
+    colour = cv2.imread(str(shared_media("tryon", "images", "01008_00.jpg")))
+    colour = cv2.resize(colour, (384, 512), interpolation=cv2.INTER_AREA)
+    paths = {"colour": tmp_path / "colour.png", "grey": tmp_path / "grey.png"}
+    cv2.imwrite(str(paths["colour"]), colour)
+    cv2.imwrite(str(paths["grey"]), cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY))
+    masks = {}
+    for name, path in paths.items():
+        out = tmp_path / f"{name}_mask.png"
+        result = run_cli("mask", str(path), "-o", str(out), "-q")
+        assert result.returncode == 0, result.stderr
+        masks[name] = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0
+    iou = (masks["colour"] & masks["grey"]).sum() / (masks["colour"] | masks["grey"]).sum()
+    assert iou > 0.85
