@@ -253,6 +253,12 @@ def test_grey_image_target_gives_grey_output(tmp_path):
             io.write(frame, np.dstack([frame.image[..., 0], np.zeros((64, 64), np.uint8), frame.image[..., 2]]))
     written = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert written.ndim == 2
+    grey_rgb = tmp_path / "grey_rgb.png"  # a grey photo saved with three equal channels
+    cv2.imwrite(str(grey_rgb), np.repeat(_noise(2)[..., :1], 3, axis=2))
+    assert load_image(grey_rgb).grey
+    colour = tmp_path / "colour.png"
+    cv2.imwrite(str(colour), _noise(3))
+    assert not load_image(colour).grey
 
 
 def test_rgba_target_keeps_its_alpha(tmp_path):

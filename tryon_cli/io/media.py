@@ -43,7 +43,7 @@ _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2
 class LoadedImage:
     """An image as analysers want it (RGB uint8, 3 channels) plus what its output must keep.
 
-    `grey`: the file is single-channel (its output is written grey); `alpha`: its alpha channel (uint8,
+    `grey`: the file is grey (single-channel, or equal channels; its output is written grey); `alpha`: its alpha channel (uint8,
     same size as `rgb`), put back on output.
     """
 
@@ -123,7 +123,10 @@ def load_image(path: Path) -> LoadedImage:
     if factor > 1:
         log.warning("%s: %dx%d is above %d megapixels; working on a %dx%d copy", path, width, height,
                     WORK_IMAGE_PIXELS // 1_000_000, image.shape[1], image.shape[0])
-    loaded = LoadedImage(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), grey=mode in {"L", "I;16", "I", "1"})
+    # grey: a single-channel file, or three channels that are equal everywhere (a grey photo saved as RGB)
+    grey = mode in {"L", "I;16", "I", "1"} or bool(
+        np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
+    loaded = LoadedImage(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), grey=grey)
     return _within_work_size(loaded, path)
 
 
