@@ -102,15 +102,16 @@ def clean_stale_partials(path: Path) -> list[Path]:
     return removed
 
 
-def temporary_sibling(path: Path) -> Path:
+def temporary_sibling(path: Path, clean_stale: bool = True) -> Path:
     """A unique hidden path next to `path`, keeping its suffix (muxers pick formats by suffix).
 
     The file gets the mode a plain `open` would give under the user's umask (mkstemp makes 0600), and its
     name carries this process's id so a later run can tell a killed run's leftover from a live writer's.
-    Stale leftovers of the same output are removed first. InputError naming `path` when the folder is
-    not writable.
+    With `clean_stale`, leftovers of the same output are removed first (this lists the folder, so
+    one-shot writes of many small files skip it). InputError naming `path` when the folder is not writable.
     """
-    clean_stale_partials(path)
+    if clean_stale:
+        clean_stale_partials(path)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".partial{path.suffix}",
                                     dir=path.parent)
@@ -126,9 +127,12 @@ def temporary_sibling(path: Path) -> Path:
 
 
 @contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path; rename it to `path` on success, delete it on any error or interrupt."""
-    tmp = temporary_sibling(path)
+def atomic_output(path: Path, clean_stale: bool = True) -> Iterator[Path]:
+    """Yield a temporary path; rename it to `path` on success, delete it on any error or interrupt.
+
+    Long writes (videos) leave a partial file only when the process is killed outright; the next
+    atomic_output of the same path removes it (`clean_stale`)."""
+    tmp = temporary_sibling(path, clean_stale)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -139,7 +143,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically."""
-    with atomic_output(path) as tmp:
+    with atomic_output(path, clean_stale=False) as tmp:  # one write: nothing is left unless killed mid-call
         tmp.write_bytes(data)
 
 

@@ -111,7 +111,10 @@ def open_target(target: Path, output: Path, *, overwrite: bool = False, extra_in
     provenance = encode.provenance or current_command()
     partial = encode.allow_partial
     if output.suffix == "":
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"{output}: cannot create the output folder ({error.strerror or error})") from error
         try:
             yield TargetIO(frames=lambda: frames_of(target, start, end, partial),
                            write=lambda frame, rendered: write_image(output / f"{frame.index:06d}.png", rendered,
