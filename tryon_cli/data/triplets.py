@@ -191,7 +191,8 @@ _BUILDER: TripletBuilder | None = None
 def _start_worker(settings: TripletSettings, out: Path, single_thread: bool = False) -> None:
     """Load this worker's models once; with several workers each keeps to one OpenCV/torch thread."""
     global _BUILDER  # one builder per worker process, made by the pool's initializer
-    from ..render.registry import EngineOptions, create_engine
+    from ..render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
+    from ..render.registry import create_engine
 
     if single_thread:
         import cv2
@@ -200,7 +201,7 @@ def _start_worker(settings: TripletSettings, out: Path, single_thread: bool = Fa
         cv2.setNumThreads(1)
         torch.set_num_threads(1)
 
-    _BUILDER = TripletBuilder(settings, out, create_engine(EngineOptions(name=settings.engine, task="tryon")))
+    _BUILDER = TripletBuilder(settings, out, create_engine(EngineOptions(name=settings.engine, diffusion=TRYON_DIFFUSION_DEFAULTS)))
 
 
 def _run_job(job: Job) -> tuple[str, dict]:
