@@ -58,10 +58,11 @@ DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
 ))
 SEED_FLAG = Flag("seed", "Random seed (diffusion noise, training jitter).")
 ENCODE_FLAGS = (
-    Flag("codec", "Video codec."),
+    Flag("codec", "Video codec (auto: the container's own: H.264 for MP4/MOV/MKV, VP9 for WebM, MPEG-4 for AVI)."),
     Flag("crf", "Constant rate factor (quality; lower is better).", limits=(0, 51)),
     Flag("preset", "Encoder preset."),
     Flag("keep_audio", "Copy the input's audio track.", ("--audio/--no-audio",)),
+    Flag("allow_partial", "Keep the frames of a damaged input video instead of failing.", ("--allow-partial",)),
 )
 
 
@@ -130,6 +131,7 @@ def engine_options(diffusion_defaults: DiffusionOptions, classical: bool = True)
 
 
 def encode_options(defaults: EncodeOptions = EncodeOptions()) -> Callable[[Callable], Callable]:
-    """The video-encoding group (--codec, --crf, --preset, --audio); the command receives `encode`."""
+    """The video-encoding group (--codec, --crf, --preset, --audio, --allow-partial); the command receives
+    `encode`."""
     values = {f.field: getattr(defaults, f.field) for f in ENCODE_FLAGS}
     return option_group("encode", ENCODE_FLAGS, values, lambda given: replace(defaults, **given))
