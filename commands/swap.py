@@ -52,7 +52,7 @@ def swap(
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
     console = stderr_console(quiet)
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         if target is None:
             raise InputError("missing SOURCE and TARGET: give the source photo(s), then the target video or image")
         if not sources:
@@ -60,7 +60,8 @@ def swap(
                              "the target video or image")
         source_paths = expand_image_inputs(read_paths(sources))
         output = output or Path.cwd() / f"{target.stem}_swapped{target.suffix}"
-        check_target(target, output, source_paths + ([reference] if reference else []), overwrite)
+        inputs = source_paths + ([reference] if reference else [])
+        check_target(target, output, inputs, overwrite, encode)
         reference_descriptor = None
         encoder = None
         if reference is not None:
@@ -78,7 +79,7 @@ def swap(
         console.print(f"[dim]engine: {render_engine.name}[/]")
         source = prepare_source([(p, read_image(p)) for p in source_paths])
         with progress_bar(quiet) as progress, open_target(
-            target, output, overwrite=overwrite, extra_inputs=source_paths, start=start, end=end, encode=encode
+            target, output, overwrite=overwrite, extra_inputs=inputs, start=start, end=end, encode=encode
         ) as io:
             report = swap_frames(io.frames, source, render_engine, io.write, options, tracking=io.is_video,
                                  total=io.total, encoder=encoder, progress=progress, debug_dir=debug_dir)
