@@ -52,11 +52,12 @@ def tryon(
 ) -> None:
     """Virtual try-on for photos and videos: mask-based or mask-free, classical or diffusion."""
     console = stderr_console(quiet)
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         person = read_paths([person])[0]
         options = MaskOptions(category=category.value, strategy=strategy.value)
         output = output or Path.cwd() / f"{person.stem}_tryon{person.suffix}"
-        check_target(person, output, [garment], overwrite)
+        inputs = [garment, *([garment_mask] if garment_mask is not None else [])]
+        check_target(person, output, inputs, overwrite, encode)
         garment_image = read_image(garment)
         model = prepare_garment(garment_image, options.category, read_mask(garment_mask) if garment_mask else None)
         if debug_dir is not None:
@@ -66,7 +67,7 @@ def tryon(
         predictor = configured_sam(sam)
         started = time.perf_counter()
         with progress_bar(quiet) as progress, open_target(
-            person, output, overwrite=overwrite, extra_inputs=[garment], start=start, end=end,
+            person, output, overwrite=overwrite, extra_inputs=inputs, start=start, end=end,
             encode=encode,
         ) as io:
             report = tryon_frames(io.frames(), model, render_engine, options, mode.value, io.is_video,
@@ -74,6 +75,10 @@ def tryon(
                                   debug_dir=debug_dir)
         summary = report.as_dict()
         summary.pop("per_frame")
+        missed = report.frames - report.frames_rendered
+        if missed:
+            console.print(f"[yellow]warning:[/] {missed} of {report.frames} frames of {person} had no person to "
+                          "dress; they are copied unchanged")
         emit({"output": str(output), "engine": render_engine.name, "mode": mode.value, **summary,
-              "frames_rendered": report.frames_rendered, "seconds": round(time.perf_counter() - started, 3)},
+              "frames_rendered": report.frames_rendered, "frames_without_person": missed, "seconds": round(time.perf_counter() - started, 3)},
              json_out, str(output))
