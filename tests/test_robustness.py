@@ -412,7 +412,7 @@ def test_empty_stdin_is_named(cfr):
 
 def test_swap_with_one_path_says_the_target_is_missing(source_photo):
     result = run_cli("swap", str(source_photo))
-    assert result.returncode == 2 and "the target is missing" in result.stderr, result.stderr
+    assert result.returncode == 2 and "missing TARGET" in result.stderr, result.stderr
 
 
 def test_no_person_in_a_photo_names_the_file(tmp_path):
