@@ -61,6 +61,9 @@ def test_crop_box_and_crop_pad_outside_the_image():
     box = crop_box((20, 10, 40, 30), scale=2.0)
     assert box[2] - box[0] == box[3] - box[1] == 40  # square, twice the face
     assert (box[0] + box[2]) / 2 == 30 and (box[1] + box[3]) / 2 < 20  # centred, raised for the hair
+    inside = crop_box((0, 0, 30, 30), scale=2.0, image_shape=image.shape)  # 60 px wanted, 40 px high image
+    assert inside == (0, 0, 40, 40)
+    assert crop_box((50, 30, 58, 38), scale=2.0, image_shape=image.shape) == (44, 24, 60, 40)  # moved in
     out = crop(image, (-5, -5, 10, 10))
     assert out.shape == (15, 15, 3)
     assert (out[:5] == 127).all() and (out[5:, 5:] == 200).all()
@@ -186,7 +189,7 @@ def mesh():
 def parse_portrait(name, parser, mesh):
     image = cv2.cvtColor(cv2.imread(str(shared_media("faces", name))), cv2.COLOR_BGR2RGB)
     face = mesh.detect(image)[0]
-    box = crop_box(face.bbox)
+    box = crop_box(face.bbox, image_shape=image.shape)
     points = face.points[:, :2] - np.array(box[:2], np.float32)
     return crop(image, box), parser.parse(crop(image, box)), points, box
 

@@ -152,12 +152,21 @@ class FaceParser:
         return FaceParsing(np.ascontiguousarray(labels))
 
 
-def crop_box(bbox: tuple[float, float, float, float], scale: float = 1.8) -> tuple[int, int, int, int]:
+def crop_box(bbox: tuple[float, float, float, float], scale: float = 1.8,
+             image_shape: tuple[int, ...] | None = None) -> tuple[int, int, int, int]:
     """A square box around a face's (x0, y0, x1, y1) box, `scale` times its longer side, centred a little
-    above the box centre so the hair is in (CelebAMask-HQ framing). May extend past the image."""
+    above the box centre so the hair is in (CelebAMask-HQ framing). Given the image's shape, the box is
+    shrunk (never below the face box) and moved to stay inside the image: the parser invents hats and
+    hair on padding, whatever it is filled with."""
     x0, y0, x1, y1 = bbox
-    side = max(x1 - x0, y1 - y0) * scale
+    face_side = max(x1 - x0, y1 - y0)
+    side = face_side * scale
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - 0.05 * side
+    if image_shape is not None:
+        height, width = image_shape[:2]
+        side = max(min(side, height, width), face_side)
+        cx = min(max(cx, side / 2), width - side / 2) if side <= width else width / 2
+        cy = min(max(cy, side / 2), height - side / 2) if side <= height else height / 2
     left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
     return left, top, left + int(round(side)), top + int(round(side))
 
