@@ -489,3 +489,51 @@ def test_errors_name_the_problem(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(GraphModelError, match="bad.json"):
         load_graph_model(tmp_path / "bad.json")
+
+
+# ---------------------------------------------------------------------------------------------- against TensorFlow.js
+_TFJS_SCRIPT = r"""
+const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
+const tfc = require('@tensorflow/tfjs-converter'); const fs = require('fs');
+const [dir, input, shape, fetch, out] = process.argv.slice(2);
+(async () => {
+  await tf.setBackend('cpu');
+  const model = JSON.parse(fs.readFileSync(dir + '/model.json'));
+  const specs = [].concat(...model.weightsManifest.map(g => g.weights));
+  const data = Buffer.concat([].concat(...model.weightsManifest.map(g => g.paths.map(p => fs.readFileSync(dir + '/' + p)))));
+  const weights = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  const graph = await tfc.loadGraphModel(tf.io.fromMemory({modelTopology: model.modelTopology, weightSpecs: specs,
+                                                          weightData: weights}));
+  const raw = fs.readFileSync(input);
+  const x = tf.tensor(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4), JSON.parse(shape));
+  const y = await graph.executeAsync({[graph.inputs[0].name]: x}, fetch);
+  fs.writeFileSync(out, Buffer.from(new Float32Array(await y.data()).buffer));
+})();
+"""
+
+
+def test_real_parser_graph_matches_tensorflow_js(tmp_path):
+    """Opt-in (slow, needs node and `npm install @tensorflow/tfjs-core@3 @tensorflow/tfjs-converter@3
+    @tensorflow/tfjs-backend-cpu@3` in $TRYON_TFJS_NODE_MODULES/..): the real face parser's logits from
+    this runner and from TensorFlow.js's own CPU backend."""
+    import os
+    import shutil
+    import subprocess
+
+    from tryon_cli.models.fetch import FACE_PARSER, model_path
+
+    modules = os.environ.get("TRYON_TFJS_NODE_MODULES")
+    folder = model_path(FACE_PARSER)
+    if not modules or not shutil.which("node") or not (folder / "model.json").is_file():
+        pytest.skip("set TRYON_TFJS_NODE_MODULES to a node_modules with tfjs-core/converter/backend-cpu 3.x, "
+                    "and fetch the face parser")
+    x = RNG.uniform(-1, 1, size=(1, 128, 128, 3)).astype("<f4")
+    x.tofile(tmp_path / "x.bin")
+    (tmp_path / "run.js").write_text(_TFJS_SCRIPT)
+    fetch = "BiseNetV2/logits/1x1_conv_block/Conv2D"
+    subprocess.run(["node", str(tmp_path / "run.js"), str(folder), str(tmp_path / "x.bin"), "[1,128,128,3]", fetch,
+                    str(tmp_path / "y.bin")], check=True, capture_output=True, timeout=600,
+                   env={**os.environ, "NODE_PATH": modules})
+    reference = np.fromfile(tmp_path / "y.bin", "<f4").reshape(1, 16, 16, 19)
+    ours = load_graph_model(folder).run({"input_tensor": x}, [fetch])[fetch].numpy()
+    np.testing.assert_allclose(ours, reference, atol=1e-4)
