@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -198,7 +199,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a failure is a note and exit code 0 (what `make install` uses)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the staging folder and npm's child process are cleaned up
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        return _fetch_all(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
+
+def _fetch_all(args: argparse.Namespace) -> int:
+    """Fetch every npm-shipped model; the exit code."""
     def log(message: str) -> None:
         if not args.quiet:
             print(message, file=sys.stderr)
