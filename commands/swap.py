@@ -51,7 +51,7 @@ def swap(
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
-    with reported_errors(flags.debug):
+    with reported_errors(flags.debug, flags.quiet):
         console = stderr_console(flags.quiet)
         if target is None:
             raise InputError("missing SOURCE and TARGET: give the source photo(s), then the target video or image")
@@ -64,7 +64,7 @@ def swap(
         inputs = source_paths + ([reference] if reference else [])
         if not is_batch(target):
             output = output or Path.cwd() / f"{target.stem}_swapped{target.suffix}"
-            check_target(target, output, inputs, flags.overwrite)
+            check_target(target, output, inputs, flags.overwrite, encode)
         reference_descriptor = None
         if reference is not None:
             from tryon_cli.analysis.identity import DlibFaceEncoder
