@@ -51,15 +51,16 @@ def tryon(
     sam: Optional[str] = typer.Option(None, help="SAM checkpoint for a sharper garment region (default: TRYON_SAM or the config file; none: GrabCut)."),
 ) -> None:
     """Virtual try-on for photos and videos: mask-based or mask-free, classical or diffusion."""
-    with reported_errors(flags.debug):
+    with reported_errors(flags.debug, flags.quiet):
         people = read_paths([person])
         batch = len(people) != 1 or is_batch(people[0]) or (str(person) == "-" and output is not None and not output.suffix)
         console = stderr_console(flags.quiet)
         options = MaskOptions(category=category.value, strategy=strategy.value)
+        inputs = [garment, *([garment_mask] if garment_mask is not None else [])]
         if not batch:
             person = people[0]
             output = output or Path.cwd() / f"{person.stem}_tryon{person.suffix}"
-            check_target(person, output, [garment], flags.overwrite)
+            check_target(person, output, inputs, flags.overwrite, encode)
         model = prepare_garment(read_image(garment), options.category, read_mask(garment_mask) if garment_mask else None)
         predictor = configured_sam(sam)
 
@@ -71,7 +72,7 @@ def tryon(
                 frames_dir = debug_folder(debug_dir, item, batch)
                 started = time.perf_counter()
                 with progress_bar(flags.quiet, f"{item.target.name}: " if batch else "") as progress, open_target(
-                    item.target, item.output, overwrite=flags.overwrite, extra_inputs=[garment], start=start, end=end,
+                    item.target, item.output, overwrite=flags.overwrite, extra_inputs=inputs, start=start, end=end,
                     encode=encode,
                 ) as io:
                     write = cancellable(io.write, cancelled)
@@ -80,8 +81,12 @@ def tryon(
                                           debug_dir=frames_dir)
                 summary = report.as_dict()
                 summary.pop("per_frame")
+                missed = report.frames - report.frames_rendered
+                if missed:
+                    console.print(f"[yellow]warning:[/] {missed} of {report.frames} frames of {item.target} had no "
+                                  "person to dress; they are copied unchanged")
                 return {"output": str(item.output), "engine": render_engine.name, "mode": mode.value, **summary,
-                        "frames_rendered": report.frames_rendered,
+                        "frames_rendered": report.frames_rendered, "frames_without_person": missed,
                         "seconds": round(time.perf_counter() - started, 3)}
 
             return work
