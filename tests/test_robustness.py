@@ -34,6 +34,26 @@ from tryon_cli.io.video import iter_frames, probe_video
 BASE = Fraction(1, 15360)
 
 
+def invoke(*args: str, stdin: str | None = None):
+    """Run the `tryon` app in this process (one import for all tests); logging and env restored after."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from tryon_cli.app import app
+
+    root = logging.getLogger()
+    saved = (dict(os.environ), list(root.handlers), root.level)
+    try:
+        result = CliRunner().invoke(app, list(args), input=stdin)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved[0])
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[2])
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
 def _noise(i: int, h: int = 64, w: int = 64) -> np.ndarray:
     return np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8)
 
@@ -147,7 +167,7 @@ def test_video_cut_in_the_middle_fails_with_counts_and_no_output(tmp_path, caplo
 
 def test_swap_cli_fails_on_a_damaged_video(tmp_path, source_photo):
     cut = _cut_in_the_middle(tmp_path)
-    result = run_cli("swap", str(source_photo), str(cut), "-o", str(tmp_path / "o.mp4"), "-q")
+    result = invoke("swap", str(source_photo), str(cut), "-o", str(tmp_path / "o.mp4"), "-q")
     assert result.returncode == 1, result.stderr
     assert "decoded" in result.stderr and "of 30 expected frames" in result.stderr
     assert not (tmp_path / "o.mp4").exists()
@@ -170,7 +190,7 @@ def test_a_codec_that_does_not_fit_the_container_is_refused_before_any_work(cfr,
 
 
 def test_swap_cli_refuses_x264_in_webm_with_exit_2(cfr, tmp_path, source_photo):
-    result = run_cli("swap", str(source_photo), str(cfr), "-o", str(tmp_path / "o.webm"), "--codec", "libx264")
+    result = invoke("swap", str(source_photo), str(cfr), "-o", str(tmp_path / "o.webm"), "--codec", "libx264")
     assert result.returncode == 2 and "cannot hold libx264" in result.stderr, result.stderr
 
 
@@ -387,7 +407,7 @@ def test_stale_partial_files_of_the_same_output_are_removed(tmp_path):
 def test_reference_photo_is_never_the_output(cfr, tmp_path, source_photo):
     reference = tmp_path / "ref.mp4"
     reference.write_bytes(b"not really")
-    result = run_cli("swap", str(source_photo), str(cfr), "-o", str(reference), "--reference", str(reference),
+    result = invoke("swap", str(source_photo), str(cfr), "-o", str(reference), "--reference", str(reference),
                      "--overwrite")
     assert result.returncode == 2 and "same as an input" in result.stderr, result.stderr
     assert reference.read_bytes() == b"not really"
@@ -397,28 +417,28 @@ def test_eval_swap_refuses_an_output_of_another_kind_or_length(cfr, tmp_path, so
     shorter = _make_video(tmp_path / "short.mp4", [i * 512 for i in range(8)])
     with pytest.raises(InputError, match="the output has 8 frames but the target .* has 12"):
         check_comparable(cfr, shorter)
-    result = run_cli("eval", "swap", str(source_photo), str(cfr), str(shorter))
+    result = invoke("eval", "swap", str(source_photo), str(cfr), str(shorter))
     assert result.returncode == 2 and "has 8 frames" in result.stderr, result.stderr
     image = tmp_path / "still.png"
     write_image(image, _noise(7))
-    result = run_cli("eval", "swap", str(source_photo), str(cfr), str(image))
+    result = invoke("eval", "swap", str(source_photo), str(cfr), str(image))
     assert result.returncode == 2 and "is an image but the target" in result.stderr, result.stderr
 
 
 def test_empty_stdin_is_named(cfr):
-    result = run_cli("swap", "-", str(cfr), stdin="")
+    result = invoke("swap", "-", str(cfr), stdin="")
     assert result.returncode == 2 and "standard input was empty" in result.stderr, result.stderr
 
 
 def test_swap_with_one_path_says_the_target_is_missing(source_photo):
-    result = run_cli("swap", str(source_photo))
+    result = invoke("swap", str(source_photo))
     assert result.returncode == 2 and "missing TARGET" in result.stderr, result.stderr
 
 
 def test_no_person_in_a_photo_names_the_file(tmp_path):
     photo = tmp_path / "empty_room.png"
     cv2.imwrite(str(photo), np.full((96, 96, 3), 120, np.uint8))
-    result = run_cli("mask", str(photo), "-o", str(tmp_path / "mask.png"))
+    result = invoke("mask", str(photo), "-o", str(tmp_path / "mask.png"))
     assert result.returncode == 2 and f"{photo}: no person found" in " ".join(result.stderr.split()), result.stderr
 
 
@@ -430,7 +450,7 @@ def test_tryon_video_without_a_person_warns_and_counts(tmp_path):
     shirt[16:48, 16:48] = (200, 30, 30)
     cv2.imwrite(str(garment), shirt)
     out = tmp_path / "out.mp4"
-    result = run_cli("tryon", str(video), str(garment), "-o", str(out), "--json")
+    result = invoke("tryon", str(video), str(garment), "-o", str(out), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["frames_without_person"] == 3
     message = " ".join(result.stderr.split())
@@ -465,7 +485,7 @@ def test_grey_person_photo_gets_the_colour_photos_mask(tmp_path):
     masks = {}
     for name, path in paths.items():
         out = tmp_path / f"{name}_mask.png"
-        result = run_cli("mask", str(path), "-o", str(out), "-q")
+        result = invoke("mask", str(path), "-o", str(out), "-q")
         assert result.returncode == 0, result.stderr
         masks[name] = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0
     iou = (masks["colour"] & masks["grey"]).sum() / (masks["colour"] | masks["grey"]).sum()
