@@ -189,7 +189,11 @@ def test_a_codec_that_does_not_fit_the_container_is_refused_before_any_work(cfr,
         check_target(cfr, tmp_path / "out.webm", [], False, EncodeOptions(codec="libx264"))
 
 
-def test_swap_cli_refuses_x264_in_webm_with_exit_2(cfr, tmp_path, source_photo):
+def test_swap_cli_refuses_x264_in_webm_with_exit_2(cfr, tmp_path, source_photo, monkeypatch):
+    def analysis(*args, **kwargs):
+        raise RuntimeError("the source was analysed before the codec was checked")
+
+    monkeypatch.setattr("tryon_cli.commands.swap.prepare_source", analysis)
     result = invoke("swap", str(source_photo), str(cfr), "-o", str(tmp_path / "o.webm"), "--codec", "libx264")
     assert result.returncode == 2 and "cannot hold libx264" in result.stderr, result.stderr
 
