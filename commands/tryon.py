@@ -16,7 +16,6 @@ from tryon_cli.garments.planner import tryon_frames
 from tryon_cli.io.media import read_image, read_mask
 from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.masks.garment import Category, MaskOptions, Strategy
-from tryon_cli.masks.sam import configured_sam
 from tryon_cli.render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
 from tryon_cli.render.registry import create_engine
 
@@ -62,6 +61,8 @@ def tryon(
             output = output or Path.cwd() / f"{person.stem}_tryon{person.suffix}"
             check_target(person, output, inputs, flags.overwrite, encode)
         model = prepare_garment(read_image(garment), options.category, read_mask(garment_mask) if garment_mask else None)
+        from tryon_cli.masks.sam import configured_sam  # torch: imported only when a command runs
+
         predictor = configured_sam(sam)
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:

@@ -27,7 +27,8 @@ from tryon_cli.errors import FrameError, InputError, PartialInputError
 from tryon_cli.io import media, outputs
 from tryon_cli.io.media import load_image, read_image, write_image
 from tryon_cli.io.outputs import atomic_output, check_output_path
-from tryon_cli.io.provenance import current_command, read_provenance
+from tryon_cli.io.media import read_provenance
+from tryon_cli.io.provenance import current_command
 from tryon_cli.io.target_media import EncodeOptions, check_comparable, check_target, open_target
 from tryon_cli.io.video import iter_frames, probe_video
 

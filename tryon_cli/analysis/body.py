@@ -13,10 +13,7 @@ import cv2
 import numpy as np
 
 from .face import FaceMeshAnalyzer
-from .native import silenced_native_stderr
-
-with silenced_native_stderr():
-    import mediapipe as mp
+from .native import mediapipe_solutions, silenced_native_stderr
 
 # MediaPipe pose indices
 NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
@@ -57,10 +54,10 @@ class BodyAnalyzer:
 
     def __init__(self, tracking: bool = False, hands: bool = True) -> None:
         with silenced_native_stderr():
-            self._pose = mp.solutions.pose.Pose(static_image_mode=not tracking, model_complexity=1,
+            self._pose = mediapipe_solutions().pose.Pose(static_image_mode=not tracking, model_complexity=1,
                                                 enable_segmentation=True, min_detection_confidence=0.5)
-            self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
-            self._hands = mp.solutions.hands.Hands(static_image_mode=not tracking, max_num_hands=2,
+            self._segmenter = mediapipe_solutions().selfie_segmentation.SelfieSegmentation(model_selection=0)
+            self._hands = mediapipe_solutions().hands.Hands(static_image_mode=not tracking, max_num_hands=2,
                                                    model_complexity=1, min_detection_confidence=0.5) if hands else None
         self._faces = FaceMeshAnalyzer(max_faces=1, tracking=False)
         self._tracking = tracking

@@ -14,10 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .native import silenced_native_stderr
-
-with silenced_native_stderr():
-    import mediapipe as mp
+from .native import mediapipe_solutions, silenced_native_stderr
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ class FaceDetector:
         if tile is not None and tile < 128:
             raise ValueError(f"tile must be at least 128 px, got {tile}")
         with silenced_native_stderr():
-            self._detector = mp.solutions.face_detection.FaceDetection(
+            self._detector = mediapipe_solutions().face_detection.FaceDetection(
                 model_selection=1 if full_range else 0, min_detection_confidence=min_confidence)
         self.tile = tile
         self.overlap = overlap

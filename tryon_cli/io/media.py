@@ -216,3 +216,23 @@ def expand_image_inputs(paths: Iterable[Path]) -> list[Path]:
         names = ", ".join(str(p) for p in paths)
         raise InputError(f"no images found in {names}" if names else "no image paths were given")
     return found
+
+
+def read_provenance(path: Path) -> str | None:
+    """The synthetic-media description written into `path` (video or image), or None when there is none."""
+    from .provenance import TOOL
+
+    if is_video(path):
+        import av
+
+        with av.open(str(path)) as container:
+            tags = {k.lower(): v for k, v in container.metadata.items()}
+        return tags.get("comment") if TOOL in tags.get("comment", "") else None
+    from PIL import Image
+
+    with Image.open(path) as image:
+        text = getattr(image, "text", None) or {}
+        if TOOL in text.get("Comment", ""):
+            return text["Comment"]
+        description = image.getexif().get(0x010E)
+        return description if description and TOOL in description else None

@@ -2,7 +2,7 @@
 
 Videos carry it as container metadata (`comment`, and `encoded_by`), PNG images as tEXt chunks
 (`Software`, `Comment`), JPEG and WebP images as EXIF (`Software`, `ImageDescription`) plus an XMP packet
-for JPEG. `read_provenance` reads it back from any of them.
+for JPEG. `io.media.read_provenance` reads it back from any of them.
 """
 
 from __future__ import annotations
@@ -88,23 +88,3 @@ def _xmp(provenance: Provenance) -> str:
         "</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
     )
-
-
-def read_provenance(path: Path) -> str | None:
-    """The synthetic-media description written into `path` (video or image), or None when there is none."""
-    from .media import is_video
-
-    if is_video(path):
-        import av
-
-        with av.open(str(path)) as container:
-            tags = {k.lower(): v for k, v in container.metadata.items()}
-        return tags.get("comment") if TOOL in tags.get("comment", "") else None
-    from PIL import Image
-
-    with Image.open(path) as image:
-        text = getattr(image, "text", None) or {}
-        if TOOL in text.get("Comment", ""):
-            return text["Comment"]
-        description = image.getexif().get(0x010E)
-        return description if description and TOOL in description else None
