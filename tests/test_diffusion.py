@@ -16,7 +16,7 @@ from tryon_cli.render.options import DiffusionOptions, EngineOptions
 from tryon_cli.render.contract import GarmentConditions, SwapConditions
 from tryon_cli.render.diffusion.loading import load_catvton_attention, load_components
 from tryon_cli.render.registry import create_engine
-from tryon_cli.render.diffusion.windows import blend_weight_matrix, match_statistics
+from tryon_cli.render.diffusion.windows import LatentBlender, match_statistics
 from tryon_cli.errors import ModelMissingError
 
 
@@ -115,11 +115,38 @@ def test_windows_of_one_without_overlap_equal_per_frame_processing(checkpoints):
         np.testing.assert_array_equal(x, y)
 
 
-def test_overlap_blend_weights_sum_to_one():
-    for total, window, overlap in [(10, 4, 1), (7, 3, 2), (5, 8, 2), (9, 1, 0)]:
-        weights = blend_weight_matrix(total, window, overlap)
-        np.testing.assert_allclose(weights.sum(axis=0), 1.0)
-        assert (weights >= 0).all()
+def stream_through_blender(latents: torch.Tensor, window: int, overlap: int,
+                           renormalize: bool) -> dict[int, torch.Tensor]:
+    """Feed `latents` (one per frame) through a LatentBlender window by window, as the streamer does."""
+    blender, out, start = LatentBlender(overlap, renormalize), {}, 0
+    total = latents.shape[0]
+    while True:
+        end = min(start + window, total)
+        final = end == total
+        out.update(blender.add(start, latents[start:end], final))
+        if final:
+            break
+        start = end - overlap
+    out.update(blender.flush())
+    return out
+
+
+@pytest.mark.parametrize("total, window, overlap", [(10, 4, 1), (7, 3, 2), (5, 8, 2), (9, 1, 0), (11, 4, 3)])
+def test_latent_blender_weights_sum_to_one_and_every_frame_comes_once(total, window, overlap):
+    # Each frame's latent is its index: if the weights of the windows covering a frame sum to one, the
+    # blend returns the index itself (a window seeing frame i holds the value i there).
+    latents = torch.arange(total, dtype=torch.float32)[:, None, None, None].expand(total, 4, 2, 2).clone()
+    out = stream_through_blender(latents, window, overlap, renormalize=False)
+    assert sorted(out) == list(range(total))
+    for index, latent in out.items():
+        torch.testing.assert_close(latent, torch.full((4, 2, 2), float(index)))
+
+
+def test_latent_blender_keeps_a_constant_stream_constant_with_renormalisation():
+    latents = torch.randn(1, 4, 3, 3).expand(9, -1, -1, -1).clone()
+    out = stream_through_blender(latents, 4, 2, renormalize=True)
+    for latent in out.values():
+        torch.testing.assert_close(latent, latents[0])
 
 
 def test_constant_video_stays_constant(checkpoints):
