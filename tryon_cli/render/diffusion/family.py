@@ -55,10 +55,11 @@ def _unet_family(channels: int, where: Path) -> Family:
     return _UNET_BY_CHANNELS[channels]
 
 
-def _flux_family(pipeline_class: str, in_channels: int) -> Family:
+def _flux_family(pipeline_class: str, in_channels: int, out_channels: int | None) -> Family:
+    """Fill's transformer takes more channels than it returns (masked image and mask ride along)."""
     if "Kontext" in pipeline_class:
         return FLUX_KONTEXT
-    if "Fill" in pipeline_class or in_channels == FLUX_FILL_IN_CHANNELS:
+    if "Fill" in pipeline_class or in_channels != (out_channels or in_channels):
         return FLUX_FILL
     return FLUX_CONTROLNET  # a FLUX base: inpainting goes through a ControlNet
 
@@ -71,7 +72,7 @@ def family_of_folder(path: Path) -> Family:
         config = _json(path / "transformer" / "config.json")
         if "Flux" not in str(config.get("_class_name", "Flux")) and "Flux" not in pipeline_class:
             raise ModelMissingError(f"{path}: transformer {config.get('_class_name')} is not a FLUX transformer")
-        return _flux_family(pipeline_class, int(config.get("in_channels", 64)))
+        return _flux_family(pipeline_class, int(config.get("in_channels", 64)), config.get("out_channels"))
     if (path / "unet" / "config.json").is_file():
         return _unet_family(int(_json(path / "unet" / "config.json").get("in_channels", 4)), path)
     raise ModelMissingError(f"{path}: not a diffusers checkpoint folder (no 'unet/' or 'transformer/' inside)")
@@ -94,8 +95,10 @@ def family_of_file(path: Path) -> Family:
     for prefix in ("", "model.diffusion_model."):
         image_in = header.get(f"{prefix}img_in.weight") or header.get(f"{prefix}x_embedder.weight")
         if image_in:  # FLUX: original (img_in) or diffusers (x_embedder) tensor names
-            return FLUX_FILL if image_in["shape"][1] == FLUX_FILL_IN_CHANNELS else FLUX_KONTEXT \
-                if "kontext" in path.name.lower() else FLUX_CONTROLNET
+            if image_in["shape"][1] == FLUX_FILL_IN_CHANNELS:
+                return FLUX_FILL
+            # Kontext's tensors are a FLUX base's; a single file cannot say more than its name does
+            return FLUX_KONTEXT if "kontext" in path.name.lower() else FLUX_CONTROLNET
     first = header.get("model.diffusion_model.input_blocks.0.0.weight") or header.get("conv_in.weight")
     if first:
         return _unet_family(int(first["shape"][1]), path)
