@@ -203,3 +203,17 @@ def test_flux_cross_frame_attention_with_one_frame_equals_plain_and_frames_see_t
     crossed = attention(image, text)
     torch.testing.assert_close(crossed[0][0], plain[0][0], atol=1e-5, rtol=1e-5)  # frame 0 sees only itself
     assert not torch.allclose(crossed[0][2], plain[0][2], atol=1e-4)
+
+
+def test_models_shows_the_family_pipeline_and_a_memory_estimate(flux, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TRYON_CHECKPOINT": str(flux["fill"]), "TRYON_CONFIG": str(tmp_path / "c.toml")}
+    result = subprocess.run([sys.executable, "-m", "tryon_cli", "models", "--json"], capture_output=True, text=True,
+                            env=env)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    details = next(r for r in rows if r["name"] == "diffusion inpainting checkpoint")["details"]
+    assert "family: flux-fill" in details and "pipeline: FluxFillPipeline" in details
+    assert "at 512 px" in details and "at 1024 px" in details and "estimate" in details
