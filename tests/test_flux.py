@@ -217,3 +217,22 @@ def test_models_shows_the_family_pipeline_and_a_memory_estimate(flux, tmp_path):
     details = next(r for r in rows if r["name"] == "diffusion inpainting checkpoint")["details"]
     assert "family: flux-fill" in details and "pipeline: FluxFillPipeline" in details
     assert "at 512 px" in details and "at 1024 px" in details and "estimate" in details
+
+
+def test_identity_pieces_missing_are_clear_errors(flux, tmp_path, monkeypatch):
+    from tryon_cli.render.diffusion.identity import load_identity
+
+    monkeypatch.setenv("TRYON_CONFIG", str(tmp_path / "c.toml"))
+    components = load_components(str(flux["fill"]), torch.device("cpu"), torch.float32)
+    monkeypatch.delenv("TRYON_IP_ADAPTER", raising=False)
+    assert load_identity(components) is None
+    monkeypatch.setenv("TRYON_IP_ADAPTER", str(tmp_path / "ip-adapter-faceid_sd15.bin"))
+    with pytest.raises(ModelMissingError, match="for SD 1.5/SDXL UNets.*flux-fill"):
+        load_identity(components)
+    components.family = UNET_INPAINTING
+    with pytest.raises(ModelMissingError, match="ip-adapter-faceid_sd15.bin' not found.*huggingface-cli download"):
+        load_identity(components)
+    (tmp_path / "ip-adapter-faceid_sd15.bin").write_bytes(b"")
+    monkeypatch.setenv("TRYON_INSIGHTFACE", str(tmp_path / "buffalo_l"))
+    with pytest.raises(ModelMissingError, match="buffalo_l/w600k_r50.onnx not found.*buffalo_l.zip"):
+        load_identity(components)

@@ -28,6 +28,7 @@ from ...errors import InputError
 from ...masks.shapes import bounding_box, dilate, feather
 from ..contract import Conditions, GarmentConditions, Progress, RenderItem, SwapConditions, paste_back
 from ..options import DiffusionOptions
+from .identity import Identity, load_identity
 from .inputs import Codec, Strategy, WindowInputs, mask_tensor, to_tensor
 from .loading import (DiffusionComponents, load_catvton_attention, load_components, load_controlnet, resolve_device,
                       resolve_dtype)
@@ -51,6 +52,7 @@ class DiffusionEngine:
         self.dtype = dtype
         self.progress: Progress | None = None
         self._prepared: set[type] = set()
+        self.identity: Identity | None = None  # IP-Adapter FaceID, loaded for swaps where configured
         self.needs_normal_map = components.controlnet is not None
         self.codec = Codec(components.vae, device, dtype, settings.cpu_offload and components.pipeline is None)
         self.strategy: Strategy = self._strategy()
@@ -94,6 +96,7 @@ class DiffusionEngine:
             if controlnet and not self.components.family.is_flux:
                 load_controlnet(self.components, controlnet, self.settings.allow_download)
                 self.needs_normal_map = True
+            self.identity = load_identity(self.components, self.settings.allow_download)
         elif kind is GarmentConditions:
             weights = configured("catvton").setting().value
             if weights and not self.components.family.is_flux:
