@@ -205,16 +205,12 @@ def test_flux_cross_frame_attention_with_one_frame_equals_plain_and_frames_see_t
     assert not torch.allclose(crossed[0][2], plain[0][2], atol=1e-4)
 
 
-def test_models_shows_the_family_pipeline_and_a_memory_estimate(flux, tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_models_shows_the_family_pipeline_and_a_memory_estimate(flux, tmp_path, monkeypatch):
+    from tryon_cli.models.catalogue import model_statuses
 
-    env = {**os.environ, "TRYON_CHECKPOINT": str(flux["fill"]), "TRYON_CONFIG": str(tmp_path / "c.toml")}
-    result = subprocess.run([sys.executable, "-m", "tryon_cli", "models", "--json"], capture_output=True, text=True,
-                            env=env)
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
-    details = next(r for r in rows if r["name"] == "diffusion inpainting checkpoint")["details"]
+    monkeypatch.setenv("TRYON_CHECKPOINT", str(flux["fill"]))
+    monkeypatch.setenv("TRYON_CONFIG", str(tmp_path / "c.toml"))
+    details = next(s for s in model_statuses() if s.name == "diffusion inpainting checkpoint").details
     assert "family: flux-fill" in details and "pipeline: FluxFillPipeline" in details
     assert "at 512 px" in details and "at 1024 px" in details and "estimate" in details
 
@@ -236,3 +232,33 @@ def test_identity_pieces_missing_are_clear_errors(flux, tmp_path, monkeypatch):
     monkeypatch.setenv("TRYON_INSIGHTFACE", str(tmp_path / "buffalo_l"))
     with pytest.raises(ModelMissingError, match="buffalo_l/w600k_r50.onnx not found.*buffalo_l.zip"):
         load_identity(components)
+    (tmp_path / "buffalo_l").mkdir()
+    for name in ("w600k_r50.onnx", "det_10g.onnx"):
+        (tmp_path / "buffalo_l" / name).write_bytes(b"onnx")
+    torch.save({"image_proj": {}, "ip_adapter": {}}, tmp_path / "ip-adapter-faceid_sd15.bin")
+    with pytest.raises(ModelMissingError, match="not IP-Adapter FaceID weights"):
+        load_identity(components)
+    torch.save({"image_proj": {"proj.weight": torch.zeros(2)}, "ip_adapter": {"1.to_k_ip.weight": torch.zeros(2)}},
+               tmp_path / "ip-adapter-faceid_sd15.bin")
+    identity = load_identity(components)
+    assert identity.insightface == tmp_path / "buffalo_l" and "proj.weight" in identity.state["image_proj"]
+
+
+def test_cli_swap_through_flux_fill(astronaut, source_photo, flux, tmp_path):
+    import cv2
+
+    from conftest import run_cli
+    from tryon_cli.io.media import read_image, write_image
+
+    target = tmp_path / "astronaut.png"
+    small = cv2.resize(astronaut, (192, 192))
+    write_image(target, small)
+    out, debug = tmp_path / "out.png", tmp_path / "debug"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--json", "--engine", "diffusion",
+                     "--checkpoint", str(flux["fill"]), "--steps", "2", "--resolution", "32", "--device", "cpu",
+                     "--dtype", "fp32", "--seed", "3", "--debug-dir", str(debug))
+    assert result.returncode == 0, result.stderr
+    swapped, mask = read_image(out), read_image(debug / "000000_mask.png")[..., 0]
+    outside = cv2.dilate(mask, np.ones((5, 5), np.uint8)) == 0
+    np.testing.assert_array_equal(swapped[outside], small[outside])
+    assert not np.array_equal(swapped[mask > 0], small[mask > 0])

@@ -1,9 +1,14 @@
 """Identity for swaps: IP-Adapter FaceID weights and the insightface pack that embeds the source face.
 
-`load_identity` checks and loads both before any work; a missing piece is one ModelMissingError that
-names the file and how to get it. The weights go into the UNet's attention (diffusers' IP-Adapter
-loader, which knows FaceID's projection). FLUX families have no FaceID adapter: configuring one for
-them is an error, not a silent no-op.
+`load_identity` checks and reads both before any work; a missing piece is one ModelMissingError that
+names the file and how to get it. FLUX families have no FaceID adapter: configuring one for them is an
+error, not a silent no-op.
+
+Not wired yet: the weights are read and checked (FaceID's `image_proj` and `ip_adapter` parts) but not
+installed into the UNet. Installing them (`unet._load_ip_adapter_weights`) makes every UNet call need
+the source's insightface embedding as `added_cond_kwargs["image_embeds"]`, and the cross-frame
+processors would have to carry the adapter's extra keys; until both are done the classical render
+carries identity.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ WEIGHT_SUFFIXES = (".bin", ".safetensors")
 
 @dataclass(frozen=True)
 class Identity:
-    """Where the identity weights and the insightface pack are (the adapter is in the UNet once loaded)."""
+    """The IP-Adapter FaceID weights (checked) and where the insightface pack is."""
 
     adapter: Path
     insightface: Path
+    state: dict
 
 
 def _adapter_file(value: str, allow_download: bool) -> Path:
@@ -69,7 +75,7 @@ def _state_dict(path: Path) -> dict:
 
 
 def load_identity(components: DiffusionComponents, allow_download: bool = False) -> Identity | None:
-    """Load the configured IP-Adapter FaceID into the UNet; None where none is configured."""
+    """Read and check the configured IP-Adapter FaceID and insightface pack; None where none is configured."""
     value = configured("ip_adapter").setting().value
     if not value:
         return None
@@ -80,8 +86,8 @@ def load_identity(components: DiffusionComponents, allow_download: bool = False)
     pack = _insightface_pack(allow_download)
     try:
         state = _state_dict(adapter)
-        components.unet._load_ip_adapter_weights([state])
-    except (OSError, RuntimeError, KeyError, ValueError) as error:
-        raise ModelMissingError(f"{adapter}: not IP-Adapter FaceID weights for this UNet "
-                                f"({str(error).splitlines()[0]})") from error
-    return Identity(adapter, pack)
+    except (OSError, RuntimeError, ValueError, EOFError) as error:
+        raise ModelMissingError(f"{adapter}: unreadable IP-Adapter weights ({str(error).splitlines()[0]})") from error
+    if not isinstance(state, dict) or not state.get("image_proj") or not state.get("ip_adapter"):
+        raise ModelMissingError(f"{adapter}: not IP-Adapter FaceID weights (no image_proj and ip_adapter parts)")
+    return Identity(adapter, pack, state)
