@@ -57,6 +57,9 @@ def estimate_gib(path: Path, size: int, family: Family | None = None) -> float:
 def describe(path: Path) -> dict[str, str]:
     """Family, pipeline and memory estimates at 512 and 1024 px for `tryon models`."""
     family = detect_family(path)
+    if path.is_file() and path.suffix.lower() != ".safetensors":
+        return {"family": family.name, "pipeline": family.pipeline,
+                "memory": "unknown (a .ckpt has no header to count parameters from)"}
     return {"family": family.name, "pipeline": family.pipeline,
             "memory": f"~{estimate_gib(path, 512, family):.1f} GiB at 512 px, "
                       f"~{estimate_gib(path, 1024, family):.1f} GiB at 1024 px (bf16, estimate)"}
