@@ -36,7 +36,7 @@ def mask(
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Where a new garment may go: FitDiT-style dilate-relax masks, with face, hair, hands and feet protected."""
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         person = read_paths([person])[0]
         options = MaskOptions(category=category.value, strategy=strategy.value, pad=pad, train_jitter=train_jitter)
         output = output or Path.cwd() / f"{person.stem}_mask{person.suffix if person.suffix.lower() != '.jpg' else '.png'}"

@@ -135,7 +135,8 @@ class BodyAnalyzer:
         # be skin (a pale handbag can pass for a face)
         inside = fx0 <= nose_x <= fx1 and fy0 <= nose_y <= fy1 and y0 + fy0 > 0.01 * height
         box = image[int(y0 + max(fy0, 0)) : int(y0 + fy1), int(x0 + max(fx0, 0)) : int(x0 + fx1)]
-        return inside and skin_fraction(box) > 0.3
+        # (a grey photo has no colour to judge skin by: there the face detector's word is enough)
+        return inside and (is_achromatic(box) or skin_fraction(box) > 0.3)
 
     def close(self) -> None:
         self._faces.close()
@@ -154,6 +155,14 @@ def is_skin(image: np.ndarray) -> np.ndarray:
     """Per pixel: in the usual skin range of YCrCb (any skin tone; lighting shifts Y, not Cr/Cb)."""
     ycrcb = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
     return (ycrcb[..., 1] > 135) & (ycrcb[..., 1] < 180) & (ycrcb[..., 2] > 80) & (ycrcb[..., 2] < 135)
+
+
+def is_achromatic(image: np.ndarray) -> bool:
+    """True for grey pixels (a greyscale photo read as three equal channels): colour tests do not apply."""
+    if image.size == 0 or image.ndim < 3:
+        return image.ndim < 3
+    pixels = image.reshape(-1, image.shape[-1]).astype(np.int16)
+    return float(np.abs(pixels - pixels.mean(axis=1, keepdims=True)).mean()) < 2.0
 
 
 def skin_fraction(image: np.ndarray) -> float:
