@@ -120,8 +120,10 @@ def temporal_check(checkpoint: Path, device: str, count: int = 12) -> tuple[floa
     return changes[0], changes[1]
 
 
-def flux_overhead(family: str, frames: int, steps: int, size: int = 64, repeats: int = 3) -> tuple[float, float]:
-    """Seconds per step of one window of `frames` frames: (engine, bare pipeline), best of `repeats`."""
+def flux_overhead(family: str, frames: int, steps: int, size: int = 64,
+                  repeats: int = 3) -> tuple[float, float, float]:
+    """Seconds per step of one window of `frames` frames, best of `repeats`: (engine, engine without the
+    consistency features (shared noise, cross-frame attention, blending), bare pipeline)."""
     from test_flux import build_tiny_flux, build_tiny_flux_controlnet, make_engine, swap
 
     from tryon_cli.render.contract import GarmentConditions, RenderItem
@@ -131,6 +133,8 @@ def flux_overhead(family: str, frames: int, steps: int, size: int = 64, repeats:
     checkpoint = build_tiny_flux(scratch / family, pipeline)
     controlnet = build_tiny_flux_controlnet(scratch / "cn") if family == "controlnet" else None
     engine = make_engine(checkpoint, controlnet, steps=steps, window=frames, resolution=size)
+    plain_engine = make_engine(checkpoint, controlnet, steps=steps, window=frames, resolution=size,
+                               consistency=False)
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (size, size, 3), np.uint8)
     mask = np.zeros((size, size), np.uint8)
@@ -169,6 +173,8 @@ def flux_overhead(family: str, frames: int, steps: int, size: int = 64, repeats:
         return min(times) / steps
 
     ours = best(lambda: engine.render([image] * frames, [mask] * frames, conditions))
+    plain = best(lambda: plain_engine.render([image] * frames, [mask] * frames, conditions))
+    pipe = plain_engine.components.pipeline
     from tryon_cli.render.diffusion.flux_attention import set_flux_video_attention
 
     set_flux_video_attention(pipe.transformer, 0)  # the bare pipeline: diffusers' own attention
@@ -176,17 +182,18 @@ def flux_overhead(family: str, frames: int, steps: int, size: int = 64, repeats:
         set_flux_video_attention(pipe.controlnet, 0)
     with torch.no_grad():
         theirs = best(lambda: pipe(generator=torch.Generator("cpu").manual_seed(0), **bare))
-    return ours, theirs
+    return ours, plain, theirs
 
 
 def flux_table(frames: int, steps: int) -> None:
     torch.set_num_threads(1)
     print(f"FLUX families, tiny models on CPU (1 thread): one window of {frames} frames, {steps} steps, 64 px crop;"
           f" seconds per step, engine vs bare diffusers pipeline (same model, size, steps, batch)")
-    print(f"{'family':<12}{'engine s/step':>15}{'bare s/step':>13}{'ratio':>8}")
+    print("(engine: with consistency; plain: --no-consistency, i.e. plumbing only; ratios against bare)")
+    print(f"{'family':<12}{'engine':>9}{'plain':>9}{'bare':>9}{'engine/bare':>13}{'plain/bare':>12}")
     for family in ("fill", "controlnet", "kontext"):
-        ours, theirs = flux_overhead(family, frames, steps)
-        print(f"{family:<12}{ours:>15.4f}{theirs:>13.4f}{ours / theirs:>8.2f}")
+        ours, plain, theirs = flux_overhead(family, frames, steps)
+        print(f"{family:<12}{ours:>9.4f}{plain:>9.4f}{theirs:>9.4f}{ours / theirs:>13.2f}{plain / theirs:>12.2f}")
 
 
 def main() -> None:
