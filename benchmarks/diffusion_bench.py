@@ -4,7 +4,12 @@ With --checkpoint and a GPU this measures the real model. Without a checkpoint i
 (the test suite's) and runs on CPU: those figures are plumbing overhead only. The temporal check
 prints the mean frame-to-frame change inside the mask with consistency on and off (same seed).
 
+The FLUX part (Fill, ControlNet inpainting, Kontext; tiny models on CPU) times one window through the
+engine against the bare diffusers pipeline with the same settings (same model, size, steps, batch,
+decoding included) and prints the ratio: our plumbing overhead per step.
+
     python benchmarks/diffusion_bench.py [--checkpoint DIR] [--device auto] [--sizes 512 1024] [--frames 8]
+    python benchmarks/diffusion_bench.py --only flux [--frames 4] [--steps 4]
 """
 
 from __future__ import annotations
@@ -115,6 +120,82 @@ def temporal_check(checkpoint: Path, device: str, count: int = 12) -> tuple[floa
     return changes[0], changes[1]
 
 
+def flux_overhead(family: str, frames: int, steps: int, size: int = 64,
+                  repeats: int = 3) -> tuple[float, float, float]:
+    """Seconds per step of one window of `frames` frames, best of `repeats`: (engine, engine without the
+    consistency features (shared noise, cross-frame attention, blending), bare pipeline)."""
+    from test_flux import build_tiny_flux, build_tiny_flux_controlnet, make_engine, swap
+
+    from tryon_cli.render.contract import GarmentConditions, RenderItem
+
+    scratch = Path(tempfile.mkdtemp())
+    pipeline = {"fill": "FluxFillPipeline", "controlnet": "FluxPipeline", "kontext": "FluxKontextPipeline"}[family]
+    checkpoint = build_tiny_flux(scratch / family, pipeline)
+    controlnet = build_tiny_flux_controlnet(scratch / "cn") if family == "controlnet" else None
+    engine = make_engine(checkpoint, controlnet, steps=steps, window=frames, resolution=size)
+    plain_engine = make_engine(checkpoint, controlnet, steps=steps, window=frames, resolution=size,
+                               consistency=False)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (size, size, 3), np.uint8)
+    mask = np.zeros((size, size), np.uint8)
+    mask[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 255
+    if family == "kontext":
+        garment = rng.integers(0, 255, (size, size, 3), np.uint8)
+        conditions = [GarmentConditions(garment=garment, garment_mask=np.full((size, size), 255, np.uint8),
+                                        warped=image, warped_alpha=np.zeros((size, size), np.float32),
+                                        mode="mask-free")] * frames
+    else:
+        conditions = [swap(np.full((size, size, 3), 128, np.uint8))] * frames
+    pipe = engine.components.pipeline
+    x0, y0, x1, y1 = engine.crop_for(mask, RenderItem(0, image, mask, conditions[0]))
+    width, height = engine.processing_size((x0, y0, x1, y1))
+    crop = cv2.resize(image[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_AREA)
+    person = torch.from_numpy(crop).permute(2, 0, 1)[None].float().div(255).expand(frames, -1, -1, -1)
+    small = torch.from_numpy(cv2.resize(mask[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_NEAREST))
+    small_mask = (small[None, None].float() / 255).expand(frames, -1, -1, -1)
+    strategy = engine.strategy
+    bare = dict(prompt_embeds=strategy.prompt_embeds.expand(frames, -1, -1),
+                pooled_prompt_embeds=strategy.pooled_embeds.expand(frames, -1), height=height, width=width,
+                num_inference_steps=steps, output_type="np", guidance_scale=30.0)
+    if family == "kontext":
+        bare.update(image=torch.cat([person, person], dim=-1), max_area=height * width, _auto_resize=False)
+    else:
+        bare.update(image=person, mask_image=small_mask, strength=1.0)
+        if family == "controlnet":
+            bare.update(control_image=person)
+
+    def best(run) -> float:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return min(times) / steps
+
+    ours = best(lambda: engine.render([image] * frames, [mask] * frames, conditions))
+    plain = best(lambda: plain_engine.render([image] * frames, [mask] * frames, conditions))
+    pipe = plain_engine.components.pipeline
+    from tryon_cli.render.diffusion.flux_attention import set_flux_video_attention
+
+    set_flux_video_attention(pipe.transformer, 0)  # the bare pipeline: diffusers' own attention
+    if family == "controlnet":
+        set_flux_video_attention(pipe.controlnet, 0)
+    with torch.no_grad():
+        theirs = best(lambda: pipe(generator=torch.Generator("cpu").manual_seed(0), **bare))
+    return ours, plain, theirs
+
+
+def flux_table(frames: int, steps: int) -> None:
+    torch.set_num_threads(1)
+    print(f"FLUX families, tiny models on CPU (1 thread): one window of {frames} frames, {steps} steps, 64 px crop;"
+          f" seconds per step, engine vs bare diffusers pipeline (same model, size, steps, batch)")
+    print("(engine: with consistency; plain: --no-consistency, i.e. plumbing only; ratios against bare)")
+    print(f"{'family':<12}{'engine':>9}{'plain':>9}{'bare':>9}{'engine/bare':>13}{'plain/bare':>12}")
+    for family in ("fill", "controlnet", "kontext"):
+        ours, plain, theirs = flux_overhead(family, frames, steps)
+        print(f"{family:<12}{ours:>9.4f}{plain:>9.4f}{theirs:>9.4f}{ours / theirs:>13.2f}{plain / theirs:>12.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, help="9-channel inpainting checkpoint (default: a tiny one)")
@@ -122,7 +203,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[512, 1024])
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--only", choices=("unet", "flux"), help="run only the UNet or only the FLUX part")
     args = parser.parse_args()
+    if args.only != "unet":
+        flux_table(args.frames if args.only == "flux" else 4, args.steps or 4)
+        if args.only == "flux":
+            return
+        print()
     scratch = Path(tempfile.mkdtemp())
     checkpoint = args.checkpoint or tiny_checkpoint(scratch, 9)
     steps = args.steps or (20 if args.checkpoint else 4)

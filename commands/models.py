@@ -20,9 +20,9 @@ def models(json_out: bool = JSON_OPTION, quiet: bool = QUIET_OPTION, debug: bool
                 emit(status.as_dict(), True)
             return
         table = Table(show_lines=False)
-        for column in ("model", "present", "where", "from", "used by", "fallback", "licence"):
+        for column in ("model", "present", "where", "from", "used by", "fallback", "licence", "details"):
             table.add_column(column, overflow="fold")
         for s in statuses:
             table.add_row(s.name, "[green]yes[/]" if s.present else "[red]no[/]", s.where, s.origin, s.used_by, s.fallback,
-                          s.licence)
+                          s.licence, s.details)
         Console().print(table)

@@ -16,7 +16,7 @@ from tryon_cli.render.options import DiffusionOptions, EngineOptions
 from tryon_cli.render.contract import GarmentConditions, SwapConditions
 from tryon_cli.render.diffusion.loading import load_catvton_attention, load_components
 from tryon_cli.render.registry import create_engine
-from tryon_cli.render.diffusion.windows import blend_weight_matrix, match_statistics
+from tryon_cli.render.diffusion.windows import LatentBlender, match_statistics
 from tryon_cli.errors import ModelMissingError
 
 
@@ -85,7 +85,17 @@ def video(n: int = 5, size: int = 48, moving: bool = True) -> tuple[list[np.ndar
     return frames, [mask] * n, [SwapConditions(source=None, faces=())] * n
 
 
-def test_output_shape_dtype_and_unmasked_pixels(checkpoints):
+def masked_change(a: np.ndarray, mask: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a[mask > 0].astype(int) - b[mask > 0].astype(int)).mean())
+
+
+def zero_unet_output(engine: DiffusionEngine) -> None:
+    with torch.no_grad():
+        engine.components.unet.conv_out.weight.zero_()
+        engine.components.unet.conv_out.bias.zero_()
+
+
+def test_output_shape_unmasked_pixels_and_the_unet_paints_the_mask(checkpoints):
     engine = make_engine(checkpoints[9])
     frames, masks, conditions = video()
     outputs = engine.render(frames, masks, conditions)
@@ -93,7 +103,9 @@ def test_output_shape_dtype_and_unmasked_pixels(checkpoints):
     for frame, mask, out in zip(frames, masks, outputs):
         assert out.shape == frame.shape and out.dtype == np.uint8
         np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
-        assert np.abs(out[mask > 0].astype(int) - frame[mask > 0].astype(int)).mean() > 1
+        assert masked_change(frame, mask, out) > 1
+    zero_unet_output(engine)  # a model path that ignored the UNet would not see this
+    assert masked_change(outputs[0], masks[0], engine.render(frames, masks, conditions)[0]) > 0.5
 
 
 def test_same_seed_same_output_other_seed_other_output(checkpoints):
@@ -115,11 +127,38 @@ def test_windows_of_one_without_overlap_equal_per_frame_processing(checkpoints):
         np.testing.assert_array_equal(x, y)
 
 
-def test_overlap_blend_weights_sum_to_one():
-    for total, window, overlap in [(10, 4, 1), (7, 3, 2), (5, 8, 2), (9, 1, 0)]:
-        weights = blend_weight_matrix(total, window, overlap)
-        np.testing.assert_allclose(weights.sum(axis=0), 1.0)
-        assert (weights >= 0).all()
+def stream_through_blender(latents: torch.Tensor, window: int, overlap: int,
+                           renormalize: bool) -> dict[int, torch.Tensor]:
+    """Feed `latents` (one per frame) through a LatentBlender window by window, as the streamer does."""
+    blender, out, start = LatentBlender(overlap, renormalize), {}, 0
+    total = latents.shape[0]
+    while True:
+        end = min(start + window, total)
+        final = end == total
+        out.update(blender.add(start, latents[start:end], final))
+        if final:
+            break
+        start = end - overlap
+    out.update(blender.flush())
+    return out
+
+
+@pytest.mark.parametrize("total, window, overlap", [(10, 4, 1), (7, 3, 2), (5, 8, 2), (9, 1, 0), (11, 4, 3)])
+def test_latent_blender_weights_sum_to_one_and_every_frame_comes_once(total, window, overlap):
+    # Each frame's latent is its index: if the weights of the windows covering a frame sum to one, the
+    # blend returns the index itself (a window seeing frame i holds the value i there).
+    latents = torch.arange(total, dtype=torch.float32)[:, None, None, None].expand(total, 4, 2, 2).clone()
+    out = stream_through_blender(latents, window, overlap, renormalize=False)
+    assert sorted(out) == list(range(total))
+    for index, latent in out.items():
+        torch.testing.assert_close(latent, torch.full((4, 2, 2), float(index)))
+
+
+def test_latent_blender_keeps_a_constant_stream_constant_with_renormalisation():
+    latents = torch.randn(1, 4, 3, 3).expand(9, -1, -1, -1).clone()
+    out = stream_through_blender(latents, 4, 2, renormalize=True)
+    for latent in out.values():
+        torch.testing.assert_close(latent, latents[0])
 
 
 def test_constant_video_stays_constant(checkpoints):
@@ -161,33 +200,75 @@ def test_cross_frame_attention_lets_frames_see_the_anchor():
 
 
 @pytest.mark.parametrize("channels, mode", [(9, "mask"), (8, "mask-free")])
-def test_side_by_side_try_on_crops_back_to_the_person(checkpoints, channels, mode):
+def test_side_by_side_try_on_reads_the_garment_and_crops_back_to_the_person(checkpoints, channels, mode):
     rng = np.random.default_rng(1)
     person = rng.integers(0, 255, size=(64, 48, 3), dtype=np.uint8)
-    garment = rng.integers(0, 255, size=(80, 60, 3), dtype=np.uint8)
     mask = np.zeros((64, 48), np.uint8)
     mask[20:50, 8:40] = 255
-    condition = GarmentConditions(garment=garment, garment_mask=np.full((80, 60), 255, np.uint8), warped=person,
-                                  warped_alpha=np.zeros((64, 48), np.float32), mode=mode)
+
+    def condition(seed: int) -> GarmentConditions:
+        garment = np.random.default_rng(seed).integers(0, 255, size=(80, 60, 3), dtype=np.uint8)
+        return GarmentConditions(garment=garment, garment_mask=np.full((80, 60), 255, np.uint8), warped=person,
+                                 warped_alpha=np.zeros((64, 48), np.float32), mode=mode)
+
     engine = make_engine(checkpoints[channels], strength=1.0, window=2, overlap=0)
-    outputs = engine.render([person, person], [mask, mask], [condition, condition])
+    outputs = engine.render([person, person], [mask, mask], [condition(2), condition(2)])
+    other = engine.render([person, person], [mask, mask], [condition(3), condition(3)])
     assert [o.shape for o in outputs] == [person.shape] * 2
     np.testing.assert_array_equal(outputs[0][mask == 0], person[mask == 0])
+    assert masked_change(person, mask, outputs[0]) > 5
+    assert masked_change(outputs[0], mask, other[0]) > 0  # another garment beside the person, another result
 
 
-def test_sdxl_family_inpainting_unet_runs(tmp_path):
+def test_sdxl_family_inpainting_unet_paints_the_mask(tmp_path):
     checkpoint = build_tiny_sdxl_checkpoint(tmp_path / "sdxl")
     frames, masks, conditions = video(3)
-    outputs = make_engine(checkpoint).render(frames, masks, conditions)
+    engine = make_engine(checkpoint)
+    outputs = engine.render(frames, masks, conditions)
     for frame, mask, out in zip(frames, masks, outputs):
         assert out.shape == frame.shape
         np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
+        assert masked_change(frame, mask, out) > 1
+    zero_unet_output(engine)
+    assert masked_change(outputs[0], masks[0], engine.render(frames, masks, conditions)[0]) > 0.5
 
 
 def test_plain_unet_uses_blended_latent_inpainting(checkpoints):
     frames, masks, conditions = video(2)
-    outputs = make_engine(checkpoints[4], window=2, overlap=0).render(frames, masks, conditions)
+    outputs = make_engine(checkpoints[4], window=2, overlap=0, seed=1).render(frames, masks, conditions)
+    other = make_engine(checkpoints[4], window=2, overlap=0, seed=2).render(frames, masks, conditions)
     np.testing.assert_array_equal(outputs[0][masks[0] == 0], frames[0][masks[0] == 0])
+    assert masked_change(frames[0], masks[0], outputs[0]) > 1
+    assert masked_change(outputs[0], masks[0], other[0]) > 0.5
+
+
+def test_controlnet_normal_map_reaches_the_unet(checkpoints):
+    from diffusers import ControlNetModel
+
+    from tryon_cli.render.contract import FaceTarget
+
+    engine = make_engine(checkpoints[9], window=2, overlap=0)
+    torch.manual_seed(3)
+    controlnet = ControlNetModel(in_channels=4, block_out_channels=(32, 64), layers_per_block=1,
+                                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), cross_attention_dim=32,
+                                 attention_head_dim=8, conditioning_embedding_out_channels=(16, 32))
+    with torch.no_grad():  # zero convolutions start at zero: an untrained ControlNet would be invisible
+        for module in [controlnet.controlnet_cond_embedding.conv_out, *controlnet.controlnet_down_blocks,
+                       controlnet.controlnet_mid_block]:
+            module.weight.normal_(0, 0.3)
+    engine.components.controlnet = controlnet.eval()
+    engine.needs_normal_map = True
+    frames, masks, _ = video(2)
+
+    def swap(normal):
+        face = FaceTarget(points=np.zeros((1, 2)), target_points=np.zeros((1, 2)), target_skin=None, normal_map=normal)
+        return [SwapConditions(source=None, faces=(face,))] * 2
+
+    flat = engine.render(frames, masks, swap(np.full((48, 48, 3), 128, np.uint8)))
+    bumpy = engine.render(frames, masks, swap(np.random.default_rng(5).integers(0, 255, (48, 48, 3), np.uint8)))
+    assert masked_change(flat[0], masks[0], bumpy[0]) > 0.5
+    engine.components.controlnet = None  # skipping the ControlNet changes the result too
+    assert masked_change(bumpy[0], masks[0], engine.render(frames, masks, swap(None))[0]) > 0.5
 
 
 def test_catvton_attention_weights_load(checkpoints, tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Setting, resolve
+from ..errors import TryonError
 from .fetch import FACE_PARSER, NpmModel, model_path, read_source
 
 
@@ -24,6 +25,7 @@ class ModelStatus:
     fallback: str
     how_to_get: str
     licence: str = ""
+    details: str = ""  # diffusion checkpoints: family, pipeline, memory estimate
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -103,6 +105,7 @@ class _Configured:
     how_to_get: str
     default: Callable[[], str | None] = lambda: None
     licence: str = "the weights' own licence (see where they come from)"
+    describe: Callable[[Path], dict[str, str]] | None = None  # what the found weights are (family, ...)
 
     def setting(self, option_value: str | None = None) -> Setting:
         setting = resolve(self.key, option_value, self.env)
@@ -114,8 +117,20 @@ class _Configured:
         setting = self.setting()
         found = locate_pretrained(setting.value)
         where = str(found) if found else (f"{setting.value} (not found)" if setting.value else "not configured")
+        details = ""
+        if found is not None and self.describe is not None:
+            try:
+                details = "; ".join(f"{k}: {v}" for k, v in self.describe(found).items())
+            except (TryonError, OSError, ValueError, KeyError) as error:  # a listing never fails on one checkpoint
+                details = f"unrecognised ({str(error).splitlines()[0]})"
         return ModelStatus(self.name, found is not None, where, setting.origin, self.used_by, self.fallback,
-                           self.how_to_get, self.licence)
+                           self.how_to_get, self.licence, details)
+
+
+def _describe_checkpoint(path: Path) -> dict[str, str]:
+    from ..render.diffusion.memory import describe
+
+    return describe(path)
 
 
 def _insightface_default() -> str | None:
@@ -146,13 +161,17 @@ CATALOGUE: tuple[_Bundled | _Configured | _NpmFetched, ...] = (
                 "face parsing (tryon_cli.analysis.parsing)", "skin-colour face model, no parsing"),
     _Configured("diffusion inpainting checkpoint", "checkpoint", "TRYON_CHECKPOINT",
                 "swap/tryon/build-triplets --engine diffusion", "classical engine",
-                "a diffusers folder, a .safetensors file or a cached Hugging Face id, e.g. "
-                "huggingface-cli download runwayml/stable-diffusion-inpainting", licence=_OWN_LICENCE),
+                "a diffusers folder, a .safetensors file or a cached Hugging Face id (SD 1.5/SDXL inpainting, "
+                "FLUX.1 Fill, FLUX.1 Kontext, or a FLUX base with an inpainting ControlNet), e.g. "
+                "huggingface-cli download black-forest-labs/FLUX.1-Fill-dev", licence=_OWN_LICENCE,
+                describe=_describe_checkpoint),
     _Configured("CatVTON attention weights", "catvton", "TRYON_CATVTON", "tryon --engine diffusion --mode mask",
                 "plain inpainting with the garment side by side", "huggingface-cli download zhengchong/CatVTON",
                 licence=_OWN_LICENCE),
-    _Configured("ControlNet (normal map)", "controlnet", "TRYON_CONTROLNET", "swap --engine diffusion",
-                "no structure condition", "huggingface-cli download lllyasviel/control_v11p_sd15_normalbae",
+    _Configured("ControlNet (normal map)", "controlnet", "TRYON_CONTROLNET", "swap --engine diffusion; FLUX base checkpoints",
+                "no structure condition (a FLUX base needs one: its inpainting ControlNet)",
+                "huggingface-cli download lllyasviel/control_v11p_sd15_normalbae (SD 1.5) or "
+                "alimama-creative/FLUX.1-dev-Controlnet-Inpainting-Beta (FLUX); several: comma-separated",
                 licence=_OWN_LICENCE),
     _Configured("IP-Adapter FaceID", "ip_adapter", "TRYON_IP_ADAPTER", "swap --engine diffusion",
                 "no identity condition (the classical render carries identity)",

@@ -14,6 +14,7 @@ import torch
 
 from ...errors import InputError, ModelMissingError
 from ...models.catalogue import locate_pretrained
+from .family import UNET_INPAINTING, Family, detect_family
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -22,7 +23,7 @@ SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 class DiffusionComponents:
     """What the diffusion engine runs: passed in, never hidden."""
 
-    unet: torch.nn.Module
+    unet: torch.nn.Module | None
     vae: torch.nn.Module
     scheduler: object
     text_encoder: torch.nn.Module | None = None
@@ -30,10 +31,19 @@ class DiffusionComponents:
     controlnet: torch.nn.Module | None = None
     source: str = ""
     skip_cross_attention: bool = False
+    family: Family = UNET_INPAINTING
+    pipeline: object | None = None  # FLUX families: the diffusers pipeline holding every component
 
     @property
     def in_channels(self) -> int:
         return int(self.unet.config.in_channels)
+
+    @property
+    def size_multiple(self) -> int:
+        """Image sides must be multiples of this (VAE downsampling times the denoiser's own)."""
+        if self.family.is_flux:
+            return self.vae_scale * 2  # FLUX packs 2x2 latent patches into one token
+        return self.vae_scale * self.latent_multiple
 
     @property
     def vae_scale(self) -> int:
@@ -115,13 +125,23 @@ def _from_single_file(path: Path, dtype: torch.dtype, allow_download: bool) -> D
 
 
 def load_components(checkpoint: str, device: torch.device, dtype: torch.dtype, allow_download: bool = False,
-                    controlnet: str | None = None) -> DiffusionComponents:
-    """Load UNet, VAE, scheduler (DDIM, deterministic) and, where present, text encoder and ControlNet."""
+                    controlnet: str | None = None, offload: bool = False) -> DiffusionComponents:
+    """Load the checkpoint's family: UNet, VAE, scheduler (DDIM, deterministic), text encoder where present;
+    FLUX families as their diffusers pipeline. `controlnet` is a UNet ControlNet, or for a FLUX base the
+    inpainting ControlNet it needs. `offload`: UNets are moved per use; FLUX pipelines get accelerate's
+    model offload (CUDA only)."""
     if not allow_download:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = locate_pretrained(checkpoint, allow_download)
     if path is None:
         raise _missing("diffusion checkpoint", checkpoint)
+    family = detect_family(path)
+    if family.is_flux:
+        from .flux_loading import load_flux
+
+        return load_flux(path, family, device, dtype, allow_download, controlnet, offload)
+    if offload:  # the engine moves each UNet-family module to the device only while it runs
+        device = torch.device("cpu")
     try:
         if path.is_file():
             if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
@@ -140,6 +160,7 @@ def load_components(checkpoint: str, device: torch.device, dtype: torch.dtype, a
         raise
     except (OSError, ValueError, KeyError) as error:
         raise ModelMissingError(f"{path}: cannot load the checkpoint ({str(error).splitlines()[0]})") from error
+    components.family = family
     for module in (components.unet, components.vae, components.text_encoder, components.controlnet):
         if module is not None:
             module.to(device).eval().requires_grad_(False)

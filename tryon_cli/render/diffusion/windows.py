@@ -1,4 +1,4 @@
-"""Overlapping windows over a frame stream, and the blending of their latents in the overlaps.
+"""Blending overlapping windows' latents over a frame stream.
 
 Each window's latents are first renormalised to the per-channel mean and standard deviation of the
 previous window's latents over their shared frames, then blended with weights that fall off from the
@@ -13,29 +13,10 @@ import numpy as np
 import torch
 
 
-def window_starts(total: int, window: int, overlap: int) -> list[int]:
-    """Start indices of windows covering `total` frames."""
-    if window < 1 or not 0 <= overlap < window:
-        raise ValueError("need window >= 1 and 0 <= overlap < window")
-    stride = window - overlap
-    starts = list(range(0, max(total - overlap, 1), stride))
-    return starts
-
-
 def centre_weights(length: int) -> np.ndarray:
     """Positive weights over a window, highest in the middle, falling off to its ends."""
     i = np.arange(length, dtype=np.float64)
     return np.minimum(i + 1, length - i)
-
-
-def blend_weight_matrix(total: int, window: int, overlap: int) -> np.ndarray:
-    """(windows, frames) normalised blend weights: each column sums to one."""
-    starts = window_starts(total, window, overlap)
-    weights = np.zeros((len(starts), total))
-    for k, start in enumerate(starts):
-        length = min(window, total - start)
-        weights[k, start : start + length] = centre_weights(length)
-    return weights / weights.sum(axis=0, keepdims=True)
 
 
 def match_statistics(latents: torch.Tensor, reference: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
