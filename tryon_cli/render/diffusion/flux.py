@@ -22,7 +22,7 @@ from ..options import DiffusionOptions
 from .family import FLUX_CONTROLNET, FLUX_FILL, FLUX_KONTEXT
 from .flux_attention import set_flux_video_attention
 from .inputs import Codec, WindowInputs
-from .loading import DiffusionComponents
+from .components import DiffusionComponents
 
 DEFAULT_GUIDANCE = {FLUX_FILL: 30.0, FLUX_CONTROLNET: 3.5, FLUX_KONTEXT: 2.5}  # each model card's value
 TILING_FROM = 1024  # working sizes from which the VAE decodes in tiles

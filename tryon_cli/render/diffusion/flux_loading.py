@@ -14,7 +14,7 @@ import torch
 from ...errors import ModelMissingError
 from ...models.catalogue import locate_pretrained
 from .family import FLUX_CONTROLNET, FLUX_FILL, FLUX_KONTEXT, Family
-from .loading import DiffusionComponents, _missing
+from .components import DiffusionComponents, missing_model
 
 CONTROLNET_HOW_TO = ("configure one with the 'controlnet' setting (TRYON_CONTROLNET, or controlnet = ... in the config file), "
                      "e.g. huggingface-cli download "
@@ -74,7 +74,7 @@ def load_flux_controlnet(value: str | None, dtype: torch.dtype, allow_download: 
     for name in value.split(","):
         path = locate_pretrained(name.strip(), allow_download)
         if path is None:
-            raise _missing("FLUX ControlNet", name)
+            raise missing_model("FLUX ControlNet", name)
         try:
             models.append(FluxControlNetModel.from_pretrained(path, torch_dtype=dtype))
         except (OSError, ValueError, KeyError) as error:

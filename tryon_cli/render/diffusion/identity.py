@@ -20,7 +20,7 @@ import torch
 
 from ...errors import ModelMissingError
 from ...models.catalogue import configured, locate_pretrained
-from .loading import DiffusionComponents
+from .components import DiffusionComponents
 
 INSIGHTFACE_FILES = ("w600k_r50.onnx", "det_10g.onnx")  # buffalo_l's recognition and detection models
 WEIGHT_SUFFIXES = (".bin", ".safetensors")

@@ -7,52 +7,16 @@ for and where, and how to get it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ...errors import InputError, ModelMissingError
 from ...models.catalogue import locate_pretrained
-from .family import UNET_INPAINTING, Family, detect_family
+from .components import DiffusionComponents, missing_model
+from .family import detect_family
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
-
-
-@dataclass
-class DiffusionComponents:
-    """What the diffusion engine runs: passed in, never hidden."""
-
-    unet: torch.nn.Module | None
-    vae: torch.nn.Module
-    scheduler: object
-    text_encoder: torch.nn.Module | None = None
-    tokenizer: object | None = None
-    controlnet: torch.nn.Module | None = None
-    source: str = ""
-    skip_cross_attention: bool = False
-    family: Family = UNET_INPAINTING
-    pipeline: object | None = None  # FLUX families: the diffusers pipeline holding every component
-
-    @property
-    def in_channels(self) -> int:
-        return int(self.unet.config.in_channels)
-
-    @property
-    def size_multiple(self) -> int:
-        """Image sides must be multiples of this (VAE downsampling times the denoiser's own)."""
-        if self.family.is_flux:
-            return self.vae_scale * 2  # FLUX packs 2x2 latent patches into one token
-        return self.vae_scale * self.latent_multiple
-
-    @property
-    def vae_scale(self) -> int:
-        return 2 ** (len(self.vae.config.block_out_channels) - 1)
-
-    @property
-    def latent_multiple(self) -> int:
-        """Latent sizes must be multiples of this for the UNet's down/up sampling."""
-        return 2 ** (len(self.unet.config.block_out_channels) - 1)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -79,16 +43,6 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     if name not in table:
         raise InputError(f"unknown dtype '{name}' (use auto, fp32, fp16 or bf16)")
     return table[name]
-
-
-def _missing(what: str, value: str) -> ModelMissingError:
-    from huggingface_hub.constants import HF_HUB_CACHE
-
-    where = Path(value).expanduser().resolve()
-    return ModelMissingError(
-        f"{what} '{value}' not found: looked for a folder or file at {where} and for a Hugging Face id in "
-        f"the local cache {HF_HUB_CACHE}; download it (e.g. huggingface-cli download <id>) or pass --allow-download"
-    )
 
 
 def _from_folder(path: Path, dtype: torch.dtype) -> DiffusionComponents:
@@ -134,7 +88,7 @@ def load_components(checkpoint: str, device: torch.device, dtype: torch.dtype, a
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = locate_pretrained(checkpoint, allow_download)
     if path is None:
-        raise _missing("diffusion checkpoint", checkpoint)
+        raise missing_model("diffusion checkpoint", checkpoint)
     family = detect_family(path)
     if family.is_flux:
         from .flux_loading import load_flux
@@ -154,7 +108,7 @@ def load_components(checkpoint: str, device: torch.device, dtype: torch.dtype, a
 
             control_path = locate_pretrained(controlnet, allow_download)
             if control_path is None:
-                raise _missing("ControlNet", controlnet)
+                raise missing_model("ControlNet", controlnet)
             components.controlnet = ControlNetModel.from_pretrained(control_path, torch_dtype=dtype)
     except ModelMissingError:
         raise
@@ -178,7 +132,7 @@ def load_catvton_attention(components: DiffusionComponents, weights: str, allow_
 
     path = locate_pretrained(weights, allow_download)
     if path is None:
-        raise _missing("CatVTON attention weights", weights)
+        raise missing_model("CatVTON attention weights", weights)
     if path.is_dir():
         found = sorted(path.rglob("attention/model.safetensors")) or sorted(path.rglob("*.safetensors"))
         if not found:
@@ -199,7 +153,7 @@ def load_controlnet(components: DiffusionComponents, controlnet: str, allow_down
 
     path = locate_pretrained(controlnet, allow_download)
     if path is None:
-        raise _missing("ControlNet", controlnet)
+        raise missing_model("ControlNet", controlnet)
     try:
         model = ControlNetModel.from_pretrained(path, torch_dtype=components.unet.dtype)
     except (OSError, ValueError, KeyError) as error:

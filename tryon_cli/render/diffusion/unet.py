@@ -13,7 +13,7 @@ import torch
 from ..options import DiffusionOptions
 from .attention import set_video_attention
 from .inputs import Codec, WindowInputs
-from .loading import DiffusionComponents
+from .components import DiffusionComponents
 
 
 class UNetSampler:
