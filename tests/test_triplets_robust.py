@@ -134,3 +134,44 @@ def test_filter_rejects_unreadable_items_reports_bad_lines_and_goes_on(built, tm
 def test_filter_json_prints_what_its_help_says():
     help_text = run_cli("filter", "--help").stdout
     assert "one JSON object" in " ".join(help_text.split()) and "per result" not in help_text
+
+
+def _repaint_case(build: Path, record: dict, kind: str) -> dict[str, np.ndarray]:
+    """A good item's images, or the same item with a constructed bad repaint."""
+    import cv2
+
+    from tryon_cli.data.store import read_images
+
+    images = read_images(build, record)
+    good, original, mask = images["input"], images["target"], images["mask"][..., 0] > 0
+    inside = mask[..., None]
+    if kind == "sticker":  # a flat patch pasted over the mask: hard edge all along its border
+        bad = np.where(inside, np.array([230, 40, 200], np.uint8), original)
+    elif kind == "smear":  # the region smudged into mush
+        bad = np.where(inside, cv2.GaussianBlur(good, (0, 0), 9), good)
+    elif kind == "sleeve":  # the original garment left on one side of the mask
+        xs = np.nonzero(mask.any(axis=0))[0]
+        side = np.zeros_like(mask)
+        side[:, xs.min():xs.min() + (xs.max() - xs.min()) * 2 // 5] = True
+        bad = np.where((mask & side)[..., None], original, good)
+    else:
+        bad = good
+    return {**images, "input": np.ascontiguousarray(bad)}
+
+
+@pytest.mark.parametrize("kind, reason", [("sticker", "seam"), ("smear", "blurred"), ("sleeve", "original garment")])
+def test_repaint_check_rejects_bad_repaints_and_keeps_good_ones(built, kind, reason):
+    from tryon_cli.garments.photo import segment_garment as garment_photo_mask
+    from tryon_cli.data.repaint_check import RepaintThresholds, repaint_reasons, repaint_scores
+
+    records = _lines(built / "manifest.jsonl")
+    for record in records:
+        good = _repaint_case(built, record, "good")
+        scores = repaint_scores(good["target"], good["input"], good["mask"][..., 0], good["condition"],
+                                garment_photo_mask(good["condition"]))
+        assert repaint_reasons(scores, RepaintThresholds()) == [], (record["id"], scores)
+    bad = _repaint_case(built, records[0], kind)
+    scores = repaint_scores(bad["target"], bad["input"], bad["mask"][..., 0], bad["condition"],
+                            garment_photo_mask(bad["condition"]))
+    reasons = repaint_reasons(scores, RepaintThresholds())
+    assert any(reason in r for r in reasons), (kind, scores)

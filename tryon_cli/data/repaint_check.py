@@ -27,15 +27,15 @@ RING = 16         # px width of the ring outside the mask that stands for "the r
 UNCHANGED = 10    # max per-channel difference (0..255) for a pixel to count as unchanged
 CLUSTER_DE = 14.0  # Lab distance to a garment colour cluster that counts as that colour
 CLUSTERS = 3
-EPS = 1.0
+EPS = 0.05  # keeps the ratios finite on flat regions without flattening the small noise levels
 
 
 @dataclass(frozen=True)
 class RepaintThresholds:
-    max_seam: float = 2.5
+    max_seam: float = 1.5
     min_blur_ratio: float = 0.35
     min_noise_ratio: float = 0.35
-    max_leftover: float = 0.05
+    max_leftover: float = 0.08
 
 
 def _disk(radius: int) -> np.ndarray:
