@@ -14,7 +14,6 @@ import pytest
 
 from conftest import COLOURS, run_cli
 from tryon_cli.data.layouts import find_pairs
-from tryon_cli.data.manifest import WriterLock
 from tryon_cli.io.media import write_image
 
 
@@ -64,6 +63,8 @@ def test_resume_rebuilds_deleted_files_and_verify_catches_changed_bytes(built, t
 
 
 def test_a_second_writer_is_refused(viton, tmp_path):
+    from tryon_cli.data.manifest import WriterLock
+
     out = tmp_path / "out"
     out.mkdir()
     with WriterLock(out / ".lock", "test"):
@@ -175,3 +176,19 @@ def test_repaint_check_rejects_bad_repaints_and_keeps_good_ones(built, kind, rea
                             garment_photo_mask(bad["condition"]))
     reasons = repaint_reasons(scores, RepaintThresholds())
     assert any(reason in r for r in reasons), (kind, scores)
+
+
+def test_a_worker_that_cannot_load_its_models_ends_the_run_with_one_error(viton, tmp_path, monkeypatch):
+    """Even past the parent's check, a failing worker start stops the run (no respawning forever)."""
+    from tryon_cli.data.executors import run_jobs
+    from tryon_cli.data.layouts import find_pairs
+    from tryon_cli.data.triplets import TripletSettings, check_inputs, plan_jobs
+    from tryon_cli.errors import TryonError
+
+    monkeypatch.delenv("TRYON_CHECKPOINT", raising=False)
+    monkeypatch.setenv("TRYON_CONFIG", str(tmp_path / "none.toml"))
+    settings = TripletSettings(engine="diffusion")
+    pairs = find_pairs(viton).pairs
+    jobs, _ = plan_jobs(pairs, settings, (0, 1), set(), check_inputs(pairs, settings))
+    with pytest.raises(TryonError, match="could not load its models.*not configured"):
+        list(run_jobs(jobs, settings, workers=2))
