@@ -10,10 +10,11 @@ from typing import Optional
 import typer
 
 from tryon_cli.data.store import OutputFormat
-from tryon_cli.data.triplets import TripletSettings, build_triplets
+from tryon_cli.data.build import build_triplets
+from tryon_cli.data.triplets import TripletSettings
 from tryon_cli.errors import InputError
 
-from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
+from .common import DEBUG_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
 
 
 class Category(str, Enum):

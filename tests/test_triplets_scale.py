@@ -15,7 +15,8 @@ import pytest
 
 from conftest import COLOURS, run_cli
 from tryon_cli.data.store import IMAGES, OutputFormat
-from tryon_cli.data.triplets import TripletSettings, build_triplets
+from tryon_cli.data.build import build_triplets
+from tryon_cli.data.triplets import TripletSettings
 
 
 def _lines(path: Path) -> list[dict]:

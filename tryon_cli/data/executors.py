@@ -14,25 +14,16 @@ import queue
 from typing import Iterator
 
 from ..errors import TryonError
-from .triplets import Job, Outcome, TripletBuilder, TripletSettings, _failure
+from .triplets import Job, Outcome, TripletBuilder, TripletSettings, _failure, limit_threads
 
 EXECUTORS = ("local", "ray")
-
-
-def _limit_threads() -> None:
-    """With several workers on one machine each keeps to one OpenCV/torch thread."""
-    import cv2
-    import torch
-
-    cv2.setNumThreads(1)
-    torch.set_num_threads(1)
 
 
 def _serve(settings: TripletSettings, jobs, results) -> None:
     """A worker process: build the models, then build jobs until the None that ends the queue."""
     import os
 
-    _limit_threads()
+    limit_threads()
     try:
         builder = TripletBuilder(settings)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which stops the run

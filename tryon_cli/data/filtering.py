@@ -14,10 +14,10 @@ from typing import Callable, Iterator
 
 from ..errors import InputError, TryonError
 from ..io.outputs import write_text_atomic
-from .filters import FilterThresholds, TripletChecker
+from .filters import FilterThresholds, TripletChecker, check_record
 from .manifest import WriterLock, read_manifests, write_parquet_index
 from .spot_check import write_spot_check
-from .store import TarShardWriter, read_blobs, read_images
+from .store import TarShardWriter, read_blobs
 
 ProgressFn = Callable[[str, int, int], None]
 RESULT_FILES = ("kept.jsonl", "rejected.jsonl")
@@ -35,18 +35,6 @@ def make_checker(thresholds: FilterThresholds, clip: str | None, dists: str | No
 
         dists_model = load_dists(dists)
     return TripletChecker(thresholds, similarity, dists_model)
-
-
-def check_record(checker: TripletChecker, record: dict, root: Path) -> tuple[dict, list[str]]:
-    """(scores, reasons) for one record; an unreadable item is rejected with the reason, never raised."""
-    try:
-        images = read_images(root, record)
-    except InputError as error:
-        return {}, [f"unreadable: {error}"]
-    try:
-        return checker.check(record, images)
-    except Exception as error:  # noqa: BLE001 - one bad item must not end the run
-        return {}, [f"check failed: {type(error).__name__}: {error}"]
 
 
 @dataclass

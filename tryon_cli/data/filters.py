@@ -15,7 +15,9 @@ import numpy as np
 
 from ..analysis.body import BodyAnalyzer
 from ..analysis.identity import DlibFaceEncoder, descriptor_distance
+from ..errors import InputError
 from .repaint_check import RepaintThresholds
+from .store import read_images
 
 POSE_SIGMA = 0.08
 
@@ -167,3 +169,15 @@ class TripletChecker:
         scores.update(repaint)
         reasons.extend(repaint_reasons(repaint, t.repaint))
         return scores, reasons
+
+
+def check_record(checker: TripletChecker, record: dict, root: Path) -> tuple[dict, list[str]]:
+    """(scores, reasons) for one record; an unreadable item is rejected with the reason, never raised."""
+    try:
+        images = read_images(root, record)
+    except InputError as error:
+        return {}, [f"unreadable: {error}"]
+    try:
+        return checker.check(record, images)
+    except Exception as error:  # noqa: BLE001 - one bad item must not end the run
+        return {}, [f"check failed: {type(error).__name__}: {error}"]

@@ -19,7 +19,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import InputError
-from .triplets import Job, Outcome, TripletBuilder, TripletSettings
+from .filters import check_record
+from .triplets import Job, Outcome, TripletBuilder, TripletSettings, limit_threads
 
 
 @contextmanager
@@ -57,9 +58,7 @@ class TripletActor:
 
     def __init__(self, settings: TripletSettings, single_thread: bool) -> None:
         if single_thread:
-            from .executors import _limit_threads
-
-            _limit_threads()
+            limit_threads()
         self.builder = TripletBuilder(settings)
 
     def __call__(self, batch: dict) -> dict:
@@ -106,8 +105,6 @@ class FilterActor:
         self.root = Path(root)
 
     def __call__(self, batch: dict) -> dict:
-        from .filtering import check_record
-
         return _outcomes(batch, lambda index, row: check_record(self.checker, json.loads(row), self.root))
 
     def __del__(self) -> None:
