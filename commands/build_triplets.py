@@ -78,7 +78,7 @@ def build_triplets_command(
         with progress_bar(quiet) as progress:
             summary = build_triplets(folder, output, settings, workers, chosen_shard, pairs, retry_failed, progress,
                                      output_format=output_format, verify=verify, executor=executor.value,
-                                     ray_address=ray_address or os.environ.get("RAY_ADDRESS"))
+                                     ray_address=ray_address)
         for warning in summary.warnings:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
         emit({"output": str(output), **summary.as_dict()}, json_out, str(output))

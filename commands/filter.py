@@ -35,7 +35,7 @@ def filter_command(
     spot_check_seed: int = typer.Option(0, help="Seed for choosing the spot-check items (30 of every 500, at least 30)."),
     executor: Executor = typer.Option(Executor.local, help="local, or ray (Ray Data actors; pip install 'tryon-cli[ray]')."),
     workers: int = typer.Option(1, min=1, help="Ray actors (with --executor ray)."),
-    ray_address: Optional[str] = typer.Option(None, metavar="ADDR", help="Ray cluster to join (default: a local Ray)."),
+    ray_address: Optional[str] = typer.Option(None, metavar="ADDR", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray)."),
     overwrite: bool = OVERWRITE_OPTION,
     json_out: bool = typer.Option(False, "--json", help="Print the run's summary (kept, rejected, bad_lines, output, spot_check, warnings) as one JSON object on stdout."),
     quiet: bool = QUIET_OPTION,

@@ -116,10 +116,8 @@ def test_spot_check_page_renders_in_headless_chromium(built, tmp_path):
     assert image is not None and image.std() > 10  # something was drawn, not a blank page
 
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'tryon-cli[ray]')")
-
-
 def test_ray_executor_gives_the_local_files_and_resumes_after_a_kill(viton, built, tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'tryon-cli[ray]')")
     out = tmp_path / "ray"
     command = [sys.executable, "-c", "from tryon_cli.app import main; main()", "build-triplets", str(viton),
                "-o", str(out), "-q", "--executor", "ray", "--workers", "2"]
@@ -145,3 +143,25 @@ def test_ray_executor_gives_the_local_files_and_resumes_after_a_kill(viton, buil
     for record in records:
         for name in IMAGES:
             assert (out / record["files"][name]).read_bytes() == (built / local[record["id"]]["files"][name]).read_bytes()
+
+
+def test_a_resumed_tar_shard_drops_the_cut_sample_and_carries_on(tmp_path):
+    """A kill mid-sample leaves bytes after the last recorded sample: the next run cuts them off."""
+    import tarfile
+
+    from tryon_cli.data.store import TarShardWriter, read_blobs
+
+    blobs = {name: f"{name} bytes".encode() * 50 for name in IMAGES}
+    writer = TarShardWriter(tmp_path, "", [])
+    done = [{"id": key, **writer.write(key, blobs, {"id": key})} for key in ("a" * 16, "b" * 16)]
+    writer.close()
+    with (tmp_path / "000000.tar").open("ab") as handle:
+        handle.write(b"half a sample" * 100)  # what a SIGKILL leaves
+    writer = TarShardWriter(tmp_path, "", done)
+    done.append({"id": "c" * 16, **writer.write("c" * 16, blobs, {"id": "c" * 16})})
+    writer.close()
+    with tarfile.open(tmp_path / "000000.tar") as tar:
+        names = tar.getnames()
+    assert names == [f"{k * 16}.{n}" for k in "abc" for n in (*(f"{i}.png" for i in IMAGES), "json")]
+    assert all(read_blobs(tmp_path, r)["input"] == blobs["input"] for r in done)
+    assert [s["__key__"] for s in _samples([tmp_path / "000000.tar"])] == ["a" * 16, "b" * 16, "c" * 16]

@@ -31,6 +31,7 @@ def ray_session(address: str | None, actors: int) -> Iterator[None]:
         from ray.data import DataContext
     except ImportError:
         raise InputError("--executor ray needs Ray: pip install 'tryon-cli[ray]'") from None
+    address = address or os.environ.get("RAY_ADDRESS")
     started = not ray.is_initialized()
     if started:
         kwargs = {"address": address} if address else {"num_cpus": max(2, actors), "include_dashboard": False}
