@@ -44,11 +44,11 @@ def frames_of(size: int, count: int) -> list[np.ndarray]:
 def engine_for(checkpoint: Path, device: str, resolution: int, steps: int, consistency: bool = True, strength=0.5):
     from tryon_cli.render.classical.engine import ClassicalEngine
     from tryon_cli.render.diffusion.engine import DiffusionEngine
-    from tryon_cli.render.registry import EngineOptions
+    from tryon_cli.render.options import DiffusionOptions
 
-    options = EngineOptions(name="diffusion", device=device, steps=steps, strength=strength, resolution=resolution,
-                            window=4, overlap=1, consistency=consistency, task="swap")
-    return DiffusionEngine.from_options(options, str(checkpoint), ClassicalEngine())
+    options = DiffusionOptions(checkpoint=str(checkpoint), device=device, steps=steps, strength=strength,
+                               resolution=resolution, window=4, overlap=1, consistency=consistency)
+    return DiffusionEngine.load(options, ClassicalEngine())
 
 
 def peak_memory() -> str:
@@ -59,7 +59,8 @@ def time_swap(checkpoint: Path, device: str, size: int, count: int, steps: int, 
     import importlib.util
 
     from tryon_cli.io.media import read_image
-    from tryon_cli.faceswap.runner import prepare_source, swap_frames
+    from tryon_cli.faceswap.runner import swap_frames
+    from tryon_cli.faceswap.source import prepare_source
     from tryon_cli.io.video import Frame
 
     spec = importlib.util.find_spec("insightface")
@@ -80,16 +81,16 @@ def time_tryon(checkpoint: Path, device: str, size: int, count: int, steps: int,
     from test_tryon import tshirt
     from tryon_cli.render.classical.engine import ClassicalEngine
     from tryon_cli.render.diffusion.engine import DiffusionEngine
-    from tryon_cli.render.registry import EngineOptions
+    from tryon_cli.render.options import DiffusionOptions
     from tryon_cli.garments.photo import prepare_garment
     from tryon_cli.masks.garment import MaskOptions
     from tryon_cli.garments.planner import tryon_frames
     from tryon_cli.io.video import Frame
 
     person = cv2.resize(data.astronaut(), (size, size))
-    options = EngineOptions(name="diffusion", device=device, steps=steps, strength=1.0, resolution=working, window=4,
-                            overlap=1, task="tryon")
-    engine = DiffusionEngine.from_options(options, str(checkpoint), ClassicalEngine())
+    options = DiffusionOptions(checkpoint=str(checkpoint), device=device, steps=steps, strength=1.0,
+                               resolution=working, window=4, overlap=1)
+    engine = DiffusionEngine.load(options, ClassicalEngine())
     frames = [Frame(i, person, i, i / 25) for i in range(count)]
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()

@@ -58,7 +58,7 @@ def main() -> None:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
                 run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
                                    *trim, *CONFIGS[name]))
-                _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q", *trim))
+                _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q", "--json", *trim))
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)

@@ -13,6 +13,7 @@ from tryon_cli.data.store import OutputFormat
 from tryon_cli.data.build import build_triplets
 from tryon_cli.data.triplets import TripletSettings
 from tryon_cli.errors import InputError
+from tryon_cli.render.options import EngineName
 
 from .common import DEBUG_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
 
@@ -56,7 +57,7 @@ def build_triplets_command(
     category: Category = typer.Option(Category.auto, help="auto (from the layout or the garment photo), upper, lower or dress."),
     strategy: str = typer.Option("dilate-relax", help="Mask strategy."),
     train_jitter: bool = typer.Option(True, "--train-jitter/--no-train-jitter", help="Jitter mask edges (seeded)."),
-    engine: str = typer.Option("classical", help="Engine for the repaint: classical or diffusion."),
+    engine: EngineName = typer.Option(EngineName.classical, help="Engine for the repaint: classical, diffusion, or auto (diffusion when a checkpoint is configured)."),
     output_format: OutputFormat = typer.Option(OutputFormat.files, "--format", help="files (a folder per item) or webdataset (NNNNNN.tar shards of about 1 GB, plus a Parquet index)."),
     workers: int = typer.Option(1, min=1, help="Worker processes (local) or Ray actors (ray)."),
     executor: Executor = typer.Option(Executor.local, help="local (worker processes) or ray (Ray Data; pip install 'tryon-cli[ray]')."),
@@ -71,7 +72,7 @@ def build_triplets_command(
 ) -> None:
     """Mask each person's garment, repaint it with another garment, and write (input, condition, target)."""
     with reported_errors(debug):
-        settings = TripletSettings(seed=seed, engine=engine, strategy=strategy, category=category.value,
+        settings = TripletSettings(seed=seed, engine=engine.value, strategy=strategy, category=category.value,
                                    train_jitter=train_jitter)
         chosen_shard = parse_shard(shard)
         console = stderr_console(quiet)

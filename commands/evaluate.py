@@ -1,4 +1,4 @@
-"""`tryon eval swap SOURCE TARGET OUTPUT`: identity, pose, expression, skin tone and flicker as JSON."""
+"""`tryon eval swap SOURCE TARGET OUTPUT`: identity, pose, expression, skin tone and flicker."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from tryon_cli.io.media import is_video
 from tryon_cli.io.video import probe_video
 
-from .common import DEBUG_OPTION, QUIET_OPTION, progress_bar, read_paths, reported_errors
+from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, progress_bar, read_paths, reported_errors
 
 app = typer.Typer(help="Measure the quality of an output.", no_args_is_help=True)
 
@@ -24,6 +26,7 @@ def eval_swap(
     samples: int = typer.Option(40, min=1, help="Frames sampled for identity, pose and skin tone."),
     start: Optional[float] = typer.Option(None, help="The --start the swap used."),
     end: Optional[float] = typer.Option(None, help="The --end the swap used."),
+    json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
@@ -37,4 +40,38 @@ def eval_swap(
             result = evaluate_swap(read_paths([source]), target, output, DlibFaceEncoder(),
                                    EvalOptions(samples=samples, start=start, end=end),
                                    progress=lambda done, n: progress("frames", done, n), total=total)
-        typer.echo(json.dumps(result))
+        if json_out:
+            typer.echo(json.dumps(result))
+        else:
+            Console(highlight=False).print(_table(result))
+
+
+def _figure(value) -> str:
+    if isinstance(value, dict):  # a summary: its median, and over how many samples
+        if value.get("median") is None:
+            return "n/a"
+        return f"{value['median']:.3g} (median of {value['n']})"
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def _table(result: dict) -> Table:
+    """The figures a person reads first, one line each (all of them with --json)."""
+    identity, expression = result["identity"], result["expression"]
+    rows = [
+        ("frames with a face", f"{result['frames_with_face']} of {result['frames']}"),
+        ("distance to source (dlib, < 0.6 same person)", _figure(identity["distance_to_source"])),
+        ("distance to target", _figure(identity["distance_to_target"])),
+        ("same-person rate", _figure(identity["same_person_rate"])),
+        ("closer to source than target", _figure(identity["closer_to_source_rate"])),
+        ("head-pose error (degrees)", _figure(result["pose_error_degrees"])),
+        ("mouth-open correlation", _figure(expression["mouth_open_correlation"])),
+        ("eye-open correlation", _figure(expression["eye_open_correlation"])),
+        ("cheek colour difference (Delta E)", _figure(result["cheek_delta_e"])),
+        ("flicker ratio (output / target)", _figure(result["flicker_ratio"])),
+    ]
+    table = Table(title="swap evaluation", show_header=False)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for row in rows:
+        table.add_row(*row)
+    return table

@@ -9,39 +9,20 @@ from typing import Optional
 import numpy as np
 import typer
 
-from tryon_cli.io.media import is_video
-from tryon_cli.masks.garment import CATEGORIES, STRATEGIES, MaskOptions, overlay
-from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.garments.planner import mask_frames
+from tryon_cli.io.media import is_video
+from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
+from tryon_cli.masks.garment import Category, MaskOptions, Strategy, overlay
+from tryon_cli.masks.sam import configured_sam
 
-from .common import (DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths,
-                     reported_errors)
-from tryon_cli.errors import InputError
-
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise InputError(f"{option} must be one of {', '.join(allowed)}, not '{value}'")
-    return value
-
-
-def load_configured_sam(option: str | None):
-    """A SAM predictor when a checkpoint is given or configured, else None (GrabCut is used)."""
-    from tryon_cli.models.catalogue import configured
-
-    setting = configured("sam").setting(option)
-    if setting.value is None:
-        return None
-    from tryon_cli.masks.sam import load_sam
-
-    return load_sam(setting.value)
+from .common import DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths, reported_errors
 
 
 def mask(
     person: Path = typer.Argument(..., help="Person photo or video ('-' reads one path from stdin)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Mask image, mask video, or a folder for PNG frames (no suffix). Default: PERSON's name + '_mask'."),
-    category: str = typer.Option("upper", help="upper, lower or dress."),
-    strategy: str = typer.Option("dilate-relax", help="dilate-relax, tight or box."),
+    category: Category = typer.Option(Category.upper, help="Which garment the mask is for."),
+    strategy: Strategy = typer.Option(Strategy.dilate_relax, help="Mask shape."),
     train_jitter: bool = typer.Option(False, "--train-jitter", help="Push each box edge out by a random amount (training data)."),
     pad: float = typer.Option(0.3, min=0.0, help="Box padding, in shoulder widths."),
     seed: int = typer.Option(0, help="Seed for --train-jitter."),
@@ -57,13 +38,12 @@ def mask(
     """Where a new garment may go: FitDiT-style dilate-relax masks, with face, hair, hands and feet protected."""
     with reported_errors(debug):
         person = read_paths([person])[0]
-        options = MaskOptions(category=_choice(category, CATEGORIES, "--category"),
-                              strategy=_choice(strategy, STRATEGIES, "--strategy"), pad=pad, train_jitter=train_jitter)
+        options = MaskOptions(category=category.value, strategy=strategy.value, pad=pad, train_jitter=train_jitter)
         output = output or Path.cwd() / f"{person.stem}_mask{person.suffix if person.suffix.lower() != '.jpg' else '.png'}"
         check_target(person, output, [], overwrite)
         if preview is not None:
             check_target(person, preview, [output], overwrite)
-        predictor = load_configured_sam(sam)
+        predictor = configured_sam(sam)
         encode = EncodeOptions(crf=4, keep_audio=False)
         with progress_bar(quiet) as progress, ExitStack() as stack:
             io = stack.enter_context(open_target(person, output, overwrite=overwrite, start=start, end=end, encode=encode))

@@ -7,11 +7,12 @@ from rich.table import Table
 
 from tryon_cli.models.catalogue import model_statuses
 
-from .common import DEBUG_OPTION, JSON_OPTION, emit, reported_errors
+from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, emit, reported_errors
 
 
-def models(json_out: bool = JSON_OPTION, debug: bool = DEBUG_OPTION) -> None:
-    """List the models the toolkit can use and what each command falls back to."""
+def models(json_out: bool = JSON_OPTION, quiet: bool = QUIET_OPTION, debug: bool = DEBUG_OPTION) -> None:
+    """List the models the toolkit can use and what each command falls back to (the list is the result:
+    it goes to stdout, -q or not)."""
     with reported_errors(debug):
         statuses = model_statuses()
         if json_out:

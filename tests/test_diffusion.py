@@ -11,10 +11,11 @@ import torch
 
 from conftest import run_cli
 from tryon_cli.render.diffusion.attention import CrossFrameAttnProcessor
-from tryon_cli.render.diffusion.engine import DiffusionEngine, DiffusionSettings
+from tryon_cli.render.diffusion.engine import DiffusionEngine
+from tryon_cli.render.options import DiffusionOptions, EngineOptions
 from tryon_cli.render.contract import GarmentConditions, SwapConditions
 from tryon_cli.render.diffusion.loading import load_catvton_attention, load_components
-from tryon_cli.render.registry import EngineOptions, create_engine
+from tryon_cli.render.registry import create_engine
 from tryon_cli.render.diffusion.windows import blend_weight_matrix, match_statistics
 from tryon_cli.errors import ModelMissingError
 
@@ -63,15 +64,15 @@ def checkpoints(tmp_path_factory) -> dict[int, Path]:
 class UnchangedEngine:
     """Stand-in for the classical engine: the starting image is the frame itself."""
 
-    def render(self, frames, masks, conditions):
-        return list(frames)
+    def render_one(self, item):
+        return item.frame
 
 
 def make_engine(checkpoint: Path, **settings) -> DiffusionEngine:
     device = torch.device("cpu")
     components = load_components(str(checkpoint), device, torch.float32)
     defaults = dict(steps=3, strength=0.8, window=3, overlap=1, resolution=64, seed=0)
-    return DiffusionEngine(components, DiffusionSettings(**{**defaults, **settings}), UnchangedEngine(), device,
+    return DiffusionEngine(components, DiffusionOptions(**{**defaults, **settings}), UnchangedEngine(), device,
                            torch.float32)
 
 
@@ -166,8 +167,9 @@ def test_side_by_side_try_on_crops_back_to_the_person(checkpoints, channels, mod
     garment = rng.integers(0, 255, size=(80, 60, 3), dtype=np.uint8)
     mask = np.zeros((64, 48), np.uint8)
     mask[20:50, 8:40] = 255
-    condition = GarmentConditions(garment=garment, garment_mask=np.full((80, 60), 255, np.uint8))
-    engine = make_engine(checkpoints[channels], strength=1.0, window=2, overlap=0, mode=mode)
+    condition = GarmentConditions(garment=garment, garment_mask=np.full((80, 60), 255, np.uint8), warped=person,
+                                  warped_alpha=np.zeros((64, 48), np.float32), mode=mode)
+    engine = make_engine(checkpoints[channels], strength=1.0, window=2, overlap=0)
     outputs = engine.render([person, person], [mask, mask], [condition, condition])
     assert [o.shape for o in outputs] == [person.shape] * 2
     np.testing.assert_array_equal(outputs[0][mask == 0], person[mask == 0])
@@ -214,10 +216,10 @@ def test_catvton_attention_weights_load(checkpoints, tmp_path):
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(ModelMissingError, match="diffusion checkpoint .*not found"):
-        create_engine(EngineOptions(name="diffusion", checkpoint=str(tmp_path / "nothing")))
+        create_engine(EngineOptions(name="diffusion", diffusion=DiffusionOptions(checkpoint=str(tmp_path / "nothing"))))
     (tmp_path / "folder").mkdir()
     with pytest.raises(ModelMissingError, match="not a diffusers checkpoint folder"):
-        create_engine(EngineOptions(name="diffusion", checkpoint=str(tmp_path / "folder")))
+        create_engine(EngineOptions(name="diffusion", diffusion=DiffusionOptions(checkpoint=str(tmp_path / "folder"))))
 
 
 def test_cli_swap_with_a_missing_checkpoint_exits_2(astronaut, source_photo, tmp_path):

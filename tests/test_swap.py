@@ -15,7 +15,8 @@ from conftest import run_cli
 from tryon_cli.analysis.identity import descriptor_distance
 from tryon_cli.render.classical.engine import ClassicalEngine
 from tryon_cli.io.media import read_image, write_image
-from tryon_cli.faceswap.runner import prepare_source, swap_frames
+from tryon_cli.faceswap.runner import swap_frames
+from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.video import Frame
 
 
@@ -186,7 +187,7 @@ def test_diffusion_without_checkpoint_is_exit_2(astronaut, source_photo, tmp_pat
 
 def test_eval_swap_reports_every_measure(swapped_video, talking_video, source_photo):
     out, _ = swapped_video
-    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(out), "-q", "--samples", "10")
+    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(out), "-q", "--json", "--samples", "10")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["frames"] == 50 and report["frames_with_face"] >= 45
@@ -199,7 +200,7 @@ def test_eval_swap_reports_every_measure(swapped_video, talking_video, source_ph
 
 
 def test_eval_of_the_target_itself_is_perfect_except_identity(talking_video, source_photo):
-    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(talking_video), "-q", "--samples", "5")
+    result = run_cli("eval", "swap", str(source_photo), str(talking_video), str(talking_video), "-q", "--json", "--samples", "5")
     report = json.loads(result.stdout)
     assert report["identity"]["distance_to_target"]["median"] == pytest.approx(0.0, abs=1e-4)
     assert report["identity"]["same_person_rate"] == 0.0
@@ -216,7 +217,7 @@ def test_real_portrait_onto_real_talking_video_meets_the_bars(tmp_path):
     out = tmp_path / "out.mp4"
     result = run_cli("swap", str(portrait), str(video), "-o", str(out), "-q", "--end", "3")
     assert result.returncode == 0, result.stderr
-    result = run_cli("eval", "swap", str(portrait), str(video), str(out), "-q", "--end", "3", "--samples", "20")
+    result = run_cli("eval", "swap", str(portrait), str(video), str(out), "-q", "--json", "--end", "3", "--samples", "20")
     report = json.loads(result.stdout)
     assert report["identity"]["same_person_rate"] >= 0.9
     assert report["identity"]["closer_to_source_rate"] >= 0.95

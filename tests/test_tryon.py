@@ -140,7 +140,7 @@ def test_video_mask_covers_the_reference_on_every_frame(tmp_path):
 @pytest.mark.parametrize("photo, garment", [("01008_00.jpg", "00055_00.jpg"), ("05997_00.jpg", "00126_00.jpg")])
 def test_photo_tryon_matches_the_garment_colour_and_keeps_the_face(photo, garment, tmp_path):
     from tryon_cli.analysis.body import BodyAnalyzer as Analyzer
-    from tryon_cli.garments.photo import warp_garment
+    from tryon_cli.garments.placement import warp_garment
     from tryon_cli.masks.garment import GarmentMask
 
     person_path, garment_path = shared_media("tryon", "images", photo), shared_media("tryon", "garments", garment)

@@ -38,6 +38,8 @@ class TripletSettings:
     train_jitter: bool = True
 
     def __post_init__(self) -> None:
+        if self.engine not in ("auto", "classical", "diffusion"):
+            raise InputError(f"unknown engine '{self.engine}' (use auto, classical or diffusion)")
         if self.category not in CATEGORIES:
             raise InputError(f"unknown category '{self.category}' (use one of {', '.join(CATEGORIES)})")
 
@@ -164,11 +166,11 @@ def plan_jobs(pairs: list[Pair], settings: TripletSettings, shard: tuple[int, in
 def create_repaint_engine(settings: TripletSettings):
     """The engine the repaint uses, with what it needs loaded (ModelMissingError now, not in a worker)."""
     from ..render.contract import GarmentConditions
-    from ..render.registry import EngineOptions, create_engine
+    from ..render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
+    from ..render.registry import create_engine
 
-    engine = create_engine(EngineOptions(name=settings.engine, task="tryon"))
-    if hasattr(engine, "prepare"):  # the engine contract's up-front load (see render/contract.py)
-        engine.prepare(GarmentConditions)
+    engine = create_engine(EngineOptions(name=settings.engine, diffusion=TRYON_DIFFUSION_DEFAULTS))
+    engine.prepare(GarmentConditions)
     return engine
 
 

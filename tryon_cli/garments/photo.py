@@ -1,9 +1,7 @@
-"""A garment from its flat photo: segmented from the plain background, landmarked, warped onto a body.
+"""A garment from its flat photo: segmented from the plain background and landmarked.
 
 Landmarks (image-left first): shoulders, hem corners, sleeve ends, neck and hem centre for tops and
-dresses; waistband and hem corners for bottoms. The warp is a thin-plate spline from the garment's
-landmarks to points placed on the body with the garment's own proportions, so length and sleeves
-follow the garment, not the clothes being replaced.
+dresses; waistband and hem corners for bottoms.
 """
 
 from __future__ import annotations
@@ -12,12 +10,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import RBFInterpolator
 
-from ..analysis import body as bp
-from ..analysis.body import Body
 from ..errors import InputError
-from ..masks.garment import GarmentMask, protection_mask
 from ..masks.shapes import bounding_box
 
 
@@ -85,78 +79,3 @@ def prepare_garment(image: np.ndarray, category: str, mask: np.ndarray | None = 
     """Segment (unless a mask is given) and landmark a flat garment photo."""
     mask = segment_garment(image) if mask is None else mask
     return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
-
-
-def _body_frame(body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing."""
-    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
-    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
-    if len(shoulders) == 2 and len(hips) == 2:
-        s = shoulders[np.argsort(shoulders[:, 0])]
-        h = hips[np.argsort(hips[:, 0])]
-        return s[0], s[1], h[0], h[1]
-    x0, y0, x1, y1 = mask.box
-    w, h = x1 - x0, y1 - y0
-    return (np.array([x0 + 0.25 * w, y0 + 0.12 * h]), np.array([x0 + 0.75 * w, y0 + 0.12 * h]),
-            np.array([x0 + 0.3 * w, y0 + 0.85 * h]), np.array([x0 + 0.7 * w, y0 + 0.85 * h]))
-
-
-def _scaled(garment: GarmentModel, a: str, b: str) -> float:
-    return float(np.linalg.norm(garment.landmarks[a] - garment.landmarks[b]))
-
-
-def body_targets(garment: GarmentModel, body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray]:
-    """Matching (garment photo points, body points) for the warp."""
-    g = garment.landmarks
-    s_left, s_right, h_left, h_right = _body_frame(body, mask)
-    if garment.category == "lower":
-        width = float(np.linalg.norm(h_right - h_left)) * 1.5
-        centre = (h_left + h_right) / 2
-        unit = width / max(_scaled(garment, "waist_left", "waist_right"), 1.0)
-        names = ["waist_left", "waist_right", "waist_centre", "hem_left", "hem_right", "hem_centre"]
-        targets = [centre + (g[n] - g["waist_centre"]) * unit for n in names]
-        return np.stack([g[n] for n in names]), np.stack(targets)
-    shoulder_width = float(np.linalg.norm(s_right - s_left)) * 1.25
-    centre = (s_left + s_right) / 2
-    across = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6)
-    down = np.array([-across[1], across[0]])
-    unit = shoulder_width / max(_scaled(garment, "shoulder_left", "shoulder_right"), 1.0)
-    garment_centre = (g["shoulder_left"] + g["shoulder_right"]) / 2
-    garment_across = (g["shoulder_right"] - g["shoulder_left"]) / max(_scaled(garment, "shoulder_left", "shoulder_right"), 1e-6)
-    garment_down = np.array([-garment_across[1], garment_across[0]])
-
-    def place(point: np.ndarray) -> np.ndarray:
-        offset = point - garment_centre
-        return centre + unit * (offset @ garment_across) * across + unit * (offset @ garment_down) * down
-
-    names = ["shoulder_left", "shoulder_right", "neck", "hem_left", "hem_right", "hem_centre"]
-    sources = [g[n] for n in names]
-    targets = [place(g[n]) for n in names]
-    elbows = body.visible((bp.LEFT_ELBOW, bp.RIGHT_ELBOW))
-    if len(elbows) == 2:
-        elbows = elbows[np.argsort(elbows[:, 0])]
-        for side, shoulder, elbow in (("left", s_left, elbows[0]), ("right", s_right, elbows[1])):
-            length = unit * _scaled(garment, f"shoulder_{side}", f"sleeve_{side}")
-            direction = (elbow - shoulder) / max(np.linalg.norm(elbow - shoulder), 1e-6)
-            sources.append(g[f"sleeve_{side}"])
-            targets.append(shoulder + direction * length)
-    return np.stack(sources), np.stack(targets)
-
-
-def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 category: str, grid: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The garment warped onto the body: RGB, its alpha in [0, 1], and what stays in front of it
-    (face, hair, hands) as a uint8 mask."""
-    sources, targets = body_targets(garment, body, mask)
-    height, width = shape
-    spline = RBFInterpolator(targets, sources, kernel="thin_plate_spline", smoothing=1.0)
-    ys, xs = np.mgrid[0:height + grid:grid, 0:width + grid:grid]
-    coarse = spline(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64))
-    map_x = cv2.resize(coarse[:, 0].reshape(xs.shape).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize(coarse[:, 1].reshape(xs.shape).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    warped = cv2.remap(garment.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.remap(garment.mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    alpha = alpha.astype(np.float32) / 255.0
-    scale = float(np.linalg.norm(targets[1] - targets[0])) if len(targets) > 1 else 0.25 * min(shape)
-    keep = protection_mask(body, shape, category, scale)
-    return warped, alpha, keep

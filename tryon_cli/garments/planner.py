@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from ..analysis.body import Body, BodyAnalyzer
-from ..render.contract import Engine, GarmentConditions
-from ..render.schedule import render_stream
 from ..errors import InputError
-from .photo import GarmentModel, warp_garment
-from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box
-from ..temporal import SceneCutDetector
+from ..io.media import write_image
 from ..io.video import Frame
+from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box, overlay
+from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
+from ..temporal import SceneCutDetector
+from .photo import GarmentModel
+from .placement import warp_garment
 
-Progress = Callable[[str, int, int], None]
+TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
 
 
 @dataclass
@@ -126,40 +128,44 @@ def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
         return None
     centre = quad.mean(axis=0)
     mask = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(mask, np.round(centre + 1.15 * (quad - centre)).astype(np.int32), 255)
+    cv2.fillConvexPoly(mask, np.round(centre + TORSO_WIDENING * (quad - centre)).astype(np.int32), 255)
     return mask
 
 
 def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
-                 mode: str, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
+                 mode: TryonMode, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
                  progress: Progress | None = None, total: int = 0, sam=None,
-                 analyzer: BodyAnalyzer | None = None) -> TryOnReport:
+                 analyzer: BodyAnalyzer | None = None, debug_dir: Path | None = None) -> TryOnReport:
     """Put `garment` on the person in every frame (mask mode: inside the try-on mask; mask-free:
     the warped garment over the person, in occlusion order). Pass a still-image `analyzer` to reuse
-    one across many calls."""
+    one across many calls; `debug_dir` receives each frame's mask and a mask overlay."""
+    engine.prepare(GarmentConditions)
     report = TryOnReport()
     masker = FrameMasker(options, tracking, seed, sam, analyzer)
 
-    def planned() -> Iterator[tuple]:
+    def planned() -> Iterator[RenderItem]:
         for frame in frames:
             body, mask, source = masker(frame)
             report.record(source, mask is not None)
             if mask is None:
-                yield frame, frame.image, None, None
+                yield RenderItem(frame, frame.image)
                 continue
             warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category)
             region = mask.mask if mode == "mask" else np.where(alpha > 0.5, 255, 0).astype(np.uint8) & ~keep
             report.area.append(float((region > 0).mean()))
             report.frames_rendered += 1
             report.last_mask = mask.mask
-            condition = GarmentConditions(garment=garment.image, garment_mask=garment.mask, warped=warped,
-                                          warped_alpha=alpha, keep=keep, category=options.category,
-                                          extras={"mode": mode, "person": body.person, "old_garment": mask.garment,
-                                                  "torso": _torso(body, frame.image.shape[:2])})
-            yield frame, frame.image, region, condition
+            if debug_dir is not None:
+                write_image(debug_dir / f"{frame.index:06d}_mask.png", region)
+                write_image(debug_dir / f"{frame.index:06d}_overlay.png", overlay(frame.image, region))
+            conditions = GarmentConditions(
+                garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+                category=options.category, mode=mode, person=body.person, old_garment=mask.garment,
+                torso=_torso(body, frame.image.shape[:2]))
+            yield RenderItem(frame, frame.image, region, conditions)
 
     try:
-        for frame, rendered in render_stream(engine, planned()):
+        for frame, rendered in engine.render_stream(planned(), progress):
             write(frame, rendered)
             if progress:
                 progress("try-on", report.frames, total)

@@ -13,6 +13,7 @@ Without keypoints (a head cropped off, so no pose), the box comes from the curre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import cv2
 import numpy as np
@@ -22,18 +23,45 @@ from ..analysis.body import Body
 from ..errors import InputError
 from .shapes import bounding_box, dilate
 
-CATEGORIES = ("upper", "lower", "dress")
-STRATEGIES = ("dilate-relax", "tight", "box")
+class Category(str, Enum):
+    """Which garment: tops, bottoms, or dresses (both)."""
+
+    upper = "upper"
+    lower = "lower"
+    dress = "dress"
+
+
+class Strategy(str, Enum):
+    """How a try-on mask is shaped: FitDiT's dilate-relax box, the garment's own region, or a plain box."""
+
+    dilate_relax = "dilate-relax"
+    tight = "tight"
+    box = "box"
+
+
+CATEGORIES = tuple(c.value for c in Category)
+STRATEGIES = tuple(s.value for s in Strategy)
 
 
 @dataclass(frozen=True)
 class MaskOptions:
+    """How to build a try-on mask; category and strategy are checked (and stored as plain strings)."""
+
     category: str = "upper"
     strategy: str = "dilate-relax"
     pad: float = 0.3
     train_jitter: bool = False
     jitter: float = 0.12
     protect: bool = True
+
+    def __post_init__(self) -> None:
+        for name, kind in (("category", Category), ("strategy", Strategy)):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, kind(value).value)
+            except ValueError:
+                allowed = ", ".join(k.value for k in kind)
+                raise InputError(f"unknown {name} '{value}' (use one of {allowed})") from None
 
 
 @dataclass(frozen=True)
@@ -195,10 +223,6 @@ def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tu
 def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions(),
                rng: np.random.Generator | None = None, sam=None) -> GarmentMask:
     """The try-on mask of one image; InputError when no person, or the category is not in the frame."""
-    if options.category not in CATEGORIES:
-        raise InputError(f"unknown category '{options.category}' (use one of {', '.join(CATEGORIES)})")
-    if options.strategy not in STRATEGIES:
-        raise InputError(f"unknown mask strategy '{options.strategy}' (use one of {', '.join(STRATEGIES)})")
     shape = image.shape[:2]
     if body.keypoints is None and not body.person.any():
         raise InputError("no person found")

@@ -67,3 +67,11 @@ def sam_garment_region(predictor, image: np.ndarray, body: Body, category: str) 
         masks, scores, _ = predictor.predict(point_coords=points.astype(np.float32), point_labels=labels,
                                              multimask_output=True)
     return np.where(masks[int(np.argmax(scores))], 255, 0).astype(np.uint8)
+
+
+def configured_sam(option: str | None):
+    """A SAM predictor when a checkpoint is given or configured, else None (GrabCut is used)."""
+    from ..models.catalogue import configured
+
+    setting = configured("sam").setting(option)
+    return load_sam(setting.value) if setting.value is not None else None

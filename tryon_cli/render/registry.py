@@ -1,52 +1,36 @@
-"""Engine selection: `classical`, `diffusion`, or `auto` (diffusion when a checkpoint is configured)."""
+"""Engine selection: `classical`, `diffusion`, or `auto` (diffusion when a checkpoint is configured).
+
+Every engine handed out is checked against the `Engine` protocol here, so a renderer that does not
+keep the contract fails at construction, not halfway through a video.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from ..config import resolve
-from ..errors import InputError, ModelMissingError
+from ..errors import ModelMissingError
 from .classical.engine import ClassicalEngine
 from .contract import Engine
+from .options import EngineName, EngineOptions
 
-ENGINES = ("auto", "classical", "diffusion")
 CHECKPOINT_ENV = "TRYON_CHECKPOINT"
 
 
-@dataclass(frozen=True)
-class EngineOptions:
-    """Everything a command may say about the engine."""
-
-    name: str = "auto"
-    blend: str = "multiband"
-    colour_match: bool = True
-    checkpoint: str | None = None
-    device: str = "auto"
-    dtype: str = "auto"
-    steps: int = 20
-    strength: float = 0.35
-    guidance: float = 1.0
-    seed: int = 0
-    window: int = 8
-    overlap: int = 2
-    consistency: bool = True
-    attention_slicing: bool = False
-    cpu_offload: bool = False
-    allow_download: bool = False
-    task: str = "swap"
-    mode: str = "mask"
-    resolution: int = 512
-    prompt: str = ""
-    negative_prompt: str = ""
+def _checked(engine: object) -> Engine:
+    if not isinstance(engine, Engine):
+        raise TypeError(f"{type(engine).__name__} does not implement the engine contract "
+                        "(name, needs_normal_map, prepare, render_stream)")
+    return engine
 
 
 def create_engine(options: EngineOptions) -> Engine:
     """Build the engine a command asked for; ModelMissingError when diffusion has no checkpoint."""
-    if options.name not in ENGINES:
-        raise InputError(f"unknown engine '{options.name}' (use one of {', '.join(ENGINES)})")
-    checkpoint = resolve("checkpoint", options.checkpoint, CHECKPOINT_ENV)
-    if options.name == "classical" or (options.name == "auto" and checkpoint.value is None):
-        return ClassicalEngine(blend=options.blend, colour_match=options.colour_match)
+    checkpoint = resolve("checkpoint", options.diffusion.checkpoint, CHECKPOINT_ENV)
+    name = EngineName(options.name)
+    classical = ClassicalEngine(options.classical)
+    if name is EngineName.classical or (name is EngineName.auto and checkpoint.value is None):
+        return _checked(classical)
     if checkpoint.value is None:
         raise ModelMissingError(
             "the diffusion engine is not configured: give a checkpoint with --checkpoint, the "
@@ -55,5 +39,5 @@ def create_engine(options: EngineOptions) -> Engine:
         )
     from .diffusion.engine import DiffusionEngine
 
-    return DiffusionEngine.from_options(options, checkpoint.value,
-                                        ClassicalEngine(blend=options.blend, colour_match=options.colour_match))
+    settings = replace(options.diffusion, checkpoint=str(checkpoint.value))
+    return _checked(DiffusionEngine.load(settings, classical))

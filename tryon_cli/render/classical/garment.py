@@ -6,53 +6,68 @@ import cv2
 import numpy as np
 
 from ...analysis.body import is_skin
-from .engine import fill_masked
-from ..contract import GarmentConditions, paste_back
 from ...masks.shapes import feather
+from ..contract import GarmentConditions, paste_back
 
-FALLBACK_SKIN = (198, 160, 140)
+FALLBACK_SKIN = (198, 160, 140)  # RGB used when no skin of the person is visible outside the mask
+MIN_SKIN_SAMPLES = 50  # pixels needed before a median skin colour is trusted
+FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpainted
+GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
+UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
+ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
+ARM_SHADE_RANGE = (0.75, 1.2)  # how much darker/brighter than the median a filled arm may be
+PASTE_FEATHER = 3  # feather of the paste-back region (px)
+
+
+def fill_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Fill the masked area plausibly from its surroundings (Telea inpainting at reduced size)."""
+    h, w = mask.shape
+    scale = min(1.0, FILL_WORKING_SIZE / max(h, w))
+    small = cv2.resize(frame, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA)
+    small_mask = cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    filled = cv2.inpaint(small, small_mask, 5, cv2.INPAINT_TELEA)
+    filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    return paste_back(frame, filled, (mask > 0).astype(np.float32))
 
 
 def skin_colour(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """Median colour of the visible skin of the person outside the mask."""
+    fallback = np.array(FALLBACK_SKIN, dtype=np.float32)
     if person is None:
-        return np.array(FALLBACK_SKIN, dtype=np.float32)
+        return fallback
     candidates = frame[(person > 0) & (mask == 0)]
-    if len(candidates) < 50:
-        return np.array(FALLBACK_SKIN, dtype=np.float32)
+    if len(candidates) < MIN_SKIN_SAMPLES:
+        return fallback
     skin = is_skin(candidates[None])[0]
-    return np.median(candidates[skin], axis=0).astype(np.float32) if skin.sum() > 50 else \
-        np.array(FALLBACK_SKIN, dtype=np.float32)
+    return np.median(candidates[skin], axis=0).astype(np.float32) if skin.sum() > MIN_SKIN_SAMPLES else fallback
 
 
-def render_garment_classical(frame: np.ndarray, mask: np.ndarray, condition: GarmentConditions) -> np.ndarray:
+def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
+    """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
+    if conditions.old_garment is None:
+        return frame
+    uncovered = np.where((conditions.old_garment > 0) & (alpha < 0.5), 255, 0).astype(np.uint8)
+    uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
+    arms = uncovered & ~conditions.torso if conditions.torso is not None else np.zeros_like(uncovered)
+    rest = uncovered & ~arms
+    base = fill_masked(frame, rest) if rest.any() else frame
+    if arms.any():
+        tone = skin_colour(frame, conditions.person, mask)
+        shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
+        shade /= max(float(np.median(shade[arms > 0])), 1.0)
+        skin = np.clip(tone[None, None] * np.clip(shade, *ARM_SHADE_RANGE)[..., None], 0, 255).astype(np.uint8)
+        base = np.where(arms[..., None] > 0, skin, base)
+    return base
+
+
+def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """Mask mode: the mask is filled (background from its surroundings, body as skin), then the warped
     garment goes on top, under face, hair and hands. Mask-free: the garment alone, same occlusion order."""
-    mode = condition.extras.get("mode", "mask")
-    person = condition.extras.get("person")
-    keep = condition.keep if condition.keep is not None else np.zeros(mask.shape, np.uint8)
-    alpha = condition.warped_alpha * (keep == 0)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), 1.0) * (keep == 0)
-    if mode == "mask":
-        base = frame
-        old = condition.extras.get("old_garment")
-        if old is not None:
-            uncovered = np.where((old > 0) & (alpha < 0.5), 255, 0).astype(np.uint8)
-            uncovered = cv2.dilate(uncovered, np.ones((5, 5), np.uint8)) & mask
-            torso = condition.extras.get("torso")
-            arms = uncovered & ~torso if torso is not None else np.zeros_like(uncovered)
-            base = fill_masked(frame, uncovered & ~arms) if (uncovered & ~arms).any() else frame
-            if arms.any():
-                tone = skin_colour(frame, person, mask)
-                shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 9)
-                shade /= max(float(np.median(shade[arms > 0])), 1.0)
-                skin = np.clip(tone[None, None] * np.clip(shade, 0.75, 1.2)[..., None], 0, 255).astype(np.uint8)
-                base = np.where(arms[..., None] > 0, skin, base)
-    else:
-        base = frame
-    composed = (base.astype(np.float32) * (1 - alpha[..., None]) + condition.warped.astype(np.float32) * alpha[..., None])
+    keep = conditions.keep if conditions.keep is not None else np.zeros(mask.shape, np.uint8)
+    alpha = conditions.warped_alpha * (keep == 0)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), GARMENT_EDGE_SIGMA) * (keep == 0)
+    base = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else frame
+    composed = base.astype(np.float32) * (1 - alpha[..., None]) + conditions.warped.astype(np.float32) * alpha[..., None]
     composed = np.clip(composed + 0.5, 0, 255).astype(np.uint8)
-    region = mask if mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
-    return paste_back(frame, composed, feather(region, 3))
-
-
+    region = mask if conditions.mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
+    return paste_back(frame, composed, feather(region, PASTE_FEATHER))

@@ -16,8 +16,8 @@ anchor frame and the previous frame, and overlapping windows blended in latent s
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from typing import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -26,31 +26,13 @@ import torch
 from ...errors import InputError
 from ...masks.shapes import bounding_box, dilate, feather
 from .attention import set_video_attention
-from ..contract import Conditions, GarmentConditions, SwapConditions, paste_back
-from .loading import DiffusionComponents, load_catvton_attention, load_components, resolve_device, resolve_dtype
+from ..contract import Conditions, GarmentConditions, Progress, RenderItem, SwapConditions, paste_back
+from ..options import DiffusionOptions
+from .loading import (DiffusionComponents, load_catvton_attention, load_components, load_controlnet, resolve_device,
+                      resolve_dtype)
 from .windows import LatentBlender
 
 Item = tuple[object, np.ndarray, np.ndarray | None, Conditions | None]
-
-
-@dataclass(frozen=True)
-class DiffusionSettings:
-    """How the engine samples."""
-
-    steps: int = 20
-    strength: float = 0.35
-    guidance: float = 1.0
-    seed: int = 0
-    window: int = 8
-    overlap: int = 2
-    consistency: bool = True
-    resolution: int = 512
-    prompt: str = ""
-    negative_prompt: str = ""
-    mode: str = "mask"
-    cpu_offload: bool = False
-    attention_slicing: bool = False
-    crop_margin: float = 0.35
 
 
 @dataclass
@@ -67,17 +49,15 @@ class DiffusionEngine:
 
     name = "diffusion"
 
-    def __init__(self, components: DiffusionComponents, settings: DiffusionSettings, classical,
-                 device: torch.device, dtype: torch.dtype,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
-        if settings.window < 1 or not 0 <= settings.overlap < settings.window:
-            raise InputError("--window must be at least 1 and --overlap between 0 and window - 1")
+    def __init__(self, components: DiffusionComponents, settings: DiffusionOptions, classical,
+                 device: torch.device, dtype: torch.dtype) -> None:
         self.components = components
         self.settings = settings
         self.classical = classical
         self.device = device
         self.dtype = dtype
-        self.progress = progress
+        self.progress: Progress | None = None
+        self._prepared: set[type] = set()
         self.window = settings.window
         self.overlap = settings.overlap
         self.needs_normal_map = components.controlnet is not None
@@ -86,31 +66,44 @@ class DiffusionEngine:
         self._text = self._encode_prompts()
 
     @classmethod
-    def from_options(cls, options, checkpoint: str, classical) -> "DiffusionEngine":
+    def load(cls, settings: DiffusionOptions, classical) -> "DiffusionEngine":
+        """Load the checkpoint's components; extra weights come with `prepare`, by conditions type."""
+        device = resolve_device(settings.device.value)
+        dtype = resolve_dtype(settings.dtype.value, device)
+        components = load_components(settings.checkpoint, device if not settings.cpu_offload else torch.device("cpu"),
+                                     dtype, settings.allow_download)
+        return cls(components, settings, classical, device, dtype)
+
+    def prepare(self, kind: type) -> None:
+        """Swaps take a ControlNet on the normal map, garments CatVTON's attention, where configured."""
         from ...models.catalogue import configured
 
-        device = resolve_device(options.device)
-        dtype = resolve_dtype(options.dtype, device)
-        controlnet = configured("controlnet").setting().value if options.task == "swap" else None
-        components = load_components(checkpoint, device if not options.cpu_offload else torch.device("cpu"), dtype,
-                                     options.allow_download, controlnet)
-        if options.task == "tryon":
+        if kind in self._prepared:
+            return
+        if kind is SwapConditions:
+            controlnet = configured("controlnet").setting().value
+            if controlnet:
+                load_controlnet(self.components, controlnet, self.settings.allow_download)
+                self.needs_normal_map = True
+        elif kind is GarmentConditions:
             weights = configured("catvton").setting().value
             if weights:
-                load_catvton_attention(components, weights, options.allow_download)
-        shared = {f.name: getattr(options, f.name) for f in fields(DiffusionSettings) if hasattr(options, f.name)}
-        settings = DiffusionSettings(**shared)
-        return cls(components, settings, classical, device, dtype)
+                load_catvton_attention(self.components, weights, self.settings.allow_download)
+        else:
+            raise TypeError(f"the diffusion engine cannot render {kind.__name__}")
+        self._prepared.add(kind)
 
     # ---------------------------------------------------------------- public interface
     def render(self, frames: Sequence[np.ndarray], masks: Sequence[np.ndarray],
                conditions: Sequence[Conditions]) -> list[np.ndarray]:
         """Render the frames as one video stream (windows and overlaps as configured)."""
-        items = list(zip(range(len(frames)), frames, masks, conditions))
+        items = [RenderItem(i, f, m, c) for i, (f, m, c) in enumerate(zip(frames, masks, conditions))]
         return [out for _, out in self.render_stream(items)]
 
-    def render_stream(self, items: Iterable[Item]) -> Iterator[tuple[object, np.ndarray]]:
-        """Render (key, frame, mask, conditions) items in order; yields (key, output) in the same order."""
+    def render_stream(self, items: Iterable[RenderItem],
+                      progress: Progress | None = None) -> Iterator[tuple[object, np.ndarray]]:
+        """Render items in order; yields (key, output) in the same order."""
+        self.progress = progress
         ready: dict[int, tuple[object, np.ndarray]] = {}
         next_out = 0
         blender = LatentBlender(self.overlap, renormalize=self.settings.consistency)
@@ -124,7 +117,10 @@ class DiffusionEngine:
                 yield ready.pop(next_out)
                 next_out += 1
 
-        for index, item in enumerate(items):
+        for index, render_item in enumerate(items):
+            if render_item.conditions is not None:
+                self.prepare(type(render_item.conditions))
+            item = (render_item.key, render_item.frame, render_item.mask, render_item.conditions)
             buffer.append((index, item))
             if len(buffer) == self.window:
                 for done in self._process(buffer, blender, state, final=False):
@@ -302,8 +298,8 @@ class DiffusionEngine:
         starts = []
         for item, crop in zip(items, crops):
             key, frame, mask, condition = item
-            if self.settings.strength < 1.0 and not (isinstance(condition, GarmentConditions) and self.settings.mode == "mask-free"):
-                starts.append(self.classical.render([frame], [mask], [condition])[0][y0:y1, x0:x1])
+            if self.settings.strength < 1.0 and not (isinstance(condition, GarmentConditions) and condition.mode == "mask-free"):
+                starts.append(self.classical.render_one(RenderItem(key, frame, mask, condition))[y0:y1, x0:x1])
             else:
                 starts.append(crop)
         inputs = {"items": items, "anchor": use_anchor, "person": self._to_tensor(crops, window.size),

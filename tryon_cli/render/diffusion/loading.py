@@ -170,3 +170,17 @@ def load_catvton_attention(components: DiffusionComponents, weights: str, allow_
         raise ModelMissingError(f"{path}: these are not CatVTON attention weights for this UNet "
                                 f"({len(missing)} missing, {len(unexpected)} unexpected tensors)")
     components.skip_cross_attention = True
+
+
+def load_controlnet(components: DiffusionComponents, controlnet: str, allow_download: bool = False) -> None:
+    """Load a ControlNet beside the checkpoint's UNet, on the UNet's device and dtype."""
+    from diffusers import ControlNetModel
+
+    path = locate_pretrained(controlnet, allow_download)
+    if path is None:
+        raise _missing("ControlNet", controlnet)
+    try:
+        model = ControlNetModel.from_pretrained(path, torch_dtype=components.unet.dtype)
+    except (OSError, ValueError, KeyError) as error:
+        raise ModelMissingError(f"{path}: cannot load the ControlNet ({str(error).splitlines()[0]})") from error
+    components.controlnet = model.to(components.unet.device).eval().requires_grad_(False)

@@ -1,0 +1,98 @@
+"""Pass 1 of a swap: faces, tracks and scene cuts of every frame, each track's identity samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from ..analysis.cache import AnalysisCache, FrameAnalysis
+from ..analysis.face import FaceMeshAnalyzer, FaceTracker
+from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
+from ..face3d.fitting import normalized_shape
+from ..io.video import Frame
+from ..render.contract import Progress
+from ..temporal import SceneCutDetector
+from .options import SwapOptions
+
+MAX_IDENTITY_SAMPLES = 240
+
+
+@dataclass
+class TrackState:
+    """What the analysis pass learned about one face track."""
+
+    samples: list[np.ndarray] = field(default_factory=list)
+    stride: int = 1
+    seen: int = 0
+    descriptor: np.ndarray | None = None
+
+    def add(self, frontal_mesh: np.ndarray, points: np.ndarray) -> None:
+        """Count a sighting; pose-normalise and keep it only when it falls on the sampling stride."""
+        if self.seen % self.stride == 0:
+            self.samples.append(normalized_shape(frontal_mesh, points)[1])
+            if len(self.samples) >= MAX_IDENTITY_SAMPLES:
+                self.samples = self.samples[::2]
+                self.stride *= 2
+        self.seen += 1
+
+
+def analyse_frames(
+    frames: Iterable[Frame],
+    frontal_mesh: np.ndarray,
+    tracking: bool,
+    max_faces: int,
+    encoder: DlibFaceEncoder | None = None,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> tuple[AnalysisCache, dict[int, TrackState]]:
+    """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples."""
+    cache = AnalysisCache()
+    tracks: dict[int, TrackState] = {}
+    tracker, cuts = FaceTracker(), SceneCutDetector()
+    with FaceMeshAnalyzer(max_faces=max_faces, tracking=tracking) as analyzer:
+        for frame in frames:
+            cut = cuts(frame.image)
+            if cut:
+                tracker.reset()
+            faces = analyzer.detect(frame.image)
+            ids = tracker.assign(faces)
+            for tid, face in zip(ids, faces):
+                state = tracks.setdefault(tid, TrackState())
+                state.add(frontal_mesh, face.points)
+                if encoder is not None and state.descriptor is None:
+                    state.descriptor = encoder.encode(frame.image, face.bbox)
+            cache.append(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut))
+            if progress:
+                progress("analyse", frame.index + 1, total)
+    return cache, tracks
+
+
+def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[int]) -> tuple[list[int], str]:
+    """Indices of the faces to swap in a frame, or a reason why none."""
+    if not analysis.faces:
+        return [], "no face"
+    order = list(range(len(analysis.faces)))
+    mode = options.target_face
+    if options.reference_descriptor is not None:
+        chosen = [i for i in order if analysis.tracks[i] in matching]
+        return chosen[:1], "" if chosen else "no face matches the reference"
+    if mode == "all":
+        return order, ""
+    if mode == "largest":
+        return [0], ""
+    index = int(mode)
+    left_to_right = sorted(order, key=lambda i: analysis.faces[i].bbox[0])
+    if index >= len(left_to_right):
+        return [], f"no face number {index}"
+    return [left_to_right[index]], ""
+
+
+def matching_tracks(tracks: dict[int, TrackState], reference: np.ndarray | None) -> set[int]:
+    if reference is None:
+        return set()
+    return {
+        tid for tid, state in tracks.items()
+        if state.descriptor is not None and descriptor_distance(state.descriptor, reference) < SAME_PERSON_DISTANCE
+    }

@@ -1,0 +1,21 @@
+"""How to swap: the face-swap planner's choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SwapOptions:
+    """How to swap. Defaults are the recommended settings."""
+
+    target_face: str = "largest"
+    reference_descriptor: np.ndarray | None = None  # dlib descriptor of the person to swap (--reference)
+    mouth_mask: bool = True
+    occlusion: bool = True
+    smooth: float = 0.5
+    use_3d: bool = True
+    expression_gain: float = 1.0
+    max_faces: int = 4

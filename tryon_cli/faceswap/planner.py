@@ -1,0 +1,100 @@
+"""Pass 2 planning of a swap: smoothed target mesh -> pose, expression -> recombined face, mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis.face import Face
+from ..colour import lab_statistics
+from ..face3d.fitting import blink_texture_points, fit_pose, normalized_shape, recombine
+from ..face3d.raster import normal_map
+from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
+from ..render.contract import FaceTarget, SourceFace
+from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
+from .options import SwapOptions
+
+EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
+EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
+MASK_MARGIN_PER_FACE_WIDTH = 0.15  # the planning crop reaches this far beyond both faces
+
+
+@dataclass
+class _TrackFilters:
+    landmarks: OneEuroFilter | None
+    expression: OneEuroFilter | None
+    skin: ExponentialAverage
+    last_index: int
+
+
+class SwapPlanner:
+    """Pass 2 planning: smoothed target mesh -> pose, expression -> recombined face, mask, conditions."""
+
+    def __init__(self, source: SourceFace, identities: dict[int, np.ndarray], options: SwapOptions,
+                 need_normal_map: bool) -> None:
+        self.source = source
+        self.identities = identities
+        self.options = options
+        self.need_normal_map = need_normal_map
+        self._filters: dict[int, _TrackFilters] = {}
+
+    def reset(self) -> None:
+        self._filters.clear()
+
+    def _filters_for(self, track: int, face: Face, index: int) -> _TrackFilters:
+        state = self._filters.get(track)
+        if state is None or state.last_index != index - 1:
+            keep = 0.9 * min(self.options.smooth, 1.0) if self.options.smooth > 0 else 0.0
+            state = _TrackFilters(
+                landmarks=landmark_filter(self.options.smooth, face.size),
+                expression=landmark_filter(self.options.smooth * EXPRESSION_SMOOTHING, EYE_DISTANCES_PER_FACE),
+                skin=ExponentialAverage(keep),
+                last_index=index,
+            )
+            self._filters[track] = state
+        state.last_index = index
+        return state
+
+    def plan_face(self, image: np.ndarray, face: Face, track: int, index: int, dt: float) -> tuple[FaceTarget, np.ndarray]:
+        """The face to render and the mask where it may change pixels."""
+        shape = image.shape[:2]
+        filters = self._filters_for(track, face, index)
+        target = filters.landmarks(face.points, dt) if filters.landmarks else face.points
+        if self.options.use_3d:
+            # Pose from the smoothed mesh (steady head); expression from the raw mesh, lightly
+            # smoothed, so blinks and fast mouth moves are not flattened.
+            pose = fit_pose(self.source.frontal_mesh, target)
+            _, normalized = normalized_shape(self.source.frontal_mesh, face.points)
+            identity = self.identities.get(track, normalized)
+            if filters.expression is not None:
+                normalized = identity + filters.expression(normalized - identity, dt)
+            recombined = recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain)
+            points = pose.apply(recombined)
+            texture_points = blink_texture_points(self.source.texture_points, self.source.identity_shape, recombined)
+        else:
+            points, texture_points = target, None
+        both = np.concatenate([target[:, :2], points[:, :2]])
+        margin = int(MASK_MARGIN_PER_FACE_WIDTH * float(np.ptp(both[:, 0])) + 8)
+        x0, y0 = np.maximum(np.floor(both.min(axis=0)).astype(int) - margin, 0)
+        x1, y1 = np.minimum(np.ceil(both.max(axis=0)).astype(int) + margin, (shape[1], shape[0]))
+        crop = image[y0:y1, x0:x1]
+        offset = np.array([x0, y0, 0], dtype=np.float32)
+        local_target, local_points = target - offset, points - offset
+        local_shape = crop.shape[:2]
+        target_face = face_region(local_shape, local_target)
+        mask = target_face | face_region(local_shape, local_points)
+        skin_region = skin_sample_region(local_shape, local_target)
+        skin_stats = lab_statistics(crop, skin_region)
+        target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
+        if self.options.occlusion:
+            occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
+            mask &= ~occluders
+        if self.options.mouth_mask:
+            mask &= ~mouth_interior(local_shape, local_target, local_points)
+        full_mask = np.zeros(shape, dtype=np.uint8)
+        full_mask[y0:y1, x0:x1] = mask
+        normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
+        face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
+                                 texture_points=texture_points)
+        return face_target, full_mask
