@@ -13,6 +13,7 @@ from tryon_cli.data.store import OutputFormat
 from tryon_cli.data.build import build_triplets
 from tryon_cli.data.triplets import TripletSettings
 from tryon_cli.errors import InputError
+from tryon_cli.masks.garment import Strategy
 from tryon_cli.render.options import EngineName
 
 from .common import DEBUG_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
@@ -55,7 +56,7 @@ def build_triplets_command(
     output: Path = typer.Option(..., "--output", "-o", help="Output folder (manifest.jsonl, failed.jsonl, triplets/ or *.tar)."),
     pairs: Optional[Path] = typer.Option(None, metavar="CSV", help="A pairs CSV (person,garment[,category]) instead of the layout's."),
     category: Category = typer.Option(Category.auto, help="auto (from the layout or the garment photo), upper, lower or dress."),
-    strategy: str = typer.Option("dilate-relax", help="Mask strategy."),
+    strategy: Strategy = typer.Option(Strategy.dilate_relax, help="Mask strategy."),
     train_jitter: bool = typer.Option(True, "--train-jitter/--no-train-jitter", help="Jitter mask edges (seeded)."),
     engine: EngineName = typer.Option(EngineName.classical, help="Engine for the repaint: classical, diffusion, or auto (diffusion when a checkpoint is configured)."),
     output_format: OutputFormat = typer.Option(OutputFormat.files, "--format", help="files (a folder per item) or webdataset (NNNNNN.tar shards of about 1 GB, plus a Parquet index)."),
@@ -72,7 +73,7 @@ def build_triplets_command(
 ) -> None:
     """Mask each person's garment, repaint it with another garment, and write (input, condition, target)."""
     with reported_errors(debug):
-        settings = TripletSettings(seed=seed, engine=engine.value, strategy=strategy, category=category.value,
+        settings = TripletSettings(seed=seed, engine=engine.value, strategy=strategy.value, category=category.value,
                                    train_jitter=train_jitter)
         chosen_shard = parse_shard(shard)
         console = stderr_console(quiet)
