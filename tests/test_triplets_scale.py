@@ -165,3 +165,15 @@ def test_a_resumed_tar_shard_drops_the_cut_sample_and_carries_on(tmp_path):
     assert names == [f"{k * 16}.{n}" for k in "abc" for n in (*(f"{i}.png" for i in IMAGES), "json")]
     assert all(read_blobs(tmp_path, r)["input"] == blobs["input"] for r in done)
     assert [s["__key__"] for s in _samples([tmp_path / "000000.tar"])] == ["a" * 16, "b" * 16, "c" * 16]
+
+
+def test_filter_on_ray_decides_like_the_local_filter(built, tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'tryon-cli[ray]')")
+    decisions = {}
+    for executor in ("local", "ray"):
+        result = run_cli("filter", str(built), "-o", str(tmp_path / executor), "-q", "--json", "--executor", executor,
+                         "--workers", "2")
+        assert result.returncode == 0, result.stderr
+        decisions[executor] = {r["id"]: (r["reasons"], r["scores"]) for name in ("kept.jsonl", "rejected.jsonl")
+                               for r in _lines(tmp_path / executor / name)}
+    assert len(decisions["ray"]) == len(COLOURS) and decisions["ray"] == decisions["local"]
