@@ -134,6 +134,7 @@ def test_ray_executor_gives_the_local_files_and_resumes_after_a_kill(viton, buil
     result = run_cli("build-triplets", str(viton), "-o", str(out), "-q", "--json", "--executor", "ray",
                      "--workers", "2")
     assert result.returncode == 0, result.stderr
+    assert not any(noise in result.stderr for noise in ("streaming_executor", "core_worker", "Deprecat", "concurrency"))
     summary = json.loads(result.stdout)
     assert summary["already_done"] == len(first) and summary["built"] == len(COLOURS) - len(first)
     records = _lines(manifest)

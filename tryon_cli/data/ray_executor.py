@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import pickle
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -35,10 +36,15 @@ def ray_session(address: str | None, actors: int) -> Iterator[None]:
     started = not ray.is_initialized()
     if started:
         kwargs = {"address": address} if address else {"num_cpus": max(2, actors), "include_dashboard": False}
+        # Ray's own logs (Python and its C++ core) stay out of the user's stderr; errors still raise.
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         try:
             ray.init(**kwargs, logging_level=logging.ERROR, log_to_driver=False, configure_logging=False)
         except ConnectionError as error:
             raise InputError(f"--ray-address {address}: cannot connect to a Ray cluster ({error})") from None
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     context = DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
@@ -75,8 +81,11 @@ def _map(rows: list[dict], actor: type, args: tuple, actors: int, num_gpus: floa
     import ray.data
 
     dataset = ray.data.from_items([{"index": i, "row": json.dumps(row)} for i, row in enumerate(rows)])
-    mapped = dataset.map_batches(actor, fn_constructor_args=args, batch_size=1, batch_format="numpy",
-                                 concurrency=actors, num_cpus=1, num_gpus=num_gpus or None)
+    with warnings.catch_warnings():  # max_restarts has no named parameter yet; Ray warns about the kwargs form
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+        mapped = dataset.map_batches(actor, fn_constructor_args=args, batch_size=1, batch_format="numpy",
+                                     compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
+                                     num_gpus=num_gpus or None, max_restarts=0)  # a lost actor ends the run; rerun resumes
     for row in mapped.iter_rows():
         yield row["outcome"]
 
