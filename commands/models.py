@@ -20,8 +20,9 @@ def models(json_out: bool = JSON_OPTION, quiet: bool = QUIET_OPTION, debug: bool
                 emit(status.as_dict(), True)
             return
         table = Table(show_lines=False)
-        for column in ("model", "present", "where", "from", "used by", "fallback"):
+        for column in ("model", "present", "where", "from", "used by", "fallback", "licence"):
             table.add_column(column, overflow="fold")
         for s in statuses:
-            table.add_row(s.name, "[green]yes[/]" if s.present else "[red]no[/]", s.where, s.origin, s.used_by, s.fallback)
+            table.add_row(s.name, "[green]yes[/]" if s.present else "[red]no[/]", s.where, s.origin, s.used_by, s.fallback,
+                          s.licence)
         Console().print(table)

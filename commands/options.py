@@ -22,6 +22,16 @@ TRAILING = ("overwrite", "json_out", "quiet", "debug")  # group options go befor
 
 
 @dataclass(frozen=True)
+class RunFlags:
+    """The flags every command that writes outputs shares."""
+
+    overwrite: bool = False
+    json_out: bool = False
+    quiet: bool = False
+    debug: bool = False
+
+
+@dataclass(frozen=True)
 class Flag:
     """How one dataclass field appears on the command line."""
 
@@ -58,10 +68,11 @@ DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
 ))
 SEED_FLAG = Flag("seed", "Random seed (diffusion noise, training jitter).")
 ENCODE_FLAGS = (
-    Flag("codec", "Video codec."),
+    Flag("codec", "Video codec (auto: the container's own: H.264 for MP4/MOV/MKV, VP9 for WebM, MPEG-4 for AVI)."),
     Flag("crf", "Constant rate factor (quality; lower is better).", limits=(0, 51)),
     Flag("preset", "Encoder preset."),
     Flag("keep_audio", "Copy the input's audio track.", ("--audio/--no-audio",)),
+    Flag("allow_partial", "Keep the frames of a damaged input video instead of failing.", ("--allow-partial",)),
 )
 
 
@@ -129,7 +140,21 @@ def engine_options(diffusion_defaults: DiffusionOptions, classical: bool = True)
     return option_group("engine_options", group, defaults, build)
 
 
+RUN_FLAGS = (
+    Flag("overwrite", "Replace outputs that already exist.", ("--overwrite",)),
+    Flag("json_out", "Print one JSON object per result on stdout.", ("--json",)),
+    Flag("quiet", "No progress or logs on stderr.", ("--quiet", "-q")),
+    Flag("debug", "Show the traceback when something fails.", ("--debug",)),
+)
+
+
+def run_flags() -> Callable[[Callable], Callable]:
+    """--overwrite, --json, -q and --debug; the command receives `flags: RunFlags`."""
+    return option_group("flags", RUN_FLAGS, {f.field: False for f in RUN_FLAGS}, lambda given: RunFlags(**given))
+
+
 def encode_options(defaults: EncodeOptions = EncodeOptions()) -> Callable[[Callable], Callable]:
-    """The video-encoding group (--codec, --crf, --preset, --audio); the command receives `encode`."""
+    """The video-encoding group (--codec, --crf, --preset, --audio, --allow-partial); the command receives
+    `encode`."""
     values = {f.field: getattr(defaults, f.field) for f in ENCODE_FLAGS}
     return option_group("encode", ENCODE_FLAGS, values, lambda given: replace(defaults, **given))

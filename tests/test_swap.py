@@ -106,10 +106,26 @@ def test_face_index_picks_one_of_two_people(astronaut, source_photo, tmp_path):
 
 
 def test_reference_photo_selects_the_person(astronaut, source_photo, tmp_path):
-    target = tmp_path / "astronaut.png"
-    write_image(target, astronaut)
-    out = tmp_path / "out.png"
-    result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--json",
+    # Two different people side by side: the astronaut (left) and the source's own person (right).
+    other = cv2.resize(read_image(source_photo), (256, 256), interpolation=cv2.INTER_CUBIC)
+    pair = np.concatenate([cv2.resize(astronaut, (256, 256)), other], axis=1)
+    target = tmp_path / "pair.png"
+    write_image(target, pair)
+    reference = tmp_path / "astronaut_reference.png"
+    write_image(reference, astronaut)
+    for person, photo in (("left", reference), ("right", source_photo)):
+        out = tmp_path / f"out_{person}.png"
+        result = run_cli("swap", str(source_photo), str(target), "-o", str(out), "-q", "--json",
+                         "--reference", str(photo))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["frames_swapped"] == 1
+        changed = np.abs(read_image(out).astype(int) - pair).sum(axis=2) > 0
+        left, right = changed[:, :256].any(), changed[:, 256:].any()
+        assert (left, right) == ((True, False) if person == "left" else (False, True)), person
+
+    alone = tmp_path / "astronaut.png"
+    write_image(alone, astronaut)
+    result = run_cli("swap", str(source_photo), str(alone), "-o", str(tmp_path / "none.png"), "-q", "--json",
                      "--reference", str(source_photo))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

@@ -13,10 +13,7 @@ import cv2
 import numpy as np
 
 from .face import FaceMeshAnalyzer
-from .native import silenced_native_stderr
-
-with silenced_native_stderr():
-    import mediapipe as mp
+from .native import mediapipe_solutions, silenced_native_stderr
 
 # MediaPipe pose indices
 NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
@@ -57,10 +54,10 @@ class BodyAnalyzer:
 
     def __init__(self, tracking: bool = False, hands: bool = True) -> None:
         with silenced_native_stderr():
-            self._pose = mp.solutions.pose.Pose(static_image_mode=not tracking, model_complexity=1,
+            self._pose = mediapipe_solutions().pose.Pose(static_image_mode=not tracking, model_complexity=1,
                                                 enable_segmentation=True, min_detection_confidence=0.5)
-            self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
-            self._hands = mp.solutions.hands.Hands(static_image_mode=not tracking, max_num_hands=2,
+            self._segmenter = mediapipe_solutions().selfie_segmentation.SelfieSegmentation(model_selection=0)
+            self._hands = mediapipe_solutions().hands.Hands(static_image_mode=not tracking, max_num_hands=2,
                                                    model_complexity=1, min_detection_confidence=0.5) if hands else None
         self._faces = FaceMeshAnalyzer(max_faces=1, tracking=False)
         self._tracking = tracking
@@ -135,7 +132,8 @@ class BodyAnalyzer:
         # be skin (a pale handbag can pass for a face)
         inside = fx0 <= nose_x <= fx1 and fy0 <= nose_y <= fy1 and y0 + fy0 > 0.01 * height
         box = image[int(y0 + max(fy0, 0)) : int(y0 + fy1), int(x0 + max(fx0, 0)) : int(x0 + fx1)]
-        return inside and skin_fraction(box) > 0.3
+        # (a grey photo has no colour to judge skin by: there the face detector's word is enough)
+        return inside and (is_achromatic(box) or skin_fraction(box) > 0.3)
 
     def close(self) -> None:
         self._faces.close()
@@ -154,6 +152,14 @@ def is_skin(image: np.ndarray) -> np.ndarray:
     """Per pixel: in the usual skin range of YCrCb (any skin tone; lighting shifts Y, not Cr/Cb)."""
     ycrcb = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
     return (ycrcb[..., 1] > 135) & (ycrcb[..., 1] < 180) & (ycrcb[..., 2] > 80) & (ycrcb[..., 2] < 135)
+
+
+def is_achromatic(image: np.ndarray) -> bool:
+    """True for grey pixels (a greyscale photo read as three equal channels): colour tests do not apply."""
+    if image.size == 0 or image.ndim < 3:
+        return image.ndim < 3
+    pixels = image.reshape(-1, image.shape[-1]).astype(np.int16)
+    return float(np.abs(pixels - pixels.mean(axis=1, keepdims=True)).mean()) < 2.0
 
 
 def skin_fraction(image: np.ndarray) -> float:

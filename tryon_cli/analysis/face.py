@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .native import silenced_native_stderr
-
-with silenced_native_stderr():
-    import mediapipe as mp
+from .native import mediapipe_solutions, silenced_native_stderr
 
 N_POINTS = 478
 
@@ -44,7 +41,7 @@ class FaceMeshAnalyzer:
 
     def __init__(self, max_faces: int = 1, tracking: bool = True, min_confidence: float = 0.5) -> None:
         with silenced_native_stderr():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
+            self._mesh = mediapipe_solutions().face_mesh.FaceMesh(
                 static_image_mode=not tracking,
                 max_num_faces=max_faces,
                 refine_landmarks=True,

@@ -35,6 +35,7 @@ class DlibFaceEncoder:
 
     def locate(self, image: np.ndarray, hint: tuple[float, float, float, float] | None = None) -> dlib.rectangle | None:
         """The dlib box of the face nearest `hint` (or the largest face); from `hint` when dlib finds none."""
+        image = np.ascontiguousarray(image)
         boxes = list(self._detector(image, 0)) or (list(self._detector(image, 1)) if max(image.shape[:2]) < 800 else [])
         if hint is not None:
             hx, hy = (hint[0] + hint[2]) / 2, (hint[1] + hint[3]) / 2
@@ -47,6 +48,7 @@ class DlibFaceEncoder:
 
     def encode(self, image: np.ndarray, hint: tuple[float, float, float, float] | None = None) -> np.ndarray | None:
         """128-D descriptor of the face in an RGB image, or None when no face is found."""
+        image = np.ascontiguousarray(image)  # dlib rejects strided arrays (decoded rows padded to the line size)
         box = self.locate(image, hint)
         if box is None:
             return None
@@ -55,6 +57,7 @@ class DlibFaceEncoder:
 
     def landmarks68(self, image: np.ndarray, hint: tuple[float, float, float, float] | None = None) -> np.ndarray | None:
         """dlib's 68 landmarks (x, y) of the face, or None."""
+        image = np.ascontiguousarray(image)
         box = self.locate(image, hint)
         if box is None:
             return None

