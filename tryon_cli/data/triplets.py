@@ -22,11 +22,15 @@ import numpy as np
 from ..errors import InputError, TryonError
 from ..garments.photo import prepare_garment, segment_garment
 from ..io.media import encode_image, read_image
+from ..io.provenance import Provenance
 from ..io.video import Frame
 from ..masks.garment import MaskOptions
 from .layouts import Pair
 
 CATEGORIES = ("auto", "upper", "lower", "dress")
+# Every item's images carry the same tag whichever process (CLI, API, worker, Ray actor) encodes them,
+# so the files do not depend on the executor.
+BUILD_PROVENANCE = Provenance("tryon build-triplets")
 
 
 @dataclass(frozen=True)
@@ -222,9 +226,11 @@ class TripletBuilder:
                               analyzer=self.analyzer)
         if "image" not in holder or report.frames_rendered == 0 or report.last_mask is None:
             raise TryonError(f"{job.pair.person}: the repaint produced no image (no person found?)")
-        blobs = {"input": encode_image(holder["image"], ".png"),
-                 "condition": encode_image(read_image(job.pair.garment), ".png"),
-                 "target": encode_image(person, ".png"), "mask": encode_image(report.last_mask, ".png")}
+        def png(image: np.ndarray) -> bytes:
+            return encode_image(image, ".png", BUILD_PROVENANCE)
+
+        blobs = {"input": png(holder["image"]), "condition": png(read_image(job.pair.garment)),
+                 "target": png(person), "mask": png(report.last_mask)}
         record = {
             "id": job.identifier,
             "person": str(job.pair.person), "garment": str(job.pair.garment), "repaint_garment": str(job.repaint),
