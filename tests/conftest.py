@@ -62,3 +62,38 @@ def encoder():
     from tryon_cli.analysis.identity import DlibFaceEncoder
 
     return DlibFaceEncoder()
+
+
+COLOURS = [(40, 90, 200), (200, 40, 40), (40, 160, 60), (230, 200, 40), (120, 40, 160), (20, 20, 20)]
+
+
+@pytest.fixture(scope="session")
+def viton(tmp_path_factory, astronaut) -> Path:
+    """A VITON-HD-style folder: the astronaut wearing each T-shirt (dressed by our own try-on), and the shirts."""
+    import cv2
+
+    from test_tryon import tshirt
+    from tryon_cli.io.media import write_image
+
+    root = tmp_path_factory.mktemp("viton")
+    (root / "image").mkdir()
+    (root / "cloth").mkdir()
+    person = root.parent / f"{root.name}-plain.png"
+    write_image(person, cv2.resize(astronaut, (320, 320)))
+    for i, colour in enumerate(COLOURS):
+        shirt = root / "cloth" / f"{i:05d}_00.png"
+        write_image(shirt, tshirt(colour))
+        out = root / "image" / f"{i:05d}_00.png"
+        result = run_cli("tryon", str(person), str(shirt), "-o", str(out), "-q", "--mode", "mask-free")
+        assert result.returncode == 0, result.stderr
+    person.unlink()
+    return root
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, viton) -> Path:
+    """viton built once into triplet files (copy it before changing anything)."""
+    out = tmp_path_factory.mktemp("built") / "build"
+    result = run_cli("build-triplets", str(viton), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    return out

@@ -20,37 +20,18 @@ from tryon_cli.data.layouts import find_pairs
 from tryon_cli.errors import InputError
 from tryon_cli.io.media import read_image, write_image
 
-COLOURS = [(40, 90, 200), (200, 40, 40), (40, 160, 60), (230, 200, 40), (120, 40, 160), (20, 20, 20)]
-
-
-@pytest.fixture(scope="module")
-def viton(tmp_path_factory, astronaut) -> Path:
-    """A VITON-HD-style folder: the astronaut wearing each T-shirt (dressed by our own try-on), and the shirts."""
-    root = tmp_path_factory.mktemp("viton")
-    (root / "image").mkdir()
-    (root / "cloth").mkdir()
-    person = root / "plain.png"
-    small = cv2.resize(astronaut, (320, 320))
-    write_image(person, small)
-    for i, colour in enumerate(COLOURS):
-        shirt = root / "cloth" / f"{i:05d}_00.png"
-        write_image(shirt, tshirt(colour))
-        out = root / "image" / f"{i:05d}_00.png"
-        result = run_cli("tryon", str(person), str(shirt), "-o", str(out), "-q", "--mode", "mask-free")
-        assert result.returncode == 0, result.stderr
-    person.unlink()
-    return root
+from conftest import COLOURS
 
 
 def test_layouts_are_detected(viton, tmp_path):
-    layout, pairs = find_pairs(viton)
-    assert layout == "viton-hd" and len(pairs) == len(COLOURS)
+    found = find_pairs(viton)
+    assert found.layout == "viton-hd" and len(found.pairs) == len(COLOURS) and not found.problems
     dresscode = tmp_path / "dc" / "upper_body"
     dresscode.mkdir(parents=True)
     write_image(dresscode / "001_0.jpg", np.zeros((8, 8, 3), np.uint8))
     write_image(dresscode / "001_1.jpg", np.zeros((8, 8, 3), np.uint8))
-    layout, pairs = find_pairs(tmp_path / "dc")
-    assert layout == "dresscode" and pairs[0].category == "upper"
+    found = find_pairs(tmp_path / "dc")
+    assert found.layout == "dresscode" and found.pairs[0].category == "upper"
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no known layout"):
         find_pairs(tmp_path / "empty")

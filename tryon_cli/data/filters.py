@@ -15,7 +15,9 @@ import numpy as np
 
 from ..analysis.body import BodyAnalyzer
 from ..analysis.identity import DlibFaceEncoder, descriptor_distance
-from ..io.media import read_image
+from ..errors import InputError
+from .repaint_check import RepaintThresholds
+from .store import read_images
 
 POSE_SIGMA = 0.08
 
@@ -35,6 +37,7 @@ class FilterThresholds:
     max_brightness: float = 235.0
     min_mask_area: float = 0.03
     max_mask_area: float = 0.85
+    repaint: RepaintThresholds = RepaintThresholds()
 
 
 def keypoint_similarity(a: np.ndarray | None, b: np.ndarray | None, scale: float) -> float:
@@ -98,14 +101,17 @@ class TripletChecker:
     def close(self) -> None:
         self.body.close()
 
-    def check(self, record: dict, root: Path) -> tuple[dict, list[str]]:
-        """Scores of every check and the reasons for rejection (empty: keep)."""
+    def check(self, record: dict, images: dict[str, np.ndarray]) -> tuple[dict, list[str]]:
+        """Scores of every check and the reasons for rejection (empty: keep) for one item's decoded images."""
         from ..garments.photo import segment_garment
+        from .repaint_check import repaint_reasons, repaint_scores
 
         t = self.thresholds
-        files = {k: root / v for k, v in record["files"].items()}
-        original, repainted = read_image(files["target"]), read_image(files["input"])
-        garment, mask = read_image(files["condition"]), read_image(files["mask"])[..., 0]
+        original, repainted = images["target"], images["input"]
+        garment, mask = images["condition"], images["mask"][..., 0]
+        if original.shape != repainted.shape or mask.shape != original.shape[:2]:
+            return {}, [f"image sizes differ (target {original.shape[:2]}, input {repainted.shape[:2]}, "
+                        f"mask {mask.shape})"]
         scores: dict[str, float | None] = {}
         reasons: list[str] = []
         a, b = self.body.analyse(original), self.body.analyse(repainted)
@@ -159,25 +165,19 @@ class TripletChecker:
             reasons.append(f"badly exposed (mean brightness {scores['brightness']:.0f})")
         if not t.min_mask_area <= scores["mask_area"] <= t.max_mask_area:
             reasons.append(f"mask area {scores['mask_area']:.2f} outside [{t.min_mask_area}, {t.max_mask_area}]")
+        repaint = repaint_scores(original, repainted, mask, garment, garment_mask)
+        scores.update(repaint)
+        reasons.extend(repaint_reasons(repaint, t.repaint))
         return scores, reasons
 
 
-def spot_check_indices(count: int, seed: int, per: int = 500, take: int = 30) -> list[int]:
-    """`take` random items of every `per` (all of a smaller last block, pro rata)."""
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for start in range(0, count, per):
-        block = min(per, count - start)
-        n = max(1, round(take * block / per)) if block < per else take
-        chosen.extend(sorted(start + rng.choice(block, size=min(n, block), replace=False)))
-    return [int(i) for i in chosen]
-
-
-def contact_row(root: Path, record: dict, height: int = 256) -> np.ndarray:
-    """Original, repainted, garment and mask side by side."""
-    files = record["files"]
-    tiles = []
-    for key in ("target", "input", "condition", "mask"):
-        image = read_image(root / files[key])
-        tiles.append(cv2.resize(image, (int(image.shape[1] * height / image.shape[0]), height)))
-    return np.concatenate(tiles, axis=1)
+def check_record(checker: TripletChecker, record: dict, root: Path) -> tuple[dict, list[str]]:
+    """(scores, reasons) for one record; an unreadable item is rejected with the reason, never raised."""
+    try:
+        images = read_images(root, record)
+    except InputError as error:
+        return {}, [f"unreadable: {error}"]
+    try:
+        return checker.check(record, images)
+    except Exception as error:  # noqa: BLE001 - one bad item must not end the run
+        return {}, [f"check failed: {type(error).__name__}: {error}"]

@@ -2,26 +2,35 @@
 
 Each item is deterministic from its content hashes and settings, so reruns skip finished items (the
 manifest is the record), shards split items by id, and any worker count gives the same files.
+
+The flow: every input is read once up front (a bad file fails only its own item), jobs are planned
+in the parent, the engine and models are checked in the parent, then an executor (in-process, local
+worker processes, or Ray) builds items and hands back encoded images that the parent alone writes,
+in job order, to the output layout and the manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
 from ..errors import InputError, TryonError
 from ..garments.photo import prepare_garment, segment_garment
-from .layouts import Pair
-from ..masks.garment import MaskOptions
-from ..io.media import read_image, write_image
+from ..io.media import encode_image, read_image
+from ..io.provenance import Provenance
 from ..io.video import Frame
+from ..masks.garment import MaskOptions
+from .layouts import Pair
+
+CATEGORIES = ("auto", "upper", "lower", "dress")
+# Every item's images carry the same tag whichever process (CLI, API, worker, Ray actor) encodes them,
+# so the files do not depend on the executor.
+BUILD_PROVENANCE = Provenance("tryon build-triplets")
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,12 @@ class TripletSettings:
     strategy: str = "dilate-relax"
     category: str = "auto"
     train_jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("auto", "classical", "diffusion"):
+            raise InputError(f"unknown engine '{self.engine}' (use auto, classical or diffusion)")
+        if self.category not in CATEGORIES:
+            raise InputError(f"unknown category '{self.category}' (use one of {', '.join(CATEGORIES)})")
 
 
 def file_hash(path: Path) -> str:
@@ -51,6 +66,8 @@ def guess_category(garment: np.ndarray) -> str:
     mask = segment_garment(garment)
     rows = (mask > 0).sum(axis=1)
     ys = np.nonzero(rows)[0]
+    if ys.size == 0:
+        raise InputError("no garment found in the garment photo")
     height = ys.max() - ys.min() + 1
     width = rows.max()
     widest = (np.argmax(rows) - ys.min()) / height
@@ -74,38 +91,127 @@ class Job:
     category: str
     hashes: tuple[str, str]
 
+    def as_row(self) -> dict:
+        """Plain values (for Ray rows and worker queues)."""
+        return {"identifier": self.identifier, "person": str(self.pair.person), "garment": str(self.pair.garment),
+                "pair_category": self.pair.category, "repaint": str(self.repaint), "category": self.category,
+                "hashes": list(self.hashes)}
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Job":
+        return cls(row["identifier"], Pair(Path(row["person"]), Path(row["garment"]), row["pair_category"]),
+                   Path(row["repaint"]), row["category"], tuple(row["hashes"]))
+
+
+@dataclass
+class CheckedInputs:
+    """Every input file read once: its hash, each garment's category, and the files that are unusable."""
+
+    hashes: dict[Path, str] = field(default_factory=dict)
+    categories: dict[Path, str] = field(default_factory=dict)
+    bad: dict[Path, str] = field(default_factory=dict)
+
+
+def check_inputs(pairs: list[Pair], settings: TripletSettings) -> CheckedInputs:
+    """Hash and decode every person and garment once; a file that fails is recorded with the reason."""
+    checked = CheckedInputs()
+    garments = {p.garment: p.category for p in pairs}
+    for path in dict.fromkeys([p.person for p in pairs] + list(garments)):
+        try:
+            checked.hashes[path] = file_hash(path)
+            image = read_image(path)
+            if path in garments:
+                category = settings.category if settings.category != "auto" else garments[path]
+                checked.categories[path] = category or guess_category(image)
+        except InputError as error:
+            checked.bad[path] = str(error)
+        except OSError as error:
+            checked.bad[path] = f"{path}: cannot read it ({error.strerror or error})"
+    return checked
+
+
+def _failure(identifier: str, pair: Pair, reason: str) -> dict:
+    return {"id": identifier, "person": str(pair.person), "garment": str(pair.garment), "reason": reason}
+
 
 def plan_jobs(pairs: list[Pair], settings: TripletSettings, shard: tuple[int, int], done: set[str],
-              categories: dict[Path, str]) -> Iterator[Job]:
-    """Jobs of this shard not yet done; the repaint garment is another pair's, same category, seeded."""
+              checked: CheckedInputs) -> tuple[list[Job], list[dict]]:
+    """This shard's jobs not yet done, and the items that cannot be built (with the reason).
+
+    The repaint garment is another usable garment of the same category, chosen by the item's seed;
+    an unusable file fails only the items it belongs to.
+    """
     by_category: dict[str, list[Path]] = {}
+    for garment in dict.fromkeys(p.garment for p in pairs):
+        if garment not in checked.bad:
+            by_category.setdefault(checked.categories[garment], []).append(garment)
+    jobs, failures = [], []
     for pair in pairs:
-        by_category.setdefault(categories[pair.garment], []).append(pair.garment)
-    for pair in pairs:
-        hashes = (file_hash(pair.person), file_hash(pair.garment))
+        hashes = (checked.hashes.get(pair.person, f"path:{pair.person}"),
+                  checked.hashes.get(pair.garment, f"path:{pair.garment}"))
         identifier = item_id(hashes, settings)
         if not in_shard(identifier, shard) or identifier in done:
             continue
-        category = categories[pair.garment]
+        broken = [checked.bad[p] for p in (pair.person, pair.garment) if p in checked.bad]
+        if broken:
+            failures.append(_failure(identifier, pair, "; ".join(broken)))
+            continue
+        category = checked.categories[pair.garment]
         others = [g for g in by_category[category] if g != pair.garment]
         if not others:
-            raise InputError(f"no other {category} garment to repaint {pair.person} with (need at least two)")
+            failures.append(_failure(identifier, pair, f"no other usable {category} garment to repaint "
+                                                       f"{pair.person} with (need at least two)"))
+            continue
         rng = np.random.default_rng(int(identifier, 16) % (2**63))
-        yield Job(identifier, pair, others[int(rng.integers(len(others)))], category, hashes)
+        jobs.append(Job(identifier, pair, others[int(rng.integers(len(others)))], category, hashes))
+    return jobs, failures
+
+
+def create_repaint_engine(settings: TripletSettings):
+    """The engine the repaint uses, with what it needs loaded (ModelMissingError now, not in a worker)."""
+    from ..render.contract import GarmentConditions
+    from ..render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
+    from ..render.registry import create_engine
+
+    engine = create_engine(EngineOptions(name=settings.engine, diffusion=TRYON_DIFFUSION_DEFAULTS))
+    engine.prepare(GarmentConditions)
+    return engine
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What building one job gave: a manifest record and its encoded images, or a failure record."""
+
+    index: int
+    record: dict
+    blobs: dict[str, bytes] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.blobs is not None
 
 
 class TripletBuilder:
-    """Builds one item at a time; holds the models of one process."""
+    """Builds one item at a time with the models of one process (engine and body analyser, loaded once)."""
 
-    def __init__(self, settings: TripletSettings, out: Path, engine) -> None:
+    def __init__(self, settings: TripletSettings, engine=None, analyzer=None) -> None:
         from ..analysis.body import BodyAnalyzer
 
         self.settings = settings
-        self.out = out
-        self.engine = engine
-        self.analyzer = BodyAnalyzer(tracking=False)  # one per process: graphs are not rebuilt per item
+        self.engine = engine if engine is not None else create_repaint_engine(settings)
+        self.analyzer = analyzer if analyzer is not None else BodyAnalyzer(tracking=False)
 
-    def build(self, job: Job) -> dict:
+    def close(self) -> None:
+        self.analyzer.close()
+
+    def __enter__(self) -> "TripletBuilder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def build(self, job: Job) -> tuple[dict, dict[str, bytes]]:
+        """The item's record (without where its files went) and its four images as PNG bytes."""
         from ..garments.planner import tryon_frames
 
         started = time.perf_counter()
@@ -118,154 +224,45 @@ class TripletBuilder:
         report = tryon_frames(iter([Frame(0, person, 0, 0.0)]), repaint, self.engine, options, "mask", False,
                               item_seed, lambda frame, image: holder.__setitem__("image", image),
                               analyzer=self.analyzer)
-        if "image" not in holder or report.frames_rendered == 0:
-            raise TryonError("the repaint produced no image")
-        folder = self.out / "triplets" / job.identifier[:2] / job.identifier
-        folder.mkdir(parents=True, exist_ok=True)
-        files = {"input": folder / "input.png", "condition": folder / "condition.png",
-                 "target": folder / "target.png", "mask": folder / "mask.png"}
-        write_image(files["input"], holder["image"])
-        write_image(files["condition"], read_image(job.pair.garment))
-        write_image(files["target"], person)
-        write_image(files["mask"], report.last_mask)
-        return {
+        if "image" not in holder or report.frames_rendered == 0 or report.last_mask is None:
+            raise TryonError(f"{job.pair.person}: the repaint produced no image (no person found?)")
+        def png(image: np.ndarray) -> bytes:
+            return encode_image(image, ".png", BUILD_PROVENANCE)
+
+        blobs = {"input": png(holder["image"]), "condition": png(read_image(job.pair.garment)),
+                 "target": png(person), "mask": png(report.last_mask)}
+        record = {
             "id": job.identifier,
             "person": str(job.pair.person), "garment": str(job.pair.garment), "repaint_garment": str(job.repaint),
             "person_sha256": job.hashes[0], "garment_sha256": job.hashes[1],
             "category": job.category, "seed": self.settings.seed, "engine": self.settings.engine,
             "mask_strategy": self.settings.strategy, "train_jitter": self.settings.train_jitter,
-            "files": {k: str(v.relative_to(self.out)) for k, v in files.items()},
-            "seconds": round(time.perf_counter() - started, 3),
         }
+        return record | {"seconds": round(time.perf_counter() - started, 3)}, blobs
+
+    def outcome(self, index: int, job: Job) -> Outcome:
+        """Build `job`; any failure becomes that item's failure record (the run goes on)."""
+        try:
+            record, blobs = self.build(job)
+            return Outcome(index, record, blobs)
+        except TryonError as error:
+            return Outcome(index, _failure(job.identifier, job.pair, str(error)))
+        except Exception as error:  # noqa: BLE001 - one item's crash must not end the run
+            return Outcome(index, _failure(job.identifier, job.pair, f"{type(error).__name__}: {error}"))
 
 
-class Manifest:
-    """Append-only JSON lines, flushed and synced per line, so a killed run loses at most one item."""
+def limit_threads() -> None:
+    """With several workers on one machine each keeps to one OpenCV/torch thread."""
+    import cv2
+    import torch
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def ids(self) -> set[str]:
-        if not self.path.exists():
-            return set()
-        found = set()
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                found.add(json.loads(line)["id"])
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut by a kill: the item is redone
-        return found
-
-    def append(self, record: dict) -> None:
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
 
 
-def shard_suffix(shard: tuple[int, int]) -> str:
-    return "" if shard == (0, 1) else f".shard-{shard[0]:03d}-of-{shard[1]:03d}"
+def check_models(settings: TripletSettings) -> None:
+    """Load the engine and the body analyser once in this process, so a missing model fails before any worker starts."""
+    from ..analysis.body import BodyAnalyzer
 
-
-def read_manifests(path: Path) -> list[dict]:
-    """Records of a manifest file, or of every manifest*.jsonl in a build folder."""
-    files = sorted(path.glob("manifest*.jsonl")) if path.is_dir() else [path]
-    if not files or not all(f.exists() for f in files):
-        raise InputError(f"{path}: no manifest found")
-    records = []
-    for file in files:
-        for line in file.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return records
-
-
-ProgressFn = Callable[[str, int, int], None]
-
-
-_BUILDER: TripletBuilder | None = None
-
-
-def _start_worker(settings: TripletSettings, out: Path, single_thread: bool = False) -> None:
-    """Load this worker's models once; with several workers each keeps to one OpenCV/torch thread."""
-    global _BUILDER  # one builder per worker process, made by the pool's initializer
-    from ..render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
-    from ..render.registry import create_engine
-
-    if single_thread:
-        import cv2
-        import torch
-
-        cv2.setNumThreads(1)
-        torch.set_num_threads(1)
-
-    _BUILDER = TripletBuilder(settings, out, create_engine(EngineOptions(name=settings.engine, diffusion=TRYON_DIFFUSION_DEFAULTS)))
-
-
-def _run_job(job: Job) -> tuple[str, dict]:
-    try:
-        return "ok", _BUILDER.build(job)
-    except (TryonError, ValueError, OSError) as error:
-        return "failed", {"id": job.identifier, "person": str(job.pair.person), "garment": str(job.pair.garment),
-                          "reason": str(error)}
-
-
-@dataclass
-class BuildSummary:
-    layout: str
-    pairs: int
-    already_done: int
-    built: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "items_per_second": round(self.built / self.seconds, 3) if self.seconds else 0.0}
-
-
-def build_triplets(folder: Path, out: Path, settings: TripletSettings, workers: int = 1,
-                   shard: tuple[int, int] = (0, 1), pairs_csv: Path | None = None, retry_failed: bool = False,
-                   progress: ProgressFn | None = None) -> BuildSummary:
-    """Build every item of this shard not yet in the manifest; failures go to failed*.jsonl with the reason."""
-    import multiprocessing
-
-    from .layouts import find_pairs
-
-    layout, pairs = find_pairs(folder, pairs_csv)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(out / f"manifest{shard_suffix(shard)}.jsonl")
-    failures = Manifest(out / f"failed{shard_suffix(shard)}.jsonl")
-    done = manifest.ids() | (set() if retry_failed else failures.ids())
-    categories: dict[Path, str] = {}
-    for pair in pairs:
-        if pair.garment not in categories:
-            categories[pair.garment] = settings.category if settings.category != "auto" else (
-                pair.category or guess_category(read_image(pair.garment)))
-    jobs = list(plan_jobs(pairs, settings, shard, done, categories))
-    summary = BuildSummary(layout=layout, pairs=len(pairs), already_done=len(done))
-    started = time.perf_counter()
-    if workers <= 1:
-        _start_worker(settings, out)
-        results = map(_run_job, jobs)
-        pool = None
-    else:
-        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker,
-                                                         initargs=(settings, out, True))
-        results = pool.imap_unordered(_run_job, jobs, chunksize=1)
-    try:
-        for status, record in results:
-            if status == "ok":
-                manifest.append(record)
-                summary.built += 1
-            else:
-                failures.append(record)
-                summary.failed += 1
-            if progress:
-                progress("triplets", summary.built + summary.failed, len(jobs))
-    finally:
-        if pool is not None:
-            pool.terminate()
-    summary.seconds = time.perf_counter() - started
-    return summary
+    create_repaint_engine(settings)
+    BodyAnalyzer(tracking=False).close()
