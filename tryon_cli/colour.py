@@ -8,10 +8,11 @@ import numpy as np
 
 def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small."""
-    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[region > 0].astype(np.float32)
-    if len(pixels) < 50:
+    inside = np.where(region > 0, 255, 0).astype(np.uint8)
+    if cv2.countNonZero(inside) < 50:
         return None
-    return np.stack([pixels.mean(axis=0), pixels.std(axis=0) + 1.0])
+    mean, std = cv2.meanStdDev(cv2.cvtColor(image, cv2.COLOR_RGB2LAB), mask=inside)  # population std, float64
+    return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 
 def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,

@@ -83,6 +83,10 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         levels = int(np.clip(np.log2(max(min(local_mask.shape) / 16, 1)), 1, 5))
         source = _multiband(source, base, alpha, levels)
     out = frame.copy()
+    # Where alpha is 0 this is base * 1 + source * 0 + 0.5, which truncates back to base exactly.
     a = alpha[..., None]
-    out[region] = np.where(a > 0, base * (1 - a) + source * a + 0.5, base).astype(np.uint8)
+    mixed = base * (1 - a)
+    mixed += source * a
+    mixed += 0.5
+    out[region] = mixed.astype(np.uint8)
     return out
