@@ -68,7 +68,7 @@ def swap_frames(
     report = SwapReport()
     max_faces = 1 if options.target_face == "largest" and options.reference_descriptor is None else options.max_faces
     cache, tracks = analyse_frames(
-        frames_for_pass(), source.frontal_mesh, tracking, max_faces,
+        threaded(frames_for_pass(), name="decode"), source.frontal_mesh, tracking, max_faces,
         encoder if options.reference_descriptor is not None else None, progress, total,
     )
     try:
