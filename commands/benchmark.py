@@ -82,4 +82,4 @@ def benchmark(
         else:
             typer.echo(bench.format_table(rows))
             typer.echo("ratio: seconds of the command / seconds of the decode+encode-only pass over the same video "
-                       "(warm: models loaded; cold: whole process)")
+                       "(warm: models loaded; cold: whole process; cpu: user+system CPU seconds, whole process)")

@@ -132,10 +132,10 @@ def test_benchmark_json_fields(tmp_path):
     assert len(rows) == 1
     row = rows[0]
     for key in ("task", "video", "width", "height", "frames", "floor_fps", "fps_warm", "fps_cold", "ratio_warm",
-                "ratio_cold", "peak_mb", "floor_peak_mb"):
+                "ratio_cold", "ratio_cpu", "peak_mb", "floor_peak_mb"):
         assert key in row
     assert row["task"] == "swap" and row["height"] == 240 and row["frames"] == 12
-    assert row["ratio_warm"] > 0 and row["peak_mb"] > 50  # a real child process's high-water mark
+    assert row["ratio_warm"] > 0 and row["ratio_cpu"] > 0 and row["peak_mb"] > 50  # a real child process's high-water mark
 
 
 def test_benchmark_rejects_unknown_task():

@@ -2,7 +2,8 @@
 
 Every measurement runs the real command in a child process: its wall time is the cold figure (imports,
 models loaded), the seconds the command reports for its own work are the warm figure (models already
-loaded), and the child's resident-memory high-water mark (``wait4``'s rusage) is its peak memory. The
+loaded), and the child's resident-memory high-water mark (``wait4``'s rusage) is its peak memory; its
+CPU seconds (user + system) give a ratio that holds even when other work shares the cores. The
 floor is a decode+encode-only pass over the same video, measured the same way in the same run, so a
 ratio holds on a shared, noisy machine where absolute frame rates do not.
 """
@@ -43,12 +44,13 @@ print(json.dumps({"frames": frames, "seconds": time.perf_counter() - began}))
 
 @dataclass(frozen=True)
 class Measured:
-    """One child process: wall seconds, its own reported seconds of work (or None), peak RSS, stdout."""
+    """One child process: wall seconds, its own reported seconds of work (or None), peak RSS, CPU seconds."""
 
     wall_s: float
     work_s: float | None
     peak_bytes: int
     stdout: str
+    cpu_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class BenchRow:
     fps_cold: float
     ratio_warm: float
     ratio_cold: float
+    ratio_cpu: float
     peak_mb: float
     floor_peak_mb: float
 
@@ -92,7 +95,7 @@ def run_child(args: Sequence[str], env: dict | None = None) -> Measured:
             peak = int(payload["__peak__"])
             inner = payload.get("stdout", "")
             work = _work_seconds(inner)
-            return Measured(wall, work, peak, inner)
+            return Measured(wall, work, peak, inner, float(payload.get("cpu", 0.0)))
     return Measured(wall, _work_seconds(stdout), peak, stdout)
 
 
@@ -114,7 +117,7 @@ p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)
 out = p.stdout.read()
 _, status, usage = os.wait4(p.pid, 0)
 code = os.waitstatus_to_exitcode(status)
-print(json.dumps({"__peak__": usage.ru_maxrss * 1024, "stdout": out}))
+print(json.dumps({"__peak__": usage.ru_maxrss * 1024, "cpu": usage.ru_utime + usage.ru_stime, "stdout": out}))
 sys.exit(code)
 """
 
@@ -124,7 +127,7 @@ def measure(args: Sequence[str]) -> Measured:
     started = time.perf_counter()
     result = run_child([sys.executable, "-c", _PEAK, *args])
     # The wrapper's own start-up is a few tens of ms; the command's wall time is what matters here.
-    return Measured(time.perf_counter() - started, result.work_s, result.peak_bytes, result.stdout)
+    return Measured(time.perf_counter() - started, result.work_s, result.peak_bytes, result.stdout, result.cpu_s)
 
 
 def tryon_command(*args: str) -> list[str]:
@@ -239,6 +242,7 @@ def bench_video(video: Path, tasks: Sequence[str], workdir: Path, source: Path |
             task=task, video=video.name, width=info.width, height=info.height, frames=frames,
             floor_fps=frames / floor_work, fps_warm=frames / warm, fps_cold=frames / cold,
             ratio_warm=warm / floor_work, ratio_cold=cold / best_floor.wall_s,
+            ratio_cpu=min(m.cpu_s for m in measured) / max(min(m.cpu_s for m in floors), 1e-9),
             peak_mb=max(m.peak_bytes for m in measured) / 2**20, floor_peak_mb=best_floor.peak_bytes / 2**20,
         ))
     return rows
@@ -247,11 +251,11 @@ def bench_video(video: Path, tasks: Sequence[str], workdir: Path, source: Path |
 def format_table(rows: Sequence[BenchRow]) -> str:
     """A fixed-width table of rows (ratios are to the decode+encode floor of the same video)."""
     header = (f"{'task':<6}{'video':<34}{'size':>11}{'frames':>7}{'floor fps':>10}{'fps warm':>9}{'fps cold':>9}"
-              f"{'ratio warm':>11}{'ratio cold':>11}{'peak MB':>8}{'floor MB':>9}")
+              f"{'ratio warm':>11}{'ratio cold':>11}{'ratio cpu':>10}{'peak MB':>8}{'floor MB':>9}")
     lines = [header]
     for r in rows:
         lines.append(f"{r.task:<6}{r.video[:33]:<34}{f'{r.width}x{r.height}':>11}{r.frames:>7}{r.floor_fps:>10.1f}"
-                     f"{r.fps_warm:>9.1f}{r.fps_cold:>9.1f}{r.ratio_warm:>11.2f}{r.ratio_cold:>11.2f}"
+                     f"{r.fps_warm:>9.1f}{r.fps_cold:>9.1f}{r.ratio_warm:>11.2f}{r.ratio_cold:>11.2f}{r.ratio_cpu:>10.2f}"
                      f"{r.peak_mb:>8.0f}{r.floor_peak_mb:>9.0f}")
     return "\n".join(lines)
 
