@@ -5,6 +5,7 @@ Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and 
 part off at a time (3D split, colour matching, smoothing). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth]
+        [--portraits portrait_a.png] [--videos talking_frontal.mp4]
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--end", type=float, default=None, help="Use the first N seconds of each video.")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--portraits", nargs="*", default=None, help="Portrait file names (default: every portrait_*.png).")
+    parser.add_argument("--videos", nargs="*", default=None, help="Video file names (default: every *.mp4).")
     args = parser.parse_args()
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
@@ -52,8 +55,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     trim = ["--end", str(args.end)] if args.end else []
     results: dict[str, list[dict]] = {name: [] for name in args.configs}
-    for portrait in sorted(faces.glob("portrait_*.png")):
-        for video in sorted(faces.glob("*.mp4")):
+    portraits = [faces / name for name in args.portraits] if args.portraits else sorted(faces.glob("portrait_*.png"))
+    videos = [faces / name for name in args.videos] if args.videos else sorted(faces.glob("*.mp4"))
+    for portrait in portraits:
+        for video in videos:
             for name in args.configs:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
                 run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",

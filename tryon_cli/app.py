@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperArgument, TyperOption
 
 from tryon_cli import __version__
-from tryon_cli.commands import build_triplets, evaluate, filter as filter_module, mask, models, swap, tryon
+from tryon_cli.commands import benchmark, build_triplets, evaluate, filter as filter_module, mask, models, swap, tryon
 
 app = typer.Typer(
     name="tryon",
@@ -38,6 +38,7 @@ app.command("tryon")(tryon.tryon)
 app.command("build-triplets")(build_triplets.build_triplets_command)
 app.command("filter")(filter_module.filter_command)
 app.command("models")(models.models)
+app.command("benchmark")(benchmark.benchmark)
 
 
 def _plain_metavar(param: TyperOption) -> str:

@@ -8,10 +8,11 @@ import numpy as np
 
 def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small."""
-    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[region > 0].astype(np.float32)
-    if len(pixels) < 50:
+    inside = np.where(region > 0, 255, 0).astype(np.uint8)
+    if cv2.countNonZero(inside) < 50:
         return None
-    return np.stack([pixels.mean(axis=0), pixels.std(axis=0) + 1.0])
+    mean, std = cv2.meanStdDev(cv2.cvtColor(image, cv2.COLOR_RGB2LAB), mask=inside)  # population std, float64
+    return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 
 def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,
@@ -28,10 +29,46 @@ def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: n
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+LOW_RES_SIGMA = 12.0  # the lighting blur runs where its sigma is this many pixels (a face ~120 px wide)
+
+
 def _masked_blur(channel: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
     blurred = cv2.GaussianBlur(channel * weights, (0, 0), sigma)
     norm = cv2.GaussianBlur(weights, (0, 0), sigma)
     return blurred / np.maximum(norm, 1e-3)
+
+
+def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(width, height) of `shape` (h, w) scaled by `scale`, at least 1 x 1: cv2.resize's dsize."""
+    return max(int(round(shape[1] * scale)), 1), max(int(round(shape[0] * scale)), 1)
+
+
+def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
+                  sigma: float, max_ratio: float = 1.6) -> np.ndarray:
+    """Per-pixel ratio of the target's to the image's low-frequency skin lightness, clipped to max_ratio.
+
+    The ratio varies on the scale of `sigma`, so it is computed where sigma is LOW_RES_SIGMA pixels
+    (shrunk with area averaging; mask weights become fractional coverage, which normalised convolution
+    takes as is) and upsampled bilinearly: its cost no longer grows with the face's pixel area.
+    """
+    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
+    if scale < 1.0:
+        size = low_res_size(image_l.shape, scale)
+        small_l = cv2.resize(image_l, size, interpolation=cv2.INTER_AREA)
+        small_target = cv2.resize(target_rgb, size, interpolation=cv2.INTER_AREA)
+        small_w_image = cv2.resize((image_skin > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        small_w_target = cv2.resize((target_skin > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    else:
+        small_l, small_target = image_l, target_rgb
+        small_w_image = (image_skin > 0).astype(np.float32)
+        small_w_target = (target_skin > 0).astype(np.float32)
+    target_l = cv2.cvtColor(small_target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    low_image = _masked_blur(small_l, small_w_image, sigma * scale)
+    low_target = _masked_blur(target_l, small_w_target, sigma * scale)
+    ratio = np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio)
+    if scale < 1.0:
+        ratio = cv2.resize(ratio, (image_l.shape[1], image_l.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return ratio
 
 
 def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
@@ -42,10 +79,7 @@ def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarr
     do not bleed into it; the ratio of the two averages rescales `image`'s lightness.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    target_l = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    low_image = _masked_blur(lab[..., 0], (image_skin > 0).astype(np.float32), sigma)
-    low_target = _masked_blur(target_l, (target_skin > 0).astype(np.float32), sigma)
-    ratio = np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio)
+    ratio = shading_ratio(lab[..., 0], target, image_skin, target_skin, sigma, max_ratio)
     lab[..., 0] = np.clip(lab[..., 0] * ratio, 0, 255)
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
 

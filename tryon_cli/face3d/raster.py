@@ -19,14 +19,12 @@ def triangulate(frontal_points: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Raster:
-    """Per-pixel triangle id (-1 outside) and barycentric weights inside the box at (x0, y0)."""
+    """Per-pixel triangle id (-1 outside) inside the box at (x0, y0), and the mesh's 2-D points (pixels)."""
 
     x0: int
     y0: int
     triangle: np.ndarray
-    ys: np.ndarray
-    xs: np.ndarray
-    weights: np.ndarray
+    xy: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -37,19 +35,42 @@ class Raster:
         return self.triangle >= 0
 
     def interpolate(self, values: np.ndarray, triangles: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        """Interpolate per-vertex `values` (N, C) over covered pixels -> (h, w, C) float32."""
-        ids = self.triangle[self.ys, self.xs]
-        corners = triangles[ids]
-        out = np.full(self.shape + (values.shape[1],), fill, dtype=np.float32)
-        mixed = sum(self.weights[:, k : k + 1] * values[corners[:, k]] for k in range(3))
-        out[self.ys, self.xs] = mixed
+        """Interpolate per-vertex `values` (N, C) over covered pixels -> (h, w, C) float32.
+
+        Barycentric interpolation inside a triangle is an affine function of the pixel's (x, y), so each
+        triangle gets its plane (value = cx * x + cy * y + c0, per channel) once, and every pixel of the
+        box is one gather and two multiply-adds: no per-pixel barycentric weights.
+        """
+        a = self.xy[triangles[:, 0]] - (self.x0, self.y0)
+        e1 = self.xy[triangles[:, 1]] - self.xy[triangles[:, 0]]
+        e2 = self.xy[triangles[:, 2]] - self.xy[triangles[:, 0]]
+        det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        det = np.where(np.abs(det) < 1e-6, 1e-6, det)[:, None]
+        v = np.asarray(values, dtype=np.float64)
+        v0, d1, d2 = v[triangles[:, 0]], v[triangles[:, 1]] - v[triangles[:, 0]], v[triangles[:, 2]] - v[triangles[:, 0]]
+        # l1 = (e2y px - e2x py) / det, l2 = (e1x py - e1y px) / det, px = x - ax, py = y - ay
+        cx = (d1 * e2[:, 1:2] - d2 * e1[:, 1:2]) / det
+        cy = (d2 * e1[:, 0:1] - d1 * e2[:, 0:1]) / det
+        c0 = v0 - cx * a[:, 0:1] - cy * a[:, 1:2]
+        channels = v.shape[1]
+        table = np.empty((len(triangles) + 1, 3 * channels), dtype=np.float32)
+        table[0, : 2 * channels] = 0.0
+        table[0, 2 * channels :] = fill
+        table[1:, :channels], table[1:, channels : 2 * channels], table[1:, 2 * channels :] = cx, cy, c0
+        h, w = self.shape
+        planes = np.take(table, self.triangle + 1, axis=0)  # (h, w, 3C); np.take is far faster than table[ids]
+        xs = np.arange(w, dtype=np.float32)[None, :, None]
+        ys = np.arange(h, dtype=np.float32)[:, None, None]
+        out = planes[..., :channels] * xs
+        out += planes[..., channels : 2 * channels] * ys
+        out += planes[..., 2 * channels :]
         return out
 
 
 def rasterize(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int, int]) -> Raster:
     """Rasterise the mesh (points in pixels, z used for painter's order: far triangles first)."""
     height, width = image_shape
-    xy = points[:, :2]
+    xy = np.asarray(points[:, :2], dtype=np.float64)
     x0 = int(np.clip(np.floor(xy[:, 0].min()), 0, width - 1))
     y0 = int(np.clip(np.floor(xy[:, 1].min()), 0, height - 1))
     x1 = int(np.clip(np.ceil(xy[:, 0].max()) + 1, x0 + 1, width))
@@ -59,28 +80,23 @@ def rasterize(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int,
     order = np.argsort(-points[triangles, 2].mean(axis=1), kind="stable")
     for t in order:
         cv2.fillConvexPoly(ids, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
-    ys, xs = np.nonzero(ids >= 0)
-    tri = ids[ys, xs]
-    a = xy[triangles[tri, 0]]
-    e1 = xy[triangles[tri, 1]] - a
-    e2 = xy[triangles[tri, 2]] - a
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    det = np.where(np.abs(det) < 1e-6, 1e-6, det)
-    px = xs + x0 - a[:, 0]
-    py = ys + y0 - a[:, 1]
-    l1 = (e2[:, 1] * px - e2[:, 0] * py) / det
-    l2 = (-e1[:, 1] * px + e1[:, 0] * py) / det
-    weights = np.stack([1.0 - l1 - l2, l1, l2], axis=1).astype(np.float32)
-    return Raster(x0=x0, y0=y0, triangle=ids, ys=ys, xs=xs, weights=weights)
+    return Raster(x0=x0, y0=y0, triangle=ids, xy=xy)
+
+
+def texture_coordinates(texture_points: np.ndarray, raster: Raster, triangles: np.ndarray) -> np.ndarray:
+    """Where each pixel of the raster's box samples the texture: (h, w, 2) float32, -1 outside."""
+    return raster.interpolate(texture_points[:, :2].astype(np.float32), triangles, fill=-1.0)
 
 
 def warp_texture(texture: np.ndarray, texture_points: np.ndarray, raster: Raster, triangles: np.ndarray,
-                 border: int = cv2.BORDER_REFLECT) -> np.ndarray:
+                 border: int = cv2.BORDER_REFLECT, coords: np.ndarray | None = None) -> np.ndarray:
     """Piecewise-affine warp of `texture` onto the raster's box (h, w, 3) uint8.
 
     Use `border=cv2.BORDER_CONSTANT` for masks: a reflected mask would claim pixels beyond the image.
+    `coords` (from `texture_coordinates`) saves recomputing them when several images share one warp.
     """
-    coords = raster.interpolate(texture_points[:, :2].astype(np.float32), triangles, fill=-1.0)
+    if coords is None:
+        coords = texture_coordinates(texture_points, raster, triangles)
     return cv2.remap(texture, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=border, borderValue=0)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from ..analysis.identity import DlibFaceEncoder
 from ..face3d.fitting import robust_identity
 from ..io.video import Frame
+from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images
@@ -67,7 +68,7 @@ def swap_frames(
     report = SwapReport()
     max_faces = 1 if options.target_face == "largest" and options.reference_descriptor is None else options.max_faces
     cache, tracks = analyse_frames(
-        frames_for_pass(), source.frontal_mesh, tracking, max_faces,
+        threaded(frames_for_pass(), name="decode"), source.frontal_mesh, tracking, max_faces,
         encoder if options.reference_descriptor is not None else None, progress, total,
     )
     try:
@@ -78,7 +79,7 @@ def swap_frames(
 
         def planned() -> Iterator[RenderItem]:
             nonlocal previous_time
-            for frame, analysis in zip(frames_for_pass(), cache):
+            for frame, analysis in threaded(zip(frames_for_pass(), cache), name="decode"):
                 if analysis.scene_cut:
                     planner.reset()
                 dt = frame.time - previous_time if previous_time is not None else 0.0
@@ -99,7 +100,8 @@ def swap_frames(
                 yield RenderItem(frame, frame.image, mask, SwapConditions(source, tuple(faces)))
 
         written = 0
-        for frame, rendered in engine.render_stream(planned(), progress):
+        # Decode, plan, render and encode (this thread) overlap; each stage keeps the order.
+        for frame, rendered in threaded(engine.render_stream(threaded(planned(), name="plan"), progress), name="render"):
             write(frame, rendered)
             written += 1
             if progress:

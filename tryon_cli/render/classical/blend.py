@@ -9,28 +9,54 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...masks.shapes import bounding_box, feather
+from ...masks.shapes import bounding_box, erode, feather
 
 BLEND_METHODS = ("feather", "multiband", "poisson")
 
 
+LOW_RES_FEATHER_RADIUS = 8  # feathers wider than this are eroded and blurred at a reduced resolution
+
+
 def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
-    a = patch.astype(np.float32)
-    b = base.astype(np.float32)
+    """Laplacian-pyramid blend of patch over base with alpha's Gaussian pyramid as per-band masks.
+
+    The pyramid is linear, so blending the two pyramids equals `base` plus the blend of the pyramid of
+    their difference against zero: one pyramid instead of two, the same image up to float rounding.
+    """
+    d = patch.astype(np.float32) - base.astype(np.float32)
     m = alpha[..., None].astype(np.float32)
-    gauss_a, gauss_b, gauss_m = [a], [b], [m]
+    gauss_d, gauss_m = [d], [m]
     for _ in range(levels):
-        gauss_a.append(cv2.pyrDown(gauss_a[-1]))
-        gauss_b.append(cv2.pyrDown(gauss_b[-1]))
+        gauss_d.append(cv2.pyrDown(gauss_d[-1]))
         down = cv2.pyrDown(gauss_m[-1])
         gauss_m.append(down[..., None] if down.ndim == 2 else down)
-    blended = gauss_a[-1] * gauss_m[-1] + gauss_b[-1] * (1 - gauss_m[-1])
+    blended = gauss_d[-1] * gauss_m[-1]
     for level in range(levels - 1, -1, -1):
-        size = (gauss_a[level].shape[1], gauss_a[level].shape[0])
-        lap_a = gauss_a[level] - cv2.pyrUp(gauss_a[level + 1], dstsize=size)
-        lap_b = gauss_b[level] - cv2.pyrUp(gauss_b[level + 1], dstsize=size)
-        blended = cv2.pyrUp(blended, dstsize=size) + lap_a * gauss_m[level] + lap_b * (1 - gauss_m[level])
+        size = (gauss_d[level].shape[1], gauss_d[level].shape[0])
+        lap_d = gauss_d[level] - cv2.pyrUp(gauss_d[level + 1], dstsize=size)
+        blended = cv2.pyrUp(blended, dstsize=size) + lap_d * gauss_m[level]
+    blended += base
     return np.clip(blended, 0, 255).astype(np.uint8)
+
+
+def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
+    """`masks.shapes.feather` (1 deep inside, exactly 0 outside), its erosion and blur at low resolution.
+
+    A wide feather is smooth on the scale of its radius, so the erosion and blur run where the radius is
+    LOW_RES_FEATHER_RADIUS pixels (mask area-averaged down, alpha bilinearly up); only the final "0
+    outside the mask" is applied at full resolution, which keeps pixels outside the mask exact.
+    """
+    if radius <= LOW_RES_FEATHER_RADIUS:
+        return feather(mask, radius)
+    scale = LOW_RES_FEATHER_RADIUS / radius
+    height, width = mask.shape
+    size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+    small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    inner = erode(small, LOW_RES_FEATHER_RADIUS)
+    alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
+    alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
+    alpha[mask == 0] = 0.0
+    return alpha
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
@@ -52,11 +78,15 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
             source = cv2.seamlessClone(source, base, inner, centre, cv2.NORMAL_CLONE)
         except cv2.error:
             pass
-    alpha = feather(local_mask, feather_radius)
+    alpha = feather_alpha(local_mask, feather_radius)
     if method == "multiband":
         levels = int(np.clip(np.log2(max(min(local_mask.shape) / 16, 1)), 1, 5))
         source = _multiband(source, base, alpha, levels)
     out = frame.copy()
+    # Where alpha is 0 this is base * 1 + source * 0 + 0.5, which truncates back to base exactly.
     a = alpha[..., None]
-    out[region] = np.where(a > 0, base * (1 - a) + source * a + 0.5, base).astype(np.uint8)
+    mixed = base * (1 - a)
+    mixed += source * a
+    mixed += 0.5
+    out[region] = mixed.astype(np.uint8)
     return out

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ...colour import transfer_colour, transfer_shading
-from ...face3d.raster import rasterize, warp_texture
+from ...face3d.raster import rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions
@@ -19,36 +19,46 @@ SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fractio
 def render_face_swap(frame: np.ndarray, mask: np.ndarray, conditions: SwapConditions,
                      options: ClassicalOptions) -> np.ndarray:
     """Every face of `conditions` swapped into `frame`, inside `mask`."""
-    result = frame
+    result = frame.copy()
     for face in conditions.faces:
-        result = _swap_face(result, mask, conditions.source, face, options)
+        _swap_face(result, mask, conditions.source, face, options)
     return result
 
 
-def _swap_face(frame: np.ndarray, mask: np.ndarray, source: SourceFace, face: FaceTarget,
-               options: ClassicalOptions) -> np.ndarray:
-    shape = frame.shape[:2]
+def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: FaceTarget,
+               options: ClassicalOptions) -> None:
+    """Swap one face into `out` in place. All work is inside the face's box grown by the blend's margin."""
+    shape = out.shape[:2]
     raster = rasterize(face.points, source.triangles, shape)
     texture_points = face.texture_points if face.texture_points is not None else source.texture_points
-    warped = warp_texture(source.texture, texture_points, raster, source.triangles)
+    coords = texture_coordinates(texture_points, raster, source.triangles)
+    warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
     h, w = raster.shape
     box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
     size = float(np.ptp(face.points[:, 0]))
+    offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
+    covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
     if options.colour_match and face.target_skin is not None:
         warped = transfer_colour(warped, source.skin_stats, face.target_skin)
-        offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
-        skin_here = skin_sample_region((h, w), face.points - offset) & np.where(raster.coverage, 255, 0).astype(np.uint8)
+        skin_here = skin_sample_region((h, w), face.points - offset) & covered
         skin_there = skin_sample_region((h, w), face.target_points - offset)
-        warped = transfer_shading(warped, frame[box], skin_here, skin_there, sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
-    patch = frame.copy()
-    patch[box] = np.where(raster.coverage[..., None], warped, frame[box])
-    local = np.where(raster.coverage, 255, 0).astype(np.uint8)
-    local &= face_region((h, w), face.points - np.array([raster.x0, raster.y0, 0], dtype=np.float32))
+        warped = transfer_shading(warped, out[box], skin_here, skin_there, sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
+    local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
-                              border=cv2.BORDER_CONSTANT)
+                              border=cv2.BORDER_CONSTANT, coords=coords)
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
-    allowed = np.zeros(shape, dtype=np.uint8)
-    allowed[box] = local
-    return composite(frame, patch, allowed, method=options.blend.value, feather_radius=max(int(size * FEATHER_PER_FACE_WIDTH), 1))
+    # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
+    # this region gives the same pixels as compositing the whole frame.
+    feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)
+    margin = 2 * feather_radius + 4
+    y0, x0 = max(raster.y0 - margin, 0), max(raster.x0 - margin, 0)
+    y1, x1 = min(raster.y0 + h + margin, shape[0]), min(raster.x0 + w + margin, shape[1])
+    base = out[y0:y1, x0:x1]
+    inner = (slice(raster.y0 - y0, raster.y0 - y0 + h), slice(raster.x0 - x0, raster.x0 - x0 + w))
+    patch = base.copy()
+    patch[inner] = np.where(raster.coverage[..., None], warped, base[inner])
+    allowed = np.zeros(base.shape[:2], dtype=np.uint8)
+    allowed[inner] = local
+    out[y0:y1, x0:x1] = composite(base, patch, allowed, method=options.blend.value, feather_radius=feather_radius)

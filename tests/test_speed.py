@@ -1,0 +1,143 @@
+"""Speed work that must not change results: the pipelined swap, low-resolution helpers, `tryon benchmark`."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from tryon_cli import colour
+from tryon_cli.faceswap import runner
+from tryon_cli.faceswap.runner import swap_frames
+from tryon_cli.faceswap.source import prepare_source
+from tryon_cli.io.media import read_image
+from tryon_cli.io.video import iter_frames
+from tryon_cli.masks.face import skin_sample_region
+from tryon_cli.masks.shapes import feather
+from tryon_cli.pipeline import threaded
+from tryon_cli.render.classical.blend import feather_alpha
+from tryon_cli.render.classical.engine import ClassicalEngine
+
+
+def test_threaded_keeps_order_and_reraises():
+    assert list(threaded(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        list(threaded(failing()))
+
+
+def test_threaded_stops_and_closes_its_source_when_the_consumer_leaves():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    stream = threaded(endless(), depth=3)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    stream.close()
+    assert closed.wait(5)
+
+
+def test_pipelined_swap_equals_sequential(talking_video, source_photo, monkeypatch):
+    source = prepare_source([(source_photo, read_image(source_photo))])
+
+    def run() -> dict[int, np.ndarray]:
+        written: dict[int, np.ndarray] = {}
+        frames = lambda: (f for f in iter_frames(talking_video) if f.index < 12)  # noqa: E731
+        report = swap_frames(frames, source, ClassicalEngine(), lambda f, image: written.__setitem__(f.index, image.copy()))
+        assert report.swapped == 12
+        return written
+
+    pipelined = run()
+    monkeypatch.setattr(runner, "threaded", lambda items, **_: iter(items))
+    sequential = run()
+    assert sorted(pipelined) == sorted(sequential) == list(range(12))
+    for index in sequential:
+        np.testing.assert_array_equal(pipelined[index], sequential[index])
+
+
+@pytest.fixture(scope="module")
+def big_face(astronaut):
+    """The astronaut at 3x (a face ~400 px wide) and its mesh."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+
+    image = cv2.resize(astronaut, (1536, 1536), interpolation=cv2.INTER_CUBIC)
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        faces = analyzer.detect(image)
+    assert faces
+    return image, faces[0].points.astype(np.float32)
+
+
+def test_low_res_skin_region_matches_full_res(big_face):
+    image, points = big_face
+    assert np.ptp(points[:, 0]) > 250  # well above the 160 px work width
+    full = skin_sample_region(image.shape[:2], points, work_width=float("inf")) > 0
+    low = skin_sample_region(image.shape[:2], points) > 0
+    iou = (full & low).sum() / (full | low).sum()
+    assert iou > 0.9, iou  # outline moves by about one low-resolution pixel (~1.7 px here)
+    # Colour statistics from either region agree within a fraction of a Lab unit.
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    np.testing.assert_allclose(lab[full].mean(axis=0), lab[low].mean(axis=0), atol=1.0)
+
+
+def test_low_res_shading_ratio_matches_full_res(big_face, monkeypatch):
+    image, points = big_face
+    # A lighting gradient across the target: the ratio field must follow it at either resolution.
+    h, w = image.shape[:2]
+    light = np.linspace(0.6, 1.2, w, dtype=np.float32)[None, :, None]
+    target = np.clip(image * light, 0, 255).astype(np.uint8)
+    skin = skin_sample_region((h, w), points, work_width=float("inf"))
+    sigma = 0.1 * float(np.ptp(points[:, 0]))
+    image_l = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    low = colour.shading_ratio(image_l, target, skin, skin, sigma)
+    monkeypatch.setattr(colour, "LOW_RES_SIGMA", 1e9)  # forces the full-resolution blur
+    full = colour.shading_ratio(image_l, target, skin, skin, sigma)
+    inside = skin > 0
+    assert np.abs(low - full)[inside].max() < 0.03
+    assert np.abs(low - full)[inside].mean() < 0.005
+
+
+def test_low_res_feather_matches_full_res(big_face):
+    from tryon_cli.masks.face import face_region
+
+    image, points = big_face
+    mask = face_region(image.shape[:2], points)
+    radius = int(0.06 * np.ptp(points[:, 0]))
+    assert radius > 12  # above LOW_RES_FEATHER_RADIUS (8): the low-resolution path
+    full, low = feather(mask, radius), feather_alpha(mask, radius)
+    assert np.all(low[mask == 0] == 0)  # exactly 0 outside, as the bit-exact guarantee needs
+    assert np.abs(low - full).max() < 0.08
+    assert np.abs(low - full)[mask > 0].mean() < 0.01
+
+
+def test_benchmark_json_fields(tmp_path):
+    done = run_cli("benchmark", "--resolution", "240", "--face", "closeup", "--seconds", "0.4", "--json", "-q",
+                   "--workdir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert len(rows) == 1
+    row = rows[0]
+    for key in ("task", "video", "width", "height", "frames", "floor_fps", "fps_warm", "fps_cold", "ratio_warm",
+                "ratio_cold", "ratio_cpu", "peak_mb", "floor_peak_mb"):
+        assert key in row
+    assert row["task"] == "swap" and row["height"] == 240 and row["frames"] == 12
+    assert row["ratio_warm"] > 0 and row["ratio_cpu"] > 0 and row["peak_mb"] > 50  # a real child process's high-water mark
+
+
+def test_benchmark_rejects_unknown_task():
+    done = run_cli("benchmark", "--task", "dance")
+    assert done.returncode == 2 and "--task" in done.stderr
