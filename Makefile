@@ -38,7 +38,7 @@ demo: install
 	$(TRYON) swap examples/inputs/source.png examples/inputs/astronaut_talking.mp4 \
 		-o examples/out/astronaut_swapped.mp4 --overwrite --debug-dir examples/out/debug
 	$(TRYON) eval swap examples/inputs/source.png examples/inputs/astronaut_talking.mp4 \
-		examples/out/astronaut_swapped.mp4 -q
+		examples/out/astronaut_swapped.mp4 -q --sheet examples/out/astronaut_sheet.png
 
 test: install
 	$(PY) -m pytest -q

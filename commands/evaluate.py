@@ -27,11 +27,14 @@ def eval_swap(
     samples: int = typer.Option(40, min=1, help="Frames sampled for identity, pose and skin tone."),
     start: Optional[float] = typer.Option(None, help="The --start the swap used."),
     end: Optional[float] = typer.Option(None, help="The --end the swap used."),
+    sheet: Optional[Path] = typer.Option(None, help="Also write a contact sheet PNG here: target | output | source "
+                                         "at several frames, and a strip of consecutive face crops."),
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
-    """Identity distance to source and target (dlib), pose error, expression fidelity, cheek Delta E, flicker."""
+    """Identity distance to source and target (dlib), pose error, expression and gaze fidelity, cheek Delta E,
+    sharpness, flicker."""
     with reported_errors(debug, quiet):
         from tryon_cli.analysis.identity import DlibFaceEncoder
         from tryon_cli.faceswap.evaluate import EvalOptions, evaluate_swap
@@ -42,6 +45,12 @@ def eval_swap(
             result = evaluate_swap(read_paths([source]), target, output, DlibFaceEncoder(),
                                    EvalOptions(samples=samples, start=start, end=end),
                                    progress=lambda done, n: progress("frames", done, n), total=total)
+        if sheet is not None:
+            from tryon_cli.faceswap.sheet import write_sheet
+            from tryon_cli.io.media import expand_image_inputs
+
+            result["sheet"] = str(write_sheet(sheet, expand_image_inputs(read_paths([source])), target, output,
+                                              start=start, end=end))
         if json_out:
             typer.echo(json.dumps(result))
         else:
@@ -68,9 +77,13 @@ def _table(result: dict) -> Table:
         ("head-pose error (degrees)", _figure(result["pose_error_degrees"])),
         ("mouth-open correlation", _figure(expression["mouth_open_correlation"])),
         ("eye-open correlation", _figure(expression["eye_open_correlation"])),
+        ("gaze correlation (iris position)", _figure(expression["gaze_correlation"])),
+        ("sharpness ratio (face, output / target)", _figure(result["sharpness_ratio"])),
         ("cheek colour difference (Delta E)", _figure(result["cheek_delta_e"])),
         ("flicker ratio (output / target)", _figure(result["flicker_ratio"])),
     ]
+    if result.get("sheet"):
+        rows.append(("contact sheet", result["sheet"]))
     table = Table(title="swap evaluation", show_header=False)
     table.add_column("measure")
     table.add_column("value", justify="right")

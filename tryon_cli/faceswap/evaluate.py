@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from ..analysis.face import FaceMeshAnalyzer
@@ -18,6 +19,30 @@ from ..io.media import expand_image_inputs, is_image, read_image
 from ..metrics import FlickerMeter, cheek_delta_e, pearson, summarize
 from ..temporal import SceneCutDetector
 from ..io.target_media import frames_of
+
+
+def gaze_position(points: np.ndarray) -> float:
+    """Horizontal iris position inside the eyes, mean of both: 0 at one corner, 1 at the other (the iris
+    centre projected on the corner-to-corner line, so head roll does not move it)."""
+    positions = []
+    for iris, (a, b) in ((lm.RIGHT_IRIS, lm.RIGHT_EYE_CORNERS), (lm.LEFT_IRIS, lm.LEFT_EYE_CORNERS)):
+        if points.shape[0] <= iris[0]:
+            continue
+        start, axis = points[a, :2], points[b, :2] - points[a, :2]
+        centre = points[iris[0], :2]
+        positions.append(float(np.dot(centre - start, axis) / max(float(np.dot(axis, axis)), 1e-6)))
+    return float(np.mean(positions)) if positions else float("nan")
+
+
+def face_sharpness(image: np.ndarray, points: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey image inside the face oval (shrunk off its outline)."""
+    region = face_region(image.shape[:2], points)
+    size = float(np.ptp(points[:, 0]))
+    region = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)), iterations=max(int(size * 0.05), 1))
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    laplacian = cv2.Laplacian(grey, cv2.CV_64F)
+    values = laplacian[region > 0]
+    return float(values.var()) if values.size > 20 else float("nan")
 
 
 @dataclass(frozen=True)
@@ -41,6 +66,7 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
     step = max(total // max(options.samples, 1), 1) if total else 5
     identity_source, identity_target, pose_errors, delta_es = [], [], [], []
     mouth_out, mouth_in, eyes_out, eyes_in = [], [], [], []
+    gaze_out, gaze_in, sharpness = [], [], []
     flicker, cuts = FlickerMeter(), SceneCutDetector()
     reference = None
     frames_total = frames_with_face = 0
@@ -48,7 +74,8 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
     with FaceMeshAnalyzer(1, tracking) as mesh_out, FaceMeshAnalyzer(1, tracking) as mesh_in:
         for out_frame, in_frame in zip(frames_of(output), frames_of(target, options.start, options.end)):
             frames_total += 1
-            out_img, in_img = out_frame.image, in_frame.image
+            # dlib wants C-contiguous pixels; decoded frames of odd widths can be padded views
+            out_img, in_img = np.ascontiguousarray(out_frame.image), np.ascontiguousarray(in_frame.image)
             if out_img.shape != in_img.shape:
                 raise InputError(f"{output}: frame {out_frame.index} is {out_img.shape[1]}x{out_img.shape[0]}, "
                                  f"the target's is {in_img.shape[1]}x{in_img.shape[0]}")
@@ -65,11 +92,16 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
             mouth_in.append(lm.mouth_open_ratio(p_in))
             eyes_out.append(lm.eye_open_ratio(p_out))
             eyes_in.append(lm.eye_open_ratio(p_in))
+            gaze_out.append(gaze_position(p_out))
+            gaze_in.append(gaze_position(p_in))
             flicker.add(out_img, in_img, face_region(in_img.shape[:2], p_in))
             if out_frame.index % step == 0:
                 pose_errors.append(rotation_angle_degrees(fit_pose(reference, p_out).rotation,
                                                           fit_pose(reference, p_in).rotation))
                 delta_es.append(cheek_delta_e(out_img, in_img, p_out, p_in))
+                sharp_in = face_sharpness(in_img, p_in)
+                if sharp_in > 1e-6:
+                    sharpness.append(face_sharpness(out_img, p_in) / sharp_in)
                 d_out = encoder.encode(out_img, faces_out[0].bbox)
                 d_in = encoder.encode(in_img, faces_in[0].bbox)
                 if d_out is not None:
@@ -94,7 +126,11 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
         "expression": {
             "mouth_open_correlation": pearson(mouth_out, mouth_in),
             "eye_open_correlation": pearson(eyes_out, eyes_in),
+            # horizontal iris position in the eyes, output against target over time (None: gaze never moves)
+            "gaze_correlation": pearson(gaze_out, gaze_in),
         },
+        # Laplacian variance of the face region, output over target (1: as sharp as the frame around it)
+        "sharpness_ratio": summarize([s for s in sharpness if np.isfinite(s)]),
         "cheek_delta_e": summarize(delta_es),
         "flicker_ratio": flicker.ratio,
     }

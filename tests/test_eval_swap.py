@@ -1,0 +1,54 @@
+"""`tryon eval swap` additions: gaze correlation, face sharpness ratio, the contact sheet; the demo's source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import run_cli, shared_media
+from tryon_cli.face3d import landmarks as lm
+from tryon_cli.faceswap.evaluate import gaze_position
+
+
+def test_gaze_position_follows_the_iris_between_the_corners():
+    points = np.zeros((478, 3), np.float32)
+    for (a, b), iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        points[a, :2], points[b, :2] = (0, 0), (10, 0)
+        points[iris[0], :2] = (3, 1)
+    assert gaze_position(points) == pytest.approx(0.3)
+
+
+@pytest.mark.media
+def test_gaze_correlation_of_a_video_with_itself_is_one_and_a_sheet_is_written(tmp_path):
+    video = shared_media("faces", "talking_gaze_blinks.mp4")
+    source = shared_media("faces", "portrait_a.png")
+    sheet = tmp_path / "sheet.png"
+    result = run_cli("eval", "swap", str(source), str(video), str(video), "-q", "--json", "--samples", "3",
+                     "--sheet", str(sheet))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["expression"]["gaze_correlation"] == pytest.approx(1.0)
+    assert report["sharpness_ratio"]["median"] == pytest.approx(1.0)
+    image = cv2.imread(str(sheet))
+    assert image is not None and image.shape[0] > 3 * 256
+
+
+def test_the_demo_source_is_a_colour_face():
+    import importlib.util
+
+    if importlib.util.find_spec("insightface") is None:
+        pytest.skip("insightface is not installed")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    from make_examples import frontal_face_crop, insightface_image
+    from tryon_cli.io.media import read_image
+
+    face = read_image(insightface_image("t1.jpg"))
+    crop = frontal_face_crop(face)
+    spread = float(np.abs(crop.astype(int) - crop.mean(axis=2, keepdims=True)).mean())
+    assert min(crop.shape[:2]) >= 200 and spread > 3.0  # colour channels differ: not a grey photo
