@@ -71,6 +71,7 @@ class FrameMasker:
         if self.tracking and self._cuts(frame.image):
             self._smoother.reset()
             self._previous = None
+            self._analyzer.reset()
         body = self._analyzer.analyse(frame.image)
         rng = np.random.default_rng([self.seed, frame.index])
         try:
