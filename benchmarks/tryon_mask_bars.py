@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--sheets", type=Path)
     parser.add_argument("--every", type=int, default=12)
     parser.add_argument("--only", default="")
+    parser.add_argument("--verbose", action="store_true", help="Print each frame under the coverage bar.")
     args = parser.parse_args()
     from tryon_cli.analysis.face import FaceMeshAnalyzer
     from tryon_cli.garments.planner import FrameMasker
@@ -80,6 +81,9 @@ def main() -> None:
                 if refs is not None and frame.index < len(refs) and refs[frame.index].any() and visible:
                     ref = refs[frame.index]
                     coverage.append(float((result > 0)[ref].mean()))
+                    if args.verbose and coverage[-1] < 0.97:
+                        print(f"  frame {frame.index}: coverage {coverage[-1]:.3f} source {source} "
+                              f"person {body.person.mean() / 255:.3f}")
                     ratios.append(float((result > 0).sum() / ref.sum()))
                 if args.sheets and frame.index % args.every == 0:
                     tile = [frame.image, overlay(frame.image, result)]
@@ -89,7 +93,6 @@ def main() -> None:
                     cv2.putText(tile, f"{frame.index} {source}", (5, 25), 0, 0.8, (255, 255, 0), 2)
                     tiles.append(cv2.resize(tile, (tile.shape[1] * 300 // tile.shape[0], 300)))
         masker.close()
-        frames = len(masker._smoother.__dict__) and None
         print(f"{name:<22}{category:<6}{'':>7}{person:>7}{masked:>7}"
               f"{(min(coverage) if coverage else float('nan')):>8.3f}"
               f"{(np.median(ratios) if ratios else float('nan')):>9.2f}{face_px:>8}{feet_px:>8}")

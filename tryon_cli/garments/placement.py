@@ -68,15 +68,52 @@ def body_targets(garment: GarmentModel, body: Body, mask: GarmentMask) -> tuple[
     names = ["shoulder_left", "shoulder_right", "neck", "hem_left", "hem_right", "hem_centre"]
     sources = [g[n] for n in names]
     targets = [place(g[n]) for n in names]
-    elbows = body.visible((bp.LEFT_ELBOW, bp.RIGHT_ELBOW))
-    if len(elbows) == 2:
-        elbows = elbows[np.argsort(elbows[:, 0])]
-        for side, shoulder, elbow in (("left", s_left, elbows[0]), ("right", s_right, elbows[1])):
-            length = unit * _scaled(garment, f"shoulder_{side}", f"sleeve_{side}")
-            direction = (elbow - shoulder) / max(np.linalg.norm(elbow - shoulder), 1e-6)
-            sources.append(g[f"sleeve_{side}"])
-            targets.append(shoulder + direction * length)
+    for side, shoulder, chain in (("left", s_left, _arm(body, 0)), ("right", s_right, _arm(body, 1))):
+        if chain is None:
+            continue
+        sources_side, targets_side = _sleeve_points(g, side, shoulder, chain, unit)
+        sources.extend(sources_side)
+        targets.extend(targets_side)
     return np.stack(sources), np.stack(targets)
+
+
+def _arm(body: Body, image_side: int) -> list[np.ndarray] | None:
+    """The image-left (0) or image-right (1) arm as [elbow, wrist?] (wrist only when visible); None
+    without an elbow."""
+    pairs = []
+    for shoulder, elbow, wrist in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST),
+                                   (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+        s, e, w = (body.visible((i,)) for i in (shoulder, elbow, wrist))
+        if len(s) and len(e):
+            pairs.append((s[0], [e[0]] + ([w[0]] if len(w) else [])))
+    if len(pairs) != 2:
+        return None
+    pairs.sort(key=lambda pair: pair[0][0])
+    return pairs[image_side][1]
+
+
+def _sleeve_points(g: dict[str, np.ndarray], side: str, shoulder: np.ndarray, chain: list[np.ndarray],
+                   unit: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Sleeve points that follow the upper arm, then the forearm: the sleeve's length (from the photo,
+    scaled) is walked along shoulder -> elbow -> wrist, so a long sleeve bends at the elbow."""
+    start, end = g[f"shoulder_{side}"], g[f"sleeve_{side}"]
+    length = unit * float(np.linalg.norm(end - start))
+    joints = [shoulder, *chain]
+    sources, targets = [], []
+    walked = 0.0
+    for a, b in zip(joints[:-1], joints[1:]):
+        segment = float(np.linalg.norm(b - a))
+        if segment < 1e-6:
+            continue
+        if walked + segment >= length or b is joints[-1]:
+            reach = min(length - walked, segment) if b is not joints[-1] else length - walked
+            sources.append(end)
+            targets.append(a + (b - a) / segment * reach)
+            return sources, targets
+        walked += segment  # the sleeve passes this joint: pin the matching point of the photo's sleeve
+        sources.append(start + (end - start) * (walked / max(length, 1e-6)))
+        targets.append(b)
+    return sources, targets
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],

@@ -52,7 +52,9 @@ CHIN_BELOW_FACE_CENTRE = 0.9  # the chin line, in head radii below the face's ce
 CHIN_ABOVE_SHOULDERS = 0.08  # ... and at least this many torso scales above the shoulders
 HEAD_ELLIPSE = (0.3, 1.1, 1.6)  # the protected head: centre lifted, half width, half height (head radii)
 STRATEGIES = tuple(s.value for s in Strategy)
-PERSON_MARGIN = 0.1  # the mask reaches at most this many torso scales beyond the person's silhouette
+PERSON_FILLS_BOX = 0.5  # without pose, the person mask is trusted when it fills this share of the box
+PERSON_MARGIN = (0.25, 0.12)  # the mask reaches at most this far (torso scales; across, down) beyond the
+# person's silhouette: wider across, where arms swing and agnostic masks hide the sleeves' width
 FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of every mask
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
@@ -315,8 +317,12 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
             mask[int(person_box[3] - SOLE_TO_ANKLE * (person_box[3] - person_box[1])) :] = 0
         elif len(ankles):
             mask[int(min(ankles[:, 1].max() + ANKLE_MARGIN * scale, shape[0])) :] = 0
-    if options.strategy != "box" and body.person.any():
-        mask &= dilate(body.person, max(int(PERSON_MARGIN * scale), 1))  # as tight as the person allows
+    if options.strategy != "box" and body.person.any() and (
+            source == "pose" or (body.person[box_mask > 0] > 0).mean() >= PERSON_FILLS_BOX):
+        # as tight as the person allows, when the person mask can be trusted (a light garment on a light
+        # wall can vanish from it: then the box stays)
+        across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
+        mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
     if options.protect and options.strategy != "box":
         mask &= ~protection_mask(body, shape, options.category, scale)
         if options.category in ("upper", "dress"):
@@ -359,7 +365,9 @@ class MaskSmoother:
             self._average = current
         else:
             self._average = self.keep * self._average + (1 - self.keep) * current
-        return np.where(self._average >= 0.5, 255, 0).astype(np.uint8)
+        # the average decides where the past still reaches; the current mask is always kept whole, so a
+        # growing mask (a person walking in) never lags behind the garment it must cover
+        return np.where((self._average >= 0.5) | (current > 0), 255, 0).astype(np.uint8)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int] = (255, 40, 40)) -> np.ndarray:
