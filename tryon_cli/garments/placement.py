@@ -20,10 +20,13 @@ SHOULDER_JOINTS_TO_GARMENT_WIDTH = 1.25  # a top's shoulder seams sit outside th
 WARP_GRID = 8  # the spline is evaluated on this coarse grid (px) and interpolated
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
 BOX_SHOULDERS_AND_HIPS = ((0.25, 0.12), (0.75, 0.12), (0.3, 0.85), (0.7, 0.85))
+LOWER_BOX_HIPS = ((0.25, -0.3), (0.75, -0.3), (0.3, 0.06), (0.7, 0.06))  # a lower mask's box: hips at the top
 
 
-def _body_frame(body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing."""
+def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing (a lower
+    mask's box starts at the hips, so its hips are at its top, not near its bottom)."""
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     if len(shoulders) == 2 and len(hips) == 2:
@@ -32,7 +35,7 @@ def _body_frame(body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray, 
         return s[0], s[1], h[0], h[1]
     x0, y0, x1, y1 = mask.box
     w, h = x1 - x0, y1 - y0
-    (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS
+    (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS if category != "lower" else LOWER_BOX_HIPS
     return (np.array([x0 + sl * w, y0 + st * h]), np.array([x0 + sr * w, y0 + st * h]),
             np.array([x0 + hl * w, y0 + hb * h]), np.array([x0 + hr * w, y0 + hb * h]))
 
@@ -44,7 +47,7 @@ def _scaled(garment: GarmentModel, a: str, b: str) -> float:
 def body_targets(garment: GarmentModel, body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray]:
     """Matching (garment photo points, body points) for the warp."""
     g = garment.landmarks
-    s_left, s_right, h_left, h_right = _body_frame(body, mask)
+    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
     if garment.category == "lower":
         width = float(np.linalg.norm(h_right - h_left)) * HIP_TO_WAISTBAND_WIDTH
         centre = (h_left + h_right) / 2

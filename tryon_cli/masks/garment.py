@@ -59,7 +59,7 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
-SOLE_TO_ANKLE = 0.065  # without keypoints: the ankles sit this share of the person's height above the soles
+SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
 @dataclass(frozen=True)
