@@ -174,6 +174,21 @@ def _protected_points(body: Body, category: str) -> list[np.ndarray]:
     return groups
 
 
+def _chin_row(body: Body, scale: float) -> float | None:
+    """The chin's row from the face keypoints (never below the shoulders' line less a margin); None
+    without a face."""
+    face = body.visible(bp.FACE)
+    if len(face) < 3:
+        return None
+    centre = face.mean(axis=0)
+    radius = max(float(np.ptp(face[:, 0])) * HEAD_RADIUS_PER_FACE_WIDTH, scale * MIN_HEAD_RADIUS_PER_TORSO)
+    chin = centre[1] + radius * CHIN_BELOW_FACE_CENTRE
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(shoulders):
+        chin = min(chin, float(shoulders[:, 1].min()) - CHIN_ABOVE_SHOULDERS * scale)
+    return float(chin)
+
+
 def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float) -> np.ndarray:
     """Face and hair (head above the shoulders), hands, and feet: kept out of the mask."""
     mask = np.zeros(shape, np.uint8)
@@ -287,6 +302,16 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
     points = _category_points(body, options.category)
     source = body.source
     hand_points = np.concatenate(body.hands) if body.hands else np.zeros((0, 2), np.float32)
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(points) < 3 and len(shoulders) == 2 and options.category != "lower" and body.person.any():
+        # a trusted skeleton cut by the frame (shoulders only, a head-and-shoulders shot): the garment
+        # runs from the shoulders to where the person leaves the frame, as wide as the person there
+        below = body.person[int(max(shoulders[:, 1].min(), 0)) :]
+        columns = np.nonzero(below.any(axis=0))[0]
+        rows = np.nonzero(below.any(axis=1))[0]
+        if len(columns) and len(rows):
+            bottom = float(shoulders[:, 1].min() + rows.max())
+            points = np.concatenate([points, np.array([[columns.min(), bottom], [columns.max(), bottom]], np.float32)])
     if len(points) < 3:
         garment, points = _segmentation_fallback(body, garment, options.category)
         source = "segmentation"
@@ -327,6 +352,9 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         mask &= ~protection_mask(body, shape, options.category, scale)
         if options.category in ("upper", "dress"):
             mask &= ~neck_skin(image, body, garment, scale)
+            chin = _chin_row(body, scale)
+            if chin is not None and body.source == "pose":
+                mask[: max(int(chin), 0)] = 0  # a visible face: nothing above the chin (hair, ears, backdrop)
     return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask)
 
 
