@@ -156,6 +156,15 @@ def _seed_region(body: Body, category: str, shape: tuple[int, int], scale: float
             shrunk = centre + SURE_GARMENT_SHRINK * (quad - centre)
             cv2.fillConvexPoly(seed, np.round(shrunk * scale).astype(np.int32), 255)
             return seed
+        shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+        if category != "lower" and len(shoulders) == 2:
+            # hips out of the frame (a portrait): the chest below the shoulders, between them
+            (xa, ya), (xb, yb) = shoulders[np.argsort(shoulders[:, 0])] * scale
+            width = xb - xa
+            top = int(max(ya, yb) + 0.15 * width)
+            seed[top : top + max(int(0.5 * width), 1), int(xa + 0.2 * width) : int(xb - 0.2 * width) + 1] = 255
+            if seed.any():
+                return seed
     box = bounding_box(person_small)
     if box is None:
         return None
