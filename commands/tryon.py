@@ -11,9 +11,8 @@ from typing import Callable, Optional
 import typer
 
 from tryon_cli.batch import BatchItem
-from tryon_cli.garments.photo import prepare_garment
+from tryon_cli.garments.photo import load_garment
 from tryon_cli.garments.planner import tryon_frames
-from tryon_cli.io.media import read_image, read_mask
 from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.masks.garment import Category, MaskOptions, Strategy
 from tryon_cli.render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
@@ -60,7 +59,7 @@ def tryon(
             person = people[0]
             output = output or Path.cwd() / f"{person.stem}_tryon{person.suffix}"
             check_target(person, output, inputs, flags.overwrite, encode)
-        model = prepare_garment(read_image(garment), options.category, read_mask(garment_mask) if garment_mask else None)
+        model = load_garment(garment, options.category, garment_mask)
         from tryon_cli.masks.sam import configured_sam  # torch: imported only when a command runs
 
         predictor = configured_sam(sam)

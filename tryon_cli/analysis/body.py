@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..temporal import OneEuroFilter
 from .face import FaceMeshAnalyzer
 from .native import mediapipe_solutions, silenced_native_stderr
 
@@ -26,6 +27,12 @@ UPPER = (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW, LEFT_WRIST, RIG
 LOWER = (LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, *FEET)
 VISIBLE = 0.5
 CARRY_FRAMES = 15
+MIN_PERSON_SHARE = 0.01  # a person mask covering less of the frame than this is no person (a fade-in)
+# Keypoint smoothing on video (One Euro, speeds in shoulder widths per second): a still body is filtered
+# at 1 Hz, and the cut-off rises 3 Hz per shoulder width per second, so a turn or a step is followed.
+KEYPOINT_MIN_CUTOFF_HZ = 1.0
+FACE_CROP_PER_WIDTH = 1.2  # half the side of the crop searched for a face, in face widths (ear to ear)
+KEYPOINT_SPEED_GAIN = 3.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Body:
 class BodyAnalyzer:
     """Pose, hands and person mask per frame; `tracking=True` for video frames in order."""
 
-    def __init__(self, tracking: bool = False, hands: bool = True) -> None:
+    def __init__(self, tracking: bool = False, hands: bool = True, fps: float = 25.0) -> None:
         with silenced_native_stderr():
             self._pose = mediapipe_solutions().pose.Pose(static_image_mode=not tracking, model_complexity=1,
                                                 enable_segmentation=True, min_detection_confidence=0.5)
@@ -62,6 +69,8 @@ class BodyAnalyzer:
         self._faces = FaceMeshAnalyzer(max_faces=1, tracking=False)
         self._tracking = tracking
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._dt = 1.0 / max(fps, 1e-3)
+        self._filter: OneEuroFilter | None = None
         self._missing = 0
         self._quiet_calls = 3
 
@@ -87,9 +96,11 @@ class BodyAnalyzer:
             keypoints = np.array([(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark],
                                  dtype=np.float32)
             if self._face_confirms(image, keypoints):
+                keypoints = self._smoothed(keypoints)
                 self._last, self._missing = (keypoints, _centroid(person)), 0
                 return Body(keypoints, person, tuple(hands), "pose")
-        if self._tracking and self._last is not None and self._missing < CARRY_FRAMES:
+        if self._tracking and self._last is not None and self._missing < CARRY_FRAMES \
+                and (person > 0).mean() >= MIN_PERSON_SHARE:  # no person now: nothing to carry keypoints onto
             self._missing += 1
             keypoints, centre = self._last
             moved = keypoints.copy()
@@ -97,7 +108,25 @@ class BodyAnalyzer:
             if now is not None and centre is not None:
                 moved[:, :2] += now - centre
             return Body(moved, person, tuple(hands), "carried")
+        self._filter = None  # the next skeleton starts a new track
         return Body(None, person, tuple(hands), "none")
+
+    def reset(self) -> None:
+        """Forget the track (a scene cut): no keypoints carried or smoothed across it."""
+        self._last, self._missing, self._filter = None, 0, None
+
+    def _smoothed(self, keypoints: np.ndarray) -> np.ndarray:
+        """On video, x and y filtered over time (DESIGN.md: keypoints, not only masks, are smoothed), so a
+        garment placed on them neither swims nor jitters; visibility is left as measured."""
+        if not self._tracking:
+            return keypoints
+        if self._filter is None:
+            shoulders = keypoints[[LEFT_SHOULDER, RIGHT_SHOULDER], :2]
+            unit = max(float(np.linalg.norm(shoulders[0] - shoulders[1])), 8.0)
+            self._filter = OneEuroFilter(min_cutoff=KEYPOINT_MIN_CUTOFF_HZ, beta=KEYPOINT_SPEED_GAIN, unit=unit)
+        smoothed = keypoints.copy()
+        smoothed[:, :2] = self._filter(keypoints[:, :2], self._dt)
+        return smoothed
 
     def _face_confirms(self, image: np.ndarray, keypoints: np.ndarray) -> bool:
         """A skeleton is real when a face is found where it puts the head.
@@ -112,7 +141,9 @@ class BodyAnalyzer:
         shoulder_width = float(np.linalg.norm(shoulders[0] - shoulders[1]))
         if shoulders[:, 1].mean() - face[:, 1].mean() < 0.35 * shoulder_width:
             return False  # a head sitting on the shoulders: a skeleton squeezed onto the wrong thing
-        size = max(float(np.ptp(face[:, 0])), 0.5 * float(np.linalg.norm(shoulders[0] - shoulders[1])), 16.0) * 2.0
+        # a crop about twice the face's width: the mesh's short-range detector wants the face large in view
+        # (a looser crop lost the small faces of full-body shots, so their pose was never trusted)
+        size = max(float(np.ptp(face[:, 0])) * FACE_CROP_PER_WIDTH, 16.0)
         cx, cy = face.mean(axis=0)
         height, width = image.shape[:2]
         x0, y0 = int(max(cx - size, 0)), int(max(cy - size, 0))

@@ -7,6 +7,7 @@ dresses; waistband and hem corners for bottoms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,22 +26,119 @@ class GarmentModel:
     category: str
 
 
-def segment_garment(image: np.ndarray, threshold: float = 14.0) -> np.ndarray:
-    """The garment on a plain background: far from the border colour, holes filled, largest part."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3), lab[:, :4].reshape(-1, 3),
-                             lab[:, -4:].reshape(-1, 3)])
-    distance = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
-    mask = np.where(distance > threshold, 255, 0).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
+GARMENT_WORKING_SIZE = 512  # long side (px) at which a garment photo is segmented
+BORDER_BAND = 0.02  # fraction of the short side: the band along the edges that models the background
+MIN_COLOUR_DISTANCE = 1.5  # Lab units: a pixel this far from the background model is surely not background
+NOISE_TO_THRESHOLD = 5.0  # ... or this many times the background's own noise (MAD), whichever is larger
+SHADOW_CHROMA = 2.0  # a shadow keeps the background's chroma (a, b within this) ...
+SHADOW_DARKENING = (0.45, 0.97)  # ... and scales its lightness by a factor in this range
+EDGE_THRESHOLDS = (8, 24)  # Canny on the smoothed lightness: low, so white-on-white outlines register
+EDGE_GAIN_NOISE = 2.0  # lightness gain for edges: this over the backdrop's noise (L units) ...
+MAX_EDGE_GAIN = 10.0  # ... at most this (8-bit levels per L unit; 2.55 is plain)
+SURE_DISTANCE_FACTOR = 4.0  # ... this many thresholds away: surely garment, whatever GrabCut thinks
+CLOSE_SIZE = 15  # px at the working size: bridges gaps in a faint outline before holes are filled
+GRABCUT_BAND = 0.015  # fraction of the long side: GrabCut decides the outline within this band
+MIN_GARMENT_FRACTION = 0.03  # a garment covering less of its photo than this is not found
+MAX_GARMENT_FRACTION = 0.9  # ... more than this: the "garment" is the whole photo
+
+
+def _background_model(lab: np.ndarray, band: int) -> tuple[np.ndarray, float]:
+    """A smooth background (a quadratic surface per Lab channel fitted to the border band, outliers
+    dropped) and its noise: a studio backdrop is rarely flat (vignetting, a grey sweep)."""
+    height, width = lab.shape[:2]
+    border = np.zeros((height, width), bool)
+    border[:band], border[-band:], border[:, :band], border[:, -band:] = True, True, True, True
+    ys, xs = np.nonzero(border)
+    u, v = xs / width - 0.5, ys / height - 0.5
+    design = np.stack([np.ones_like(u), u, v, u * u, v * v, u * v], axis=1)
+    values = lab[ys, xs]
+    keep = np.ones(len(values), bool)
+    for _ in range(3):  # refit without the border pixels the garment itself reaches (a cropped hem)
+        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        residual = np.linalg.norm(values - design @ coef, axis=1)
+        mad = float(np.median(residual[keep])) + 1e-3
+        keep = residual < max(4.0 * mad, 3.0)
+    gy, gx = np.mgrid[0:height, 0:width]
+    u, v = gx / width - 0.5, gy / height - 0.5
+    full = np.stack([np.ones_like(u), u, v, u * u, v * v, u * v], axis=-1) @ coef
+    return full.astype(np.float32), mad
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Regions not reachable from the image border are filled (prints, white stripes, buttons)."""
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    flood = padded.copy()
+    cv2.floodFill(flood, np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8), (0, 0), 255)
+    return (padded | cv2.bitwise_not(flood))[1:-1, 1:-1]
+
+
+def _main_parts(mask: np.ndarray, share: float = 0.15) -> np.ndarray:
+    """The largest connected part and any other part at least `share` of its size (a pair of shoes, a
+    detached strap are rare, but two legs joined only by a thin crotch seam are not)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count < 2:
+        return np.zeros_like(mask)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = 1 + np.nonzero(areas >= share * areas.max())[0]
+    return np.where(np.isin(labels, keep), 255, 0).astype(np.uint8)
+
+
+def segment_garment(image: np.ndarray) -> np.ndarray:
+    """The garment on a plain (light, possibly white) background, as uint8 0/255 at the photo's size.
+
+    Three cues, because white on white defeats colour alone: the distance to a background model fitted
+    to the border (soft shadows, which keep the backdrop's chroma, do not count), the outline's edges
+    (a white garment is still outlined by its seams and shading), and GrabCut deciding the last few
+    pixels of the outline. Enclosed holes are filled and stray specks dropped."""
+    height, width = image.shape[:2]
+    scale = min(1.0, GARMENT_WORKING_SIZE / max(height, width))
+    small = cv2.resize(image, (max(int(round(width * scale)), 16), max(int(round(height * scale)), 16)),
+                       interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    lab = cv2.cvtColor(blurred.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    band = max(int(BORDER_BAND * min(sh, sw)), 2)
+    background, noise = _background_model(lab, band)
+    difference = lab - background
+    distance = np.linalg.norm(difference, axis=2)
+    chroma = np.linalg.norm(difference[..., 1:], axis=2)
+    ratio = lab[..., 0] / np.maximum(background[..., 0], 1.0)
+    shadow = (chroma < SHADOW_CHROMA) & (ratio > SHADOW_DARKENING[0]) & (ratio < SHADOW_DARKENING[1])
+    threshold = max(NOISE_TO_THRESHOLD * noise, MIN_COLOUR_DISTANCE)
+    colour = (distance > threshold) & ~shadow
+    # lightness stretched about the backdrop's: on a clean white backdrop a white garment's outline is a
+    # step of two or three L units, which plain 8-bit lightness rounds into noise
+    gain = float(np.clip(EDGE_GAIN_NOISE / max(noise, 1e-3), 2.55, MAX_EDGE_GAIN))
+    lightness = np.clip(255.0 - (background[..., 0] - lab[..., 0]) * gain, 0, 255).astype(np.uint8)
+    edges = cv2.Canny(lightness, *EDGE_THRESHOLDS) | cv2.Canny(np.clip(blurred.max(axis=2), 0, 255).astype(np.uint8),
+                                                                *EDGE_THRESHOLDS)
+    edges[:band], edges[-band:], edges[:, :band], edges[:, -band:] = 0, 0, 0, 0
+    rough = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    rough = cv2.morphologyEx(rough, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
+    rough = _main_parts(_fill_holes(rough))
+    rough = cv2.morphologyEx(rough, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    if not rough.any():
         raise InputError("no garment found on the photo's background")
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    mask = np.where(labels == largest, 255, 0).astype(np.uint8)
-    flood = mask.copy()
-    cv2.floodFill(flood, np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8), (0, 0), 255)
-    return mask | cv2.bitwise_not(flood)
+    # GrabCut settles the outline within a band: inside surely garment, far outside surely background
+    reach = max(int(GRABCUT_BAND * max(sh, sw)), 2)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    labels = np.full((sh, sw), cv2.GC_BGD, np.uint8)
+    labels[cv2.dilate(rough, kernel) > 0] = cv2.GC_PR_BGD
+    labels[rough > 0] = cv2.GC_PR_FGD
+    labels[cv2.erode(rough, kernel) > 0] = cv2.GC_FGD
+    strong = cv2.erode(np.where(distance > SURE_DISTANCE_FACTOR * threshold, 255, 0).astype(np.uint8), np.ones((3, 3), np.uint8))
+    labels[(strong > 0) & (rough > 0)] = cv2.GC_FGD  # clearly not backdrop (the blur's fringe eroded away)
+    cv2.setRNGSeed(0)  # GrabCut's k-means start: same photo, same mask
+    try:
+        cv2.grabCut(small, labels, None, np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_MASK)
+        refined = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    except cv2.error:
+        refined = rough
+    refined = _main_parts(_fill_holes(refined))
+    # back to full size with a smooth outline: the upscaled mask blurred, then cut at one half
+    soft = cv2.resize(refined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / scale, 0.5))
+    return np.where(soft >= 127.5, 255, 0).astype(np.uint8)
 
 
 def _row_extent(mask: np.ndarray, row: int) -> tuple[int, int] | None:
@@ -79,3 +177,76 @@ def prepare_garment(image: np.ndarray, category: str, mask: np.ndarray | None = 
     """Segment (unless a mask is given) and landmark a flat garment photo."""
     mask = segment_garment(image) if mask is None else mask
     return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+
+
+PRINT_RING = 0.5  # a face counts as printed on the garment when garment surrounds it this far (face sizes) ...
+PRINT_RING_COVER = 0.85  # ... on at least this share of the ring; a worn head has backdrop above it
+
+
+def _face_is_printed(mask: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """A face in the middle of the garment (a graphic tee) rather than a head above a body."""
+    x0, y0, x1, y1 = box
+    pad = PRINT_RING * max(x1 - x0, y1 - y0)
+    height, width = mask.shape
+    ox0, oy0 = int(max(x0 - pad, 0)), int(max(y0 - pad, 0))
+    ox1, oy1 = int(min(x1 + pad, width)), int(min(y1 + pad, height))
+    ring = np.zeros(mask.shape, bool)
+    ring[oy0:oy1, ox0:ox1] = True
+    ring[int(max(y0, 0)) : int(y1), int(max(x0, 0)) : int(x1)] = False
+    touches_edge = ox0 == 0 or oy0 == 0 or ox1 == width or oy1 == height
+    return bool(ring.any()) and not touches_edge and float((mask[ring] > 0).mean()) >= PRINT_RING_COVER
+
+
+def check_garment_photo(image: np.ndarray, mask: np.ndarray, faces: list[tuple[float, float, float, float]]) -> None:
+    """InputError when the photo shows a person (a face not printed on the garment) or the segmentation
+    is implausible (tiny, or the whole photo)."""
+    for box in faces:
+        if not _face_is_printed(mask, box):
+            raise InputError("it shows a person (a face was found), not a flat garment photo")
+    share = float((mask > 0).mean())
+    if share < MIN_GARMENT_FRACTION:
+        raise InputError(f"no garment found (the segmented garment covers {share:.1%} of the photo)")
+    if share > MAX_GARMENT_FRACTION:
+        raise InputError(f"no plain background around the garment (the segmentation covers {share:.0%} of the photo)")
+
+
+def dataset_mask_path(path: Path) -> Path | None:
+    """The garment's own mask shipped with a dataset: VITON-HD's `cloth-mask/NAME` beside `cloth/NAME`."""
+    if path.parent.name != "cloth":
+        return None
+    for candidate in (path.parent.parent / "cloth-mask" / path.name,
+                      path.parent.parent / "cloth-mask" / (path.stem + ".png")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_garment(path: Path, category: str, mask_path: Path | None = None, faces=None) -> GarmentModel:
+    """Read, check and prepare a garment photo; every InputError names the file.
+
+    The mask is `mask_path`, else the dataset's own (VITON-HD `cloth-mask/`), else segmented. `faces`
+    is a `FaceMeshAnalyzer` for still images (its detector is the one that does not mistake a belt buckle
+    for a face); one is made for the call when None."""
+    from ..io.media import read_image, read_mask
+
+    image = read_image(path)
+    mask_path = mask_path or dataset_mask_path(path)
+    try:
+        if mask_path is not None:
+            mask = read_mask(mask_path)
+            if mask.shape != image.shape[:2]:
+                raise InputError(f"the mask {mask_path} is {mask.shape[1]}x{mask.shape[0]}, the photo "
+                                 f"{image.shape[1]}x{image.shape[0]}")
+        else:
+            mask = segment_garment(image)
+        if faces is None:
+            from ..analysis.face import FaceMeshAnalyzer
+
+            with FaceMeshAnalyzer(max_faces=2, tracking=False) as detector:
+                boxes = [face.bbox for face in detector.detect(image)]
+        else:
+            boxes = [face.bbox for face in faces.detect(image)]
+        check_garment_photo(image, mask, boxes)
+        return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+    except InputError as error:
+        raise InputError(f"{path}: {error}") from None

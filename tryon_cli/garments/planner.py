@@ -71,6 +71,7 @@ class FrameMasker:
         if self.tracking and self._cuts(frame.image):
             self._smoother.reset()
             self._previous = None
+            self._analyzer.reset()
         body = self._analyzer.analyse(frame.image)
         rng = np.random.default_rng([self.seed, frame.index])
         try:
@@ -151,7 +152,11 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
                 yield RenderItem(frame, frame.image)
                 continue
             warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category)
-            region = mask.mask if mode == "mask" else np.where(alpha > 0.5, 255, 0).astype(np.uint8) & ~keep
+            if mode != "mask":  # mask-free still honours the mask: the garment's soft edge ends inside it
+                import cv2
+
+                alpha = alpha * (cv2.erode(mask.mask, np.ones((7, 7), np.uint8)) > 0)
+            region = mask.mask if mode == "mask" else np.where(alpha > 0.5, 255, 0).astype(np.uint8) & ~keep & mask.mask
             report.area.append(float((region > 0).mean()))
             report.frames_rendered += 1
             report.last_mask = mask.mask

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from ..analysis import body as bp
-from ..analysis.body import Body
-from ..errors import InputError, FrameError
+from ..analysis.body import MIN_PERSON_SHARE, Body
+from ..errors import FrameError, InputError
 from .shapes import bounding_box, dilate
 
 class Category(str, Enum):
@@ -52,6 +52,14 @@ CHIN_BELOW_FACE_CENTRE = 0.9  # the chin line, in head radii below the face's ce
 CHIN_ABOVE_SHOULDERS = 0.08  # ... and at least this many torso scales above the shoulders
 HEAD_ELLIPSE = (0.3, 1.1, 1.6)  # the protected head: centre lifted, half width, half height (head radii)
 STRATEGIES = tuple(s.value for s in Strategy)
+PERSON_FILLS_BOX = 0.5  # without pose, the person mask is trusted when it fills this share of the box
+PERSON_MARGIN = (0.25, 0.12)  # the mask reaches at most this far (torso scales; across, down) beyond the
+# person's silhouette: wider across, where arms swing and agnostic masks hide the sleeves' width
+FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of every mask
+ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
+COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
+NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,15 @@ def _seed_region(body: Body, category: str, shape: tuple[int, int], scale: float
             shrunk = centre + SURE_GARMENT_SHRINK * (quad - centre)
             cv2.fillConvexPoly(seed, np.round(shrunk * scale).astype(np.int32), 255)
             return seed
+        shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+        if category != "lower" and len(shoulders) == 2:
+            # hips out of the frame (a portrait): the chest below the shoulders, between them
+            (xa, ya), (xb, yb) = shoulders[np.argsort(shoulders[:, 0])] * scale
+            width = xb - xa
+            top = int(max(ya, yb) + 0.15 * width)
+            seed[top : top + max(int(0.5 * width), 1), int(xa + 0.2 * width) : int(xb - 0.2 * width) + 1] = 255
+            if seed.any():
+                return seed
     box = bounding_box(person_small)
     if box is None:
         return None
@@ -164,6 +181,21 @@ def _protected_points(body: Body, category: str) -> list[np.ndarray]:
     if category == "upper":
         groups.append(body.visible(bp.FEET))
     return groups
+
+
+def _chin_row(body: Body, scale: float) -> float | None:
+    """The chin's row from the face keypoints (never below the shoulders' line less a margin); None
+    without a face."""
+    face = body.visible(bp.FACE)
+    if len(face) < 3:
+        return None
+    centre = face.mean(axis=0)
+    radius = max(float(np.ptp(face[:, 0])) * HEAD_RADIUS_PER_FACE_WIDTH, scale * MIN_HEAD_RADIUS_PER_TORSO)
+    chin = centre[1] + radius * CHIN_BELOW_FACE_CENTRE
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(shoulders):
+        chin = min(chin, float(shoulders[:, 1].min()) - CHIN_ABOVE_SHOULDERS * scale)
+    return float(chin)
 
 
 def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float) -> np.ndarray:
@@ -186,12 +218,38 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
     for hand in body.hands:
         hull = cv2.convexHull(np.round(hand).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 255)
-    if category == "upper":
-        feet = body.visible(bp.FEET)
-        if len(feet):
-            hull = cv2.convexHull(np.round(feet).astype(np.int32))
-            cv2.fillConvexPoly(mask, hull, 255)
+    feet = body.visible(bp.FEET)
+    for side in (bp.FEET[0::2], bp.FEET[1::2]):  # each foot: ankle, heel, toe
+        points = body.visible(side)
+        if len(points):
+            foot = np.zeros(shape, np.uint8)
+            cv2.fillConvexPoly(foot, cv2.convexHull(np.round(points).astype(np.int32)), 255)
+            mask |= dilate(foot, max(int(FOOT_MARGIN * scale), 1))
+    del feet
     return mask
+
+
+def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
+    """Skin above the old garment's collar (neck, chin, lips when the head is cut at the chin): kept out
+    of an upper mask. The collar is the garment region's top row across the person's middle."""
+    from ..analysis.body import is_skin
+
+    box = bounding_box(body.person)
+    if box is None or not garment.any():
+        return np.zeros(garment.shape, np.uint8)
+    x0, _, x1, _ = box
+    middle = garment[:, x0 + (x1 - x0) // 3 : x1 - (x1 - x0) // 3 + 1]
+    rows = np.nonzero(middle.any(axis=1))[0]
+    if not len(rows):
+        return np.zeros(garment.shape, np.uint8)
+    collar = int(rows.min() + COLLAR_MARGIN * scale)
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(shoulders):  # the region may have swallowed the neck: the collar is never above the neck's base
+        collar = max(collar, int(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale))
+    skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
+    skin[max(collar, 0) :] = 0
+    skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    return dilate(skin, max(int(0.02 * scale), 1))
 
 
 def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,
@@ -220,8 +278,9 @@ def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tu
     if y0 < 0.3 * body.person.shape[0]:
         y0 = 0  # the head is off the top: the garment reaches the frame's edge
     height = y1 - y0
-    bands = {"upper": (y0, y0 + HIP_FRACTION * height), "lower": (y0 + HIP_FRACTION * 0.9 * height, y1),
-             "dress": (y0, y1)}
+    ankles = y1 - SOLE_TO_ANKLE * (y1 - box[1])
+    bands = {"upper": (y0, y0 + HIP_FRACTION * height), "lower": (y0 + HIP_FRACTION * 0.9 * height, ankles),
+             "dress": (y0, ankles)}
     top, bottom = (int(v) for v in bands[category])
     band = np.zeros_like(garment)
     band[top:bottom] = 255
@@ -236,7 +295,7 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
                rng: np.random.Generator | None = None, sam=None) -> GarmentMask:
     """The try-on mask of one image; InputError when no person, or the category is not in the frame."""
     shape = image.shape[:2]
-    if body.keypoints is None and not body.person.any():
+    if (body.keypoints is None or body.source == "carried") and (body.person > 0).mean() < MIN_PERSON_SHARE:
         raise FrameError("no person found")
     if body.keypoints is not None and len(body.visible(_needs(options.category))) < len(_needs(options.category)) \
             and options.category != "upper":
@@ -252,6 +311,16 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
     points = _category_points(body, options.category)
     source = body.source
     hand_points = np.concatenate(body.hands) if body.hands else np.zeros((0, 2), np.float32)
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(points) < 3 and len(shoulders) == 2 and options.category != "lower" and body.person.any():
+        # a trusted skeleton cut by the frame (shoulders only, a head-and-shoulders shot): the garment
+        # runs from the shoulders to where the person leaves the frame, as wide as the person there
+        below = body.person[int(max(shoulders[:, 1].min(), 0)) :]
+        columns = np.nonzero(below.any(axis=0))[0]
+        rows = np.nonzero(below.any(axis=1))[0]
+        if len(columns) and len(rows):
+            bottom = float(shoulders[:, 1].min() + rows.max())
+            points = np.concatenate([points, np.array([[columns.min(), bottom], [columns.max(), bottom]], np.float32)])
     if len(points) < 3:
         garment, points = _segmentation_fallback(body, garment, options.category)
         source = "segmentation"
@@ -275,8 +344,26 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         mask = dilate(garment, max(int(scale * 0.04), 1))
     else:
         mask = box_mask | dilate(garment, max(int(scale * 0.04), 1))
+    if options.category != "upper":  # stop at the ankles
+        ankles = body.visible((bp.LEFT_ANKLE, bp.RIGHT_ANKLE))
+        person_box = bounding_box(body.person)
+        if source == "segmentation" and person_box is not None:
+            mask[int(person_box[3] - SOLE_TO_ANKLE * (person_box[3] - person_box[1])) :] = 0
+        elif len(ankles):
+            mask[int(min(ankles[:, 1].max() + ANKLE_MARGIN * scale, shape[0])) :] = 0
+    if options.strategy != "box" and body.person.any() and (
+            source == "pose" or (body.person[box_mask > 0] > 0).mean() >= PERSON_FILLS_BOX):
+        # as tight as the person allows, when the person mask can be trusted (a light garment on a light
+        # wall can vanish from it: then the box stays)
+        across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
+        mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
     if options.protect and options.strategy != "box":
         mask &= ~protection_mask(body, shape, options.category, scale)
+        if options.category in ("upper", "dress"):
+            mask &= ~neck_skin(image, body, garment, scale)
+            chin = _chin_row(body, scale)
+            if chin is not None and body.source == "pose":
+                mask[: max(int(chin), 0)] = 0  # a visible face: nothing above the chin (hair, ears, backdrop)
     return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask)
 
 
@@ -292,6 +379,8 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
     if box_iou(current.box, previous.box) >= min_iou:
         return current
     x0, y0, x1, y1 = previous.box
+    if body.person[y0:y1, x0:x1].mean() < 0.3 * 255:
+        return current  # the person is not where the last box was: never carry a box onto something else
     mask = np.zeros(image_shape, np.uint8)
     mask[y0:y1, x0:x1] = 255
     return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried", garment=current.garment)
@@ -313,7 +402,9 @@ class MaskSmoother:
             self._average = current
         else:
             self._average = self.keep * self._average + (1 - self.keep) * current
-        return np.where(self._average >= 0.5, 255, 0).astype(np.uint8)
+        # the average decides where the past still reaches; the current mask is always kept whole, so a
+        # growing mask (a person walking in) never lags behind the garment it must cover
+        return np.where((self._average >= 0.5) | (current > 0), 255, 0).astype(np.uint8)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int] = (255, 40, 40)) -> np.ndarray:
