@@ -30,7 +30,6 @@ def benchmark(
 ) -> None:
     """Measure commands on videos against a decode+encode-only pass over the same video in the same run."""
     from tryon_cli import benchmarking as bench
-    from tryon_cli.io.media import read_image
 
     with reported_errors(debug):
         console = stderr_console(quiet)
