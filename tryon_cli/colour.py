@@ -15,10 +15,6 @@ def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 
-MIN_SCALABLE_CHROMA = 3.0  # OpenCV Lab units from neutral
-MAX_CHROMA_RATIO = 2.5
-
-
 def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,
                     max_gain: float = 1.6) -> np.ndarray:
     """Move `image`'s skin colour from source to target statistics.
@@ -29,17 +25,7 @@ def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: n
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     lab[..., 0] *= gain
-    # Chroma is scaled about neutral grey, not shifted: a shift moves the source's pale highlights (near
-    # grey) past grey into the opposite hue (green-blue patches on a warm photo's forehead and nose).
-    # A colourless source has no chroma to scale and is shifted.
-    for channel in (1, 2):
-        source_c, target_c = source_stats[0, channel] - 128.0, target_stats[0, channel] - 128.0
-        if abs(source_c) >= MIN_SCALABLE_CHROMA and source_c * target_c > 0:
-            ratio = float(np.clip(target_c / source_c, 1.0 / MAX_CHROMA_RATIO, MAX_CHROMA_RATIO))
-            lab[..., channel] = 128.0 + (lab[..., channel] - 128.0) * ratio
-            lab[..., channel] += target_c - source_c * ratio  # exact when the ratio was clipped
-        else:
-            lab[..., channel] += target_c - source_c
+    lab[..., 1:] += target_stats[0, 1:] - source_stats[0, 1:]
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
