@@ -495,3 +495,15 @@ def test_grey_person_photo_gets_the_colour_photos_mask(tmp_path):
         masks[name] = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0
     iou = (masks["colour"] & masks["grey"]).sum() / (masks["colour"] | masks["grey"]).sum()
     assert iou > 0.85
+
+
+def test_a_bad_preset_is_refused_before_any_work(tmp_path, source_photo, talking_video):
+    from tryon_cli.io.video import check_preset
+
+    check_preset("libx264", "veryfast")
+    check_preset("libvpx-vp9", "anything")  # VP9 takes no preset
+    with pytest.raises(InputError, match="--preset 'warp9'"):
+        check_preset("libx264", "warp9")
+    out = tmp_path / "out.mp4"
+    result = run_cli("swap", str(source_photo), str(talking_video), "-o", str(out), "--preset", "warp9")
+    assert result.returncode == 2 and "--preset 'warp9'" in result.stderr and not out.exists()

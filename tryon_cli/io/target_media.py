@@ -17,7 +17,7 @@ from ..errors import FrameError, InputError
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_image, is_video, load_image, read_image, write_image
 from .outputs import atomic_output, check_output_path
 from .provenance import Provenance, current_command
-from .video import Frame, VideoWriter, iter_frames, probe_video, resolve_codec
+from .video import Frame, VideoWriter, check_preset, iter_frames, probe_video, resolve_codec
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def check_target(target: Path, output: Path, extra_inputs: list[Path], overwrite
         raise InputError(f"{target}: unsupported target extension '{target.suffix}' (use a video or an image)")
     check_output_path(output, [target, *extra_inputs], overwrite, allowed)
     if is_video(output) and encode is not None:
-        resolve_codec(output, encode.codec)
+        check_preset(resolve_codec(output, encode.codec), encode.preset)
 
 
 def check_comparable(target: Path, output: Path, start: float | None = None, end: float | None = None) -> None:

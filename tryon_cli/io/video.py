@@ -246,6 +246,16 @@ def resolve_codec(output: Path, codec: str = "auto") -> str:
     return chosen
 
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
+def check_preset(codec: str, preset: str) -> None:
+    """InputError when `preset` is not one of the encoder's presets (only x264/x265 take one)."""
+    if codec in {"libx264", "libx265"} and preset not in X264_PRESETS:
+        raise InputError(f"--preset '{preset}' is not a {codec} preset (use one of {', '.join(X264_PRESETS)})")
+
+
 def _video_tags(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, object]]:
     """Container metadata, video stream metadata and colour tags of a video, to carry into its output."""
     with av.open(str(path), mode="r") as container:
