@@ -13,17 +13,14 @@ from tryon_cli.data.store import OutputFormat
 from tryon_cli.data.build import build_triplets
 from tryon_cli.data.triplets import TripletSettings
 from tryon_cli.errors import InputError
-from tryon_cli.masks.garment import Strategy
+from tryon_cli.masks.garment import Category, Strategy
 from tryon_cli.render.options import EngineName
 
 from .common import DEBUG_OPTION, QUIET_OPTION, emit, fail, progress_bar, reported_errors, stderr_console
 
 
-class Category(str, Enum):
-    auto = "auto"
-    upper = "upper"
-    lower = "lower"
-    dress = "dress"
+# The garment categories of the masks, plus "auto" (from the layout or the garment photo).
+CategoryChoice = Enum("CategoryChoice", {"auto": "auto", **{c.name: c.value for c in Category}}, type=str)
 
 
 class Executor(str, Enum):
@@ -55,7 +52,7 @@ def build_triplets_command(
     folder: Path = typer.Argument(..., help="VITON-HD (image/ + cloth/), DressCode (*_0/*_1), or a folder with pairs.csv."),
     output: Path = typer.Option(..., "--output", "-o", help="Output folder (manifest.jsonl, failed.jsonl, triplets/ or *.tar)."),
     pairs: Optional[Path] = typer.Option(None, metavar="CSV", help="A pairs CSV (person,garment[,category]) instead of the layout's."),
-    category: Category = typer.Option(Category.auto, help="auto (from the layout or the garment photo), upper, lower or dress."),
+    category: CategoryChoice = typer.Option(CategoryChoice.auto, help="auto (from the layout or the garment photo), upper, lower or dress."),
     strategy: Strategy = typer.Option(Strategy.dilate_relax, help="Mask strategy."),
     train_jitter: bool = typer.Option(True, "--train-jitter/--no-train-jitter", help="Jitter mask edges (seeded)."),
     engine: EngineName = typer.Option(EngineName.classical, help="Engine for the repaint: classical, diffusion, or auto (diffusion when a checkpoint is configured)."),
