@@ -62,13 +62,18 @@ class SkipCrossAttnProcessor:
 
 
 def set_video_attention(unet, frames: int, anchor: int = 0, skip_cross: bool = False) -> None:
-    """Cross-frame self-attention in every transformer block; optionally no cross-attention."""
-    from diffusers.models.attention_processor import AttnProcessor2_0
+    """Cross-frame self-attention in every transformer block; optionally no cross-attention.
+
+    Cross-attention processors that carry an IP-Adapter's weights (identity) are kept as they are.
+    """
+    from diffusers.models.attention_processor import AttnProcessor2_0, IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0
 
     processors = {}
-    for name in unet.attn_processors:
+    for name, current in unet.attn_processors.items():
         if name.endswith("attn1.processor"):
             processors[name] = CrossFrameAttnProcessor(frames, anchor) if frames > 0 else AttnProcessor2_0()
+        elif isinstance(current, (IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0)):
+            processors[name] = current
         else:
             processors[name] = SkipCrossAttnProcessor() if skip_cross else AttnProcessor2_0()
     unet.set_attn_processor(processors)

@@ -28,10 +28,11 @@ from ...errors import InputError
 from ...masks.shapes import bounding_box, dilate, feather
 from ..contract import Conditions, GarmentConditions, Progress, RenderItem, SwapConditions, paste_back
 from ..options import DiffusionOptions
-from .identity import Identity, load_identity
+from .identity import INSTANTID, Identity, install_identity, load_identity
 from .inputs import Codec, Strategy, WindowInputs, mask_tensor, to_tensor
 from .loading import (DiffusionComponents, load_catvton_attention, load_components, load_controlnet, resolve_device,
                       resolve_dtype)
+from .keypoints import draw_keypoints, five_points
 from .stream import Crop, WindowStreamer, mask_of
 
 FEATHER_FRACTION = 0.02  # paste-back feather width, as a fraction of the crop's long side
@@ -52,7 +53,7 @@ class DiffusionEngine:
         self.dtype = dtype
         self.progress: Progress | None = None
         self._prepared: set[type] = set()
-        self.identity: Identity | None = None  # IP-Adapter FaceID, loaded for swaps where configured
+        self.identity: Identity | None = None  # IP-Adapter FaceID / InstantID, for swaps where configured
         self.needs_normal_map = components.controlnet is not None
         self.codec = Codec(components.vae, device, dtype, settings.cpu_offload and components.pipeline is None)
         self.strategy: Strategy = self._strategy()
@@ -86,7 +87,8 @@ class DiffusionEngine:
         return cls(components, settings, classical, device, dtype)
 
     def prepare(self, kind: type) -> None:
-        """Swaps take a ControlNet on the normal map, garments CatVTON's attention, where configured."""
+        """Swaps take a ControlNet on the normal map and the identity adapter, garments CatVTON's attention,
+        where configured. With InstantID the ControlNet is InstantID's and reads face keypoints instead."""
         from ...models.catalogue import configured
 
         if kind in self._prepared:
@@ -96,7 +98,10 @@ class DiffusionEngine:
             if controlnet and not self.components.family.is_flux:
                 load_controlnet(self.components, controlnet, self.settings.allow_download)
                 self.needs_normal_map = True
-            self.identity = load_identity(self.components, self.settings.allow_download)
+            self.identity = load_identity(self.components, self.settings)
+            if self.identity is not None:
+                install_identity(self.components, self.identity)
+                self.needs_normal_map = self.needs_normal_map and self.identity.kind != INSTANTID
         elif kind is GarmentConditions:
             weights = configured("catvton").setting().value
             if weights and not self.components.family.is_flux:
@@ -184,6 +189,22 @@ class DiffusionEngine:
             normals = [c.faces[0].normal_map[y0:y1, x0:x1] if c.faces and c.faces[0].normal_map is not None
                        else np.full_like(image, 128) for c, image in zip(conditions, crops)]
             control = (to_tensor(normals, size, device, dtype) + 1) / 2
+        identity, instantid = None, False
+        if self.identity is not None and isinstance(conditions[0], SwapConditions):
+            identity = self.identity.window_embeds([c.source for c in conditions], device, dtype)
+            instantid = self.identity.kind == INSTANTID
+            if instantid:  # InstantID's ControlNet reads the target's five keypoints, drawn at the working size
+                control = (to_tensor([self._keypoints(c, crop, size) for c in conditions], size, device, dtype) + 1) / 2
         return WindowInputs(person=to_tensor(crops, size, device, dtype), mask=mask_tensor(masks, size, device, dtype),
                             start=to_tensor(starts, size, device, dtype), anchored=anchored, label=label,
-                            garment=garment, control=control, progress=self.progress)
+                            garment=garment, control=control, progress=self.progress, identity=identity,
+                            control_reads_identity=instantid)
+
+    @staticmethod
+    def _keypoints(condition: SwapConditions, crop: Crop, size: tuple[int, int]) -> np.ndarray:
+        """The first face's keypoints (where the swapped face lands) in the crop, drawn at `size`."""
+        x0, y0, x1, y1 = crop
+        if not condition.faces:
+            return np.zeros((size[1], size[0], 3), np.uint8)
+        scale = np.array([size[0] / (x1 - x0), size[1] / (y1 - y0)], np.float32)
+        return draw_keypoints((five_points(condition.faces[0].points) - (x0, y0)) * scale, size)

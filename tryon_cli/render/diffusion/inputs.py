@@ -19,7 +19,9 @@ class WindowInputs:
 
     `person` and `start` are images in [-1, 1] (start: the classical render where strength < 1);
     `mask` is 1 where pixels may change; `garment` (try-on) and `control` (ControlNet, [0, 1]) are
-    present only where the conditions carry them.
+    present only where the conditions carry them. `identity` is each frame's source embedding shaped for
+    the UNet's IP-Adapter projection; with `control_reads_identity` (InstantID) the ControlNet's
+    cross-attention reads the projected identity tokens instead of the text.
     """
 
     person: torch.Tensor
@@ -30,6 +32,8 @@ class WindowInputs:
     garment: torch.Tensor | None = None
     control: torch.Tensor | None = None
     progress: Progress | None = None
+    identity: torch.Tensor | None = None
+    control_reads_identity: bool = False
 
     def __post_init__(self) -> None:
         if self.person.shape != self.start.shape or self.mask.shape[0] != self.person.shape[0]:

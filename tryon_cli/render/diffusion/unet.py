@@ -93,20 +93,31 @@ class UNetSampler:
         groups = 2 if guided else 1
         unet, controlnet = self.components.unet, self.components.controlnet
         control = inputs.control if controlnet is not None else None
+        identity = inputs.identity
+        if identity is not None and guided:  # the unconditional half has no identity (zeros)
+            identity = torch.cat([torch.zeros_like(identity), identity])
         set_video_attention(unet, batch if s.consistency else 0, anchor=0,
                             skip_cross=self.components.skip_cross_attention)
         with torch.no_grad(), self.codec.on_device(unet), self.codec.on_device(controlnet if control is not None else None):
+            control_context = context
+            if control is not None and inputs.control_reads_identity:  # InstantID: the identity tokens
+                projected = unet.encoder_hid_proj([identity])[0]
+                control_context = projected.reshape(projected.shape[0], -1, projected.shape[-1])
             for step, t in enumerate(timesteps):
                 model_input = scheduler.scale_model_input(torch.cat([latents] * groups), t)
+                added = self._added_conditions(model_input)
                 residuals = {}
                 if control is not None:
-                    down, mid = controlnet(model_input, t, encoder_hidden_states=context,
-                                           controlnet_cond=torch.cat([control] * groups), return_dict=False)
+                    down, mid = controlnet(model_input, t, encoder_hidden_states=control_context,
+                                           controlnet_cond=torch.cat([control] * groups), added_cond_kwargs=added,
+                                           return_dict=False)
                     residuals = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+                if identity is not None:
+                    added = {**(added or {}), "image_embeds": [identity]}
                 if extra is not None:
                     model_input = torch.cat([model_input, torch.cat([extra] * groups)], dim=1)
-                prediction = unet(model_input, t, encoder_hidden_states=context,
-                                  added_cond_kwargs=self._added_conditions(model_input), **residuals).sample
+                prediction = unet(model_input, t, encoder_hidden_states=context, added_cond_kwargs=added,
+                                  **residuals).sample
                 if guided:
                     uncond, cond = prediction.chunk(2)
                     prediction = uncond + s.guidance * (cond - uncond)
