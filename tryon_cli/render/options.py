@@ -64,6 +64,12 @@ class DiffusionOptions:
     attention_slicing: bool = False
     allow_download: bool = False
     crop_margin: float = 0.35
+    # identity for swaps (SD 1.5/SDXL UNets): IP-Adapter FaceID or InstantID weights, the insightface
+    # pack that embeds the source face, or that embedding precomputed (.npy); None: the configured one
+    ip_adapter: str | None = None
+    face_pack: str | None = None
+    face_embedding: str | None = None
+    identity_scale: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "device", Device(self.device))
