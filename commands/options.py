@@ -55,16 +55,28 @@ DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
     ("dtype", "Weights dtype (auto: fp16 on GPU).", (), Dtype),
     ("steps", "Denoising steps.", (), int, (1, None)),
     ("strength", "Strength over the starting image (1: paint anew).", (), float, (0.0, 1.0)),
-    ("guidance", "Classifier-free guidance scale (1 = off, half the cost).", (), float, (1.0, None)),
+    ("guidance", "Guidance. SD/SDXL: classifier-free guidance with the negative prompt (1 = off; above 1 "
+                 "each step runs twice). FLUX: the distilled guidance embedding, one pass at any value "
+                 "(1 = the model card's: Fill 30, ControlNet 3.5, Kontext 2.5).", (), float, (1.0, None)),
     ("resolution", "Working size (long side of the crop).", (), int, (32, None)),
     ("window", "Frames per window.", (), int, (1, None)),
     ("overlap", "Frames shared by consecutive windows.", (), int, (0, None)),
     ("consistency", "Shared noise, cross-frame attention, latent blending.", ("--consistency/--no-consistency",)),
     ("prompt", "Text prompt (checkpoints with a text encoder)."),
-    ("negative_prompt", "Negative prompt (used when --guidance > 1)."),
+    ("negative_prompt", "Negative prompt (SD/SDXL, when --guidance > 1; FLUX has none)."),
     ("cpu_offload", "Keep models on the CPU between uses.", ("--cpu-offload",)),
     ("attention_slicing", "Attention/VAE slicing to save memory.", ("--attention-slicing",)),
     ("allow_download", "Let the engine fetch missing weights.", ("--allow-download",)),
+))
+IDENTITY_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
+    ("ip_adapter", "IP-Adapter FaceID (ip-adapter-faceid_sd15.bin / _sdxl.bin) or InstantID (ip-adapter.bin) "
+                   "weights: the source identity conditions the UNet (default: TRYON_IP_ADAPTER).", (),
+     Optional[str]),
+    ("face_pack", "insightface model pack folder (buffalo_l) that embeds the source face "
+                  "(default: TRYON_INSIGHTFACE, ~/.insightface/models/buffalo_l).", (), Optional[str]),
+    ("face_embedding", "The source's identity embedding precomputed (.npy, 512 floats); no pack needed.", (),
+     Optional[str]),
+    ("identity_scale", "Weight of the identity condition (IP-Adapter scale).", (), float, (0.0, None)),
 ))
 SEED_FLAG = Flag("seed", "Random seed (diffusion noise, training jitter).")
 ENCODE_FLAGS = (
@@ -118,14 +130,17 @@ def option_group(target: str, flags: tuple[Flag, ...], defaults: dict[str, Any],
     return decorate
 
 
-def engine_options(diffusion_defaults: DiffusionOptions, classical: bool = True) -> Callable[[Callable], Callable]:
-    """The engine group: --engine, the classical engine's options, the diffusion engine's and --seed.
+def engine_options(diffusion_defaults: DiffusionOptions, classical: bool = True,
+                   identity: bool = False) -> Callable[[Callable], Callable]:
+    """The engine group: --engine, the classical engine's options, the diffusion engine's (with `identity`
+    the swap's identity options too) and --seed.
 
     The command receives `engine_options: EngineOptions`.
     """
     engine_flag = Flag("engine", "Engine: auto (diffusion when a checkpoint is configured), classical or diffusion.",
                        ("--engine",), EngineName)
-    group = (engine_flag,) + (CLASSICAL_FLAGS if classical else ()) + DIFFUSION_FLAGS + (SEED_FLAG,)
+    group = ((engine_flag,) + (CLASSICAL_FLAGS if classical else ()) + DIFFUSION_FLAGS
+             + (IDENTITY_FLAGS if identity else ()) + (SEED_FLAG,))
     base_classical = ClassicalOptions()
     defaults = {"engine": EngineName.auto,
                 **{f.name: getattr(base_classical, f.name) for f in fields(ClassicalOptions)},

@@ -29,7 +29,7 @@ def _parse_target_face(value: str) -> str:
     raise InputError(f"--target-face must be 'largest', 'all' or a face number (0 = leftmost), not '{value}'")
 
 
-@engine_options(SWAP_DIFFUSION_DEFAULTS)
+@engine_options(SWAP_DIFFUSION_DEFAULTS, identity=True)
 @encode_options()
 @run_flags()
 def swap(
