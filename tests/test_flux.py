@@ -215,33 +215,18 @@ def test_models_shows_the_family_pipeline_and_a_memory_estimate(flux, tmp_path, 
     assert "at 512 px" in details and "at 1024 px" in details and "estimate" in details
 
 
-def test_identity_pieces_missing_are_clear_errors(flux, tmp_path, monkeypatch):
+def test_identity_adapters_are_refused_for_flux(flux, tmp_path, monkeypatch):
     from tryon_cli.render.diffusion.identity import load_identity
 
     monkeypatch.setenv("TRYON_CONFIG", str(tmp_path / "c.toml"))
-    components = load_components(str(flux["fill"]), torch.device("cpu"), torch.float32)
     monkeypatch.delenv("TRYON_IP_ADAPTER", raising=False)
-    assert load_identity(components) is None
+    components = load_components(str(flux["fill"]), torch.device("cpu"), torch.float32)
+    assert load_identity(components, DiffusionOptions()) is None
+    with pytest.raises(ModelMissingError, match="for SD 1.5/SDXL UNets.*flux-fill"):
+        load_identity(components, DiffusionOptions(ip_adapter=str(tmp_path / "ip-adapter-faceid_sd15.bin")))
     monkeypatch.setenv("TRYON_IP_ADAPTER", str(tmp_path / "ip-adapter-faceid_sd15.bin"))
     with pytest.raises(ModelMissingError, match="for SD 1.5/SDXL UNets.*flux-fill"):
-        load_identity(components)
-    components.family = UNET_INPAINTING
-    with pytest.raises(ModelMissingError, match="ip-adapter-faceid_sd15.bin' not found.*huggingface-cli download"):
-        load_identity(components)
-    (tmp_path / "ip-adapter-faceid_sd15.bin").write_bytes(b"")
-    monkeypatch.setenv("TRYON_INSIGHTFACE", str(tmp_path / "buffalo_l"))
-    with pytest.raises(ModelMissingError, match="buffalo_l/w600k_r50.onnx not found.*buffalo_l.zip"):
-        load_identity(components)
-    (tmp_path / "buffalo_l").mkdir()
-    for name in ("w600k_r50.onnx", "det_10g.onnx"):
-        (tmp_path / "buffalo_l" / name).write_bytes(b"onnx")
-    torch.save({"image_proj": {}, "ip_adapter": {}}, tmp_path / "ip-adapter-faceid_sd15.bin")
-    with pytest.raises(ModelMissingError, match="not IP-Adapter FaceID weights"):
-        load_identity(components)
-    torch.save({"image_proj": {"proj.weight": torch.zeros(2)}, "ip_adapter": {"1.to_k_ip.weight": torch.zeros(2)}},
-               tmp_path / "ip-adapter-faceid_sd15.bin")
-    identity = load_identity(components)
-    assert identity.insightface == tmp_path / "buffalo_l" and "proj.weight" in identity.state["image_proj"]
+        load_identity(components, DiffusionOptions())
 
 
 def test_cli_swap_through_flux_fill(astronaut, source_photo, flux, tmp_path):
@@ -262,3 +247,50 @@ def test_cli_swap_through_flux_fill(astronaut, source_photo, flux, tmp_path):
     outside = cv2.dilate(mask, np.ones((5, 5), np.uint8)) == 0
     np.testing.assert_array_equal(swapped[outside], small[outside])
     assert not np.array_equal(swapped[mask > 0], small[mask > 0])
+
+
+def add_tiny_text_encoders(folder: Path) -> Path:
+    """CLIP (pooled embedding) and T5 (token embeddings) text encoders and tokenizers, tiny, built here."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
+
+    words = ["a", "photo", "of", "face", "red", "blue", "person"]
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for word in words:
+        vocab[f"{word}</w>"] = len(vocab)
+    for char in sorted({c for w in words for c in w}):
+        vocab.setdefault(char, len(vocab))
+        vocab.setdefault(f"{char}</w>", len(vocab))
+    (folder / "tokenizer").mkdir()
+    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "tokenizer" / "vocab.json"), str(folder / "tokenizer" / "merges.txt"),
+                  model_max_length=16).save_pretrained(folder / "tokenizer")
+    torch.manual_seed(4)
+    CLIPTextModel(CLIPTextConfig(hidden_size=TRANSFORMER["pooled_projection_dim"], intermediate_size=37,
+                                 num_attention_heads=4, num_hidden_layers=1, vocab_size=len(vocab),
+                                 max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1)
+                  ).save_pretrained(folder / "text_encoder")
+    pieces = ["<pad>", "</s>", "<unk>", "▁"] + [f"▁{w}" for w in words]  # a sentencepiece-style unigram vocabulary
+    unigram = Tokenizer(models.Unigram([(p, -1.0) for p in pieces], unk_id=2))
+    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+    T5TokenizerFast(tokenizer_object=unigram, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+                    extra_ids=0).save_pretrained(folder / "tokenizer_2")
+    torch.manual_seed(5)
+    T5EncoderModel(T5Config(vocab_size=len(pieces), d_model=TRANSFORMER["joint_attention_dim"], d_kv=8, d_ff=37,
+                            num_layers=1, num_heads=4, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+                   ).save_pretrained(folder / "text_encoder_2")
+    return folder
+
+
+def test_the_prompt_reaches_the_flux_transformer(tmp_path):
+    checkpoint = add_tiny_text_encoders(build_tiny_flux(tmp_path / "fill", "FluxFillPipeline"))
+    frames, masks = scene()
+    outputs = {}
+    for prompt in ("a red face", "a blue face"):
+        engine = make_engine(checkpoint, prompt=prompt)
+        pipeline = engine.components.pipeline
+        assert pipeline.text_encoder is not None and pipeline.text_encoder_2 is not None
+        outputs[prompt] = engine.render(frames, masks, [swap()] * 2)
+        np.testing.assert_array_equal(outputs[prompt][0][masks[0] == 0], frames[0][masks[0] == 0])
+    assert masked_change(outputs["a red face"][0], masks[0], outputs["a blue face"][0]) > 0.5
