@@ -3,7 +3,11 @@
 This loop stays our own rather than diffusers' inpainting pipelines: CatVTON's side-by-side latents
 (garment half never masked), the 8-channel concatenation and the blended-latent re-noising of the
 4-channel kind each change what goes into the UNet every step, which `callback_on_step_end` (it sees
-the latents only after the step) cannot express.
+the latents only after the step) cannot express. Moving only the 9-channel kind onto
+`StableDiffusion(XL)(ControlNet)InpaintPipeline` would keep this loop for the other two and add a second
+path (four pipeline classes for SD/SDXL with and without a ControlNet) for the same behaviour: more code,
+not less. The identity condition rides here as `added_cond_kwargs["image_embeds"]`, the tensor those
+pipelines build from `ip_adapter_image_embeds`, through the same diffusers IP-Adapter processors.
 """
 
 from __future__ import annotations
