@@ -175,10 +175,11 @@ CATALOGUE: tuple[_Bundled | _Configured | _NpmFetched, ...] = (
                 licence=_OWN_LICENCE),
     _Configured("IP-Adapter FaceID", "ip_adapter", "TRYON_IP_ADAPTER", "swap --engine diffusion",
                 "no identity condition (the classical render carries identity)",
-                "huggingface-cli download h94/IP-Adapter-FaceID ip-adapter-faceid_sd15.bin",
+                "huggingface-cli download h94/IP-Adapter-FaceID ip-adapter-faceid_sd15.bin (or _sdxl.bin; "
+                "InstantID: huggingface-cli download InstantX/InstantID ip-adapter.bin)",
                 licence=_OWN_LICENCE + "; it needs insightface embeddings, non-commercial research only"),
     _Configured("insightface model pack (buffalo_l)", "insightface", "TRYON_INSIGHTFACE",
-                "swap --engine diffusion (identity embedding)", "dlib descriptor",
+                "swap --engine diffusion (identity embedding: w600k_r50.onnx)", "--face-embedding (precomputed)",
                 "unzip buffalo_l.zip from the insightface releases into ~/.insightface/models/buffalo_l",
                 _insightface_default, "non-commercial research only (insightface model packs)"),
     _Configured("SAM checkpoint", "sam", "TRYON_SAM", "mask --strategy tight, tryon", "GrabCut garment region",
