@@ -219,9 +219,9 @@ def test_instantid_reads_the_identity_and_the_target_keypoints(checkpoint, confi
         face = FaceTarget(points=points, target_points=points, target_skin=None)
         return [SwapConditions(None, (face,))] * 2
 
-    def render(seed: int, shift: float) -> list[np.ndarray]:
+    def render(seed: int, shift: float, scale: float = 1.0) -> list[np.ndarray]:
         engine = make_engine(checkpoint, controlnet=tiny_controlnet(), ip_adapter=str(adapter),
-                             face_embedding=str(embedding_file(config, seed)))
+                             face_embedding=str(embedding_file(config, seed)), identity_scale=scale)
         assert engine.identity.kind == INSTANTID and not engine.needs_normal_map
         return engine.render(frames, masks, swap(shift))
 
@@ -229,6 +229,8 @@ def test_instantid_reads_the_identity_and_the_target_keypoints(checkpoint, confi
     assert all(np.array_equal(x, y) for x, y in zip(base, render(1, 0)))
     assert masked_change(base[0], masks[0], render(2, 0)[0]) > 0.5  # the identity reaches the UNet
     assert masked_change(base[0], masks[0], render(1, 8)[0]) > 0.5  # the keypoints reach the ControlNet
+    # with the UNet's adapter silent, the identity still reaches the ControlNet (its context)
+    assert masked_change(render(1, 0, 0.0)[0], masks[0], render(2, 0, 0.0)[0]) > 0.5
     for frame, mask, out in zip(frames, masks, base):
         np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
 
