@@ -15,7 +15,8 @@ from tryon_cli.errors import InputError, ModelMissingError
 from tryon_cli.render.contract import FaceTarget, SourceFace, SwapConditions
 from tryon_cli.render.diffusion.engine import DiffusionEngine
 from tryon_cli.render.diffusion.identity import FACEID, INSTANTID, Identity, install_identity
-from tryon_cli.render.diffusion.keypoints import ARCFACE_TEMPLATE, arcface_crop, draw_keypoints, five_points
+from tryon_cli.render.diffusion.keypoints import (ARCFACE_TEMPLATE, arcface_crop, draw_keypoints, five_points,
+                                                  similarity)
 from tryon_cli.render.diffusion.loading import load_components
 from tryon_cli.render.options import DiffusionOptions
 
@@ -247,6 +248,10 @@ def test_keypoints_align_onto_the_arcface_template_and_draw_where_they_are():
     assert crop.shape == (112, 112, 3)
     for x, y in ARCFACE_TEMPLATE.round().astype(int):  # every keypoint lands on its template point
         assert crop[y - 2 : y + 3, x - 2 : x + 3].max() > 100
+    turned = np.array([[np.cos(0.3), -np.sin(0.3), 5.0], [np.sin(0.3), np.cos(0.3), -7.0]]) * [[1.7], [1.7]]
+    moved = chosen @ turned[:, :2].T + turned[:, 2]  # a rotated, scaled, shifted face: recovered exactly
+    np.testing.assert_allclose(similarity(moved, chosen), np.linalg.inv(np.vstack([turned, [0, 0, 1]]))[:2],
+                               atol=1e-6)
     drawing = draw_keypoints(chosen, (200, 200))
     assert tuple(drawing[80, 60]) == (255, 0, 0) and tuple(drawing[110, 86]) == (0, 0, 255)
 

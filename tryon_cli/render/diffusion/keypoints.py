@@ -33,12 +33,26 @@ def five_points(mesh: np.ndarray) -> np.ndarray:
     return np.stack(eyes + [mesh[NOSE_TIP], mesh[MOUTH_CORNERS[0]], mesh[MOUTH_CORNERS[1]]])
 
 
+def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The least-squares similarity (rotation, uniform scale, shift; no reflection) taking `source` points
+    onto `target`, as a 2x3 matrix (Umeyama; what insightface's `norm_crop` estimates)."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    mean_s, mean_t = source.mean(axis=0), target.mean(axis=0)
+    centred_s, centred_t = source - mean_s, target - mean_t
+    spread = centred_s.var(axis=0).sum()
+    if spread <= 1e-12:
+        raise ValueError("degenerate face keypoints: they all coincide")
+    u, singular, vt = np.linalg.svd(centred_t.T @ centred_s / len(source))
+    sign = np.array([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])
+    rotation = u @ np.diag(sign) @ vt
+    scale = float((singular * sign).sum() / spread)
+    shift = mean_t - scale * rotation @ mean_s
+    return np.hstack([scale * rotation, shift[:, None]])
+
+
 def arcface_crop(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """The 112x112 crop ArcFace models expect: the five keypoints moved onto the template (similarity)."""
-    matrix, _ = cv2.estimateAffinePartial2D(points.astype(np.float32), ARCFACE_TEMPLATE, method=cv2.LMEDS)
-    if matrix is None:
-        raise ValueError("degenerate face keypoints: no similarity transform onto the ArcFace template")
-    return cv2.warpAffine(image, matrix, (ARCFACE_SIZE, ARCFACE_SIZE), borderValue=0.0)
+    return cv2.warpAffine(image, similarity(points, ARCFACE_TEMPLATE), (ARCFACE_SIZE, ARCFACE_SIZE), borderValue=0.0)
 
 
 def draw_keypoints(points: np.ndarray, size: tuple[int, int], stick_width: int = 4) -> np.ndarray:
