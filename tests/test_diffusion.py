@@ -233,6 +233,36 @@ def test_sdxl_family_inpainting_unet_paints_the_mask(tmp_path):
     assert masked_change(outputs[0], masks[0], engine.render(frames, masks, conditions)[0]) > 0.5
 
 
+def test_sdxl_controlnet_gets_the_pooled_embedding_and_time_ids(tmp_path):
+    """SDXL ControlNets (InstantID's among them) need the same added conditions as the SDXL UNet."""
+    from diffusers import ControlNetModel
+
+    from tryon_cli.render.contract import FaceTarget
+
+    engine = make_engine(build_tiny_sdxl_checkpoint(tmp_path / "sdxl"), window=2, overlap=0)
+    torch.manual_seed(3)
+    controlnet = ControlNetModel(
+        in_channels=4, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=64,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), attention_head_dim=(2, 4), use_linear_projection=True,
+        addition_embed_type="text_time", addition_time_embed_dim=8, transformer_layers_per_block=(1, 2),
+        projection_class_embeddings_input_dim=80, conditioning_embedding_out_channels=(16, 32))
+    with torch.no_grad():
+        for module in [controlnet.controlnet_cond_embedding.conv_out, *controlnet.controlnet_down_blocks,
+                       controlnet.controlnet_mid_block]:
+            module.weight.normal_(0, 0.3)
+    engine.components.controlnet = controlnet.eval()
+    engine.needs_normal_map = True
+    frames, masks, _ = video(2)
+
+    def swap(normal):
+        face = FaceTarget(points=np.zeros((1, 2)), target_points=np.zeros((1, 2)), target_skin=None, normal_map=normal)
+        return [SwapConditions(source=None, faces=(face,))] * 2
+
+    flat = engine.render(frames, masks, swap(np.full((48, 48, 3), 128, np.uint8)))
+    bumpy = engine.render(frames, masks, swap(np.random.default_rng(5).integers(0, 255, (48, 48, 3), np.uint8)))
+    assert masked_change(flat[0], masks[0], bumpy[0]) > 0.5
+
+
 def test_plain_unet_uses_blended_latent_inpainting(checkpoints):
     frames, masks, conditions = video(2)
     outputs = make_engine(checkpoints[4], window=2, overlap=0, seed=1).render(frames, masks, conditions)
