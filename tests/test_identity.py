@@ -265,6 +265,7 @@ def test_missing_identity_pieces_are_one_clear_error(checkpoint, config):
          "buffalo_l/w600k_r50.onnx not found.*--face-embedding.*buffalo_l.zip"),
         (dict(ip_adapter=str(adapter), face_embedding=str(config / "none.npy")), "none.npy: face embedding file"),
         (dict(face_embedding=str(embedding_file(config, 1))), "none is configured: give --ip-adapter"),
+        (dict(face_pack=str(config)), "--face-pack is for an identity adapter.*give --ip-adapter"),
     ]
     for settings, message in cases:
         with pytest.raises(InputError, match=message):

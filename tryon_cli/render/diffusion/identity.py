@@ -187,9 +187,10 @@ def load_identity(components: DiffusionComponents, settings: DiffusionOptions) -
     """Read and check the identity adapter and where the embedding comes from; None where none is set."""
     value = configured("ip_adapter").setting(settings.ip_adapter).value
     if not value:
-        if settings.face_embedding:
-            raise InputError("--face-embedding is for an identity adapter, and none is configured: give "
-                             "--ip-adapter (or TRYON_IP_ADAPTER)")
+        given = "--face-embedding" if settings.face_embedding else "--face-pack" if settings.face_pack else None
+        if given:
+            raise InputError(f"{given} is for an identity adapter, and none is configured: give --ip-adapter "
+                             "(or TRYON_IP_ADAPTER)")
         return None
     if components.family.is_flux:
         raise ModelMissingError(f"IP-Adapter FaceID '{value}' is for SD 1.5/SDXL UNets; {components.source} is a "
