@@ -298,3 +298,18 @@ def test_cli_swap_with_a_missing_faceid_piece_exits_2_before_any_work(astronaut,
     ran = run_cli(*common, "--ip-adapter", str(adapter), "--face-embedding", str(embedding_file(config, 1)), "-q")
     assert ran.returncode == 0, ran.stderr
     assert out.exists()
+
+
+def test_identity_with_classifier_free_guidance(tmp_path, config):
+    """With --guidance > 1 the batch doubles: the unconditional half gets zeros, the other the identity."""
+    from test_diffusion import build_tiny_text_checkpoint
+
+    checkpoint = build_tiny_text_checkpoint(tmp_path / "text")
+    adapter = faceid_weights(load_components(str(checkpoint), torch.device("cpu"), torch.float32).unet,
+                             config / "faceid.bin")
+    frames, masks, conditions = video(2)
+    outputs = [make_engine(checkpoint, prompt="a face", guidance=4.0, ip_adapter=str(adapter),
+                           face_embedding=str(embedding_file(config, seed))).render(frames, masks, conditions)
+               for seed in (1, 2)]
+    np.testing.assert_array_equal(outputs[0][0][masks[0] == 0], frames[0][masks[0] == 0])
+    assert masked_change(outputs[0][0], masks[0], outputs[1][0]) > 0.5
