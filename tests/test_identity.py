@@ -308,8 +308,22 @@ def test_identity_with_classifier_free_guidance(tmp_path, config):
     adapter = faceid_weights(load_components(str(checkpoint), torch.device("cpu"), torch.float32).unet,
                              config / "faceid.bin")
     frames, masks, conditions = video(2)
-    outputs = [make_engine(checkpoint, prompt="a face", guidance=4.0, ip_adapter=str(adapter),
-                           face_embedding=str(embedding_file(config, seed))).render(frames, masks, conditions)
-               for seed in (1, 2)]
+    engines = [make_engine(checkpoint, prompt="a face", guidance=4.0, ip_adapter=str(adapter),
+                           face_embedding=str(embedding_file(config, seed))) for seed in (1, 2)]
+    seen = []
+    unet = engines[0].components.unet
+    forward = unet.forward
+
+    def spy(sample, *args, added_cond_kwargs=None, **kwargs):
+        seen.append((sample.shape[0], added_cond_kwargs["image_embeds"][0].detach().clone()))
+        return forward(sample, *args, added_cond_kwargs=added_cond_kwargs, **kwargs)
+
+    unet.forward = spy
+    outputs = [engine.render(frames, masks, conditions) for engine in engines]
     np.testing.assert_array_equal(outputs[0][0][masks[0] == 0], frames[0][masks[0] == 0])
     assert masked_change(outputs[0][0], masks[0], outputs[1][0]) > 0.5
+    assert seen
+    for batch, embeds in seen:
+        assert embeds.shape[0] == batch  # one embedding per UNet batch row
+        unconditional, conditional = embeds.chunk(2)
+        assert not unconditional.any() and conditional.abs().sum(-1).min() > 0
