@@ -1,4 +1,5 @@
-"""Pass 1 of a swap: faces, tracks and scene cuts of every frame, each track's identity samples."""
+"""Pass 1 of a swap: faces, tracks and scene cuts of every frame (short misses of a track bridged by
+interpolation), each track's identity samples."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from ..analysis.cache import AnalysisCache, FrameAnalysis
-from ..analysis.face import FaceMeshAnalyzer, FaceTracker
+from ..analysis.tracking import FaceFinder, GapFiller
 from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
 from ..face3d.fitting import normalized_shape
 from ..io.video import Frame
@@ -46,26 +47,35 @@ def analyse_frames(
     encoder: DlibFaceEncoder | None = None,
     progress: Progress | None = None,
     total: int = 0,
+    min_face: float = 24.0,
+    max_gap: int = 6,
 ) -> tuple[AnalysisCache, dict[int, TrackState]]:
-    """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples."""
+    """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples.
+
+    Faces are found by `FaceFinder` (full-range detection, the mesh on each face's crop, tracks);
+    misses of up to `max_gap` frames between two sightings are filled with interpolated meshes
+    (`GapFiller`, on video only). Identity samples come from real sightings only."""
     cache = AnalysisCache()
     tracks: dict[int, TrackState] = {}
-    tracker, cuts = FaceTracker(), SceneCutDetector()
-    with FaceMeshAnalyzer(max_faces=max_faces, tracking=tracking) as analyzer:
+    cuts = SceneCutDetector()
+    gaps = GapFiller(max_gap if tracking else 0)
+    with FaceFinder(max_faces=max_faces, min_size=min_face, max_misses=max_gap, tracking=tracking) as finder:
         for frame in frames:
             cut = cuts(frame.image)
             if cut:
-                tracker.reset()
-            faces = analyzer.detect(frame.image)
-            ids = tracker.assign(faces)
+                finder.reset()
+            faces, ids = finder.find(frame.image, frame.index)
             for tid, face in zip(ids, faces):
                 state = tracks.setdefault(tid, TrackState())
                 state.add(frontal_mesh, face.points)
                 if encoder is not None and state.descriptor is None:
                     state.descriptor = encoder.encode(frame.image, face.bbox)
-            cache.append(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut))
+            for done in gaps.push(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut)):
+                cache.append(done)
             if progress:
                 progress("analyse", frame.index + 1, total)
+        for done in gaps.flush():
+            cache.append(done)
     return cache, tracks
 
 
