@@ -22,7 +22,8 @@ from .cache import FrameAnalysis
 from .detection import FaceDetector
 from .face import CropMeshFitter, Face, box_iou, box_overlap
 
-MAX_DETECTION_INTERVAL = 32  # frames between detections on a steady shot (about a second)
+MAX_DETECTION_INTERVAL = 32  # frames between detections on a steady shot of one face (about a second)
+CROWD_DETECTION_INTERVAL = 8  # the same with several faces in view, where more keep arriving
 IDLE_DETECTION_INTERVAL = 4  # frames between detections while no face is tracked
 DETECTOR_CROP = 2.0  # crop side per detector box side (the box is tight: brows to mouth)
 MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
@@ -73,10 +74,20 @@ class FaceFinder:
         self._next_detection = 0
         self._interval = 1
         self.detections = 0  # detector runs so far (for the benchmark's cost figures)
+        self.born: list[int] = []  # tracks that began on the last frame
+
+    def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
+        """The mesh of the face in `box` of an image outside the frame order (looking back)."""
+        return self._fitter.fit(image, box, MESH_CROP)
+
+    def _end(self, tid: int) -> None:
+        del self._tracks[tid]
+        self._fitter.release(tid)
 
     def reset(self) -> None:
         """End every track (a scene cut) and detect on the next frame."""
-        self._tracks.clear()
+        for tid in list(self._tracks):
+            self._end(tid)
         self._interval = 1
         self._next_detection = -1
 
@@ -86,15 +97,17 @@ class FaceFinder:
             self.reset()
         fitted: dict[int, Face] = {}
         lost = False
+        self.born = []
         for tid, track in sorted(self._tracks.items(), key=lambda t: t[1].misses):
-            face = self._fitter.fit(image, track.predicted(index), MESH_CROP)
+            face = self._fitter.fit(image, track.predicted(index), MESH_CROP, tid)
             if face is not None and not any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
                 fitted[tid] = face
             elif track.misses == 0:
                 lost = True  # just lost: look again with the detector now
         if lost or index >= self._next_detection or not self._tracks:
             new = self._detect(image, index, fitted)
-            self._interval = 1 if new else min(2 * self._interval, MAX_DETECTION_INTERVAL)
+            cap = MAX_DETECTION_INTERVAL if len(fitted) <= 1 else CROWD_DETECTION_INTERVAL
+            self._interval = 1 if new else min(2 * self._interval, cap)
             if not fitted:
                 self._interval = min(self._interval, IDLE_DETECTION_INTERVAL)
             self._next_detection = index + self._interval
@@ -106,7 +119,7 @@ class FaceFinder:
             if tid not in kept_ids:
                 self._tracks[tid].misses += 1
                 if self._tracks[tid].misses > self.max_misses or tid in fitted:
-                    del self._tracks[tid]  # gone too long, or dropped for larger faces
+                    self._end(tid)  # gone too long, or dropped for larger faces
         return [face for _, face in kept], [tid for tid, _ in kept]
 
     def _detect(self, image: np.ndarray, index: int, fitted: dict[int, Face]) -> int:
@@ -125,6 +138,7 @@ class FaceFinder:
             if overlap < 0.3:  # not a missing track found again: a new track
                 tid, self._next_id, new = self._next_id, self._next_id + 1, new + 1
                 self._tracks[tid] = _Track(face.bbox, np.zeros(2), index)
+                self.born.append(tid)
             fitted[tid] = face
         return new
 
@@ -149,10 +163,11 @@ class GapFiller:
     the frames between two sightings of a track (at most `max_gap` apart) given interpolated faces,
     flagged as bridged. Scene cuts end every track. Memory: `max_gap` frames of faces."""
 
-    def __init__(self, max_gap: int = 6) -> None:
-        if max_gap < 0:
-            raise ValueError(f"max_gap must be at least 0, got {max_gap}")
+    def __init__(self, max_gap: int = 6, delay: int = 0) -> None:
+        if max_gap < 0 or delay < 0:
+            raise ValueError(f"max_gap and delay must be at least 0, got {max_gap} and {delay}")
         self.max_gap = max_gap
+        self.delay = max(delay, max_gap)  # frames held back (`add` can still change them)
         self._pending: deque[FrameAnalysis] = deque()
         self._last: dict[int, tuple[int, Face]] = {}
 
@@ -173,9 +188,21 @@ class GapFiller:
             self._last[track] = (item.index, face)
         self._pending.append(item)
         done = []
-        while self._pending and self._pending[0].index <= item.index - self.max_gap:
+        while self._pending and self._pending[0].index <= item.index - self.delay:
             done.append(self._pending.popleft())
         return done
+
+    def held(self, index: int) -> FrameAnalysis | None:
+        """The analysis of frame `index` if it is still held."""
+        return next((item for item in self._pending if item.index == index), None)
+
+    def add(self, index: int, face: Face, track: int) -> None:
+        """Add a face found later (looking back) to the held frame `index`."""
+        for k, pending in enumerate(self._pending):
+            if pending.index == index:
+                self._pending[k] = with_face(pending, face, track, bridged=False)
+                return
+        raise ValueError(f"frame {index} is no longer held")
 
     def flush(self) -> list[FrameAnalysis]:
         """The analyses still held (at the end of the video)."""
@@ -183,9 +210,10 @@ class GapFiller:
         return done
 
 
-def with_face(item: FrameAnalysis, face: Face, track: int) -> FrameAnalysis:
-    """`item` with a bridged face added, faces kept largest first."""
-    entries = sorted([*zip(item.faces, item.tracks, item.bridged_flags), (face, track, True)],
+def with_face(item: FrameAnalysis, face: Face, track: int, bridged: bool = True) -> FrameAnalysis:
+    """`item` with a face added (bridged by default), faces kept largest first."""
+    entries = sorted([*zip(item.faces, item.tracks, item.bridged_flags), (face, track, bridged)],
                      key=lambda e: e[0].area, reverse=True)
+    flags = tuple(e[2] for e in entries)
     return replace(item, faces=tuple(e[0] for e in entries), tracks=tuple(e[1] for e in entries),
-                   bridged=tuple(e[2] for e in entries))
+                   bridged=flags if any(flags) else ())
