@@ -126,7 +126,9 @@ class FaceFinder:
         """Fit the mesh on detections that are no fitted face yet; returns how many new tracks began."""
         self.detections += 1
         new = 0
-        for box in self._detector.detect(image):
+        for box in sorted(self._detector.detect(image), key=lambda b: b.width, reverse=True):
+            if len(fitted) >= self.max_faces and box.width < min(f.bbox[2] - f.bbox[0] for f in fitted.values()):
+                break  # only smaller faces are left, and the largest `max_faces` are fitted already
             if box.width < self.min_size or any(box_overlap(box.box, f.bbox) >= SAME_FACE for f in fitted.values()):
                 continue
             face = self._fitter.fit(image, box.box, DETECTOR_CROP)
