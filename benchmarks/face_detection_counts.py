@@ -15,6 +15,7 @@ so a person judges which reference faces are real, visible faces. `--swapped VID
 frames (the swap's output) to the sheet.
 
     python benchmarks/face_detection_counts.py [VIDEOS...] [--min-width 40] [--sheet DIR] [--swapped OUT.mp4 ...]
+        [--compare-old]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import cv2
 import numpy as np
 
 from tryon_cli.analysis.detection import FaceDetector
-from tryon_cli.analysis.face import box_overlap
+from tryon_cli.analysis.face import FaceMeshAnalyzer, box_overlap
 from tryon_cli.faceswap.analysis_pass import analyse_frames, choose_faces
 from tryon_cli.faceswap.options import SwapOptions
 from tryon_cli.io.video import Frame
@@ -87,6 +88,7 @@ def main() -> int:
     parser.add_argument("--sheet", type=Path, help="write a contact sheet per video into this folder")
     parser.add_argument("--swapped", type=Path, nargs="*", default=[], help="the swap's outputs, in the videos' order")
     parser.add_argument("--sheet-frames", type=int, default=6)
+    parser.add_argument("--compare-old", action="store_true", help="also print the face mesh alone's faces per frame")
     args = parser.parse_args()
     videos = args.videos or [FACES / "crowd_1080p.mp4", FACES / "movie_several_people_720p.mp4"]
     if not all(v.exists() for v in videos):
@@ -105,6 +107,10 @@ def main() -> int:
               f"{1000 * cpu / len(analyses):.0f} ms/frame CPU")
         print("  faces found per frame:   " + "".join(str(min(a.found, 9)) for a in analyses))
         print("  faces bridged per frame: " + "".join(str(min(len(a.faces) - a.found, 9)) for a in analyses))
+        if args.compare_old:  # what the swap used before: the face mesh alone, tracking mode, whole frame
+            with FaceMeshAnalyzer(max_faces=options.max_faces, tracking=True) as mesh:
+                print("  before (mesh alone):     " + "".join(str(min(len(mesh.detect(f.image)), 9))
+                                                          for f in frames_of(video)))
         tracks: dict[int, list] = {}
         for a in analyses:
             for tid, face, bridged in zip(a.tracks, a.faces, a.bridged_flags):
