@@ -97,8 +97,8 @@ def main() -> int:
     options = SwapOptions(target_face="all")
     for number, video in enumerate(videos):
         wall, cpu = time.perf_counter(), time.process_time()
-        cache, _ = analyse_frames(frames_of(video), np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32), True, options.max_faces,
-                                  min_face=options.min_face)
+        frontal = np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32)  # for identity samples
+        cache, _ = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face)
         analyses = list(cache)
         cache.close()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
