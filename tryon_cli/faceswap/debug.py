@@ -34,5 +34,6 @@ def write_debug_images(debug_dir: Path, index: int, image: np.ndarray, mask: np.
 def write_face_counts(debug_dir: Path, found: list[int], bridged: list[int], swapped: list[int]) -> None:
     """`faces.json`: one row per frame (frame number in the output, faces found, bridged, swapped)."""
     debug_dir.mkdir(parents=True, exist_ok=True)
-    rows = [{"frame": i, "found": f, "bridged": b, "swapped": s} for i, (f, b, s) in enumerate(zip(found, bridged, swapped))]
+    rows = [{"frame": i, "found": f, "bridged": b, "swapped": s}
+            for i, (f, b, s) in enumerate(zip(found, bridged, swapped))]
     write_text_atomic(debug_dir / "faces.json", json.dumps(rows, indent=0) + "\n")
