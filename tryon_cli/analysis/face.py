@@ -136,10 +136,12 @@ class CropMeshFitter:
     detection per frame. Points come back in frame pixels, z scaled with x (the same factor).
     """
 
-    def __init__(self, min_confidence: float = 0.5) -> None:
+    def __init__(self, min_confidence: float = 0.5, confirm_confidence: float = 0.3) -> None:
         self._min_confidence = min_confidence
-        # Two faces, so a neighbour's face in a crowd's crop is not taken for the one asked for.
-        self._still = FaceMeshAnalyzer(max_faces=2, tracking=False, min_confidence=min_confidence)
+        # A first fit's box comes from the full-range detector already: the mesh's own detector only has
+        # to confirm it, at a lower score (blurred crowd faces score 0.3-0.5 on a crop). Two faces, so a
+        # neighbour's face in a crowd's crop is not taken for the one asked for.
+        self._still = FaceMeshAnalyzer(max_faces=2, tracking=False, min_confidence=confirm_confidence)
         self._tracked: dict[int, FaceMeshAnalyzer] = {}
         self._spare: list[FaceMeshAnalyzer] = []
         self._crops: dict[int, tuple[float, float, float]] = {}

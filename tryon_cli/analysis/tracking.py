@@ -25,7 +25,9 @@ from .face import CropMeshFitter, Face, box_iou, box_overlap
 MAX_DETECTION_INTERVAL = 32  # frames between detections on a steady shot of one face (about a second)
 CROWD_DETECTION_INTERVAL = 8  # the same with several faces in view, where more keep arriving
 IDLE_DETECTION_INTERVAL = 4  # frames between detections while no face is tracked
-DETECTOR_CROP = 2.0  # crop side per detector box side (the box is tight: brows to mouth)
+# Crop sides per detector box side (the box is tight: brows to mouth), tried in turn: the mesh's own detector
+# misses some blurred or turned faces on one crop and finds them on another.
+DETECTOR_CROPS = (2.0, 1.6, 2.8)
 MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
 SAME_FACE = 0.5  # intersection over the smaller box above which two boxes are one face
 VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
@@ -131,7 +133,8 @@ class FaceFinder:
                 break  # only smaller faces are left, and the largest `max_faces` are fitted already
             if box.width < self.min_size or any(box_overlap(box.box, f.bbox) >= SAME_FACE for f in fitted.values()):
                 continue
-            face = self._fitter.fit(image, box.box, DETECTOR_CROP)
+            face = next((f for f in (self._fitter.fit(image, box.box, scale) for scale in DETECTOR_CROPS)
+                         if f is not None), None)
             if face is None or any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
                 continue
             missing = [(box_iou(face.bbox, t.predicted(index)), tid) for tid, t in self._tracks.items()
