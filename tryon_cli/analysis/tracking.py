@@ -62,7 +62,7 @@ class FaceFinder:
     starts a track; a track missed for more than `max_misses` frames ends. `tracking=False` treats every
     image as unrelated (detection on each). Detector and fitter are built here unless given."""
 
-    def __init__(self, max_faces: int = 16, min_size: float = 24.0, max_misses: int = 5, tracking: bool = True,
+    def __init__(self, max_faces: int = 16, min_size: float = 24.0, max_misses: int = 3, tracking: bool = True,
                  detector: FaceDetector | None = None, fitter: CropMeshFitter | None = None) -> None:
         if max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
@@ -168,7 +168,7 @@ class GapFiller:
     the frames between two sightings of a track (at most `max_gap` apart) given interpolated faces,
     flagged as bridged. Scene cuts end every track. Memory: `max_gap` frames of faces."""
 
-    def __init__(self, max_gap: int = 5, delay: int = 0) -> None:
+    def __init__(self, max_gap: int = 3, delay: int = 0) -> None:
         if max_gap < 0 or delay < 0:
             raise ValueError(f"max_gap and delay must be at least 0, got {max_gap} and {delay}")
         self.max_gap = max_gap

@@ -51,7 +51,7 @@ def analyse_frames(
     progress: Progress | None = None,
     total: int = 0,
     min_face: float = 24.0,
-    max_gap: int = 5,
+    max_gap: int = 3,
 ) -> tuple[AnalysisCache, dict[int, TrackState]]:
     """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples.
 
