@@ -1,12 +1,21 @@
-"""Faces found per frame: full-range detection on tiles against the face mesh's own detector.
+"""Faces found, tracked and swapped per frame, and per visible face the share of its frames swapped.
 
-For sampled frames of each video (default: the shared crowd and several-people videos) prints the faces
-at least --min-width px wide found by the tiled full-range detector, how many of those the face mesh fits
-on when given the face's crop (a check that they are faces), the whole-frame full-range detector alone,
-the face mesh on still images (whole frame plus square tiles), and the face mesh in tracking mode run on
-every frame (what the swap uses today), and the detector's seconds per frame.
+For each video (default: the shared crowd and several-people videos, with `--target-face all`) it runs
+the swap's pass 1 (`analyse_frames`: full-range detection, the mesh on each face's crop, tracks, short
+misses bridged) and the face choice of pass 2, and prints:
+- faces found (and bridged) per frame, and pass 1's seconds per frame (CPU and wall);
+- pass 1's tracks (frames, bridged frames, median width);
+- the reference: the tiled full-range detector run on every frame (no schedule, no tracking), its boxes
+  at least --min-width px wide linked into faces across frames (gaps of up to 3 frames, broken at
+  scene cuts; faces seen in fewer than 5 frames dropped); per reference face, its frames, width and
+  the share of those frames in which a swapped face covers it (the bar: at least 0.9).
+The reference is only a candidate list of what a person can see: `--sheet` draws it (yellow, numbered)
+and the swapped faces (green found, cyan bridged) on sampled frames, with crops of every reference face,
+so a person judges which reference faces are real, visible faces. `--swapped VIDEO` adds that video's
+frames (the swap's output) to the sheet.
 
-    python benchmarks/face_detection_counts.py [VIDEOS...] [--every 15] [--min-width 40]
+    python benchmarks/face_detection_counts.py [VIDEOS...] [--min-width 40] [--sheet DIR] [--swapped OUT.mp4 ...]
+        [--compare-old]
 """
 
 from __future__ import annotations
@@ -18,46 +27,182 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
 
 from tryon_cli.analysis.detection import FaceDetector
-from tryon_cli.analysis.face import FaceMeshAnalyzer
-from tryon_cli.analysis.parsing import crop, crop_box
+from tryon_cli.analysis.face import FaceMeshAnalyzer, box_overlap
+from tryon_cli.faceswap.analysis_pass import analyse_frames, choose_faces
+from tryon_cli.faceswap.options import SwapOptions
+from tryon_cli.io.video import Frame
+from tryon_cli.temporal import SceneCutDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT.parent / "shared" / "media" / "faces"
+BAR = 0.9
+
+
+def frames_of(path: Path):
+    with av.open(str(path)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            yield Frame(index=index, image=frame.to_ndarray(format="rgb24"), pts=index, time=float(frame.time or 0.0))
+
+
+def reference_faces(path: Path, min_width: float, max_gap: int = 3, min_frames: int = 5) -> list[dict]:
+    """The detector on every frame, boxes linked by overlap into faces: {frames: {index: box}}."""
+    faces: list[dict] = []
+    live: list[dict] = []
+    cuts = SceneCutDetector()
+    with FaceDetector() as detector:
+        for frame in frames_of(path):
+            if cuts(frame.image):
+                live = []
+            live = [f for f in live if frame.index - f["last"] <= max_gap + 1]
+            for found in sorted(detector.detect(frame.image), key=lambda b: -b.width):
+                if found.width < min_width:
+                    continue
+                best = max(live, key=lambda f: box_overlap(f["box"], found.box), default=None)
+                if best is None or best["last"] == frame.index or box_overlap(best["box"], found.box) < 0.4:
+                    best = {"frames": {}, "box": found.box, "last": frame.index}
+                    faces.append(best)
+                    live.append(best)
+                best["frames"][frame.index] = found.box
+                best["box"], best["last"] = found.box, frame.index
+    kept = []
+    for face in faces:
+        if len(face["frames"]) < min_frames:
+            continue
+        seen = sorted(face["frames"])
+        visible = dict(face["frames"])
+        for a, b in zip(seen, seen[1:]):  # a short miss of the reference detector: still visible
+            for k in range(a + 1, b):
+                share = (k - a) / (b - a)
+                visible[k] = tuple((1 - share) * np.array(face["frames"][a]) + share * np.array(face["frames"][b]))
+        kept.append({"visible": visible, "width": float(np.median([x1 - x0 for x0, _, x1, _ in face["frames"].values()]))})
+    return kept
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("videos", nargs="*", type=Path)
-    parser.add_argument("--every", type=int, default=15, help="sample one frame in this many")
     parser.add_argument("--min-width", type=int, default=40)
+    parser.add_argument("--sheet", type=Path, help="write a contact sheet per video into this folder")
+    parser.add_argument("--swapped", type=Path, nargs="*", default=[], help="the swap's outputs, in the videos' order")
+    parser.add_argument("--sheet-frames", type=int, default=6)
+    parser.add_argument("--compare-old", action="store_true", help="also print the face mesh alone's faces per frame")
     args = parser.parse_args()
     videos = args.videos or [FACES / "crowd_1080p.mp4", FACES / "movie_several_people_720p.mp4"]
     if not all(v.exists() for v in videos):
         print("videos not found (the shared media folder is absent); pass video paths", file=sys.stderr)
         return 2
-    with FaceDetector() as tiled, FaceDetector(tile=None) as whole, \
-            FaceMeshAnalyzer(max_faces=20, tracking=False) as still, \
-            FaceMeshAnalyzer(max_faces=1, tracking=False) as single:
-        for video in videos:
-            print(f"{video.name}: frame | tiled full-range | mesh fits the crop | whole-frame full-range | "
-                  f"mesh (still + tiles) | mesh (tracking) | s/frame")
-            with av.open(str(video)) as container, FaceMeshAnalyzer(max_faces=20, tracking=True) as tracking:
-                for index, frame in enumerate(container.decode(video=0)):
-                    image = frame.to_ndarray(format="rgb24")
-                    tracked = len(tracking.detect(image))  # tracking mode needs every frame in order
-                    if index % args.every:
-                        continue
-                    start = time.perf_counter()
-                    found = [f for f in tiled.detect(image) if f.width >= args.min_width]
-                    seconds = time.perf_counter() - start
-                    fits = sum(bool(single.detect(cv2.resize(crop(image, crop_box(f.box, 2.0)), (256, 256))))
-                               for f in found)
-                    alone = sum(f.width >= args.min_width for f in whole.detect(image))
-                    print(f"  {index:4d} | {len(found):3d} | {fits:3d} | {alone:3d} | {len(still.detect(image)):3d} | "
-                          f"{tracked:3d} | {seconds:.2f}")
+    options = SwapOptions(target_face="all")
+    for number, video in enumerate(videos):
+        wall, cpu = time.perf_counter(), time.process_time()
+        frontal = np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32)  # for identity samples
+        cache, _ = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face)
+        analyses = list(cache)
+        cache.close()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        swapped = {a.index: [a.faces[i] for i in choose_faces(a, options, set())[0]] for a in analyses}
+        print(f"\n{video.name}: {len(analyses)} frames, pass 1 {1000 * wall / len(analyses):.0f} ms/frame wall, "
+              f"{1000 * cpu / len(analyses):.0f} ms/frame CPU")
+        print("  faces found per frame:   " + "".join(str(min(a.found, 9)) for a in analyses))
+        print("  faces bridged per frame: " + "".join(str(min(len(a.faces) - a.found, 9)) for a in analyses))
+        if args.compare_old:  # what the swap used before: the face mesh alone, tracking mode, whole frame
+            with FaceMeshAnalyzer(max_faces=options.max_faces, tracking=True) as mesh:
+                print("  before (mesh alone):     " + "".join(str(min(len(mesh.detect(f.image)), 9))
+                                                          for f in frames_of(video)))
+        tracks: dict[int, list] = {}
+        for a in analyses:
+            for tid, face, bridged in zip(a.tracks, a.faces, a.bridged_flags):
+                tracks.setdefault(tid, []).append((a.index, bridged, face.bbox[2] - face.bbox[0]))
+        print("  tracks: id frames (bridged) median mesh width")
+        for tid, rows in tracks.items():
+            print(f"    {tid:3d} {rows[0][0]:4d}-{rows[-1][0]:<4d} {len(rows):4d} ({sum(r[1] for r in rows)}) "
+                  f"{np.median([r[2] for r in rows]):5.0f}")
+        reference = reference_faces(video, args.min_width)
+        print(f"  reference faces (detector on every frame, >= {args.min_width} px): id frames width swapped-share")
+        shares = []
+        for rid, ref in enumerate(reference):
+            hit = sum(any(box_overlap(box, f.bbox) >= 0.5 for f in swapped.get(k, [])) for k, box in ref["visible"].items())
+            ref["share"] = hit / len(ref["visible"])
+            shares.append(ref["share"])
+            frames = sorted(ref["visible"])
+            print(f"    {rid:3d} {frames[0]:4d}-{frames[-1]:<4d} {len(frames):4d} {ref['width']:5.0f} {ref['share']:.2f}"
+                  f"{'' if ref['share'] >= BAR else '  below the bar'}")
+        if shares:
+            print(f"  reference faces at or above {BAR}: {sum(s >= BAR for s in shares)} of {len(shares)}")
+        if args.sheet:
+            after = args.swapped[number] if number < len(args.swapped) else None
+            write_sheet(args.sheet / f"faces_{video.stem}.png", video, after, analyses, reference, args.sheet_frames)
     return 0
+
+
+def _draw(image: np.ndarray, index: int, analyses: dict, reference: list[dict]) -> np.ndarray:
+    out = image.copy()
+    thick = max(2, image.shape[1] // 640)
+    analysis = analyses.get(index)
+    if analysis is not None:
+        for face, bridged in zip(analysis.faces, analysis.bridged_flags):
+            x0, y0, x1, y1 = map(int, face.bbox)
+            cv2.rectangle(out, (x0, y0), (x1, y1), (0, 255, 255) if bridged else (0, 255, 0), thick)
+    for rid, ref in enumerate(reference):
+        box = ref["visible"].get(index)
+        if box is not None:
+            x0, y0, x1, y1 = map(int, box)
+            cv2.rectangle(out, (x0, y0), (x1, y1), (255, 220, 0), 1)
+            cv2.putText(out, str(rid), (x0, max(y0 - 4, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, (255, 220, 0), thick)
+    cv2.putText(out, str(index), (10, 20 * thick), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thick, (255, 255, 255), thick)
+    return out
+
+
+def write_sheet(path: Path, video: Path, after: Path | None, analyses: list, reference: list[dict], count: int) -> None:
+    """Sampled frames with boxes (left), the swap's output (right), then crops of every reference face."""
+    by_index = {a.index: a for a in analyses}
+    wanted = set(np.linspace(0, len(analyses) - 1, count).astype(int).tolist())
+    crops_at = {(rid, k) for rid, ref in enumerate(reference)
+                for k in np.array(sorted(ref["visible"]))[[0, len(ref["visible"]) // 2, -1]].tolist()}
+    frame_keys = wanted | {k for _, k in crops_at}
+    before: dict[int, np.ndarray] = {}
+    crops: dict[tuple[int, int], np.ndarray] = {}
+    for frame in frames_of(video):
+        if frame.index in wanted:
+            before[frame.index] = _draw(frame.image, frame.index, by_index, reference)
+        for rid, k in crops_at:
+            if k == frame.index:
+                x0, y0, x1, y1 = map(int, reference[rid]["visible"][k])
+                pad = (x1 - x0) // 3
+                patch = frame.image[max(y0 - pad, 0) : y1 + pad, max(x0 - pad, 0) : x1 + pad]
+                crops[(rid, k)] = cv2.resize(patch, (96, 96)) if patch.size else np.zeros((96, 96, 3), np.uint8)
+        if frame.index > max(frame_keys):
+            break
+    swapped: dict[int, np.ndarray] = {}
+    if after is not None:
+        for frame in frames_of(after):
+            if frame.index in wanted:
+                swapped[frame.index] = frame.image
+    width = 900
+    rows = []
+    for k in sorted(wanted):
+        left = before[k]
+        right = swapped.get(k, np.zeros_like(left))
+        pair = np.concatenate([left, right], 1)
+        rows.append(cv2.resize(pair, (2 * width, int(pair.shape[0] * 2 * width / pair.shape[1]))))
+    strips = []
+    for rid, ref in enumerate(reference):
+        keys = sorted(k for r, k in crops if r == rid)
+        tiles = [crops[(rid, k)] for k in keys]
+        label = np.zeros((96, 150, 3), np.uint8)
+        cv2.putText(label, f"ref {rid}", (5, 35), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 220, 0), 2)
+        cv2.putText(label, f"{ref['share']:.2f}", (5, 75), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
+                    (0, 255, 0) if ref["share"] >= BAR else (255, 60, 60), 2)
+        strips.append(np.concatenate([label, *tiles, *[np.zeros((96, 96, 3), np.uint8)] * (3 - len(tiles))], 1))
+    per_row = max(1, (2 * width) // strips[0].shape[1]) if strips else 1
+    for i in range(0, len(strips), per_row):
+        row = np.concatenate(strips[i : i + per_row], 1)
+        rows.append(np.pad(row, ((0, 0), (0, 2 * width - row.shape[1]), (0, 0))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
+    print(f"  sheet: {path}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ def swap(
     occlusion: bool = typer.Option(True, "--occlusion/--no-occlusion", help="Keep hair, glasses and objects in front of the face."),
     smooth: float = typer.Option(0.5, min=0.0, max=1.0, help="Temporal smoothing strength, 0 (off) to 1."),
     use_3d: bool = typer.Option(True, "--3d/--2d", help="3D identity/expression split (--2d: naive warp onto the target's landmarks)."),
-    debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays and normal maps here."),
+    min_face: int = typer.Option(24, min=8, help="Smallest face to find and swap: the face box's width in pixels."),
+    debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays, normal maps and faces.json (faces found, bridged, swapped per frame) here."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -73,7 +74,8 @@ def swap(
             if reference_descriptor is None:
                 raise InputError(f"{reference}: no face found in the reference photo")
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
-                              mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d)
+                              mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
+                              min_face=min_face)
         source = prepare_source([(p, read_image(p)) for p in source_paths])
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:

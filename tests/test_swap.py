@@ -69,7 +69,8 @@ def test_image_swap_leaves_pixels_outside_the_face_bit_exact(astronaut, source_p
     assert result.stdout.strip() == str(out)
     swapped = read_image(out)
     mask = read_image(debug / "000000_mask.png")[..., 0]
-    assert sorted(p.name for p in debug.iterdir()) == ["000000_landmarks.png", "000000_mask.png", "000000_normals.png"]
+    assert sorted(p.name for p in debug.iterdir()) == ["000000_landmarks.png", "000000_mask.png", "000000_normals.png",
+                                                       "faces.json"]
     outside = mask == 0
     np.testing.assert_array_equal(swapped[outside], astronaut[outside])
     assert np.abs(swapped[~outside].astype(int) - astronaut[~outside].astype(int)).mean() > 5

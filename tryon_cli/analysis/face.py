@@ -1,9 +1,10 @@
-"""Face analysis: MediaPipe face mesh (478 points, tracking mode for video) and face tracks."""
+"""Face analysis: MediaPipe face mesh (478 points), on a whole image or on one face's crop."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .native import mediapipe_solutions, silenced_native_stderr
@@ -91,6 +92,10 @@ class FaceMeshAnalyzer:
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
 
+    def reset(self) -> None:
+        """Forget the previous frames (tracking mode starts again from a detection)."""
+        self._mesh.reset()
+
     def close(self) -> None:
         self._mesh.close()
 
@@ -110,33 +115,109 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
     return inter / union if union > 0 else 0.0
 
 
-@dataclass
-class FaceTracker:
-    """Give faces stable track ids across frames by box overlap (greedy, highest IoU first)."""
+CROP_SIZE = 256  # the face's crop is resampled to this square: a close-up for the mesh's short-range detector
+CROP_SLACK = 0.08  # a tracked face's crop stays put until the face moves or rescales this much (of its side)
 
-    min_iou: float = 0.2
-    _boxes: dict[int, tuple[float, float, float, float]] | None = None
-    _next_id: int = 0
 
-    def reset(self) -> None:
-        self._boxes = None
+def square_around(box: tuple[float, float, float, float], scale: float) -> tuple[float, float, float]:
+    """(centre x, centre y, side) of a square `scale` times the box's longer side, on the box's centre."""
+    x0, y0, x1, y1 = box
+    return (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * scale
 
-    def assign(self, faces: list[Face]) -> list[int]:
-        previous = self._boxes or {}
-        pairs = sorted(
-            ((box_iou(box, face.bbox), tid, i) for tid, box in previous.items() for i, face in enumerate(faces)),
-            reverse=True,
-        )
-        ids: list[int | None] = [None] * len(faces)
-        used: set[int] = set()
-        for iou, tid, i in pairs:
-            if iou < self.min_iou or tid in used or ids[i] is not None:
-                continue
-            ids[i] = tid
-            used.add(tid)
-        for i, tid in enumerate(ids):
-            if tid is None:
-                ids[i] = self._next_id
-                self._next_id += 1
-        self._boxes = {tid: face.bbox for tid, face in zip(ids, faces)}
-        return [int(t) for t in ids]
+
+class CropMeshFitter:
+    """The face mesh fitted on one face's square crop, resampled to `CROP_SIZE` px.
+
+    A face 40 px wide in a 1080p frame is far below what the mesh's short-range detector sees on the whole
+    frame; on its own crop it is a close-up. A first fit (no `track`) runs the mesh on a still image, so
+    its detector has to find a face in the crop: a second check on the caller's box. A tracked face's
+    crop follows it (centred on its last mesh), so each track keeps its own mesh in tracking mode, which
+    starts from the previous frame's landmarks as the whole-frame mesh did: steadier and cheaper than a
+    detection per frame. Points come back in frame pixels, z scaled with x (the same factor).
+    """
+
+    def __init__(self, min_confidence: float = 0.5, confirm_confidence: float = 0.3) -> None:
+        self._min_confidence = min_confidence
+        # A first fit's box comes from the full-range detector already: the mesh's own detector only has
+        # to confirm it, at a lower score (blurred crowd faces score 0.3-0.5 on a crop). Two faces, so a
+        # neighbour's face in a crowd's crop is not taken for the one asked for.
+        self._still = FaceMeshAnalyzer(max_faces=2, tracking=False, min_confidence=confirm_confidence)
+        self._tracked: dict[int, FaceMeshAnalyzer] = {}
+        self._spare: list[FaceMeshAnalyzer] = []
+        self._crops: dict[int, tuple[float, float, float]] = {}
+
+    def fit(self, image: np.ndarray, box: tuple[float, float, float, float], scale: float = 1.6,
+            track: int | None = None, min_overlap: float = 0.3) -> Face | None:
+        """The mesh of the face in `box` (x0, y0, x1, y1 in pixels), or None when no face is there.
+
+        `scale` sets the crop's side against the box's longer side (a detector's tight box needs more room
+        than a previous mesh's box). `track` names the face's track (its mesh runs in tracking mode).
+        The face whose box overlaps `box` most is taken, if it overlaps at least `min_overlap`
+        (intersection over the smaller box)."""
+        cx, cy, side = square_around(box, scale)
+        if track is not None:
+            cx, cy, side = self._steady_crop(track, (cx, cy, side))
+        factor = CROP_SIZE / max(side, 1.0)
+        # One affine resample cuts, pads (mid-grey outside the frame) and scales the crop.
+        to_crop = np.array([[factor, 0, CROP_SIZE / 2 - factor * cx], [0, factor, CROP_SIZE / 2 - factor * cy]],
+                           np.float32)
+        patch = cv2.warpAffine(image, to_crop, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=(127, 127, 127))
+        mesh = self._still if track is None else self._mesh_for(track)
+        best, best_overlap = None, min_overlap
+        for face in mesh.detect(patch):
+            points = face.points / factor  # x, y and z alike: z is in x's scale
+            points[:, 0] += cx - CROP_SIZE / 2 / factor
+            points[:, 1] += cy - CROP_SIZE / 2 / factor
+            fitted = Face(points=points.astype(np.float32))
+            overlap = box_overlap(fitted.bbox, box)
+            if overlap >= best_overlap:
+                best, best_overlap = fitted, overlap
+        return best
+
+    def _steady_crop(self, track: int, wanted: tuple[float, float, float]) -> tuple[float, float, float]:
+        """The track's previous crop while the face stays well inside it: a crop that moves or rescales
+        every frame by a pixel or two resamples the face differently each time, which the mesh turns into
+        jitter."""
+        previous = self._crops.get(track)
+        if previous is not None:
+            (cx, cy, side), (px, py, pside) = wanted, previous
+            if max(abs(cx - px), abs(cy - py)) < CROP_SLACK * pside and abs(side / pside - 1.0) < CROP_SLACK:
+                return previous
+        self._crops[track] = wanted
+        return wanted
+
+    def _mesh_for(self, track: int) -> "FaceMeshAnalyzer":
+        mesh = self._tracked.get(track)
+        if mesh is None:
+            mesh = self._spare.pop() if self._spare else FaceMeshAnalyzer(1, True, self._min_confidence)
+            self._tracked[track] = mesh
+        return mesh
+
+    def release(self, track: int) -> None:
+        """The track ended: its mesh forgets it and waits for another track."""
+        self._crops.pop(track, None)
+        mesh = self._tracked.pop(track, None)
+        if mesh is not None:
+            mesh.reset()
+            self._spare.append(mesh)
+
+    def close(self) -> None:
+        for mesh in [self._still, *self._tracked.values(), *self._spare]:
+            mesh.close()
+        self._tracked.clear()
+        self._spare.clear()
+
+    def __enter__(self) -> "CropMeshFitter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over the smaller of two (x0, y0, x1, y1) boxes: 1 when one holds the other."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0

@@ -1,14 +1,17 @@
-"""Pass 1 of a swap: faces, tracks and scene cuts of every frame, each track's identity samples."""
+"""Pass 1 of a swap: faces, tracks and scene cuts of every frame (short misses of a track bridged by
+interpolation), each track's identity samples."""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
 
 from ..analysis.cache import AnalysisCache, FrameAnalysis
-from ..analysis.face import FaceMeshAnalyzer, FaceTracker
+from ..analysis.face import Face, box_iou
+from ..analysis.tracking import FaceFinder, GapFiller
 from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
 from ..face3d.fitting import normalized_shape
 from ..io.video import Frame
@@ -17,6 +20,7 @@ from ..temporal import SceneCutDetector
 from .options import SwapOptions
 
 MAX_IDENTITY_SAMPLES = 240
+LOOK_BACK = 8  # frames a new track is followed back into (the detector's interval in a crowd)
 
 
 @dataclass
@@ -46,27 +50,60 @@ def analyse_frames(
     encoder: DlibFaceEncoder | None = None,
     progress: Progress | None = None,
     total: int = 0,
+    min_face: float = 24.0,
+    max_gap: int = 3,
 ) -> tuple[AnalysisCache, dict[int, TrackState]]:
-    """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples."""
+    """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples.
+
+    Faces are found by `FaceFinder` (full-range detection, the mesh on each face's crop, tracks);
+    misses of up to `max_gap` frames between two sightings are filled with interpolated meshes
+    (`GapFiller`, on video only), and a new track is followed back into the frames before the detector
+    found it. Identity samples come from sightings, not from interpolated meshes."""
     cache = AnalysisCache()
     tracks: dict[int, TrackState] = {}
-    tracker, cuts = FaceTracker(), SceneCutDetector()
-    with FaceMeshAnalyzer(max_faces=max_faces, tracking=tracking) as analyzer:
+    cuts = SceneCutDetector()
+    gaps = GapFiller(max_gap if tracking else 0, delay=LOOK_BACK if tracking else 0)
+    recent: deque[Frame] = deque(maxlen=LOOK_BACK if tracking else 0)  # frames a new track looks back into
+    with FaceFinder(max_faces=max_faces, min_size=min_face, max_misses=max_gap, tracking=tracking) as finder:
         for frame in frames:
             cut = cuts(frame.image)
             if cut:
-                tracker.reset()
-            faces = analyzer.detect(frame.image)
-            ids = tracker.assign(faces)
+                finder.reset()
+                recent.clear()
+            faces, ids = finder.find(frame.image, frame.index)
             for tid, face in zip(ids, faces):
                 state = tracks.setdefault(tid, TrackState())
                 state.add(frontal_mesh, face.points)
                 if encoder is not None and state.descriptor is None:
                     state.descriptor = encoder.encode(frame.image, face.bbox)
-            cache.append(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut))
+            done = gaps.push(FrameAnalysis(frame.index, tuple(faces), tuple(ids), cut))
+            for tid, face in zip(ids, faces):
+                if tid in finder.born:
+                    _look_back(finder, gaps, recent, face, tid, tracks[tid], frontal_mesh)
+            for item in done:
+                cache.append(item)
+            recent.append(frame)
             if progress:
                 progress("analyse", frame.index + 1, total)
+        for item in gaps.flush():
+            cache.append(item)
     return cache, tracks
+
+
+def _look_back(finder: FaceFinder, gaps: GapFiller, recent: deque[Frame], face: Face, tid: int,
+               state: TrackState, frontal_mesh: np.ndarray) -> None:
+    """A track that began on this frame (the detector does not run on every frame) is followed back
+    through the recent frames, each fitted on the next one's box, until the face is not found there."""
+    for frame in reversed(recent):
+        held = gaps.held(frame.index)
+        if held is None or len(held.faces) >= finder.max_faces:
+            return
+        earlier = finder.fit_still(frame.image, face.bbox)
+        if earlier is None or any(box_iou(earlier.bbox, other.bbox) > 0.3 for other in held.faces):
+            return
+        gaps.add(frame.index, earlier, tid)
+        state.add(frontal_mesh, earlier.points)
+        face = earlier
 
 
 def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[int]) -> tuple[list[int], str]:

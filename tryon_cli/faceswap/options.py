@@ -18,4 +18,11 @@ class SwapOptions:
     smooth: float = 0.5
     use_3d: bool = True
     expression_gain: float = 1.0
-    max_faces: int = 4
+    max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
+    min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
+
+    def __post_init__(self) -> None:
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.min_face < 8:
+            raise ValueError(f"min_face must be at least 8 pixels, got {self.min_face}")

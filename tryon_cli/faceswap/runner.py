@@ -21,7 +21,7 @@ from ..io.video import Frame
 from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
-from .debug import write_debug_images
+from .debug import write_debug_images, write_face_counts
 from .options import SwapOptions
 from .planner import SwapPlanner
 
@@ -34,6 +34,9 @@ class SwapReport:
     swapped: int = 0
     passed_through: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    faces_found: list[int] = field(default_factory=list)  # per frame: found in the frame itself
+    faces_bridged: list[int] = field(default_factory=list)  # per frame: interpolated across a short miss
+    faces_swapped: list[int] = field(default_factory=list)  # per frame: swapped
 
     @property
     def fps(self) -> float:
@@ -47,6 +50,9 @@ class SwapReport:
             "passed_through_reasons": dict(self.passed_through),
             "seconds": round(self.seconds, 3),
             "fps": round(self.fps, 2),
+            "faces_swapped_total": sum(self.faces_swapped),
+            "faces_per_frame": {"found": self.faces_found, "bridged": self.faces_bridged,
+                                "swapped": self.faces_swapped},
         }
 
 
@@ -69,7 +75,7 @@ def swap_frames(
     max_faces = 1 if options.target_face == "largest" and options.reference_descriptor is None else options.max_faces
     cache, tracks = analyse_frames(
         threaded(frames_for_pass(), name="decode"), source.frontal_mesh, tracking, max_faces,
-        encoder if options.reference_descriptor is not None else None, progress, total,
+        encoder if options.reference_descriptor is not None else None, progress, total, options.min_face,
     )
     try:
         identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
@@ -86,6 +92,9 @@ def swap_frames(
                 previous_time = frame.time
                 chosen, reason = choose_faces(analysis, options, matching)
                 report.frames += 1
+                report.faces_found.append(analysis.found)
+                report.faces_bridged.append(len(analysis.faces) - analysis.found)
+                report.faces_swapped.append(len(chosen))
                 if not chosen:
                     report.passed_through[reason] += 1
                     yield RenderItem(frame, frame.image)
@@ -109,4 +118,6 @@ def swap_frames(
     finally:
         cache.close()
     report.seconds = time.perf_counter() - started
+    if debug_dir is not None:
+        write_face_counts(debug_dir, report.faces_found, report.faces_bridged, report.faces_swapped)
     return report

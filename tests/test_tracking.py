@@ -1,0 +1,152 @@
+"""Finding and tracking every face: small faces on large frames, short misses bridged, cuts end tracks,
+faces counted per frame in the swap's report."""
+
+from __future__ import annotations
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from tryon_cli.analysis.cache import AnalysisCache, FrameAnalysis
+from tryon_cli.analysis.face import N_POINTS, Face, FaceMeshAnalyzer
+from tryon_cli.analysis.tracking import GapFiller
+from tryon_cli.faceswap.analysis_pass import analyse_frames
+from tryon_cli.io.video import Frame
+
+FRONTAL = np.random.default_rng(0).normal(size=(N_POINTS, 3)).astype(np.float32)
+
+
+def fake_face(x: float, y: float, size: float = 40.0) -> Face:
+    grid = np.random.default_rng(1).uniform(0, size, (N_POINTS, 3)).astype(np.float32)
+    return Face(points=grid + np.array([x, y, 0], np.float32))
+
+
+def run_filler(items: list[FrameAnalysis], max_gap: int = 3) -> list[FrameAnalysis]:
+    filler = GapFiller(max_gap)
+    out = [done for item in items for done in filler.push(item)]
+    return out + filler.flush()
+
+
+def test_a_short_miss_is_bridged_by_interpolation():
+    items = [FrameAnalysis(i, (fake_face(10.0 * i, 5.0),), (7,), False) for i in range(8)]
+    items[3] = FrameAnalysis(3, (), (), False)
+    items[4] = FrameAnalysis(4, (), (), False)
+    out = run_filler(items)
+    assert [a.index for a in out] == list(range(8))
+    for k in (3, 4):
+        assert out[k].tracks == (7,) and out[k].bridged_flags == (True,) and out[k].found == 0
+        # halfway points of the sightings at 2 and 5: the face moves 10 px a frame
+        np.testing.assert_allclose(out[k].faces[0].points, items[0].faces[0].points + [10.0 * k, 0, 0], atol=1e-4)
+    assert all(a.bridged_flags == (False,) for k, a in enumerate(out) if k not in (3, 4))
+
+
+def test_a_long_miss_and_a_cut_are_not_bridged():
+    items = [FrameAnalysis(i, (fake_face(0, 0),), (1,), False) for i in range(12)]
+    for k in range(2, 6):  # 4 frames missing, more than max_gap=3
+        items[k] = FrameAnalysis(k, (), (), False)
+    items[8] = FrameAnalysis(8, (), (), False)
+    items[9] = FrameAnalysis(9, (fake_face(0, 0),), (1,), True)  # a cut: the track's sightings do not join
+    out = run_filler(items)
+    assert [len(a.faces) for a in out] == [1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1]
+
+
+def test_the_cache_keeps_bridged_flags():
+    cache = AnalysisCache()
+    item = FrameAnalysis(0, (fake_face(0, 0), fake_face(50, 0)), (3, 4), True, bridged=(False, True))
+    cache.append(item)
+    back = next(iter(cache))
+    cache.close()
+    assert back.tracks == (3, 4) and back.bridged == (False, True) and back.found == 1 and back.scene_cut
+    with pytest.raises(ValueError):
+        FrameAnalysis(0, (fake_face(0, 0),), (1, 2), False)
+
+
+def small_face_frames(astronaut: np.ndarray, count: int, scale: float = 0.4, size=(1280, 720),
+                      background: tuple[int, int, int] = (90, 90, 90), cut_at: int | None = None) -> list[Frame]:
+    """The astronaut shrunk (her face about 41 px wide, as the detector boxes it) moving across a large
+    grey frame."""
+    small = cv2.resize(astronaut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frames = []
+    for i in range(count):
+        canvas = np.empty((size[1], size[0], 3), np.uint8)
+        canvas[:] = background if cut_at is None or i < cut_at else (40, 120, 200)  # after the cut: blue
+        x, y = 300 + 4 * i, 200 + 2 * i
+        canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
+        frames.append(Frame(i, canvas, i, i / 25))
+    return frames
+
+
+def analyse(frames: list[Frame], max_faces: int = 4) -> list[FrameAnalysis]:
+    cache, _ = analyse_frames(iter(frames), FRONTAL, True, max_faces)
+    out = list(cache)
+    cache.close()
+    return out
+
+
+def test_a_small_face_is_found_in_every_frame(astronaut):
+    frames = small_face_frames(astronaut, 14)
+    with FaceMeshAnalyzer(max_faces=4, tracking=True) as mesh:  # what the swap used before: nothing
+        assert sum(len(mesh.detect(f.image)) for f in frames) == 0
+    out = analyse(frames)
+    assert [len(a.faces) for a in out] == [1] * len(frames)
+    assert len({a.tracks[0] for a in out}) == 1 and all(a.found == 1 for a in out)
+    for frame, a in zip(frames, out):  # the mesh sits on the face: inside the pasted photo, face-sized
+        x0, y0, x1, y1 = a.faces[0].bbox
+        left, top = 300 + 4 * frame.index, 200 + 2 * frame.index
+        assert left < x0 < x1 < left + 205 and top < y0 < y1 < top + 205 and 30 < x1 - x0 < 90
+
+
+def test_a_two_frame_miss_is_bridged_in_the_swap_analysis(astronaut):
+    frames = small_face_frames(astronaut, 12)
+    for k in (5, 6):  # the face covered (a hand, motion blur): the frame is otherwise the same
+        image = frames[k].image.copy()
+        image[150:450, 280:600] = 90
+        frames[k] = Frame(k, image, k, k / 25)
+    out = analyse(frames)
+    assert [len(a.faces) for a in out] == [1] * 12
+    assert [a.found for a in out] == [1] * 5 + [0, 0] + [1] * 5
+    assert len({a.tracks[0] for a in out}) == 1
+    for k in (5, 6):
+        share = (k - 4) / 3
+        expected = (1 - share) * out[4].faces[0].points + share * out[7].faces[0].points
+        np.testing.assert_allclose(out[k].faces[0].points, expected, atol=1e-3)
+
+
+def test_tracks_end_at_a_cut(astronaut):
+    # Another shot from frame 6 (a blue background), the face where the track expects it: only the cut
+    # ends the track.
+    out = analyse(small_face_frames(astronaut, 12, cut_at=6))
+    assert [a.scene_cut for a in out] == [False] * 6 + [True] + [False] * 5
+    assert [len(a.faces) for a in out] == [1] * 12
+    assert out[0].tracks == out[5].tracks and out[6].tracks == out[11].tracks
+    assert out[5].tracks != out[6].tracks
+
+
+def test_the_swap_report_counts_faces_per_frame(talking_video, source_photo, tmp_path):
+    from tryon_cli.faceswap.debug import write_face_counts  # noqa: F401 (the debug folder's writer)
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.runner import swap_frames
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+    from tryon_cli.render.classical.engine import ClassicalEngine
+
+    with av.open(str(talking_video)) as container:
+        images = [f.to_ndarray(format="rgb24") for _, f in zip(range(10), container.decode(video=0))]
+    # Two people side by side; in frame 4 the right one is covered for one frame.
+    pairs = [np.concatenate([image, image], axis=1) for image in images]
+    pairs[4] = pairs[4].copy()
+    pairs[4][:, 320:] = 90
+    sequence = [Frame(i, image, i, i / 25) for i, image in enumerate(pairs)]
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    report = swap_frames(lambda: iter(sequence), source, ClassicalEngine(), lambda frame, image: None,
+                         SwapOptions(target_face="all"), debug_dir=tmp_path)
+    assert report.faces_found == [2, 2, 2, 2, 1, 2, 2, 2, 2, 2]
+    assert report.faces_bridged == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    assert report.faces_swapped == [2] * 10
+    per_frame = report.as_dict()["faces_per_frame"]
+    assert per_frame["found"] == report.faces_found and per_frame["swapped"] == report.faces_swapped
+    import json
+
+    rows = json.loads((tmp_path / "faces.json").read_text())
+    assert rows[4] == {"frame": 4, "found": 1, "bridged": 1, "swapped": 2}

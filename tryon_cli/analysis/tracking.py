@@ -1,0 +1,224 @@
+"""Find and track every face of a video: full-range detection, the mesh on each face's crop, tracks
+carried from frame to frame by the previous mesh, and short misses bridged by interpolation.
+
+Per frame, each live track's box (its last mesh's box, moved by its velocity) is cropped and the mesh
+fitted there, so a face found once is followed without the detector. The detector (full range, on
+tiles: `detection.FaceDetector`) runs on the first frame, after a scene cut, when a track is lost, and
+otherwise on a schedule that backs off while it finds nothing new (a close-up pays for it about once a
+second) and comes back to every frame while faces keep arriving (a crowd). A track missing for a few
+frames is kept and searched for at its predicted place; once it is seen again, `GapFiller` (which runs
+behind the analysis by those few frames) fills the frames between with the meshes interpolated
+between the two sightings, so a face seen in most frames is swapped in all of them. Cuts end tracks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .cache import FrameAnalysis
+from .detection import FaceDetector
+from .face import CropMeshFitter, Face, box_iou, box_overlap
+
+MAX_DETECTION_INTERVAL = 32  # frames between detections on a steady shot of one face (about a second)
+CROWD_DETECTION_INTERVAL = 8  # the same with several faces in view, where more keep arriving
+IDLE_DETECTION_INTERVAL = 4  # frames between detections while no face is tracked
+# Crop sides per detector box side (the box is tight: brows to mouth), tried in turn: the mesh's own detector
+# misses some blurred or turned faces on one crop and finds them on another.
+DETECTOR_CROPS = (2.0, 1.6, 2.8)
+MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
+SAME_FACE = 0.5  # intersection over the smaller box above which two boxes are one face
+VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
+
+
+@dataclass
+class _Track:
+    """A live track: its last mesh box, velocity (box centre, pixels per frame), last sighting, misses."""
+
+    box: tuple[float, float, float, float]
+    velocity: np.ndarray
+    last_seen: int
+    misses: int = 0
+
+    def predicted(self, index: int) -> tuple[float, float, float, float]:
+        """The box moved on at constant velocity to frame `index`."""
+        dx, dy = self.velocity * (index - self.last_seen)
+        x0, y0, x1, y1 = self.box
+        return x0 + dx, y0 + dy, x1 + dx, y1 + dy
+
+    def seen(self, face: Face, index: int) -> None:
+        (x0, y0, x1, y1), (a0, b0, a1, b1) = face.bbox, self.box
+        step = np.array([(x0 + x1 - a0 - a1) / 2, (y0 + y1 - b0 - b1) / 2]) / max(index - self.last_seen, 1)
+        self.velocity = VELOCITY_KEEP * step + (1 - VELOCITY_KEEP) * self.velocity
+        self.box, self.last_seen, self.misses = face.bbox, index, 0
+
+
+class FaceFinder:
+    """Every face of a video's frames, in order, with stable track ids (pass frames one by one).
+
+    `max_faces` keeps the largest faces; `min_size` is the smallest detector box width (pixels) that
+    starts a track; a track missed for more than `max_misses` frames ends. `tracking=False` treats every
+    image as unrelated (detection on each). Detector and fitter are built here unless given."""
+
+    def __init__(self, max_faces: int = 16, min_size: float = 24.0, max_misses: int = 3, tracking: bool = True,
+                 detector: FaceDetector | None = None, fitter: CropMeshFitter | None = None) -> None:
+        if max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {max_faces}")
+        if min_size < 1:
+            raise ValueError(f"min_size must be at least 1 px, got {min_size}")
+        self.max_faces, self.min_size, self.max_misses, self.tracking = max_faces, min_size, max_misses, tracking
+        self._detector = detector or FaceDetector()
+        self._fitter = fitter or CropMeshFitter()
+        self._tracks: dict[int, _Track] = {}
+        self._next_id = 0
+        self._next_detection = 0
+        self._interval = 1
+        self.detections = 0  # detector runs so far (for the benchmark's cost figures)
+        self.born: list[int] = []  # tracks that began on the last frame
+
+    def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
+        """The mesh of the face in `box` of an image outside the frame order (looking back)."""
+        return self._fitter.fit(image, box, MESH_CROP)
+
+    def _end(self, tid: int) -> None:
+        del self._tracks[tid]
+        self._fitter.release(tid)
+
+    def reset(self) -> None:
+        """End every track (a scene cut) and detect on the next frame."""
+        for tid in list(self._tracks):
+            self._end(tid)
+        self._interval = 1
+        self._next_detection = -1
+
+    def find(self, image: np.ndarray, index: int) -> tuple[list[Face], list[int]]:
+        """Faces of frame `index` (RGB uint8), largest first, and their track ids."""
+        if not self.tracking:
+            self.reset()
+        fitted: dict[int, Face] = {}
+        lost = False
+        self.born = []
+        for tid, track in sorted(self._tracks.items(), key=lambda t: t[1].misses):
+            face = self._fitter.fit(image, track.predicted(index), MESH_CROP, tid)
+            if face is not None and not any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
+                fitted[tid] = face
+            elif track.misses == 0:
+                lost = True  # just lost: look again with the detector now
+        if lost or index >= self._next_detection or not self._tracks:
+            new = self._detect(image, index, fitted)
+            cap = MAX_DETECTION_INTERVAL if len(fitted) <= 1 else CROWD_DETECTION_INTERVAL
+            self._interval = 1 if new else min(2 * self._interval, cap)
+            if not fitted:
+                self._interval = min(self._interval, IDLE_DETECTION_INTERVAL)
+            self._next_detection = index + self._interval
+        kept = sorted(fitted.items(), key=lambda item: item[1].area, reverse=True)[: self.max_faces]
+        for tid, face in kept:
+            self._tracks[tid].seen(face, index)
+        kept_ids = {tid for tid, _ in kept}
+        for tid in list(self._tracks):
+            if tid not in kept_ids:
+                self._tracks[tid].misses += 1
+                if self._tracks[tid].misses > self.max_misses or tid in fitted:
+                    self._end(tid)  # gone too long, or dropped for larger faces
+        return [face for _, face in kept], [tid for tid, _ in kept]
+
+    def _detect(self, image: np.ndarray, index: int, fitted: dict[int, Face]) -> int:
+        """Fit the mesh on detections that are no fitted face yet; returns how many new tracks began."""
+        self.detections += 1
+        new = 0
+        for box in sorted(self._detector.detect(image), key=lambda b: b.width, reverse=True):
+            if len(fitted) >= self.max_faces and box.width < min(f.bbox[2] - f.bbox[0] for f in fitted.values()):
+                break  # only smaller faces are left, and the largest `max_faces` are fitted already
+            if box.width < self.min_size or any(box_overlap(box.box, f.bbox) >= SAME_FACE for f in fitted.values()):
+                continue
+            face = next((f for f in (self._fitter.fit(image, box.box, scale) for scale in DETECTOR_CROPS)
+                         if f is not None), None)
+            if face is None or any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
+                continue
+            missing = [(box_iou(face.bbox, t.predicted(index)), tid) for tid, t in self._tracks.items()
+                       if tid not in fitted]
+            overlap, tid = max(missing, default=(0.0, -1))
+            if overlap < 0.3:  # not a missing track found again: a new track
+                tid, self._next_id, new = self._next_id, self._next_id + 1, new + 1
+                self._tracks[tid] = _Track(face.bbox, np.zeros(2), index)
+                self.born.append(tid)
+            fitted[tid] = face
+        return new
+
+    def close(self) -> None:
+        self._detector.close()
+        self._fitter.close()
+
+    def __enter__(self) -> "FaceFinder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def interpolate(before: Face, after: Face, share: float) -> Face:
+    """The mesh `share` of the way from `before` to `after` (0..1), point by point."""
+    return Face(points=((1.0 - share) * before.points + share * after.points).astype(np.float32))
+
+
+class GapFiller:
+    """Bridges short misses of a track: frame analyses go in, and come out `max_gap` frames later with
+    the frames between two sightings of a track (at most `max_gap` apart) given interpolated faces,
+    flagged as bridged. Scene cuts end every track. Memory: `max_gap` frames of faces."""
+
+    def __init__(self, max_gap: int = 3, delay: int = 0) -> None:
+        if max_gap < 0 or delay < 0:
+            raise ValueError(f"max_gap and delay must be at least 0, got {max_gap} and {delay}")
+        self.max_gap = max_gap
+        self.delay = max(delay, max_gap)  # frames held back (`add` can still change them)
+        self._pending: deque[FrameAnalysis] = deque()
+        self._last: dict[int, tuple[int, Face]] = {}
+
+    def push(self, item: FrameAnalysis) -> list[FrameAnalysis]:
+        """Take the next frame's analysis; return the analyses that are now final, in order."""
+        if item.scene_cut:
+            self._last.clear()
+        for track, face, bridged in zip(item.tracks, item.faces, item.bridged_flags):
+            if bridged:
+                continue
+            last = self._last.get(track)
+            if last is not None and 1 < item.index - last[0] <= self.max_gap + 1:
+                start, before = last
+                for k, pending in enumerate(self._pending):
+                    if start < pending.index < item.index and track not in pending.tracks:
+                        share = (pending.index - start) / (item.index - start)
+                        self._pending[k] = with_face(pending, interpolate(before, face, share), track)
+            self._last[track] = (item.index, face)
+        self._pending.append(item)
+        done = []
+        while self._pending and self._pending[0].index <= item.index - self.delay:
+            done.append(self._pending.popleft())
+        return done
+
+    def held(self, index: int) -> FrameAnalysis | None:
+        """The analysis of frame `index` if it is still held."""
+        return next((item for item in self._pending if item.index == index), None)
+
+    def add(self, index: int, face: Face, track: int) -> None:
+        """Add a face found later (looking back) to the held frame `index`."""
+        for k, pending in enumerate(self._pending):
+            if pending.index == index:
+                self._pending[k] = with_face(pending, face, track, bridged=False)
+                return
+        raise ValueError(f"frame {index} is no longer held")
+
+    def flush(self) -> list[FrameAnalysis]:
+        """The analyses still held (at the end of the video)."""
+        done, self._pending = list(self._pending), deque()
+        return done
+
+
+def with_face(item: FrameAnalysis, face: Face, track: int, bridged: bool = True) -> FrameAnalysis:
+    """`item` with a face added (bridged by default), faces kept largest first."""
+    entries = sorted([*zip(item.faces, item.tracks, item.bridged_flags), (face, track, bridged)],
+                     key=lambda e: e[0].area, reverse=True)
+    flags = tuple(e[2] for e in entries)
+    return replace(item, faces=tuple(e[0] for e in entries), tracks=tuple(e[1] for e in entries),
+                   bridged=flags if any(flags) else ())
