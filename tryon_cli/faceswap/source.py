@@ -1,4 +1,11 @@
-"""The source identity: one or more photos of one person turned into texture, shape and skin colour."""
+"""The source identity: one or more photos of one person turned into texture, shape and skin colour.
+
+With normalisation (the default) the photos' expressions and head turns do not reach the output: each
+photo's shape is neutralised with the morphable model (its fitted expression removed; a shut eye of a
+wink replaced by the mirrored open one) and the identity is their median; each photo is unwrapped
+onto that frontal neutral shape (hidden side filled from the mirrored side; the mouth interior,
+hair and objects masked out) and the unwraps are laid side by side in one texture, one view each.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,20 @@ import numpy as np
 from ..analysis.face import Face, FaceMeshAnalyzer
 from ..colour import lab_statistics
 from ..errors import InputError
-from ..face3d.fitting import frontalize, normalized_shape, robust_identity, rotation_angle_degrees
+from ..face3d import landmarks as lm
+from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
+from ..face3d.morphable import MorphableModel
 from ..face3d.raster import triangulate
+from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
-from ..render.contract import SourceFace
+from ..masks.shapes import polygon_mask
+from ..render.contract import SourceFace, SourceView
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
+MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 
 
-def prepare_source(images: list[tuple[Path, np.ndarray]]) -> SourceFace:
-    """The source identity from one or more photos: identity shape, best texture, skin colour."""
+def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
     if not images:
         raise InputError("no source images given")
     faces: list[tuple[Path, np.ndarray, Face]] = []
@@ -28,25 +39,84 @@ def prepare_source(images: list[tuple[Path, np.ndarray]]) -> SourceFace:
             if not found:
                 raise InputError(f"{path}: no face found in the source image")
             faces.append((path, image, found[0]))
+    return faces
+
+
+def _usable(path: Path, image: np.ndarray, points: np.ndarray, without_mouth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior)."""
+    skin_region = skin_sample_region(image.shape[:2], points)
+    skin = lab_statistics(image, skin_region)
+    if skin is None:
+        raise InputError(f"{path}: the source face is too small to use")
+    oval = face_region(image.shape[:2], points)
+    mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
+    if without_mouth:
+        mask &= ~polygon_mask(image.shape[:2], points[lm.INNER_LIPS])
+    return skin, mask
+
+
+def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
+                   model: MorphableModel | None = None) -> SourceFace:
+    """The source identity from one or more photos: identity shape, texture, skin colour.
+
+    `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
+    one unless `model` is given); without it the most frontal photo is used as it is.
+    """
+    faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
     poses, shapes = zip(*(normalized_shape(frontal_mesh, face.points) for _, _, face in faces))
-    identity = robust_identity(np.stack(shapes))
     frontal = int(np.argmin([rotation_angle_degrees(p.rotation, np.eye(3)) - 1e-3 * f.size
                              for p, (_, _, f) in zip(poses, faces)]))
-    _, texture, face = faces[frontal]
-    skin_region = skin_sample_region(texture.shape[:2], face.points)
-    skin = lab_statistics(texture, skin_region)
-    if skin is None:
-        raise InputError(f"{faces[frontal][0]}: the source face is too small to use")
-    oval = face_region(texture.shape[:2], face.points)
-    occluded = occlusion_mask(texture, face.points, oval, skin_statistics(texture, skin_region))
-    texture_mask = oval & ~occluded
+    if not neutralise:
+        return _as_photographed(faces, frontal_mesh, shapes, frontal)
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load())
+
+
+def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
+                     shapes: tuple[np.ndarray, ...], frontal: int) -> SourceFace:
+    """The most frontal photo as it is; identity is the median shape (expression included)."""
+    identity = robust_identity(np.stack(shapes))
+    path, texture, face = faces[frontal]
+    skin, mask = _usable(path, texture, face.points, without_mouth=False)
+    return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
+                      triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
+
+
+def _neutral_shape(model: MorphableModel, shape: np.ndarray, photo_points: np.ndarray) -> np.ndarray:
+    """A photo's shape without its expression; a winked eye takes the open eye's mirrored shape."""
+    neutral = model.neutralise(shape)
+    shut = closed_eye_points(photo_points)
+    if len(shut):
+        neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
+    return neutral
+
+
+def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
+                shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel) -> SourceFace:
+    identity = robust_identity(np.stack([_neutral_shape(model, s, f.points) for s, (_, _, f) in zip(shapes, faces)]))
+    triangles = triangulate(identity[:FACE_POINTS])
+    width = float(np.ptp(identity[:, 0]))
+    face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
+    textures, masks, views = [], [], []
+    skin_stats = None
+    for i, ((path, image, face), pose, shape) in enumerate(zip(faces, poses, shapes)):
+        skin, mask = _usable(path, image, face.points, without_mouth=True)
+        if i == frontal:
+            skin_stats = skin
+        unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width)
+        offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
+        textures.append(unwrapped.texture)
+        masks.append(unwrapped.mask)
+        yaw, pitch, _ = pose.euler_degrees()
+        views.append(SourceView(texture_points=unwrapped.points + offset, yaw=yaw, pitch=pitch,
+                                expression=model.fit(shape).expression))
     return SourceFace(
-        texture=texture,
-        texture_points=face.points,
+        texture=np.concatenate(textures, axis=1),
+        texture_points=views[frontal].texture_points,
         identity_shape=identity,
         frontal_mesh=frontal_mesh,
-        triangles=triangulate(identity[:FACE_POINTS]),
-        skin_stats=skin,
-        texture_mask=texture_mask,
+        triangles=triangles,
+        skin_stats=skin_stats,
+        texture_mask=np.concatenate(masks, axis=1),
+        views=tuple(views),
     )
