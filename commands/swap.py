@@ -47,6 +47,7 @@ def swap(
     occlusion: bool = typer.Option(True, "--occlusion/--no-occlusion", help="Keep hair, glasses and objects in front of the face."),
     smooth: float = typer.Option(0.5, min=0.0, max=1.0, help="Temporal smoothing strength, 0 (off) to 1."),
     use_3d: bool = typer.Option(True, "--3d/--2d", help="3D identity/expression split (--2d: naive warp onto the target's landmarks)."),
+    neutralise: bool = typer.Option(True, "--neutralise/--no-neutralise", help="Remove the source photos' expression and head turn (morphable model, mirrored fill); several photos: the best one per frame."),
     debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays and normal maps here."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
 ) -> None:
@@ -73,8 +74,9 @@ def swap(
             if reference_descriptor is None:
                 raise InputError(f"{reference}: no face found in the reference photo")
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
-                              mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d)
-        source = prepare_source([(p, read_image(p)) for p in source_paths])
+                              mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
+                              neutralise=neutralise)
+        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d)
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:
             """One worker's engine and encoder, and the swap of one target with them."""

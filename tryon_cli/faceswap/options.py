@@ -18,4 +18,5 @@ class SwapOptions:
     smooth: float = 0.5
     use_3d: bool = True
     expression_gain: float = 1.0
+    neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
     max_faces: int = 4
