@@ -59,12 +59,15 @@ def triangle_visibility(photo_points: np.ndarray, frontal_shape: np.ndarray, tri
     return (orientation * signed_area(photo_points) / np.maximum(scale**2 * true_area, 1e-9)).astype(np.float32)
 
 
-def closed_eye_points(photo_points: np.ndarray) -> np.ndarray:
-    """The eye points of an eye that is shut while the other is open (a wink): fill them from the open eye."""
+def closed_eye_points(shape: np.ndarray) -> np.ndarray:
+    """The eye points of an eye that is shut while the other is open (a wink): fill them from the open eye.
+
+    `shape` is pose-normalised (frontal), so a turned head's foreshortened eye does not look shut.
+    """
     ratios = []
     for (upper, lower), (a, b) in ((lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS), (lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
-        gap = np.linalg.norm(photo_points[upper, :2] - photo_points[lower, :2])
-        ratios.append(gap / max(np.linalg.norm(photo_points[a, :2] - photo_points[b, :2]), 1e-6))
+        gap = np.linalg.norm(shape[upper, :2] - shape[lower, :2])
+        ratios.append(gap / max(np.linalg.norm(shape[a, :2] - shape[b, :2]), 1e-6))
     right, left = ratios
     if right < 0.5 * left:
         return np.concatenate([lm.RIGHT_EYE, lm.RIGHT_IRIS])
@@ -90,11 +93,13 @@ def _low_pass(image: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray
 
 
 def unwrap(image: np.ndarray, mask: np.ndarray, photo_points: np.ndarray, frontal_shape: np.ndarray,
-           triangles: np.ndarray, mirror: np.ndarray, scale: float, face_width: float) -> Unwrapped:
+           triangles: np.ndarray, mirror: np.ndarray, scale: float, face_width: float,
+           shut: np.ndarray | None = None) -> Unwrapped:
     """Render the photo's face onto the frontal shape; fill hidden or shut parts from the mirrored side.
 
     `scale` is the photo's pixels per unit of `frontal_shape` (its pose's scale); `mask` (0/255, the
-    photo's size) marks the pixels that may be used; `mirror` gives each point's left/right partner.
+    photo's size) marks the pixels that may be used; `mirror` gives each point's left/right partner;
+    `shut`: points of an eye shut in the photo while the other is open (a wink), taken from the other.
     """
     points, size = canonical_points(frontal_shape, face_width)
     raster = rasterize(points, triangles, size)
@@ -112,16 +117,19 @@ def unwrap(image: np.ndarray, mask: np.ndarray, photo_points: np.ndarray, fronta
     mirrored_mask = render(mask, photo_points[mirror], cv2.BORDER_CONSTANT).astype(np.float32) / 255.0
 
     visibility = triangle_visibility(photo_points, frontal_shape, triangles, scale)
-    closed = closed_eye_points(photo_points)
-    if len(closed):
-        visibility[np.isin(triangles, closed).any(axis=1)] = -1.0
+    if shut is not None and len(shut):
+        visibility[np.isin(triangles, shut).any(axis=1)] = -1.0
     # Per-vertex visibility (the worst adjacent triangle), interpolated for a soft seam.
     vertex = np.ones(len(points), dtype=np.float32)
     np.minimum.at(vertex, triangles.ravel(), np.repeat(visibility, 3))
     own_weight = np.clip((vertex - VISIBLE_FROM) / (VISIBLE_TO - VISIBLE_FROM), 0.0, 1.0)
     mirror_weight = own_weight[mirror]
-    # Where the partner is no better, keep the photo's own pixels.
-    keep = own_weight + (1.0 - own_weight) * (1.0 - mirror_weight)
+    # A poorly seen point takes its partner only where the partner was seen at least about twice as
+    # well (edge-on on both sides, as the face outline is, keeps its own pixels).
+    partner = vertex[mirror]
+    better = np.clip((vertex / np.maximum(partner, 1e-3) - 0.5) / 0.4, 0.0, 1.0)
+    better[partner <= 0] = 1.0
+    keep = own_weight + (1.0 - own_weight) * better
     weights = np.zeros(size + (3,), dtype=np.float32)
     weights[..., 0] = 1.0
     weights[box] = raster.interpolate(np.stack([keep, own_weight, mirror_weight], axis=1), triangles, fill=1.0)

@@ -82,10 +82,10 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
                       triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
 
 
-def _neutral_shape(model: MorphableModel, shape: np.ndarray, photo_points: np.ndarray) -> np.ndarray:
+def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
     """A photo's shape without its expression; a winked eye takes the open eye's mirrored shape."""
     neutral = model.neutralise(shape)
-    shut = closed_eye_points(photo_points)
+    shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
     return neutral
@@ -93,7 +93,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray, photo_points: np.nd
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel) -> SourceFace:
-    identity = robust_identity(np.stack([_neutral_shape(model, s, f.points) for s, (_, _, f) in zip(shapes, faces)]))
+    identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
@@ -103,7 +103,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         skin, mask = _usable(path, image, face.points, without_mouth=True)
         if i == frontal:
             skin_stats = skin
-        unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width)
+        unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
+                           shut=closed_eye_points(shape))
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
         textures.append(unwrapped.texture)
         masks.append(unwrapped.mask)
