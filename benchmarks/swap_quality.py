@@ -62,9 +62,15 @@ def main() -> None:
         for video in videos:
             for name in args.configs:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
-                run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
-                                   *trim, *CONFIGS[name]))
-                _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q", "--json", *trim))
+                try:
+                    run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
+                                       *trim, *CONFIGS[name]))
+                    _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q",
+                                                      "--json", *trim))
+                except RuntimeError as error:  # one pair failing (e.g. no face eval can find) keeps the others
+                    print(json.dumps({"config": name, "pair": f"{portrait.stem}->{video.stem}", "error": str(error)[-300:]}),
+                          flush=True)
+                    continue
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
