@@ -172,3 +172,26 @@ def test_views_follow_the_head_turn_with_hysteresis():
     for _ in range(SWITCH_FRAMES):
         chosen = select(turned(28.0), expression)
     assert chosen[0, 0] == 2
+
+
+def test_source_mouth_interior_is_never_pasted_and_photos_share_one_texture(astronaut):
+    """The astronaut smiles with her teeth showing: they must not reach the output (a double mouth)."""
+    from pathlib import Path
+
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.shapes import polygon_mask
+
+    def teeth_usable(source) -> float:
+        inside = polygon_mask(source.texture_mask.shape, source.texture_points[lm.INNER_LIPS]) > 0
+        assert inside.sum() > 20
+        return float((source.texture_mask[inside] > 0).mean())
+
+    photo = (Path("astronaut.png"), astronaut)
+    assert teeth_usable(prepare_source([photo], neutralise=False)) > 0.5  # as photographed: teeth pasted
+    one = prepare_source([photo])
+    assert teeth_usable(one) < 0.05
+    two = prepare_source([photo, (Path("flipped.png"), np.ascontiguousarray(astronaut[:, ::-1]))])
+    assert two.texture.shape[1] == 2 * one.texture.shape[1] and len(two.views) == 2
+    shift = two.views[1].texture_points[:, 0] - two.views[0].texture_points[:, 0]
+    np.testing.assert_allclose(shift, one.texture.shape[1], atol=1e-3)
+    assert two.views[0].yaw == pytest.approx(-two.views[1].yaw, abs=3.0)  # the mirrored photo turns the other way
