@@ -133,8 +133,12 @@ def unwrap(image: np.ndarray, mask: np.ndarray, photo_points: np.ndarray, fronta
     weights = np.zeros(size + (3,), dtype=np.float32)
     weights[..., 0] = 1.0
     weights[box] = raster.interpolate(np.stack([keep, own_weight, mirror_weight], axis=1), triangles, fill=1.0)
-    # What hair, a hand or the photo's edge hides is filled from the mirrored side too, where that is clear.
-    alpha = np.clip(weights[..., 0], 0.0, 1.0) * np.maximum(own_mask, 1.0 - mirrored_mask)
+    # What a hand or an object hides inside the face is filled from the mirrored side too, where that
+    # is clear; hair over the outline is left out (the target shows there), a seam there would show.
+    inner = np.zeros(size, dtype=np.uint8)
+    inner[box] = np.where(raster.coverage, 255, 0)
+    inner = cv2.erode(inner, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.25 * face_width) | 1,) * 2)) > 0
+    alpha = np.clip(weights[..., 0], 0.0, 1.0) * np.maximum(own_mask, 1.0 - mirrored_mask * inner)
 
     # Match the mirrored side's low-frequency brightness and colour to the photo's own pixels where both
     # sides were seen (the band around the midline), carried outwards by a normalised blur.

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..analysis.face import Face, FaceMeshAnalyzer
+from ..analysis.parsing import FaceParser, crop, crop_box
 from ..colour import lab_statistics
 from ..errors import InputError
 from ..face3d import landmarks as lm
@@ -42,25 +44,64 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
     return faces
 
 
-def _usable(path: Path, image: np.ndarray, points: np.ndarray, without_mouth: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior)."""
+def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> np.ndarray:
+    """Hair, glasses, hats, hands and the mouth's inside over the photo's face, from the face parser (0/255)."""
+    box = crop_box(face.bbox, image_shape=image.shape)
+    parsing = parser.parse(crop(image, box))
+    left, top, right, bottom = box
+    height, width = image.shape[:2]
+    labels_hidden = parsing.occluders(_window(oval, box)) | parsing.mask("mouth")
+    hidden = np.zeros((height, width), dtype=bool)
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(bottom, height), min(right, width)
+    hidden[y0:y1, x0:x1] = labels_hidden[y0 - top : y1 - top, x0 - left : x1 - left]
+    return np.where(hidden, 255, 0).astype(np.uint8)
+
+
+def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The box's part of a full-image mask (zero outside the image)."""
+    left, top, right, bottom = box
+    out = np.zeros((bottom - top, right - left), dtype=mask.dtype)
+    height, width = mask.shape[:2]
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(bottom, height), min(right, width)
+    out[y0 - top : y1 - top, x0 - left : x1 - left] = mask[y0:y1, x0:x1]
+    return out
+
+
+def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
+            parser: FaceParser | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior).
+
+    With the face parser, what hides the face is its classes (hair, glasses, hat, anything not face inside
+    the oval); without it, the skin-colour occlusion model.
+    """
+    points = face.points
     skin_region = skin_sample_region(image.shape[:2], points)
     skin = lab_statistics(image, skin_region)
     if skin is None:
         raise InputError(f"{path}: the source face is too small to use")
     oval = face_region(image.shape[:2], points)
-    mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
+    if without_mouth:
+        # A turned head's outline crosses itself, and the crossing would leave a hole in the oval.
+        hull = cv2.convexHull(np.round(points[lm.FACE_OVAL, :2]).astype(np.int32))
+        oval = cv2.fillConvexPoly(np.zeros_like(oval), hull, 255)
+    if parser is not None:
+        mask = oval & ~_parsed_occluders(parser, image, face, oval)
+    else:
+        mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
     if without_mouth:
         mask &= ~polygon_mask(image.shape[:2], points[lm.INNER_LIPS])
     return skin, mask
 
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
-                   model: MorphableModel | None = None) -> SourceFace:
+                   model: MorphableModel | None = None, parser: FaceParser | None = None) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
-    one unless `model` is given); without it the most frontal photo is used as it is.
+    one unless `model` is given); without it the most frontal photo is used as it is. With `parser`
+    (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
     """
     faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
@@ -69,7 +110,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
                              for p, (_, _, f) in zip(poses, faces)]))
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal)
-    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load())
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser)
 
 
 def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
@@ -77,7 +118,7 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
     """The most frontal photo as it is; identity is the median shape (expression included)."""
     identity = robust_identity(np.stack(shapes))
     path, texture, face = faces[frontal]
-    skin, mask = _usable(path, texture, face.points, without_mouth=False)
+    skin, mask = _usable(path, texture, face, without_mouth=False)
     return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
                       triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
 
@@ -92,17 +133,15 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
-                shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel) -> SourceFace:
+                shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
+                parser: FaceParser | None) -> SourceFace:
     identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
     textures, masks, views = [], [], []
-    skin_stats = None
-    for i, ((path, image, face), pose, shape) in enumerate(zip(faces, poses, shapes)):
-        skin, mask = _usable(path, image, face.points, without_mouth=True)
-        if i == frontal:
-            skin_stats = skin
+    for (path, image, face), pose, shape in zip(faces, poses, shapes):
+        _, mask = _usable(path, image, face, without_mouth=True, parser=parser)
         unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
                            shut=closed_eye_points(shape))
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
@@ -111,13 +150,21 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         yaw, pitch, _ = pose.euler_degrees()
         views.append(SourceView(texture_points=unwrapped.points + offset, yaw=yaw, pitch=pitch,
                                 expression=model.fit(shape).expression))
+    texture = np.concatenate(textures, axis=1)
+    texture_mask = np.concatenate(masks, axis=1)
+    # Skin colour of what is pasted (the unwrap, mirrored fill included), not of the photo: a side-lit
+    # photo's dark side is gone from the texture, and the colour transfer must not brighten for it.
+    region = skin_sample_region(texture.shape[:2], views[frontal].texture_points) & texture_mask
+    skin_stats = lab_statistics(texture, region)
+    if skin_stats is None:
+        raise InputError(f"{faces[frontal][0]}: the source face is too small to use")
     return SourceFace(
-        texture=np.concatenate(textures, axis=1),
+        texture=texture,
         texture_points=views[frontal].texture_points,
         identity_shape=identity,
         frontal_mesh=frontal_mesh,
         triangles=triangles,
         skin_stats=skin_stats,
-        texture_mask=np.concatenate(masks, axis=1),
+        texture_mask=texture_mask,
         views=tuple(views),
     )
