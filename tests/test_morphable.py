@@ -191,7 +191,8 @@ def test_source_mouth_interior_is_never_pasted_and_photos_share_one_texture(astr
     one = prepare_source([photo])
     assert teeth_usable(one) < 0.05
     two = prepare_source([photo, (Path("flipped.png"), np.ascontiguousarray(astronaut[:, ::-1]))])
-    assert two.texture.shape[1] == 2 * one.texture.shape[1] and len(two.views) == 2
-    shift = two.views[1].texture_points[:, 0] - two.views[0].texture_points[:, 0]
-    np.testing.assert_allclose(shift, one.texture.shape[1], atol=1e-3)
+    width = one.texture.shape[1]
+    assert two.texture.shape[1] == 2 * width and len(two.views) == 2
+    # Each view's points lie on its own photo inside the shared texture.
+    assert (two.views[0].texture_points[:, 0] < width).all() and (two.views[1].texture_points[:, 0] >= width).all()
     assert two.views[0].yaw == pytest.approx(-two.views[1].yaw, abs=3.0)  # the mirrored photo turns the other way

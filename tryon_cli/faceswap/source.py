@@ -2,9 +2,10 @@
 
 With normalisation (the default) the photos' expressions and head turns do not reach the output: each
 photo's shape is neutralised with the morphable model (its fitted expression removed; a shut eye of a
-wink replaced by the mirrored open one) and the identity is their median; each photo is unwrapped
-onto that frontal neutral shape (hidden side filled from the mirrored side; the mouth interior,
-hair and objects masked out) and the unwraps are laid side by side in one texture, one view each.
+wink replaced by the mirrored open one) and the identity is their median. The mouth interior, hair,
+glasses and hands are masked out (face parser when installed). A photo turned away or winking is
+unwrapped onto that frontal neutral shape (hidden side and shut eye filled from the mirrored side); a
+photo facing the camera is used as it is. The photos sit side by side in one texture, one view each.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..render.contract import SourceFace, SourceView
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
+UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -139,32 +141,38 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
-    textures, masks, views = [], [], []
+    textures, masks, views, skins = [], [], [], []
     for (path, image, face), pose, shape in zip(faces, poses, shapes):
-        _, mask = _usable(path, image, face, without_mouth=True, parser=parser)
-        unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
-                           shut=closed_eye_points(shape))
-        offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
-        textures.append(unwrapped.texture)
-        masks.append(unwrapped.mask)
+        skin, mask = _usable(path, image, face, without_mouth=True, parser=parser)
         yaw, pitch, _ = pose.euler_degrees()
-        views.append(SourceView(texture_points=unwrapped.points + offset, yaw=yaw, pitch=pitch,
+        shut = closed_eye_points(shape)
+        texture, points = image, face.points
+        if abs(yaw) > UNWRAP_YAW or len(shut):
+            # Turned away or winking: unwrapped onto the frontal shape, the hidden side and the shut eye
+            # filled from the mirrored side. A photo facing the camera is used as it is: resampling and
+            # mirroring would cost it sharpness and its own asymmetry (identity).
+            unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
+                               shut=shut)
+            texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
+            skin = lab_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask)
+            if skin is None:
+                raise InputError(f"{path}: the source face is too small to use")
+        offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
+        textures.append(texture)
+        masks.append(mask)
+        skins.append(skin)
+        views.append(SourceView(texture_points=(points + offset).astype(np.float32), yaw=yaw, pitch=pitch,
                                 expression=model.fit(shape).expression))
-    texture = np.concatenate(textures, axis=1)
-    texture_mask = np.concatenate(masks, axis=1)
-    # Skin colour of what is pasted (the unwrap, mirrored fill included), not of the photo: a side-lit
-    # photo's dark side is gone from the texture, and the colour transfer must not brighten for it.
-    region = skin_sample_region(texture.shape[:2], views[frontal].texture_points) & texture_mask
-    skin_stats = lab_statistics(texture, region)
-    if skin_stats is None:
-        raise InputError(f"{faces[frontal][0]}: the source face is too small to use")
+    height = max(t.shape[0] for t in textures)
+    texture = np.concatenate([np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0))) for t in textures], axis=1)
+    texture_mask = np.concatenate([np.pad(m, ((0, height - m.shape[0]), (0, 0))) for m in masks], axis=1)
     return SourceFace(
         texture=texture,
         texture_points=views[frontal].texture_points,
         identity_shape=identity,
         frontal_mesh=frontal_mesh,
         triangles=triangles,
-        skin_stats=skin_stats,
+        skin_stats=skins[frontal],
         texture_mask=texture_mask,
-        views=tuple(views),
+        views=tuple(views) if len(views) > 1 else (),
     )
