@@ -8,6 +8,12 @@ statistics are written: no media, no per-frame mesh.
     python scripts/build_morphable_model.py ../shared/media/faces/*.mp4 path/to/t1.jpg \
         [--out tryon_cli/face3d/data/morphable_model.npz] [--meshes /tmp/meshes.npz]
 
+The shipped file was built with (talking_frontal.mp4 held out: tests/test_morphable.py uses it):
+
+    python scripts/build_morphable_model.py --every 2 ../shared/media/faces/{talking_head_turns,\
+        talking_glasses,talking_gaze_blinks,grimaces_blinks,music_video_turns_720p,\
+        movie_several_people_720p,phone_portrait_dance}.mp4 SITE_PACKAGES/insightface/data/images/t1.jpg
+
 `--meshes` caches the extracted meshes (a file under /tmp, never in the repository) so the PCA can
 be rebuilt with other component counts without running the face mesh again.
 """
