@@ -29,6 +29,7 @@ class _TrackFilters:
     skin: ExponentialAverage
     last_index: int
     views: ViewSelector | None = None
+    rest: np.ndarray | None = None  # the track's rest-face expression coefficients (view choice is relative)
 
 
 class SwapPlanner:
@@ -59,6 +60,9 @@ class SwapPlanner:
                 last_index=index,
                 views=ViewSelector(self.source.views, np.sqrt(self.model.expression_variance)) if self.model is not None and len(self.source.views) > 1 else None,
             )
+            if state.views is not None and self.model is not None:
+                state.rest = self.model.fit(self.identities.get(track, self.model.neutralise(
+                    normalized_shape(self.source.frontal_mesh, face.points)[1]))).expression
             self._filters[track] = state
         state.last_index = index
         return state
@@ -82,7 +86,7 @@ class SwapPlanner:
             points = pose.apply(recombined)
             texture_points = self.source.texture_points
             if filters.views is not None and self.model is not None:
-                texture_points = filters.views(pose, self.model.fit(normalized).expression)
+                texture_points = filters.views(pose, self.model.fit(normalized).expression - filters.rest)
             texture_points = blink_texture_points(texture_points, self.source.identity_shape, recombined)
         else:
             points, texture_points = target, None

@@ -142,6 +142,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
     textures, masks, views, skins = [], [], [], []
+    rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape in zip(faces, poses, shapes):
         skin, mask = _usable(path, image, face, without_mouth=True, parser=parser)
         yaw, pitch, _ = pose.euler_degrees()
@@ -162,7 +163,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         masks.append(mask)
         skins.append(skin)
         views.append(SourceView(texture_points=(points + offset).astype(np.float32), yaw=yaw, pitch=pitch,
-                                expression=model.fit(shape).expression))
+                                expression=model.fit(shape).expression - rest))
     height = max(t.shape[0] for t in textures)
     texture = np.concatenate([np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0))) for t in textures], axis=1)
     texture_mask = np.concatenate([np.pad(m, ((0, height - m.shape[0]), (0, 0))) for m in masks], axis=1)
