@@ -23,17 +23,6 @@ from .common import emit, progress_bar, read_paths, reported_errors, stderr_cons
 from .options import RunFlags, encode_options, engine_options, run_flags
 
 
-def _source_parser():
-    """The face parser for the source photos' clean-up, or None when it is not installed (skin model then)."""
-    from tryon_cli.analysis.parsing import FaceParser
-    from tryon_cli.errors import ModelMissingError
-
-    try:
-        return FaceParser.load()
-    except ModelMissingError:
-        return None
-
-
 def _parse_target_face(value: str) -> str:
     if value in {"largest", "all"} or value.isdigit():
         return value
@@ -87,8 +76,7 @@ def swap(
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
                               mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
                               neutralise=neutralise)
-        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
-                                parser=_source_parser() if neutralise and use_3d else None)
+        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d)
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:
             """One worker's engine and encoder, and the swap of one target with them."""

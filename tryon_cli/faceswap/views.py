@@ -22,14 +22,15 @@ SWITCH_FRAMES = 4  # for this many frames in a row
 def view_costs(views: tuple[SourceView, ...], pose: Pose, expression: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """How badly each view fits a target frame: head-turn difference plus expression difference.
 
-    Expressions are relative to each person's rest face. A photo's own expression also costs a little:
-    its texture holds creases and stretched skin that only a target making the same face can use.
+    Expressions are relative to each person's rest face. A photo's own expression costs too: its texture
+    holds creases and stretched skin (a screaming frame chosen for a talking target aged the face and
+    cost identity), so a photo with the target's expression wins only over an equally neutral one.
     """
     yaw, pitch, _ = pose.euler_degrees()
     turn = np.array([np.hypot(yaw - v.yaw, pitch - v.pitch) for v in views]) / DEGREES_PER_UNIT
     difference = np.array([np.sqrt(np.mean(((expression - v.expression) / spread) ** 2)) for v in views])
     strength = np.array([np.sqrt(np.mean((v.expression / spread) ** 2)) for v in views])
-    return turn + EXPRESSION_WEIGHT * (difference + strength)
+    return turn + EXPRESSION_WEIGHT * (0.25 * difference + strength)
 
 
 class ViewSelector:
