@@ -3,7 +3,7 @@
 With normalisation (the default) the photos' expressions and head turns do not reach the output: each
 photo's shape is neutralised with the morphable model (its fitted expression removed; a shut eye of a
 wink replaced by the mirrored open one) and the identity is their median. The mouth interior, hair,
-glasses and hands are masked out (face parser when installed). A photo turned away or winking is
+glasses and hands are masked out (the skin model, or the face parser when one is passed in). A photo turned away or winking is
 unwrapped onto that frontal neutral shape (hidden side and shut eye filled from the mirrored side); a
 photo facing the camera is used as it is. The photos sit side by side in one texture, one view each.
 """
