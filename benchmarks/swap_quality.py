@@ -2,10 +2,10 @@
 
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
-part off at a time (3D split, colour matching, smoothing). Each output is scored by `tryon eval swap`.
+part off at a time (3D split, colour matching, smoothing, source neutralisation). Each output is scored by `tryon eval swap`.
 
-    python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth]
-        [--portraits portrait_a.png] [--videos talking_frontal.mp4]
+    python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
+        [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ CONFIGS = {
     "no-3d": ["--2d"],
     "no-colour": ["--no-colour-match"],
     "no-smooth": ["--smooth", "0"],
+    "no-neutralise": ["--no-neutralise"],
 }
 
 
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
     parser.add_argument("--portraits", nargs="*", default=None, help="Portrait file names (default: every portrait_*.png).")
     parser.add_argument("--videos", nargs="*", default=None, help="Video file names (default: every *.mp4).")
+    parser.add_argument("--sheets", type=Path, default=None, help="Also write each output's contact sheet here.")
     args = parser.parse_args()
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
@@ -61,9 +63,16 @@ def main() -> None:
         for video in videos:
             for name in args.configs:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
-                run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
-                                   *trim, *CONFIGS[name]))
-                _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q", "--json", *trim))
+                try:
+                    run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
+                                       *trim, *CONFIGS[name]))
+                    sheet = ["--sheet", str(args.sheets / f"{out.stem}.png")] if args.sheets else []
+                    _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q",
+                                                      "--json", *trim, *sheet))
+                except RuntimeError as error:  # one pair failing (e.g. no face eval can find) keeps the others
+                    print(json.dumps({"config": name, "pair": f"{portrait.stem}->{video.stem}", "error": str(error)[-300:]}),
+                          flush=True)
+                    continue
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)

@@ -49,6 +49,7 @@ def swap(
     use_3d: bool = typer.Option(True, "--3d/--2d", help="3D identity/expression split (--2d: naive warp onto the target's landmarks)."),
     min_face: int = typer.Option(24, min=8, help="Smallest face to find and swap: the face box's width in pixels."),
     debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays, normal maps and faces.json (faces found, bridged, swapped per frame) here."),
+    neutralise: bool = typer.Option(True, "--neutralise/--no-neutralise", help="Remove the source photos' expression and head turn (morphable model, mirrored fill); several photos: the best one per frame."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -75,8 +76,8 @@ def swap(
                 raise InputError(f"{reference}: no face found in the reference photo")
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
                               mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
-                              min_face=min_face)
-        source = prepare_source([(p, read_image(p)) for p in source_paths])
+                              min_face=min_face, neutralise=neutralise)
+        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d)
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:
             """One worker's engine and encoder, and the swap of one target with them."""

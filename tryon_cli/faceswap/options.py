@@ -18,6 +18,7 @@ class SwapOptions:
     smooth: float = 0.5
     use_3d: bool = True
     expression_gain: float = 1.0
+    neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
     max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
     min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
 

@@ -9,11 +9,13 @@ import numpy as np
 from ..analysis.face import Face
 from ..colour import lab_statistics
 from ..face3d.fitting import blink_texture_points, fit_pose, normalized_shape, recombine
+from ..face3d.morphable import MorphableModel
 from ..face3d.raster import normal_map
 from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
 from ..render.contract import FaceTarget, SourceFace
 from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
 from .options import SwapOptions
+from .views import ViewSelector
 
 EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
 EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
@@ -26,16 +28,21 @@ class _TrackFilters:
     expression: OneEuroFilter | None
     skin: ExponentialAverage
     last_index: int
+    views: ViewSelector | None = None
+    rest: np.ndarray | None = None  # the track's rest-face expression coefficients (view choice is relative)
 
 
 class SwapPlanner:
     """Pass 2 planning: smoothed target mesh -> pose, expression -> recombined face, mask, conditions."""
 
     def __init__(self, source: SourceFace, identities: dict[int, np.ndarray], options: SwapOptions,
-                 need_normal_map: bool) -> None:
+                 need_normal_map: bool, model: MorphableModel | None = None) -> None:
         self.source = source
-        self.identities = identities
         self.options = options
+        # With neutralising, a track's identity is its median shape without its fitted expression, so
+        # its expression (shape minus that) is everything the face does, as the source's identity is.
+        self.model = (model or MorphableModel.load()) if options.neutralise and options.use_3d else None
+        self.identities = {t: self.model.neutralise(i) for t, i in identities.items()} if self.model else identities
         self.need_normal_map = need_normal_map
         self._filters: dict[int, _TrackFilters] = {}
 
@@ -51,7 +58,11 @@ class SwapPlanner:
                 expression=landmark_filter(self.options.smooth * EXPRESSION_SMOOTHING, EYE_DISTANCES_PER_FACE),
                 skin=ExponentialAverage(keep),
                 last_index=index,
+                views=ViewSelector(self.source.views, np.sqrt(self.model.expression_variance)) if self.model is not None and len(self.source.views) > 1 else None,
             )
+            if state.views is not None and self.model is not None:
+                state.rest = self.model.fit(self.identities.get(track, self.model.neutralise(
+                    normalized_shape(self.source.frontal_mesh, face.points)[1]))).expression
             self._filters[track] = state
         state.last_index = index
         return state
@@ -66,12 +77,17 @@ class SwapPlanner:
             # smoothed, so blinks and fast mouth moves are not flattened.
             pose = fit_pose(self.source.frontal_mesh, target)
             _, normalized = normalized_shape(self.source.frontal_mesh, face.points)
-            identity = self.identities.get(track, normalized)
+            identity = self.identities.get(track)
+            if identity is None:
+                identity = self.model.neutralise(normalized) if self.model is not None else normalized
             if filters.expression is not None:
                 normalized = identity + filters.expression(normalized - identity, dt)
             recombined = recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain)
             points = pose.apply(recombined)
-            texture_points = blink_texture_points(self.source.texture_points, self.source.identity_shape, recombined)
+            texture_points = self.source.texture_points
+            if filters.views is not None and self.model is not None:
+                texture_points = filters.views(pose, self.model.fit(normalized).expression - filters.rest)
+            texture_points = blink_texture_points(texture_points, self.source.identity_shape, recombined)
         else:
             points, texture_points = target, None
         both = np.concatenate([target[:, :2], points[:, :2]])

@@ -1,24 +1,39 @@
-"""The source identity: one or more photos of one person turned into texture, shape and skin colour."""
+"""The source identity: one or more photos of one person turned into texture, shape and skin colour.
+
+With normalisation (the default) the photos' expressions and head turns do not reach the output: each
+photo's shape is neutralised with the morphable model (its fitted expression removed; a shut eye of a
+wink replaced by the mirrored open one) and the identity is their median. The mouth interior, hair,
+glasses and hands are masked out (the skin model, or the face parser when one is passed in). A photo turned away or winking is
+unwrapped onto that frontal neutral shape (hidden side and shut eye filled from the mirrored side); a
+photo facing the camera is used as it is. The photos sit side by side in one texture, one view each.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..analysis.face import Face, FaceMeshAnalyzer
+from ..analysis.parsing import FaceParser, crop, crop_box
 from ..colour import lab_statistics
 from ..errors import InputError
-from ..face3d.fitting import frontalize, normalized_shape, robust_identity, rotation_angle_degrees
+from ..face3d import landmarks as lm
+from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
+from ..face3d.morphable import MorphableModel
 from ..face3d.raster import triangulate
+from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
-from ..render.contract import SourceFace
+from ..masks.shapes import polygon_mask
+from ..render.contract import SourceFace, SourceView
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
+MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
+UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
 
 
-def prepare_source(images: list[tuple[Path, np.ndarray]]) -> SourceFace:
-    """The source identity from one or more photos: identity shape, best texture, skin colour."""
+def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
     if not images:
         raise InputError("no source images given")
     faces: list[tuple[Path, np.ndarray, Face]] = []
@@ -28,25 +43,137 @@ def prepare_source(images: list[tuple[Path, np.ndarray]]) -> SourceFace:
             if not found:
                 raise InputError(f"{path}: no face found in the source image")
             faces.append((path, image, found[0]))
+    return faces
+
+
+def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> np.ndarray:
+    """Hair, glasses, hats, hands and the mouth's inside over the photo's face, from the face parser (0/255)."""
+    box = crop_box(face.bbox, image_shape=image.shape)
+    parsing = parser.parse(crop(image, box))
+    left, top, right, bottom = box
+    height, width = image.shape[:2]
+    labels_hidden = parsing.occluders(_window(oval, box)) | parsing.mask("mouth")
+    hidden = np.zeros((height, width), dtype=bool)
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(bottom, height), min(right, width)
+    hidden[y0:y1, x0:x1] = labels_hidden[y0 - top : y1 - top, x0 - left : x1 - left]
+    return np.where(hidden, 255, 0).astype(np.uint8)
+
+
+def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The box's part of a full-image mask (zero outside the image)."""
+    left, top, right, bottom = box
+    out = np.zeros((bottom - top, right - left), dtype=mask.dtype)
+    height, width = mask.shape[:2]
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(bottom, height), min(right, width)
+    out[y0 - top : y1 - top, x0 - left : x1 - left] = mask[y0:y1, x0:x1]
+    return out
+
+
+def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
+            parser: FaceParser | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior).
+
+    With the face parser, what hides the face is its classes (hair, glasses, hat, anything not face inside
+    the oval); without it, the skin-colour occlusion model.
+    """
+    points = face.points
+    skin_region = skin_sample_region(image.shape[:2], points)
+    skin = lab_statistics(image, skin_region)
+    if skin is None:
+        raise InputError(f"{path}: the source face is too small to use")
+    oval = face_region(image.shape[:2], points)
+    if without_mouth:
+        # A turned head's outline crosses itself, and the crossing would leave a hole in the oval.
+        hull = cv2.convexHull(np.round(points[lm.FACE_OVAL, :2]).astype(np.int32))
+        oval = cv2.fillConvexPoly(np.zeros_like(oval), hull, 255)
+    if parser is not None:
+        mask = oval & ~_parsed_occluders(parser, image, face, oval)
+    else:
+        mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
+    if without_mouth:
+        mask &= ~polygon_mask(image.shape[:2], points[lm.INNER_LIPS])
+    return skin, mask
+
+
+def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
+                   model: MorphableModel | None = None, parser: FaceParser | None = None) -> SourceFace:
+    """The source identity from one or more photos: identity shape, texture, skin colour.
+
+    `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
+    one unless `model` is given); without it the most frontal photo is used as it is. With `parser`
+    (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
+    """
+    faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
     poses, shapes = zip(*(normalized_shape(frontal_mesh, face.points) for _, _, face in faces))
-    identity = robust_identity(np.stack(shapes))
     frontal = int(np.argmin([rotation_angle_degrees(p.rotation, np.eye(3)) - 1e-3 * f.size
                              for p, (_, _, f) in zip(poses, faces)]))
-    _, texture, face = faces[frontal]
-    skin_region = skin_sample_region(texture.shape[:2], face.points)
-    skin = lab_statistics(texture, skin_region)
-    if skin is None:
-        raise InputError(f"{faces[frontal][0]}: the source face is too small to use")
-    oval = face_region(texture.shape[:2], face.points)
-    occluded = occlusion_mask(texture, face.points, oval, skin_statistics(texture, skin_region))
-    texture_mask = oval & ~occluded
+    if not neutralise:
+        return _as_photographed(faces, frontal_mesh, shapes, frontal)
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser)
+
+
+def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
+                     shapes: tuple[np.ndarray, ...], frontal: int) -> SourceFace:
+    """The most frontal photo as it is; identity is the median shape (expression included)."""
+    identity = robust_identity(np.stack(shapes))
+    path, texture, face = faces[frontal]
+    skin, mask = _usable(path, texture, face, without_mouth=False)
+    return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
+                      triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
+
+
+def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
+    """A photo's shape without its expression; a winked eye takes the open eye's mirrored shape."""
+    neutral = model.neutralise(shape)
+    shut = closed_eye_points(shape)
+    if len(shut):
+        neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
+    return neutral
+
+
+def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
+                shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
+                parser: FaceParser | None) -> SourceFace:
+    identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
+    triangles = triangulate(identity[:FACE_POINTS])
+    width = float(np.ptp(identity[:, 0]))
+    face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
+    textures, masks, views, skins = [], [], [], []
+    rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
+    for (path, image, face), pose, shape in zip(faces, poses, shapes):
+        skin, mask = _usable(path, image, face, without_mouth=True, parser=parser)
+        yaw, pitch, _ = pose.euler_degrees()
+        shut = closed_eye_points(shape)
+        texture, points = image, face.points
+        if abs(yaw) > UNWRAP_YAW or len(shut):
+            # Turned away or winking: unwrapped onto the frontal shape, the hidden side and the shut eye
+            # filled from the mirrored side. A photo facing the camera is used as it is: resampling and
+            # mirroring would cost it sharpness and its own asymmetry (identity).
+            unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
+                               shut=shut)
+            texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
+            skin = lab_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask)
+            if skin is None:
+                raise InputError(f"{path}: the source face is too small to use")
+        offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
+        textures.append(texture)
+        masks.append(mask)
+        skins.append(skin)
+        views.append(SourceView(texture_points=(points + offset).astype(np.float32), yaw=yaw, pitch=pitch,
+                                expression=model.fit(shape).expression - rest))
+    height = max(t.shape[0] for t in textures)
+    texture = np.concatenate([np.pad(t, ((0, height - t.shape[0]), (0, 0), (0, 0))) for t in textures], axis=1)
+    texture_mask = np.concatenate([np.pad(m, ((0, height - m.shape[0]), (0, 0))) for m in masks], axis=1)
     return SourceFace(
         texture=texture,
-        texture_points=face.points,
+        texture_points=views[frontal].texture_points,
         identity_shape=identity,
         frontal_mesh=frontal_mesh,
-        triangles=triangulate(identity[:FACE_POINTS]),
-        skin_stats=skin,
+        triangles=triangles,
+        skin_stats=skins[frontal],
         texture_mask=texture_mask,
+        views=tuple(views) if len(views) > 1 else (),
     )

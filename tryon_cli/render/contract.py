@@ -26,6 +26,20 @@ def _check_mask(name: str, mask: np.ndarray | None, shape: tuple[int, int] | Non
 
 
 @dataclass(frozen=True)
+class SourceView:
+    """One source photo inside the source texture: where its face lies, its head turn and expression.
+
+    With several photos the texture holds each photo's frontal unwrap side by side; a planner picks
+    per frame the view that fits the target best and hands its points as `FaceTarget.texture_points`.
+    """
+
+    texture_points: np.ndarray
+    yaw: float
+    pitch: float
+    expression: np.ndarray
+
+
+@dataclass(frozen=True)
 class SourceFace:
     """The identity to paste: texture, its landmarks, identity shape and skin colour (fixed per run).
 
@@ -40,10 +54,13 @@ class SourceFace:
     triangles: np.ndarray
     skin_stats: np.ndarray
     texture_mask: np.ndarray | None = None
+    views: tuple[SourceView, ...] = ()
 
     def __post_init__(self) -> None:
         if self.texture.ndim != 3 or self.texture.shape[2] != 3:
             raise ValueError("the source texture must be an RGB image")
+        if any(v.texture_points.shape != self.texture_points.shape for v in self.views):
+            raise ValueError("every source view needs as many texture points as the source")
         _check_mask("texture_mask", self.texture_mask, self.texture.shape[:2])
 
 

@@ -1,0 +1,198 @@
+"""Morphable model, source neutralisation, mirrored fill and per-frame source views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import shared_media
+from tryon_cli.face3d import landmarks as lm
+from tryon_cli.face3d.fitting import Pose, frontalize, normalized_shape, recombine
+from tryon_cli.face3d.morphable import MorphableModel
+from tryon_cli.face3d.raster import triangulate
+from tryon_cli.face3d.unwrap import unwrap
+from tryon_cli.faceswap.views import SWITCH_FRAMES, ViewSelector
+from tryon_cli.render.contract import SourceView
+
+
+@pytest.fixture(scope="module")
+def model() -> MorphableModel:
+    return MorphableModel.load()
+
+
+@pytest.fixture(scope="module")
+def astronaut_face(astronaut):
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        face = analyzer.detect(astronaut)[0]
+    return face.points
+
+
+@pytest.fixture(scope="module")
+def neutral(astronaut_face) -> np.ndarray:
+    """The astronaut's mesh in her own frontal frame (eye distance 1)."""
+    return frontalize(astronaut_face)
+
+
+def _open_mouth(shape: np.ndarray, amount: float) -> np.ndarray:
+    """Drop the jaw: points below the upper inner lip move down, the chin most (as a mouth opens)."""
+    p = shape.copy()
+    top, chin = p[lm.MOUTH_TOP, 1], p[lm.CHIN, 1]
+    below = p[:, 1] > top + 1e-3
+    weight = np.clip((p[:, 1] - top) / (chin - top), 0.0, 1.0) ** 0.3
+    p[below, 1] += (amount * weight)[below]
+    return p
+
+
+def _brow_height(shape: np.ndarray) -> float:
+    """Brows above the eye corners, in eye distances."""
+    eyes = shape[[*lm.RIGHT_EYE_CORNERS, *lm.LEFT_EYE_CORNERS], 1].mean()
+    return float(eyes - shape[np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW]), 1].mean())
+
+
+def test_shipped_model_has_identity_and_expression_bases(model):
+    assert 4 <= len(model.identity_basis) <= 20 and 8 <= len(model.expression_basis) <= 24
+    # The strongest expression components move the mouth: the jaw dominates facial motion.
+    first = np.linalg.norm(model.expression_basis[0], axis=1)
+    assert first[[lm.MOUTH_BOTTOM, lm.CHIN]].mean() > 3 * first[lm.RIGID].mean()
+    assert np.all(model.mirror[model.mirror] == np.arange(478)) or np.mean(model.mirror[model.mirror] == np.arange(478)) > 0.9
+
+
+def test_model_rejects_a_basis_that_is_not_orthonormal(model):
+    with pytest.raises(ValueError, match="orthonormal"):
+        MorphableModel(model.mean, 2 * model.identity_basis, model.identity_variance, model.expression_basis,
+                       model.expression_variance, model.noise_variance, model.mirror)
+
+
+def test_neutralising_closes_an_opened_mouth(model, neutral):
+    opened = _open_mouth(neutral, 0.35)
+    assert lm.mouth_open_ratio(opened) > lm.mouth_open_ratio(neutral) + 0.3
+    back = model.neutralise(opened)
+    assert abs(lm.mouth_open_ratio(back) - lm.mouth_open_ratio(model.neutralise(neutral))) < 0.08
+    # The skull keeps its shape: forehead, eye corners and nose barely move.
+    assert np.abs(back[lm.RIGID] - neutral[lm.RIGID]).mean() < 0.03
+
+
+def test_neutralising_lowers_raised_brows(model, neutral):
+    raised = neutral.copy()
+    brows = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
+    raised[brows, 1] -= 0.12
+    back, rest = _brow_height(model.neutralise(raised)), _brow_height(model.neutralise(neutral))
+    assert abs(back - rest) < 0.5 * abs(_brow_height(raised) - rest)
+
+
+def test_neutralising_never_reshapes_eyes_nose_or_outline(model, neutral):
+    """Identity lives there: a person's eye opening, nose and upper face outline stay as photographed."""
+    kept = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE, lm.NOSTRILS, lm.RIGID])
+    for shape in (neutral, _open_mouth(neutral, 0.35)):
+        back = model.neutralise(shape)
+        assert np.abs(back[kept] - shape[kept]).max() < 1e-4
+        assert lm.eye_open_ratio(back) == pytest.approx(lm.eye_open_ratio(shape), abs=1e-4)
+
+
+def test_recombined_mouth_follows_the_target_not_the_source_photo(model, neutral):
+    source_photo = _open_mouth(neutral, 0.35)  # a screaming source
+    target_identity = model.neutralise(model.mean)
+    target_rest = target_identity.copy()
+    old = recombine(source_photo, target_identity, target_rest)
+    new = recombine(model.neutralise(source_photo), target_identity, target_rest)
+    # The old split kept the source's open mouth on a target at rest: a double mouth.
+    assert lm.mouth_open_ratio(old) > lm.mouth_open_ratio(target_rest) + 0.25
+    assert abs(lm.mouth_open_ratio(new) - lm.mouth_open_ratio(target_rest)) < 0.08
+    target_open = _open_mouth(target_identity, 0.25)
+    opened = recombine(model.neutralise(source_photo), target_identity, target_open)
+    assert lm.mouth_open_ratio(opened) > lm.mouth_open_ratio(new) + 0.15
+
+
+@pytest.mark.media
+def test_real_open_mouths_neutralise_to_the_persons_closed_mouth(model):
+    """talking_frontal.mp4 is not in the shipped model's training set."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.video import iter_frames
+
+    path = shared_media("faces", "talking_frontal.mp4")
+    meshes = []
+    with FaceMeshAnalyzer(1, tracking=True) as analyzer:
+        for frame in iter_frames(path, end=4.0):
+            faces = analyzer.detect(frame.image)
+            if faces:
+                meshes.append(faces[0].points)
+    reference = frontalize(meshes[0])
+    shapes = [normalized_shape(reference, m)[1] for m in meshes]
+    ratios = np.array([lm.mouth_open_ratio(s) for s in shapes])
+    closed = np.median(ratios[ratios <= np.quantile(ratios, 0.2)])
+    wide = [s for s, r in zip(shapes, ratios) if r >= np.quantile(ratios, 0.9)]
+    assert np.median([lm.mouth_open_ratio(s) for s in wide]) > closed + 0.15
+    # Neutral is the model's rest expression (lips barely parted): open and closed frames both go there.
+    rest = np.median([lm.mouth_open_ratio(model.neutralise(s)) for s, r in zip(shapes, ratios) if r <= closed])
+    neutralised = np.array([lm.mouth_open_ratio(model.neutralise(s)) for s in wide])
+    assert np.median(np.abs(neutralised - rest)) < 0.06
+
+
+def test_mirror_fill_replaces_a_hidden_side(model, astronaut, astronaut_face):
+    image = astronaut.copy()
+    points = astronaut_face.copy()
+    midline = float(points[[1, 4, 6, 168], 0].mean())
+    hidden = points[:, 0] > midline + 2
+    # The far side turned away: squashed towards the midline (foreshortened) and painted green.
+    points[hidden, 0] = midline + 0.15 * (points[hidden, 0] - midline)
+    image[:, int(midline) + 2:] = (0, 255, 0)
+    identity = frontalize(astronaut_face)
+    triangles = triangulate(identity[:468])
+    mask = np.full(image.shape[:2], 255, dtype=np.uint8)
+    pose, _ = normalized_shape(identity, astronaut_face)
+    result = unwrap(image, mask, points, identity, triangles, model.mirror, pose.scale, 200.0)
+    canonical_mid = float(result.points[[1, 4, 6, 168], 0].mean())
+    xs = np.arange(result.texture.shape[1])[None, :].repeat(result.texture.shape[0], 0)
+    inside = result.mask > 0
+    far = inside & (xs > canonical_mid + 25)
+    near = inside & (xs < canonical_mid - 25)
+    assert far.sum() > 500 and near.sum() > 500
+    green = lambda px: np.mean((px[:, 1] > 200) & (px[:, 0] < 60))  # noqa: E731
+    assert green(result.texture[far]) < 0.1  # the far side comes from the visible side, not the green paint
+    assert abs(result.texture[far].mean() - result.texture[near].mean()) < 25  # brightness matched
+    assert result.own_weight[far].mean() < 0.2 and result.own_weight[near].mean() > 0.9
+
+
+def test_views_follow_the_head_turn_with_hysteresis():
+    points = np.zeros((478, 3), dtype=np.float32)
+    views = tuple(SourceView(points + i, yaw=yaw, pitch=0.0, expression=np.zeros(4)) for i, yaw in enumerate((-30.0, 0.0, 30.0)))
+    select = ViewSelector(views, np.ones(4))
+
+    def turned(yaw: float) -> Pose:
+        a = np.radians(yaw)
+        rotation = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        return Pose(1.0, rotation, np.zeros(3))
+
+    expression = np.zeros(4)
+    assert select(turned(2.0), expression)[0, 0] == 1  # frontal
+    assert Pose(1.0, turned(28.0).rotation, np.zeros(3)).euler_degrees()[0] == pytest.approx(28.0, abs=0.1)
+    assert select(turned(28.0), expression)[0, 0] == 1  # one frame of a turn does not switch yet
+    for _ in range(SWITCH_FRAMES):
+        chosen = select(turned(28.0), expression)
+    assert chosen[0, 0] == 2
+
+
+def test_source_mouth_interior_is_never_pasted_and_photos_share_one_texture(astronaut):
+    """The astronaut smiles with her teeth showing: they must not reach the output (a double mouth)."""
+    from pathlib import Path
+
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.shapes import polygon_mask
+
+    def teeth_usable(source) -> float:
+        inside = polygon_mask(source.texture_mask.shape, source.texture_points[lm.INNER_LIPS]) > 0
+        assert inside.sum() > 20
+        return float((source.texture_mask[inside] > 0).mean())
+
+    photo = (Path("astronaut.png"), astronaut)
+    assert teeth_usable(prepare_source([photo], neutralise=False)) > 0.5  # as photographed: teeth pasted
+    one = prepare_source([photo])
+    assert teeth_usable(one) < 0.05
+    two = prepare_source([photo, (Path("flipped.png"), np.ascontiguousarray(astronaut[:, ::-1]))])
+    width = one.texture.shape[1]
+    assert two.texture.shape[1] == 2 * width and len(two.views) == 2
+    # Each view's points lie on its own photo inside the shared texture.
+    assert (two.views[0].texture_points[:, 0] < width).all() and (two.views[1].texture_points[:, 0] >= width).all()
+    assert two.views[0].yaw == pytest.approx(-two.views[1].yaw, abs=3.0)  # the mirrored photo turns the other way

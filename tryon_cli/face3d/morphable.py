@@ -1,0 +1,126 @@
+"""A linear morphable model of MediaPipe's 478-point mesh: identity and expression bases.
+
+shape ~ mean + identity_basis . alpha + expression_basis . beta (in the model's reference frame, in
+eye distances). The bases are PCA over pose-normalised meshes of many frames of many people:
+per-person means give identity, per-frame residuals from the person's mean give expression
+(`scripts/build_morphable_model.py` writes the shipped file). Fitting is regularised least squares
+with the PCA variances as Gaussian priors; neutralising removes the fitted expression and keeps every
+identity detail the bases do not span. A face in another frame (any similarity of the reference) is
+aligned on the rigid points first and its expression returned in its own frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import landmarks as lm
+from .fitting import Pose, similarity_fit
+
+MODEL_FILE = Path(__file__).with_name("data") / "morphable_model.npz"
+POINTS = 478
+DEPTH_WEIGHT = 0.5  # MediaPipe's z is noisier than x, y: it counts half in the fit
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """A face's fitted identity (alpha) and expression (beta) coefficients, and its pose to the model frame."""
+
+    identity: np.ndarray
+    expression: np.ndarray
+    pose: Pose
+
+
+@dataclass(frozen=True)
+class MorphableModel:
+    """Mean shape (478, 3), orthonormal identity (K, 478, 3) and expression (E, 478, 3) bases with variances."""
+
+    mean: np.ndarray
+    identity_basis: np.ndarray
+    identity_variance: np.ndarray
+    expression_basis: np.ndarray
+    expression_variance: np.ndarray
+    noise_variance: float
+    mirror: np.ndarray  # each point's left/right partner (midline points are their own)
+
+    def __post_init__(self) -> None:
+        if self.mean.shape != (POINTS, 3):
+            raise ValueError(f"the model mean must be ({POINTS}, 3), got {self.mean.shape}")
+        for name, basis, variance in (("identity", self.identity_basis, self.identity_variance),
+                                      ("expression", self.expression_basis, self.expression_variance)):
+            if basis.ndim != 3 or basis.shape[1:] != (POINTS, 3):
+                raise ValueError(f"the {name} basis must be (K, {POINTS}, 3), got {basis.shape}")
+            if variance.shape != (len(basis),) or not np.all(variance > 0):
+                raise ValueError(f"the {name} variances must be {len(basis)} positive numbers")
+            flat = basis.reshape(len(basis), -1).astype(np.float64)
+            if not np.allclose(flat @ flat.T, np.eye(len(basis)), atol=1e-3):
+                raise ValueError(f"the {name} basis must be orthonormal")
+        if not self.noise_variance > 0:
+            raise ValueError("the noise variance must be positive")
+        if self.mirror.shape != (POINTS,) or self.mirror.min() < 0 or self.mirror.max() >= POINTS:
+            raise ValueError(f"the mirror partners must be {POINTS} point indices")
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> "MorphableModel":
+        with np.load(path) as data:
+            return cls(
+                mean=data["mean"].astype(np.float32),
+                identity_basis=data["identity_basis"].astype(np.float32),
+                identity_variance=data["identity_variance"].astype(np.float64),
+                expression_basis=data["expression_basis"].astype(np.float32),
+                expression_variance=data["expression_variance"].astype(np.float64),
+                noise_variance=float(data["noise_variance"]),
+                mirror=data["mirror"].astype(np.int64),
+            )
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path, mean=self.mean.astype(np.float32), identity_basis=self.identity_basis.astype(np.float32),
+            identity_variance=self.identity_variance.astype(np.float32),
+            expression_basis=self.expression_basis.astype(np.float32),
+            expression_variance=self.expression_variance.astype(np.float32),
+            noise_variance=np.float32(self.noise_variance), mirror=self.mirror.astype(np.int16),
+        )
+
+    def align(self, shape: np.ndarray) -> tuple[Pose, np.ndarray]:
+        """The pose taking the model frame to `shape`'s frame (on the rigid points), and the shape in the model frame."""
+        pose = similarity_fit(self.mean[lm.RIGID], np.asarray(shape)[lm.RIGID])
+        return pose, pose.invert(np.asarray(shape, dtype=np.float32))
+
+    def fit(self, shape: np.ndarray) -> Coefficients:
+        """Maximum a posteriori identity and expression coefficients of a face shape (any frame).
+
+        Minimises |W (x - mean - U alpha - V beta)|^2 / noise + sum alpha^2 / var_id + sum beta^2 / var_expr.
+        """
+        pose, aligned = self.align(shape)
+        basis = np.concatenate([self.identity_basis, self.expression_basis]).reshape(-1, POINTS * 3).astype(np.float64)
+        weights = np.tile(np.array([1.0, 1.0, DEPTH_WEIGHT]), POINTS)
+        residual = (aligned - self.mean).reshape(-1).astype(np.float64)
+        prior = np.concatenate([self.identity_variance, self.expression_variance])
+        normal = (basis * weights) @ basis.T + np.diag(self.noise_variance / prior)
+        coefficients = np.linalg.solve(normal, (basis * weights) @ residual)
+        k = len(self.identity_basis)
+        return Coefficients(identity=coefficients[:k].astype(np.float32),
+                            expression=coefficients[k:].astype(np.float32), pose=pose)
+
+    def expression_offset(self, shape: np.ndarray, coefficients: Coefficients | None = None) -> np.ndarray:
+        """The fitted expression's displacement of every point, in `shape`'s own frame."""
+        coefficients = coefficients or self.fit(shape)
+        offset = np.tensordot(coefficients.expression, self.expression_basis, axes=1)
+        return (coefficients.pose.scale * offset @ coefficients.pose.rotation.T).astype(np.float32)
+
+    def neutralise(self, shape: np.ndarray) -> np.ndarray:
+        """The face with its fitted expression removed: identity and what the bases do not span stay."""
+        return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
+
+
+def mirror_partners(frontal: np.ndarray) -> np.ndarray:
+    """Each point's left/right partner on a frontal face: mirror x about the midline, nearest point."""
+    points = np.asarray(frontal, dtype=np.float64)
+    midline = np.median(points[[10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2, 0, 13, 14, 17, 152], 0])
+    mirrored = points.copy()
+    mirrored[:, 0] = 2 * midline - mirrored[:, 0]
+    distances = np.linalg.norm(mirrored[:, None, :2] - points[None, :, :2], axis=2)
+    return np.argmin(distances, axis=1).astype(np.int64)
