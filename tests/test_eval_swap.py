@@ -52,3 +52,19 @@ def test_the_demo_source_is_a_colour_face():
     crop = frontal_face_crop(face)
     spread = float(np.abs(crop.astype(int) - crop.mean(axis=2, keepdims=True)).mean())
     assert min(crop.shape[:2]) >= 200 and spread > 3.0  # colour channels differ: not a grey photo
+
+
+def test_a_turned_source_that_dlib_misses_is_still_scored():
+    """dlib's frontal detector finds no face in a near-profile selfie; the mesh's box stands in, and the
+    descriptor it gives is that person's (far from a different person's)."""
+    from tryon_cli.analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
+    from tryon_cli.faceswap.evaluate import _source_descriptor
+    from tryon_cli.io.media import read_image
+
+    turned = shared_media("faces", "portrait_three_quarter.png")
+    other = shared_media("faces", "portrait_a.png")
+    encoder = DlibFaceEncoder()
+    assert encoder.encode(read_image(turned)) is None  # what the fallback is for
+    descriptor = _source_descriptor(turned, encoder)
+    assert descriptor.shape == (128,)
+    assert descriptor_distance(descriptor, _source_descriptor(other, encoder)) > SAME_PERSON_DISTANCE

@@ -45,6 +45,22 @@ def face_sharpness(image: np.ndarray, points: np.ndarray) -> float:
     return float(values.var()) if values.size > 20 else float("nan")
 
 
+def _source_descriptor(path: Path, encoder: DlibFaceEncoder) -> np.ndarray:
+    """dlib's descriptor of a source photo's face. dlib's frontal detector misses turned heads (a
+    three-quarter selfie), so the face mesh's box is the fallback: the descriptor is then computed on
+    dlib's landmarks inside that box, as it is for the output frames."""
+    image = read_image(path)
+    descriptor = encoder.encode(image)
+    if descriptor is None:
+        with FaceMeshAnalyzer(1, tracking=False) as mesh:
+            faces = mesh.detect(image)
+        if faces:
+            descriptor = encoder.encode(image, faces[0].bbox)
+    if descriptor is None:
+        raise InputError(f"{path}: no face found in the source image")
+    return descriptor
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     samples: int = 40
@@ -56,12 +72,7 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
                   options: EvalOptions = EvalOptions(),
                   progress: Callable[[int, int], None] | None = None, total: int = 0) -> dict:
     """Compare OUTPUT with SOURCE (identity) and TARGET (pose, expression, skin tone, flicker)."""
-    source_descriptors = []
-    for path in expand_image_inputs(sources):
-        descriptor = encoder.encode(read_image(path))
-        if descriptor is None:
-            raise InputError(f"{path}: no face found in the source image")
-        source_descriptors.append(descriptor)
+    source_descriptors = [_source_descriptor(path, encoder) for path in expand_image_inputs(sources)]
     source_descriptor = np.mean(source_descriptors, axis=0)
     step = max(total // max(options.samples, 1), 1) if total else 5
     identity_source, identity_target, pose_errors, delta_es = [], [], [], []
