@@ -150,3 +150,57 @@ def test_the_swap_report_counts_faces_per_frame(talking_video, source_photo, tmp
 
     rows = json.loads((tmp_path / "faces.json").read_text())
     assert rows[4] == {"frame": 4, "found": 1, "bridged": 1, "swapped": 2}
+
+
+class _Detector:
+    """Finds the real face on every frame, and the look-alike (the back of a head) on frame 0 only; the
+    frame's index is written in its first pixel."""
+
+    REAL, LOOK_ALIKE = (100.0, 100.0, 160.0, 160.0), (400.0, 100.0, 460.0, 160.0)
+
+    def detect(self, image):
+        from tryon_cli.analysis.detection import FaceBox
+
+        boxes = [self.REAL] + ([self.LOOK_ALIKE] if image[0, 0, 0] == 0 else [])
+        return [FaceBox(b, 0.9, np.zeros((6, 2))) for b in boxes]
+
+    def close(self):
+        pass
+
+
+class _Fitter:
+    """The mesh fits whatever box it is given (as it does on a look-alike once confirmed)."""
+
+    def fit(self, image, box, scale=1.6, track=None):
+        x0, y0, x1, y1 = box
+        xs, ys = np.linspace(x0, x1, N_POINTS), np.linspace(y0, y1, N_POINTS)[::-1]
+        return Face(points=np.stack([xs, ys, np.zeros(N_POINTS)], axis=1).astype(np.float32))
+
+    def release(self, track):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_a_track_the_detector_never_sees_again_is_doubtful_and_not_swapped():
+    from tryon_cli.analysis.tracking import FaceFinder
+    from tryon_cli.faceswap.analysis_pass import choose_faces
+    from tryon_cli.faceswap.options import SwapOptions
+
+    finder = FaceFinder(detector=_Detector(), fitter=_Fitter())
+    frames = []
+    for index in range(40):
+        image = np.full((300, 600, 3), 7, np.uint8)
+        image[0, 0, 0] = min(index, 1)
+        faces, tracks = finder.find(image, index)
+        frames.append(FrameAnalysis(index, tuple(faces), tuple(tracks), False))
+    assert all(len(a.faces) == 2 for a in frames)  # the mesh keeps both
+    real = next(t for f, t in zip(frames[0].faces, frames[0].tracks) if f.bbox[0] < 200)
+    look_alike = next(t for t in frames[0].tracks if t != real)
+    assert finder.doubtful() == {look_alike}
+    options = SwapOptions(target_face="all")
+    chosen, _ = choose_faces(frames[20], options, set(), frozenset(finder.doubtful()))
+    assert [frames[20].tracks[i] for i in chosen] == [real]
+    chosen, reason = choose_faces(frames[20], options, set(), frozenset(frames[20].tracks))
+    assert chosen == [] and reason == "no face"

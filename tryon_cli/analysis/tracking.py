@@ -31,6 +31,11 @@ DETECTOR_CROPS = (2.0, 1.6, 2.8)
 MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
 SAME_FACE = 0.5  # intersection over the smaller box above which two boxes are one face
 VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
+# A track the detector saw in fewer than this share of its detection runs (after at least
+# `DOUBT_AFTER_RUNS`) is doubtful: the mesh, confirmed once at a low score, kept fitting something that
+# is not a face (the back of a grey-haired head, a crest on a wall).
+DETECTOR_SHARE = 1 / 3
+DOUBT_AFTER_RUNS = 3
 
 
 @dataclass
@@ -77,10 +82,17 @@ class FaceFinder:
         self._interval = 1
         self.detections = 0  # detector runs so far (for the benchmark's cost figures)
         self.born: list[int] = []  # tracks that began on the last frame
+        # per track (ended ones too): detector runs during its life, and runs whose boxes included it
+        self.detector_checks: dict[int, list[int]] = {}
 
     def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
         """The mesh of the face in `box` of an image outside the frame order (looking back)."""
         return self._fitter.fit(image, box, MESH_CROP)
+
+    def doubtful(self) -> set[int]:
+        """Tracks the detector rarely confirmed: the mesh followed something that is not a face."""
+        return {tid for tid, (runs, hits) in self.detector_checks.items()
+                if runs >= DOUBT_AFTER_RUNS and hits < DETECTOR_SHARE * runs}
 
     def _end(self, tid: int) -> None:
         del self._tracks[tid]
@@ -128,10 +140,15 @@ class FaceFinder:
         """Fit the mesh on detections that are no fitted face yet; returns how many new tracks began."""
         self.detections += 1
         new = 0
+        confirmed = set()
         for box in sorted(self._detector.detect(image), key=lambda b: b.width, reverse=True):
+            seen_again = {tid for tid, f in fitted.items() if box_overlap(box.box, f.bbox) >= SAME_FACE}
+            confirmed |= seen_again
+            if seen_again:
+                continue
             if len(fitted) >= self.max_faces and box.width < min(f.bbox[2] - f.bbox[0] for f in fitted.values()):
-                break  # only smaller faces are left, and the largest `max_faces` are fitted already
-            if box.width < self.min_size or any(box_overlap(box.box, f.bbox) >= SAME_FACE for f in fitted.values()):
+                continue  # only smaller faces are left, and the largest `max_faces` are fitted already
+            if box.width < self.min_size:
                 continue
             face = next((f for f in (self._fitter.fit(image, box.box, scale) for scale in DETECTOR_CROPS)
                          if f is not None), None)
@@ -145,6 +162,11 @@ class FaceFinder:
                 self._tracks[tid] = _Track(face.bbox, np.zeros(2), index)
                 self.born.append(tid)
             fitted[tid] = face
+            confirmed.add(tid)
+        for tid in fitted:
+            checks = self.detector_checks.setdefault(tid, [0, 0])
+            checks[0] += 1
+            checks[1] += tid in confirmed
         return new
 
     def close(self) -> None:

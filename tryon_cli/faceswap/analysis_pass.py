@@ -31,6 +31,7 @@ class TrackState:
     stride: int = 1
     seen: int = 0
     descriptor: np.ndarray | None = None
+    doubtful: bool = False  # the detector rarely saw it: not swapped (FaceFinder.doubtful)
 
     def add(self, frontal_mesh: np.ndarray, points: np.ndarray) -> None:
         """Count a sighting; pose-normalise and keep it only when it falls on the sampling stride."""
@@ -87,6 +88,8 @@ def analyse_frames(
                 progress("analyse", frame.index + 1, total)
         for item in gaps.flush():
             cache.append(item)
+        for tid in finder.doubtful() & tracks.keys():
+            tracks[tid].doubtful = True
     return cache, tracks
 
 
@@ -106,11 +109,13 @@ def _look_back(finder: FaceFinder, gaps: GapFiller, recent: deque[Frame], face: 
         face = earlier
 
 
-def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[int]) -> tuple[list[int], str]:
-    """Indices of the faces to swap in a frame, or a reason why none."""
-    if not analysis.faces:
+def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[int],
+                 doubtful: frozenset[int] = frozenset()) -> tuple[list[int], str]:
+    """Indices of the faces to swap in a frame, or a reason why none. Faces of `doubtful` tracks are
+    never chosen."""
+    order = [i for i, track in enumerate(analysis.tracks) if track not in doubtful]
+    if not order:
         return [], "no face"
-    order = list(range(len(analysis.faces)))
     mode = options.target_face
     if options.reference_descriptor is not None:
         chosen = [i for i in order if analysis.tracks[i] in matching]
@@ -118,7 +123,7 @@ def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[in
     if mode == "all":
         return order, ""
     if mode == "largest":
-        return [0], ""
+        return order[:1], ""
     index = int(mode)
     left_to_right = sorted(order, key=lambda i: analysis.faces[i].bbox[0])
     if index >= len(left_to_right):

@@ -80,6 +80,7 @@ def swap_frames(
     try:
         identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
+        doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
         planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None)
         previous_time: float | None = None
 
@@ -90,7 +91,7 @@ def swap_frames(
                     planner.reset()
                 dt = frame.time - previous_time if previous_time is not None else 0.0
                 previous_time = frame.time
-                chosen, reason = choose_faces(analysis, options, matching)
+                chosen, reason = choose_faces(analysis, options, matching, doubtful)
                 report.frames += 1
                 report.faces_found.append(analysis.found)
                 report.faces_bridged.append(len(analysis.faces) - analysis.found)
