@@ -17,6 +17,12 @@ UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) s
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
 ARM_SHADE_RANGE = (0.75, 1.2)  # how much darker/brighter than the median a filled arm may be
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
+SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
+SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
+SHADE_REACH = 0.04  # ... and faded to neutral this far (fraction of the long side) outside the old garment
+SHADE_OFFSET = 12.0  # L units added before the ratio, so a dark garment's noise is not amplified
+SHADE_STRENGTH = 0.6  # share of the old garment's relative lightness carried onto the new one
+SHADE_RANGE = (0.65, 1.2)  # how much darker/brighter than its own mean the new garment may be made
 
 
 def fill_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -49,6 +55,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     uncovered = np.where((conditions.old_garment > 0) & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     arms = uncovered & ~conditions.torso if conditions.torso is not None else np.zeros_like(uncovered)
+    if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
+        arms |= uncovered & conditions.arms
     rest = uncovered & ~arms
     base = fill_masked(frame, rest) if rest.any() else frame
     if arms.any():
@@ -60,6 +68,43 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     return base
 
 
+def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised convolution: the blur of `values` over `weight` only, and the blurred weight."""
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return cv2.GaussianBlur(values * weight, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
+
+
+def garment_shading(frame: np.ndarray, old_garment: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """Per pixel lightness factor (mean 1 over the old garment): the low and mid frequencies of the old
+    garment's Lab lightness, so its folds and shadows carry onto the new garment; 1 away from it."""
+    h, w = mask.shape
+    region = (old_garment > 0) & (mask > 0) if old_garment is not None else np.zeros(mask.shape, bool)
+    if region.sum() < 100:
+        return np.ones(mask.shape, np.float32)
+    scale = min(1.0, SHADE_WORKING_SIZE / max(h, w))
+    size = (max(int(w * scale), 1), max(int(h * scale), 1))
+    lightness = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0,
+                             cv2.COLOR_RGB2LAB)[..., 0]
+    weight = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    long_side = max(size)
+    blurred, _ = _masked_blur(lightness, weight, max(SHADE_SIGMA * long_side, 0.8))
+    mean = float((lightness * weight).sum() / max(weight.sum(), 1e-6))
+    ratio = (blurred + SHADE_OFFSET) / (mean + SHADE_OFFSET)
+    shade = 1.0 + SHADE_STRENGTH * (ratio - 1.0)
+    # away from the old garment (a longer new garment) the factor fades to 1
+    _, reach = _masked_blur(np.zeros_like(weight), weight, max(SHADE_REACH * long_side, 1.0))
+    presence = np.clip(np.maximum(weight, 2.0 * reach), 0.0, 1.0)
+    shade = 1.0 + (np.clip(shade, *SHADE_RANGE) - 1.0) * presence
+    return cv2.resize(shade.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def shade_garment(warped: np.ndarray, shading: np.ndarray) -> np.ndarray:
+    """The warped garment with its Lab lightness multiplied by `shading` (clamped to 0..100)."""
+    lab = cv2.cvtColor(warped.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    lab[..., 0] = np.clip(lab[..., 0] * shading, 0.0, 100.0)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """Mask mode: the mask is filled (background from its surroundings, body as skin), then the warped
     garment goes on top, under face, hair and hands. Mask-free: the garment alone, same occlusion order."""
@@ -67,7 +112,10 @@ def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentCondi
     alpha = conditions.warped_alpha * (keep == 0)
     alpha = cv2.GaussianBlur(alpha, (0, 0), GARMENT_EDGE_SIGMA) * (keep == 0)
     base = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else frame
-    composed = base.astype(np.float32) * (1 - alpha[..., None]) + conditions.warped.astype(np.float32) * alpha[..., None]
+    garment = conditions.warped
+    if conditions.mode == "mask":
+        garment = shade_garment(garment, garment_shading(frame, conditions.old_garment, mask))
+    composed = base.astype(np.float32) * (1 - alpha[..., None]) + garment.astype(np.float32) * alpha[..., None]
     composed = np.clip(composed + 0.5, 0, 255).astype(np.uint8)
     region = mask if conditions.mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
     return paste_back(frame, composed, feather(region, PASTE_FEATHER))
