@@ -19,12 +19,21 @@ from ..analysis.body import Body
 from ..masks.garment import GarmentMask, protection_mask
 from .photo import GarmentModel
 
-CHEST_PER_SHOULDER_JOINTS = 1.15  # a top's body width under the arms, in shoulder-joint distances
+CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in shoulder-joint distances
+# A flat garment is half its circumference wide; worn, its front shows less: its lengths are scaled so its
+# width would be this many shoulder-joint distances, and it is then narrowed to the body (a wrap, not a shear).
+FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
+LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width in hip-joint distances
 TORSO_PERCENTILE = 15  # the torso's width in the photo: this percentile of the central run's width
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
-ARM_RADIUS = (0.17, 0.13)  # upper arm, forearm half-width in shoulder-joint distances (arms in front)
+SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
+SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
+ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
+ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
+TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
+HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
 BOX_SHOULDERS_AND_HIPS = ((0.25, 0.12), (0.75, 0.12), (0.3, 0.85), (0.7, 0.85))
 LOWER_BOX_HIPS = ((0.25, -0.3), (0.75, -0.3), (0.3, 0.06), (0.7, 0.06))  # a lower mask's box: hips at the top
@@ -49,6 +58,14 @@ def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
         s = shoulders[np.argsort(shoulders[:, 0])]
         h = hips[np.argsort(hips[:, 0])]
         return s[0], s[1], h[0], h[1]
+    if len(shoulders) == 2 and category != "lower":  # hips out of the frame (a portrait): from the shoulders
+        s = shoulders[np.argsort(shoulders[:, 0])].astype(np.float64)
+        width = float(np.linalg.norm(s[1] - s[0]))
+        across = (s[1] - s[0]) / max(width, 1e-6)
+        down = np.array([-across[1], across[0]])
+        hip_centre = (s[0] + s[1]) / 2 + down * TORSO_PER_SHOULDER_JOINTS * width
+        return s[0], s[1], hip_centre - across * HIP_JOINTS_PER_SHOULDER_JOINTS * width / 2, \
+            hip_centre + across * HIP_JOINTS_PER_SHOULDER_JOINTS * width / 2
     x0, y0, x1, y1 = mask.box
     w, h = x1 - x0, y1 - y0
     (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS if category != "lower" else LOWER_BOX_HIPS
@@ -139,7 +156,7 @@ def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray, shoulders: tuple[np.ndarray, np.ndarray],
-                hips: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], hip_row: float | None = None) -> Part:
+                hips: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], unit: float | None = None) -> Part:
     """Torso (or a bottom's hips): a similarity from the photo's band onto the body, whose width goes from
     the chest at the top to the hips at the hip line (then stays), so the garment is never sheared."""
     top_left, top_right = shoulders
@@ -150,11 +167,14 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
     hip_centre = (hips[0] + hips[1]) / 2
     hip_width = float(np.linalg.norm(hips[1] - hips[0]))
     hip_depth = max(float((hip_centre - centre) @ down), 1.0)
-    unit = top_width / photo.width  # body px per photo px at the top (the garment's own proportions)
+    unit = unit or top_width / photo.width  # body px per photo px down the garment (its own proportions)
     xs, ys = _grid(shape)
     u = (xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]
     v = (xs - centre[0]) * down[0] + (ys - centre[1]) * down[1]
-    width = top_width + (hip_width - top_width) * np.clip(v / hip_depth, 0.0, 1.0)
+    share = np.clip(v / hip_depth, 0.0, 1.0)
+    width = top_width + (hip_width - top_width) * share
+    # the centre line runs from between the shoulders to between the hips (a turned or leaning body)
+    u = u - share * float((hip_centre - centre) @ across)
     map_x = (photo.centre + u / width * photo.width).astype(np.float32)
     map_y = (photo.top + v / unit).astype(np.float32)
     return _remap(garment, part_mask, map_x, map_y)
@@ -183,7 +203,7 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         d = (b - a) / seg
         n = np.array([-d[1], d[0]])
         t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / unit + walked
-        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / unit
+        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * LIMB_WRAP)
         last = index == len(segments) - 1
         lo = -np.inf if index == 0 else walked
         hi = np.inf if last else walked + seg / unit
@@ -209,6 +229,25 @@ def _farthest(mask: np.ndarray, origin: np.ndarray) -> np.ndarray | None:
     return np.array([xs[far].mean(), ys[far].mean()])
 
 
+def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.ndarray, overlap: float) -> np.ndarray:
+    """One sleeve of the photo: the largest piece outside the torso band once thin slivers (the torso's
+    own flared edge) are opened away, reaching `overlap` into the band next to it."""
+    outside = np.where(columns < photo.left if side == 0 else columns > photo.right, mask, 0).astype(np.uint8)
+    size = max(int(SLEEVE_MIN_WIDTH * photo.width), 3)
+    core = cv2.morphologyEx(outside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core)
+    if count < 2:
+        return np.zeros_like(mask)
+    core = np.where(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), 255, 0).astype(np.uint8)
+    xs = np.nonzero(core.any(axis=0))[0]
+    reach = photo.left - xs.min() if side == 0 else xs.max() - photo.right
+    if reach < SLEEVE_MIN_REACH * photo.width:
+        return np.zeros_like(mask)  # a strap, or the torso's own flare: no sleeve
+    edge = photo.left + overlap if side == 0 else photo.right - overlap
+    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1)))
+    return np.where((columns < edge if side == 0 else columns > edge) & (near > 0), mask, 0).astype(np.uint8)
+
+
 def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
     photo = _photo_frame(garment)
     s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
@@ -224,14 +263,13 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     arms = _arms(body)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
+    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
     parts = [_torso_part(garment, photo, torso_mask, (centre - half, centre + half),
-                         (hip_centre - hip_half, hip_centre + hip_half), shape)]
+                         (hip_centre - hip_half, hip_centre + hip_half), shape, unit)]
     if arms[0] is None:
         return parts
-    unit = chest / photo.width
     for side, chain in ((0, arms[0]), (1, arms[1])):
-        edge = photo.left + overlap if side == 0 else photo.right - overlap
-        sleeve = np.where(columns < edge if side == 0 else columns > edge, garment.mask, 0).astype(np.uint8)
+        sleeve = _sleeve_mask(garment.mask, photo, side, columns, overlap)
         root = np.array([photo.left if side == 0 else photo.right, photo.top])
         end = _farthest(sleeve, root)
         if end is None or np.linalg.norm(end - root) < 0.05 * photo.width:
@@ -297,6 +335,7 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     for chain in _arms(body):
         if chain is None:
             continue
+        chain = np.vstack([chain[0] + ARM_FROM * (chain[1] - chain[0]), chain[1:]])
         for (a, b), radius in zip(zip(chain[:-1], chain[1:]), ARM_RADIUS):
             r = max(int(radius * width), 1)
             cv2.line(mask, tuple(int(v) for v in a), tuple(int(v) for v in b), 255, 2 * r)

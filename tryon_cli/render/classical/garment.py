@@ -16,10 +16,12 @@ GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
 ARM_SHADE_RANGE = (0.75, 1.2)  # how much darker/brighter than the median a filled arm may be
+SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
 SHADE_REACH = 0.04  # ... and faded to neutral this far (fraction of the long side) outside the old garment
+SHADE_CLIP = (30.0, 12.0)  # L units below / above the old garment's median lightness kept (folds, not prints)
 SHADE_OFFSET = 12.0  # L units added before the ratio, so a dark garment's noise is not amplified
 SHADE_STRENGTH = 0.6  # share of the old garment's relative lightness carried onto the new one
 SHADE_RANGE = (0.65, 1.2)  # how much darker/brighter than its own mean the new garment may be made
@@ -52,9 +54,17 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
         return frame
-    uncovered = np.where((conditions.old_garment > 0) & (alpha < 0.5), 255, 0).astype(np.uint8)
+    old = conditions.old_garment > 0
+    if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
+        old |= conditions.arms > 0
+    # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed
+    bare = cv2.morphologyEx(is_skin(frame).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
-    arms = uncovered & ~conditions.torso if conditions.torso is not None else np.zeros_like(uncovered)
+    # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
+    # chest above a lower neckline); only what lies off the person (a loose hem on the backdrop) is inpainted
+    on_body = conditions.person if conditions.person is not None and conditions.person.any() else conditions.torso
+    arms = uncovered & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= uncovered & conditions.arms
     rest = uncovered & ~arms
@@ -64,7 +74,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
         shade /= max(float(np.median(shade[arms > 0])), 1.0)
         skin = np.clip(tone[None, None] * np.clip(shade, *ARM_SHADE_RANGE)[..., None], 0, 255).astype(np.uint8)
-        base = np.where(arms[..., None] > 0, skin, base)
+        soft = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base
 
 
@@ -87,6 +98,9 @@ def garment_shading(frame: np.ndarray, old_garment: np.ndarray | None, mask: np.
                              cv2.COLOR_RGB2LAB)[..., 0]
     weight = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     long_side = max(size)
+    # a print or logo on the old garment is no fold: lightness far from the garment's own is clipped first
+    median = float(np.median(lightness[weight > 0.5])) if (weight > 0.5).any() else 50.0
+    lightness = np.clip(lightness, median - SHADE_CLIP[0], median + SHADE_CLIP[1])
     blurred, _ = _masked_blur(lightness, weight, max(SHADE_SIGMA * long_side, 0.8))
     mean = float((lightness * weight).sum() / max(weight.sum(), 1e-6))
     ratio = (blurred + SHADE_OFFSET) / (mean + SHADE_OFFSET)
