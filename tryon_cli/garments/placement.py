@@ -25,7 +25,9 @@ CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in should
 FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
-HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width in hip-joint distances
+HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
+MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
+FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
 TORSO_PERCENTILE = 15  # the torso's width in the photo: this percentile of the central run's width
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
@@ -282,7 +284,9 @@ def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> in
     """The first row below the waistband where the centre column leaves the garment (between the legs)."""
     column = garment.mask[top:bottom, centre] > 0
     gaps = np.nonzero(~column[int(0.1 * len(column)) :])[0]
-    return top + int(0.1 * len(column)) + int(gaps[0]) if len(gaps) else top + int(0.4 * (bottom - top))
+    crotch = top + int(0.1 * len(column)) + int(gaps[0]) if len(gaps) else bottom
+    # no gap in the upper part (a skirt, or a segmentation that closed the legs): a trouser's usual rise
+    return crotch if crotch - top <= MAX_RISE * (bottom - top) else top + int(USUAL_RISE * (bottom - top))
 
 
 def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
@@ -291,7 +295,7 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     hip_width = float(np.linalg.norm(h_right - h_left))
     band = HIP_TO_WAISTBAND_WIDTH * hip_width
     waist_w = max(float(np.linalg.norm(g["waist_right"] - g["waist_left"])), 1.0)
-    unit = band / waist_w
+    unit = FLAT_WAIST_PER_HIP_JOINTS * hip_width / waist_w  # lengths from the flat waistband, like a top's
     top, bottom = int(g["waist_centre"][1]), int(g["hem_centre"][1])
     centre = int(round(g["waist_centre"][0]))
     crotch = _crotch_row(garment, centre, top, bottom)
@@ -304,7 +308,7 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     photo = _PhotoFrame(float(g["waist_left"][0]), float(g["waist_right"][0]), float(top), float(bottom))
     half = across * band / 2
     parts = [_torso_part(garment, photo, garment.mask, (waist_on_body - half, waist_on_body + half),
-                         (waist_on_body - half, waist_on_body + half), shape)]
+                         (waist_on_body - half, waist_on_body + half), shape, unit)]
     legs = _legs(body)
     if legs[0] is None:
         return parts
@@ -312,7 +316,7 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     columns = np.arange(garment.mask.shape[1])[None, :]
     parts[0] = _torso_part(garment, photo, np.where(rows < crotch, garment.mask, 0).astype(np.uint8),
                            (waist_on_body - half, waist_on_body + half), (waist_on_body - half, waist_on_body + half),
-                           shape)
+                           shape, unit)
     for side, chain in ((0, legs[0]), (1, legs[1])):
         leg = np.where((rows >= split) & ((columns < centre) if side == 0 else (columns >= centre)),
                        garment.mask, 0).astype(np.uint8)
