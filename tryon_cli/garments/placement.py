@@ -28,6 +28,8 @@ HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distance
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
 MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
 FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
+TOP_TORSO_ROWS = (0.3, 0.98)  # a top's torso width is measured in these rows (shares of its height) ...
+DRESS_BODICE_ROWS = (0.12, 0.35)  # ... a dress's in its bodice, so its skirt keeps its own flare
 TORSO_PERCENTILE = 15  # the torso's width in the photo: this percentile of the central run's width
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
@@ -137,7 +139,8 @@ def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
     g = garment.landmarks
     centre = int(round((g["shoulder_left"][0] + g["shoulder_right"][0]) / 2))
     height = y1 - y0
-    runs = _central_runs(garment.mask, range(y0 + int(0.3 * height), y1 - int(0.02 * height)), centre)
+    first, last = DRESS_BODICE_ROWS if garment.category == "dress" else TOP_TORSO_ROWS
+    runs = _central_runs(garment.mask, range(y0 + int(first * height), y0 + int(last * height)), centre)
     if not runs:
         return _PhotoFrame(float(g["shoulder_left"][0]), float(g["shoulder_right"][0]), float(y0), float(y1))
     widths = np.array([r - l for l, r in runs])

@@ -22,7 +22,10 @@ SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading 
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
 SHADE_REACH = 0.04  # ... and faded to neutral this far (fraction of the long side) outside the old garment
 SHADE_CLIP = (30.0, 12.0)  # L units below / above the old garment's median lightness kept (folds, not prints)
-SHADE_OFFSET = 12.0  # L units added before the ratio, so a dark garment's noise is not amplified
+SHADE_KEEP = (40.0, 25.0)  # ... and pixels beyond these (below / above) are not the garment's fabric at all
+SHADE_MIN_SUPPORT = 0.3  # blurred fabric weight under which the measured shading fades to neutral
+SHADE_CHROMA = 12.0  # ... nor pixels whose a, b lie this far from the fabric's (another garment in the region)
+SHADE_OFFSET = 20.0  # L units added before the ratio, so a dark garment's noise is not amplified
 SHADE_STRENGTH = 0.6  # share of the old garment's relative lightness carried onto the new one
 SHADE_RANGE = (0.65, 1.2)  # how much darker/brighter than its own mean the new garment may be made
 
@@ -63,7 +66,9 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
     # chest above a lower neckline); only what lies off the person (a loose hem on the backdrop) is inpainted
-    on_body = conditions.person if conditions.person is not None and conditions.person.any() else conditions.torso
+    # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
+    whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
+    on_body = conditions.person if whole_person else conditions.torso
     arms = uncovered & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= uncovered & conditions.arms
@@ -94,20 +99,28 @@ def garment_shading(frame: np.ndarray, old_garment: np.ndarray | None, mask: np.
         return np.ones(mask.shape, np.float32)
     scale = min(1.0, SHADE_WORKING_SIZE / max(h, w))
     size = (max(int(w * scale), 1), max(int(h * scale), 1))
-    lightness = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0,
-                             cv2.COLOR_RGB2LAB)[..., 0]
+    lab = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0,
+                       cv2.COLOR_RGB2LAB)
+    lightness = lab[..., 0]
     weight = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     long_side = max(size)
     # a print or logo on the old garment is no fold: lightness far from the garment's own is clipped first
     median = float(np.median(lightness[weight > 0.5])) if (weight > 0.5).any() else 50.0
+    # pixels far from the garment's own lightness (a print, skin inside a coarse region) are left out:
+    # their shading is carried in from the fabric around them
+    chroma = np.median(lab[weight > 0.5][:, 1:], axis=0) if (weight > 0.5).any() else np.zeros(2, np.float32)
+    weight = weight * ((lightness > median - SHADE_KEEP[0]) & (lightness < median + SHADE_KEEP[1])
+                       & (np.linalg.norm(lab[..., 1:] - chroma, axis=2) < SHADE_CHROMA))
     lightness = np.clip(lightness, median - SHADE_CLIP[0], median + SHADE_CLIP[1])
-    blurred, _ = _masked_blur(lightness, weight, max(SHADE_SIGMA * long_side, 0.8))
-    mean = float((lightness * weight).sum() / max(weight.sum(), 1e-6))
+    blurred, spread = _masked_blur(lightness, weight, max(SHADE_SIGMA * long_side, 0.8))
+    kept = weight > 0.5  # the reference is the fabric's typical lightness (median: robust to a few strays)
+    mean = float(np.median(blurred[kept])) if kept.any() else median
     ratio = (blurred + SHADE_OFFSET) / (mean + SHADE_OFFSET)
     shade = 1.0 + SHADE_STRENGTH * (ratio - 1.0)
     # away from the old garment (a longer new garment) the factor fades to 1
     _, reach = _masked_blur(np.zeros_like(weight), weight, max(SHADE_REACH * long_side, 1.0))
-    presence = np.clip(np.maximum(weight, 2.0 * reach), 0.0, 1.0)
+    # (and where no fabric pixel is near enough to measure, say inside a large print, it is 1 too)
+    presence = np.clip(np.maximum(weight, 2.0 * reach), 0.0, 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)
     shade = 1.0 + (np.clip(shade, *SHADE_RANGE) - 1.0) * presence
     return cv2.resize(shade.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
