@@ -15,7 +15,8 @@ FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpai
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
-ARM_SHADE_RANGE = (0.75, 1.2)  # how much darker/brighter than the median a filled arm may be
+ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
+ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
 SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
@@ -77,7 +78,10 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     if arms.any():
         tone = skin_colour(frame, conditions.person, mask)
         shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
-        shade /= max(float(np.median(shade[arms > 0])), 1.0)
+        # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
+        # does not turn into glossy highlights on the skin
+        reference = float(np.median(shade[arms > 0]))
+        shade = (shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET)
         skin = np.clip(tone[None, None] * np.clip(shade, *ARM_SHADE_RANGE)[..., None], 0, 255).astype(np.uint8)
         soft = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
