@@ -11,6 +11,8 @@ from ..contract import GarmentConditions, paste_back
 
 FALLBACK_SKIN = (198, 160, 140)  # RGB used when no skin of the person is visible outside the mask
 MIN_SKIN_SAMPLES = 50  # pixels needed before a median skin colour is trusted
+NEARBY_SKIN_REACH = 0.08  # skin sampled within this share of the long side around the filled area ...
+NEARBY_SKIN_SAMPLES = 400  # ... when at least this many bare pixels are there
 FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpainted
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
@@ -54,6 +56,18 @@ def skin_colour(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) 
     return np.median(candidates[skin], axis=0).astype(np.float32) if skin.sum() > MIN_SKIN_SAMPLES else fallback
 
 
+def _nearby_skin(frame: np.ndarray, person: np.ndarray | None, region: np.ndarray, bare: np.ndarray) -> np.ndarray | None:
+    """Median colour of the person's bare skin near `region` (the arm next to a filled shoulder, not the
+    face in another light); None when too little is visible there."""
+    if person is None:
+        return None
+    h, w = region.shape
+    reach = max(int(NEARBY_SKIN_REACH * max(h, w)), 3)
+    near = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    pixels = frame[near & bare & (person > 0) & (region == 0)]
+    return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
+
+
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
@@ -76,7 +90,9 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     rest = uncovered & ~arms
     base = fill_masked(frame, rest) if rest.any() else frame
     if arms.any():
-        tone = skin_colour(frame, conditions.person, mask)
+        tone = _nearby_skin(frame, conditions.person, arms, bare)
+        if tone is None:
+            tone = skin_colour(frame, conditions.person, mask)
         shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
