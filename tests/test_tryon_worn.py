@@ -114,3 +114,28 @@ def test_headless_photo_keeps_its_pose_but_a_slid_skeleton_does_not():
     slid = keypoints.copy()
     slid[bp.NOSE, 1] = 300  # a head put on the chest
     assert not _headless_torso(slid, person)
+
+
+def trousers(colour=(30, 40, 120)) -> np.ndarray:
+    """Flat trousers on white: a waistband and two straight legs with a gap between them."""
+    image = np.full((600, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (110, 40), (290, 200), colour, -1)
+    cv2.rectangle(image, (110, 200), (195, 560), colour, -1)
+    cv2.rectangle(image, (205, 200), (290, 560), colour, -1)
+    return image
+
+
+def test_each_leg_follows_its_own_knee():
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (140, 380), bp.LEFT_ANKLE: (100, 500),  # a leg out sideways
+              bp.RIGHT_KNEE: (295, 400), bp.RIGHT_ANKLE: (300, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.full(SHAPE, 255, np.uint8)
+    body = Body(keypoints, person, (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "lower")
+    assert alpha[440, 120] > 0.9  # (row, col) on the shin of the leg out sideways
+    assert alpha[480, 300] > 0.9  # on the straight leg's shin
+    assert alpha[480, 210] < 0.1  # between the legs: neither leg is there
