@@ -95,7 +95,7 @@ class BodyAnalyzer:
         if result.pose_landmarks is not None:
             keypoints = np.array([(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark],
                                  dtype=np.float32)
-            if self._face_confirms(image, keypoints):
+            if self._face_confirms(image, keypoints) or (not self._tracking and _headless_torso(keypoints, person)):
                 keypoints = self._smoothed(keypoints)
                 self._last, self._missing = (keypoints, _centroid(person)), 0
                 return Body(keypoints, person, tuple(hands), "pose")
@@ -177,6 +177,28 @@ class BodyAnalyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+HEADLESS_NOSE_ROW = 0.05  # a photo whose skeleton puts the nose above this share of its height: head cut off
+HEADLESS_TORSO_VISIBILITY = 0.8  # ... is trusted when shoulders and hips are this confident,
+HEADLESS_TORSO_LENGTH = 0.8  # ... the hips this many shoulder widths below the shoulders,
+HEADLESS_SHOULDER_SHARE = 0.1  # ... the shoulders at least this share of the photo's width apart
+
+
+def _headless_torso(keypoints: np.ndarray, person: np.ndarray) -> bool:
+    """A still photo cut at the chin (a shop photo) has no face to confirm the skeleton; its pose is
+    trusted from the torso: the nose off the top, shoulders and hips confident, on the person, and
+    shaped like a torso (a skeleton slid down a body puts its head on the chest, inside the frame)."""
+    height, width = person.shape
+    torso = keypoints[[LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP]]
+    if keypoints[NOSE, 1] > HEADLESS_NOSE_ROW * height or (torso[:, 2] < HEADLESS_TORSO_VISIBILITY).any():
+        return False
+    xs, ys = np.round(torso[:, 0]).astype(int), np.round(torso[:, 1]).astype(int)
+    if ((xs < 0) | (xs >= width) | (ys < 0) | (ys >= height)).any() or not (person[ys, xs] > 0).all():
+        return False
+    shoulder_width = float(np.linalg.norm(torso[0, :2] - torso[1, :2]))
+    drop = float(torso[2:, 1].mean() - torso[:2, 1].mean())
+    return shoulder_width >= HEADLESS_SHOULDER_SHARE * width and drop >= HEADLESS_TORSO_LENGTH * shoulder_width
 
 
 def is_skin(image: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from ..analysis.body import Body
 from ..masks.garment import MaskOptions, build_mask, overlay
 from .photo import GarmentModel
-from .placement import warp_garment
+from .placement import arms_in_front, warp_garment
 
 COLOUR_BAR = 10.0  # Delta E between worn garment and photo
 LEFTOVER_BAR = 0.02  # share of the mask still showing the old garment
@@ -77,7 +77,8 @@ def evaluate_frame(person: np.ndarray, garment: GarmentModel, output: np.ndarray
     built = build_mask(person, body, options, np.random.default_rng([0, 0]))
     mask = built.mask if mask is None else mask
     inside = mask > 0
-    _, alpha, keep = warp_garment(garment, body, built, person.shape[:2], options.category)
+    arms = arms_in_front(body, person.shape[:2]) if options.category != "lower" else None
+    _, alpha, keep = warp_garment(garment, body, built, person.shape[:2], options.category, arms)
     worn = (alpha > 0.95) & (keep == 0) & inside
     out_lab, photo_lab = lab(output), lab(garment.image)
     garment_pixels = photo_lab[garment.mask > 0]

@@ -1,26 +1,55 @@
-"""Placing a garment on a body: a thin-plate-spline warp from the garment's landmarks to body points.
+"""Placing a garment on a body, part by part.
 
-Body points are placed with the garment's own proportions, so length and sleeves follow the garment,
-not the clothes being replaced.
+The garment photo is cut into parts (tops and dresses: torso and each sleeve; bottoms: hips and each
+leg). Each part is mapped onto the body without shear: the torso by a similarity whose width follows
+the body from the chest to the hips, each sleeve rigidly along the upper arm and then the forearm,
+each leg along the thigh and then the shin. Lengths follow the garment photo (scaled), not the clothes
+being replaced. Parts are laid torso/hips first, limbs over them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
-from scipy.interpolate import RBFInterpolator
 
 from ..analysis import body as bp
 from ..analysis.body import Body
 from ..masks.garment import GarmentMask, protection_mask
 from .photo import GarmentModel
 
-HIP_TO_WAISTBAND_WIDTH = 1.5  # a waistband is wider than the distance between the hip joints
-SHOULDER_JOINTS_TO_GARMENT_WIDTH = 1.25  # a top's shoulder seams sit outside the shoulder joints
-WARP_GRID = 8  # the spline is evaluated on this coarse grid (px) and interpolated
+CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in shoulder-joint distances
+# A flat garment is half its circumference wide; worn, its front shows less: its lengths are scaled so its
+# width would be this many shoulder-joint distances, and it is then narrowed to the body (a wrap, not a shear).
+FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
+LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
+HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
+HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
+MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
+FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
+TOP_TORSO_ROWS = (0.3, 0.98)  # a top's torso width is measured in these rows (shares of its height) ...
+DRESS_BODICE_ROWS = (0.12, 0.35)  # ... a dress's in its bodice, so its skirt keeps its own flare
+TORSO_PERCENTILE = 15  # the torso's width in the photo: this percentile of the central run's width
+SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
+SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
+SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
+ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
+ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
+TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
+HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
 BOX_SHOULDERS_AND_HIPS = ((0.25, 0.12), (0.75, 0.12), (0.3, 0.85), (0.7, 0.85))
 LOWER_BOX_HIPS = ((0.25, -0.3), (0.75, -0.3), (0.3, 0.06), (0.7, 0.06))  # a lower mask's box: hips at the top
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of the warped garment: colour, alpha in [0, 1], and whether it lies over the arms."""
+
+    image: np.ndarray
+    alpha: np.ndarray
+    limb: bool
 
 
 def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
@@ -33,6 +62,14 @@ def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
         s = shoulders[np.argsort(shoulders[:, 0])]
         h = hips[np.argsort(hips[:, 0])]
         return s[0], s[1], h[0], h[1]
+    if len(shoulders) == 2 and category != "lower":  # hips out of the frame (a portrait): from the shoulders
+        s = shoulders[np.argsort(shoulders[:, 0])].astype(np.float64)
+        width = float(np.linalg.norm(s[1] - s[0]))
+        across = (s[1] - s[0]) / max(width, 1e-6)
+        down = np.array([-across[1], across[0]])
+        hip_centre = (s[0] + s[1]) / 2 + down * TORSO_PER_SHOULDER_JOINTS * width
+        return s[0], s[1], hip_centre - across * HIP_JOINTS_PER_SHOULDER_JOINTS * width / 2, \
+            hip_centre + across * HIP_JOINTS_PER_SHOULDER_JOINTS * width / 2
     x0, y0, x1, y1 = mask.box
     w, h = x1 - x0, y1 - y0
     (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS if category != "lower" else LOWER_BOX_HIPS
@@ -40,99 +77,294 @@ def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
             np.array([x0 + hl * w, y0 + hb * h]), np.array([x0 + hr * w, y0 + hb * h]))
 
 
-def _scaled(garment: GarmentModel, a: str, b: str) -> float:
-    return float(np.linalg.norm(garment.landmarks[a] - garment.landmarks[b]))
+def _limbs(body: Body, joints: tuple[tuple[int, int, int], tuple[int, int, int]]) -> list[np.ndarray | None]:
+    """Image-left then image-right limb as an array of joints (root, middle[, end]); None when the
+    middle joint is not visible."""
+    found = []
+    for indices in joints:
+        points = [body.visible((i,)) for i in indices]
+        if len(points[0]) and len(points[1]):
+            found.append(np.stack([p[0] for p in points if len(p)]).astype(np.float64))
+    if len(found) != 2:
+        return [None, None]
+    found.sort(key=lambda chain: chain[0][0])
+    return found
 
 
-def body_targets(garment: GarmentModel, body: Body, mask: GarmentMask) -> tuple[np.ndarray, np.ndarray]:
-    """Matching (garment photo points, body points) for the warp."""
+def _arms(body: Body) -> list[np.ndarray | None]:
+    return _limbs(body, ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST),
+                         (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)))
+
+
+def _legs(body: Body) -> list[np.ndarray | None]:
+    return _limbs(body, ((bp.LEFT_HIP, bp.LEFT_KNEE, bp.LEFT_ANKLE), (bp.RIGHT_HIP, bp.RIGHT_KNEE, bp.RIGHT_ANKLE)))
+
+
+def _central_runs(mask: np.ndarray, rows: range, centre: int) -> list[tuple[int, int]]:
+    """Per row, the run of garment pixels that holds the centre column (rows where it is empty skipped)."""
+    runs = []
+    for row in rows:
+        line = mask[row] > 0
+        if not line[centre]:
+            continue
+        left = centre - int(np.argmin(line[centre::-1])) + 1 if not line[: centre + 1].all() else 0
+        right = centre + int(np.argmin(line[centre:])) - 1 if not line[centre:].all() else len(line) - 1
+        runs.append((left, right))
+    return runs
+
+
+@dataclass(frozen=True)
+class _PhotoFrame:
+    """The garment photo's torso band (left, right columns), its top row and centre column."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def width(self) -> float:
+        return max(self.right - self.left, 1.0)
+
+
+def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
+    """The torso band of a top or dress photo: the narrow part of the central run below the armpits
+    (sleeves hanging beside the torso widen some rows; the band is a low percentile of the widths)."""
+    ys, xs = np.nonzero(garment.mask)
+    y0, y1 = int(ys.min()), int(ys.max())
     g = garment.landmarks
-    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
-    if garment.category == "lower":
-        width = float(np.linalg.norm(h_right - h_left)) * HIP_TO_WAISTBAND_WIDTH
-        centre = (h_left + h_right) / 2
-        unit = width / max(_scaled(garment, "waist_left", "waist_right"), 1.0)
-        names = ["waist_left", "waist_right", "waist_centre", "hem_left", "hem_right", "hem_centre"]
-        targets = [centre + (g[n] - g["waist_centre"]) * unit for n in names]
-        return np.stack([g[n] for n in names]), np.stack(targets)
-    shoulder_width = float(np.linalg.norm(s_right - s_left)) * SHOULDER_JOINTS_TO_GARMENT_WIDTH
-    centre = (s_left + s_right) / 2
-    across = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6)
+    centre = int(round((g["shoulder_left"][0] + g["shoulder_right"][0]) / 2))
+    height = y1 - y0
+    first, last = DRESS_BODICE_ROWS if garment.category == "dress" else TOP_TORSO_ROWS
+    runs = _central_runs(garment.mask, range(y0 + int(first * height), y0 + int(last * height)), centre)
+    if not runs:
+        return _PhotoFrame(float(g["shoulder_left"][0]), float(g["shoulder_right"][0]), float(y0), float(y1))
+    widths = np.array([r - l for l, r in runs])
+    width = float(np.percentile(widths, TORSO_PERCENTILE))
+    mid = float(np.median([(l + r) / 2 for l, r in runs]))
+    return _PhotoFrame(mid - width / 2, mid + width / 2, float(g["shoulder_left"][1]), float(y1))
+
+
+def _remap(garment: GarmentModel, part_mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> Part:
+    image = cv2.remap(garment.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.remap(part_mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return Part(image, alpha.astype(np.float32) / 255.0, False)
+
+
+def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return xs.astype(np.float32), ys.astype(np.float32)
+
+
+def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray, shoulders: tuple[np.ndarray, np.ndarray],
+                hips: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], unit: float | None = None) -> Part:
+    """Torso (or a bottom's hips): a similarity from the photo's band onto the body, whose width goes from
+    the chest at the top to the hips at the hip line (then stays), so the garment is never sheared."""
+    top_left, top_right = shoulders
+    centre = (top_left + top_right) / 2
+    across = (top_right - top_left) / max(np.linalg.norm(top_right - top_left), 1e-6)
     down = np.array([-across[1], across[0]])
-    unit = shoulder_width / max(_scaled(garment, "shoulder_left", "shoulder_right"), 1.0)
-    garment_centre = (g["shoulder_left"] + g["shoulder_right"]) / 2
-    garment_across = (g["shoulder_right"] - g["shoulder_left"]) / max(_scaled(garment, "shoulder_left", "shoulder_right"), 1e-6)
-    garment_down = np.array([-garment_across[1], garment_across[0]])
+    top_width = float(np.linalg.norm(top_right - top_left))
+    hip_centre = (hips[0] + hips[1]) / 2
+    hip_width = float(np.linalg.norm(hips[1] - hips[0]))
+    hip_depth = max(float((hip_centre - centre) @ down), 1.0)
+    unit = unit or top_width / photo.width  # body px per photo px down the garment (its own proportions)
+    xs, ys = _grid(shape)
+    u = (xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]
+    v = (xs - centre[0]) * down[0] + (ys - centre[1]) * down[1]
+    share = np.clip(v / hip_depth, 0.0, 1.0)
+    width = top_width + (hip_width - top_width) * share
+    # the centre line runs from between the shoulders to between the hips (a turned or leaning body)
+    u = u - share * float((hip_centre - centre) @ across)
+    map_x = (photo.centre + u / width * photo.width).astype(np.float32)
+    map_y = (photo.top + v / unit).astype(np.float32)
+    return _remap(garment, part_mask, map_x, map_y)
 
-    def place(point: np.ndarray) -> np.ndarray:
-        offset = point - garment_centre
-        return centre + unit * (offset @ garment_across) * across + unit * (offset @ garment_down) * down
 
-    names = ["shoulder_left", "shoulder_right", "neck", "hem_left", "hem_right", "hem_centre"]
-    sources = [g[n] for n in names]
-    targets = [place(g[n]) for n in names]
-    for side, shoulder, chain in (("left", s_left, _arm(body, 0)), ("right", s_right, _arm(body, 1))):
+def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
+               unit: float, shape: tuple[int, int]) -> Part:
+    """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
+    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left."""
+    axis = end - root
+    length = max(float(np.linalg.norm(axis)), 1.0)
+    axis /= length
+    normal = np.array([-axis[1], axis[0]])
+    ys, xs = np.nonzero(part_mask)
+    if len(xs):  # the part's centre line (mean offset across the axis) lies on the limb's bones
+        root = root + normal * float(np.mean((xs - root[0]) * normal[0] + (ys - root[1]) * normal[1]))
+    xs, ys = _grid(shape)
+    image = np.zeros((*shape, 3), np.float32)
+    alpha = np.zeros(shape, np.float32)
+    walked = 0.0  # photo px along the axis at the current joint
+    segments = [(chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
+    for index, (a, b) in enumerate(segments):
+        seg = float(np.linalg.norm(b - a))
+        if seg < 1e-6:
+            continue
+        d = (b - a) / seg
+        n = np.array([-d[1], d[0]])
+        t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / unit + walked
+        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * LIMB_WRAP)
+        last = index == len(segments) - 1
+        lo = -np.inf if index == 0 else walked
+        hi = np.inf if last else walked + seg / unit
+        map_x = (root[0] + t * axis[0] + s * normal[0]).astype(np.float32)
+        map_y = (root[1] + t * axis[1] + s * normal[1]).astype(np.float32)
+        piece = _remap(garment, part_mask, map_x, map_y)
+        piece_alpha = piece.alpha * ((t >= lo) & (t < hi))
+        image = np.where(piece_alpha[..., None] > alpha[..., None], piece.image, image)
+        alpha = np.maximum(alpha, piece_alpha)
+        walked += seg / unit
+        if walked >= length:
+            break
+    return Part(np.clip(image, 0, 255).astype(np.uint8), alpha, True)
+
+
+def _farthest(mask: np.ndarray, origin: np.ndarray) -> np.ndarray | None:
+    """The mean of the part's pixels in the farthest tenth of its distances from `origin` (a cuff, a hem)."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return None
+    distance = np.hypot(xs - origin[0], ys - origin[1])
+    far = distance >= np.percentile(distance, 90)
+    return np.array([xs[far].mean(), ys[far].mean()])
+
+
+def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.ndarray, overlap: float) -> np.ndarray:
+    """One sleeve of the photo: the largest piece outside the torso band once thin slivers (the torso's
+    own flared edge) are opened away, reaching `overlap` into the band next to it."""
+    outside = np.where(columns < photo.left if side == 0 else columns > photo.right, mask, 0).astype(np.uint8)
+    size = max(int(SLEEVE_MIN_WIDTH * photo.width), 3)
+    core = cv2.morphologyEx(outside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core)
+    if count < 2:
+        return np.zeros_like(mask)
+    core = np.where(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), 255, 0).astype(np.uint8)
+    xs = np.nonzero(core.any(axis=0))[0]
+    reach = photo.left - xs.min() if side == 0 else xs.max() - photo.right
+    if reach < SLEEVE_MIN_REACH * photo.width:
+        return np.zeros_like(mask)  # a strap, or the torso's own flare: no sleeve
+    edge = photo.left + overlap if side == 0 else photo.right - overlap
+    near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1)))
+    return np.where((columns < edge if side == 0 else columns > edge) & (near > 0), mask, 0).astype(np.uint8)
+
+
+def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+    photo = _photo_frame(garment)
+    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
+    centre = (s_left + s_right) / 2
+    chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
+    half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
+    hip_centre = (h_left + h_right) / 2
+    hip_half = (h_right - h_left) / max(np.linalg.norm(h_right - h_left), 1e-6) \
+        * HIPS_PER_HIP_JOINTS * float(np.linalg.norm(h_right - h_left)) / 2
+    columns = np.arange(garment.mask.shape[1])[None, :]
+    overlap = SLEEVE_OVERLAP * photo.width
+    torso_mask = np.where((columns >= photo.left) & (columns <= photo.right), garment.mask, 0).astype(np.uint8)
+    arms = _arms(body)
+    if arms[0] is None:
+        torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
+    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
+    parts = [_torso_part(garment, photo, torso_mask, (centre - half, centre + half),
+                         (hip_centre - hip_half, hip_centre + hip_half), shape, unit)]
+    if arms[0] is None:
+        return parts
+    for side, chain in ((0, arms[0]), (1, arms[1])):
+        sleeve = _sleeve_mask(garment.mask, photo, side, columns, overlap)
+        root = np.array([photo.left if side == 0 else photo.right, photo.top])
+        end = _farthest(sleeve, root)
+        if end is None or np.linalg.norm(end - root) < 0.05 * photo.width:
+            continue
+        parts.append(_limb_part(garment, sleeve, root, end, chain, unit, shape))
+    return parts
+
+
+def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> int:
+    """The first row below the waistband where the centre column leaves the garment (between the legs)."""
+    column = garment.mask[top:bottom, centre] > 0
+    gaps = np.nonzero(~column[int(0.1 * len(column)) :])[0]
+    crotch = top + int(0.1 * len(column)) + int(gaps[0]) if len(gaps) else bottom
+    # no gap in the upper part (a skirt, or a segmentation that closed the legs): a trouser's usual rise
+    return crotch if crotch - top <= MAX_RISE * (bottom - top) else top + int(USUAL_RISE * (bottom - top))
+
+
+def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+    g = garment.landmarks
+    _, _, h_left, h_right = _body_frame(body, mask, "lower")
+    hip_width = float(np.linalg.norm(h_right - h_left))
+    band = HIP_TO_WAISTBAND_WIDTH * hip_width
+    waist_w = max(float(np.linalg.norm(g["waist_right"] - g["waist_left"])), 1.0)
+    unit = FLAT_WAIST_PER_HIP_JOINTS * hip_width / waist_w  # lengths from the flat waistband, like a top's
+    top, bottom = int(g["waist_centre"][1]), int(g["hem_centre"][1])
+    centre = int(round(g["waist_centre"][0]))
+    crotch = _crotch_row(garment, centre, top, bottom)
+    # the hip joints sit about halfway between the waistband and the crotch
+    split = top + 0.5 * (crotch - top)
+    hip_centre = (h_left + h_right) / 2
+    across = (h_right - h_left) / max(hip_width, 1e-6)
+    down = np.array([-across[1], across[0]])
+    waist_on_body = hip_centre - down * (split - top) * unit
+    photo = _PhotoFrame(float(g["waist_left"][0]), float(g["waist_right"][0]), float(top), float(bottom))
+    half = across * band / 2
+    parts = [_torso_part(garment, photo, garment.mask, (waist_on_body - half, waist_on_body + half),
+                         (waist_on_body - half, waist_on_body + half), shape, unit)]
+    legs = _legs(body)
+    if legs[0] is None:
+        return parts
+    rows = np.arange(garment.mask.shape[0])[:, None]
+    columns = np.arange(garment.mask.shape[1])[None, :]
+    parts[0] = _torso_part(garment, photo, np.where(rows < crotch, garment.mask, 0).astype(np.uint8),
+                           (waist_on_body - half, waist_on_body + half), (waist_on_body - half, waist_on_body + half),
+                           shape, unit)
+    for side, chain in ((0, legs[0]), (1, legs[1])):
+        leg = np.where((rows >= split) & ((columns < centre) if side == 0 else (columns >= centre)),
+                       garment.mask, 0).astype(np.uint8)
+        ys, xs = np.nonzero(leg[: crotch + 1])
+        root = np.array([xs.mean() if len(xs) else (photo.left + centre) / 2, split])
+        end = _farthest(leg, root)
+        if end is None:
+            continue
+        parts.append(_limb_part(garment, leg, root, end, chain, unit, shape))
+    return parts
+
+
+def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
+    """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso."""
+    mask = np.zeros(shape, np.uint8)
+    shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
+    if len(shoulders) < 2:
+        return mask
+    width = float(np.linalg.norm(shoulders[0] - shoulders[1]))
+    for chain in _arms(body):
         if chain is None:
             continue
-        sources_side, targets_side = _sleeve_points(g, side, shoulder, chain, unit)
-        sources.extend(sources_side)
-        targets.extend(targets_side)
-    return np.stack(sources), np.stack(targets)
-
-
-def _arm(body: Body, image_side: int) -> list[np.ndarray] | None:
-    """The image-left (0) or image-right (1) arm as [elbow, wrist?] (wrist only when visible); None
-    without an elbow."""
-    pairs = []
-    for shoulder, elbow, wrist in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST),
-                                   (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
-        s, e, w = (body.visible((i,)) for i in (shoulder, elbow, wrist))
-        if len(s) and len(e):
-            pairs.append((s[0], [e[0]] + ([w[0]] if len(w) else [])))
-    if len(pairs) != 2:
-        return None
-    pairs.sort(key=lambda pair: pair[0][0])
-    return pairs[image_side][1]
-
-
-def _sleeve_points(g: dict[str, np.ndarray], side: str, shoulder: np.ndarray, chain: list[np.ndarray],
-                   unit: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Sleeve points that follow the upper arm, then the forearm: the sleeve's length (from the photo,
-    scaled) is walked along shoulder -> elbow -> wrist, so a long sleeve bends at the elbow."""
-    start, end = g[f"shoulder_{side}"], g[f"sleeve_{side}"]
-    length = unit * float(np.linalg.norm(end - start))
-    joints = [shoulder, *chain]
-    sources, targets = [], []
-    walked = 0.0
-    for a, b in zip(joints[:-1], joints[1:]):
-        segment = float(np.linalg.norm(b - a))
-        if segment < 1e-6:
-            continue
-        if walked + segment >= length or b is joints[-1]:
-            reach = min(length - walked, segment) if b is not joints[-1] else length - walked
-            sources.append(end)
-            targets.append(a + (b - a) / segment * reach)
-            return sources, targets
-        walked += segment  # the sleeve passes this joint: pin the matching point of the photo's sleeve
-        sources.append(start + (end - start) * (walked / max(length, 1e-6)))
-        targets.append(b)
-    return sources, targets
+        chain = np.vstack([chain[0] + ARM_FROM * (chain[1] - chain[0]), chain[1:]])
+        for (a, b), radius in zip(zip(chain[:-1], chain[1:]), ARM_RADIUS):
+            r = max(int(radius * width), 1)
+            cv2.line(mask, tuple(int(v) for v in a), tuple(int(v) for v in b), 255, 2 * r)
+            cv2.circle(mask, tuple(int(v) for v in b), r, 255, -1)
+    return mask & body.person if body.person.any() else mask
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 category: str, grid: int = WARP_GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 category: str, arms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The garment warped onto the body: RGB, its alpha in [0, 1], and what stays in front of it
-    (face, hair, hands) as a uint8 mask."""
-    sources, targets = body_targets(garment, body, mask)
-    height, width = shape
-    spline = RBFInterpolator(targets, sources, kernel="thin_plate_spline", smoothing=1.0)
-    ys, xs = np.mgrid[0:height + grid:grid, 0:width + grid:grid]
-    coarse = spline(np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64))
-    map_x = cv2.resize(coarse[:, 0].reshape(xs.shape).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize(coarse[:, 1].reshape(xs.shape).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    warped = cv2.remap(garment.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.remap(garment.mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    alpha = alpha.astype(np.float32) / 255.0
-    scale = float(np.linalg.norm(targets[1] - targets[0])) if len(targets) > 1 else 0.25 * min(shape)
+    (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them."""
+    parts = _lower_parts(garment, body, mask, shape) if garment.category == "lower" else \
+        _upper_parts(garment, body, mask, shape)
+    image = np.zeros((*shape, 3), np.float32)
+    alpha = np.zeros(shape, np.float32)
+    for part in parts:
+        a = part.alpha if part.limb or arms is None else part.alpha * (arms == 0)
+        image = image * (1 - a[..., None]) + part.image.astype(np.float32) * a[..., None]
+        alpha = alpha + a * (1 - alpha)
+    # un-premultiply: colour where alpha is partial is the parts' colour, not mixed with black
+    warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
+    s_left, s_right, _, _ = _body_frame(body, mask, category)
+    scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     keep = protection_mask(body, shape, category, scale)
-    return warped, alpha, keep
+    return np.clip(warped + 0.5, 0, 255).astype(np.uint8), alpha, keep

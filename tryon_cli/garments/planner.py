@@ -17,7 +17,7 @@ from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, 
 from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
-from .placement import warp_garment
+from .placement import arms_in_front, warp_garment
 
 TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
 
@@ -151,7 +151,8 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
             if mask is None:
                 yield RenderItem(frame, frame.image)
                 continue
-            warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category)
+            arms = arms_in_front(body, frame.image.shape[:2]) if options.category != "lower" else None
+            warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category, arms)
             if mode != "mask":  # mask-free still honours the mask: the garment's soft edge ends inside it
                 import cv2
 
@@ -166,7 +167,7 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
             conditions = GarmentConditions(
                 garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
                 category=options.category, mode=mode, person=body.person, old_garment=mask.garment,
-                torso=_torso(body, frame.image.shape[:2]))
+                torso=_torso(body, frame.image.shape[:2]), arms=arms)
             yield RenderItem(frame, frame.image, region, conditions)
 
     try:

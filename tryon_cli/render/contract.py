@@ -90,7 +90,8 @@ class GarmentConditions:
     `warped`/`warped_alpha` are the garment laid on the body (frame size); `keep` is what stays in
     front of it (face, hair, hands). For mask mode, `old_garment` is the region of the garment being
     replaced, `torso` the body's torso (what is not torso in the uncovered old garment is arm), and
-    `person` the person segmentation (where skin colour is sampled).
+    `person` the person segmentation (where skin colour is sampled). `arms` is where the person's arms
+    are (in front of the garment's torso; old garment there becomes skin unless a sleeve covers it).
     """
 
     garment: np.ndarray
@@ -103,6 +104,7 @@ class GarmentConditions:
     person: np.ndarray | None = None
     old_garment: np.ndarray | None = None
     torso: np.ndarray | None = None
+    arms: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.category not in ("upper", "lower", "dress"):
@@ -112,7 +114,7 @@ class GarmentConditions:
         _check_mask("garment_mask", self.garment_mask, self.garment.shape[:2])
         shape = self.warped.shape[:2]
         _check_mask("warped_alpha", self.warped_alpha, shape)
-        for name in ("keep", "person", "old_garment", "torso"):
+        for name in ("keep", "person", "old_garment", "torso", "arms"):
             _check_mask(name, getattr(self, name), shape)
 
 

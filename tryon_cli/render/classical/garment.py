@@ -11,12 +11,26 @@ from ..contract import GarmentConditions, paste_back
 
 FALLBACK_SKIN = (198, 160, 140)  # RGB used when no skin of the person is visible outside the mask
 MIN_SKIN_SAMPLES = 50  # pixels needed before a median skin colour is trusted
+NEARBY_SKIN_REACH = 0.08  # skin sampled within this share of the long side around the filled area ...
+NEARBY_SKIN_SAMPLES = 400  # ... when at least this many bare pixels are there
 FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpainted
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
-ARM_SHADE_RANGE = (0.75, 1.2)  # how much darker/brighter than the median a filled arm may be
+ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
+ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
+SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
+SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
+SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
+SHADE_REACH = 0.04  # ... and faded to neutral this far (fraction of the long side) outside the old garment
+SHADE_CLIP = (30.0, 12.0)  # L units below / above the old garment's median lightness kept (folds, not prints)
+SHADE_KEEP = (40.0, 25.0)  # ... and pixels beyond these (below / above) are not the garment's fabric at all
+SHADE_MIN_SUPPORT = 0.3  # blurred fabric weight under which the measured shading fades to neutral
+SHADE_CHROMA = 12.0  # ... nor pixels whose a, b lie this far from the fabric's (another garment in the region)
+SHADE_OFFSET = 20.0  # L units added before the ratio, so a dark garment's noise is not amplified
+SHADE_STRENGTH = 0.6  # share of the old garment's relative lightness carried onto the new one
+SHADE_RANGE = (0.65, 1.2)  # how much darker/brighter than its own mean the new garment may be made
 
 
 def fill_masked(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -42,22 +56,100 @@ def skin_colour(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) 
     return np.median(candidates[skin], axis=0).astype(np.float32) if skin.sum() > MIN_SKIN_SAMPLES else fallback
 
 
+def _nearby_skin(frame: np.ndarray, person: np.ndarray | None, region: np.ndarray, bare: np.ndarray) -> np.ndarray | None:
+    """Median colour of the person's bare skin near `region` (the arm next to a filled shoulder, not the
+    face in another light); None when too little is visible there."""
+    if person is None:
+        return None
+    h, w = region.shape
+    reach = max(int(NEARBY_SKIN_REACH * max(h, w)), 3)
+    near = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
+    pixels = frame[near & bare & (person > 0) & (region == 0)]
+    return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
+
+
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
         return frame
-    uncovered = np.where((conditions.old_garment > 0) & (alpha < 0.5), 255, 0).astype(np.uint8)
+    old = conditions.old_garment > 0
+    if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
+        old |= conditions.arms > 0
+    # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed
+    bare = cv2.morphologyEx(is_skin(frame).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
-    arms = uncovered & ~conditions.torso if conditions.torso is not None else np.zeros_like(uncovered)
+    # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
+    # chest above a lower neckline); only what lies off the person (a loose hem on the backdrop) is inpainted
+    # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
+    whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
+    on_body = conditions.person if whole_person else conditions.torso
+    arms = uncovered & on_body if on_body is not None else np.zeros_like(uncovered)
+    if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
+        arms |= uncovered & conditions.arms
     rest = uncovered & ~arms
     base = fill_masked(frame, rest) if rest.any() else frame
     if arms.any():
-        tone = skin_colour(frame, conditions.person, mask)
+        tone = _nearby_skin(frame, conditions.person, arms, bare)
+        if tone is None:
+            tone = skin_colour(frame, conditions.person, mask)
         shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
-        shade /= max(float(np.median(shade[arms > 0])), 1.0)
+        # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
+        # does not turn into glossy highlights on the skin
+        reference = float(np.median(shade[arms > 0]))
+        shade = (shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET)
         skin = np.clip(tone[None, None] * np.clip(shade, *ARM_SHADE_RANGE)[..., None], 0, 255).astype(np.uint8)
-        base = np.where(arms[..., None] > 0, skin, base)
+        soft = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base
+
+
+def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised convolution: the blur of `values` over `weight` only, and the blurred weight."""
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return cv2.GaussianBlur(values * weight, (0, 0), sigma) / np.maximum(spread, 1e-4), spread
+
+
+def garment_shading(frame: np.ndarray, old_garment: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """Per pixel lightness factor (mean 1 over the old garment): the low and mid frequencies of the old
+    garment's Lab lightness, so its folds and shadows carry onto the new garment; 1 away from it."""
+    h, w = mask.shape
+    region = (old_garment > 0) & (mask > 0) if old_garment is not None else np.zeros(mask.shape, bool)
+    if region.sum() < 100:
+        return np.ones(mask.shape, np.float32)
+    scale = min(1.0, SHADE_WORKING_SIZE / max(h, w))
+    size = (max(int(w * scale), 1), max(int(h * scale), 1))
+    lab = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0,
+                       cv2.COLOR_RGB2LAB)
+    lightness = lab[..., 0]
+    weight = cv2.resize(region.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    long_side = max(size)
+    # a print or logo on the old garment is no fold: lightness far from the garment's own is clipped first
+    median = float(np.median(lightness[weight > 0.5])) if (weight > 0.5).any() else 50.0
+    # pixels far from the garment's own lightness (a print, skin inside a coarse region) are left out:
+    # their shading is carried in from the fabric around them
+    chroma = np.median(lab[weight > 0.5][:, 1:], axis=0) if (weight > 0.5).any() else np.zeros(2, np.float32)
+    weight = weight * ((lightness > median - SHADE_KEEP[0]) & (lightness < median + SHADE_KEEP[1])
+                       & (np.linalg.norm(lab[..., 1:] - chroma, axis=2) < SHADE_CHROMA))
+    lightness = np.clip(lightness, median - SHADE_CLIP[0], median + SHADE_CLIP[1])
+    blurred, spread = _masked_blur(lightness, weight, max(SHADE_SIGMA * long_side, 0.8))
+    kept = weight > 0.5  # the reference is the fabric's typical lightness (median: robust to a few strays)
+    mean = float(np.median(blurred[kept])) if kept.any() else median
+    ratio = (blurred + SHADE_OFFSET) / (mean + SHADE_OFFSET)
+    shade = 1.0 + SHADE_STRENGTH * (ratio - 1.0)
+    # away from the old garment (a longer new garment) the factor fades to 1
+    _, reach = _masked_blur(np.zeros_like(weight), weight, max(SHADE_REACH * long_side, 1.0))
+    # (and where no fabric pixel is near enough to measure, say inside a large print, it is 1 too)
+    presence = np.clip(np.maximum(weight, 2.0 * reach), 0.0, 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)
+    shade = 1.0 + (np.clip(shade, *SHADE_RANGE) - 1.0) * presence
+    return cv2.resize(shade.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def shade_garment(warped: np.ndarray, shading: np.ndarray) -> np.ndarray:
+    """The warped garment with its Lab lightness multiplied by `shading` (clamped to 0..100)."""
+    lab = cv2.cvtColor(warped.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    lab[..., 0] = np.clip(lab[..., 0] * shading, 0.0, 100.0)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
@@ -67,7 +159,10 @@ def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentCondi
     alpha = conditions.warped_alpha * (keep == 0)
     alpha = cv2.GaussianBlur(alpha, (0, 0), GARMENT_EDGE_SIGMA) * (keep == 0)
     base = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else frame
-    composed = base.astype(np.float32) * (1 - alpha[..., None]) + conditions.warped.astype(np.float32) * alpha[..., None]
+    garment = conditions.warped
+    if conditions.mode == "mask":
+        garment = shade_garment(garment, garment_shading(frame, conditions.old_garment, mask))
+    composed = base.astype(np.float32) * (1 - alpha[..., None]) + garment.astype(np.float32) * alpha[..., None]
     composed = np.clip(composed + 0.5, 0, 255).astype(np.uint8)
     region = mask if conditions.mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
     return paste_back(frame, composed, feather(region, PASTE_FEATHER))

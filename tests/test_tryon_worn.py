@@ -1,0 +1,141 @@
+"""Try-on that looks worn: parts follow the limbs, arms stay in front, the old garment's folds carry,
+headless photos keep their pose. Synthetic bodies, so no model runs."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon_cli.analysis import body as bp
+from tryon_cli.analysis.body import Body, _headless_torso
+from tryon_cli.garments.photo import prepare_garment
+from tryon_cli.garments.placement import arms_in_front, warp_garment
+from tryon_cli.masks.garment import GarmentMask
+from tryon_cli.render.classical.garment import render_garment
+from tryon_cli.render.contract import GarmentConditions
+
+SHAPE = (600, 500)
+
+
+def long_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    """A flat long-sleeved top on white: sleeves hang down beside the torso, apart from it."""
+    image = np.full((500, 400, 3), 255, np.uint8)
+    cv2.fillPoly(image, [np.array([[130, 40], [270, 40], [270, 460], [130, 460]], np.int32)], colour)
+    for sign in (-1, 1):
+        x = 200 + sign * 70
+        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 45, 60], [x + sign * 60, 400], [x + sign * 25, 400],
+                                       [x + sign * 12, 120]], np.int32)], colour)
+    cv2.ellipse(image, (200, 40), (30, 16), 0, 0, 180, (255, 255, 255), -1)
+    return image
+
+
+def short_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    image = np.full((400, 400, 3), 255, np.uint8)
+    cv2.fillPoly(image, [np.array([[120, 60], [280, 60], [370, 130], [330, 190], [290, 160], [290, 360], [110, 360],
+                                   [110, 160], [70, 190], [30, 130]], np.int32)], colour)
+    return image
+
+
+def body_with(left_elbow, left_wrist, right_elbow=(330, 300), right_wrist=(335, 400)) -> Body:
+    """A standing body (image-left arm configurable) over a person mask covering its silhouette."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.NOSE: (250, 60), bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+              bp.LEFT_ELBOW: left_elbow, bp.RIGHT_ELBOW: right_elbow, bp.LEFT_WRIST: left_wrist,
+              bp.RIGHT_WRIST: right_wrist, bp.LEFT_HIP: (200, 380), bp.RIGHT_HIP: (300, 380)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (150, 140), (350, 560), 255, -1)
+    for a, b, c in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+        pts = np.array([points[a], points[b], points[c]], np.int32)
+        cv2.polylines(person, [pts], False, 255, 40)
+    return Body(keypoints, person, (), "pose")
+
+
+def whole(shape=SHAPE) -> GarmentMask:
+    return GarmentMask(np.full(shape, 255, np.uint8), (0, 0, shape[1], shape[0]), "pose")
+
+
+def test_sleeve_follows_a_bent_arm():
+    garment = prepare_garment(long_sleeve(), "upper")
+    bent = body_with(left_elbow=(160, 280), left_wrist=(260, 300))  # forearm across the belly
+    _, alpha, _ = warp_garment(garment, bent, whole(), SHAPE, "upper")
+    forearm_middle = (290, 210)  # (row, col) halfway along elbow -> wrist
+    straight_on = (380, 150)  # where the forearm would be had the sleeve gone on straight
+    assert alpha[forearm_middle] > 0.9
+    assert alpha[straight_on] < 0.1
+
+
+def test_forearm_in_front_of_the_torso_stays():
+    """A forearm across the torso keeps its own (skin) pixels over a short-sleeved top's torso."""
+    crossed = body_with(left_elbow=(160, 280), left_wrist=(300, 300))
+    frame = np.full((*SHAPE, 3), 90, np.uint8)
+    skin = (205, 150, 120)
+    cv2.line(frame, (160, 280), (300, 300), skin, 30)  # the bare forearm
+    old = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(old, (170, 150), (330, 400), 255, -1)
+    old[(frame == skin).all(axis=2)] = 0
+    arms = arms_in_front(crossed, SHAPE)
+    garment = prepare_garment(short_sleeve(), "upper")
+    warped, alpha, keep = warp_garment(garment, crossed, whole(), SHAPE, "upper", arms)
+    assert alpha[290, 230] < 0.05 and alpha[220, 250] > 0.9  # forearm uncovered, chest covered
+    mask = np.full(SHAPE, 255, np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=crossed.person, old_garment=old, arms=arms))
+    assert np.abs(out[290, 230].astype(int) - skin).max() <= 3
+
+
+def test_shading_follows_the_old_garments_folds():
+    body = body_with(left_elbow=(170, 280), left_wrist=(165, 380))
+    garment = prepare_garment(short_sleeve(colour=(200, 60, 60)), "upper")
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper")
+    frame = np.full((*SHAPE, 3), 150, np.uint8)
+    frame[250:280, 150:350] = 70  # a deep fold across the old garment
+    old = np.zeros(SHAPE, np.uint8)
+    old[150:400, 170:330] = 255
+    mask = np.full(SHAPE, 255, np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=body.person, old_garment=old))
+    lightness = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    assert alpha[265, 250] > 0.9 and alpha[330, 250] > 0.9
+    assert lightness[265, 250] < lightness[330, 250] - 15  # darker in the fold than on the flat
+
+
+def test_headless_photo_keeps_its_pose_but_a_slid_skeleton_does_not():
+    person = np.zeros((1000, 600), np.uint8)
+    person[0:950, 150:450] = 255
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.NOSE: (300, -80), bp.LEFT_SHOULDER: (200, 120), bp.RIGHT_SHOULDER: (400, 120),
+                          bp.LEFT_HIP: (230, 450), bp.RIGHT_HIP: (370, 450)}.items():
+        keypoints[index] = (x, y, 0.99)
+    assert _headless_torso(keypoints, person)
+    slid = keypoints.copy()
+    slid[bp.NOSE, 1] = 300  # a head put on the chest
+    assert not _headless_torso(slid, person)
+
+
+def trousers(colour=(30, 40, 120)) -> np.ndarray:
+    """Flat trousers on white: a waistband and two straight legs with a gap between them."""
+    image = np.full((600, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (110, 40), (290, 200), colour, -1)
+    cv2.rectangle(image, (110, 200), (195, 560), colour, -1)
+    cv2.rectangle(image, (205, 200), (290, 560), colour, -1)
+    return image
+
+
+def test_each_leg_follows_its_own_knee():
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (140, 380), bp.LEFT_ANKLE: (100, 500),  # a leg out sideways
+              bp.RIGHT_KNEE: (295, 400), bp.RIGHT_ANKLE: (300, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.full(SHAPE, 255, np.uint8)
+    body = Body(keypoints, person, (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "lower")
+    assert alpha[440, 120] > 0.9  # (row, col) on the shin of the leg out sideways
+    assert alpha[480, 300] > 0.9  # on the straight leg's shin
+    assert alpha[480, 210] < 0.1  # between the legs: neither leg is there
