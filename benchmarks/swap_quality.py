@@ -37,6 +37,9 @@ def score(report: dict) -> dict:
         "closer_to_source": identity["closer_to_source_rate"],
         "mouth_corr": report["expression"]["mouth_open_correlation"],
         "eye_corr": report["expression"]["eye_open_correlation"],
+        "gaze_corr": report["expression"]["gaze_correlation"],
+        "gaze_std": report["expression"].get("gaze_target_std"),
+        "sharpness": report["sharpness_ratio"]["median"],
         "delta_e": report["cheek_delta_e"]["median"],
         "flicker": report["flicker_ratio"],
         "pose_err": report["pose_error_degrees"]["median"],
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--portraits", nargs="*", default=None, help="Portrait file names (default: every portrait_*.png).")
     parser.add_argument("--videos", nargs="*", default=None, help="Video file names (default: every *.mp4).")
     parser.add_argument("--sheets", type=Path, default=None, help="Also write each output's contact sheet here.")
+    parser.add_argument("--swap-args", default="", help="Extra `tryon swap` options for every config, e.g. '--relight'.")
     args = parser.parse_args()
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
@@ -65,7 +69,7 @@ def main() -> None:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
                 try:
                     run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
-                                       *trim, *CONFIGS[name]))
+                                       *trim, *CONFIGS[name], *args.swap_args.split()))
                     sheet = ["--sheet", str(args.sheets / f"{out.stem}.png")] if args.sheets else []
                     _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q",
                                                       "--json", *trim, *sheet))
@@ -76,7 +80,8 @@ def main() -> None:
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
-    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "delta_e", "flicker", "pose_err"]
+    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "gaze_corr", "gaze_std", "sharpness",
+            "delta_e", "flicker", "pose_err"]
     print(f"\n{'config':<11}" + "".join(f"{k:>19}" for k in keys))
     for name, rows in results.items():
         cells = []

@@ -47,6 +47,8 @@ CLASSICAL_FLAGS = (
     Flag("blend", "Blending of the classical render.", annotation=Blend),
     Flag("colour_match", "Match the source skin colour and lighting to the target's.",
          ("--colour-match/--no-colour-match",)),
+    Flag("match_grain", "Blur or grain the face to the frame's sharpness (only where it is clearly off).",
+         ("--match-grain/--no-match-grain",)),
 )
 DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
     ("checkpoint", "Checkpoint: a diffusers folder, a .safetensors file or a cached Hugging Face id.", (),

@@ -15,6 +15,47 @@ def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 
+CHROMA_FULL_WEIGHT = 10.0  # OpenCV-Lab chroma (distance of a, b from 128) at which a pixel counts fully
+CHROMA_FLOOR = 0.02  # weight of a colourless pixel: an all-grey region still has statistics (unweighted ones)
+COLOURLESS_CHROMA = 3.0  # skin whose weighted mean chroma is below this has no usable colour (a B&W photo)
+
+
+def chroma_weights(lab: np.ndarray) -> np.ndarray:
+    """Per-pixel weight of an OpenCV 8-bit Lab image's pixels for skin colour: 0..1 by chroma, squared.
+
+    Grey pixels (beards, grey hair, stubble, a black-and-white photo) carry next to no weight, so they
+    do not pull a face's colour statistics toward grey; fully coloured skin weighs 1.
+    """
+    a = lab[..., 1].astype(np.float32) - 128.0
+    b = lab[..., 2].astype(np.float32) - 128.0
+    chroma = np.sqrt(a * a + b * b)
+    return CHROMA_FLOOR + (1.0 - CHROMA_FLOOR) * np.clip(chroma / CHROMA_FULL_WEIGHT, 0.0, 1.0) ** 2
+
+
+def skin_colour_statistics(image: np.ndarray, region: np.ndarray, chroma_weighted: bool = True) -> np.ndarray | None:
+    """(2, 3) Lab mean and standard deviation of the region's skin, weighted by chroma (`chroma_weights`).
+
+    Same layout as `lab_statistics` (which it equals with `chroma_weighted=False`); None when too small.
+    With no coloured pixel at all the floor weight makes it the plain statistics.
+    """
+    if not chroma_weighted:
+        return lab_statistics(image, region)
+    inside = region > 0
+    if int(np.count_nonzero(inside)) < 50:
+        return None
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[inside].astype(np.float64)
+    weights = chroma_weights(lab[None])[0].astype(np.float64)
+    total = weights.sum()
+    mean = (lab * weights[:, None]).sum(axis=0) / total
+    std = np.sqrt((((lab - mean) ** 2) * weights[:, None]).sum(axis=0) / total)
+    return np.stack([mean, std + 1.0]).astype(np.float32)
+
+
+def is_colourless(stats: np.ndarray) -> bool:
+    """True when skin statistics have (almost) no chroma: a black-and-white or desaturated photo."""
+    return float(np.hypot(stats[0, 1] - 128.0, stats[0, 2] - 128.0)) < COLOURLESS_CHROMA
+
+
 def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,
                     max_gain: float = 1.6) -> np.ndarray:
     """Move `image`'s skin colour from source to target statistics.

@@ -11,6 +11,7 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions
 from .blend import composite
+from .grain import match_face_grain
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width
@@ -49,6 +50,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+    if options.match_grain:
+        warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)

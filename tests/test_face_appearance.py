@@ -1,0 +1,76 @@
+"""Face appearance in the classical swap: chroma-weighted skin colour, sharpness and grain matching."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon_cli.colour import is_colourless, lab_statistics, skin_colour_statistics
+from tryon_cli.render.classical.grain import HIGH, LOW, MAX_GRAIN_STD, laplacian_variance, match_sharpness, texture_grain
+
+SKIN = (200, 150, 120)
+
+
+def _ratio(patch: np.ndarray, target: np.ndarray, region: np.ndarray) -> float:
+    def grey(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    return laplacian_variance(grey(patch), region) / laplacian_variance(grey(target), region)
+
+
+def _textured(seed: int, blur: float, amplitude: float = 25.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = np.clip(np.array(SKIN, np.float32) + rng.normal(0, amplitude, (120, 120, 1)), 0, 255).astype(np.uint8)
+    return cv2.GaussianBlur(image, (0, 0), blur) if blur > 0 else image
+
+
+def test_grey_beard_does_not_pull_the_skin_colour_grey():
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[:50] = SKIN
+    image[50:] = (90, 90, 90)  # a grey beard over half the sampled skin
+    region = np.full((100, 100), 255, np.uint8)
+    skin_only = lab_statistics(image[:50], region[:50])
+    weighted = skin_colour_statistics(image, region)
+    plain = skin_colour_statistics(image, region, chroma_weighted=False)
+    assert np.abs(weighted[0, 1:] - skin_only[0, 1:]).max() < 1.0
+    assert np.abs(plain[0, 1:] - skin_only[0, 1:]).max() > 3.0
+    assert not is_colourless(weighted)
+
+
+def test_a_black_and_white_photo_is_colourless_and_still_has_statistics():
+    grey = cv2.cvtColor(cv2.cvtColor(_textured(0, 1.0), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    stats = skin_colour_statistics(grey, np.full(grey.shape[:2], 255, np.uint8))
+    assert stats is not None and is_colourless(stats)
+    assert abs(stats[0, 0] - lab_statistics(grey, np.full(grey.shape[:2], 255, np.uint8))[0, 0]) < 1.0
+
+
+def test_a_sharp_face_is_blurred_into_range_and_a_soft_one_gets_grain():
+    region = np.zeros((120, 120), np.uint8)
+    region[10:110, 10:110] = 255
+    ys, xs = np.mgrid[0:120, 0:120].astype(np.float32)
+    coords = np.dstack([xs * 1.3 + 5, ys * 1.3 + 7])
+    grain = texture_grain(coords, 1.3)
+    sharp, soft_target = _textured(1, 0.0), _textured(2, 1.2)
+    assert _ratio(sharp, soft_target, region) > HIGH
+    assert LOW * 0.9 <= _ratio(match_sharpness(sharp, soft_target, region, grain), soft_target, region) <= HIGH * 1.1
+    soft, sharp_target = _textured(3, 2.0), _textured(4, 0.6, amplitude=6.0)
+    assert _ratio(soft, sharp_target, region) < LOW
+    assert _ratio(match_sharpness(soft, sharp_target, region, grain), sharp_target, region) >= LOW * 0.9
+    # A very grainy frame gets at most MAX_GRAIN_STD of grain: better soft than dirty.
+    grainy = match_sharpness(soft, _textured(4, 0.0, amplitude=40.0), region, grain)
+    assert (grainy.astype(float) - soft)[region > 0].std() <= MAX_GRAIN_STD + 0.5
+    # Already in range: untouched, bit for bit.
+    fitting = _textured(5, 0.8)
+    assert LOW < _ratio(fitting, _textured(6, 0.8), region) < HIGH
+    assert np.array_equal(match_sharpness(fitting, _textured(6, 0.8), region, grain), fitting)
+
+
+def test_grain_is_fixed_to_the_texture_not_the_screen():
+    ys, xs = np.mgrid[0:40, 0:40].astype(np.float32)
+    coords = np.dstack([xs + 10.25, ys + 3.5])
+    moved = texture_grain(np.dstack([xs + 12.25, ys + 3.5]), 1.0)  # the face moved 2 pixels left on screen
+    grain = texture_grain(coords, 1.0)
+    assert np.allclose(moved[:, :-2], grain[:, 2:])
+    assert np.array_equal(grain, texture_grain(coords, 1.0))
+    assert 0.2 < grain.std() < 0.6
+    assert not texture_grain(np.full((4, 4, 2), -1, np.float32), 1.0).any()
