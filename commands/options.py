@@ -49,6 +49,8 @@ CLASSICAL_FLAGS = (
          ("--colour-match/--no-colour-match",)),
     Flag("match_grain", "Blur or grain the face to the frame's sharpness (only where it is clearly off).",
          ("--match-grain/--no-match-grain",)),
+    Flag("target_eyes", "Take the target's eye openings (gaze, blinks), kept in the source's eye shape.",
+         ("--target-eyes/--no-target-eyes",)),
 )
 DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
     ("checkpoint", "Checkpoint: a diffusers folder, a .safetensors file or a cached Hugging Face id.", (),

@@ -74,3 +74,32 @@ def test_grain_is_fixed_to_the_texture_not_the_screen():
     assert np.array_equal(grain, texture_grain(coords, 1.0))
     assert 0.2 < grain.std() < 0.6
     assert not texture_grain(np.full((4, 4, 2), -1, np.float32), 1.0).any()
+
+
+def test_a_black_and_white_source_takes_the_targets_skin_tone_with_a_warning(astronaut, source_photo, tmp_path):
+    """insightface's Tom Hanks photo is grey (R = G = B): the swapped skin must be the target's skin tone,
+    with no grey-green patch where the source's bright forehead and nose were brightened (a highlight
+    clipped to white, then darkened by the shading match)."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.media import read_image, write_image
+    from tryon_cli.masks.face import skin_sample_region
+    from tryon_cli.metrics import cheek_delta_e
+
+    from conftest import run_cli
+
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    out = tmp_path / "out.png"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "no colour" in result.stderr
+    swapped = read_image(out)
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        target_points, swapped_points = mesh.detect(astronaut)[0].points, mesh.detect(swapped)[0].points
+    assert cheek_delta_e(swapped, astronaut, swapped_points, target_points) < 6.0
+
+    def redness(image: np.ndarray, points: np.ndarray) -> float:  # Lab a*, 10th percentile over the skin
+        lab = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 2), cv2.COLOR_RGB2LAB)
+        return float(np.percentile(lab[..., 1][skin_sample_region(image.shape[:2], points) > 0], 10))
+
+    assert redness(swapped, swapped_points) > redness(astronaut, target_points) - 3.0

@@ -125,6 +125,36 @@ def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarr
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
+
+
+def _soft_clip_lightness(l: np.ndarray) -> np.ndarray:
+    """Lightness above HIGHLIGHT_KNEE compressed smoothly toward 255 (never past it): a brightened
+    highlight keeps some shape and colour instead of flattening to a white patch."""
+    room = 255.0 - HIGHLIGHT_KNEE
+    over = np.maximum(l - HIGHLIGHT_KNEE, 0.0)
+    return np.where(l > HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + room * (1.0 - np.exp(-over / room)), np.maximum(l, 0.0))
+
+
+def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
+                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
+                  max_ratio: float = 1.6) -> np.ndarray:
+    """`transfer_colour` then `transfer_shading` in one float Lab pass.
+
+    Chained, the first step's 8-bit RGB clips a brightened highlight to white (its chroma lost), and the
+    second darkens that white back to a grey-green patch (a bright grey source's forehead and nose).
+    Here lightness is scaled by the gain and the shading ratio together, highlights are compressed, and
+    the chroma shift is applied once.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
+    lightness = lab[..., 0] * gain
+    lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
+    lab[..., 0] = _soft_clip_lightness(lightness)
+    lab[..., 1:] += target_stats[0, 1:] - source_stats[0, 1:]
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
     """CIE76 colour difference between two OpenCV 8-bit Lab colours (converted to CIE units)."""
     scale = np.array([100.0 / 255.0, 1.0, 1.0])
