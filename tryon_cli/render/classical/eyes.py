@@ -46,7 +46,8 @@ def paste_target_eyes(warped: np.ndarray, frame: np.ndarray, points: np.ndarray,
         cv2.fillPoly(mask, [np.round(here * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
         grow = max(int(round(width * EYE_GROW)), 1)
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-        alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(width * EYE_FEATHER, 0.6))[..., None]
-        out = out * (1 - alpha) + eye.astype(np.float32) * alpha
-        changed |= np.where(alpha[..., 0] > 0.02, 255, 0).astype(np.uint8)
+        alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(width * EYE_FEATHER, 0.6))
+        alpha[alpha < 0.02] = 0.0  # the feather's far tail: below a grey level, and it would leak past `changed`
+        out = out * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
+        changed |= np.where(alpha > 0, 255, 0).astype(np.uint8)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), changed
