@@ -51,6 +51,8 @@ CLASSICAL_FLAGS = (
          ("--match-grain/--no-match-grain",)),
     Flag("target_eyes", "Take the target's eye openings (gaze, blinks), kept in the source's eye shape.",
          ("--target-eyes/--no-target-eyes",)),
+    Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "
+         "target's in.", ("--relight/--no-relight",)),
 )
 DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
     ("checkpoint", "Checkpoint: a diffusers folder, a .safetensors file or a cached Hugging Face id.", (),

@@ -132,3 +132,25 @@ def test_target_eyes_bring_the_targets_iris_into_the_swapped_eye_shape():
     outside = changed == 0
     assert outside.any() and np.array_equal(out[outside], warped[outside])
     assert changed[50, 40] == 255 and changed[5, 5] == 0
+
+
+def test_relight_replaces_a_side_light_by_the_targets_light():
+    """A sphere lit from the left, relit toward a sphere lit from the right, ends up lit from the right."""
+    from tryon_cli.render.classical.relight import relight
+
+    ys, xs = np.mgrid[-1:1:128j, -1:1:128j]
+    inside = xs ** 2 + ys ** 2 < 0.9
+    z = np.sqrt(np.clip(1 - xs ** 2 - ys ** 2, 0, 1))
+    normals = np.dstack([xs, -ys, z]).astype(np.float32)
+
+    def lit(direction: tuple[float, float, float]) -> np.ndarray:
+        shade = np.clip(normals @ np.array(direction), 0, 1) * 0.6 + 0.4
+        return np.clip(np.array(SKIN, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+
+    left, right = lit((-0.7, 0, 0.7)), lit((0.7, 0, 0.7))
+    region = np.where(inside, 255, 0).astype(np.uint8)
+    out = relight(left, right, normals, region, region)
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    assert grey[64, 100] > grey[64, 28] + 10  # now brighter on the right (as far as MAX_RATIO lets it)
+    before = np.abs(left.astype(float) - right)[inside].mean()
+    assert np.abs(out.astype(float) - right)[inside].mean() < 0.5 * before

@@ -39,6 +39,7 @@ class ClassicalOptions:
     blend: Blend = Blend.multiband
     colour_match: bool = True
     match_grain: bool = True  # blur or grain the face to the frame's sharpness (render/classical/grain.py)
+    relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
     target_eyes: bool = False  # the target's eye openings (gaze, blinks) in the source's eye shape (eyes.py)
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from ..options import ClassicalOptions
 from .blend import composite
 from .eyes import paste_target_eyes
 from .grain import match_face_grain
+from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width
@@ -40,6 +41,10 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     size = float(np.ptp(face.points[:, 0]))
     offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    if options.relight:
+        warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster),
+                         skin_sample_region((h, w), face.points - offset) & covered,
+                         skin_sample_region((h, w), face.target_points - offset))
     if options.colour_match and face.target_skin is not None:
         skin_here = skin_sample_region((h, w), face.points - offset) & covered
         skin_there = skin_sample_region((h, w), face.target_points - offset)
