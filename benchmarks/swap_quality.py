@@ -2,7 +2,8 @@
 
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
-part off at a time (3D split, colour matching, smoothing, source neutralisation). Each output is scored by `tryon eval swap`.
+part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
+matching) or one opt-in part on (target eyes, relight). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -27,6 +28,10 @@ CONFIGS = {
     "no-colour": ["--no-colour-match"],
     "no-smooth": ["--smooth", "0"],
     "no-neutralise": ["--no-neutralise"],
+    "no-chroma": ["--no-chroma-weight"],
+    "no-grain": ["--no-match-grain"],
+    "target-eyes": ["--target-eyes"],
+    "relight": ["--relight"],
 }
 
 
@@ -49,7 +54,8 @@ def score(report: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--end", type=float, default=None, help="Use the first N seconds of each video.")
-    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="*", default=["full", "naive", "no-3d", "no-colour", "no-smooth", "no-neutralise"],
+                        choices=list(CONFIGS))
     parser.add_argument("--portraits", nargs="*", default=None, help="Portrait file names (default: every portrait_*.png).")
     parser.add_argument("--videos", nargs="*", default=None, help="Video file names (default: every *.mp4).")
     parser.add_argument("--sheets", type=Path, default=None, help="Also write each output's contact sheet here.")
