@@ -52,3 +52,15 @@ def test_the_demo_source_is_a_colour_face():
     crop = frontal_face_crop(face)
     spread = float(np.abs(crop.astype(int) - crop.mean(axis=2, keepdims=True)).mean())
     assert min(crop.shape[:2]) >= 200 and spread > 3.0  # colour channels differ: not a grey photo
+
+
+def test_gaze_correlation_ignores_frames_with_the_targets_eyes_shut():
+    from tryon_cli.faceswap.evaluate import SWAP_BARS, open_eye_gaze
+
+    eyes = [0.3, 0.31, 0.05, 0.29, 0.04, 0.3]  # two blinks
+    gaze_in = [0.4, 0.5, 0.9, 0.6, 0.1, 0.45]
+    gaze_out = [0.41, 0.52, 0.2, 0.58, 0.8, 0.44]  # an iris inside a shut eye is anywhere
+    kept_out, kept_in = open_eye_gaze(gaze_out, gaze_in, eyes)
+    assert kept_in == [0.4, 0.5, 0.6, 0.45] and kept_out == [0.41, 0.52, 0.58, 0.44]
+    assert SWAP_BARS["sharpness_ratio"].met(1.7) is False and SWAP_BARS["sharpness_ratio"].met(1.0)
+    assert SWAP_BARS["flicker_ratio"].met(None) is None and str(SWAP_BARS["cheek_delta_e"]) == "<= 6"

@@ -34,6 +34,37 @@ def gaze_position(points: np.ndarray) -> float:
     return float(np.mean(positions)) if positions else float("nan")
 
 
+@dataclass(frozen=True)
+class Bar:
+    """The range a figure should land in (issue 14's bars); either end may be open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None or not np.isfinite(value):
+            return None
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}..{self.high:g}"
+        return f">= {self.low:g}" if self.low is not None else f"<= {self.high:g}"
+
+
+# Per output, keyed by the report's figure names (medians for summaries).
+SWAP_BARS = {
+    "same_person_rate": Bar(low=0.9),
+    "closer_to_source_rate": Bar(low=0.95),
+    "pose_error_degrees": Bar(high=5.0),
+    "mouth_open_correlation": Bar(low=0.85),
+    "gaze_correlation": Bar(low=0.7),  # only where the target's gaze moves (gaze_target_std >= GAZE_MOVES)
+    "sharpness_ratio": Bar(0.6, 1.6),
+    "cheek_delta_e": Bar(high=6.0),
+    "flicker_ratio": Bar(high=1.1),
+}
+GAZE_MOVES = 0.01  # target gaze std (eye widths) below which the gaze correlation is not judged
+
 EYES_OPEN_FRACTION = 0.6  # a frame's eyes count as open above this fraction of the target's open-eye ratio
 
 
