@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from tryon_cli.io.target_media import EncodeOptions
-from tryon_cli.render.options import (Blend, ClassicalOptions, Device, DiffusionOptions, Dtype, EngineName,
+from tryon_cli.render.options import (Blend, ClassicalOptions, Eyes, Device, DiffusionOptions, Dtype, EngineName,
                                       EngineOptions)
 
 TRAILING = ("overwrite", "json_out", "quiet", "debug")  # group options go before these in --help
@@ -49,8 +49,8 @@ CLASSICAL_FLAGS = (
          ("--colour-match/--no-colour-match",)),
     Flag("match_grain", "Blur or grain the face to the frame's sharpness (only where it is clearly off).",
          ("--match-grain/--no-match-grain",)),
-    Flag("target_eyes", "Take the target's eye openings (gaze, blinks), kept in the source's eye shape.",
-         ("--target-eyes/--no-target-eyes",)),
+    Flag("eyes", "Eyes: source (as photographed), gaze (the source's irises look where the target looks) or "
+         "target (the target's eye openings inside the source's eye shape).", annotation=Eyes),
     Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "
          "target's in.", ("--relight/--no-relight",)),
 )

@@ -154,3 +154,41 @@ def test_relight_replaces_a_side_light_by_the_targets_light():
     assert grey[64, 100] > grey[64, 28] + 10  # now brighter on the right (as far as MAX_RATIO lets it)
     before = np.abs(left.astype(float) - right)[inside].mean()
     assert np.abs(out.astype(float) - right)[inside].mean() < 0.5 * before
+
+
+def _eye_points(centres: list[tuple[float, float]], half_width: float, iris_offset: float) -> np.ndarray:
+    """478 landmarks with only the eyes set: elliptic openings, corners, lids, irises moved by
+    `iris_offset` eye widths along the corner line."""
+    from tryon_cli.face3d import landmarks as lm
+
+    points = np.zeros((478, 3), np.float32)
+    for loop, lids, corners, iris, (cx, cy) in (
+            (lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS, centres[0]),
+            (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS, centres[1])):
+        angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+        points[loop, 0], points[loop, 1] = cx + half_width * np.cos(angles), cy + 0.45 * half_width * np.sin(angles)
+        points[list(corners), :2] = [(cx - half_width, cy), (cx + half_width, cy)]
+        points[list(lids), :2] = [(cx, cy - 0.45 * half_width), (cx, cy + 0.45 * half_width)]
+        ix = cx + iris_offset * 2 * half_width
+        points[iris[0], :2] = (ix, cy)
+        points[iris[1:], :2] = [(ix + 0.4 * half_width, cy), (ix, cy - 0.4 * half_width),
+                                (ix - 0.4 * half_width, cy), (ix, cy + 0.4 * half_width)]
+    return points
+
+
+def test_gaze_moves_the_sources_own_iris_to_where_the_target_looks():
+    from tryon_cli.render.classical.eyes import shift_gaze
+
+    here = _eye_points([(40, 50), (120, 50)], 20, 0.0)  # the swapped face: irises centred
+    warped = np.full((100, 160, 3), 200, np.uint8)
+    for cx in (40, 120):
+        cv2.ellipse(warped, (cx, 50), (20, 9), 0, 0, 360, (245, 245, 245), -1)
+        cv2.circle(warped, (cx, 50), 8, (60, 90, 160), -1)  # a blue iris: the source's own
+    target = _eye_points([(300, 200), (380, 200)], 20, 0.2)  # elsewhere in the frame, looking aside
+    out, changed = shift_gaze(warped, here, here, target)
+    for cx in (40, 120):
+        row = out[50, cx - 20 : cx + 20].astype(int)
+        iris = np.nonzero(row[:, 2] - row[:, 0] > 50)[0]  # blue pixels
+        assert abs(float(iris.mean()) - 20 - 8) <= 1.5  # 0.2 eye widths = 8 px toward the second corner
+        assert row[8, 0] > 200  # where the iris was, white again
+    assert np.array_equal(out[changed == 0], warped[changed == 0]) and changed[5, 5] == 0

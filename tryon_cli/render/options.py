@@ -18,6 +18,15 @@ class Blend(str, Enum):
     poisson = "poisson"
 
 
+class Eyes(str, Enum):
+    """Whose eyes the classical swap shows: the source's as photographed, the source's with the irises
+    moved to the target's gaze, or the target's eye openings inside the source's eye shape."""
+
+    source = "source"
+    gaze = "gaze"
+    target = "target"
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -40,10 +49,11 @@ class ClassicalOptions:
     colour_match: bool = True
     match_grain: bool = True  # blur or grain the face to the frame's sharpness (render/classical/grain.py)
     relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
-    target_eyes: bool = False  # the target's eye openings (gaze, blinks) in the source's eye shape (eyes.py)
+    eyes: Eyes = Eyes.source  # gaze: the source's irises follow the target's; target: its eye openings (eyes.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blend", Blend(self.blend))
+        object.__setattr__(self, "eyes", Eyes(self.eyes))
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from ...colour import transfer_skin
 from ...face3d.raster import rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
-from ..options import ClassicalOptions
+from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .eyes import paste_target_eyes
+from .eyes import paste_target_eyes, shift_gaze
 from .grain import match_face_grain
 from .relight import box_normals, relight
 
@@ -56,10 +56,12 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
-    if options.target_eyes:
+    if options.eyes is Eyes.target:
         # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
         warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
         local |= eyes & covered & mask[box]
+    elif options.eyes is Eyes.gaze:
+        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
