@@ -2,8 +2,8 @@
 
 A photo's face is usually sharper than a video frame's (blur it), and a small or old photo is softer
 (add grain). Sharpness is the Laplacian variance of the grey face region, as `tryon eval swap` measures
-it; the patch is changed only when its ratio to the target's leaves [LOW, HIGH], and then only as far
-as the nearest bound, so a face that already fits is untouched (identity costs nothing there).
+it; the patch is changed only when its ratio to the target's leaves [LOW, HIGH], and then only just
+inside, so a face that already fits is untouched (identity costs nothing there).
 
 The grain is value noise fixed to the source texture (hashed on its pixel lattice, sampled through the
 warp's coordinates): it moves with the face like skin texture, so it adds no flicker between frames.
@@ -14,7 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-LOW, HIGH = 0.75, 1.35  # sharpness ratios (patch / target) left alone; outside, moved to the nearest bound
+LOW, HIGH = 0.75, 1.35  # sharpness ratios (patch / target) left alone; outside, moved back inside
+GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
 BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
 MAX_GRAIN_STD = 6.0  # grey levels: more grain than this looks dirty, whatever the ratio says
 MIN_PIXELS = 200
@@ -83,7 +84,7 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
         grain_value = laplacian_variance(grain, region)
         if not np.isfinite(grain_value) or grain_value < 1e-6:
             return patch
-        gain = np.sqrt((LOW * target_value - patch_value) / grain_value)
+        gain = np.sqrt((GRAIN_GOAL * target_value - patch_value) / grain_value)
         gain = min(gain, MAX_GRAIN_STD / max(float(grain[region > 0].std()), 1e-6))
         return np.clip(patch.astype(np.float32) + gain * grain[..., None], 0, 255).astype(np.uint8)
     return patch
