@@ -192,3 +192,20 @@ def test_gaze_moves_the_sources_own_iris_to_where_the_target_looks():
         assert abs(float(iris.mean()) - 20 - 8) <= 1.5  # 0.2 eye widths = 8 px toward the second corner
         assert row[8, 0] > 200  # where the iris was, white again
     assert np.array_equal(out[changed == 0], warped[changed == 0]) and changed[5, 5] == 0
+
+
+def test_transfer_skin_calms_a_blotchy_sources_chroma_and_keeps_a_calm_ones():
+    from tryon_cli.colour import MIN_CHROMA_SPREAD, transfer_skin
+
+    rng = np.random.default_rng(0)
+    region = np.full((80, 80), 255, np.uint8)
+    target = np.full((80, 80, 3), SKIN, np.uint8)
+    target_stats = np.array([[180, 140, 145], [20, 3, 3]], np.float32)
+    for spread, expected in ((12.0, max(3 / 12, MIN_CHROMA_SPREAD)), (2.0, 1.0)):
+        lab = np.dstack([np.full((80, 80), 150.0), 138 + rng.normal(0, spread, (80, 80)), np.full((80, 80), 140.0)])
+        image = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        stats = skin_colour_statistics(image, region, chroma_weighted=False)
+        out = cv2.cvtColor(transfer_skin(image, stats, target_stats, target, region, region, sigma=8.0), cv2.COLOR_RGB2LAB)
+        a = out[..., 1].astype(float)
+        assert abs(a.mean() - 140) < 1.0
+        assert abs(a.std() / (stats[1, 1] - 1.0) - expected) < 0.1

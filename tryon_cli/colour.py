@@ -125,6 +125,7 @@ def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarr
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
+MIN_CHROMA_SPREAD = 0.6  # a blotchy source's chroma deviations shrink at most to this fraction
 HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
 
 
@@ -151,7 +152,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lightness = lab[..., 0] * gain
     lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
     lab[..., 0] = _soft_clip_lightness(lightness)
-    lab[..., 1:] += target_stats[0, 1:] - source_stats[0, 1:]
+    # Chroma moves to the target's mean; its spread around the mean shrinks where the source's skin is
+    # blotchier than the target's (an old or noisy photo), never grows (lips and cheeks keep their colour).
+    spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:], 1e-3), MIN_CHROMA_SPREAD, 1.0)
+    lab[..., 1:] = target_stats[0, 1:] + (lab[..., 1:] - source_stats[0, 1:]) * spread
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
