@@ -78,7 +78,7 @@ def swap(
                 raise InputError(f"{reference}: no face found in the reference photo")
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
                               mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
-                              min_face=min_face, neutralise=neutralise, chroma_weighted=chroma_weight)
+                              min_face=min_face, neutralise=neutralise)
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
                                 chroma_weighted=chroma_weight)
         if chroma_weight and is_colourless(source.skin_stats):

@@ -20,7 +20,6 @@ class SwapOptions:
     expression_gain: float = 1.0
     neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
     max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
-    chroma_weighted: bool = True  # skin colour statistics weighted by chroma (grey beards, B&W photos ignored)
     min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis.face import Face
-from ..colour import skin_colour_statistics
+from ..colour import lab_statistics
 from ..face3d.fitting import blink_texture_points, fit_pose, normalized_shape, recombine
 from ..face3d.morphable import MorphableModel
 from ..face3d.raster import normal_map
@@ -101,7 +101,9 @@ class SwapPlanner:
         target_face = face_region(local_shape, local_target)
         mask = target_face | face_region(local_shape, local_points)
         skin_region = skin_sample_region(local_shape, local_target)
-        skin_stats = skin_colour_statistics(crop, skin_region, self.options.chroma_weighted)
+        # The target's skin is measured plainly: weighting it by chroma too (as the source's is) gave a
+        # higher cheek Delta E on 5 of the 8 hard sources onto talking_frontal (single frames).
+        skin_stats = lab_statistics(crop, skin_region)
         target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
         if self.options.occlusion:
             occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
