@@ -200,12 +200,29 @@ def test_transfer_skin_calms_a_blotchy_sources_chroma_and_keeps_a_calm_ones():
     rng = np.random.default_rng(0)
     region = np.full((80, 80), 255, np.uint8)
     target = np.full((80, 80, 3), SKIN, np.uint8)
-    target_stats = np.array([[180, 140, 145], [20, 3, 3]], np.float32)
+    target_stats = np.array([[180, 140, 145], [20, 3, 3]], np.float32)  # the source's mean skin colour too
     for spread, expected in ((12.0, max(3 / 12, MIN_CHROMA_SPREAD)), (2.0, 1.0)):
-        lab = np.dstack([np.full((80, 80), 150.0), 138 + rng.normal(0, spread, (80, 80)), np.full((80, 80), 140.0)])
+        lab = np.dstack([np.full((80, 80), 150.0), 140 + rng.normal(0, spread, (80, 80)), np.full((80, 80), 145.0)])
         image = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
         stats = skin_colour_statistics(image, region, chroma_weighted=False)
         out = cv2.cvtColor(transfer_skin(image, stats, target_stats, target, region, region, sigma=8.0), cv2.COLOR_RGB2LAB)
         a = out[..., 1].astype(float)
         assert abs(a.mean() - 140) < 1.0
         assert abs(a.std() / (stats[1, 1] - 1.0) - expected) < 0.1
+
+
+def test_a_pale_highlight_of_an_orange_source_stays_pale_on_a_paler_target():
+    """Chroma shifted by (target - source) pushes a highlight, less coloured than the mean, past grey into
+    green-blue (the demo's forehead); the multiplicative map keeps it on the warm side."""
+    from tryon_cli.colour import map_chroma
+
+    source_stats = np.array([[186, 144, 156], [29, 12, 11]], np.float32)  # orange studio light
+    target_stats = np.array([[170, 134, 146], [25, 4, 5]], np.float32)
+    highlight = np.array([[[131.0, 138.0]]], np.float32)  # a little warm, far less than the mean
+    a, b = map_chroma(highlight, source_stats, target_stats)[0, 0]
+    assert a >= 128 and b >= 128  # not green (a < 128), not blue (b < 128)
+    mean = map_chroma(source_stats[0, 1:][None, None], source_stats, target_stats)[0, 0]
+    assert np.allclose(mean, target_stats[0, 1:], atol=0.5)
+    grey_source = np.array([[150, 128, 128], [20, 1, 1]], np.float32)  # B&W: only a shift can colour it
+    assert np.allclose(map_chroma(np.array([[[128.0, 128.0]]], np.float32), grey_source, target_stats)[0, 0],
+                       target_stats[0, 1:], atol=0.5)

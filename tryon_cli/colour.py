@@ -152,11 +152,41 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lightness = lab[..., 0] * gain
     lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
     lab[..., 0] = _soft_clip_lightness(lightness)
-    # Chroma moves to the target's mean; its spread around the mean shrinks where the source's skin is
-    # blotchier than the target's (an old or noisy photo), never grows (lips and cheeks keep their colour).
-    spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:], 1e-3), MIN_CHROMA_SPREAD, 1.0)
-    lab[..., 1:] = target_stats[0, 1:] + (lab[..., 1:] - source_stats[0, 1:]) * spread
+    lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a
+# rotation and scale (fully at the second value)
+MAX_CHROMA_SCALE = 2.0
+
+
+def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray) -> np.ndarray:
+    """OpenCV-Lab (a, b) of a face moved from the source's skin colour to the target's.
+
+    A coloured source is mapped multiplicatively in the (a, b) plane (as complex numbers around grey:
+    z * t / s, a rotation and a scale taking the source's mean skin chroma s to the target's t), so a pale
+    highlight stays pale. Shifting by t - s instead pushes pixels less coloured than the mean past grey:
+    the green-blue forehead and nose of an orange-lit photo on a paler target. A colourless source (a
+    black-and-white photo: s near 0) can only be shifted; between the two, a blend. Then the spread
+    around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
+    noisy photo), never grows.
+    """
+    z = (ab[..., 0] - 128.0) + 1j * (ab[..., 1] - 128.0)
+    s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
+    t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
+    low, high = MULTIPLICATIVE_CHROMA
+    weight = float(np.clip((abs(s) - low) / (high - low), 0.0, 1.0))
+    factor = t / s if abs(s) > 1e-6 else 1.0
+    if abs(factor) > MAX_CHROMA_SCALE:
+        factor *= MAX_CHROMA_SCALE / abs(factor)
+    mapped = weight * (z * factor) + (1.0 - weight) * (z + (t - s))
+    scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
+    spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
+    out = np.empty_like(ab)
+    out[..., 0] = target_stats[0, 1] + (mapped.real + 128.0 - target_stats[0, 1]) * spread[0]
+    out[..., 1] = target_stats[0, 2] + (mapped.imag + 128.0 - target_stats[0, 2]) * spread[1]
+    return out
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
