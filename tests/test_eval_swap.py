@@ -64,3 +64,15 @@ def test_gaze_correlation_ignores_frames_with_the_targets_eyes_shut():
     assert kept_in == [0.4, 0.5, 0.6, 0.45] and kept_out == [0.41, 0.52, 0.58, 0.44]
     assert SWAP_BARS["sharpness_ratio"].met(1.7) is False and SWAP_BARS["sharpness_ratio"].met(1.0)
     assert SWAP_BARS["flicker_ratio"].met(None) is None and str(SWAP_BARS["cheek_delta_e"]) == "<= 6"
+
+
+def test_the_sheet_has_no_empty_column(talking_video, source_photo, tmp_path):
+    """The crop strips are wider than target | output | source rows of a square video: they are scaled to
+    the rows' width, so no band of the sheet is left black."""
+    from tryon_cli.faceswap.sheet import write_sheet
+
+    sheet = write_sheet(tmp_path / "sheet.png", [source_photo], talking_video, talking_video)
+    image = cv2.imread(str(sheet))
+    black = (image.max(axis=2) < 8).mean(axis=0)  # per column, the share of black pixels
+    assert black.max() < 0.5
+    assert image.shape[1] < 3 * 256 + 2 * 4 + 300  # rows set the width, not the 8-crop strips
