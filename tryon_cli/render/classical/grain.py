@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-LOW, HIGH = 0.75, 1.35  # sharpness ratios (patch / target) left alone; outside, moved back inside
+LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
 GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
 BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
 MAX_GRAIN_STD = 6.0  # grey levels: more grain than this looks dirty, whatever the ratio says
