@@ -47,8 +47,10 @@ CLASSICAL_FLAGS = (
     Flag("blend", "Blending of the classical render.", annotation=Blend),
     Flag("colour_match", "Match the source skin colour and lighting to the target's.",
          ("--colour-match/--no-colour-match",)),
-    Flag("match_grain", "Blur or grain the face to the frame's sharpness (only where it is clearly off).",
+    Flag("match_grain", "Blur a face clearly sharper than the frame around it to the frame's sharpness.",
          ("--match-grain/--no-match-grain",)),
+    Flag("grain", "Also grain a face clearly softer than the frame (a small or old photo); costs some identity "
+         "and flicker.", ("--grain/--no-grain",)),
     Flag("eyes", "Eyes: source (as photographed), gaze (the source's irises look where the target looks) or "
          "target (the target's eye openings inside the source's eye shape).", annotation=Eyes),
     Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "

@@ -56,6 +56,7 @@ def test_a_sharp_face_is_blurred_into_range_and_a_soft_one_gets_grain():
     soft, sharp_target = _textured(3, 2.0), _textured(4, 0.6, amplitude=6.0)
     assert _ratio(soft, sharp_target, region) < LOW
     assert _ratio(match_sharpness(soft, sharp_target, region, grain), sharp_target, region) >= LOW * 0.9
+    assert np.array_equal(match_sharpness(soft, sharp_target, region, None), soft)  # grain off: soft stays soft
     # A very grainy frame gets at most MAX_GRAIN_STD of grain: better soft than dirty.
     grainy = match_sharpness(soft, _textured(4, 0.0, amplitude=40.0), region, grain)
     assert (grainy.astype(float) - soft)[region > 0].std() <= MAX_GRAIN_STD + 0.5

@@ -63,7 +63,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     elif options.eyes is Eyes.gaze:
         warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     if options.match_grain:
-        warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size)
+        warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,
+                                  add_grain=options.grain)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)

@@ -69,9 +69,10 @@ def _blur_sigma(grey: np.ndarray, region: np.ndarray, goal: float) -> float:
     return BLUR_SIGMAS[-1]
 
 
-def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray) -> np.ndarray:
+def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray | None) -> np.ndarray:
     """`patch` (RGB uint8) blurred or grained so its face region's sharpness ratio to `target`'s lands in
-    [LOW, HIGH]. `grain` is `texture_grain` over the same box; `region` the face pixels both share."""
+    [LOW, HIGH]. `grain` is `texture_grain` over the same box (None: a soft face stays soft); `region`
+    the face pixels both share."""
     grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
     target_value = laplacian_variance(cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32), region)
     patch_value = laplacian_variance(grey_patch, region)
@@ -81,7 +82,7 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
     if ratio > HIGH:
         sigma = _blur_sigma(grey_patch, region, HIGH * target_value)
         return cv2.GaussianBlur(patch, (0, 0), sigma) if sigma > 0.05 else patch
-    if ratio < LOW:
+    if ratio < LOW and grain is not None:
         # Independent grain adds its own Laplacian variance: scale it to make up the difference.
         grain_value = laplacian_variance(grain, region)
         if not np.isfinite(grain_value) or grain_value < 1e-6:
@@ -93,10 +94,10 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
 
 
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
-                     texture_face_width: float, face_width: float) -> np.ndarray:
+                     texture_face_width: float, face_width: float, add_grain: bool = True) -> np.ndarray:
     """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
     warp's border and the mask's outline are not the face's detail); grain GRAIN_CELL output pixels fine."""
     erode = max(int(face_width * 0.03), 2)
     region = cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
-    return match_sharpness(warped, target, region, texture_grain(coords, cell))
+    return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
