@@ -2,7 +2,8 @@
 
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
-part off at a time (3D split, colour matching, smoothing, source neutralisation). Each output is scored by `tryon eval swap`.
+part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
+matching) or one opt-in part on (grain, target eyes, gaze, relight). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -27,6 +28,12 @@ CONFIGS = {
     "no-colour": ["--no-colour-match"],
     "no-smooth": ["--smooth", "0"],
     "no-neutralise": ["--no-neutralise"],
+    "no-chroma": ["--no-chroma-weight"],
+    "no-grain": ["--no-match-grain"],
+    "grain": ["--grain"],
+    "target-eyes": ["--eyes", "target"],
+    "gaze": ["--eyes", "gaze"],
+    "relight": ["--relight"],
 }
 
 
@@ -37,6 +44,9 @@ def score(report: dict) -> dict:
         "closer_to_source": identity["closer_to_source_rate"],
         "mouth_corr": report["expression"]["mouth_open_correlation"],
         "eye_corr": report["expression"]["eye_open_correlation"],
+        "gaze_corr": report["expression"]["gaze_correlation"],
+        "gaze_std": report["expression"].get("gaze_target_std"),
+        "sharpness": report["sharpness_ratio"]["median"],
         "delta_e": report["cheek_delta_e"]["median"],
         "flicker": report["flicker_ratio"],
         "pose_err": report["pose_error_degrees"]["median"],
@@ -46,10 +56,12 @@ def score(report: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--end", type=float, default=None, help="Use the first N seconds of each video.")
-    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="*", default=["full", "naive", "no-3d", "no-colour", "no-smooth", "no-neutralise"],
+                        choices=list(CONFIGS))
     parser.add_argument("--portraits", nargs="*", default=None, help="Portrait file names (default: every portrait_*.png).")
     parser.add_argument("--videos", nargs="*", default=None, help="Video file names (default: every *.mp4).")
     parser.add_argument("--sheets", type=Path, default=None, help="Also write each output's contact sheet here.")
+    parser.add_argument("--swap-args", default="", help="Extra `tryon swap` options for every config, e.g. '--relight'.")
     args = parser.parse_args()
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
@@ -65,7 +77,7 @@ def main() -> None:
                 out = OUT / f"{portrait.stem}_{video.stem}_{name}.mp4"
                 try:
                     run_measured(tryon("swap", str(portrait), str(video), "-o", str(out), "--overwrite", "-q",
-                                       *trim, *CONFIGS[name]))
+                                       *trim, *CONFIGS[name], *args.swap_args.split()))
                     sheet = ["--sheet", str(args.sheets / f"{out.stem}.png")] if args.sheets else []
                     _, _, stdout = run_measured(tryon("eval", "swap", str(portrait), str(video), str(out), "-q",
                                                       "--json", *trim, *sheet))
@@ -76,7 +88,8 @@ def main() -> None:
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
-    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "delta_e", "flicker", "pose_err"]
+    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "gaze_corr", "gaze_std", "sharpness",
+            "delta_e", "flicker", "pose_err"]
     print(f"\n{'config':<11}" + "".join(f"{k:>19}" for k in keys))
     for name, rows in results.items():
         cells = []

@@ -67,29 +67,43 @@ def _figure(value) -> str:
 
 
 def _table(result: dict) -> Table:
-    """The figures a person reads first, one line each (all of them with --json)."""
+    """The figures a person reads first, one line each, with issue 14's bar where there is one (all of
+    them with --json)."""
+    from tryon_cli.faceswap.evaluate import GAZE_MOVES, SWAP_BARS
+
     identity, expression = result["identity"], result["expression"]
+    gaze_std = expression.get("gaze_target_std")
     rows = [
-        ("frames with a face", f"{result['frames_with_face']} of {result['frames']}"),
-        ("distance to source (dlib, < 0.6 same person)", _figure(identity["distance_to_source"])),
-        ("distance to target", _figure(identity["distance_to_target"])),
-        ("same-person rate", _figure(identity["same_person_rate"])),
-        ("closer to source than target", _figure(identity["closer_to_source_rate"])),
-        ("head-pose error (degrees)", _figure(result["pose_error_degrees"])),
-        ("mouth-open correlation", _figure(expression["mouth_open_correlation"])),
-        ("eye-open correlation", _figure(expression["eye_open_correlation"])),
-        ("gaze correlation (iris position)", _figure(expression["gaze_correlation"])),
-        ("sharpness ratio (face, output / target)", _figure(result["sharpness_ratio"])),
-        ("cheek colour difference (Delta E)", _figure(result["cheek_delta_e"])),
-        ("flicker ratio (output / target)", _figure(result["flicker_ratio"])),
+        ("frames with a face", f"{result['frames_with_face']} of {result['frames']}", None),
+        ("distance to source (dlib; same person < 0.6)", identity["distance_to_source"], None),
+        ("distance to target", identity["distance_to_target"], None),
+        ("same-person rate", identity["same_person_rate"], "same_person_rate"),
+        ("closer to source than target", identity["closer_to_source_rate"], "closer_to_source_rate"),
+        ("head-pose error (degrees)", result["pose_error_degrees"], "pose_error_degrees"),
+        ("mouth-open correlation", expression["mouth_open_correlation"], "mouth_open_correlation"),
+        ("eye-open correlation", expression["eye_open_correlation"], None),
+        ("gaze correlation (iris, eyes open)", expression["gaze_correlation"],
+         "gaze_correlation" if gaze_std is not None and gaze_std >= GAZE_MOVES else None),
+        ("target gaze movement (std, eye widths)", gaze_std, None),
+        ("sharpness ratio (face, output / target)", result["sharpness_ratio"], "sharpness_ratio"),
+        ("cheek colour difference (Delta E)", result["cheek_delta_e"], "cheek_delta_e"),
+        ("flicker ratio (output / target)", result["flicker_ratio"], "flicker_ratio"),
     ]
-    if result.get("sheet"):
-        rows.append(("contact sheet", result["sheet"]))
-    table = Table(title="swap evaluation", show_header=False)
+    table = Table(title="swap evaluation")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for row in rows:
-        table.add_row(*row)
+    table.add_column("bar", justify="right")
+    for name, value, bar_key in rows:
+        shown = value if isinstance(value, str) else _figure(value)
+        bar = SWAP_BARS.get(bar_key) if bar_key else None
+        verdict = ""
+        if bar is not None:
+            number = value.get("median") if isinstance(value, dict) else value
+            met = bar.met(number)
+            verdict = f"{bar} " + ("[green]ok[/]" if met else "[red]off[/]" if met is False else "")
+        table.add_row(name, shown, verdict.strip())
+    if result.get("sheet"):
+        table.caption = f"contact sheet: {result['sheet']}"
     return table
 
 

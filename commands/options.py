@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from tryon_cli.io.target_media import EncodeOptions
-from tryon_cli.render.options import (Blend, ClassicalOptions, Device, DiffusionOptions, Dtype, EngineName,
+from tryon_cli.render.options import (Blend, ClassicalOptions, Eyes, Device, DiffusionOptions, Dtype, EngineName,
                                       EngineOptions)
 
 TRAILING = ("overwrite", "json_out", "quiet", "debug")  # group options go before these in --help
@@ -47,6 +47,14 @@ CLASSICAL_FLAGS = (
     Flag("blend", "Blending of the classical render.", annotation=Blend),
     Flag("colour_match", "Match the source skin colour and lighting to the target's.",
          ("--colour-match/--no-colour-match",)),
+    Flag("match_grain", "Blur a face clearly sharper than the frame around it to the frame's sharpness.",
+         ("--match-grain/--no-match-grain",)),
+    Flag("grain", "Also grain a face clearly softer than the frame (a small or old photo); costs some identity "
+         "and flicker.", ("--grain/--no-grain",)),
+    Flag("eyes", "Eyes: source (as photographed), gaze (the source's irises look where the target looks) or "
+         "target (the target's eye openings inside the source's eye shape).", annotation=Eyes),
+    Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "
+         "target's in.", ("--relight/--no-relight",)),
 )
 DIFFUSION_FLAGS = tuple(Flag(*spec, panel="Diffusion engine") for spec in (
     ("checkpoint", "Checkpoint: a diffusers folder, a .safetensors file or a cached Hugging Face id.", (),

@@ -10,6 +10,7 @@ import typer
 
 from tryon_cli.batch import BatchItem
 from tryon_cli.errors import InputError
+from tryon_cli.colour import is_colourless
 from tryon_cli.faceswap.options import SwapOptions
 from tryon_cli.faceswap.runner import swap_frames
 from tryon_cli.faceswap.source import prepare_source
@@ -50,6 +51,7 @@ def swap(
     min_face: int = typer.Option(24, min=8, help="Smallest face to find and swap: the face box's width in pixels."),
     debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays, normal maps and faces.json (faces found, bridged, swapped per frame) here."),
     neutralise: bool = typer.Option(True, "--neutralise/--no-neutralise", help="Remove the source photos' expression and head turn (morphable model, mirrored fill); several photos: the best one per frame."),
+    chroma_weight: bool = typer.Option(True, "--chroma-weight/--no-chroma-weight", help="Weigh skin colour by chroma, so grey beards, grey hair and a black-and-white source do not drive the colour match."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -77,7 +79,11 @@ def swap(
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
                               mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
                               min_face=min_face, neutralise=neutralise)
-        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d)
+        source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
+                                chroma_weighted=chroma_weight)
+        if chroma_weight and is_colourless(source.skin_stats):
+            console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
+                          "the face takes the target's skin tone")
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:
             """One worker's engine and encoder, and the swap of one target with them."""

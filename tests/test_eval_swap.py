@@ -68,3 +68,27 @@ def test_a_turned_source_that_dlib_misses_is_still_scored():
     descriptor = _source_descriptor(turned, encoder)
     assert descriptor.shape == (128,)
     assert descriptor_distance(descriptor, _source_descriptor(other, encoder)) > SAME_PERSON_DISTANCE
+
+
+def test_gaze_correlation_ignores_frames_with_the_targets_eyes_shut():
+    from tryon_cli.faceswap.evaluate import SWAP_BARS, open_eye_gaze
+
+    eyes = [0.3, 0.31, 0.05, 0.29, 0.04, 0.3]  # two blinks
+    gaze_in = [0.4, 0.5, 0.9, 0.6, 0.1, 0.45]
+    gaze_out = [0.41, 0.52, 0.2, 0.58, 0.8, 0.44]  # an iris inside a shut eye is anywhere
+    kept_out, kept_in = open_eye_gaze(gaze_out, gaze_in, eyes)
+    assert kept_in == [0.4, 0.5, 0.6, 0.45] and kept_out == [0.41, 0.52, 0.58, 0.44]
+    assert SWAP_BARS["sharpness_ratio"].met(1.7) is False and SWAP_BARS["sharpness_ratio"].met(1.0)
+    assert SWAP_BARS["flicker_ratio"].met(None) is None and str(SWAP_BARS["cheek_delta_e"]) == "<= 6"
+
+
+def test_the_sheet_has_no_empty_column(talking_video, source_photo, tmp_path):
+    """The crop strips are wider than target | output | source rows of a square video: they are scaled to
+    the rows' width, so no band of the sheet is left black."""
+    from tryon_cli.faceswap.sheet import write_sheet
+
+    sheet = write_sheet(tmp_path / "sheet.png", [source_photo], talking_video, talking_video)
+    image = cv2.imread(str(sheet))
+    black = (image.max(axis=2) < 8).mean(axis=0)  # per column, the share of black pixels
+    assert black.max() < 0.5
+    assert image.shape[1] < 3 * 256 + 2 * 4 + 300  # rows set the width, not the 8-crop strips

@@ -15,6 +15,47 @@ def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 
+CHROMA_FULL_WEIGHT = 10.0  # OpenCV-Lab chroma (distance of a, b from 128) at which a pixel counts fully
+CHROMA_FLOOR = 0.02  # weight of a colourless pixel: an all-grey region still has statistics (unweighted ones)
+COLOURLESS_CHROMA = 3.0  # skin whose weighted mean chroma is below this has no usable colour (a B&W photo)
+
+
+def chroma_weights(lab: np.ndarray) -> np.ndarray:
+    """Per-pixel weight of an OpenCV 8-bit Lab image's pixels for skin colour: 0..1 by chroma, squared.
+
+    Grey pixels (beards, grey hair, stubble, a black-and-white photo) carry next to no weight, so they
+    do not pull a face's colour statistics toward grey; fully coloured skin weighs 1.
+    """
+    a = lab[..., 1].astype(np.float32) - 128.0
+    b = lab[..., 2].astype(np.float32) - 128.0
+    chroma = np.sqrt(a * a + b * b)
+    return CHROMA_FLOOR + (1.0 - CHROMA_FLOOR) * np.clip(chroma / CHROMA_FULL_WEIGHT, 0.0, 1.0) ** 2
+
+
+def skin_colour_statistics(image: np.ndarray, region: np.ndarray, chroma_weighted: bool = True) -> np.ndarray | None:
+    """(2, 3) Lab mean and standard deviation of the region's skin, weighted by chroma (`chroma_weights`).
+
+    Same layout as `lab_statistics` (which it equals with `chroma_weighted=False`); None when too small.
+    With no coloured pixel at all the floor weight makes it the plain statistics.
+    """
+    if not chroma_weighted:
+        return lab_statistics(image, region)
+    inside = region > 0
+    if int(np.count_nonzero(inside)) < 50:
+        return None
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[inside].astype(np.float64)
+    weights = chroma_weights(lab[None])[0].astype(np.float64)
+    total = weights.sum()
+    mean = (lab * weights[:, None]).sum(axis=0) / total
+    std = np.sqrt((((lab - mean) ** 2) * weights[:, None]).sum(axis=0) / total)
+    return np.stack([mean, std + 1.0]).astype(np.float32)
+
+
+def is_colourless(stats: np.ndarray) -> bool:
+    """True when skin statistics have (almost) no chroma: a black-and-white or desaturated photo."""
+    return float(np.hypot(stats[0, 1] - 128.0, stats[0, 2] - 128.0)) < COLOURLESS_CHROMA
+
+
 def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,
                     max_gain: float = 1.6) -> np.ndarray:
     """Move `image`'s skin colour from source to target statistics.
@@ -82,6 +123,70 @@ def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarr
     ratio = shading_ratio(lab[..., 0], target, image_skin, target_skin, sigma, max_ratio)
     lab[..., 0] = np.clip(lab[..., 0] * ratio, 0, 255)
     return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+MIN_CHROMA_SPREAD = 0.6  # a blotchy source's chroma deviations shrink at most to this fraction
+HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
+
+
+def _soft_clip_lightness(l: np.ndarray) -> np.ndarray:
+    """Lightness above HIGHLIGHT_KNEE compressed smoothly toward 255 (never past it): a brightened
+    highlight keeps some shape and colour instead of flattening to a white patch."""
+    room = 255.0 - HIGHLIGHT_KNEE
+    over = np.maximum(l - HIGHLIGHT_KNEE, 0.0)
+    return np.where(l > HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + room * (1.0 - np.exp(-over / room)), np.maximum(l, 0.0))
+
+
+def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
+                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
+                  max_ratio: float = 1.6) -> np.ndarray:
+    """`transfer_colour` then `transfer_shading` in one float Lab pass.
+
+    Chained, the first step's 8-bit RGB clips a brightened highlight to white (its chroma lost), and the
+    second darkens that white back to a grey-green patch (a bright grey source's forehead and nose).
+    Here lightness is scaled by the gain and the shading ratio together, highlights are compressed, and
+    the chroma shift is applied once.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
+    lightness = lab[..., 0] * gain
+    lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
+    lab[..., 0] = _soft_clip_lightness(lightness)
+    lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a
+# rotation and scale (fully at the second value)
+MAX_CHROMA_SCALE = 2.0
+
+
+def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray) -> np.ndarray:
+    """OpenCV-Lab (a, b) of a face moved from the source's skin colour to the target's.
+
+    A coloured source is mapped multiplicatively in the (a, b) plane (as complex numbers around grey:
+    z * t / s, a rotation and a scale taking the source's mean skin chroma s to the target's t), so a pale
+    highlight stays pale. Shifting by t - s instead pushes pixels less coloured than the mean past grey:
+    the green-blue forehead and nose of an orange-lit photo on a paler target. A colourless source (a
+    black-and-white photo: s near 0) can only be shifted; between the two, a blend. Then the spread
+    around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
+    noisy photo), never grows.
+    """
+    z = (ab[..., 0] - 128.0) + 1j * (ab[..., 1] - 128.0)
+    s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
+    t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
+    low, high = MULTIPLICATIVE_CHROMA
+    weight = float(np.clip((abs(s) - low) / (high - low), 0.0, 1.0))
+    factor = t / s if abs(s) > 1e-6 else 1.0
+    if abs(factor) > MAX_CHROMA_SCALE:
+        factor *= MAX_CHROMA_SCALE / abs(factor)
+    mapped = weight * (z * factor) + (1.0 - weight) * (z + (t - s))
+    scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
+    spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
+    out = np.empty_like(ab)
+    out[..., 0] = target_stats[0, 1] + (mapped.real + 128.0 - target_stats[0, 1]) * spread[0]
+    out[..., 1] = target_stats[0, 2] + (mapped.imag + 128.0 - target_stats[0, 2]) * spread[1]
+    return out
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:

@@ -34,6 +34,54 @@ def gaze_position(points: np.ndarray) -> float:
     return float(np.mean(positions)) if positions else float("nan")
 
 
+@dataclass(frozen=True)
+class Bar:
+    """The range a figure should land in (issue 14's bars); either end may be open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None or not np.isfinite(value):
+            return None
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}..{self.high:g}"
+        return f">= {self.low:g}" if self.low is not None else f"<= {self.high:g}"
+
+
+# Per output, keyed by the report's figure names (medians for summaries).
+SWAP_BARS = {
+    "same_person_rate": Bar(low=0.9),
+    "closer_to_source_rate": Bar(low=0.95),
+    "pose_error_degrees": Bar(high=5.0),
+    "mouth_open_correlation": Bar(low=0.85),
+    "gaze_correlation": Bar(low=0.7),  # only where the target's gaze moves (gaze_target_std >= GAZE_MOVES)
+    "sharpness_ratio": Bar(0.6, 1.6),
+    "cheek_delta_e": Bar(high=6.0),
+    "flicker_ratio": Bar(high=1.1),
+}
+GAZE_MOVES = 0.01  # target gaze std (eye widths) below which the gaze correlation is not judged
+
+EYES_OPEN_FRACTION = 0.6  # a frame's eyes count as open above this fraction of the target's open-eye ratio
+
+
+def open_eye_gaze(gaze_out: list[float], gaze_in: list[float], eyes_in: list[float]) -> tuple[list[float], list[float]]:
+    """The gaze pairs of frames where the target's eyes are open (an iris inside a shut eye is noise).
+
+    Open means an eye-open ratio above EYES_OPEN_FRACTION of the target's typical open ratio (its 90th
+    percentile over the clip), so each face is judged against its own open eyes.
+    """
+    if not eyes_in:
+        return [], []
+    open_ratio = float(np.percentile(eyes_in, 90))
+    keep = [i for i, e in enumerate(eyes_in) if e >= EYES_OPEN_FRACTION * open_ratio
+            and np.isfinite(gaze_out[i]) and np.isfinite(gaze_in[i])]
+    return [gaze_out[i] for i in keep], [gaze_in[i] for i in keep]
+
+
 def face_sharpness(image: np.ndarray, points: np.ndarray) -> float:
     """Variance of the Laplacian of the grey image inside the face oval (shrunk off its outline)."""
     region = face_region(image.shape[:2], points)
@@ -124,6 +172,7 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
     if frames_total == 0:
         raise InputError(f"{output}: no frames to evaluate")
     pairs = list(zip(identity_source, identity_target))
+    open_out, open_in = open_eye_gaze(gaze_out, gaze_in, eyes_in)
     return {
         "frames": frames_total,
         "frames_with_face": frames_with_face,
@@ -137,8 +186,12 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
         "expression": {
             "mouth_open_correlation": pearson(mouth_out, mouth_in),
             "eye_open_correlation": pearson(eyes_out, eyes_in),
-            # horizontal iris position in the eyes, output against target over time (None: gaze never moves)
-            "gaze_correlation": pearson(gaze_out, gaze_in),
+            # horizontal iris position in the eyes, output against target over the frames where the target's
+            # eyes are open (None: gaze never moves); gaze_target_std says how much the target's gaze moves
+            # (in eye widths): a correlation means little where it is below about 0.01
+            "gaze_correlation": pearson(open_out, open_in),
+            "gaze_target_std": float(np.std(open_in)) if len(open_in) > 1 else None,
+            "gaze_frames": len(open_in),
         },
         # Laplacian variance of the face region, output over target (1: as sharp as the frame around it)
         "sharpness_ratio": summarize([s for s in sharpness if np.isfinite(s)]),

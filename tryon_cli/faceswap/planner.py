@@ -101,6 +101,8 @@ class SwapPlanner:
         target_face = face_region(local_shape, local_target)
         mask = target_face | face_region(local_shape, local_points)
         skin_region = skin_sample_region(local_shape, local_target)
+        # The target's skin is measured plainly: weighting it by chroma too (as the source's is) gave a
+        # higher cheek Delta E on 5 of the 8 hard sources onto talking_frontal (single frames).
         skin_stats = lab_statistics(crop, skin_region)
         target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
         if self.options.occlusion:

@@ -14,7 +14,8 @@ from ..io.media import read_image, write_image
 from ..io.target_media import frames_of
 
 ROW_HEIGHT = 256
-CROP_SIDE = 160
+CROP_SIDE = 160  # the strip's crops are this big, then the whole strip is scaled to the rows' width
+GAP = 4
 
 
 def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
@@ -22,7 +23,7 @@ def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def _hstack(images: list[np.ndarray], gap: int = 4) -> np.ndarray:
+def _hstack(images: list[np.ndarray], gap: int = GAP) -> np.ndarray:
     height = max(i.shape[0] for i in images)
     parts = []
     for image in images:
@@ -32,12 +33,21 @@ def _hstack(images: list[np.ndarray], gap: int = 4) -> np.ndarray:
     return np.concatenate(parts[:-1], axis=1)
 
 
-def _vstack(images: list[np.ndarray], gap: int = 4) -> np.ndarray:
+def _fit_width(image: np.ndarray, width: int) -> np.ndarray:
+    height = max(int(round(image.shape[0] * width / image.shape[1])), 1)
+    interpolation = cv2.INTER_AREA if width < image.shape[1] else cv2.INTER_CUBIC
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def _vstack(images: list[np.ndarray], gap: int = GAP) -> np.ndarray:
+    """Rows one above the other, each centred on the widest one's width (white margins, never black)."""
     width = max(i.shape[1] for i in images)
     parts = []
     for image in images:
         if image.shape[1] < width:
-            image = cv2.copyMakeBorder(image, 0, 0, 0, width - image.shape[1], cv2.BORDER_CONSTANT, value=0)
+            left = (width - image.shape[1]) // 2
+            image = cv2.copyMakeBorder(image, 0, 0, left, width - image.shape[1] - left, cv2.BORDER_CONSTANT,
+                                       value=(255, 255, 255))
         parts += [image, np.full((gap, width, 3), 255, np.uint8)]
     return np.concatenate(parts[:-1], axis=0)
 
@@ -75,6 +85,9 @@ def write_sheet(path: Path, sources: list[Path], target: Path, output: Path, row
                     top.append(_square_crop(in_img, faces[0].bbox))
                     bottom.append(_square_crop(out_img, faces[0].bbox))
     if top:
-        blocks += [_hstack(top, 2), _hstack(bottom, 2)]
+        # The strips are scaled to the rows' width, so no column of the sheet is left empty.
+        width = max(b.shape[1] for b in blocks) if blocks else None
+        strips = [_hstack(top, 2), _hstack(bottom, 2)]
+        blocks += [_fit_width(s, width) for s in strips] if width else strips
     write_image(path, _vstack(blocks))
     return path

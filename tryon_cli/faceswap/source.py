@@ -17,7 +17,7 @@ import numpy as np
 
 from ..analysis.face import Face, FaceMeshAnalyzer
 from ..analysis.parsing import FaceParser, crop, crop_box
-from ..colour import lab_statistics
+from ..colour import skin_colour_statistics
 from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
@@ -72,7 +72,7 @@ def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
-            parser: FaceParser | None = None) -> tuple[np.ndarray, np.ndarray]:
+            parser: FaceParser | None = None, chroma_weighted: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior).
 
     With the face parser, what hides the face is its classes (hair, glasses, hat, anything not face inside
@@ -80,7 +80,7 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
     """
     points = face.points
     skin_region = skin_sample_region(image.shape[:2], points)
-    skin = lab_statistics(image, skin_region)
+    skin = skin_colour_statistics(image, skin_region, chroma_weighted)
     if skin is None:
         raise InputError(f"{path}: the source face is too small to use")
     oval = face_region(image.shape[:2], points)
@@ -98,12 +98,15 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
-                   model: MorphableModel | None = None, parser: FaceParser | None = None) -> SourceFace:
+                   model: MorphableModel | None = None, parser: FaceParser | None = None,
+                   chroma_weighted: bool = True) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
     one unless `model` is given); without it the most frontal photo is used as it is. With `parser`
     (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
+    `chroma_weighted`: the skin colour is weighted by chroma, so grey beards and hair do not pull it grey
+    (`colour.skin_colour_statistics`); a black-and-white photo then has colourless stats (`is_colourless`).
     """
     faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
@@ -111,16 +114,17 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     frontal = int(np.argmin([rotation_angle_degrees(p.rotation, np.eye(3)) - 1e-3 * f.size
                              for p, (_, _, f) in zip(poses, faces)]))
     if not neutralise:
-        return _as_photographed(faces, frontal_mesh, shapes, frontal)
-    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser)
+        return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted)
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser,
+                       chroma_weighted)
 
 
 def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
-                     shapes: tuple[np.ndarray, ...], frontal: int) -> SourceFace:
+                     shapes: tuple[np.ndarray, ...], frontal: int, chroma_weighted: bool = True) -> SourceFace:
     """The most frontal photo as it is; identity is the median shape (expression included)."""
     identity = robust_identity(np.stack(shapes))
     path, texture, face = faces[frontal]
-    skin, mask = _usable(path, texture, face, without_mouth=False)
+    skin, mask = _usable(path, texture, face, without_mouth=False, chroma_weighted=chroma_weighted)
     return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
                       triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
 
@@ -136,7 +140,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
-                parser: FaceParser | None) -> SourceFace:
+                parser: FaceParser | None, chroma_weighted: bool = True) -> SourceFace:
     identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
@@ -144,7 +148,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     textures, masks, views, skins = [], [], [], []
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape in zip(faces, poses, shapes):
-        skin, mask = _usable(path, image, face, without_mouth=True, parser=parser)
+        skin, mask = _usable(path, image, face, without_mouth=True, parser=parser, chroma_weighted=chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
         shut = closed_eye_points(shape)
         texture, points = image, face.points
@@ -155,7 +159,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
                                shut=shut)
             texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
-            skin = lab_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask)
+            skin = skin_colour_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask, chroma_weighted)
             if skin is None:
                 raise InputError(f"{path}: the source face is too small to use")
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)

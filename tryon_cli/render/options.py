@@ -18,6 +18,15 @@ class Blend(str, Enum):
     poisson = "poisson"
 
 
+class Eyes(str, Enum):
+    """Whose eyes the classical swap shows: the source's as photographed, the source's with the irises
+    moved to the target's gaze, or the target's eye openings inside the source's eye shape."""
+
+    source = "source"
+    gaze = "gaze"
+    target = "target"
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -38,9 +47,14 @@ class ClassicalOptions:
 
     blend: Blend = Blend.multiband
     colour_match: bool = True
+    match_grain: bool = True  # blur a face sharper than the frame to its sharpness (render/classical/grain.py)
+    grain: bool = False  # and grain a softer one (costs some identity and flicker: opt-in)
+    relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
+    eyes: Eyes = Eyes.source  # gaze: the source's irises follow the target's; target: its eye openings (eyes.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blend", Blend(self.blend))
+        object.__setattr__(self, "eyes", Eyes(self.eyes))
 
 
 @dataclass(frozen=True)

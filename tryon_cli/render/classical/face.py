@@ -5,12 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...colour import transfer_colour, transfer_shading
+from ...colour import transfer_skin
 from ...face3d.raster import rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
-from ..options import ClassicalOptions
+from ..options import ClassicalOptions, Eyes
 from .blend import composite
+from .eyes import paste_target_eyes, shift_gaze
+from .grain import match_face_grain
+from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width
@@ -38,17 +41,30 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     size = float(np.ptp(face.points[:, 0]))
     offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    if options.relight:
+        warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster),
+                         skin_sample_region((h, w), face.points - offset) & covered,
+                         skin_sample_region((h, w), face.target_points - offset))
     if options.colour_match and face.target_skin is not None:
-        warped = transfer_colour(warped, source.skin_stats, face.target_skin)
         skin_here = skin_sample_region((h, w), face.points - offset) & covered
         skin_there = skin_sample_region((h, w), face.target_points - offset)
-        warped = transfer_shading(warped, out[box], skin_here, skin_there, sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
+        warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
+                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+    if options.eyes is Eyes.target:
+        # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
+        warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
+        local |= eyes & covered & mask[box]
+    elif options.eyes is Eyes.gaze:
+        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
+    if options.match_grain:
+        warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,
+                                  add_grain=options.grain)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)

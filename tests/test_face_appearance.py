@@ -1,0 +1,229 @@
+"""Face appearance in the classical swap: chroma-weighted skin colour, sharpness and grain matching."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tryon_cli.colour import is_colourless, lab_statistics, skin_colour_statistics
+from tryon_cli.render.classical.grain import HIGH, LOW, MAX_GRAIN_STD, laplacian_variance, match_sharpness, texture_grain
+
+SKIN = (200, 150, 120)
+
+
+def _ratio(patch: np.ndarray, target: np.ndarray, region: np.ndarray) -> float:
+    def grey(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    return laplacian_variance(grey(patch), region) / laplacian_variance(grey(target), region)
+
+
+def _textured(seed: int, blur: float, amplitude: float = 25.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = np.clip(np.array(SKIN, np.float32) + rng.normal(0, amplitude, (120, 120, 1)), 0, 255).astype(np.uint8)
+    return cv2.GaussianBlur(image, (0, 0), blur) if blur > 0 else image
+
+
+def test_grey_beard_does_not_pull_the_skin_colour_grey():
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[:50] = SKIN
+    image[50:] = (90, 90, 90)  # a grey beard over half the sampled skin
+    region = np.full((100, 100), 255, np.uint8)
+    skin_only = lab_statistics(image[:50], region[:50])
+    weighted = skin_colour_statistics(image, region)
+    plain = skin_colour_statistics(image, region, chroma_weighted=False)
+    assert np.abs(weighted[0, 1:] - skin_only[0, 1:]).max() < 1.0
+    assert np.abs(plain[0, 1:] - skin_only[0, 1:]).max() > 3.0
+    assert not is_colourless(weighted)
+
+
+def test_a_black_and_white_photo_is_colourless_and_still_has_statistics():
+    grey = cv2.cvtColor(cv2.cvtColor(_textured(0, 1.0), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    stats = skin_colour_statistics(grey, np.full(grey.shape[:2], 255, np.uint8))
+    assert stats is not None and is_colourless(stats)
+    assert abs(stats[0, 0] - lab_statistics(grey, np.full(grey.shape[:2], 255, np.uint8))[0, 0]) < 1.0
+
+
+def test_a_sharp_face_is_blurred_into_range_and_a_soft_one_gets_grain():
+    region = np.zeros((120, 120), np.uint8)
+    region[10:110, 10:110] = 255
+    ys, xs = np.mgrid[0:120, 0:120].astype(np.float32)
+    coords = np.dstack([xs * 1.3 + 5, ys * 1.3 + 7])
+    grain = texture_grain(coords, 1.3)
+    sharp, soft_target = _textured(1, 0.0), _textured(2, 1.2)
+    assert _ratio(sharp, soft_target, region) > HIGH
+    assert LOW * 0.9 <= _ratio(match_sharpness(sharp, soft_target, region, grain), soft_target, region) <= HIGH * 1.1
+    soft, sharp_target = _textured(3, 2.0), _textured(4, 0.6, amplitude=6.0)
+    assert _ratio(soft, sharp_target, region) < LOW
+    assert _ratio(match_sharpness(soft, sharp_target, region, grain), sharp_target, region) >= LOW * 0.9
+    assert np.array_equal(match_sharpness(soft, sharp_target, region, None), soft)  # grain off: soft stays soft
+    # A very grainy frame gets at most MAX_GRAIN_STD of grain: better soft than dirty.
+    grainy = match_sharpness(soft, _textured(4, 0.0, amplitude=40.0), region, grain)
+    assert (grainy.astype(float) - soft)[region > 0].std() <= MAX_GRAIN_STD + 0.5
+    # Already in range: untouched, bit for bit.
+    fitting = _textured(5, 0.8)
+    assert LOW < _ratio(fitting, _textured(6, 0.8), region) < HIGH
+    assert np.array_equal(match_sharpness(fitting, _textured(6, 0.8), region, grain), fitting)
+
+
+def test_grain_is_fixed_to_the_texture_not_the_screen():
+    ys, xs = np.mgrid[0:40, 0:40].astype(np.float32)
+    coords = np.dstack([xs + 10.25, ys + 3.5])
+    moved = texture_grain(np.dstack([xs + 12.25, ys + 3.5]), 1.0)  # the face moved 2 pixels left on screen
+    grain = texture_grain(coords, 1.0)
+    assert np.allclose(moved[:, :-2], grain[:, 2:])
+    assert np.array_equal(grain, texture_grain(coords, 1.0))
+    assert 0.2 < grain.std() < 0.6
+    assert not texture_grain(np.full((4, 4, 2), -1, np.float32), 1.0).any()
+
+
+def test_a_black_and_white_source_takes_the_targets_skin_tone_with_a_warning(astronaut, source_photo, tmp_path):
+    """insightface's Tom Hanks photo is grey (R = G = B): the swapped skin must be the target's skin tone,
+    with no grey-green patch where the source's bright forehead and nose were brightened (a highlight
+    clipped to white, then darkened by the shading match)."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.media import read_image, write_image
+    from tryon_cli.masks.face import skin_sample_region
+    from tryon_cli.metrics import cheek_delta_e
+
+    from conftest import run_cli
+
+    target = tmp_path / "astronaut.png"
+    write_image(target, astronaut)
+    out = tmp_path / "out.png"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "no colour" in result.stderr
+    swapped = read_image(out)
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        target_points, swapped_points = mesh.detect(astronaut)[0].points, mesh.detect(swapped)[0].points
+    assert cheek_delta_e(swapped, astronaut, swapped_points, target_points) < 6.0
+
+    def redness(image: np.ndarray, points: np.ndarray) -> float:  # Lab a*, 10th percentile over the skin
+        lab = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 2), cv2.COLOR_RGB2LAB)
+        return float(np.percentile(lab[..., 1][skin_sample_region(image.shape[:2], points) > 0], 10))
+
+    assert redness(swapped, swapped_points) > redness(astronaut, target_points) - 3.0
+
+
+def test_target_eyes_bring_the_targets_iris_into_the_swapped_eye_shape():
+    """The iris sits at the same place relative to the eye corners as in the target, inside the swapped
+    face's (wider, shifted) eye outline; outside the eye openings nothing changes."""
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import paste_target_eyes
+
+    def eyes(points: np.ndarray, centres: list[tuple[float, float]], half_width: float) -> np.ndarray:
+        for loop, (cx, cy) in zip((lm.RIGHT_EYE, lm.LEFT_EYE), centres):
+            angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+            points[loop, 0] = cx + half_width * np.cos(angles)
+            points[loop, 1] = cy + 0.4 * half_width * np.sin(angles)
+        return points
+
+    frame = np.full((200, 200, 3), 220, np.uint8)
+    target = eyes(np.zeros((478, 3), np.float32), [(60, 80), (140, 80)], 20)
+    for cx in (60 + 10, 140 + 10):  # the target looks to its left: irises 10 px (half an eye) right of centre
+        cv2.circle(frame, (cx, 80), 5, (20, 20, 20), -1)
+    warped = np.full((120, 160, 3), 150, np.uint8)
+    here = eyes(np.zeros((478, 3), np.float32), [(40, 50), (120, 50)], 30)  # box coordinates, wider eyes
+    out, changed = paste_target_eyes(warped, frame, here, target)
+    for cx in (40, 120):
+        row = out[50, cx - 30 : cx + 30, 0].astype(int)
+        iris = np.nonzero(row < 100)[0]
+        assert abs(float(iris.mean()) - 30 - 15) <= 1.5  # half an eye (15 px here) right of centre
+    outside = changed == 0
+    assert outside.any() and np.array_equal(out[outside], warped[outside])
+    assert changed[50, 40] == 255 and changed[5, 5] == 0
+
+
+def test_relight_replaces_a_side_light_by_the_targets_light():
+    """A sphere lit from the left, relit toward a sphere lit from the right, ends up lit from the right."""
+    from tryon_cli.render.classical.relight import relight
+
+    ys, xs = np.mgrid[-1:1:128j, -1:1:128j]
+    inside = xs ** 2 + ys ** 2 < 0.9
+    z = np.sqrt(np.clip(1 - xs ** 2 - ys ** 2, 0, 1))
+    normals = np.dstack([xs, -ys, z]).astype(np.float32)
+
+    def lit(direction: tuple[float, float, float]) -> np.ndarray:
+        shade = np.clip(normals @ np.array(direction), 0, 1) * 0.6 + 0.4
+        return np.clip(np.array(SKIN, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+
+    left, right = lit((-0.7, 0, 0.7)), lit((0.7, 0, 0.7))
+    region = np.where(inside, 255, 0).astype(np.uint8)
+    out = relight(left, right, normals, region, region)
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    assert grey[64, 100] > grey[64, 28] + 10  # now brighter on the right (as far as MAX_RATIO lets it)
+    before = np.abs(left.astype(float) - right)[inside].mean()
+    assert np.abs(out.astype(float) - right)[inside].mean() < 0.5 * before
+
+
+def _eye_points(centres: list[tuple[float, float]], half_width: float, iris_offset: float) -> np.ndarray:
+    """478 landmarks with only the eyes set: elliptic openings, corners, lids, irises moved by
+    `iris_offset` eye widths along the corner line."""
+    from tryon_cli.face3d import landmarks as lm
+
+    points = np.zeros((478, 3), np.float32)
+    for loop, lids, corners, iris, (cx, cy) in (
+            (lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS, centres[0]),
+            (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS, centres[1])):
+        angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+        points[loop, 0], points[loop, 1] = cx + half_width * np.cos(angles), cy + 0.45 * half_width * np.sin(angles)
+        points[list(corners), :2] = [(cx - half_width, cy), (cx + half_width, cy)]
+        points[list(lids), :2] = [(cx, cy - 0.45 * half_width), (cx, cy + 0.45 * half_width)]
+        ix = cx + iris_offset * 2 * half_width
+        points[iris[0], :2] = (ix, cy)
+        points[iris[1:], :2] = [(ix + 0.4 * half_width, cy), (ix, cy - 0.4 * half_width),
+                                (ix - 0.4 * half_width, cy), (ix, cy + 0.4 * half_width)]
+    return points
+
+
+def test_gaze_moves_the_sources_own_iris_to_where_the_target_looks():
+    from tryon_cli.render.classical.eyes import shift_gaze
+
+    here = _eye_points([(40, 50), (120, 50)], 20, 0.0)  # the swapped face: irises centred
+    warped = np.full((100, 160, 3), 200, np.uint8)
+    for cx in (40, 120):
+        cv2.ellipse(warped, (cx, 50), (20, 9), 0, 0, 360, (245, 245, 245), -1)
+        cv2.circle(warped, (cx, 50), 8, (60, 90, 160), -1)  # a blue iris: the source's own
+    target = _eye_points([(300, 200), (380, 200)], 20, 0.2)  # elsewhere in the frame, looking aside
+    out, changed = shift_gaze(warped, here, here, target)
+    for cx in (40, 120):
+        row = out[50, cx - 20 : cx + 20].astype(int)
+        iris = np.nonzero(row[:, 2] - row[:, 0] > 50)[0]  # blue pixels
+        assert abs(float(iris.mean()) - 20 - 8) <= 1.5  # 0.2 eye widths = 8 px toward the second corner
+        assert row[8, 0] > 200  # where the iris was, white again
+    assert np.array_equal(out[changed == 0], warped[changed == 0]) and changed[5, 5] == 0
+
+
+def test_transfer_skin_calms_a_blotchy_sources_chroma_and_keeps_a_calm_ones():
+    from tryon_cli.colour import MIN_CHROMA_SPREAD, transfer_skin
+
+    rng = np.random.default_rng(0)
+    region = np.full((80, 80), 255, np.uint8)
+    target = np.full((80, 80, 3), SKIN, np.uint8)
+    target_stats = np.array([[180, 140, 145], [20, 3, 3]], np.float32)  # the source's mean skin colour too
+    for spread, expected in ((12.0, max(3 / 12, MIN_CHROMA_SPREAD)), (2.0, 1.0)):
+        lab = np.dstack([np.full((80, 80), 150.0), 140 + rng.normal(0, spread, (80, 80)), np.full((80, 80), 145.0)])
+        image = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        stats = skin_colour_statistics(image, region, chroma_weighted=False)
+        out = cv2.cvtColor(transfer_skin(image, stats, target_stats, target, region, region, sigma=8.0), cv2.COLOR_RGB2LAB)
+        a = out[..., 1].astype(float)
+        assert abs(a.mean() - 140) < 1.0
+        assert abs(a.std() / (stats[1, 1] - 1.0) - expected) < 0.1
+
+
+def test_a_pale_highlight_of_an_orange_source_stays_pale_on_a_paler_target():
+    """Chroma shifted by (target - source) pushes a highlight, less coloured than the mean, past grey into
+    green-blue (the demo's forehead); the multiplicative map keeps it on the warm side."""
+    from tryon_cli.colour import map_chroma
+
+    source_stats = np.array([[186, 144, 156], [29, 12, 11]], np.float32)  # orange studio light
+    target_stats = np.array([[170, 134, 146], [25, 4, 5]], np.float32)
+    highlight = np.array([[[131.0, 138.0]]], np.float32)  # a little warm, far less than the mean
+    a, b = map_chroma(highlight, source_stats, target_stats)[0, 0]
+    assert a >= 128 and b >= 128  # not green (a < 128), not blue (b < 128)
+    mean = map_chroma(source_stats[0, 1:][None, None], source_stats, target_stats)[0, 0]
+    assert np.allclose(mean, target_stats[0, 1:], atol=0.5)
+    grey_source = np.array([[150, 128, 128], [20, 1, 1]], np.float32)  # B&W: only a shift can colour it
+    assert np.allclose(map_chroma(np.array([[[128.0, 128.0]]], np.float32), grey_source, target_stats)[0, 0],
+                       target_stats[0, 1:], atol=0.5)

@@ -1,0 +1,103 @@
+"""Sharpness and grain matching: the pasted face as sharp and as grainy as the frame around it.
+
+A photo's face is usually sharper than a video frame's (blur it), and a small or old photo is softer
+(add grain). Sharpness is the Laplacian variance of the grey face region, as `tryon eval swap` measures
+it; the patch is changed only when its ratio to the target's leaves [LOW, HIGH], and then only just
+inside, so a face that already fits is untouched (identity costs nothing there).
+
+The grain is value noise fixed to the source texture (hashed on its pixel lattice, sampled through the
+warp's coordinates): it moves with the face like skin texture, so it adds no flicker between frames.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
+GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
+BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
+MAX_GRAIN_STD = 6.0  # grey levels: more grain than this looks dirty, whatever the ratio says
+MIN_PIXELS = 200
+GRAIN_CELL = 1.5  # output pixels per grain lattice cell: 1-pixel grain is the first thing H.264 drops
+# (single frames encoded at crf 18, 3 soft sources onto 2 videos: ratio 0.45..0.66 at 1 px, 0.62..0.76 at 1.5)
+
+
+def laplacian_variance(grey: np.ndarray, region: np.ndarray) -> float:
+    """Variance of the Laplacian of a grey image over the region's pixels (nan when too few)."""
+    values = cv2.Laplacian(grey, cv2.CV_32F)[region > 0]
+    return float(values.var()) if values.size >= MIN_PIXELS else float("nan")
+
+
+def _hash_noise(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    """Deterministic noise in [-1, 1) per integer lattice point (an integer hash, no state)."""
+    h = (ix.astype(np.uint32) * np.uint32(0x8DA6B343)) ^ (iy.astype(np.uint32) * np.uint32(0xD8163841))
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(16)
+    return (h & np.uint32(0xFFFF)).astype(np.float32) / 32768.0 - 1.0
+
+
+def texture_grain(coords: np.ndarray, cell: float) -> np.ndarray:
+    """Value noise (h, w) float32, unit-ish amplitude, on a lattice of `cell` texture pixels.
+
+    Sampled at `coords` (the warp's texture coordinates), bilinearly between lattice points, so the
+    grain is attached to the face, not to the screen. Pixels outside the warp (coords -1) get 0.
+    """
+    inside = coords[..., 0] >= 0
+    x = coords[..., 0] / cell + 1024.0
+    y = coords[..., 1] / cell + 1024.0
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = x - x0, y - y0
+    ix, iy = x0.astype(np.int64), y0.astype(np.int64)
+    top = _hash_noise(ix, iy) * (1 - fx) + _hash_noise(ix + 1, iy) * fx
+    bottom = _hash_noise(ix, iy + 1) * (1 - fx) + _hash_noise(ix + 1, iy + 1) * fx
+    noise = top * (1 - fy) + bottom * fy
+    return np.where(inside, noise, 0.0).astype(np.float32)
+
+
+def _blur_sigma(grey: np.ndarray, region: np.ndarray, goal: float) -> float:
+    """The Gaussian sigma that brings the region's Laplacian variance down to `goal` (interpolated in log)."""
+    previous_sigma, previous_value = 0.0, laplacian_variance(grey, region)
+    for sigma in BLUR_SIGMAS[1:]:
+        value = laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigma), region)
+        if value <= goal:
+            span = np.log(max(previous_value, 1e-6)) - np.log(max(value, 1e-6))
+            t = (np.log(max(previous_value, 1e-6)) - np.log(goal)) / max(span, 1e-6)
+            return float(previous_sigma + np.clip(t, 0.0, 1.0) * (sigma - previous_sigma))
+        previous_sigma, previous_value = sigma, value
+    return BLUR_SIGMAS[-1]
+
+
+def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray | None) -> np.ndarray:
+    """`patch` (RGB uint8) blurred or grained so its face region's sharpness ratio to `target`'s lands in
+    [LOW, HIGH]. `grain` is `texture_grain` over the same box (None: a soft face stays soft); `region`
+    the face pixels both share."""
+    grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    target_value = laplacian_variance(cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32), region)
+    patch_value = laplacian_variance(grey_patch, region)
+    if not (np.isfinite(target_value) and np.isfinite(patch_value)) or target_value < 1e-3:
+        return patch
+    ratio = patch_value / target_value
+    if ratio > HIGH:
+        sigma = _blur_sigma(grey_patch, region, HIGH * target_value)
+        return cv2.GaussianBlur(patch, (0, 0), sigma) if sigma > 0.05 else patch
+    if ratio < LOW and grain is not None:
+        # Independent grain adds its own Laplacian variance: scale it to make up the difference.
+        grain_value = laplacian_variance(grain, region)
+        if not np.isfinite(grain_value) or grain_value < 1e-6:
+            return patch
+        gain = np.sqrt((GRAIN_GOAL * target_value - patch_value) / grain_value)
+        gain = min(gain, MAX_GRAIN_STD / max(float(grain[region > 0].std()), 1e-6))
+        return np.clip(patch.astype(np.float32) + gain * grain[..., None], 0, 255).astype(np.uint8)
+    return patch
+
+
+def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
+                     texture_face_width: float, face_width: float, add_grain: bool = True) -> np.ndarray:
+    """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
+    warp's border and the mask's outline are not the face's detail); grain GRAIN_CELL output pixels fine."""
+    erode = max(int(face_width * 0.03), 2)
+    region = cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
+    cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
+    return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
