@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
 from .options import SwapOptions
 from .planner import SwapPlanner
+
+if TYPE_CHECKING:
+    from ..analysis.parsing import FaceParser
 
 
 @dataclass
@@ -67,8 +70,12 @@ def swap_frames(
     encoder: DlibFaceEncoder | None = None,
     progress: Progress | None = None,
     debug_dir: Path | None = None,
+    parser: FaceParser | None = None,
 ) -> SwapReport:
-    """Swap `source` into every frame of the target; `frames_for_pass()` opens the target afresh."""
+    """Swap `source` into every frame of the target; `frames_for_pass()` opens the target afresh.
+
+    With `parser` (and `options.parsing`) the masks come from the face parser, else from the skin model.
+    """
     engine.prepare(SwapConditions)
     started = time.perf_counter()
     report = SwapReport()
@@ -80,7 +87,8 @@ def swap_frames(
     try:
         identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
-        planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None)
+        planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None,
+                              parser=parser)
         previous_time: float | None = None
 
         def planned() -> Iterator[RenderItem]:
