@@ -3,13 +3,17 @@ stay the target's, and the parsing cadence reuses one parse across frames, carri
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from tryon_cli.analysis.parsing import CLASSES, FaceParsing
 from tryon_cli.face3d import landmarks as lm
 from tryon_cli.faceswap.options import SwapOptions
+from tryon_cli.io.media import write_image
 from tryon_cli.masks.face import FACE_REGIONS, face_region, skin_statistics
 from tryon_cli.masks.parsed import ParsingCadence, glasses_frame, parsed_swap_mask
 
@@ -132,3 +136,17 @@ def test_the_cadence_parses_every_nth_frame_and_carries_the_labels_with_the_land
     assert parser.calls == 4
     cadence.labels(image, base + 1.0, 1, 22, window)  # another track has its own parse
     assert parser.calls == 5
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--regions", "skin,teeth"], "unknown face region 'teeth'"),
+    (["--no-parsing", "--regions", "skin,nose"], "needs the face parser"),
+])
+def test_bad_regions_give_one_clear_error_exit_2_and_no_output(flags, message, source_photo, tmp_path) -> None:
+    target = tmp_path / "target.png"
+    write_image(target, np.full((64, 64, 3), 128, np.uint8))
+    out = tmp_path / "out.png"
+    result = run_cli("swap", str(source_photo), str(target), "-o", str(out), *flags)
+    assert result.returncode == 2, result.stderr
+    assert re.search(message, result.stderr)
+    assert not out.exists()
