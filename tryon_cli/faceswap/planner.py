@@ -120,8 +120,10 @@ class SwapPlanner:
             from ..masks.parsed import parsed_swap_mask
 
             labels = self.parsing.labels(image, target, track, index, (x0, y0, x1, y1))
-            mask = parsed_swap_mask(labels, crop, local_target, target_face, recombined_face,
-                                    skin_statistics(crop, skin_region), self.options.regions, self.options.occlusion)
+            # the skin model only tells a glasses frame from the lens: skipped without glasses
+            skin = skin_statistics(crop, skin_region) if labels.mask("eyeglasses").any() else None
+            mask = parsed_swap_mask(labels, crop, local_target, target_face, recombined_face, skin,
+                                    self.options.regions, self.options.occlusion)
         elif self.options.occlusion:
             occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
             mask &= ~occluders
