@@ -28,6 +28,7 @@ FRAME_RIM_PER_FACE_WIDTH = 0.03  # the rim of the glasses class kept as frame
 EYE_GUARD_PER_FACE_WIDTH = 0.02  # the eyes, grown this much, are never taken for frame
 FRAME_SKIN_DISTANCE = 5.0  # Mahalanobis distance from the skin model beyond which a glasses pixel is frame
 DEFAULT_EVERY = 8  # frames between parses of one track
+MIN_SIZE = 128  # the smallest input side a small face is parsed at
 DEFAULT_SIZE = 320  # the parser's input side on the cadence (at 256 thin glasses frames break up)
 MAX_DRIFT_PER_FACE_WIDTH = 0.03  # reparse early when the landmarks move this far from an affine motion
 
@@ -112,7 +113,11 @@ class ParsingCadence:
     def _parse(self, image: np.ndarray, points: np.ndarray, index: int) -> _Parsed:
         xy = points[:, :2]
         box = crop_box((*xy.min(axis=0), *xy.max(axis=0)), image_shape=image.shape)
-        labels = self.parser.parse(crop(image, box), self.size).labels
+        # A small face is parsed at about its own size (a multiple of 32, at least MIN_SIZE): no detail is
+        # lost, and a crowd's many small faces cost a fraction of a close-up's parse each.
+        side = max(box[2] - box[0], box[3] - box[1])
+        size = min(self.size, max(MIN_SIZE, -(-side // 32) * 32))
+        labels = self.parser.parse(crop(image, box), size).labels
         self.parses += 1
         return _Parsed(labels, box[0], box[1], np.asarray(xy, dtype=np.float64), index)
 
