@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import OUT, SHARED_MEDIA, run_measured, tryon  # noqa: E402
 
-CONFIGS = {"parsing": [], "no-parsing": ["--no-parsing"]}
+CONFIGS = {"parsing": ["--parsing"], "no-parsing": []}
 
 
 def kept_fraction(target: Path, output: Path, samples: int) -> float:

@@ -2,7 +2,7 @@
 
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
-part off at a time (3D split, colour matching, smoothing, source neutralisation, face parsing). Each output is scored by `tryon eval swap`.
+part off at a time (3D split, colour matching, smoothing, source neutralisation), and with the face parser's masks (opt-in). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -27,7 +27,7 @@ CONFIGS = {
     "no-colour": ["--no-colour-match"],
     "no-smooth": ["--smooth", "0"],
     "no-neutralise": ["--no-neutralise"],
-    "no-parsing": ["--no-parsing"],
+    "parsing": ["--parsing"],
 }
 
 

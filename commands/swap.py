@@ -77,8 +77,8 @@ def swap(
     debug_dir: Optional[Path] = typer.Option(None, help="Write per-frame masks, landmark overlays, normal maps and faces.json (faces found, bridged, swapped per frame) here."),
     neutralise: bool = typer.Option(True, "--neutralise/--no-neutralise", help="Remove the source photos' expression and head turn (morphable model, mirrored fill); several photos: the best one per frame."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
-    parsing: bool = typer.Option(True, "--parsing/--no-parsing", help="Masks from the face parser (hair, hands, the glasses' frame stay the target's); --no-parsing: the skin-colour model."),
-    regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs the face parser)."),
+    parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
+    regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
     with reported_errors(flags.debug, flags.quiet):
@@ -107,7 +107,7 @@ def swap(
                               min_face=min_face, neutralise=neutralise, parsing=parsing,
                               regions=_parse_regions(regions))
         if not parsing and options.regions != FACE_REGIONS:
-            raise InputError("--regions needs the face parser; drop --no-parsing")
+            raise InputError("--regions needs the face parser; add --parsing")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d)
         parser = _load_parser(options.parse_size, console) if parsing else None
         if parser is None and options.regions != FACE_REGIONS:

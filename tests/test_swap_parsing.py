@@ -139,8 +139,8 @@ def test_the_cadence_parses_every_nth_frame_and_carries_the_labels_with_the_land
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--regions", "skin,teeth"], "unknown face region 'teeth'"),
-    (["--no-parsing", "--regions", "skin,nose"], "needs the face parser"),
+    (["--parsing", "--regions", "skin,teeth"], "unknown face region 'teeth'"),
+    (["--regions", "skin,nose"], "needs the face parser"),
 ])
 def test_bad_regions_give_one_clear_error_exit_2_and_no_output(flags, message, source_photo, tmp_path) -> None:
     target = tmp_path / "target.png"
@@ -150,3 +150,15 @@ def test_bad_regions_give_one_clear_error_exit_2_and_no_output(flags, message, s
     assert result.returncode == 2, result.stderr
     assert re.search(message, result.stderr)
     assert not out.exists()
+
+
+def test_paste_back_puts_the_targets_pixels_back_only_where_kept() -> None:
+    from tryon_cli.faceswap.runner import paste_back
+
+    rendered = np.full((60, 60, 3), 200, np.uint8)
+    target = np.full((60, 60, 3), 10, np.uint8)
+    keep = np.zeros((60, 60), np.uint8)
+    keep[20:40, 28:33] = 255  # a temple of the glasses, 5 px wide
+    out = paste_back(rendered, target, keep)
+    assert (out[25:35, 30] <= 30).all()
+    assert (out[:, :20] == 200).all() and (out[:, 42:] == 200).all()

@@ -23,7 +23,7 @@ class SwapOptions:
     neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
     max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
     min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
-    parsing: bool = True  # masks from the face parser when one is passed to the planner (else the skin model)
+    parsing: bool = False  # masks from the face parser when one is passed to the planner (else the skin model)
     regions: tuple[str, ...] = FACE_REGIONS  # face parts swapped (with parsing); the others stay the target's
     parse_every: int = 8  # frames between two parses of a face (the landmarks carry the labels between)
     parse_size: int = 320  # the parser's input side (pixels; at 256 thin glasses frames break up)

@@ -79,8 +79,11 @@ class SwapPlanner:
         state.last_index = index
         return state
 
-    def plan_face(self, image: np.ndarray, face: Face, track: int, index: int, dt: float) -> tuple[FaceTarget, np.ndarray]:
-        """The face to render and the mask where it may change pixels."""
+    def plan_face(self, image: np.ndarray, face: Face, track: int, index: int,
+                  dt: float) -> tuple[FaceTarget, np.ndarray, np.ndarray | None]:
+        """The face to render, the mask where it may change pixels, and the target's pixels to put back
+        after rendering (its glasses' frame, uint8 full-frame) or None."""
+        keep = None
         shape = image.shape[:2]
         filters = self._filters_for(track, face, index)
         target = filters.landmarks(face.points, dt) if filters.landmarks else face.points
@@ -123,7 +126,14 @@ class SwapPlanner:
             # the skin model only tells a glasses frame from the lens: skipped without glasses
             skin = skin_statistics(crop, skin_region) if labels.mask("eyeglasses").any() else None
             mask = parsed_swap_mask(labels, crop, local_target, target_face, recombined_face, skin,
-                                    self.options.regions, self.options.occlusion)
+                                    self.options.regions, self.options.occlusion, frame=False)
+            if self.options.occlusion:
+                from ..masks.parsed import glasses_frame
+
+                frame_pixels = glasses_frame(labels, crop, local_target, skin) & (mask > 0)
+                if frame_pixels.any():
+                    keep = np.zeros(shape, dtype=np.uint8)
+                    keep[y0:y1, x0:x1] = np.where(frame_pixels, 255, 0)
         elif self.options.occlusion:
             occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
             mask &= ~occluders
@@ -134,4 +144,4 @@ class SwapPlanner:
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
         face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
                                  texture_points=texture_points)
-        return face_target, full_mask
+        return face_target, full_mask, keep

@@ -25,7 +25,7 @@ from .face import FACE_REGIONS, skin_distance
 from .shapes import dilate, erode, polygon_mask
 
 FRAME_RIM_PER_FACE_WIDTH = 0.03  # the rim of the glasses class kept as frame
-EYE_GUARD_PER_FACE_WIDTH = 0.02  # the eyes, grown this much, are never taken for frame
+EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never taken for frame
 FRAME_SKIN_DISTANCE = 5.0  # Mahalanobis distance from the skin model beyond which a glasses pixel is frame
 DEFAULT_EVERY = 8  # frames between parses of one track
 MIN_SIZE = 128  # the smallest input side a small face is parsed at
@@ -48,24 +48,31 @@ def glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndarray,
     size = float(np.ptp(points[:, 0]))
     as_u8 = np.where(glasses, 255, 0).astype(np.uint8)
     # Thin parts (bridge, temples, the rim) vanish under the erosion, so they are all in this band.
-    frame = glasses & (erode(as_u8, max(int(size * FRAME_RIM_PER_FACE_WIDTH), 1)) == 0)
+    rim = max(int(size * FRAME_RIM_PER_FACE_WIDTH), 1)
+    frame = glasses & (erode(as_u8, rim) == 0)
     if skin is not None:
-        frame |= glasses & (skin_distance(image, skin) > FRAME_SKIN_DISTANCE**2)
+        # colour only near the rim: deeper inside the lens, dark pixels are the wearer's brows and lids
+        near = glasses & (erode(as_u8, 2 * rim) == 0)
+        frame |= near & (skin_distance(image, skin) > FRAME_SKIN_DISTANCE**2)
     frame &= _eyes(glasses.shape, points, max(int(size * EYE_GUARD_PER_FACE_WIDTH), 1)) == 0
     return frame
 
 
 def parsed_swap_mask(parsing: FaceParsing, image: np.ndarray, target_points: np.ndarray, target_face: np.ndarray,
                      recombined_face: np.ndarray, skin: tuple[np.ndarray, np.ndarray] | None,
-                     regions: tuple[str, ...] = FACE_REGIONS, occlusion: bool = True) -> np.ndarray:
+                     regions: tuple[str, ...] = FACE_REGIONS, occlusion: bool = True,
+                     frame: bool = True) -> np.ndarray:
     """The swap region (uint8 0/255) of one face from the target's labels, all arrays in one window;
-    without `occlusion` only the kept regions are taken out."""
+    without `occlusion` only the kept regions are taken out; without `frame` the glasses' frame is left
+    in (for a caller that puts it back after blending: a feather would erode the lenses' small islands
+    of swapped face between the frame's rings, and the target's eyes would show through)."""
     occluders = np.zeros(parsing.labels.shape, dtype=bool)
     if occlusion:
         occluders |= parsing.region(("hair", "hat"))
         # Inside the target's face anything that is not face, ears or glasses is in front of it.
         occluders |= (target_face > 0) & ~parsing.region(("face", "ears", "eyeglasses"))
-        occluders |= glasses_frame(parsing, image, target_points, skin)
+        if frame:
+            occluders |= glasses_frame(parsing, image, target_points, skin)
     kept = [name for name in FACE_REGIONS if name not in regions]
     if kept:
         size = float(np.ptp(target_points[:, 0]))
