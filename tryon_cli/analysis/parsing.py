@@ -77,7 +77,9 @@ class FaceParsing:
 
     def region(self, names: Iterable[str]) -> np.ndarray:
         """Boolean mask of the pixels in any of the named classes or groups."""
-        return np.isin(self.labels, class_ids(names))
+        table = np.zeros(256, dtype=bool)
+        table[class_ids(names)] = True
+        return table[self.labels]  # a table look-up: several times faster than np.isin
 
     def mask(self, *names: str) -> np.ndarray:
         return self.region(names)

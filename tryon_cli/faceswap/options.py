@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..masks.face import FACE_REGIONS, check_regions
+
 
 @dataclass(frozen=True)
 class SwapOptions:
@@ -21,9 +23,16 @@ class SwapOptions:
     neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
     max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
     min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
+    parsing: bool = False  # masks from the face parser when one is passed to the planner (else the skin model)
+    regions: tuple[str, ...] = FACE_REGIONS  # face parts swapped (with parsing); the others stay the target's
+    parse_every: int = 8  # frames between two parses of a face (the landmarks carry the labels between)
+    parse_size: int = 320  # the parser's input side (pixels; at 256 thin glasses frames break up)
 
     def __post_init__(self) -> None:
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         if self.min_face < 8:
             raise ValueError(f"min_face must be at least 8 pixels, got {self.min_face}")
+        check_regions(self.regions)
+        if self.parse_every < 1:
+            raise ValueError(f"parse_every must be at least 1, got {self.parse_every}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..render.contract import FaceTarget, SourceFace
 from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
 from .options import SwapOptions
 from .views import ViewSelector
+
+if TYPE_CHECKING:
+    from ..analysis.parsing import FaceParser
 
 EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
 EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
@@ -36,7 +40,8 @@ class SwapPlanner:
     """Pass 2 planning: smoothed target mesh -> pose, expression -> recombined face, mask, conditions."""
 
     def __init__(self, source: SourceFace, identities: dict[int, np.ndarray], options: SwapOptions,
-                 need_normal_map: bool, model: MorphableModel | None = None) -> None:
+                 need_normal_map: bool, model: MorphableModel | None = None,
+                 parser: FaceParser | None = None) -> None:
         self.source = source
         self.options = options
         # With neutralising, a track's identity is its median shape without its fitted expression, so
@@ -45,9 +50,16 @@ class SwapPlanner:
         self.identities = {t: self.model.neutralise(i) for t, i in identities.items()} if self.model else identities
         self.need_normal_map = need_normal_map
         self._filters: dict[int, _TrackFilters] = {}
+        self.parsing = None
+        if parser is not None and options.parsing:
+            from ..masks.parsed import ParsingCadence
+
+            self.parsing = ParsingCadence(parser, options.parse_every, options.parse_size)
 
     def reset(self) -> None:
         self._filters.clear()
+        if self.parsing is not None:
+            self.parsing.reset()
 
     def _filters_for(self, track: int, face: Face, index: int) -> _TrackFilters:
         state = self._filters.get(track)
@@ -67,8 +79,11 @@ class SwapPlanner:
         state.last_index = index
         return state
 
-    def plan_face(self, image: np.ndarray, face: Face, track: int, index: int, dt: float) -> tuple[FaceTarget, np.ndarray]:
-        """The face to render and the mask where it may change pixels."""
+    def plan_face(self, image: np.ndarray, face: Face, track: int, index: int,
+                  dt: float) -> tuple[FaceTarget, np.ndarray, np.ndarray | None]:
+        """The face to render, the mask where it may change pixels, and the target's pixels to put back
+        after rendering (its glasses' frame, uint8 full-frame) or None."""
+        keep = None
         shape = image.shape[:2]
         filters = self._filters_for(track, face, index)
         target = filters.landmarks(face.points, dt) if filters.landmarks else face.points
@@ -99,13 +114,29 @@ class SwapPlanner:
         local_target, local_points = target - offset, points - offset
         local_shape = crop.shape[:2]
         target_face = face_region(local_shape, local_target)
-        mask = target_face | face_region(local_shape, local_points)
+        recombined_face = face_region(local_shape, local_points)
+        mask = target_face | recombined_face
         skin_region = skin_sample_region(local_shape, local_target)
         # The target's skin is measured plainly: weighting it by chroma too (as the source's is) gave a
         # higher cheek Delta E on 5 of the 8 hard sources onto talking_frontal (single frames).
         skin_stats = lab_statistics(crop, skin_region)
         target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
-        if self.options.occlusion:
+        if self.parsing is not None:
+            from ..masks.parsed import parsed_swap_mask
+
+            labels = self.parsing.labels(image, target, track, index, (x0, y0, x1, y1))
+            # the skin model only tells a glasses frame from the lens: skipped without glasses
+            skin = skin_statistics(crop, skin_region) if labels.mask("eyeglasses").any() else None
+            mask = parsed_swap_mask(labels, crop, local_target, target_face, recombined_face, skin,
+                                    self.options.regions, self.options.occlusion, frame=False)
+            if self.options.occlusion:
+                from ..masks.parsed import glasses_frame
+
+                frame_pixels = glasses_frame(labels, crop, local_target, skin) & (mask > 0)
+                if frame_pixels.any():
+                    keep = np.zeros(shape, dtype=np.uint8)
+                    keep[y0:y1, x0:x1] = np.where(frame_pixels, 255, 0)
+        elif self.options.occlusion:
             occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
             mask &= ~occluders
         if self.options.mouth_mask:
@@ -115,4 +146,4 @@ class SwapPlanner:
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
         face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
                                  texture_points=texture_points)
-        return face_target, full_mask
+        return face_target, full_mask, keep

@@ -8,22 +8,40 @@ no chosen face is found pass through untouched and are counted.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
+import cv2
 import numpy as np
 
 from ..analysis.identity import DlibFaceEncoder
 from ..face3d.fitting import robust_identity
 from ..io.video import Frame
+from ..masks.shapes import bounding_box
 from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
 from .options import SwapOptions
 from .planner import SwapPlanner
+
+if TYPE_CHECKING:
+    from ..analysis.parsing import FaceParser
+
+
+def paste_back(rendered: np.ndarray, target: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """`rendered` with the target's pixels where `keep` (uint8) is set, softened over about a pixel."""
+    box = bounding_box(keep, margin=3)
+    if box is None:
+        return rendered
+    x0, y0, x1, y1 = box
+    alpha = cv2.GaussianBlur(keep[y0:y1, x0:x1].astype(np.float32) / 255.0, (0, 0), 1.0)[..., None]
+    out = rendered.copy()
+    mixed = rendered[y0:y1, x0:x1] * (1.0 - alpha) + target[y0:y1, x0:x1] * alpha
+    out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 @dataclass
@@ -67,8 +85,12 @@ def swap_frames(
     encoder: DlibFaceEncoder | None = None,
     progress: Progress | None = None,
     debug_dir: Path | None = None,
+    parser: FaceParser | None = None,
 ) -> SwapReport:
-    """Swap `source` into every frame of the target; `frames_for_pass()` opens the target afresh."""
+    """Swap `source` into every frame of the target; `frames_for_pass()` opens the target afresh.
+
+    With `parser` (and `options.parsing`) the masks come from the face parser, else from the skin model.
+    """
     engine.prepare(SwapConditions)
     started = time.perf_counter()
     report = SwapReport()
@@ -81,7 +103,8 @@ def swap_frames(
         identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
-        planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None)
+        planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None,
+                              parser=parser)
         previous_time: float | None = None
 
         def planned() -> Iterator[RenderItem]:
@@ -97,6 +120,7 @@ def swap_frames(
                 report.faces_bridged.append(len(analysis.faces) - analysis.found)
                 report.faces_swapped.append(len(chosen))
                 if not chosen:
+                    put_back.append(None)
                     report.passed_through[reason] += 1
                     yield RenderItem(frame, frame.image)
                     continue
@@ -104,15 +128,21 @@ def swap_frames(
                                  for i in chosen]
                 faces = [p[0] for p in planned_faces]
                 mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
+                keeps = [p[2] for p in planned_faces if p[2] is not None]
+                put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
                 report.swapped += 1
                 if debug_dir is not None:
                     write_debug_images(debug_dir, frame.index, frame.image, mask, faces, source.triangles)
                 yield RenderItem(frame, frame.image, mask, SwapConditions(source, tuple(faces)))
 
+        # The target's pixels to put back over each rendered frame (its glasses' frame), in frame order:
+        # appended by the plan thread before it yields the item, taken here after the item is rendered.
+        put_back: deque[np.ndarray | None] = deque()
         written = 0
         # Decode, plan, render and encode (this thread) overlap; each stage keeps the order.
         for frame, rendered in threaded(engine.render_stream(threaded(planned(), name="plan"), progress), name="render"):
-            write(frame, rendered)
+            keep = put_back.popleft()
+            write(frame, rendered if keep is None else paste_back(rendered, frame.image, keep))
             written += 1
             if progress:
                 progress("render", written, total)

@@ -8,6 +8,19 @@ import numpy as np
 from ..face3d import landmarks as lm
 from .shapes import dilate, polygon_mask
 
+# The face parts (parser classes and groups) a swap replaces by default; a subset keeps the rest.
+FACE_REGIONS: tuple[str, ...] = ("skin", "brows", "eyes", "nose", "lips", "mouth")
+
+
+def check_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """`regions` validated (ValueError naming the bad one); an empty tuple is refused."""
+    if not regions:
+        raise ValueError(f"at least one face region is needed (choose from {', '.join(FACE_REGIONS)})")
+    for name in regions:
+        if name not in FACE_REGIONS:
+            raise ValueError(f"unknown face region '{name}' (choose from {', '.join(FACE_REGIONS)})")
+    return tuple(regions)
+
 
 def face_region(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     """The face oval of a mesh as a mask."""
@@ -38,6 +51,17 @@ def skin_statistics(image: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, 
     return pixels.mean(axis=0), np.cov(pixels.T) + np.eye(3) * 4.0
 
 
+def skin_distance(image: np.ndarray, skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Squared Mahalanobis distance (H x W float32) of every pixel's Lab colour from the skin model."""
+    mean, covariance = skin
+    # The squared norm of whitened colour: W^T W = inverse covariance, applied to the whole crop by one
+    # cv2.transform (float32) instead of gathering the face's pixels.
+    whiten = np.linalg.cholesky(np.linalg.inv(covariance)).T
+    affine = np.hstack([whiten, -(whiten @ mean)[:, None]]).astype(np.float32)
+    white = cv2.transform(cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32), affine)
+    return cv2.transform(cv2.multiply(white, white), np.ones((1, 3), dtype=np.float32))  # channel sum
+
+
 def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
                    skin: tuple[np.ndarray, np.ndarray] | None, threshold: float = 5.0) -> np.ndarray:
     """Pixels inside the target face that are not skin and not a facial feature: hair, glasses, objects.
@@ -48,13 +72,7 @@ def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
     if skin is None:
         return np.zeros_like(face)
     size = float(np.ptp(points[:, 0]))
-    mean, covariance = skin
-    # Mahalanobis distance as the squared norm of whitened colour: W^T W = inverse covariance, applied
-    # to the whole crop by one cv2.transform (float32) instead of gathering the face's pixels.
-    whiten = np.linalg.cholesky(np.linalg.inv(covariance)).T
-    affine = np.hstack([whiten, -(whiten @ mean)[:, None]]).astype(np.float32)
-    white = cv2.transform(cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32), affine)
-    distance = cv2.transform(cv2.multiply(white, white), np.ones((1, 3), dtype=np.float32))  # channel sum
+    distance = skin_distance(image, skin)
     candidate = np.where((face > 0) & (distance > threshold**2), 255, 0).astype(np.uint8)
     candidate[feature_regions(face.shape, points, max(int(size * 0.03), 1)) > 0] = 0
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
