@@ -112,7 +112,9 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
                                      max(SKIN_LOCAL_SIGMA * long_side, 1.0))
         trust = np.clip(spread[..., :1] / SKIN_LOCAL_SUPPORT, 0.0, 1.0)
         colour = local * trust + tone[None, None] * (1 - trust)
-        shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
+        # the old garment's own lightness (normalised convolution: the background next to it leaks no light in)
+        shade, _ = _masked_blur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), old.astype(np.float32),
+                                ARM_SHADE_SIGMA)
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
         reference = float(np.median(shade[arms > 0]))
@@ -126,6 +128,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         # full cover where the old garment was; a feathered fade into the bare skin next to it (inside the
         # mask), so the fill has no hard seam against the photographed arm or hand
         inside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        inside[(arms > 0) & old] = 1.0  # no part of the old garment shows through at the fill's edge
         outside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_FEATHER * long_side / 100.0) \
             * (bare & (uncovered == 0) & (mask > 0))
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
