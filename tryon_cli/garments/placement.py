@@ -314,13 +314,17 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
 
 
 def _reach(mask: np.ndarray, point: np.ndarray, direction: np.ndarray, limit: float) -> float:
-    """How far (px, up to `limit`) `mask` runs from `point` along `direction` (0 when `point` is outside)."""
+    """How far (px, up to `limit`) `mask` runs from `point` along `direction` (0 when `point` is outside);
+    `limit` when the run reaches the image's border (a limb cut by the frame cannot be measured)."""
     steps = np.arange(int(limit) + 1)
     xs = np.round(point[0] + steps * direction[0]).astype(int)
     ys = np.round(point[1] + steps * direction[1]).astype(int)
-    inside = (xs >= 0) & (xs < mask.shape[1]) & (ys >= 0) & (ys < mask.shape[0])
-    inside[inside] = mask[ys[inside], xs[inside]] > 0
+    framed = (xs >= 0) & (xs < mask.shape[1]) & (ys >= 0) & (ys < mask.shape[0])
+    inside = framed.copy()
+    inside[framed] = mask[ys[framed], xs[framed]] > 0
     gaps = np.nonzero(~inside)[0]
+    if len(gaps) and not framed[gaps[0]]:
+        return float(limit)
     return float(gaps[0] if len(gaps) else len(steps))
 
 

@@ -108,9 +108,16 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         tone_lab = cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
         close = np.linalg.norm(lab - tone_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
-        local, spread = _masked_blur(frame.astype(np.float32), seen.astype(np.float32)[..., None].repeat(3, 2),
-                                     max(SKIN_LOCAL_SIGMA * long_side, 1.0))
-        trust = np.clip(spread[..., :1] / SKIN_LOCAL_SUPPORT, 0.0, 1.0)
+        # (measured at the inpainting's working size: the colour varies slowly)
+        h, w = mask.shape
+        scale = min(1.0, FILL_WORKING_SIZE / long_side)
+        size = (max(int(w * scale), 1), max(int(h * scale), 1))
+        small_seen = cv2.resize(seen.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        local, spread = _masked_blur(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32),
+                                     small_seen[..., None].repeat(3, 2), max(SKIN_LOCAL_SIGMA * max(size), 1.0))
+        local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)
+        trust = np.clip(cv2.resize(spread[..., 0], (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+                        / SKIN_LOCAL_SUPPORT, 0.0, 1.0)
         colour = local * trust + tone[None, None] * (1 - trust)
         # the old garment's own lightness (normalised convolution: the background next to it leaks no light in)
         shade, _ = _masked_blur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), old.astype(np.float32),
