@@ -139,3 +139,83 @@ def test_each_leg_follows_its_own_knee():
     assert alpha[440, 120] > 0.9  # (row, col) on the shin of the leg out sideways
     assert alpha[480, 300] > 0.9  # on the straight leg's shin
     assert alpha[480, 210] < 0.1  # between the legs: neither leg is there
+
+
+def test_bare_forearms_stay_under_a_short_sleeved_top_with_a_bitten_segmentation():
+    """A segmentation that bit into one side of the top (a print near its edge taken for background)
+    neither narrows the torso band nor blows the sleeves up over the arms: the bare forearms outside
+    the new short sleeves come back as photographed, and the torso is as wide as the intact top's."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    image = short_sleeve()
+    intact = np.where((image != 255).any(axis=2), 255, 0).astype(np.uint8)
+    bitten = intact.copy()
+    bitten[200:360, 225:295] = 0
+    skin = (205, 150, 120)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[140:420, 150:350] = 20  # the old top ...
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:350] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 30)  # ... bare forearms ...
+        cv2.line(frame, shoulder, elbow, (20, 20, 20), 34)  # ... under its sleeves
+        cv2.line(old, shoulder, elbow, 255, 34)
+    arms = arms_in_front(body, SHAPE)
+    mask = np.full(SHAPE, 255, np.uint8)
+    widths = []
+    for garment_mask in (intact, bitten):
+        garment = prepare_garment(image, "upper", garment_mask)
+        warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+        widths.append(int((alpha[330] > 0.5).sum()))
+        out = render_garment(frame, mask, GarmentConditions(
+            garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+            person=body.person, old_garment=old, arms=arms))
+        for x, y in ((115, 340), (385, 340), (112, 375), (388, 375)):  # forearm middles and wrists
+            assert alpha[y, x] < 0.05
+            assert tuple(out[y, x]) == skin
+    assert abs(widths[1] - widths[0]) <= 0.1 * widths[0]
+
+
+def slim_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    """A flat top whose long sleeves are much narrower than its torso's edge-to-shoulder drop."""
+    image = np.full((500, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (130, 40), (270, 460), colour, -1)
+    for sign in (-1, 1):
+        x = 200 + sign * 70
+        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 22, 50], [x + sign * 40, 400], [x + sign * 20, 400],
+                                       [x + sign * 2, 60]], np.int32)], colour)
+    return image
+
+
+def test_a_sleeve_narrower_than_the_arm_is_widened_to_cover_its_outer_side():
+    """The old long sleeve on a thick arm is covered by the new one: no strip of it is left at the arm's
+    outer side (where it would be filled as skin between the new sleeve and the background)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    cv2.line(body.person, (180, 160), (120, 280), 255, 60)  # a thick image-left upper arm
+    garment = prepare_garment(slim_sleeve(), "upper")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    edge = int(np.argmax(body.person[220] > 0))  # the arm's outer silhouette on row 220
+    assert alpha[220, edge + 3] > 0.5
+
+
+def test_filled_skin_is_shaded_towards_the_silhouette_not_one_flat_block():
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin = (205, 150, 120)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[140:420, 150:350] = 20
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:350] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 30)
+        cv2.line(frame, shoulder, elbow, (20, 20, 20), 40)  # an old sleeve, to be filled as skin
+        cv2.line(old, shoulder, elbow, 255, 40)
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    alpha = alpha * 0  # nothing of the new garment: all of the old one is filled
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    edge = int(np.argmax(body.person[220] > 0))  # the upper arm's outer silhouette on row 220
+    lightness = out[220].astype(int).sum(axis=1)
+    assert lightness[edge] > 3 * 120  # filled skin right to the silhouette: no dark rim of the old sleeve ...
+    assert lightness[edge + 14] > lightness[edge] + 30  # ... and lighter on the arm than at its silhouette

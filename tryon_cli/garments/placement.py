@@ -30,10 +30,14 @@ MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband t
 FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
 TOP_TORSO_ROWS = (0.3, 0.98)  # a top's torso width is measured in these rows (shares of its height) ...
 DRESS_BODICE_ROWS = (0.12, 0.35)  # ... a dress's in its bodice, so its skirt keeps its own flare
-TORSO_PERCENTILE = 15  # the torso's width in the photo: this percentile of the central run's width
+TORSO_PERCENTILE = 10  # each side of the torso in the photo: this percentile of the central run's reach
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
 SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
+SHOULDER_CAP = 0.1  # a sleeve starts this far (shoulder-joint distances) above the shoulder joint, over its cap
+ARM_WIDTH_ROWS = (0.1, 0.25, 0.4, 0.55)  # the arm's and sleeve's widths are compared at these shares of the upper arm
+ARM_WIDTH_MAX = 0.3  # the arm's outer half is measured up to this far (shoulder-joint distances) from the bone
+MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
@@ -132,8 +136,10 @@ class _PhotoFrame:
 
 
 def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
-    """The torso band of a top or dress photo: the narrow part of the central run below the armpits
-    (sleeves hanging beside the torso widen some rows; the band is a low percentile of the widths)."""
+    """The torso band of a top or dress photo, centred between its shoulders: each side's half-width is a
+    low percentile of the central run's reach on that side below the armpits (a sleeve hanging beside the
+    torso widens some rows), and the wider side wins (a segmentation that bit into one side, say a print
+    taken for background, shrinks only that side)."""
     ys, xs = np.nonzero(garment.mask)
     y0, y1 = int(ys.min()), int(ys.max())
     g = garment.landmarks
@@ -143,10 +149,10 @@ def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
     runs = _central_runs(garment.mask, range(y0 + int(first * height), y0 + int(last * height)), centre)
     if not runs:
         return _PhotoFrame(float(g["shoulder_left"][0]), float(g["shoulder_right"][0]), float(y0), float(y1))
-    widths = np.array([r - l for l, r in runs])
-    width = float(np.percentile(widths, TORSO_PERCENTILE))
-    mid = float(np.median([(l + r) / 2 for l, r in runs]))
-    return _PhotoFrame(mid - width / 2, mid + width / 2, float(g["shoulder_left"][1]), float(y1))
+    reach = [float(np.percentile([centre - l for l, _ in runs], TORSO_PERCENTILE)),
+             float(np.percentile([r - centre for _, r in runs], TORSO_PERCENTILE))]
+    half = max(reach)
+    return _PhotoFrame(centre - half, centre + half, float(g["shoulder_left"][1]), float(y1))
 
 
 def _remap(garment: GarmentModel, part_mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> Part:
@@ -186,7 +192,7 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
 
 
 def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
-               unit: float, shape: tuple[int, int]) -> Part:
+               unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP) -> Part:
     """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
     rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left."""
     axis = end - root
@@ -208,7 +214,7 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         d = (b - a) / seg
         n = np.array([-d[1], d[0]])
         t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / unit + walked
-        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * LIMB_WRAP)
+        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * wrap)
         last = index == len(segments) - 1
         lo = -np.inf if index == 0 else walked
         hi = np.inf if last else walked + seg / unit
@@ -253,6 +259,19 @@ def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.nd
     return np.where((columns < edge if side == 0 else columns > edge) & (near > 0), mask, 0).astype(np.uint8)
 
 
+def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.ndarray:
+    """The torso band of the photo's mask with each side completed from its mirror image about the centre
+    (below `first_row`): a flat top is symmetric, so a bite the segmentation took out of one side (a print
+    near the edge taken for background) is garment, not a hole the old garment shows through."""
+    h, w = mask.shape
+    columns = np.arange(w, dtype=np.float32)
+    mirrored = cv2.remap(mask, np.broadcast_to(2 * photo.centre - columns, (h, w)).astype(np.float32),
+                         np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)).astype(np.float32),
+                         cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    band = (columns[None, :] >= photo.left) & (columns[None, :] <= photo.right) & (np.arange(h)[:, None] >= first_row)
+    return np.where(band, np.maximum(mask, mirrored), mask).astype(np.uint8)
+
+
 def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
     photo = _photo_frame(garment)
     s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
@@ -264,7 +283,10 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         * HIPS_PER_HIP_JOINTS * float(np.linalg.norm(h_right - h_left)) / 2
     columns = np.arange(garment.mask.shape[1])[None, :]
     overlap = SLEEVE_OVERLAP * photo.width
-    torso_mask = np.where((columns >= photo.left) & (columns <= photo.right), garment.mask, 0).astype(np.uint8)
+    ys = np.nonzero(garment.mask.any(axis=1))[0]
+    first = TOP_TORSO_ROWS[0] if garment.category != "dress" else DRESS_BODICE_ROWS[0]
+    filled = _mirror_filled(garment.mask, photo, int(ys[0] + first * (ys[-1] - ys[0])))
+    torso_mask = np.where((columns >= photo.left) & (columns <= photo.right), filled, 0).astype(np.uint8)
     arms = _arms(body)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
@@ -279,8 +301,54 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         end = _farthest(sleeve, root)
         if end is None or np.linalg.norm(end - root) < 0.05 * photo.width:
             continue
-        parts.append(_limb_part(garment, sleeve, root, end, chain, unit, shape))
+        # the sleeve starts over the shoulder's cap, above the joint
+        shoulder_width = float(np.linalg.norm(s_right - s_left))
+        upper = (chain[1] - chain[0]) / max(float(np.linalg.norm(chain[1] - chain[0])), 1e-6)
+        capped = np.vstack([chain[0] - upper * SHOULDER_CAP * shoulder_width, chain[1:]])
+        part = _limb_part(garment, sleeve, root, end, capped, unit, shape)
+        widen = _sleeve_widening(part.alpha, body.person, chain, centre, shoulder_width)
+        if widen > 1.0:  # a sleeve narrower than the arm would leave the old sleeve showing at its sides
+            part = _limb_part(garment, sleeve, root, end, capped, unit, shape, LIMB_WRAP * widen)
+        parts.append(part)
     return parts
+
+
+def _reach(mask: np.ndarray, point: np.ndarray, direction: np.ndarray, limit: float) -> float:
+    """How far (px, up to `limit`) `mask` runs from `point` along `direction` (0 when `point` is outside);
+    `limit` when the run reaches the image's border (a limb cut by the frame cannot be measured)."""
+    steps = np.arange(int(limit) + 1)
+    xs = np.round(point[0] + steps * direction[0]).astype(int)
+    ys = np.round(point[1] + steps * direction[1]).astype(int)
+    framed = (xs >= 0) & (xs < mask.shape[1]) & (ys >= 0) & (ys < mask.shape[0])
+    inside = framed.copy()
+    inside[framed] = mask[ys[framed], xs[framed]] > 0
+    gaps = np.nonzero(~inside)[0]
+    if len(gaps) and not framed[gaps[0]]:
+        return float(limit)
+    return float(gaps[0] if len(gaps) else len(steps))
+
+
+def _sleeve_widening(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
+                     shoulder_width: float) -> float:
+    """How much wider a sleeve must be to cover the arm: on the outer side of the upper arm (the inner
+    side may touch the torso), the person's reach from the bone over the sleeve's; 1 when either cannot
+    be measured (a short sleeve, an arm out of the person mask)."""
+    if not person.any():
+        return 1.0
+    a, b = chain[0], chain[1]
+    d = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
+    outward = np.array([-d[1], d[0]])
+    if float((a - centre) @ outward) < 0:
+        outward = -outward
+    limit = ARM_WIDTH_MAX * shoulder_width
+    ratios = []
+    for share in ARM_WIDTH_ROWS:
+        point = a + share * (b - a)
+        arm = _reach(person, point, outward, limit)
+        sleeve = _reach((alpha > 0.5).astype(np.uint8), point, outward, limit)
+        if 0 < arm < limit and sleeve > 0:
+            ratios.append(arm / sleeve)
+    return float(np.clip(np.median(ratios), 1.0, MAX_SLEEVE_WIDENING)) if ratios else 1.0
 
 
 def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> int:

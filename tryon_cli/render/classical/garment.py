@@ -20,6 +20,13 @@ ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
 ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
 ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
 SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
+SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
+SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
+SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
+SKIN_ROUNDING_BAND = 0.02  # filled skin darkens within this share of the long side of the silhouette ...
+SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
+SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
+SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -93,13 +100,45 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         tone = _nearby_skin(frame, conditions.person, arms, bare)
         if tone is None:
             tone = skin_colour(frame, conditions.person, mask)
-        shade = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), ARM_SHADE_SIGMA)
+        long_side = max(frame.shape[:2])
+        # the colour follows the bare skin around it (a hand's warmer tone at the wrist, the neck's at a
+        # neckline), falling back to the median where no skin is near
+        # (only skin close to the median's colour: a sheer sleeve or a skin-coloured print is no skin)
+        lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+        tone_lab = cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
+        close = np.linalg.norm(lab - tone_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
+        seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
+        # (measured at the inpainting's working size: the colour varies slowly)
+        h, w = mask.shape
+        scale = min(1.0, FILL_WORKING_SIZE / long_side)
+        size = (max(int(w * scale), 1), max(int(h * scale), 1))
+        small_seen = cv2.resize(seen.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        local, spread = _masked_blur(cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32),
+                                     small_seen[..., None].repeat(3, 2), max(SKIN_LOCAL_SIGMA * max(size), 1.0))
+        local = cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)
+        trust = np.clip(cv2.resize(spread[..., 0], (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+                        / SKIN_LOCAL_SUPPORT, 0.0, 1.0)
+        colour = local * trust + tone[None, None] * (1 - trust)
+        # the old garment's own lightness (normalised convolution: the background next to it leaks no light in)
+        shade, _ = _masked_blur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), old.astype(np.float32),
+                                ARM_SHADE_SIGMA)
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
         reference = float(np.median(shade[arms > 0]))
-        shade = (shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET)
-        skin = np.clip(tone[None, None] * np.clip(shade, *ARM_SHADE_RANGE)[..., None], 0, 255).astype(np.uint8)
-        soft = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
+        if conditions.person is not None and conditions.person.any():
+            # a limb is round: its skin darkens towards the silhouette (distance to the background)
+            band = max(SKIN_ROUNDING_BAND * long_side, 1.0)
+            depth = np.clip(cv2.distanceTransform((conditions.person > 0).astype(np.uint8), cv2.DIST_L2, 3) / band, 0, 1)
+            shade = shade * (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - np.sqrt(depth)))
+        skin = np.clip(colour * shade[..., None], 0, 255)
+        # full cover where the old garment was; a feathered fade into the bare skin next to it (inside the
+        # mask), so the fill has no hard seam against the photographed arm or hand
+        inside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        inside[(arms > 0) & old] = 1.0  # no part of the old garment shows through at the fill's edge
+        outside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_FEATHER * long_side / 100.0) \
+            * (bare & (uncovered == 0) & (mask > 0))
+        soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base
 
