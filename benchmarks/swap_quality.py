@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--sheets", type=Path, default=None, help="Also write each output's contact sheet here.")
     parser.add_argument("--swap-args", default="", help="Extra `tryon swap` options for every config, e.g. '--relight'.")
     args = parser.parse_args()
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
         raise SystemExit(f"{faces} not found: this benchmark needs the shared media")
