@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from tryon_cli.render.classical.blend import composite
-from tryon_cli.colour import transfer_colour
+from tryon_cli.colour import transfer_skin
 from tryon_cli.face3d.fitting import recombine, rotation_angle_degrees, similarity_fit
 from tryon_cli.face3d.raster import normal_map, rasterize, triangulate, warp_texture
 from tryon_cli.masks.shapes import feather
@@ -95,16 +95,20 @@ def test_composite_leaves_unmasked_pixels_bit_exact(method):
     assert np.abs(out[40, 47].astype(int) - frame[40, 47].astype(int)).sum() > 0
 
 
-def test_colour_transfer_moves_the_mean():
+def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():
+    import cv2
+
     image = np.full((20, 20, 3), (180, 120, 100), np.uint8)
     source = np.array([[150.0, 140.0, 150.0], [5.0, 5.0, 5.0]])
     target = np.array([[120.0, 150.0, 160.0], [5.0, 5.0, 5.0]])
-    out = transfer_colour(image, source, target)
-    import cv2
-
+    skin = np.full((20, 20), 255, np.uint8)
+    darker_frame = (image * 0.6).astype(np.uint8)  # the target frame's skin is darker: its lighting
+    out = transfer_skin(image, source, target, darker_frame, skin, skin, sigma=4.0)
     before = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
     after = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
-    assert after[0] < before[0] and after[1] > before[1] and after[2] > before[2]
+    frame = cv2.cvtColor(darker_frame, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
+    assert after[1] > before[1] and after[2] > before[2]  # chroma towards the target's
+    assert abs(after[0] - frame[0]) < 2.0  # lightness is the frame's, whatever the gain
 
 
 def test_one_euro_reduces_jitter_and_keeps_constants():

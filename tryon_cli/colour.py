@@ -56,20 +56,6 @@ def is_colourless(stats: np.ndarray) -> bool:
     return float(np.hypot(stats[0, 1] - 128.0, stats[0, 2] - 128.0)) < COLOURLESS_CHROMA
 
 
-def transfer_colour(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray,
-                    max_gain: float = 1.6) -> np.ndarray:
-    """Move `image`'s skin colour from source to target statistics.
-
-    Lightness is scaled (dark features stay dark, as under a change of illumination); the two
-    chroma channels are shifted.
-    """
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
-    lab[..., 0] *= gain
-    lab[..., 1:] += target_stats[0, 1:] - source_stats[0, 1:]
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
 LOW_RES_SIGMA = 12.0  # the lighting blur runs where its sigma is this many pixels (a face ~120 px wide)
 
 
@@ -112,19 +98,6 @@ def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.nd
     return ratio
 
 
-def transfer_shading(image: np.ndarray, target: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                     sigma: float, max_ratio: float = 1.6) -> np.ndarray:
-    """Give `image` the target's low-frequency lightness (its lighting), keeping `image`'s detail.
-
-    Lightness is averaged over skin pixels only (normalised convolution), so eyes, brows and the mouth
-    do not bleed into it; the ratio of the two averages rescales `image`'s lightness.
-    """
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    ratio = shading_ratio(lab[..., 0], target, image_skin, target_skin, sigma, max_ratio)
-    lab[..., 0] = np.clip(lab[..., 0] * ratio, 0, 255)
-    return cv2.cvtColor(lab.astype(np.uint8), cv2.COLOR_LAB2RGB)
-
-
 MIN_CHROMA_SPREAD = 0.6  # a blotchy source's chroma deviations shrink at most to this fraction
 HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
 
@@ -140,12 +113,14 @@ def _soft_clip_lightness(l: np.ndarray) -> np.ndarray:
 def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
                   image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
                   max_ratio: float = 1.6) -> np.ndarray:
-    """`transfer_colour` then `transfer_shading` in one float Lab pass.
+    """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
+    low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
-    Chained, the first step's 8-bit RGB clips a brightened highlight to white (its chroma lost), and the
-    second darkens that white back to a grey-green patch (a bright grey source's forehead and nose).
-    Here lightness is scaled by the gain and the shading ratio together, highlights are compressed, and
-    the chroma shift is applied once.
+    Lightness is scaled by the mean-lightness gain (dark features stay dark, as under a change of
+    illumination) and by the shading ratio (`shading_ratio`: skin-only low-frequency lightness, target over
+    image) together, then highlights are compressed; chroma is mapped once (`map_chroma`). Done as two
+    8-bit steps, the first clipped a brightened highlight to white (its chroma lost) and the second
+    darkened that white back to a grey-green patch (a bright grey source's forehead and nose).
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
