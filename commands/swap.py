@@ -80,6 +80,7 @@ def swap(
     chroma_weight: bool = typer.Option(True, "--chroma-weight/--no-chroma-weight", help="Weigh skin colour by chroma, so grey beards, grey hair and a black-and-white source do not drive the colour match."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
     parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
+    clean_source: bool = typer.Option(False, "--clean-source/--no-clean-source", help="Mask the source photos' hair, glasses and hands with the face parser and fill what they hide from the mirrored side (opt-in: it cost identity on a source with a fringe over one eye)."),
     regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -110,14 +111,15 @@ def swap(
                               regions=_parse_regions(regions))
         if not parsing and options.regions != FACE_REGIONS:
             raise InputError("--regions needs the face parser; add --parsing")
+        loaded_parser = _load_parser(options.parse_size, console) if parsing or clean_source else None
+        parser = loaded_parser if parsing else None
+        if parsing and parser is None and options.regions != FACE_REGIONS:
+            raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
-                                chroma_weighted=chroma_weight)
+                                parser=loaded_parser if clean_source else None, chroma_weighted=chroma_weight)
         if chroma_weight and is_colourless(source.skin_stats):
             console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
                           "the face takes the target's skin tone")
-        parser = _load_parser(options.parse_size, console) if parsing else None
-        if parser is None and options.regions != FACE_REGIONS:
-            raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
 
         def make_work(cancelled: threading.Event | None = None) -> Callable[[BatchItem], dict]:
             """One worker's engine and encoder, and the swap of one target with them."""

@@ -162,3 +162,52 @@ def test_paste_back_puts_the_targets_pixels_back_only_where_kept() -> None:
     out = paste_back(rendered, target, keep)
     assert (out[25:35, 30] <= 30).all()
     assert (out[:, :20] == 200).all() and (out[:, 42:] == 200).all()
+
+
+class _HairOnTopParser:
+    """Labels every crop skin, with its top `share` as hair (a fringe)."""
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+
+    def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+        labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+        labels[: int(crop.shape[0] * self.share)] = CLASSES.index("hair")
+        return FaceParsing(labels)
+
+
+def test_clean_source_keeps_the_parsers_hair_out_of_the_source_texture(source_photo) -> None:
+    """`--clean-source`: what the parser calls hair over the source's face is not part of the usable
+    texture (it is filled from the mirrored side or left to the target), unlike the same photo parsed as
+    all skin."""
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+
+    photo = [(source_photo, read_image(source_photo))]
+    clean = prepare_source(photo, parser=_HairOnTopParser(0.0)).texture_mask
+    fringe = prepare_source(photo, parser=_HairOnTopParser(0.45)).texture_mask
+    assert clean is not None and fringe is not None and clean.shape == fringe.shape
+    lost = (clean > 127) & (fringe <= 127)
+    assert lost.sum() > 0.05 * (clean > 127).sum()
+    rows = np.nonzero(lost)[0]
+    kept_rows = np.nonzero(clean > 127)[0]
+    assert np.median(rows) < np.median(kept_rows)  # what went is the upper face
+
+
+def test_clean_source_reaches_the_swap(source_photo, talking_video, tmp_path) -> None:
+    """The option is wired: with the real parser on the source photo, the swap's output differs from the
+    default's (which does not parse the source)."""
+    import av
+
+    from tryon_cli.models.fetch import FACE_PARSER, model_path
+
+    if not (model_path(FACE_PARSER) / "model.json").is_file():
+        pytest.skip("the face parser is not installed (python -m tryon_cli.models.fetch)")
+    frames = {}
+    for name, extra in (("plain", []), ("clean", ["--clean-source"])):
+        out = tmp_path / f"{name}.mp4"
+        result = run_cli("swap", str(source_photo), str(talking_video), "-o", str(out), "--end", "0.2", "-q", *extra)
+        assert result.returncode == 0, result.stderr
+        with av.open(str(out)) as container:
+            frames[name] = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    assert np.abs(frames["plain"] - frames["clean"]).max() > 20
