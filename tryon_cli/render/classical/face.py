@@ -41,13 +41,13 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     size = float(np.ptp(face.points[:, 0]))
     offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
-    if options.relight:
-        warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster),
-                         skin_sample_region((h, w), face.points - offset) & covered,
-                         skin_sample_region((h, w), face.target_points - offset))
-    if options.colour_match and face.target_skin is not None:
+    if options.relight or (options.colour_match and face.target_skin is not None):
+        # skin to measure on, under the rendered face and under the target's own face
         skin_here = skin_sample_region((h, w), face.points - offset) & covered
         skin_there = skin_sample_region((h, w), face.target_points - offset)
+    if options.relight:
+        warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster), skin_here, skin_there)
+    if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
                                sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
     local = covered & face_region((h, w), face.points - offset)
