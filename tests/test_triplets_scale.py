@@ -178,3 +178,20 @@ def test_filter_on_ray_decides_like_the_local_filter(built, tmp_path):
         decisions[executor] = {r["id"]: (r["reasons"], r["scores"]) for name in ("kept.jsonl", "rejected.jsonl")
                                for r in _lines(tmp_path / executor / name)}
     assert len(decisions["ray"]) == len(COLOURS) and decisions["ray"] == decisions["local"]
+    # The actors' processes end with the run: none is left holding a model (a closing mediapipe graph once hung them).
+    deadline = time.time() + 30
+    while _ray_workers("FilterActor") and time.time() < deadline:
+        time.sleep(0.5)
+    assert not _ray_workers("FilterActor")
+
+
+def _ray_workers(actor: str) -> list[int]:
+    """Process ids of live Ray map workers running `actor`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"({actor})" in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found

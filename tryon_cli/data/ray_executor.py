@@ -71,11 +71,6 @@ class TripletActor:
     def __call__(self, batch: dict) -> dict:
         return _outcomes(batch, lambda index, row: self.builder.outcome(index, Job.from_row(json.loads(row))))
 
-    def __del__(self) -> None:
-        builder = getattr(self, "builder", None)
-        if builder is not None:
-            builder.close()
-
 
 def _map(rows: list[dict], actor: type, args: tuple, actors: int, num_gpus: float) -> Iterator[bytes]:
     import ray.data
@@ -116,11 +111,6 @@ class FilterActor:
 
     def __call__(self, batch: dict) -> dict:
         return _outcomes(batch, lambda index, row: check_record(self.checker, json.loads(row), self.root))
-
-    def __del__(self) -> None:
-        checker = getattr(self, "checker", None)
-        if checker is not None:
-            checker.close()
 
 
 def filter_on_ray(records: list[dict], root: Path, make_checker, actors: int,
