@@ -111,6 +111,12 @@ class SwapPlanner:
             rest_points = pose.apply(self.source.identity_shape)
         else:
             points, texture_points, rest_points = target, None, None
+        if filters.landmarks is not None and face.points.shape[0] > EYE_POINTS.max():
+            # The target's lids and irises as the frame shows them (smoothed, a blink or a glance lagged).
+            target = target.copy()
+            target[EYE_POINTS] = face.points[EYE_POINTS]
+            if not self.options.use_3d:
+                points = target
         both = np.concatenate([target[:, :2], points[:, :2]])
         margin = int(MASK_MARGIN_PER_FACE_WIDTH * float(np.ptp(both[:, 0])) + 8)
         x0, y0 = np.maximum(np.floor(both.min(axis=0)).astype(int) - margin, 0)
