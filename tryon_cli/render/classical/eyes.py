@@ -98,7 +98,7 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         source_at, radius = _iris_in_eye(texture_points, corners, iris)
         target_at, _ = _iris_in_eye(target_points, corners, iris)
         move = np.clip(target_at - source_at, -np.array(MAX_GAZE_SHIFT), MAX_GAZE_SHIFT)
-        if np.abs(move).max() * width < 0.3:
+        if np.abs(move).max() * width < 0.05:  # sub-pixel moves count: a glance is often one pixel
             continue
         to_pixels = np.stack([axis, normal], axis=1) * width  # eye coordinates -> box pixels
         here = origin + to_pixels @ source_at
