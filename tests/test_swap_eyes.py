@@ -44,3 +44,20 @@ def test_a_one_frame_blink_reaches_the_planned_face_in_its_own_frame(astronaut):
         assert planned.rest_points is not None and lm.eye_open_ratio(planned.rest_points) > 0.15
     assert openings[0.0] < 0.1
     assert openings[0.5] < openings[0.0] + 0.02
+
+
+def test_a_near_profile_sources_nose_and_lips_are_usable_texture():
+    """Past about 45 degrees the nose and lips stand out beyond the far cheek's outline; they are
+    still the source's face (the oval's hull alone cut them off, and the target's nose showed)."""
+    from conftest import shared_media
+    from tryon_cli.faceswap.source import _detect, _usable
+    from tryon_cli.io.media import read_image
+
+    path = shared_media("faces", "portrait_three_quarter.png")
+    image = read_image(path)
+    (_, _, face), = _detect([(path, image)])
+    _, mask = _usable(path, image, face, without_mouth=True)
+    nose_tip, nose_wing = face.points[4, :2], face.points[49, :2]  # mesh points 4 (tip) and 49 (near wing)
+    for point in (nose_tip, nose_wing):
+        x, y = np.round(point).astype(int)
+        assert mask[y, x] == 255
