@@ -280,3 +280,14 @@ def test_open_eye_points_lay_the_rest_eye_on_this_frames_corners():
     for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
         assert np.allclose(out[loop, :2], rest[loop, :2] + (5, 10), atol=1e-3)  # open again, moved with the face
     assert np.array_equal(out[:7], now[:7])  # other points stay
+
+
+def test_an_eye_opened_wider_than_at_rest_keeps_its_own_lids():
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import open_eye_points
+
+    rest = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    wide = rest.copy()
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        wide[loop, 1] = 60 + 1.4 * (rest[loop, 1] - 60)  # surprise: lids apart
+    assert np.array_equal(open_eye_points(wide, rest), wide)

@@ -152,12 +152,19 @@ def _similarity(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
 
 def open_eye_points(points: np.ndarray, rest_points: np.ndarray) -> np.ndarray:
     """`points` with each eye's lids and iris replaced by the rest face's (open) ones, laid on `points`'
-    eye corners: the mesh then warps the photo's eye unsquashed, and slide_lids closes it."""
+    eye corners: the mesh then warps the photo's eye unsquashed, and slide_lids closes it. An eye open
+    wider than at rest keeps `points`' lids (the mesh opens it; there is nothing to slide)."""
     out = points.copy()
     if min(points.shape[0], rest_points.shape[0]) < 478:
         return out
-    for loop, corners, iris in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS),
-                                (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+    for loop, corners, iris, lids in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS, lm.RIGHT_EYE_LIDS),
+                                      (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS, lm.LEFT_EYE_LIDS)):
+        def opening(p: np.ndarray) -> float:
+            gap = np.linalg.norm(p[lids[0], :2] - p[lids[1], :2])
+            return float(gap / max(np.linalg.norm(p[corners[0], :2] - p[corners[1], :2]), 1e-6))
+
+        if opening(points) >= opening(rest_points):
+            continue
         move = _similarity((rest_points[corners[0], :2].astype(np.float64), rest_points[corners[1], :2].astype(np.float64)),
                            (points[corners[0], :2].astype(np.float64), points[corners[1], :2].astype(np.float64)))
         moved = np.concatenate([loop, iris])
