@@ -309,3 +309,18 @@ def test_swapped_eye_whites_are_no_lighter_than_the_targets():
     assert lightness[60, 36] <= cap + 1 and lightness[60, 144] <= cap + 1  # whites beside the irises
     assert np.array_equal(out[60, 50], warped[60, 50])  # the dark iris
     assert np.array_equal(out[:20], warped[:20])  # skin away from the eyes
+
+
+def test_gaze_finds_the_iris_where_the_warp_put_it():
+    """The iris is looked for where the mesh carried the photo's iris (barycentric in its triangle), not
+    at the photo's place between the corners: on a turned face the two differ."""
+    from tryon_cli.render.classical.eyes import carry_point
+
+    texture = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], np.float64)
+    triangles = np.array([[0, 1, 2], [1, 3, 2]])
+    warped = texture * 2 + (5, 5)
+    warped[3] = (30, 20)  # the second triangle is sheared
+    np.testing.assert_allclose(carry_point(np.array([2.0, 3.0]), texture, warped, triangles), (9, 11))
+    np.testing.assert_allclose(carry_point(np.array([8.0, 8.0]), texture, warped, triangles),
+                               0.2 * warped[1] + 0.6 * warped[3] + 0.2 * warped[2], atol=1e-9)
+    assert carry_point(np.array([20.0, 3.0]), texture, warped, triangles) is None

@@ -74,15 +74,36 @@ def _iris_in_eye(points: np.ndarray, corners: tuple[int, int], iris: np.ndarray)
     return np.array([offset @ axis, offset @ normal]) / max(width, 1e-6), radius / max(width, 1e-6)
 
 
-def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarray, target_points: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+def carry_point(point: np.ndarray, texture_points: np.ndarray, points: np.ndarray, triangles: np.ndarray
+                ) -> np.ndarray | None:
+    """Where the mesh warp takes the texture's `point`: the same barycentric weights in the triangle that
+    holds it, applied to `points`. None when no triangle holds it."""
+    a, b, c = (texture_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
+    v0, v1, v2 = b - a, c - a, np.asarray(point[:2], np.float64) - a
+    det = v0[:, 0] * v1[:, 1] - v0[:, 1] * v1[:, 0]
+    ok = np.abs(det) > 1e-9
+    safe = np.where(ok, det, 1.0)
+    u = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / safe
+    v = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / safe
+    inside = ok & (u >= -1e-6) & (v >= -1e-6) & (u + v <= 1 + 1e-6)
+    if not inside.any():
+        return None
+    k = int(np.argmax(inside))
+    t = triangles[k]
+    return ((1 - u[k] - v[k]) * points[t[0], :2] + u[k] * points[t[1], :2] + v[k] * points[t[2], :2]).astype(np.float64)
+
+
+def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarray, target_points: np.ndarray,
+               triangles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`warped` (the face's box) with the source's own irises moved to where the target's look, and the
     mask (0/255) of the pixels changed.
 
     The iris is placed in eye coordinates (along and across the line between the eye's corners, in eye
     widths), so a wider or tilted eye keeps the target's gaze. Where it was, the eye is inpainted from
     the white around it; everything stays inside the swapped face's eye opening, so lids, lashes and the
-    iris's colour stay the source's. `texture_points` locate the iris in the source photo.
+    iris's colour stay the source's. `texture_points` locate the iris in the source photo; with the mesh's
+    `triangles` the iris is found where the warp put it (the warp does not keep an iris's place between
+    the corners when the face turns, and a glance measured from the photo's place went half as far).
     """
     h, w = warped.shape[:2]
     changed = np.zeros((h, w), np.uint8)
@@ -96,6 +117,10 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         if width < 6 or opening < MIN_OPENING * width:
             continue
         source_at, radius = _iris_in_eye(texture_points, corners, iris)
+        if triangles is not None:
+            rendered = carry_point(texture_points[iris[0]], texture_points, points, triangles)
+            if rendered is not None:
+                source_at = np.array([(rendered - origin) @ axis, (rendered - origin) @ normal]) / width
         target_at, _ = _iris_in_eye(target_points, corners, iris)
         move = np.clip(target_at - source_at, -np.array(MAX_GAZE_SHIFT), MAX_GAZE_SHIFT)
         if np.abs(move).max() * width < 0.05:  # sub-pixel moves count: a glance is often one pixel

@@ -41,7 +41,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     if open_points is not None:
         if options.eyes is Eyes.gaze:
-            warped, _ = shift_gaze(warped, open_points - offset, texture_points, face.target_points)
+            warped, _ = shift_gaze(warped, open_points - offset, texture_points, face.target_points,
+                                  source.triangles)
         warped = slide_lids(warped, open_points - offset, face.points - offset)
     h, w = raster.shape
     box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
