@@ -279,37 +279,3 @@ def slide_lids(warped: np.ndarray, open_points: np.ndarray, points: np.ndarray) 
         out[y0:y1, x0:x1] = cv2.remap(warped, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return out
 
-
-WHITES_PERCENTILE = 95  # the target's eye whites: this percentile of the lightness inside its eye openings
-
-
-def cap_eye_whites(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray) -> np.ndarray:
-    """`warped` (the face's box) with its eye openings no lighter than the target's own eye whites.
-
-    The colour transfer lifts a dark-skinned source's lightness toward a paler target's as if the light
-    had changed, and the eye whites burn out into a glowing blob. Capping the openings' lightness (Lab
-    L, with a soft knee) at the target's whites in the same frame keeps the iris and the source's white
-    where they are darker. `frame` is the target's pixels under the box; all points in box coordinates.
-    """
-    if min(points.shape[0], target_points.shape[0]) < 468:
-        return warped
-    h, w = warped.shape[:2]
-    theirs, ours = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
-    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
-        cv2.fillPoly(theirs, [np.round(target_points[loop, :2]).astype(np.int32)], 255)
-        cv2.fillPoly(ours, [np.round(points[loop, :2]).astype(np.int32)], 255)
-    if np.count_nonzero(theirs) < 20 or not ours.any():
-        return warped  # the target's eyes are shut (or out of the box): nothing to measure on
-    frame_lightness = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)[..., 0]
-    cap = float(np.percentile(frame_lightness[theirs > 0], WHITES_PERCENTILE))
-    width = float(np.ptp(points[lm.RIGHT_EYE, 0]))
-    grow = max(int(round(0.08 * width)), 1)
-    ours = cv2.dilate(ours, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-    lab = cv2.cvtColor(warped, cv2.COLOR_RGB2LAB).astype(np.float32)
-    lightness = lab[..., 0]
-    knee = 0.95 * cap  # below the knee unchanged; above it compressed smoothly toward the cap
-    over = np.maximum(lightness - knee, 0.0)
-    capped = np.where(lightness > knee, knee + (cap - knee) * (1 - np.exp(-over / max(cap - knee, 1.0))), lightness)
-    alpha = cv2.GaussianBlur(ours.astype(np.float32) / 255.0, (0, 0), max(grow * 0.5, 0.6))
-    lab[..., 0] = lightness * (1 - alpha) + capped * alpha
-    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
