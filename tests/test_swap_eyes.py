@@ -61,3 +61,30 @@ def test_a_near_profile_sources_nose_and_lips_are_usable_texture():
     for point in (nose_tip, nose_wing):
         x, y = np.round(point).astype(int)
         assert mask[y, x] == 255
+
+
+def test_follow_eyes_move_the_sources_irises_by_the_targets_glance(astronaut):
+    """The planned face's irises (what `--eyes follow` moves the source's iris to) sit where the source's
+    rest irises are, moved by as much as the target's irises moved from its track's rest face."""
+    from tryon_cli.analysis.face import Face, FaceMeshAnalyzer
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.render.classical.eyes import _iris_in_eye
+    from tryon_cli.render.options import ClassicalOptions, Eyes
+
+    assert ClassicalOptions().eyes is Eyes.follow
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        face = mesh.detect(astronaut)[0]
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    identity = normalized_shape(source.frontal_mesh, face.points)[1]
+    glance = face.points.copy()
+    for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        glance[iris, :2] += 0.1 * (face.points[corners[1], :2] - face.points[corners[0], :2])
+    planner = SwapPlanner(source, {0: identity}, SwapOptions(smooth=0.5), need_normal_map=False)
+    planner.plan_face(astronaut, face, 0, 0, 1 / 25)
+    planned, _, _ = planner.plan_face(astronaut, Face(points=glance), 0, 1, 1 / 25)
+    for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        moved = _iris_in_eye(planned.points, corners, iris)[0][0] - _iris_in_eye(planned.rest_points, corners, iris)[0][0]
+        assert 0.07 < moved < 0.13

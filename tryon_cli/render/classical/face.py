@@ -40,9 +40,11 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
     offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     if open_points is not None:
-        if options.eyes is Eyes.gaze:
-            warped, _ = shift_gaze(warped, open_points - offset, texture_points, face.target_points,
-                                  source.triangles)
+        if options.eyes in (Eyes.gaze, Eyes.follow):
+            # gaze: where the target looks; follow: the recombined face's irises, the source's own gaze
+            # moved by the target's glances (its iris motion from its track's rest face)
+            looks = face.target_points if options.eyes is Eyes.gaze else face.points
+            warped, _ = shift_gaze(warped, open_points - offset, texture_points, looks, source.triangles)
         warped = slide_lids(warped, open_points - offset, face.points - offset)
     h, w = raster.shape
     box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
@@ -67,7 +69,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
         warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
         local |= eyes & covered & mask[box]
-    elif options.eyes is Eyes.gaze and open_points is None:
+    elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
         warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,
