@@ -146,7 +146,7 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         cv2.circle(disc, (int(round(centre[0] * 4)), int(round(centre[1] * 4))), int(round(r * 4)), 255, -1,
                    lineType=cv2.LINE_AA, shift=2)
         hole = np.where((disc > 0) & (eye_mask > 0), 255, 0).astype(np.uint8)
-        emptied = cv2.inpaint(window, hole, max(int(round(r * 0.5)), 2), cv2.INPAINT_TELEA)
+        emptied = cv2.inpaint(window, hole, 3, cv2.INPAINT_TELEA)  # mostly covered again by the moved iris
         moved = cv2.warpAffine(window, np.array([[1, 0, shift[0]], [0, 1, shift[1]]]), window.shape[1::-1],
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         moved_disc = cv2.warpAffine(disc, np.array([[1, 0, shift[0]], [0, 1, shift[1]]]), disc.shape[1::-1],
