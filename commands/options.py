@@ -51,8 +51,10 @@ CLASSICAL_FLAGS = (
          ("--match-grain/--no-match-grain",)),
     Flag("grain", "Also grain a face clearly softer than the frame (a small or old photo); costs some identity "
          "and flicker.", ("--grain/--no-grain",)),
-    Flag("eyes", "Eyes: source (as photographed), gaze (the source's irises look where the target looks) or "
-         "target (the target's eye openings inside the source's eye shape).", annotation=Eyes),
+    Flag("eyes", "Eyes: follow (the source's irises move by the target's glances, from where the photo has "
+         "them), source (as photographed), gaze (the source's irises look where the target looks; costs identity "
+         "when the photo looks aside) or target (the target's eye openings inside the source's eye shape).",
+         annotation=Eyes),
     Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "
          "target's in.", ("--relight/--no-relight",)),
 )

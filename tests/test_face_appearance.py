@@ -227,3 +227,82 @@ def test_a_pale_highlight_of_an_orange_source_stays_pale_on_a_paler_target():
     grey_source = np.array([[150, 128, 128], [20, 1, 1]], np.float32)  # B&W: only a shift can colour it
     assert np.allclose(map_chroma(np.array([[[128.0, 128.0]]], np.float32), grey_source, target_stats)[0, 0],
                        target_stats[0, 1:], atol=0.5)
+
+
+def _open_eye_picture(here: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Skin with open eyes drawn on `here`'s eye outlines: white, a dark iris, a thick dark upper lash line."""
+    from tryon_cli.face3d import landmarks as lm
+
+    picture = np.full((*size, 3), 200, np.uint8)
+    for loop, iris in ((lm.RIGHT_EYE, lm.RIGHT_IRIS), (lm.LEFT_EYE, lm.LEFT_IRIS)):
+        outline = np.round(here[loop, :2]).astype(np.int32)
+        cv2.fillPoly(picture, [outline], (245, 245, 245))
+        centre = here[iris[0], :2]
+        cv2.circle(picture, (int(round(centre[0])), int(round(centre[1]))), 6, (60, 60, 60), -1)
+        upper = outline[outline[:, 1] <= here[loop, 1].mean()]
+        upper = upper[np.argsort(upper[:, 0])]
+        cv2.polylines(picture, [upper], False, (25, 25, 25), 2)
+    return picture
+
+
+def test_a_blink_slides_the_lid_over_the_eye_instead_of_squashing_it():
+    """Shut lids cover the open eye's iris and white with lid, the lash line where the lids meet, and
+    the lid above it is smooth (no lashes stretched into streaks); open lids change nothing."""
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import slide_lids
+
+    open_points = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    picture = _open_eye_picture(open_points, (120, 180))
+    assert np.array_equal(slide_lids(picture, open_points, open_points), picture)
+    shut = open_points.copy()
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):  # upper lid drawn down onto the lower lid
+        upper = loop[open_points[loop, 1] < 60]
+        shut[upper, 1] = 60 + (60 - open_points[upper, 1])
+    out = slide_lids(picture, open_points, shut).astype(int)
+    for cx in (50, 130):
+        column = out[40:71, cx, 0]  # from above the open lid (y 51) down past the shut lid line (y 69)
+        assert column[:25].min() > 150  # no iris and no white-eye gap above the lash line: lid skin
+        assert column[25:].min() < 80  # the lashes came down to where the lids meet
+        lid = out[46:62, cx - 10 : cx + 10, 0]
+        assert lid.std(axis=1).max() < 12  # across the lid each row is even: no vertical streaks
+    assert np.array_equal(out[:, :20], picture[:, :20].astype(int))  # away from the eyes: untouched
+
+
+def test_open_eye_points_lay_the_rest_eye_on_this_frames_corners():
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import open_eye_points
+
+    rest = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    now = _eye_points([(55, 70), (135, 70)], 20, 0.0)
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        now[loop, 1] = 70 + 0.1 * (now[loop, 1] - 70)  # nearly shut
+    out = open_eye_points(now, rest)
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        assert np.allclose(out[loop, :2], rest[loop, :2] + (5, 10), atol=1e-3)  # open again, moved with the face
+    assert np.array_equal(out[:7], now[:7])  # other points stay
+
+
+def test_an_eye_opened_wider_than_at_rest_keeps_its_own_lids():
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import open_eye_points
+
+    rest = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    wide = rest.copy()
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        wide[loop, 1] = 60 + 1.4 * (rest[loop, 1] - 60)  # surprise: lids apart
+    assert np.array_equal(open_eye_points(wide, rest), wide)
+
+
+def test_gaze_finds_the_iris_where_the_warp_put_it():
+    """The iris is looked for where the mesh carried the photo's iris (barycentric in its triangle), not
+    at the photo's place between the corners: on a turned face the two differ."""
+    from tryon_cli.render.classical.eyes import carry_point
+
+    texture = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], np.float64)
+    triangles = np.array([[0, 1, 2], [1, 3, 2]])
+    warped = texture * 2 + (5, 5)
+    warped[3] = (30, 20)  # the second triangle is sheared
+    np.testing.assert_allclose(carry_point(np.array([2.0, 3.0]), texture, warped, triangles), (9, 11))
+    np.testing.assert_allclose(carry_point(np.array([8.0, 8.0]), texture, warped, triangles),
+                               0.2 * warped[1] + 0.6 * warped[3] + 0.2 * warped[2], atol=1e-9)
+    assert carry_point(np.array([20.0, 3.0]), texture, warped, triangles) is None

@@ -118,23 +118,3 @@ def recombine(source_identity: np.ndarray, target_identity: np.ndarray, target_s
     """Source identity plus the target's expression (its shape minus its identity), eyes retargeted."""
     gains = expression_gain * eye_gains(source_identity, target_identity)[:, None]
     return (source_identity + gains * (target_shape - target_identity)).astype(np.float32)
-
-
-def blink_texture_points(texture_points: np.ndarray, source_identity: np.ndarray,
-                         recombined: np.ndarray) -> np.ndarray:
-    """Texture coordinates for a (partly) closed eye: upper-lid points sample higher, over the lid skin.
-
-    Squashing an open eye's texture between closing lids leaves iris and white visible; sliding the
-    upper lid's texture coordinates up by the closed fraction of the eye fills it with eyelid instead.
-    """
-    points = texture_points.copy()
-    for loop, lids in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS), (lm.LEFT_EYE, lm.LEFT_EYE_LIDS)):
-        closure = 1.0 - _eye_opening(recombined, lids) / max(_eye_opening(source_identity, lids), 1e-6)
-        if closure <= 0.05:
-            continue
-        closure = min(closure, 1.0)
-        eye = texture_points[loop]
-        upper = loop[eye[:, 1] < eye[:, 1].mean()]
-        opening = float(np.linalg.norm(texture_points[lids[0], :2] - texture_points[lids[1], :2]))
-        points[upper, 1] -= closure * opening
-    return points

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..analysis.face import Face
 from ..colour import lab_statistics
-from ..face3d.fitting import blink_texture_points, fit_pose, normalized_shape, recombine
+from ..face3d import landmarks as lm
+from ..face3d.fitting import fit_pose, normalized_shape, recombine
 from ..face3d.morphable import MorphableModel
 from ..face3d.raster import normal_map
 from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..analysis.parsing import FaceParser
 
 EXPRESSION_SMOOTHING = 0.25  # expression is smoothed this much less than the head pose
+EYE_POINTS = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE, lm.RIGHT_IRIS, lm.LEFT_IRIS])
 EYE_DISTANCES_PER_FACE = 3.0  # normalised shapes are in eye distances; filters think in face sizes
 MASK_MARGIN_PER_FACE_WIDTH = 0.15  # the planning crop reaches this far beyond both faces
 
@@ -96,15 +98,25 @@ class SwapPlanner:
             if identity is None:
                 identity = self.model.neutralise(normalized) if self.model is not None else normalized
             if filters.expression is not None:
+                # The lids and irises pass unsmoothed: a blink lasts two or three frames, and any
+                # smoothing left the swapped eye a frame behind the target's.
+                raw = normalized
                 normalized = identity + filters.expression(normalized - identity, dt)
+                normalized[EYE_POINTS] = raw[EYE_POINTS]
             recombined = recombine(self.source.identity_shape, identity, normalized, self.options.expression_gain)
             points = pose.apply(recombined)
             texture_points = self.source.texture_points
             if filters.views is not None and self.model is not None:
                 texture_points = filters.views(pose, self.model.fit(normalized).expression - filters.rest)
-            texture_points = blink_texture_points(texture_points, self.source.identity_shape, recombined)
+            rest_points = pose.apply(self.source.identity_shape)
         else:
-            points, texture_points = target, None
+            points, texture_points, rest_points = target, None, None
+        if filters.landmarks is not None and face.points.shape[0] > EYE_POINTS.max():
+            # The target's lids and irises as the frame shows them (smoothed, a blink or a glance lagged).
+            target = target.copy()
+            target[EYE_POINTS] = face.points[EYE_POINTS]
+            if not self.options.use_3d:
+                points = target
         both = np.concatenate([target[:, :2], points[:, :2]])
         margin = int(MASK_MARGIN_PER_FACE_WIDTH * float(np.ptp(both[:, 0])) + 8)
         x0, y0 = np.maximum(np.floor(both.min(axis=0)).astype(int) - margin, 0)
@@ -145,5 +157,5 @@ class SwapPlanner:
         full_mask[y0:y1, x0:x1] = mask
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
         face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
-                                 texture_points=texture_points)
+                                 texture_points=texture_points, rest_points=rest_points)
         return face_target, full_mask, keep

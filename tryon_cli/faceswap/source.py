@@ -85,8 +85,10 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         raise InputError(f"{path}: the source face is too small to use")
     oval = face_region(image.shape[:2], points)
     if without_mouth:
-        # A turned head's outline crosses itself, and the crossing would leave a hole in the oval.
-        hull = cv2.convexHull(np.round(points[lm.FACE_OVAL, :2]).astype(np.int32))
+        # A turned head's outline crosses itself, and the crossing would leave a hole in the oval; and
+        # past about 45 degrees the nose and lips stand out beyond the far cheek's outline: the hull
+        # of the whole mesh keeps them (for a face toward the camera it is the oval's hull).
+        hull = cv2.convexHull(np.round(points[:FACE_POINTS, :2]).astype(np.int32))
         oval = cv2.fillConvexPoly(np.zeros_like(oval), hull, 255)
     if parser is not None:
         mask = oval & ~_parsed_occluders(parser, image, face, oval)

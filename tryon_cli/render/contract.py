@@ -73,6 +73,9 @@ class FaceTarget:
     target_skin: np.ndarray | None
     normal_map: np.ndarray | None = None
     texture_points: np.ndarray | None = None
+    # The source's neutral face under this frame's pose (its eyes open): where the classical engine
+    # places the source's open eyes before sliding the lids to `points` (eyes.slide_lids).
+    rest_points: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

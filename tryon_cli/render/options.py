@@ -19,10 +19,12 @@ class Blend(str, Enum):
 
 
 class Eyes(str, Enum):
-    """Whose eyes the classical swap shows: the source's as photographed, the source's with the irises
-    moved to the target's gaze, or the target's eye openings inside the source's eye shape."""
+    """Whose eyes the classical swap shows: the source's as photographed; the source's with its irises
+    moving by the target's glances from where the photo has them (follow); the source's with its irises
+    moved to the target's gaze; or the target's eye openings inside the source's eye shape."""
 
     source = "source"
+    follow = "follow"
     gaze = "gaze"
     target = "target"
 
@@ -50,7 +52,7 @@ class ClassicalOptions:
     match_grain: bool = True  # blur a face sharper than the frame to its sharpness (render/classical/grain.py)
     grain: bool = False  # and grain a softer one (costs some identity and flicker: opt-in)
     relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
-    eyes: Eyes = Eyes.source  # gaze: the source's irises follow the target's; target: its eye openings (eyes.py)
+    eyes: Eyes = Eyes.follow  # follow: the irises move by the target's glances; gaze: to its gaze; target: its eye openings (eyes.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blend", Blend(self.blend))

@@ -74,15 +74,36 @@ def _iris_in_eye(points: np.ndarray, corners: tuple[int, int], iris: np.ndarray)
     return np.array([offset @ axis, offset @ normal]) / max(width, 1e-6), radius / max(width, 1e-6)
 
 
-def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarray, target_points: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+def carry_point(point: np.ndarray, texture_points: np.ndarray, points: np.ndarray, triangles: np.ndarray
+                ) -> np.ndarray | None:
+    """Where the mesh warp takes the texture's `point`: the same barycentric weights in the triangle that
+    holds it, applied to `points`. None when no triangle holds it."""
+    a, b, c = (texture_points[triangles[:, k], :2].astype(np.float64) for k in range(3))
+    v0, v1, v2 = b - a, c - a, np.asarray(point[:2], np.float64) - a
+    det = v0[:, 0] * v1[:, 1] - v0[:, 1] * v1[:, 0]
+    ok = np.abs(det) > 1e-9
+    safe = np.where(ok, det, 1.0)
+    u = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / safe
+    v = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / safe
+    inside = ok & (u >= -1e-6) & (v >= -1e-6) & (u + v <= 1 + 1e-6)
+    if not inside.any():
+        return None
+    k = int(np.argmax(inside))
+    t = triangles[k]
+    return ((1 - u[k] - v[k]) * points[t[0], :2] + u[k] * points[t[1], :2] + v[k] * points[t[2], :2]).astype(np.float64)
+
+
+def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarray, target_points: np.ndarray,
+               triangles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`warped` (the face's box) with the source's own irises moved to where the target's look, and the
     mask (0/255) of the pixels changed.
 
     The iris is placed in eye coordinates (along and across the line between the eye's corners, in eye
     widths), so a wider or tilted eye keeps the target's gaze. Where it was, the eye is inpainted from
     the white around it; everything stays inside the swapped face's eye opening, so lids, lashes and the
-    iris's colour stay the source's. `texture_points` locate the iris in the source photo.
+    iris's colour stay the source's. `texture_points` locate the iris in the source photo; with the mesh's
+    `triangles` the iris is found where the warp put it (the warp does not keep an iris's place between
+    the corners when the face turns, and a glance measured from the photo's place went half as far).
     """
     h, w = warped.shape[:2]
     changed = np.zeros((h, w), np.uint8)
@@ -96,9 +117,13 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         if width < 6 or opening < MIN_OPENING * width:
             continue
         source_at, radius = _iris_in_eye(texture_points, corners, iris)
+        if triangles is not None:
+            rendered = carry_point(texture_points[iris[0]], texture_points, points, triangles)
+            if rendered is not None:
+                source_at = np.array([(rendered - origin) @ axis, (rendered - origin) @ normal]) / width
         target_at, _ = _iris_in_eye(target_points, corners, iris)
         move = np.clip(target_at - source_at, -np.array(MAX_GAZE_SHIFT), MAX_GAZE_SHIFT)
-        if np.abs(move).max() * width < 0.3:
+        if np.abs(move).max() * width < 0.05:  # sub-pixel moves count: a glance is often one pixel
             continue
         to_pixels = np.stack([axis, normal], axis=1) * width  # eye coordinates -> box pixels
         here = origin + to_pixels @ source_at
@@ -121,7 +146,7 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         cv2.circle(disc, (int(round(centre[0] * 4)), int(round(centre[1] * 4))), int(round(r * 4)), 255, -1,
                    lineType=cv2.LINE_AA, shift=2)
         hole = np.where((disc > 0) & (eye_mask > 0), 255, 0).astype(np.uint8)
-        emptied = cv2.inpaint(window, hole, max(int(round(r * 0.5)), 2), cv2.INPAINT_TELEA)
+        emptied = cv2.inpaint(window, hole, 3, cv2.INPAINT_TELEA)  # mostly covered again by the moved iris
         moved = cv2.warpAffine(window, np.array([[1, 0, shift[0]], [0, 1, shift[1]]]), window.shape[1::-1],
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         moved_disc = cv2.warpAffine(disc, np.array([[1, 0, shift[0]], [0, 1, shift[1]]]), disc.shape[1::-1],
@@ -134,3 +159,123 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
         changed[y0:y1, x0:x1] |= np.where(eye_alpha > 0, 255, 0).astype(np.uint8)
     return out, changed
+
+
+# Blinks as a real lid does them: the upper lid slides down over the eyeball, it is not squashed.
+UPPER_BAND = 1.8  # the skin above the upper lash line that makes room, in open-eye heights
+LOWER_BAND = 1.0  # the same below the lower lash line (a smile's raised lower lid)
+LASH_BAND = 0.3  # lashes and lid edge, moved whole (never stretched), in open-eye heights
+
+
+def _similarity(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """2x3 similarity taking the segment a onto the segment b (rotation, uniform scale, shift)."""
+    za, zb = complex(*(a[1] - a[0])), complex(*(b[1] - b[0]))
+    k = zb / za if abs(za) > 1e-6 else 1.0
+    rot = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    return np.hstack([rot, (b[0] - rot @ a[0])[:, None]])
+
+
+def open_eye_points(points: np.ndarray, rest_points: np.ndarray) -> np.ndarray:
+    """`points` with each eye's lids and iris replaced by the rest face's (open) ones, laid on `points`'
+    eye corners: the mesh then warps the photo's eye unsquashed, and slide_lids closes it. An eye open
+    wider than at rest keeps `points`' lids (the mesh opens it; there is nothing to slide)."""
+    out = points.copy()
+    if min(points.shape[0], rest_points.shape[0]) < 478:
+        return out
+    for loop, corners, iris, lids in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS, lm.RIGHT_EYE_LIDS),
+                                      (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS, lm.LEFT_EYE_LIDS)):
+        def opening(p: np.ndarray) -> float:
+            gap = np.linalg.norm(p[lids[0], :2] - p[lids[1], :2])
+            return float(gap / max(np.linalg.norm(p[corners[0], :2] - p[corners[1], :2]), 1e-6))
+
+        if opening(points) >= opening(rest_points):
+            continue
+        move = _similarity((rest_points[corners[0], :2].astype(np.float64), rest_points[corners[1], :2].astype(np.float64)),
+                           (points[corners[0], :2].astype(np.float64), points[corners[1], :2].astype(np.float64)))
+        moved = np.concatenate([loop, iris])
+        out[moved, :2] = rest_points[moved, :2] @ move[:, :2].T + move[:, 2]
+    return out
+
+
+def _profile(t: np.ndarray, v: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A lid's across-coordinate at `at` (along-coordinates), linear between its points, 0 past the corners."""
+    order = np.argsort(t)
+    return np.interp(at, t[order], v[order], left=0.0, right=0.0)
+
+
+def _slide(v: np.ndarray, edge: np.ndarray, moved: np.ndarray, lash: float, band: float) -> np.ndarray:
+    """Source across-coordinates for output ones `v` on one lid's side, measured away from the eye (so
+    larger is farther from the eyeball): the lash band [edge, edge + lash] comes whole from `moved`
+    nearer the eyeball, the skin behind it stretches over [edge + lash, edge_open + band] to make room,
+    and the rest stays. `edge` is where the lash line is now, `edge + moved` where it was."""
+    open_edge = edge + moved
+    far = open_edge + band
+    out = v.copy()
+    lashes = (v >= edge) & (v < edge + lash)
+    out[lashes] = v[lashes] + moved[lashes]
+    skin = (v >= edge + lash) & (v < far)
+    span = np.maximum(far - edge - lash, 1e-6)
+    out[skin] = (open_edge + lash + (v - edge - lash) * (far - open_edge - lash) / span)[skin]
+    return out
+
+
+def slide_lids(warped: np.ndarray, open_points: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """`warped` (the face's box, rendered with `open_points`' open eyes) with the lids slid to `points`.
+
+    The mesh warp squashes a photo's thin lid into a closing eye and stretches its lashes into
+    streaks. Here the face is rendered with the source's open eyes and each eye is remapped one column
+    at a time across its corner line, as a lid moves: the lashes slide down whole over the eyeball
+    (which stays where it is), the lid skin above them stretches to make room (a band UPPER_BAND
+    open-eye heights tall), and a raised lower lid slides up the same way. Box coordinates throughout.
+    """
+    if min(points.shape[0], open_points.shape[0]) < 468:
+        return warped
+    h, w = warped.shape[:2]
+    out = warped.copy()
+    for loop, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS), (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS)):
+        c0, c1 = points[corners[0], :2].astype(np.float64), points[corners[1], :2].astype(np.float64)
+        width = float(np.linalg.norm(c1 - c0))
+        if width < 6:
+            continue
+        axis = (c1 - c0) / width
+        normal = np.array([-axis[1], axis[0]])
+        normal = normal if normal[1] >= 0 else -normal  # down the picture, toward the lower lid
+        rest = open_points[loop, :2].astype(np.float64)
+        rest_t, rest_v = (rest - c0) @ axis, (rest - c0) @ normal
+        now = points[loop, :2].astype(np.float64)
+        now_t, now_v = (now - c0) @ axis, (now - c0) @ normal
+        upper, lower = rest_v < 0, rest_v > 0
+        if upper.sum() < 2 or lower.sum() < 2:
+            continue
+        grid = np.linspace(0.0, width, 64)
+        height = float(np.max(_profile(rest_t[lower], rest_v[lower], grid) - _profile(rest_t[upper], rest_v[upper], grid)))
+        if height < 1.0:
+            continue
+        up, down, lash = UPPER_BAND * height, LOWER_BAND * height, LASH_BAND * height
+        reach = np.array([c0 + a * axis + b * normal for a in (0.0, width)
+                          for b in (rest_v.min() - up - 2, rest_v.max() + down + 2)])
+        x0, y0 = np.maximum(np.floor(reach.min(axis=0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(reach.max(axis=0)).astype(int) + 1, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        t = (xs - c0[0]) * axis[0] + (ys - c0[1]) * axis[1]
+        v = (xs - c0[0]) * normal[0] + (ys - c0[1]) * normal[1]
+        tc = np.clip(t, 0.0, width)
+        uo, lo = _profile(rest_t[upper], rest_v[upper], tc), _profile(rest_t[lower], rest_v[lower], tc)
+        un, ln = _profile(now_t[upper], now_v[upper], tc), _profile(now_t[lower], now_v[lower], tc)
+        middle = 0.5 * (un + ln)
+        crossed = un > ln  # lids drawn past each other: shut, at their middle
+        un, ln = np.where(crossed, middle, un), np.where(crossed, middle, ln)
+        du = np.clip(un - uo, 0.0, None)  # how far the upper lid came down (a wider eye stays as photographed)
+        dl = np.clip(lo - ln, 0.0, None)  # how far the lower lid came up
+        if max(float(du.max()), float(dl.max())) < 0.25:
+            continue
+        # upper side measured upward (negated), lower side downward
+        src_v = np.where(v < uo + du, -_slide(-v, -(uo + du), du, lash, up), v)
+        src_v = np.where(v > lo - dl, _slide(v, lo - dl, dl, lash, down), src_v)
+        map_x = (c0[0] + t * axis[0] + src_v * normal[0]).astype(np.float32)
+        map_y = (c0[1] + t * axis[1] + src_v * normal[1]).astype(np.float32)
+        out[y0:y1, x0:x1] = cv2.remap(warped, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out
+

@@ -11,7 +11,7 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .eyes import paste_target_eyes, shift_gaze
+from .eyes import open_eye_points, paste_target_eyes, shift_gaze, slide_lids
 from .grain import match_face_grain
 from .relight import box_normals, relight
 
@@ -32,14 +32,23 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
                options: ClassicalOptions) -> None:
     """Swap one face into `out` in place. All work is inside the face's box grown by the blend's margin."""
     shape = out.shape[:2]
-    raster = rasterize(face.points, source.triangles, shape)
+    # With the source's rest face (3-D swaps) the eyes are rendered open and their lids slid shut after.
+    open_points = open_eye_points(face.points, face.rest_points) if face.rest_points is not None else None
+    raster = rasterize(face.points if open_points is None else open_points, source.triangles, shape)
     texture_points = face.texture_points if face.texture_points is not None else source.texture_points
     coords = texture_coordinates(texture_points, raster, source.triangles)
     warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
+    offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
+    if open_points is not None:
+        if options.eyes in (Eyes.gaze, Eyes.follow):
+            # gaze: where the target looks; follow: the recombined face's irises, the source's own gaze
+            # moved by the target's glances (its iris motion from its track's rest face)
+            looks = face.target_points if options.eyes is Eyes.gaze else face.points
+            warped, _ = shift_gaze(warped, open_points - offset, texture_points, looks, source.triangles)
+        warped = slide_lids(warped, open_points - offset, face.points - offset)
     h, w = raster.shape
     box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
     size = float(np.ptp(face.points[:, 0]))
-    offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
     if options.relight or (options.colour_match and face.target_skin is not None):
         # skin to measure on, under the rendered face and under the target's own face
@@ -60,7 +69,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
         warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
         local |= eyes & covered & mask[box]
-    elif options.eyes is Eyes.gaze:
+    elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
         warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,

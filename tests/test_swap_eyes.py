@@ -1,0 +1,90 @@
+"""The swap's eyes follow the target's frame: blinks and gaze are not smoothed into lag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tryon_cli.face3d import landmarks as lm
+
+
+def _shut(points: np.ndarray) -> np.ndarray:
+    """The face with both upper lids drawn down onto the lower lids."""
+    out = points.copy()
+    for loop, (upper, lower) in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS), (lm.LEFT_EYE, lm.LEFT_EYE_LIDS)):
+        middle = 0.5 * (points[upper, :2] + points[lower, :2])
+        above = loop[(points[loop, 1] < middle[1])]
+        out[above, 1] = middle[1] + 0.9 * (middle[1] - points[above, 1])  # mirrored onto the lower lid
+    return out
+
+
+def test_a_one_frame_blink_reaches_the_planned_face_in_its_own_frame(astronaut):
+    """With smoothing on, a blink one frame long shuts the swapped eye in that frame as much as with
+    smoothing off; the target's lids handed to the renderer are the frame's own."""
+    from tryon_cli.analysis.face import Face, FaceMeshAnalyzer
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.faceswap.source import prepare_source
+
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        face = mesh.detect(astronaut)[0]
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    blink = Face(points=_shut(face.points))
+    openings = {}
+    for smooth in (0.0, 0.5):
+        identity = normalized_shape(source.frontal_mesh, face.points)[1]  # the track's (open-eyed) identity
+        planner = SwapPlanner(source, {0: identity}, SwapOptions(smooth=smooth), need_normal_map=False)
+        for index in range(5):
+            planned, _, _ = planner.plan_face(astronaut, face, 0, index, 1 / 25)
+        planned, _, _ = planner.plan_face(astronaut, blink, 0, 5, 1 / 25)
+        openings[smooth] = lm.eye_open_ratio(planned.points)
+        np.testing.assert_array_equal(planned.target_points[lm.RIGHT_EYE], blink.points[lm.RIGHT_EYE])
+        assert planned.rest_points is not None and lm.eye_open_ratio(planned.rest_points) > 0.15
+    assert openings[0.0] < 0.1
+    assert openings[0.5] < openings[0.0] + 0.02
+
+
+def test_a_near_profile_sources_nose_and_lips_are_usable_texture():
+    """Past about 45 degrees the nose and lips stand out beyond the far cheek's outline; they are
+    still the source's face (the oval's hull alone cut them off, and the target's nose showed)."""
+    from conftest import shared_media
+    from tryon_cli.faceswap.source import _detect, _usable
+    from tryon_cli.io.media import read_image
+
+    path = shared_media("faces", "portrait_three_quarter.png")
+    image = read_image(path)
+    (_, _, face), = _detect([(path, image)])
+    _, mask = _usable(path, image, face, without_mouth=True)
+    nose_tip, nose_wing = face.points[4, :2], face.points[49, :2]  # mesh points 4 (tip) and 49 (near wing)
+    for point in (nose_tip, nose_wing):
+        x, y = np.round(point).astype(int)
+        assert mask[y, x] == 255
+
+
+def test_follow_eyes_move_the_sources_irises_by_the_targets_glance(astronaut):
+    """The planned face's irises (what `--eyes follow` moves the source's iris to) sit where the source's
+    rest irises are, moved by as much as the target's irises moved from its track's rest face."""
+    from tryon_cli.analysis.face import Face, FaceMeshAnalyzer
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.render.classical.eyes import _iris_in_eye
+    from tryon_cli.render.options import ClassicalOptions, Eyes
+
+    assert ClassicalOptions().eyes is Eyes.follow
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        face = mesh.detect(astronaut)[0]
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    identity = normalized_shape(source.frontal_mesh, face.points)[1]
+    glance = face.points.copy()
+    for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        glance[iris, :2] += 0.1 * (face.points[corners[1], :2] - face.points[corners[0], :2])
+    planner = SwapPlanner(source, {0: identity}, SwapOptions(smooth=0.5), need_normal_map=False)
+    planner.plan_face(astronaut, face, 0, 0, 1 / 25)
+    planned, _, _ = planner.plan_face(astronaut, Face(points=glance), 0, 1, 1 / 25)
+    for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        moved = _iris_in_eye(planned.points, corners, iris)[0][0] - _iris_in_eye(planned.rest_points, corners, iris)[0][0]
+        assert 0.07 < moved < 0.13
