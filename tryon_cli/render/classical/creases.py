@@ -15,22 +15,52 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...face3d import landmarks as lm
 from ...masks.face import face_region, feature_regions
+from ...masks.shapes import hull_mask
 
 CREASE_BAND = (0.006, 0.05)  # the middle band: between these Gaussian blurs, as fractions of the face's width
 FEATURE_CLEARANCE = 0.03  # features grown by this fraction of the face's width are left out of the zone
 OUTLINE_CLEARANCE = 0.04  # and so is the face's outline shrunk by this (the band's halo of the jaw line)
 ZONE_FEATHER = 0.02  # the zone's soft edge (Gaussian sigma), as a fraction of the face's width
+BROW_LINE_DROP = 0.03  # the forehead zone reaches this far (fraction of the face's width) below the brows' line
+FOLDS_REACH = 0.08  # the folds zone: the nose's wings, the lips and the chin, grown by this fraction
+FOLDS_WEIGHT = 0.5  # the folds zone's weight (the forehead's is 1): the skin around the mouth carries more of
+# the identity dlib sees (a beard, stubble), and its folds are shallower; fully swapped, same-person fell
+CHIN = 152
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def expression_zones(shape: tuple[int, int], points: np.ndarray, face_width: float) -> np.ndarray:
+    """Where expressions crease the skin, float32 weights: the forehead and the root of the nose (above the
+    brows' line, a scowl's furrows; weight 1), and the folds around the nose's wings, the mouth and the chin
+    (a grimace, a laugh; FOLDS_WEIGHT). The cheeks and the skin around the eyes, which carry much of a
+    face's identity, are not in it."""
+    centres = [points[group, :2].mean(axis=0) for group in (lm.RIGHT_BROW, lm.LEFT_BROW)]
+    along = centres[1] - centres[0]
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    middle = (centres[0] + centres[1]) / 2
+    if float(np.dot(points[CHIN, :2] - middle, down)) < 0:
+        down = -down
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    depth = (xs - middle[0]) * down[0] + (ys - middle[1]) * down[1]
+    forehead = depth < BROW_LINE_DROP * face_width
+    lower = np.concatenate([points[lm.NOSTRILS, :2], points[lm.OUTER_LIPS, :2], points[[CHIN], :2]])
+    folds = cv2.dilate(hull_mask(shape, lower), _disc(max(int(FOLDS_REACH * face_width), 1))) > 0
+    return np.where(forehead, 1.0, np.where(folds, FOLDS_WEIGHT, 0.0)).astype(np.float32)
 
 
 def crease_zone(shape: tuple[int, int], points: np.ndarray, target_points: np.ndarray, face_width: float) -> np.ndarray:
-    """(h, w) float32 weight 0..1: the skin where creases form, clear of both faces' features and outlines."""
+    """(h, w) float32 weight 0..1: the expression zones' skin, clear of both faces' features and outlines."""
     grow = max(int(FEATURE_CLEARANCE * face_width), 1)
     shrink = max(int(OUTLINE_CLEARANCE * face_width), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shrink + 1, 2 * shrink + 1))
-    zone = cv2.erode(face_region(shape, points) & face_region(shape, target_points), kernel)
-    zone &= ~(feature_regions(shape, points, grow) | feature_regions(shape, target_points, grow))
-    return cv2.GaussianBlur(zone.astype(np.float32) / 255.0, (0, 0), max(ZONE_FEATHER * face_width, 1.0))
+    skin = cv2.erode(face_region(shape, points) & face_region(shape, target_points), _disc(shrink))
+    skin &= ~(feature_regions(shape, points, grow) | feature_regions(shape, target_points, grow))
+    weight = np.minimum(expression_zones(shape, points, face_width), expression_zones(shape, target_points, face_width))
+    return cv2.GaussianBlur(weight * (skin > 0), (0, 0), max(ZONE_FEATHER * face_width, 1.0))
 
 
 def middle_band(grey: np.ndarray, face_width: float) -> np.ndarray:
