@@ -326,3 +326,27 @@ def test_the_source_photos_creases_give_way_to_the_targets():
     assert abs((out[100, 20] - out[100, 130]) - (int(image[100, 20, 0]) - int(image[100, 130, 0]))) < 8  # broad shading kept
     assert np.corrcoef(out[20:60, 100:140].ravel(), pores[20:60, 100:140].ravel())[0, 1] > 0.6  # pores kept
     assert np.abs(out[:, 170:] - image[:, 170:, 0]).max() <= 1
+
+
+def test_prepare_source_delights_the_photo_only_when_asked(astronaut):
+    """A photo lit from one side gives a source texture more evenly lit with `delight`; without it, the
+    texture is the photo's own pixels."""
+    from pathlib import Path
+
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.face import skin_sample_region
+
+    xs = np.linspace(0.55, 1.45, astronaut.shape[1])[None, :, None]  # light falling off to the left
+    photo = np.clip(astronaut.astype(np.float32) * xs, 0, 255).astype(np.uint8)
+    plain = prepare_source([(Path("side.png"), photo)], delight=False)
+    delit = prepare_source([(Path("side.png"), photo)], delight=True)
+    assert np.array_equal(plain.texture, photo)
+    skin = skin_sample_region(photo.shape[:2], plain.texture_points) > 0
+    ys, cols = np.nonzero(skin)
+    middle = np.median(cols)
+
+    def imbalance(texture: np.ndarray) -> float:
+        grey = cv2.cvtColor(texture, cv2.COLOR_RGB2GRAY).astype(float)
+        return float(grey[ys[cols > middle], cols[cols > middle]].mean() - grey[ys[cols <= middle], cols[cols <= middle]].mean())
+
+    assert abs(imbalance(delit.texture)) < 0.6 * abs(imbalance(plain.texture))
