@@ -319,13 +319,16 @@ def test_the_source_photos_creases_give_way_to_the_targets():
     image, target = rgb(shading + pores + furrow), rgb(np.full((200, 200), 120.0) + line)
     zone = np.zeros((200, 200), np.float32)
     zone[:, :150] = 1.0  # the right quarter is a feature: untouched
-    out = carry_target_creases(image, target, zone, width)[..., 0].astype(float)
+    out = carry_target_creases(image, target, zone, zone, width)[..., 0].astype(float)
     before = (image[:, 70, 0].astype(float) - image[:, 60, 0]).mean()
     assert before < -35 and (out[:, 70] - out[:, 60]).mean() > 0.4 * before  # the furrow mostly gone
     assert (out[120, :140] - out[100, :140]).mean() < -20  # the target's crease is there
     assert abs((out[100, 20] - out[100, 130]) - (int(image[100, 20, 0]) - int(image[100, 130, 0]))) < 8  # broad shading kept
     assert np.corrcoef(out[20:60, 100:140].ravel(), pores[20:60, 100:140].ravel())[0, 1] > 0.6  # pores kept
     assert np.abs(out[:, 170:] - image[:, 170:, 0]).max() <= 1
+    # a zone that only loses the source's band (the folds: a target's moustache lives there) gets none of the target's
+    weakened = carry_target_creases(image, target, zone, np.zeros_like(zone), width)[..., 0].astype(float)
+    assert abs((weakened[120, :140] - weakened[100, :140]).mean()) < 5
 
 
 def test_prepare_source_delights_the_photo_only_when_asked(astronaut):

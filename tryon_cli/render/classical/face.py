@@ -11,7 +11,7 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .creases import carry_target_creases, crease_zone
+from .creases import carry_target_creases, crease_zones
 from .detail import restore_detail
 from .eyes import paste_target_eyes, shift_gaze
 from .grain import detail_region, match_face_grain
@@ -53,8 +53,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
                                sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
     if options.target_creases:
-        zone = crease_zone((h, w), face.points - offset, face.target_points - offset, size)
-        warped = carry_target_creases(warped, out[box], zone * (raster.coverage > 0), size)
+        removed, added = crease_zones((h, w), face.points - offset, face.target_points - offset, size)
+        warped = carry_target_creases(warped, out[box], removed * raster.coverage, added * raster.coverage, size)
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if source.texture_mask is not None:
