@@ -264,6 +264,11 @@ def test_delight_divides_a_side_light_out_of_the_face():
     evenly_lit = np.full_like(image, SKIN)
     flat = np.abs(delight(evenly_lit, points, triangles, skin).astype(int) - evenly_lit)
     assert flat.mean() < 1.0 and flat.max() <= 5  # an evenly lit face stays as it is (Lab rounding aside)
+    shiny = evenly_lit.copy()
+    cv2.circle(shiny, (80, 70), 6, (250, 235, 225), -1)  # the photo's light shining on the skin
+    excess = float(cv2.cvtColor(shiny, cv2.COLOR_RGB2GRAY)[70, 80]) - float(cv2.cvtColor(evenly_lit, cv2.COLOR_RGB2GRAY)[70, 80])
+    after = float(cv2.cvtColor(delight(shiny, points, triangles, skin), cv2.COLOR_RGB2GRAY)[70, 80])
+    assert after - float(cv2.cvtColor(evenly_lit, cv2.COLOR_RGB2GRAY)[70, 80]) < 0.6 * excess
 
 
 def test_a_soft_face_gets_the_targets_skin_detail_then_sharpening_up_to_the_frames_sharpness():

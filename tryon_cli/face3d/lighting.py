@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..colour import soft_clip_lightness
+from . import landmarks as lm
 from .raster import Raster, rasterize, vertex_normals
 
 MAX_SAMPLES = 4000  # skin pixels used per fit (evenly strided)
@@ -22,7 +23,10 @@ OUTLIER_MADS = 2.5  # a second fit drops skin pixels this many median absolute d
 MAX_DELIGHT = 1.6  # the delighting ratio (mean shading / shading) stays within [1 / MAX_DELIGHT, MAX_DELIGHT]
 RATIO_SIGMA = 0.05  # the ratio is smoothed at this fraction of the face's width: lighting is low-frequency,
 # and the mesh's normals are not (nostrils, lip edges, the brow ridge fold), so an unsmoothed ratio flared them
-SHADING_FLOOR = 8.0  # OpenCV-Lab lightness: shading below this is taken as this (no division blow-up)
+SPECULAR_MADS = 3.0  # delit skin brighter than its median by this many MADs is a specular highlight:
+SPECULAR_KEEP = 0.35  # only this much of the excess is kept (a shine of the photo's light, not the skin)
+SHADING_FLOOR = 8.0
+FACE_MESH_POINTS = 468  # a face mesh (MediaPipe's layout) has its eyes and lips where `landmarks` says  # OpenCV-Lab lightness: shading below this is taken as this (no division blow-up)
 
 
 def sh_basis(normals: np.ndarray) -> np.ndarray:
@@ -65,6 +69,15 @@ def fit_lighting(lightness: np.ndarray, basis: np.ndarray, region: np.ndarray, r
     return coefficients
 
 
+def _eyes_and_lips(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The eyes' and lips' openings (0/255), grown a little: never taken for a shine."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE, lm.OUTER_LIPS):
+        cv2.fillPoly(mask, [np.round(points[loop, :2]).astype(np.int32)], 255)
+    grow = max(int(0.02 * np.ptp(points[:, 0])), 1)
+    return cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+
+
 def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """`image` (RGB uint8) with the face's spherical-harmonics shading divided out of its lightness.
 
@@ -95,8 +108,18 @@ def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: 
     # Feathered to 1 at the mesh's outline, so the face meets the untouched image without a step.
     edge = max(int(0.04 * w), 1)
     weight = cv2.GaussianBlur(cv2.erode(inside, np.ones((3, 3), np.uint8), iterations=edge), (0, 0), edge / 2 + 0.5)
+    lightness = lab[..., 0] * (1.0 + weight * (ratio - 1.0))
+    # The photo's shine (nose, forehead) is its light's too: compressed toward the skin's level, on the skin
+    # and the nose only (eye whites and teeth are bright by nature).
+    skin_values = lightness[region]
+    median = float(np.median(skin_values))
+    knee = median + SPECULAR_MADS * float(np.median(np.abs(skin_values - median))) / 0.6745
+    shiny = lightness > knee
+    if len(points) >= FACE_MESH_POINTS:
+        shiny &= ~(_eyes_and_lips(points - (raster.x0, raster.y0, 0), (h, w)) > 0)
+    lightness = np.where(shiny, knee + SPECULAR_KEEP * (lightness - knee) * weight + (1 - weight) * (lightness - knee), lightness)
     # Highlights are compressed, not clipped: a brightened specular spot keeps its shape instead of a white patch.
-    lab[..., 0] = soft_clip_lightness(lab[..., 0] * (1.0 + weight * (ratio - 1.0)))
+    lab[..., 0] = soft_clip_lightness(lightness)
     out = image.copy()
     out[box] = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return out
