@@ -3,7 +3,8 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching) or one opt-in part on (grain, target eyes, gaze, relight, the face parser's masks). Each output is scored by `tryon eval swap`.
+matching, source delighting, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight,
+the target's creases, the face parser's masks). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -34,6 +35,9 @@ CONFIGS = {
     "target-eyes": ["--eyes", "target"],
     "gaze": ["--eyes", "gaze"],
     "relight": ["--relight"],
+    "no-delight": ["--no-delight"],
+    "no-detail": ["--no-restore-detail"],
+    "creases": ["--target-creases"],
     "parsing": ["--parsing"],
 }
 
