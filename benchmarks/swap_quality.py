@@ -3,7 +3,7 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching, source delighting, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight,
+matching, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight, source delighting,
 the target's creases, the face parser's masks). Each output is scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
@@ -35,7 +35,7 @@ CONFIGS = {
     "target-eyes": ["--eyes", "target"],
     "gaze": ["--eyes", "gaze"],
     "relight": ["--relight"],
-    "no-delight": ["--no-delight"],
+    "delight": ["--delight"],
     "no-detail": ["--no-restore-detail"],
     "creases": ["--target-creases"],
     "parsing": ["--parsing"],

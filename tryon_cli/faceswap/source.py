@@ -100,7 +100,7 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
-                   chroma_weighted: bool = True, delight: bool = True) -> SourceFace:
+                   chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
@@ -108,9 +108,10 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
     `chroma_weighted`: the skin colour is weighted by chroma, so grey beards and hair do not pull it grey
     (`colour.skin_colour_statistics`); a black-and-white photo then has colourless stats (`is_colourless`).
-    `delight`: each photo's own lighting (spherical harmonics fitted on its mesh's normals) is divided out
-    of its face (`face3d.lighting.delight`), so a side light's dark half-face is not pasted; the render
-    gives the face the target's lighting.
+    `delight` (opt-in): each photo's own lighting (spherical harmonics fitted on its mesh's normals) is
+    divided out of its face (`face3d.lighting.delight`), so a side light's dark half-face is not pasted;
+    the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
+    others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     """
     faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
@@ -133,7 +134,7 @@ def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarra
 
 def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
                      shapes: tuple[np.ndarray, ...], frontal: int, chroma_weighted: bool = True,
-                     delight: bool = True) -> SourceFace:
+                     delight: bool = False) -> SourceFace:
     """The most frontal photo as it is (delit with `delight`); identity is the median shape (expression included)."""
     identity = robust_identity(np.stack(shapes))
     triangles = triangulate(identity[:FACE_POINTS])
@@ -156,7 +157,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
-                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = True) -> SourceFace:
+                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
     identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
