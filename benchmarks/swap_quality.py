@@ -3,7 +3,9 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching) or one opt-in part on (grain, target eyes, gaze, relight, the face parser's masks) or the eyes as photographed (source-eyes). Each output is scored by `tryon eval swap`.
+matching, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight, source delighting,
+the target's creases, the face parser's masks) or the eyes as photographed (source-eyes). Each output is scored
+by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -35,6 +37,9 @@ CONFIGS = {
     "gaze": ["--eyes", "gaze"],
     "source-eyes": ["--eyes", "source"],
     "relight": ["--relight"],
+    "delight": ["--delight"],
+    "no-detail": ["--no-restore-detail"],
+    "creases": ["--target-creases"],
     "parsing": ["--parsing"],
 }
 

@@ -49,6 +49,10 @@ CLASSICAL_FLAGS = (
          ("--colour-match/--no-colour-match",)),
     Flag("match_grain", "Blur a face clearly sharper than the frame around it to the frame's sharpness.",
          ("--match-grain/--no-match-grain",)),
+    Flag("target_creases", "Expression creases (scowl, grimace, laugh lines) from the target frame, not the source "
+         "photo: the skin's middle frequency band is the target's.", ("--target-creases/--no-target-creases",)),
+    Flag("restore_detail", "Give a face clearly softer than the frame detail back: the target's fine skin detail, "
+         "then a cored unsharp mask, up to the frame's sharpness.", ("--restore-detail/--no-restore-detail",)),
     Flag("grain", "Also grain a face clearly softer than the frame (a small or old photo); costs some identity "
          "and flicker.", ("--grain/--no-grain",)),
     Flag("eyes", "Eyes: follow (the source's irises move by the target's glances, from where the photo has "

@@ -81,6 +81,7 @@ def swap(
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
     parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
     clean_source: bool = typer.Option(False, "--clean-source/--no-clean-source", help="Mask the source photos' hair, glasses and hands with the face parser and fill what they hide from the mirrored side (opt-in: it cost identity on a source with a fringe over one eye)."),
+    delight: bool = typer.Option(False, "--delight/--no-delight", help="Divide each source photo's own lighting out of its face (spherical harmonics fitted on its mesh's normals), so a side light's dark half-face is not pasted; the target's lighting is applied in the render (opt-in: it cost same-person on some sources)."),
     regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -116,7 +117,8 @@ def swap(
         if parsing and parser is None and options.regions != FACE_REGIONS:
             raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
-                                parser=loaded_parser if clean_source else None, chroma_weighted=chroma_weight)
+                                parser=loaded_parser if clean_source else None, chroma_weighted=chroma_weight,
+                                delight=delight)
         if chroma_weight and is_colourless(source.skin_stats):
             console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
                           "the face takes the target's skin tone")

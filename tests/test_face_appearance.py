@@ -306,3 +306,134 @@ def test_gaze_finds_the_iris_where_the_warp_put_it():
     np.testing.assert_allclose(carry_point(np.array([8.0, 8.0]), texture, warped, triangles),
                                0.2 * warped[1] + 0.6 * warped[3] + 0.2 * warped[2], atol=1e-9)
     assert carry_point(np.array([20.0, 3.0]), texture, warped, triangles) is None
+
+
+def _hemisphere(size: int = 160, radius: float = 70.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A hemisphere mesh facing the camera (points in pixels, z negative towards the camera), its
+    triangles, and its unit normals per pixel (x right, y up, z towards the camera) over the image."""
+    from tryon_cli.face3d.raster import triangulate
+
+    ys, xs = np.mgrid[-1:1:25j, -1:1:25j]
+    keep = xs ** 2 + ys ** 2 <= 1.0
+    x, y = xs[keep] * radius, ys[keep] * radius
+    z = -np.sqrt(np.clip(radius ** 2 - x ** 2 - y ** 2, 0, None))
+    points = np.stack([x + size / 2, y + size / 2, z], axis=1).astype(np.float32)
+    gy, gx = (np.mgrid[0:size, 0:size] - size / 2) / radius
+    gz = np.sqrt(np.clip(1 - gx ** 2 - gy ** 2, 0, 1))
+    return points, triangulate(points), np.dstack([gx, -gy, gz]).astype(np.float32)
+
+
+def test_delight_divides_a_side_light_out_of_the_face():
+    """A sphere of one albedo lit from the left comes out of `delight` far more evenly lit, same mean."""
+    from tryon_cli.face3d.lighting import delight
+
+    points, triangles, normals = _hemisphere()
+    inside = (normals[..., 2] > 0.35)
+    shade = np.clip(normals @ np.array([-0.7, 0.0, 0.7]), 0, 1) * 0.55 + 0.45
+    image = np.clip(np.array(SKIN, np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+    skin = np.where(inside, 255, 0).astype(np.uint8)
+    out = delight(image, points, triangles, skin)
+    grey_in = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(float)
+    grey_out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    assert grey_out[inside].std() < 0.5 * grey_in[inside].std()
+    assert abs(grey_out[inside].mean() - grey_in[inside].mean()) < 8
+    # the far (right) side brightened, the near side darkened
+    assert grey_out[80, 120] > grey_in[80, 120] + 10 and grey_out[80, 40] < grey_in[80, 40] - 5
+    assert np.array_equal(out[:3], image[:3])  # outside the mesh: untouched
+    evenly_lit = np.full_like(image, SKIN)
+    flat = np.abs(delight(evenly_lit, points, triangles, skin).astype(int) - evenly_lit)
+    assert flat.mean() < 1.0 and flat.max() <= 5  # an evenly lit face stays as it is (Lab rounding aside)
+    shiny = evenly_lit.copy()
+    cv2.circle(shiny, (80, 70), 6, (250, 235, 225), -1)  # the photo's light shining on the skin
+    excess = float(cv2.cvtColor(shiny, cv2.COLOR_RGB2GRAY)[70, 80]) - float(cv2.cvtColor(evenly_lit, cv2.COLOR_RGB2GRAY)[70, 80])
+    after = float(cv2.cvtColor(delight(shiny, points, triangles, skin), cv2.COLOR_RGB2GRAY)[70, 80])
+    assert after - float(cv2.cvtColor(evenly_lit, cv2.COLOR_RGB2GRAY)[70, 80]) < 0.6 * excess
+
+
+def test_a_soft_face_gets_the_targets_skin_detail_then_sharpening_up_to_the_frames_sharpness():
+    from tryon_cli.render.classical.detail import GOAL, LOW as DETAIL_LOW, restore_detail
+
+    region = np.full((120, 120), 255, np.uint8)
+    region[:6], region[-6:], region[:, :6], region[:, -6:] = 0, 0, 0, 0
+    sharp_target, soft = _textured(4, 0.0, amplitude=12.0), _textured(1, 1.5)
+    skin = np.zeros_like(region)
+    skin[:, :100] = 255  # the target's features (eyes, lips) are on the right: none of its detail goes there
+    out = restore_detail(soft, sharp_target, region, skin)
+    assert _ratio(soft, sharp_target, region) < DETAIL_LOW
+    assert DETAIL_LOW <= _ratio(out, sharp_target, region) <= GOAL * 1.6
+    change = (out.astype(float) - soft).mean(axis=2)
+    # the target's own fine detail was used where skin is: the change follows the target there
+    fine = cv2.cvtColor(sharp_target, cv2.COLOR_RGB2GRAY).astype(float)
+    fine -= cv2.GaussianBlur(fine, (0, 0), 1.0)
+    assert np.corrcoef(change[10:110, 10:70].ravel(), fine[10:110, 10:70].ravel())[0, 1] > 0.5
+    assert abs(np.corrcoef(change[10:110, 108:114].ravel(), fine[10:110, 108:114].ravel())[0, 1]) < 0.2
+    # a face already about as sharp as the frame is left exactly as it is
+    fitting = _textured(5, 0.0, amplitude=12.0)
+    assert np.array_equal(restore_detail(fitting, sharp_target, region, skin), fitting)
+
+
+def test_sharpening_is_cored_so_a_noisy_low_resolution_face_gets_edges_not_noise():
+    from tryon_cli.render.classical.detail import cored
+
+    rng = np.random.default_rng(0)
+    band = rng.normal(0, 1.0, (100, 100)).astype(np.float32)  # the source's noise
+    band[40:60, 50] = 30.0  # an edge
+    region = np.full(band.shape, 255, np.uint8)
+    out = cored(band, region)
+    assert np.abs(out[:30]).mean() < 0.4 * np.abs(band[:30]).mean()
+    assert out[50, 50] > 0.95 * band[50, 50]
+
+
+def test_the_source_photos_creases_give_way_to_the_targets():
+    """A scowl's furrow in the rendered face goes, the target's own crease comes, over the zone only;
+    the broad shading and the fine detail stay the rendered face's."""
+    from tryon_cli.render.classical.creases import carry_target_creases
+
+    width = 200.0  # the face's width in pixels: the band is a few pixels
+    ys, xs = np.mgrid[0:200, 0:200]
+    shading = 150.0 + 0.3 * (xs - 100)  # broad light, the source's (kept)
+    rng = np.random.default_rng(0)
+    pores = rng.normal(0, 3.0, (200, 200))
+    furrow = -40.0 * np.exp(-((xs - 70) ** 2) / (2 * 2.5 ** 2))  # the source's scowl, a vertical crease
+    line = -40.0 * np.exp(-((ys - 120) ** 2) / (2 * 2.5 ** 2))  # the target's crease, a horizontal line
+
+    def rgb(grey: np.ndarray) -> np.ndarray:
+        return np.clip(np.dstack([grey] * 3), 0, 255).astype(np.uint8)
+
+    image, target = rgb(shading + pores + furrow), rgb(np.full((200, 200), 120.0) + line)
+    zone = np.zeros((200, 200), np.float32)
+    zone[:, :150] = 1.0  # the right quarter is a feature: untouched
+    out = carry_target_creases(image, target, zone, zone, width)[..., 0].astype(float)
+    before = (image[:, 70, 0].astype(float) - image[:, 60, 0]).mean()
+    assert before < -35 and (out[:, 70] - out[:, 60]).mean() > 0.4 * before  # the furrow mostly gone
+    assert (out[120, :140] - out[100, :140]).mean() < -20  # the target's crease is there
+    assert abs((out[100, 20] - out[100, 130]) - (int(image[100, 20, 0]) - int(image[100, 130, 0]))) < 8  # broad shading kept
+    assert np.corrcoef(out[20:60, 100:140].ravel(), pores[20:60, 100:140].ravel())[0, 1] > 0.6  # pores kept
+    assert np.abs(out[:, 170:] - image[:, 170:, 0]).max() <= 1
+    # a zone that only loses the source's band (the folds: a target's moustache lives there) gets none of the target's
+    weakened = carry_target_creases(image, target, zone, np.zeros_like(zone), width)[..., 0].astype(float)
+    assert abs((weakened[120, :140] - weakened[100, :140]).mean()) < 5
+
+
+def test_prepare_source_delights_the_photo_only_when_asked(astronaut):
+    """A photo lit from one side gives a source texture more evenly lit with `delight`; without it, the
+    texture is the photo's own pixels."""
+    from pathlib import Path
+
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.face import skin_sample_region
+
+    xs = np.linspace(0.55, 1.45, astronaut.shape[1])[None, :, None]  # light falling off to the left
+    photo = np.clip(astronaut.astype(np.float32) * xs, 0, 255).astype(np.uint8)
+    plain = prepare_source([(Path("side.png"), photo)], delight=False)
+    delit = prepare_source([(Path("side.png"), photo)], delight=True)
+    assert np.array_equal(plain.texture, photo)
+    skin = skin_sample_region(photo.shape[:2], plain.texture_points) > 0
+    ys, cols = np.nonzero(skin)
+    middle = np.median(cols)
+
+    def imbalance(texture: np.ndarray) -> float:
+        grey = cv2.cvtColor(texture, cv2.COLOR_RGB2GRAY).astype(float)
+        return float(grey[ys[cols > middle], cols[cols > middle]].mean() - grey[ys[cols <= middle], cols[cols <= middle]].mean())
+
+    assert abs(imbalance(delit.texture)) < 0.6 * abs(imbalance(plain.texture))

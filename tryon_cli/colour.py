@@ -102,7 +102,7 @@ MIN_CHROMA_SPREAD = 0.6  # a blotchy source's chroma deviations shrink at most t
 HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
 
 
-def _soft_clip_lightness(l: np.ndarray) -> np.ndarray:
+def soft_clip_lightness(l: np.ndarray) -> np.ndarray:
     """Lightness above HIGHLIGHT_KNEE compressed smoothly toward 255 (never past it): a brightened
     highlight keeps some shape and colour instead of flattening to a white patch."""
     room = 255.0 - HIGHLIGHT_KNEE
@@ -126,7 +126,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     lightness = lab[..., 0] * gain
     lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
-    lab[..., 0] = _soft_clip_lightness(lightness)
+    lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 

@@ -20,6 +20,7 @@ from ..analysis.parsing import FaceParser, crop, crop_box
 from ..colour import skin_colour_statistics
 from ..errors import InputError
 from ..face3d import landmarks as lm
+from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
 from ..face3d.morphable import MorphableModel
 from ..face3d.raster import triangulate
@@ -101,7 +102,7 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
-                   chroma_weighted: bool = True) -> SourceFace:
+                   chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
@@ -109,6 +110,10 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
     `chroma_weighted`: the skin colour is weighted by chroma, so grey beards and hair do not pull it grey
     (`colour.skin_colour_statistics`); a black-and-white photo then has colourless stats (`is_colourless`).
+    `delight` (opt-in): each photo's own lighting (spherical harmonics fitted on its mesh's normals) is
+    divided out of its face (`face3d.lighting.delight`), so a side light's dark half-face is not pasted;
+    the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
+    others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     """
     faces = _detect(images)
     frontal_mesh = frontalize(faces[0][2].points)
@@ -116,19 +121,31 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     frontal = int(np.argmin([rotation_angle_degrees(p.rotation, np.eye(3)) - 1e-3 * f.size
                              for p, (_, _, f) in zip(poses, faces)]))
     if not neutralise:
-        return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted)
+        return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
     return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser,
-                       chroma_weighted)
+                       chroma_weighted, delight)
+
+
+def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
+           chroma_weighted: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo with its face's lighting divided out, fitted on its usable skin, and that skin's colour."""
+    skin_region = skin_sample_region(image.shape[:2], face.points)
+    image = delight_face(image, face.points, triangles, skin_region & mask)
+    return image, skin_colour_statistics(image, skin_region, chroma_weighted)
 
 
 def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
-                     shapes: tuple[np.ndarray, ...], frontal: int, chroma_weighted: bool = True) -> SourceFace:
-    """The most frontal photo as it is; identity is the median shape (expression included)."""
+                     shapes: tuple[np.ndarray, ...], frontal: int, chroma_weighted: bool = True,
+                     delight: bool = False) -> SourceFace:
+    """The most frontal photo as it is (delit with `delight`); identity is the median shape (expression included)."""
     identity = robust_identity(np.stack(shapes))
+    triangles = triangulate(identity[:FACE_POINTS])
     path, texture, face = faces[frontal]
     skin, mask = _usable(path, texture, face, without_mouth=False, chroma_weighted=chroma_weighted)
+    if delight:
+        texture, skin = _delit(texture, face, mask, triangles, chroma_weighted)
     return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
-                      triangles=triangulate(identity[:FACE_POINTS]), skin_stats=skin, texture_mask=mask)
+                      triangles=triangles, skin_stats=skin, texture_mask=mask)
 
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
@@ -142,7 +159,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
-                parser: FaceParser | None, chroma_weighted: bool = True) -> SourceFace:
+                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
     identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
@@ -151,6 +168,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape in zip(faces, poses, shapes):
         skin, mask = _usable(path, image, face, without_mouth=True, parser=parser, chroma_weighted=chroma_weighted)
+        if delight:
+            image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
         shut = closed_eye_points(shape)
         texture, points = image, face.points

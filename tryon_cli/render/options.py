@@ -50,6 +50,9 @@ class ClassicalOptions:
     blend: Blend = Blend.multiband
     colour_match: bool = True
     match_grain: bool = True  # blur a face sharper than the frame to its sharpness (render/classical/grain.py)
+    target_creases: bool = False  # the forehead's middle band (expression creases) from the target frame (creases.py);
+    # opt-in: removing a source's creases cost dlib's same-person rate (0.52 -> 0.24 on side_light -> talking_frontal)
+    restore_detail: bool = True  # and sharpen a softer one: the target's fine skin detail, then unsharp (detail.py)
     grain: bool = False  # and grain a softer one (costs some identity and flicker: opt-in)
     relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
     eyes: Eyes = Eyes.follow  # follow: the irises move by the target's glances; gaze: to its gaze; target: its eye openings (eyes.py)

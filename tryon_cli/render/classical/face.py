@@ -11,8 +11,10 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
+from .creases import carry_target_creases, crease_zones
+from .detail import restore_detail
 from .eyes import open_eye_points, paste_target_eyes, shift_gaze, slide_lids
-from .grain import match_face_grain
+from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
@@ -50,7 +52,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
     size = float(np.ptp(face.points[:, 0]))
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
-    if options.relight or (options.colour_match and face.target_skin is not None):
+    if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
         # skin to measure on, under the rendered face and under the target's own face
         skin_here = skin_sample_region((h, w), face.points - offset) & covered
         skin_there = skin_sample_region((h, w), face.target_points - offset)
@@ -59,6 +61,9 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
                                sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
+    if options.target_creases:
+        removed, added = crease_zones((h, w), face.points - offset, face.target_points - offset, size)
+        warped = carry_target_creases(warped, out[box], removed * raster.coverage, added * raster.coverage, size)
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if source.texture_mask is not None:
@@ -71,6 +76,9 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         local |= eyes & covered & mask[box]
     elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
         warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
+    if options.restore_detail:
+        # Measured where the grain match measures: the pasted pixels shrunk off their edge.
+        warped = restore_detail(warped, out[box], detail_region(local, size), skin_here & skin_there)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,
                                   add_grain=options.grain)

@@ -93,11 +93,17 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
     return patch
 
 
+def detail_region(pasted: np.ndarray, face_width: float) -> np.ndarray:
+    """Where a face's sharpness is measured: the pasted pixels shrunk off their edge (the warp's border and
+    the mask's outline are not the face's detail)."""
+    erode = max(int(face_width * 0.03), 2)
+    return cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
+
+
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
                      texture_face_width: float, face_width: float, add_grain: bool = True) -> np.ndarray:
     """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
     warp's border and the mask's outline are not the face's detail); grain GRAIN_CELL output pixels fine."""
-    erode = max(int(face_width * 0.03), 2)
-    region = cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
+    region = detail_region(pasted, face_width)
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
     return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)

@@ -6,48 +6,20 @@ fitted to the warped source, one to the target frame, both over skin and on the 
 swapped face's mesh); the face's lightness is multiplied by their ratio, normalised to mean 1 so the
 overall brightness stays the colour match's job. Unlike a blurred lightness ratio, the ratio follows the
 face's shape (a side light darkens the far cheek, not a blurry disc), and the source's own shading,
-fitted the same way, is divided out.
+fitted the same way, is divided out. The fit itself lives in `face3d/lighting.py` (the source photos are
+delit with it).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import cv2
+import numpy as np
 
-from ...face3d.raster import Raster, vertex_normals
+from ...face3d.lighting import box_normals, fit_lighting, sh_basis
 
-MAX_SAMPLES = 4000  # skin pixels used per fit (evenly strided)
-RIDGE = 1e-2  # regularisation of the fit, relative to the data's scale (keeps a thin region sane)
+__all__ = ["box_normals", "relight", "sh_basis"]
+
 MAX_RATIO = 1.5  # the relighting ratio stays within [1 / MAX_RATIO, MAX_RATIO]
-
-
-def sh_basis(normals: np.ndarray) -> np.ndarray:
-    """(..., 9) second-order real spherical-harmonics basis of unit normals (..., 3), constants dropped
-    (a least-squares fit absorbs them)."""
-    x, y, z = normals[..., 0], normals[..., 1], normals[..., 2]
-    return np.stack([np.ones_like(x), x, y, z, x * y, x * z, y * z, x * x - y * y, 3 * z * z - 1], axis=-1)
-
-
-def box_normals(points: np.ndarray, triangles: np.ndarray, raster: Raster) -> np.ndarray:
-    """Unit normals (h, w, 3) of the mesh over the raster's box (x right, y up, z towards the camera)."""
-    normals = vertex_normals(points, triangles) * np.array([1.0, -1.0, -1.0], dtype=np.float32)
-    local = raster.interpolate(normals, triangles, fill=0.0)
-    return local / np.maximum(np.linalg.norm(local, axis=2, keepdims=True), 1e-6)
-
-
-def fit_lighting(lightness: np.ndarray, basis: np.ndarray, region: np.ndarray) -> np.ndarray | None:
-    """The nine coefficients that best explain `lightness` over `region` (ridge least squares); None when
-    the region is too small to fit."""
-    ys, xs = np.nonzero(region)
-    if len(ys) < 100:
-        return None
-    step = max(len(ys) // MAX_SAMPLES, 1)
-    ys, xs = ys[::step], xs[::step]
-    design = basis[ys, xs].astype(np.float64)
-    values = lightness[ys, xs].astype(np.float64)
-    gram = design.T @ design
-    gram += RIDGE * np.trace(gram) / 9 * np.eye(9)
-    return np.linalg.solve(gram, design.T @ values)
 
 
 def relight(image: np.ndarray, target: np.ndarray, normals: np.ndarray, image_skin: np.ndarray,

@@ -1,0 +1,90 @@
+"""Expression creases: the target's, not the source photo's.
+
+A source photo's scowl, grimace or laugh leaves creases in its skin (the furrows between the brows, the
+forehead's lines, the folds beside the nose and mouth). Neutralising the shape does not remove them from
+the texture, so they would sit on every frame whatever the target's face does. They live in a middle
+band of spatial frequencies (a few pixels to a few percent of the face's width): above the fine band of
+pores and grain, below the broad shading that gives the face its shape. On the skin away from the
+features, the rendered face's middle band is replaced by the target frame's own on the forehead and the
+root of the nose (a scowl): the creases there come and go with the target's expression. Around the nose,
+mouth and chin the source's band is only weakened (a target's moustache or beard lives in that band). Eyes, brows, lips and nostrils (grown by FEATURE_CLEARANCE, so
+their edges' band stays) and the broad shading are the source's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ...face3d import landmarks as lm
+from ...masks.face import face_region, feature_regions
+from ...masks.shapes import hull_mask
+
+CREASE_BAND = (0.006, 0.05)  # the middle band: between these Gaussian blurs, as fractions of the face's width
+FEATURE_CLEARANCE = 0.03  # features grown by this fraction of the face's width are left out of the zone
+OUTLINE_CLEARANCE = 0.04  # and so is the face's outline shrunk by this (the band's halo of the jaw line)
+ZONE_FEATHER = 0.02  # the zone's soft edge (Gaussian sigma), as a fraction of the face's width
+BROW_LINE_DROP = 0.03  # the forehead zone reaches this far (fraction of the face's width) below the brows' line
+FOLDS_REACH = 0.08  # the folds zone: the nose's wings, the lips and the chin, grown by this fraction
+FOLDS_WEIGHT = 0.5  # how much of the source's band the folds zone loses; it gets none of the target's: a
+# target's moustache or beard is in that band there (it showed as a ghost moustache), and swapped fully,
+# the skin around the mouth took dlib's same-person rate down with it
+CHIN = 152
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def expression_zones(shape: tuple[int, int], points: np.ndarray, face_width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where expressions crease the skin (bool masks): the forehead and the root of the nose (above the
+    brows' line, a scowl's furrows), and the folds around the nose's wings, the mouth and the chin (a
+    grimace, a laugh). The cheeks and the skin around the eyes, which carry much of a face's identity, are
+    in neither."""
+    centres = [points[group, :2].mean(axis=0) for group in (lm.RIGHT_BROW, lm.LEFT_BROW)]
+    along = centres[1] - centres[0]
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    middle = (centres[0] + centres[1]) / 2
+    if float(np.dot(points[CHIN, :2] - middle, down)) < 0:
+        down = -down
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    depth = (xs - middle[0]) * down[0] + (ys - middle[1]) * down[1]
+    forehead = depth < BROW_LINE_DROP * face_width
+    lower = np.concatenate([points[lm.NOSTRILS, :2], points[lm.OUTER_LIPS, :2], points[[CHIN], :2]])
+    folds = cv2.dilate(hull_mask(shape, lower), _disc(max(int(FOLDS_REACH * face_width), 1))) > 0
+    return forehead, folds & ~forehead
+
+
+def crease_zones(shape: tuple[int, int], points: np.ndarray, target_points: np.ndarray,
+                 face_width: float) -> tuple[np.ndarray, np.ndarray]:
+    """(removed, added): (h, w) float32 weights 0..1 of the rendered face's middle band taken out and of the
+    target's put in. The forehead swaps it (1, 1); the folds lose FOLDS_WEIGHT of theirs and get none.
+    Both stay clear of both faces' features and outlines."""
+    grow = max(int(FEATURE_CLEARANCE * face_width), 1)
+    shrink = max(int(OUTLINE_CLEARANCE * face_width), 1)
+    skin = cv2.erode(face_region(shape, points) & face_region(shape, target_points), _disc(shrink))
+    skin &= ~(feature_regions(shape, points, grow) | feature_regions(shape, target_points, grow))
+    (forehead, folds), (target_forehead, target_folds) = (expression_zones(shape, p, face_width)
+                                                        for p in (points, target_points))
+    forehead &= target_forehead & (skin > 0)
+    folds &= target_folds & (skin > 0)
+    sigma = max(ZONE_FEATHER * face_width, 1.0)
+    added = cv2.GaussianBlur(forehead.astype(np.float32), (0, 0), sigma)
+    removed = cv2.GaussianBlur(forehead.astype(np.float32) + FOLDS_WEIGHT * folds, (0, 0), sigma)
+    return removed, added
+
+
+def middle_band(grey: np.ndarray, face_width: float) -> np.ndarray:
+    """The grey image's creases band: the difference of two Gaussian blurs (CREASE_BAND of the face's width)."""
+    low, high = (max(f * face_width, 0.5) for f in CREASE_BAND)
+    return cv2.GaussianBlur(grey, (0, 0), low) - cv2.GaussianBlur(grey, (0, 0), high)
+
+
+def carry_target_creases(image: np.ndarray, target: np.ndarray, removed: np.ndarray, added: np.ndarray,
+                         face_width: float) -> np.ndarray:
+    """`image` (RGB uint8, the face's box) with `removed` (0..1) of its middle band taken out and `added`
+    (0..1) of `target`'s put in, in lightness only (the same change on R, G and B)."""
+    grey_image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey_target = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    change = added * middle_band(grey_target, face_width) - removed * middle_band(grey_image, face_width)
+    return np.clip(image.astype(np.float32) + change[..., None] + 0.5, 0, 255).astype(np.uint8)

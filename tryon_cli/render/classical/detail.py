@@ -1,0 +1,79 @@
+"""Detail restoration: a rendered face softer than the frame's face gets fine detail back.
+
+A small, old or blurry source photo, stretched over a larger face, is softer than the video around it,
+and the face looks pasted. Two sources of detail, in this order, each only as much as needed to bring the
+face's sharpness (Laplacian variance of the grey face region, as `tryon eval swap` measures it) up to
+GOAL times the target's:
+
+1. the target's own fine detail (the band below FINE_SIGMA: pores, stubble, the video's grain and
+   compression texture) on skin only, never on the eyes, brows, lips or nostrils (that would be the
+   target's features: double eyes). It moves with the target, so it adds no flicker of its own;
+2. an unsharp mask of the face itself (features included), with its band cored (small values, the
+   source's noise and JPEG blocks, shrunk), so a low-resolution source gets edges, not noise.
+
+Both go into lightness only (the same value on R, G and B), so colour is the colour match's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .grain import MIN_PIXELS, laplacian_variance
+
+LOW = 0.8  # a face at least this sharp (ratio to the target's) is left alone
+GOAL = 1.0  # restored up to this ratio (the output's encoding takes some back)
+FINE_SIGMA = 1.0  # pixels: the target's fine band is the frame minus this blur
+SHARPEN_SIGMA = 1.2  # pixels: the unsharp mask's blur
+TARGET_DETAIL_AMOUNTS = (0.25, 0.5, 0.75, 1.0)  # the target's fine band is tried at these gains
+SHARPEN_AMOUNTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)  # and then the unsharp mask at these
+CORING_MADS = 1.5  # band values under this many median absolute deviations are mostly noise: shrunk
+SKIN_FEATHER = 2.0  # pixels: the skin weight's soft edge
+
+
+def _smallest(base: np.ndarray, detail: np.ndarray, amounts: tuple[float, ...], region: np.ndarray,
+              goal: float) -> float:
+    """The smallest of `amounts` whose `base + amount * detail` reaches `goal` sharpness (else the largest).
+
+    The Laplacian is linear, so it is taken once of each and the candidates only mix them."""
+    inside = region > 0
+    if np.count_nonzero(inside) < MIN_PIXELS:
+        return amounts[0]
+    lap_base = cv2.Laplacian(base, cv2.CV_32F)[inside]
+    lap_detail = cv2.Laplacian(detail, cv2.CV_32F)[inside]
+    for amount in amounts:
+        if float((lap_base + amount * lap_detail).var()) >= goal:
+            return amount
+    return amounts[-1]
+
+
+def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """`band` with its small values shrunk (soft coring, d * d^2 / (d^2 + t^2)): t is CORING_MADS median
+    absolute deviations of the band over the region, the noise floor of a flat patch of skin."""
+    values = band[region > 0]
+    if values.size == 0:
+        return band
+    threshold = CORING_MADS * float(np.median(np.abs(values))) / 0.6745 + 1e-3
+    squared = band * band
+    return band * squared / (squared + threshold * threshold)
+
+
+def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """`patch` (RGB uint8, the face's box) with detail added until its sharpness ratio to `target` over
+    `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go."""
+    grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey_target = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    target_value = laplacian_variance(grey_target, region)
+    patch_value = laplacian_variance(grey_patch, region)
+    if not (np.isfinite(target_value) and np.isfinite(patch_value)) or target_value < 1e-3:
+        return patch
+    if patch_value >= LOW * target_value:
+        return patch
+    goal = GOAL * target_value
+    weight = cv2.GaussianBlur((skin > 0).astype(np.float32), (0, 0), SKIN_FEATHER)
+    fine = (grey_target - cv2.GaussianBlur(grey_target, (0, 0), FINE_SIGMA)) * weight
+    added = _smallest(grey_patch, fine, TARGET_DETAIL_AMOUNTS, region, goal) * fine
+    if laplacian_variance(grey_patch + added, region) < goal:
+        band = cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region)
+        added += _smallest(grey_patch + added, band, SHARPEN_AMOUNTS, region, goal) * band
+    return np.clip(patch.astype(np.float32) + added[..., None] + 0.5, 0, 255).astype(np.uint8)
