@@ -85,12 +85,15 @@ class MaskOptions:
 
 @dataclass(frozen=True)
 class GarmentMask:
-    """A mask (uint8 0/255), the box it grew from, and how it was made."""
+    """A mask (uint8 0/255), the box it grew from, how it was made, and what it must never cover in this
+    frame (face, hair, hands, feet, neck skin: `protected`, so a video's smoothing or a carried box that
+    reaches back to earlier frames can take it out again)."""
 
     mask: np.ndarray
     box: tuple[int, int, int, int] | None
     source: str
     garment: np.ndarray | None = None
+    protected: np.ndarray | None = None
 
 
 def _category_points(body: Body, category: str) -> np.ndarray:
@@ -357,14 +360,16 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         # wall can vanish from it: then the box stays)
         across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
+    protected = None
     if options.protect and options.strategy != "box":
-        mask &= ~protection_mask(body, shape, options.category, scale)
+        protected = protection_mask(body, shape, options.category, scale)
         if options.category in ("upper", "dress"):
-            mask &= ~neck_skin(image, body, garment, scale)
+            protected |= neck_skin(image, body, garment, scale)
             chin = _chin_row(body, scale)
             if chin is not None and body.source == "pose":
-                mask[: max(int(chin), 0)] = 0  # a visible face: nothing above the chin (hair, ears, backdrop)
-    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask)
+                protected[: max(int(chin), 0)] = 255  # a visible face: nothing above the chin (hair, ears, backdrop)
+        mask &= ~protected
+    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected)
 
 
 def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
@@ -383,7 +388,10 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
         return current  # the person is not where the last box was: never carry a box onto something else
     mask = np.zeros(image_shape, np.uint8)
     mask[y0:y1, x0:x1] = 255
-    return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried", garment=current.garment)
+    if current.protected is not None:
+        mask &= ~current.protected
+    return GarmentMask(mask=mask, box=previous.box, source="carried", garment=current.garment,
+                       protected=current.protected)
 
 
 @dataclass
