@@ -1,8 +1,8 @@
 """Try-on quality on the shared media: every person with every garment of a matching category.
 
 Upper garments go onto every person; lower garments and dresses onto the full-body people (those whose
-photo shows the legs). Per example it prints the worn garment's colour Delta E against the garment
-photo (bar 10), the leftover old-garment share of the mask (bar 2%) and the pixels changed outside the
+photo shows the legs). Per example it prints the worn garment's colour Delta E against the whole garment
+photo (dE) and against the photo's pixels placed there (dEpl, bar 10), the leftover old-garment share of the mask (bar 2%) and the pixels changed outside the
 mask (bar 0), and with `--sheets DIR` writes a contact sheet (person | garment | mask | result).
 
     python benchmarks/tryon_quality.py [--sheets /tmp/sheets/tryon] [--person NAME] [--garment NAME]
@@ -61,7 +61,7 @@ def main() -> None:
     engine = ClassicalEngine()
     failures = 0
     rows = 0
-    print(f"{'person':<36}{'garment':<30}{'cat':<6}{'dE':>6}{'left%':>7}{'outside':>8}  bars")
+    print(f"{'person':<36}{'garment':<30}{'cat':<6}{'dE':>6}{'dEpl':>6}{'left%':>7}{'outside':>8}  bars")
     with BodyAnalyzer() as analyzer, FaceMeshAnalyzer(max_faces=2, tracking=False) as faces:
         models = {}
         for g in garments:
@@ -91,7 +91,9 @@ def main() -> None:
                 failures += bool(failed)
                 rows += 1
                 colour = "n/a" if figures.colour_delta_e is None else f"{figures.colour_delta_e:.1f}"
-                print(f"{p.stem:<36}{g.stem:<30}{model.category:<6}{colour:>6}{100 * figures.leftover_share:>7.2f}"
+                placed = "n/a" if figures.colour_delta_e_placed is None else f"{figures.colour_delta_e_placed:.1f}"
+                print(f"{p.stem:<36}{g.stem:<30}{model.category:<6}{colour:>6}{placed:>6}"
+                      f"{100 * figures.leftover_share:>7.2f}"
                       f"{figures.changed_outside:>8}  {'FAIL ' + ','.join(failed) if failed else 'ok'}"
                       f"  ({seconds:.1f}s)", flush=True)
                 if args.sheets:
