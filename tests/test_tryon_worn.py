@@ -219,3 +219,52 @@ def test_filled_skin_is_shaded_towards_the_silhouette_not_one_flat_block():
     lightness = out[220].astype(int).sum(axis=1)
     assert lightness[edge] > 3 * 120  # filled skin right to the silhouette: no dark rim of the old sleeve ...
     assert lightness[edge + 14] > lightness[edge] + 30  # ... and lighter on the arm than at its silhouette
+
+
+def test_a_lit_pink_sleeve_in_the_skin_range_is_not_taken_for_bare_skin():
+    """An old sleeve whose colour falls in the generic skin range (a lit dusty pink) but far from the
+    person's own skin (seen outside the mask) is filled as skin, not kept as photographed."""
+    from tryon_cli.analysis.body import is_skin
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, pink = (205, 150, 120), (170, 90, 100)
+    assert is_skin(np.array([[pink]], np.uint8))[0, 0]  # the generic range alone would keep it
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[140:330, 150:350] = pink
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:330, 150:350] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 30)
+        cv2.line(frame, shoulder, elbow, pink, 40)
+        cv2.line(old, shoulder, elbow, 255, 40)
+    mask = np.full(SHAPE, 255, np.uint8)
+    mask[340:] = 0  # the wrists and hands lie outside the mask: the person's own skin
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    upper_arm = out[230, 150].astype(int)  # (row, col) the middle of the image-left old sleeve
+    assert np.abs(upper_arm - skin).sum() < np.abs(upper_arm - pink).sum()
+
+
+def test_the_strip_beside_a_narrower_new_garment_is_filled_from_the_backdrop_not_the_old_garment():
+    """Wide old trousers under narrower new ones: the strip the new ones leave off the body is filled from
+    the backdrop around the old garment, with none of the old garment's colour bled back in from under
+    the new one (which showed as a tinted band along the new garment's edge)."""
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:560, 140:360] = 255
+    frame[old > 0] = (30, 30, 150)
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (40, 160, 60)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[200:560, 200:300] = 1.0
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[180:580, 120:380] = 255
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=None, old_garment=old))
+    strip = out[260:500, 150:192].reshape(-1, 3).astype(int)  # beside the new garment, off the body
+    assert np.abs(strip - 200).max(axis=1).mean() < 20
