@@ -107,3 +107,19 @@ def test_a_videos_smoothed_mask_never_covers_this_frames_feet():
     assert mask.protected is not None and mask.protected[490, 220] > 0
     assert not (mask.mask & mask.protected).any()
     assert mask.mask[400, 250] > 0  # the legs are still in
+
+
+def test_a_scoop_necklines_bare_chest_is_not_kept_out_as_neck():
+    """Skin above the old garment's collar is neck (kept out of an upper mask), but only down to the
+    shoulder joints: the chest a scoop neckline bares may be covered by a new garment."""
+    from tryon_cli.masks.garment import neck_skin
+
+    body = _standing(540)  # shoulders at row 100
+    image = np.full((600, 500, 3), 120, np.uint8)
+    image[40:200, 220:280] = (205, 150, 120)  # the neck and, below the shoulders, the bared chest
+    garment = np.zeros((600, 500), np.uint8)
+    garment[80:300, 180:320] = 255
+    garment[80:200, 220:280] = 0  # a deep scoop: the garment's middle starts at row 200
+    kept = neck_skin(image, body, garment, 100.0)
+    assert kept[92, 250] > 0  # the neck
+    assert not kept[150:200, 250].any()  # the chest under the scoop

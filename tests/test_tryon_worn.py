@@ -268,3 +268,37 @@ def test_the_strip_beside_a_narrower_new_garment_is_filled_from_the_backdrop_not
         keep=np.zeros(SHAPE, np.uint8), category="lower", person=None, old_garment=old))
     strip = out[260:500, 150:192].reshape(-1, 3).astype(int)  # beside the new garment, off the body
     assert np.abs(strip - 200).max(axis=1).mean() < 20
+
+
+def test_new_trousers_reach_up_to_a_high_old_waistband():
+    """High-waisted old trousers (their waistband well above the hip joints): the new waistband is raised
+    to theirs, so no band of the old trousers is left above it; the legs stay on the hip joints."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (212, 400), bp.LEFT_ANKLE: (214, 550),
+              bp.RIGHT_KNEE: (288, 400), bp.RIGHT_ANKLE: (286, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    body = Body(keypoints, np.full(SHAPE, 255, np.uint8), (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    low = GarmentMask(np.full(SHAPE, 255, np.uint8), (0, 0, SHAPE[1], SHAPE[0]), "pose")
+    _, alpha_low, _ = warp_garment(garment, body, low, SHAPE, "lower")
+    top_low = int(np.nonzero(alpha_low[:, 250] > 0.5)[0].min())
+    old = np.zeros(SHAPE, np.uint8)
+    old[top_low - 40 : 560, 180:320] = 255  # the old waistband 40 px above the new one's usual place
+    high = GarmentMask(low.mask, low.box, "pose", old)
+    _, alpha_high, _ = warp_garment(garment, body, high, SHAPE, "lower")
+    assert abs(int(np.nonzero(alpha_high[:, 250] > 0.5)[0].min()) - (top_low - 40)) <= 4
+    assert np.abs(alpha_high[400:] - alpha_low[400:]).max() < 0.05  # the legs (below the crotch) unmoved
+
+
+def test_a_tops_shoulders_do_not_float_beside_the_neck():
+    """Around the shoulders the garment stays on the person: nothing of it lies on the backdrop above the
+    shoulder line (a flat photo's seam and collar placed above the joints), while the torso is covered."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    garment = prepare_garment(long_sleeve(), "upper")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    backdrop = cv2.dilate(body.person, np.ones((13, 13), np.uint8)) == 0  # (a few px of margin allowed)
+    backdrop[170:] = False  # above the shoulder line (row 160) and a little below
+    assert not (alpha[backdrop] > 0.01).any()
+    assert alpha[250, 250] > 0.9

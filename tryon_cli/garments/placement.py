@@ -26,6 +26,7 @@ FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
+MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
 MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
 FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
 TOP_TORSO_ROWS = (0.3, 0.98)  # a top's torso width is measured in these rows (shares of its height) ...
@@ -40,6 +41,9 @@ ARM_WIDTH_MAX = 0.3  # the arm's outer half is measured up to this far (shoulder
 MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
+SHOULDER_CLIP_BELOW = 0.15  # down to this far below the shoulder joints (shoulder-joint distances) ...
+SHOULDER_CLIP_MARGIN = 0.03  # ... a top stays within the person's silhouette grown by this much: a flat
+# photo's shoulder seam and collar do not float in the air beside the neck
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
@@ -360,6 +364,23 @@ def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> in
     return crotch if crotch - top <= MAX_RISE * (bottom - top) else top + int(USUAL_RISE * (bottom - top))
 
 
+def _waist_lift(old: np.ndarray | None, h_left: np.ndarray, h_right: np.ndarray, waist: np.ndarray,
+                down: np.ndarray, limit: float) -> float:
+    """How far (px, 0..limit) the old lower garment's waistband lies above `waist` (the new garment's top
+    on the body): the old garment's top row where it spans most of the way between the hip joints."""
+    if old is None or not old.any():
+        return 0.0
+    x0, x1 = sorted((int(round(h_left[0])), int(round(h_right[0]))))
+    x0, x1 = max(x0, 0), min(x1 + 1, old.shape[1])
+    if x1 - x0 < 2:
+        return 0.0
+    rows = np.nonzero((old[:, x0:x1] > 0).mean(axis=1) > 0.5)[0]
+    if not len(rows):
+        return 0.0
+    top = np.array([(x0 + x1) / 2, float(rows.min())])
+    return float(np.clip((waist - top) @ down, 0.0, limit))
+
+
 def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
     g = garment.landmarks
     _, _, h_left, h_right = _body_frame(body, mask, "lower")
@@ -376,10 +397,19 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     across = (h_right - h_left) / max(hip_width, 1e-6)
     down = np.array([-across[1], across[0]])
     waist_on_body = hip_centre - down * (split - top) * unit
+    # a higher old waistband (high-waisted trousers) is covered: the hips part is stretched up to it, the
+    # legs stay on the hip joints
+    # (measured from the garment's visible top at its centre, which may lie above the waistband landmark)
+    column = np.nonzero(garment.mask[:, centre] > 0)[0]
+    visible_top = float(column.min()) if len(column) else float(top)
+    rise = max((split - visible_top) * unit, 1.0)  # body px from the visible top to the hip joints
+    lift = _waist_lift(mask.garment, h_left, h_right, hip_centre - down * rise, down, MAX_WAIST_LIFT * hip_width)
+    hips_unit = unit * (rise + lift) / rise
+    waist_on_body = hip_centre - down * (split - top) * hips_unit
     photo = _PhotoFrame(float(g["waist_left"][0]), float(g["waist_right"][0]), float(top), float(bottom))
     half = across * band / 2
     parts = [_torso_part(garment, photo, garment.mask, (waist_on_body - half, waist_on_body + half),
-                         (waist_on_body - half, waist_on_body + half), shape, unit)]
+                         (waist_on_body - half, waist_on_body + half), shape, hips_unit)]
     legs = _legs(body)
     if legs[0] is None:
         return parts
@@ -387,7 +417,7 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     columns = np.arange(garment.mask.shape[1])[None, :]
     parts[0] = _torso_part(garment, photo, np.where(rows < crotch, garment.mask, 0).astype(np.uint8),
                            (waist_on_body - half, waist_on_body + half), (waist_on_body - half, waist_on_body + half),
-                           shape, unit)
+                           shape, hips_unit)
     for side, chain in ((0, legs[0]), (1, legs[1])):
         leg = np.where((rows >= split) & ((columns < centre) if side == 0 else (columns >= centre)),
                        garment.mask, 0).astype(np.uint8)
@@ -434,5 +464,11 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
     s_left, s_right, _, _ = _body_frame(body, mask, category)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
+    if garment.category != "lower" and body.person.any() and len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2:
+        line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
+        if line > 0:
+            near = cv2.dilate(body.person, cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * max(int(SHOULDER_CLIP_MARGIN * scale), 1) + 1,) * 2)) > 0
+            alpha[:line] *= near[:line]
     keep = protection_mask(body, shape, category, scale)
     return np.clip(warped + 0.5, 0, 255).astype(np.uint8), alpha, keep

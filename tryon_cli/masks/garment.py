@@ -59,6 +59,7 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
@@ -249,6 +250,9 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     if len(shoulders):  # the region may have swallowed the neck: the collar is never above the neck's base
         collar = max(collar, int(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale))
+        # ... nor below the shoulder joints: the chest a scoop neckline bares is no neck, and a new
+        # garment with a higher neckline must be free to cover it
+        collar = min(collar, int(shoulders[:, 1].max()))
     skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
@@ -329,7 +333,9 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         source = "segmentation"
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     if len(hips) and options.category != "dress":
-        line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -0.1) * scale)
+        # an upper garment ends a little below the hip joints; a lower one starts at the waist, up to
+        # WAIST_ABOVE_HIPS above them (a high waistband)
+        line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -WAIST_ABOVE_HIPS) * scale)
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
         else:
