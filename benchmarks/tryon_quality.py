@@ -21,9 +21,17 @@ from _common import SHARED_MEDIA  # noqa: E402
 FULL_BODY_PREFIXES = ("full_body", "headless")  # the shared photos that show the legs
 
 
+# The media README lists 048554_1.jpg (DressCode naming) as a lower garment, but the photo is a flowered
+# T-shirt: tried on as trousers it was a top stretched over the legs.
+CATEGORY_BY_LOOK = {"048554_1": "upper"}
+
+
 def category_of(garment: Path) -> str:
-    """The garment's category from the shared media's naming (README: lower_*, dress_*, DressCode *_1)."""
+    """The garment's category from the shared media's naming (README: lower_*, dress_*, DressCode *_1),
+    unless the photo plainly shows another (CATEGORY_BY_LOOK)."""
     name = garment.stem
+    if name in CATEGORY_BY_LOOK:
+        return CATEGORY_BY_LOOK[name]
     if name.startswith("dress"):
         return "dress"
     if name.startswith("lower") or name.endswith("_1"):
