@@ -302,3 +302,31 @@ def test_a_tops_shoulders_do_not_float_beside_the_neck():
     backdrop[170:] = False  # above the shoulder line (row 160) and a little below
     assert not (alpha[backdrop] > 0.01).any()
     assert alpha[250, 250] > 0.9
+
+
+def wide_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    """A flat top with stiff, very wide sleeves (far wider than a thin arm)."""
+    image = np.full((500, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (130, 40), (270, 460), colour, -1)
+    for sign in (-1, 1):
+        x = 200 + sign * 70
+        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 60, 60], [x + sign * 110, 400], [x + sign * 20, 400],
+                                       [x + sign * 2, 120]], np.int32)], colour)
+    return image
+
+
+def test_a_wide_flat_sleeve_is_drawn_in_towards_a_thin_arm():
+    """A sleeve follows the arm's width: on a thin arm a stiff flat sleeve is narrowed (not a block
+    standing off the arm), and it still covers the arm."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body.person[:] = 0
+    cv2.rectangle(body.person, (150, 140), (350, 560), 255, -1)
+    for chain in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.polylines(body.person, [np.array(chain, np.int32)], False, 255, 24)  # thin arms
+    garment = prepare_garment(wide_sleeve(), "upper")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    row = 330  # the image-left forearm's middle; its bone at about column 116, the arm 12 px each side
+    outer = int(np.nonzero(alpha[row, :116] > 0.5)[0].min())
+    assert 116 - outer < 42  # flat (0.9 of the photo's width) it stood 50 px off the bone
+    arm = np.nonzero(body.person[row, :150] > 0)[0]
+    assert (alpha[row, arm] > 0.5).all()

@@ -36,9 +36,12 @@ SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso 
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
 SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
 SHOULDER_CAP = 0.1  # a sleeve starts this far (shoulder-joint distances) above the shoulder joint, over its cap
-ARM_WIDTH_ROWS = (0.1, 0.25, 0.4, 0.55)  # the arm's and sleeve's widths are compared at these shares of the upper arm
+ARM_WIDTH_ROWS = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)  # the arm's and sleeve's widths are compared at these
+# shares of the upper arm and of the forearm
 ARM_WIDTH_MAX = 0.3  # the arm's outer half is measured up to this far (shoulder-joint distances) from the bone
-MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm
+MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm ...
+MIN_SLEEVE_NARROWING = 0.75  # ... and narrowed at most this much towards it (a stiff flat sleeve hangs closer)
+SLEEVE_EASE = 1.1  # a sleeve's half-width over the arm's, where it follows the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
 SHOULDER_CLIP_BELOW = 0.15  # down to this far below the shoulder joints (shoulder-joint distances) ...
@@ -196,9 +199,12 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
 
 
 def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
-               unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP) -> Part:
+               unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP,
+               profile: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
     """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
-    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left."""
+    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left.
+    `profile` (photo px along the axis, factor) scales `wrap` along the limb, so a sleeve follows the
+    arm's width and taper."""
     axis = end - root
     length = max(float(np.linalg.norm(axis)), 1.0)
     axis /= length
@@ -218,7 +224,8 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         d = (b - a) / seg
         n = np.array([-d[1], d[0]])
         t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / unit + walked
-        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * wrap)
+        local_wrap = wrap if profile is None else wrap * np.interp(t, *profile).astype(np.float32)
+        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * local_wrap)
         last = index == len(segments) - 1
         lo = -np.inf if index == 0 else walked
         hi = np.inf if last else walked + seg / unit
@@ -310,9 +317,12 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         upper = (chain[1] - chain[0]) / max(float(np.linalg.norm(chain[1] - chain[0])), 1e-6)
         capped = np.vstack([chain[0] - upper * SHOULDER_CAP * shoulder_width, chain[1:]])
         part = _limb_part(garment, sleeve, root, end, capped, unit, shape)
-        widen = _sleeve_widening(part.alpha, body.person, chain, centre, shoulder_width)
-        if widen > 1.0:  # a sleeve narrower than the arm would leave the old sleeve showing at its sides
-            part = _limb_part(garment, sleeve, root, end, capped, unit, shape, LIMB_WRAP * widen)
+        # the sleeve follows the arm's width (a sleeve narrower than the arm would leave the old sleeve
+        # showing at its sides; a stiff flat one wider than it stands off as a block) and its taper
+        profile = _sleeve_profile(part.alpha, body.person, chain, centre, shoulder_width,
+                                  SHOULDER_CAP * shoulder_width, unit)
+        if profile is not None:
+            part = _limb_part(garment, sleeve, root, end, capped, unit, shape, LIMB_WRAP, profile)
         parts.append(part)
     return parts
 
@@ -332,27 +342,41 @@ def _reach(mask: np.ndarray, point: np.ndarray, direction: np.ndarray, limit: fl
     return float(gaps[0] if len(gaps) else len(steps))
 
 
-def _sleeve_widening(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
-                     shoulder_width: float) -> float:
-    """How much wider a sleeve must be to cover the arm: on the outer side of the upper arm (the inner
-    side may touch the torso), the person's reach from the bone over the sleeve's; 1 when either cannot
-    be measured (a short sleeve, an arm out of the person mask)."""
+def _sleeve_profile(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
+                    shoulder_width: float, cap: float, unit: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Along the arm (photo px from the sleeve's start, `cap` body px above the shoulder joint), the factor
+    that brings the sleeve's outer half-width to the arm's (times SLEEVE_EASE), measured on the outer side
+    of the upper arm and forearm (the inner side may touch the torso) where the sleeve reaches; None when
+    nowhere measurable (a short sleeve off the person mask, a forearm across the torso)."""
     if not person.any():
-        return 1.0
-    a, b = chain[0], chain[1]
-    d = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
-    outward = np.array([-d[1], d[0]])
-    if float((a - centre) @ outward) < 0:
-        outward = -outward
+        return None
     limit = ARM_WIDTH_MAX * shoulder_width
-    ratios = []
-    for share in ARM_WIDTH_ROWS:
-        point = a + share * (b - a)
-        arm = _reach(person, point, outward, limit)
-        sleeve = _reach((alpha > 0.5).astype(np.uint8), point, outward, limit)
-        if 0 < arm < limit and sleeve > 0:
-            ratios.append(arm / sleeve)
-    return float(np.clip(np.median(ratios), 1.0, MAX_SLEEVE_WIDENING)) if ratios else 1.0
+    covered = (alpha > 0.5).astype(np.uint8)
+    ts, factors = [], []
+    walked = cap
+    for a, b in zip(chain[:-1], chain[1:]):
+        length = float(np.linalg.norm(b - a))
+        if length < 1e-6:
+            continue
+        d = (b - a) / length
+        outward = np.array([-d[1], d[0]])
+        if float(((a + b) / 2 - centre) @ outward) < 0:
+            outward = -outward
+        for share in ARM_WIDTH_ROWS:
+            point = a + share * (b - a)
+            arm = _reach(person, point, outward, limit)
+            sleeve = _reach(covered, point, outward, 3 * limit)  # (a stiff flat sleeve may stand far off)
+            if 0 < arm < limit and 0 < sleeve < 3 * limit:
+                ts.append((walked + share * length) / unit)
+                factors.append(SLEEVE_EASE * arm / sleeve)
+        walked += length
+    if not ts:
+        return None
+    factors = np.clip(np.asarray(factors), MIN_SLEEVE_NARROWING, MAX_SLEEVE_WIDENING)
+    if len(factors) >= 3:  # a running median: one odd measurement (a hand at the hip) does not kink it
+        padded = np.concatenate([factors[:1], factors, factors[-1:]])
+        factors = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+    return np.asarray(ts, np.float64), factors
 
 
 def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> int:
