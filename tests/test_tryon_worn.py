@@ -330,3 +330,14 @@ def test_a_wide_flat_sleeve_is_drawn_in_towards_a_thin_arm():
     assert 116 - outer < 42  # flat (0.9 of the photo's width) it stood 50 px off the bone
     arm = np.nonzero(body.person[row, :150] > 0)[0]
     assert (alpha[row, arm] > 0.5).all()
+
+
+def test_the_shoulders_between_collar_and_sleeve_belong_to_the_torso():
+    """The photo's shoulder slope beside the torso band (inside the sleeve's seam) is laid with the torso,
+    not only with the sleeve: whichever way the arm turns the sleeve, the shoulder stays covered."""
+    from tryon_cli.garments.placement import _upper_parts
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    torso = _upper_parts(prepare_garment(short_sleeve(), "upper"), body, whole(), SHAPE)[0].alpha
+    for row in (160, 180):  # the shoulder line and just below it, at both shoulders' outer part
+        assert torso[row, 175] > 0.5 and torso[row, 325] > 0.5

@@ -35,6 +35,7 @@ TORSO_PERCENTILE = 10  # each side of the torso in the photo: this percentile of
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
 SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
+ARMHOLE_DEPTH = 0.3  # the armpit lies this many torso-band widths below the shoulder seam's top, in the photo
 SHOULDER_CAP = 0.1  # a sleeve starts this far (shoulder-joint distances) above the shoulder joint, over its cap
 ARM_WIDTH_ROWS = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)  # the arm's and sleeve's widths are compared at these
 # shares of the upper arm and of the forearm
@@ -270,6 +271,22 @@ def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.nd
     return np.where((columns < edge if side == 0 else columns > edge) & (near > 0), mask, 0).astype(np.uint8)
 
 
+def _shoulder_wedge(mask: np.ndarray, photo: _PhotoFrame, side: int, shoulder: np.ndarray) -> np.ndarray:
+    """The part of the photo beside the torso band that is still torso: between the band's edge and the
+    sleeve's seam (the line from the shoulder seam's top to the armpit). Cut into the sleeve, it was laid
+    along the arm and left the shoulder bare."""
+    h, w = mask.shape
+    edge = photo.left if side == 0 else photo.right
+    armpit = np.array([edge, shoulder[1] + ARMHOLE_DEPTH * photo.width])
+    ys, xs = np.mgrid[0:h, 0:w]
+    # the band's centre and the wedge lie on the same side of the seam line
+    seam = armpit - shoulder
+    cross = (xs - shoulder[0]) * seam[1] - (ys - shoulder[1]) * seam[0]
+    inner = (photo.centre - shoulder[0]) * seam[1] - (photo.top - shoulder[1]) * seam[0]
+    beside = xs < edge if side == 0 else xs > edge
+    return np.where(beside & (ys < armpit[1]) & (np.sign(cross) == np.sign(inner)), mask, 0).astype(np.uint8)
+
+
 def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.ndarray:
     """The torso band of the photo's mask with each side completed from its mirror image about the centre
     (below `first_row`): a flat top is symmetric, so a bite the segmentation took out of one side (a print
@@ -298,6 +315,9 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     first = TOP_TORSO_ROWS[0] if garment.category != "dress" else DRESS_BODICE_ROWS[0]
     filled = _mirror_filled(garment.mask, photo, int(ys[0] + first * (ys[-1] - ys[0])))
     torso_mask = np.where((columns >= photo.left) & (columns <= photo.right), filled, 0).astype(np.uint8)
+    wedges = [_shoulder_wedge(garment.mask, photo, side, garment.landmarks[name])
+              for side, name in ((0, "shoulder_left"), (1, "shoulder_right"))]
+    torso_mask = torso_mask | wedges[0] | wedges[1]
     arms = _arms(body)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
