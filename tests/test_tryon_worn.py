@@ -341,3 +341,30 @@ def test_the_shoulders_between_collar_and_sleeve_belong_to_the_torso():
     torso = _upper_parts(prepare_garment(short_sleeve(), "upper"), body, whole(), SHAPE)[0].alpha
     for row in (160, 180):  # the shoulder line and just below it, at both shoulders' outer part
         assert torso[row, 175] > 0.5 and torso[row, 325] > 0.5
+
+
+def test_the_old_collar_above_a_lower_new_neckline_is_filled_as_skin():
+    """A thin old collar band the old garment's region missed, just above the new garment's neckline,
+    is filled as skin (not left as a dark line at the neck)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, collar = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    frame[170:182, 200:300] = collar  # the old collar, outside the old garment's region
+    old = np.zeros(SHAPE, np.uint8)
+    old[182:420, 150:350] = 255
+    frame[old > 0] = (60, 90, 160)
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[190:420, 150:350] = 1.0  # the new garment's neckline at row 190
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[160:450, 100:400] = 255
+    mask[300:] = 0  # (the hands, below, stay outside the mask: the person's own skin)
+    mask[300:450, 150:350] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    pixel = out[176, 250].astype(int)  # (shaded like the old garment there: darker, but skin)
+    assert np.abs(pixel - skin).sum() < 0.4 * np.abs(pixel - collar).sum()

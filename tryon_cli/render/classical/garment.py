@@ -28,6 +28,7 @@ SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
+COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -89,6 +90,20 @@ def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
 
 
+def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """The band just above the new garment's neckline, across the torso, on the person and in the mask:
+    between the protected neck and a lower new neckline only the old collar can be there (the old
+    garment's coarse region often misses that thin band)."""
+    covered = alpha > 0.5
+    columns = covered.any(axis=0) & (torso > 0).any(axis=0)
+    if not columns.any():
+        return np.zeros(mask.shape, bool)
+    top = np.where(columns, np.argmax(covered, axis=0), 0)  # the new garment's first row per column
+    rows = np.arange(mask.shape[0])[:, None]
+    reach = max(int(COLLAR_BAND * max(mask.shape)), 1)
+    return columns[None, :] & (rows < top[None, :]) & (rows >= top[None, :] - reach) & (mask > 0) & (person > 0)
+
+
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
@@ -98,6 +113,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         old |= conditions.arms > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed
     bare = _bare_skin(frame, conditions.person, mask)
+    if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
+        old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
     uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
