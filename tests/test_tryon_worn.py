@@ -368,3 +368,21 @@ def test_the_old_collar_above_a_lower_new_neckline_is_filled_as_skin():
         keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
     pixel = out[176, 250].astype(int)  # (shaded like the old garment there: darker, but skin)
     assert np.abs(pixel - skin).sum() < 0.4 * np.abs(pixel - collar).sum()
+
+
+def test_trouser_legs_close_where_the_legs_touch_and_stay_apart_where_they_do_not():
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (200, 250),
+              bp.RIGHT_HIP: (300, 250), bp.LEFT_KNEE: (200, 400), bp.LEFT_ANKLE: (185, 550),
+              bp.RIGHT_KNEE: (300, 400), bp.RIGHT_ANKLE: (315, 550)}  # shins a little apart
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    garment = prepare_garment(trousers(), "lower")
+    together = np.zeros(SHAPE, np.uint8)
+    together[40:580, 160:340] = 255  # legs that touch all the way down
+    _, alpha, _ = warp_garment(garment, Body(keypoints, together, (), "pose"), whole(), SHAPE, "lower")
+    assert (alpha[450, 235:265] > 0.5).all()  # no strip between the new legs
+    apart = together.copy()
+    apart[330:, 236:264] = 0  # the backdrop shows between the shins
+    _, alpha, _ = warp_garment(garment, Body(keypoints, apart, (), "pose"), whole(), SHAPE, "lower")
+    assert (alpha[450, 245:255] < 0.5).all()

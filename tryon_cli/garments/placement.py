@@ -24,7 +24,8 @@ CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in should
 # width would be this many shoulder-joint distances, and it is then narrowed to the body (a wrap, not a shear).
 FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
-HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
+HIPS_PER_HIP_JOINTS = 1.7
+LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed  # the body's width at the hips, in hip-joint distances
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
 MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
 MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
@@ -363,7 +364,8 @@ def _reach(mask: np.ndarray, point: np.ndarray, direction: np.ndarray, limit: fl
 
 
 def _sleeve_profile(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
-                    shoulder_width: float, cap: float, unit: float) -> tuple[np.ndarray, np.ndarray] | None:
+                    shoulder_width: float, cap: float, unit: float,
+                    narrowest: float = MIN_SLEEVE_NARROWING) -> tuple[np.ndarray, np.ndarray] | None:
     """Along the arm (photo px from the sleeve's start, `cap` body px above the shoulder joint), the factor
     that brings the sleeve's outer half-width to the arm's (times SLEEVE_EASE), measured on the outer side
     of the upper arm and forearm (the inner side may touch the torso) where the sleeve reaches; None when
@@ -392,7 +394,7 @@ def _sleeve_profile(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, ce
         walked += length
     if not ts:
         return None
-    factors = np.clip(np.asarray(factors), MIN_SLEEVE_NARROWING, MAX_SLEEVE_WIDENING)
+    factors = np.clip(np.asarray(factors), narrowest, MAX_SLEEVE_WIDENING)
     if len(factors) >= 3:  # a running median: one odd measurement (a hand at the hip) does not kink it
         padded = np.concatenate([factors[:1], factors, factors[-1:]])
         factors = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
@@ -474,6 +476,33 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     return parts
 
 
+def _close_leg_gap(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """Where the person's legs touch, the flat photo's gap between the trouser legs is no gap: a narrow
+    run across a row between two garment pixels, on the person, takes the colours on either side
+    (blended across), so no strip of the old trousers or the backdrop is left between the new legs."""
+    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
+    if len(hips) < 2 or not body.person.any():
+        return warped, alpha
+    width = max(int(LEG_GAP_CLOSE * float(np.linalg.norm(hips[0] - hips[1]))), 3)
+    solid = (alpha > 0.5).astype(np.uint8)
+    closed = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((1, width), np.uint8)) > 0
+    gap = closed & (solid == 0) & (body.person > 0)
+    if not gap.any():
+        return warped, alpha
+    columns = np.broadcast_to(np.arange(solid.shape[1]), solid.shape)
+    left = np.maximum.accumulate(np.where(solid > 0, columns, 0), axis=1)  # last garment column to the left
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(solid > 0, columns, solid.shape[1] - 1), axis=1),
+                                          axis=1), axis=1)  # first garment column to the right
+    ys, xs = np.nonzero(gap)
+    lx, rx = left[ys, xs], right[ys, xs]
+    share = ((xs - lx) / np.maximum(rx - lx, 1))[:, None]
+    warped = warped.copy()
+    warped[ys, xs] = warped[ys, lx] * (1 - share) + warped[ys, rx] * share
+    alpha = alpha.copy()
+    alpha[ys, xs] = 1.0
+    return warped, alpha
+
+
 def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso."""
     mask = np.zeros(shape, np.uint8)
@@ -506,6 +535,8 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         alpha = alpha + a * (1 - alpha)
     # un-premultiply: colour where alpha is partial is the parts' colour, not mixed with black
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
+    if garment.category == "lower":
+        warped, alpha = _close_leg_gap(warped, alpha, body)
     s_left, s_right, _, _ = _body_frame(body, mask, category)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     if garment.category != "lower" and body.person.any() and len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2:
