@@ -123,3 +123,22 @@ def test_a_scoop_necklines_bare_chest_is_not_kept_out_as_neck():
     kept = neck_skin(image, body, garment, 100.0)
     assert kept[92, 250] > 0  # the neck
     assert not kept[150:200, 250].any()  # the chest under the scoop
+
+
+def test_a_hands_wrist_end_is_protected_only_where_it_is_skin():
+    """The hand landmarks' hull reaches over the old sleeve's cuff: that part goes with the sleeve (into the
+    mask), while the hand itself stays protected."""
+    from tryon_cli.analysis.body import Body
+    from tryon_cli.masks.garment import protection_mask
+
+    hand = np.array([(100, 300)] + [(80 + 2 * i, 305 + 4 * i) for i in range(8)] + [(100, 340)]
+                    + [(85 + 3 * i, 345 + 3 * i) for i in range(11)], np.float32)
+    hand[17] = (122, 306)  # the pinky's base: the hull is wide at the wrist
+    image = np.full((500, 300, 3), 200, np.uint8)
+    image[290:400, 60:140] = (205, 150, 120)  # the hand's skin ...
+    image[290:312, 60:140] = (20, 20, 20)  # ... and a dark cuff over the wrist
+    body = Body(None, np.zeros((500, 300), np.uint8), (hand,), "none")
+    without = protection_mask(body, (500, 300), "upper", 100.0)
+    kept = protection_mask(body, (500, 300), "upper", 100.0, image)
+    assert without[306, 100] > 0 and kept[306, 100] == 0  # the cuff is no longer protected
+    assert kept[360, 100] > 0  # the fingers are

@@ -59,6 +59,7 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
@@ -202,8 +203,34 @@ def _chin_row(body: Body, scale: float) -> float | None:
     return float(chin)
 
 
-def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float) -> np.ndarray:
-    """Face and hair (head above the shoulders), hands, and feet: kept out of the mask."""
+def _hand_region(hand: np.ndarray, shape: tuple[int, int], image: np.ndarray | None) -> np.ndarray:
+    """A hand's landmark hull; with the image, its wrist end (the part nearer the wrist than
+    HAND_WRIST_END of the way to the knuckles) only where it is skin: the hull reaches over a sleeve's
+    cuff, which must go with the old sleeve, not stay as a dark wedge at the wrist."""
+    region = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(region, cv2.convexHull(np.round(hand).astype(np.int32)), 255)
+    if image is None or len(hand) < 10:
+        return region
+    from ..analysis.body import is_skin
+
+    wrist, knuckle = hand[0].astype(np.float64), hand[9].astype(np.float64)  # wrist, middle finger's knuckle
+    axis = knuckle - wrist
+    length = float(np.linalg.norm(axis))
+    if length < 2:
+        return region
+    ys, xs = np.nonzero(region)
+    along = ((xs - wrist[0]) * axis[0] + (ys - wrist[1]) * axis[1]) / length**2
+    end = along < HAND_WRIST_END
+    skin = cv2.dilate(is_skin(image).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    drop = end & ~skin[ys, xs]
+    region[ys[drop], xs[drop]] = 0
+    return region
+
+
+def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float,
+                    image: np.ndarray | None = None) -> np.ndarray:
+    """Face and hair (head above the shoulders), hands, and feet: kept out of the mask (with the image,
+    a hand's wrist end only where it is skin)."""
     mask = np.zeros(shape, np.uint8)
     face = body.visible(bp.FACE)
     if len(face) >= 3:
@@ -220,8 +247,7 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
         head[int(max(chin, 0)) :, :] = 0
         mask |= head & body.person if body.person.any() else head
     for hand in body.hands:
-        hull = cv2.convexHull(np.round(hand).astype(np.int32))
-        cv2.fillConvexPoly(mask, hull, 255)
+        mask |= _hand_region(hand, shape, image)
     feet = body.visible(bp.FEET)
     for side in (bp.FEET[0::2], bp.FEET[1::2]):  # each foot: ankle, heel, toe
         points = body.visible(side)
@@ -368,7 +394,7 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
     protected = None
     if options.protect and options.strategy != "box":
-        protected = protection_mask(body, shape, options.category, scale)
+        protected = protection_mask(body, shape, options.category, scale, image)
         if options.category in ("upper", "dress"):
             protected |= neck_skin(image, body, garment, scale)
             chin = _chin_row(body, scale)

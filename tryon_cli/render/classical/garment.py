@@ -28,6 +28,7 @@ SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
+OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
@@ -115,6 +116,12 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     bare = _bare_skin(frame, conditions.person, mask)
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+    if conditions.person is not None and conditions.person.any():
+        # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
+        # arm's silhouette): what is on the person, not skin, just beside it is old garment too
+        reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
+        grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+        old |= (grown > 0) & (conditions.person > 0) & ~bare & (mask > 0)
     uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
