@@ -386,3 +386,29 @@ def test_trouser_legs_close_where_the_legs_touch_and_stay_apart_where_they_do_no
     apart[330:, 236:264] = 0  # the backdrop shows between the shins
     _, alpha, _ = warp_garment(garment, Body(keypoints, apart, (), "pose"), whole(), SHAPE, "lower")
     assert (alpha[450, 245:255] < 0.5).all()
+
+
+def test_the_old_sleeves_edge_that_its_region_missed_is_filled_too():
+    """The old garment's region stops a few pixels short of the sleeve's edge on the arm's silhouette:
+    that strip is filled with the rest, not left as a dark line along the arm."""
+    body = body_with(left_elbow=(150, 280), left_wrist=(150, 390), right_elbow=(350, 280), right_wrist=(350, 390))
+    skin, sleeve = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = sleeve
+    frame[400:] = 200
+    frame[(body.person > 0) & (np.arange(SHAPE[0])[:, None] >= 400)] = skin  # hands and legs: bare
+    old = np.where(body.person > 0, 255, 0).astype(np.uint8)
+    old[400:] = 0
+    old = cv2.erode(old, np.ones((9, 9), np.uint8))  # the region misses a 4 px edge all round
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[170:380, 175:325] = 1.0  # a sleeveless new top on the torso
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[100:400] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    edge = int(np.argmax(body.person[330] > 0))  # the image-left forearm's outer silhouette on row 330
+    assert out[330, edge + 1].astype(int).sum() > 3 * 80
