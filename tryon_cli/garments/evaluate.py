@@ -111,7 +111,8 @@ def evaluate_frame(person: np.ndarray, garment: GarmentModel, output: np.ndarray
             still_old &= to_old < np.linalg.norm(pixels - np.median(lab(person)[backdrop], axis=0), axis=1)
         leftover[candidates] = still_old
     changed = np.any(output != person, axis=2)
-    return TryonFigures(colour_delta_e=colour, colour_delta_e_placed=placed, leftover_share=float(leftover.sum() / max(inside.sum(), 1)),
+    return TryonFigures(colour_delta_e=colour, colour_delta_e_placed=placed,
+                        leftover_share=float(leftover.sum() / max(inside.sum(), 1)),
                         changed_outside=int((changed & ~inside).sum()), mask_share=float(inside.mean()),
                         worn=worn, leftover=leftover, mask=np.where(inside, 255, 0).astype(np.uint8))
 

@@ -24,8 +24,8 @@ CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in should
 # width would be this many shoulder-joint distances, and it is then narrowed to the body (a wrap, not a shear).
 FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
-HIPS_PER_HIP_JOINTS = 1.7
-LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed  # the body's width at the hips, in hip-joint distances
+HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
+LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
 MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
 MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
@@ -539,7 +539,8 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         warped, alpha = _close_leg_gap(warped, alpha, body)
     s_left, s_right, _, _ = _body_frame(body, mask, category)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
-    if garment.category != "lower" and body.person.any() and len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2:
+    shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
+    if garment.category != "lower" and body.person.any() and shoulders_seen:
         line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
         if line > 0:
             near = cv2.dilate(body.person, cv2.getStructuringElement(
