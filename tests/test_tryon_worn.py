@@ -412,3 +412,20 @@ def test_the_old_sleeves_edge_that_its_region_missed_is_filled_too():
         keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
     edge = int(np.argmax(body.person[330] > 0))  # the image-left forearm's outer silhouette on row 330
     assert out[330, edge + 1].astype(int).sum() > 3 * 80
+
+
+def flared_dress(colour=(230, 90, 30)) -> np.ndarray:
+    """A sleeveless dress on white: a narrow bodice, then a skirt flaring far beyond it."""
+    image = np.full((600, 400, 3), 255, np.uint8)
+    cv2.fillPoly(image, [np.array([[150, 40], [250, 40], [255, 220], [340, 560], [60, 560], [145, 220]], np.int32)],
+                 colour)
+    return image
+
+
+def test_a_dress_skirts_flare_is_not_laid_along_the_arms_as_a_sleeve():
+    body = body_with(left_elbow=(140, 280), left_wrist=(130, 390), right_elbow=(360, 280), right_wrist=(370, 390))
+    garment = prepare_garment(flared_dress(), "dress")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "dress")
+    for row, col in ((380, 140), (380, 362)):  # (row, col) on each forearm, near the wrist
+        assert alpha[row, col] < 0.1
+    assert alpha[300, 250] > 0.9

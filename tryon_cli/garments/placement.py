@@ -260,9 +260,13 @@ def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.nd
     size = max(int(SLEEVE_MIN_WIDTH * photo.width), 3)
     core = cv2.morphologyEx(outside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(core)
-    if count < 2:
+    # a sleeve starts above the armpit; a piece that starts lower is a skirt's flare or a hem, not a sleeve
+    armpit = photo.top + ARMHOLE_DEPTH * photo.width
+    candidates = [label for label in range(1, count) if stats[label, cv2.CC_STAT_TOP] <= armpit]
+    if not candidates:
         return np.zeros_like(mask)
-    core = np.where(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), 255, 0).astype(np.uint8)
+    best = max(candidates, key=lambda label: stats[label, cv2.CC_STAT_AREA])
+    core = np.where(labels == best, 255, 0).astype(np.uint8)
     xs = np.nonzero(core.any(axis=0))[0]
     reach = photo.left - xs.min() if side == 0 else xs.max() - photo.right
     if reach < SLEEVE_MIN_REACH * photo.width:
