@@ -429,3 +429,5 @@ def test_a_dress_skirts_flare_is_not_laid_along_the_arms_as_a_sleeve():
     for row, col in ((380, 140), (380, 362)):  # (row, col) on each forearm, near the wrist
         assert alpha[row, col] < 0.1
     assert alpha[300, 250] > 0.9
+    skirt = np.nonzero(alpha[520] > 0.5)[0]  # ... and the flare stays with the skirt: wider below than the bodice
+    assert skirt.max() - skirt.min() > 1.3 * np.ptp(np.nonzero(alpha[250] > 0.5)[0])

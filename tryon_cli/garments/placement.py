@@ -323,6 +323,12 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     wedges = [_shoulder_wedge(garment.mask, photo, side, garment.landmarks[name])
               for side, name in ((0, "shoulder_left"), (1, "shoulder_right"))]
     torso_mask = torso_mask | wedges[0] | wedges[1]
+    sleeves = [_sleeve_mask(garment.mask, photo, side, columns, overlap) for side in (0, 1)]
+    if garment.category == "dress":  # the skirt's flare beside the band, below the sleeves, is the skirt's
+        rows = np.arange(garment.mask.shape[0])[:, None]
+        flare = (garment.mask > 0) & (rows > photo.top + ARMHOLE_DEPTH * photo.width) & (sleeves[0] == 0) \
+            & (sleeves[1] == 0)
+        torso_mask = np.where(flare, 255, torso_mask).astype(np.uint8)
     arms = _arms(body)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
@@ -332,7 +338,7 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     if arms[0] is None:
         return parts
     for side, chain in ((0, arms[0]), (1, arms[1])):
-        sleeve = _sleeve_mask(garment.mask, photo, side, columns, overlap)
+        sleeve = sleeves[side]
         root = np.array([photo.left if side == 0 else photo.right, photo.top])
         end = _farthest(sleeve, root)
         if end is None or np.linalg.norm(end - root) < 0.05 * photo.width:
