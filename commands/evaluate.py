@@ -121,7 +121,7 @@ def eval_tryon(
     quiet: bool = QUIET_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
-    """Worn garment colour vs the photo (Delta E, bar 10), old-garment leftovers (bar 2% of the mask),
+    """Worn garment colour vs the photo where it was placed (Delta E, bar 10; and vs the whole photo), old-garment leftovers (bar 2% of the mask),
     pixels changed outside the mask (bar 0)."""
     with reported_errors(debug):
         from tryon_cli.garments.evaluate import evaluate_tryon
@@ -145,9 +145,11 @@ def eval_tryon(
 def _tryon_table(result: dict) -> Table:
     bars = result["bars"]
     mark = lambda ok: "n/a" if ok is None else ("pass" if ok else "FAIL")  # noqa: E731
-    colour = result["colour_delta_e"]
+    colour, placed = result["colour_delta_e"], result["colour_delta_e_placed"]
     rows = [
-        ("garment colour (Delta E, bar 10)", "n/a" if colour is None else f"{colour:.1f}", mark(bars["colour_within_10"])),
+        ("garment colour where placed (Delta E, bar 10)", "n/a" if placed is None else f"{placed:.1f}",
+         mark(bars["colour_within_10"])),
+        ("garment colour against the whole photo (Delta E)", "n/a" if colour is None else f"{colour:.1f}", ""),
         ("old garment left (share of mask, bar 2%)", f"{100 * result['leftover_share']:.2f}%",
          mark(bars["leftover_under_2pct"])),
         ("pixels changed outside the mask (bar 0)", str(result["changed_outside_mask"]),

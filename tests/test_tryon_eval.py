@@ -27,3 +27,70 @@ def test_eval_tryon_figures_sheet_and_outside_pixels(astronaut, tmp_path):
     result = run_cli("eval", "tryon", str(person), str(garment), str(out), "--json")
     figures = json.loads(result.stdout)
     assert figures["changed_outside_mask"] == 1 and not figures["bars"]["outside_mask_bit_exact"]
+
+
+def test_colour_is_judged_where_the_garment_was_placed():
+    """A two-colour top (red yoke, navy body) on a body cut by the frame at the chest shows only its red
+    part: the whole photo's mean is far from it, the placed figure is not, and a worn garment of the wrong
+    colour fails the bar (the placed figure is no free pass)."""
+    import cv2
+    import numpy as np
+
+    from test_tryon_worn import body_with
+    from tryon_cli.garments.evaluate import evaluate_frame, verdict
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.placement import arms_in_front, warp_garment
+    from tryon_cli.masks.garment import MaskOptions, build_mask
+
+    shirt = tshirt((200, 30, 30))
+    shirt[200:361][(shirt[200:361] != 255).any(axis=2)] = (20, 30, 90)  # the lower half navy
+    garment = prepare_garment(shirt, "upper")
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = np.full((*body.person.shape, 3), 128, np.uint8)
+    person[body.person > 0] = (90, 160, 90)  # a green old top
+    options = MaskOptions(category="upper")
+    built = build_mask(person, body, options)
+    arms = arms_in_front(body, person.shape[:2])
+    warped, alpha, keep = warp_garment(garment, body, built, person.shape[:2], "upper", arms)
+    worn = (alpha > 0.5) & (keep == 0) & (built.mask > 0)
+    output = person.copy()
+    output[worn] = warped[worn]
+    cut = np.zeros_like(built.mask)
+    cut[:230] = built.mask[:230]  # the frame's bottom edge crosses the chest: only the red part is seen
+    output[230:] = person[230:]
+    figures = evaluate_frame(person, garment, output, body, options, cut).as_dict()
+    assert figures["colour_delta_e"] > 15 and figures["colour_delta_e_placed"] < 3
+    assert verdict(figures)["colour_within_10"]
+    dull = output.copy()
+    dull[worn & (cut > 0)] = (120, 120, 120)  # a grey garment where the red one should be
+    figures = evaluate_frame(person, garment, dull, body, options, cut).as_dict()
+    assert figures["colour_delta_e_placed"] > 10 and not verdict(figures)["colour_within_10"]
+
+
+def test_a_backdrop_fill_beside_a_cream_garment_on_white_is_not_leftover():
+    """Light on light: where a cream old garment is filled with the pale grey backdrop around it (within
+    the old colour's radius), nothing is left over; where the cream itself is left, it is."""
+    import numpy as np
+
+    from test_tryon_worn import body_with, short_sleeve
+    from tryon_cli.garments.evaluate import evaluate_frame
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.placement import arms_in_front, warp_garment
+    from tryon_cli.masks.garment import MaskOptions, build_mask
+
+    garment = prepare_garment(short_sleeve(), "upper")
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = np.full((*body.person.shape, 3), 225, np.uint8)
+    person[body.person > 0] = (235, 226, 205)  # a cream top and trousers on a pale grey backdrop
+    options = MaskOptions(category="upper")
+    built = build_mask(person, body, options)
+    warped, alpha, keep = warp_garment(garment, body, built, person.shape[:2], "upper",
+                                       arms_in_front(body, person.shape[:2]))
+    covered = (alpha > 0.5) & (built.mask > 0)
+    left = person.copy()
+    left[covered] = warped[covered]  # the old cream stays beside the new garment
+    filled = left.copy()
+    beside = (built.mask > 0) & ~covered
+    filled[beside] = 226  # ... or is filled with the backdrop
+    assert evaluate_frame(person, garment, left, body, options, built.mask).leftover_share > 0.02
+    assert evaluate_frame(person, garment, filled, body, options, built.mask).leftover_share < 0.005

@@ -57,3 +57,88 @@ def test_lower_mask_stops_above_the_shoes_on_a_full_body_photo():
     shoes = slice(int(y1 - 0.05 * (y1 - y0)), y1)
     assert mask.any() and not mask[shoes].any()
     assert mask[int(y0 + 0.7 * (y1 - y0))].any()  # the shins are still in
+
+
+class _ScriptedAnalyzer:
+    """Stands in for BodyAnalyzer: hands out the given bodies in order."""
+
+    def __init__(self, bodies):
+        self._bodies = iter(bodies)
+
+    def analyse(self, image):
+        return next(self._bodies)
+
+    def reset(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def _standing(foot_y: float):
+    """A synthetic standing body (pose keypoints, person mask) whose image-left ankle is at row `foot_y`."""
+    import cv2
+
+    from tryon_cli.analysis import body as bp
+    from tryon_cli.analysis.body import Body
+
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (200, 100), bp.RIGHT_SHOULDER: (300, 100), bp.LEFT_HIP: (215, 300),
+              bp.RIGHT_HIP: (285, 300), bp.LEFT_KNEE: (215, 420), bp.RIGHT_KNEE: (285, 420),
+              bp.LEFT_ANKLE: (215, foot_y), bp.RIGHT_ANKLE: (285, 540), 29: (210, foot_y + 15), 30: (280, 555),
+              31: (235, foot_y + 30), 32: (305, 570)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros((600, 500), np.uint8)
+    cv2.rectangle(person, (180, 80), (320, 580), 255, -1)
+    return Body(keypoints, person, (), "pose")
+
+
+def test_a_videos_smoothed_mask_never_covers_this_frames_feet():
+    """The smoothing reaches back to earlier frames' masks; a foot that has moved into where the mask was
+    is still kept out (the mask bars: no mask pixel on the feet)."""
+    from tryon_cli.garments.planner import FrameMasker
+
+    image = np.full((600, 500, 3), 120, np.uint8)
+    bodies = [_standing(540)] * 6 + [_standing(470)]  # a foot lifted (a dance step) on the last frame
+    masker = FrameMasker(MaskOptions(category="lower"), tracking=True, analyzer=_ScriptedAnalyzer(bodies))
+    for index in range(len(bodies)):
+        body, mask, _ = masker(Frame(index, image, index, index / 25))
+    assert mask.protected is not None and mask.protected[490, 220] > 0
+    assert not (mask.mask & mask.protected).any()
+    assert mask.mask[400, 250] > 0  # the legs are still in
+
+
+def test_a_scoop_necklines_bare_chest_is_not_kept_out_as_neck():
+    """Skin above the old garment's collar is neck (kept out of an upper mask), but only down to the
+    shoulder joints: the chest a scoop neckline bares may be covered by a new garment."""
+    from tryon_cli.masks.garment import neck_skin
+
+    body = _standing(540)  # shoulders at row 100
+    image = np.full((600, 500, 3), 120, np.uint8)
+    image[40:200, 220:280] = (205, 150, 120)  # the neck and, below the shoulders, the bared chest
+    garment = np.zeros((600, 500), np.uint8)
+    garment[80:300, 180:320] = 255
+    garment[80:200, 220:280] = 0  # a deep scoop: the garment's middle starts at row 200
+    kept = neck_skin(image, body, garment, 100.0)
+    assert kept[92, 250] > 0  # the neck
+    assert not kept[150:200, 250].any()  # the chest under the scoop
+
+
+def test_a_hands_wrist_end_is_protected_only_where_it_is_skin():
+    """The hand landmarks' hull reaches over the old sleeve's cuff: that part goes with the sleeve (into the
+    mask), while the hand itself stays protected."""
+    from tryon_cli.analysis.body import Body
+    from tryon_cli.masks.garment import protection_mask
+
+    hand = np.array([(100, 300)] + [(80 + 2 * i, 305 + 4 * i) for i in range(8)] + [(100, 340)]
+                    + [(85 + 3 * i, 345 + 3 * i) for i in range(11)], np.float32)
+    hand[17] = (122, 306)  # the pinky's base: the hull is wide at the wrist
+    image = np.full((500, 300, 3), 200, np.uint8)
+    image[290:400, 60:140] = (205, 150, 120)  # the hand's skin ...
+    image[290:312, 60:140] = (20, 20, 20)  # ... and a dark cuff over the wrist
+    body = Body(None, np.zeros((500, 300), np.uint8), (hand,), "none")
+    without = protection_mask(body, (500, 300), "upper", 100.0)
+    kept = protection_mask(body, (500, 300), "upper", 100.0, image)
+    assert without[306, 100] > 0 and kept[306, 100] == 0  # the cuff is no longer protected
+    assert kept[360, 100] > 0  # the fingers are

@@ -219,3 +219,215 @@ def test_filled_skin_is_shaded_towards_the_silhouette_not_one_flat_block():
     lightness = out[220].astype(int).sum(axis=1)
     assert lightness[edge] > 3 * 120  # filled skin right to the silhouette: no dark rim of the old sleeve ...
     assert lightness[edge + 14] > lightness[edge] + 30  # ... and lighter on the arm than at its silhouette
+
+
+def test_a_lit_pink_sleeve_in_the_skin_range_is_not_taken_for_bare_skin():
+    """An old sleeve whose colour falls in the generic skin range (a lit dusty pink) but far from the
+    person's own skin (seen outside the mask) is filled as skin, not kept as photographed."""
+    from tryon_cli.analysis.body import is_skin
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, pink = (205, 150, 120), (170, 90, 100)
+    assert is_skin(np.array([[pink]], np.uint8))[0, 0]  # the generic range alone would keep it
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[140:330, 150:350] = pink
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:330, 150:350] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 30)
+        cv2.line(frame, shoulder, elbow, pink, 40)
+        cv2.line(old, shoulder, elbow, 255, 40)
+    mask = np.full(SHAPE, 255, np.uint8)
+    mask[340:] = 0  # the wrists and hands lie outside the mask: the person's own skin
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    upper_arm = out[230, 150].astype(int)  # (row, col) the middle of the image-left old sleeve
+    assert np.abs(upper_arm - skin).sum() < np.abs(upper_arm - pink).sum()
+
+
+def test_the_strip_beside_a_narrower_new_garment_is_filled_from_the_backdrop_not_the_old_garment():
+    """Wide old trousers under narrower new ones: the strip the new ones leave off the body is filled from
+    the backdrop around the old garment, with none of the old garment's colour bled back in from under
+    the new one (which showed as a tinted band along the new garment's edge)."""
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:560, 140:360] = 255
+    frame[old > 0] = (30, 30, 150)
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (40, 160, 60)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[200:560, 200:300] = 1.0
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[180:580, 120:380] = 255
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=None, old_garment=old))
+    strip = out[260:500, 150:192].reshape(-1, 3).astype(int)  # beside the new garment, off the body
+    assert np.abs(strip - 200).max(axis=1).mean() < 20
+
+
+def test_new_trousers_reach_up_to_a_high_old_waistband():
+    """High-waisted old trousers (their waistband well above the hip joints): the new waistband is raised
+    to theirs, so no band of the old trousers is left above it; the legs stay on the hip joints."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (212, 400), bp.LEFT_ANKLE: (214, 550),
+              bp.RIGHT_KNEE: (288, 400), bp.RIGHT_ANKLE: (286, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    body = Body(keypoints, np.full(SHAPE, 255, np.uint8), (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    low = GarmentMask(np.full(SHAPE, 255, np.uint8), (0, 0, SHAPE[1], SHAPE[0]), "pose")
+    _, alpha_low, _ = warp_garment(garment, body, low, SHAPE, "lower")
+    top_low = int(np.nonzero(alpha_low[:, 250] > 0.5)[0].min())
+    old = np.zeros(SHAPE, np.uint8)
+    old[top_low - 40 : 560, 180:320] = 255  # the old waistband 40 px above the new one's usual place
+    high = GarmentMask(low.mask, low.box, "pose", old)
+    _, alpha_high, _ = warp_garment(garment, body, high, SHAPE, "lower")
+    assert abs(int(np.nonzero(alpha_high[:, 250] > 0.5)[0].min()) - (top_low - 40)) <= 4
+    assert np.abs(alpha_high[400:] - alpha_low[400:]).max() < 0.05  # the legs (below the crotch) unmoved
+
+
+def test_a_tops_shoulders_do_not_float_beside_the_neck():
+    """Around the shoulders the garment stays on the person: nothing of it lies on the backdrop above the
+    shoulder line (a flat photo's seam and collar placed above the joints), while the torso is covered."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    garment = prepare_garment(long_sleeve(), "upper")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    backdrop = cv2.dilate(body.person, np.ones((13, 13), np.uint8)) == 0  # (a few px of margin allowed)
+    backdrop[170:] = False  # above the shoulder line (row 160) and a little below
+    assert not (alpha[backdrop] > 0.01).any()
+    assert alpha[250, 250] > 0.9
+
+
+def wide_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    """A flat top with stiff, very wide sleeves (far wider than a thin arm)."""
+    image = np.full((500, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (130, 40), (270, 460), colour, -1)
+    for sign in (-1, 1):
+        x = 200 + sign * 70
+        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 60, 60], [x + sign * 110, 400], [x + sign * 20, 400],
+                                       [x + sign * 2, 120]], np.int32)], colour)
+    return image
+
+
+def test_a_wide_flat_sleeve_is_drawn_in_towards_a_thin_arm():
+    """A sleeve follows the arm's width: on a thin arm a stiff flat sleeve is narrowed (not a block
+    standing off the arm), and it still covers the arm."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body.person[:] = 0
+    cv2.rectangle(body.person, (150, 140), (350, 560), 255, -1)
+    for chain in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.polylines(body.person, [np.array(chain, np.int32)], False, 255, 24)  # thin arms
+    garment = prepare_garment(wide_sleeve(), "upper")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    row = 330  # the image-left forearm's middle; its bone at about column 116, the arm 12 px each side
+    outer = int(np.nonzero(alpha[row, :116] > 0.5)[0].min())
+    assert 116 - outer < 42  # flat (0.9 of the photo's width) it stood 50 px off the bone
+    arm = np.nonzero(body.person[row, :150] > 0)[0]
+    assert (alpha[row, arm] > 0.5).all()
+
+
+def test_the_shoulders_between_collar_and_sleeve_belong_to_the_torso():
+    """The photo's shoulder slope beside the torso band (inside the sleeve's seam) is laid with the torso,
+    not only with the sleeve: whichever way the arm turns the sleeve, the shoulder stays covered."""
+    from tryon_cli.garments.placement import _upper_parts
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    torso = _upper_parts(prepare_garment(short_sleeve(), "upper"), body, whole(), SHAPE)[0].alpha
+    for row in (160, 180):  # the shoulder line and just below it, at both shoulders' outer part
+        assert torso[row, 175] > 0.5 and torso[row, 325] > 0.5
+
+
+def test_the_old_collar_above_a_lower_new_neckline_is_filled_as_skin():
+    """A thin old collar band the old garment's region missed, just above the new garment's neckline,
+    is filled as skin (not left as a dark line at the neck)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, collar = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    frame[170:182, 200:300] = collar  # the old collar, outside the old garment's region
+    old = np.zeros(SHAPE, np.uint8)
+    old[182:420, 150:350] = 255
+    frame[old > 0] = (60, 90, 160)
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[190:420, 150:350] = 1.0  # the new garment's neckline at row 190
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[160:450, 100:400] = 255
+    mask[300:] = 0  # (the hands, below, stay outside the mask: the person's own skin)
+    mask[300:450, 150:350] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    pixel = out[176, 250].astype(int)  # (shaded like the old garment there: darker, but skin)
+    assert np.abs(pixel - skin).sum() < 0.4 * np.abs(pixel - collar).sum()
+
+
+def test_trouser_legs_close_where_the_legs_touch_and_stay_apart_where_they_do_not():
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (200, 250),
+              bp.RIGHT_HIP: (300, 250), bp.LEFT_KNEE: (200, 400), bp.LEFT_ANKLE: (185, 550),
+              bp.RIGHT_KNEE: (300, 400), bp.RIGHT_ANKLE: (315, 550)}  # shins a little apart
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    garment = prepare_garment(trousers(), "lower")
+    together = np.zeros(SHAPE, np.uint8)
+    together[40:580, 160:340] = 255  # legs that touch all the way down
+    _, alpha, _ = warp_garment(garment, Body(keypoints, together, (), "pose"), whole(), SHAPE, "lower")
+    assert (alpha[450, 235:265] > 0.5).all()  # no strip between the new legs
+    apart = together.copy()
+    apart[330:, 236:264] = 0  # the backdrop shows between the shins
+    _, alpha, _ = warp_garment(garment, Body(keypoints, apart, (), "pose"), whole(), SHAPE, "lower")
+    assert (alpha[450, 245:255] < 0.5).all()
+
+
+def test_the_old_sleeves_edge_that_its_region_missed_is_filled_too():
+    """The old garment's region stops a few pixels short of the sleeve's edge on the arm's silhouette:
+    that strip is filled with the rest, not left as a dark line along the arm."""
+    body = body_with(left_elbow=(150, 280), left_wrist=(150, 390), right_elbow=(350, 280), right_wrist=(350, 390))
+    skin, sleeve = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = sleeve
+    frame[400:] = 200
+    frame[(body.person > 0) & (np.arange(SHAPE[0])[:, None] >= 400)] = skin  # hands and legs: bare
+    old = np.where(body.person > 0, 255, 0).astype(np.uint8)
+    old[400:] = 0
+    old = cv2.erode(old, np.ones((9, 9), np.uint8))  # the region misses a 4 px edge all round
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[170:380, 175:325] = 1.0  # a sleeveless new top on the torso
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[100:400] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    edge = int(np.argmax(body.person[330] > 0))  # the image-left forearm's outer silhouette on row 330
+    assert out[330, edge + 1].astype(int).sum() > 3 * 80
+
+
+def flared_dress(colour=(230, 90, 30)) -> np.ndarray:
+    """A sleeveless dress on white: a narrow bodice, then a skirt flaring far beyond it."""
+    image = np.full((600, 400, 3), 255, np.uint8)
+    cv2.fillPoly(image, [np.array([[150, 40], [250, 40], [255, 220], [340, 560], [60, 560], [145, 220]], np.int32)],
+                 colour)
+    return image
+
+
+def test_a_dress_skirts_flare_is_not_laid_along_the_arms_as_a_sleeve():
+    body = body_with(left_elbow=(140, 280), left_wrist=(130, 390), right_elbow=(360, 280), right_wrist=(370, 390))
+    garment = prepare_garment(flared_dress(), "dress")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "dress")
+    for row, col in ((380, 140), (380, 362)):  # (row, col) on each forearm, near the wrist
+        assert alpha[row, col] < 0.1
+    assert alpha[300, 250] > 0.9
+    skirt = np.nonzero(alpha[520] > 0.5)[0]  # ... and the flare stays with the skirt: wider below than the bodice
+    assert skirt.max() - skirt.min() > 1.3 * np.ptp(np.nonzero(alpha[250] > 0.5)[0])

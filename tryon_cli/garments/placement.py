@@ -25,7 +25,9 @@ CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in should
 FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
+LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
+MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
 MAX_RISE, USUAL_RISE = 0.5, 0.3  # waistband to crotch, as shares of waistband to hem
 FLAT_WAIST_PER_HIP_JOINTS = 2.1  # a flat waistband's width (half the waist round), in hip-joint distances
 TOP_TORSO_ROWS = (0.3, 0.98)  # a top's torso width is measured in these rows (shares of its height) ...
@@ -34,12 +36,19 @@ TORSO_PERCENTILE = 10  # each side of the torso in the photo: this percentile of
 SLEEVE_OVERLAP = 0.04  # sleeves reach this far (garment widths) into the torso band, so no seam gap
 SLEEVE_MIN_REACH = 0.12  # a sleeve reaches at least this far (garment widths) beyond the torso band
 SLEEVE_MIN_WIDTH = 0.06  # pieces outside the torso band thinner than this (garment widths) are no sleeve
+ARMHOLE_DEPTH = 0.3  # the armpit lies this many torso-band widths below the shoulder seam's top, in the photo
 SHOULDER_CAP = 0.1  # a sleeve starts this far (shoulder-joint distances) above the shoulder joint, over its cap
-ARM_WIDTH_ROWS = (0.1, 0.25, 0.4, 0.55)  # the arm's and sleeve's widths are compared at these shares of the upper arm
+ARM_WIDTH_ROWS = (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)  # the arm's and sleeve's widths are compared at these
+# shares of the upper arm and of the forearm
 ARM_WIDTH_MAX = 0.3  # the arm's outer half is measured up to this far (shoulder-joint distances) from the bone
-MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm
+MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the arm ...
+MIN_SLEEVE_NARROWING = 0.75  # ... and narrowed at most this much towards it (a stiff flat sleeve hangs closer)
+SLEEVE_EASE = 1.1  # a sleeve's half-width over the arm's, where it follows the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
+SHOULDER_CLIP_BELOW = 0.15  # down to this far below the shoulder joints (shoulder-joint distances) ...
+SHOULDER_CLIP_MARGIN = 0.03  # ... a top stays within the person's silhouette grown by this much: a flat
+# photo's shoulder seam and collar do not float in the air beside the neck
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
@@ -192,9 +201,12 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
 
 
 def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
-               unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP) -> Part:
+               unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP,
+               profile: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
     """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
-    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left."""
+    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left.
+    `profile` (photo px along the axis, factor) scales `wrap` along the limb, so a sleeve follows the
+    arm's width and taper."""
     axis = end - root
     length = max(float(np.linalg.norm(axis)), 1.0)
     axis /= length
@@ -214,7 +226,8 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         d = (b - a) / seg
         n = np.array([-d[1], d[0]])
         t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / unit + walked
-        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * wrap)
+        local_wrap = wrap if profile is None else wrap * np.interp(t, *profile).astype(np.float32)
+        s = ((xs - a[0]) * n[0] + (ys - a[1]) * n[1]) / (unit * local_wrap)
         last = index == len(segments) - 1
         lo = -np.inf if index == 0 else walked
         hi = np.inf if last else walked + seg / unit
@@ -247,9 +260,13 @@ def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.nd
     size = max(int(SLEEVE_MIN_WIDTH * photo.width), 3)
     core = cv2.morphologyEx(outside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(core)
-    if count < 2:
+    # a sleeve starts above the armpit; a piece that starts lower is a skirt's flare or a hem, not a sleeve
+    armpit = photo.top + ARMHOLE_DEPTH * photo.width
+    candidates = [label for label in range(1, count) if stats[label, cv2.CC_STAT_TOP] <= armpit]
+    if not candidates:
         return np.zeros_like(mask)
-    core = np.where(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), 255, 0).astype(np.uint8)
+    best = max(candidates, key=lambda label: stats[label, cv2.CC_STAT_AREA])
+    core = np.where(labels == best, 255, 0).astype(np.uint8)
     xs = np.nonzero(core.any(axis=0))[0]
     reach = photo.left - xs.min() if side == 0 else xs.max() - photo.right
     if reach < SLEEVE_MIN_REACH * photo.width:
@@ -257,6 +274,22 @@ def _sleeve_mask(mask: np.ndarray, photo: _PhotoFrame, side: int, columns: np.nd
     edge = photo.left + overlap if side == 0 else photo.right - overlap
     near = cv2.dilate(core, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1)))
     return np.where((columns < edge if side == 0 else columns > edge) & (near > 0), mask, 0).astype(np.uint8)
+
+
+def _shoulder_wedge(mask: np.ndarray, photo: _PhotoFrame, side: int, shoulder: np.ndarray) -> np.ndarray:
+    """The part of the photo beside the torso band that is still torso: between the band's edge and the
+    sleeve's seam (the line from the shoulder seam's top to the armpit). Cut into the sleeve, it was laid
+    along the arm and left the shoulder bare."""
+    h, w = mask.shape
+    edge = photo.left if side == 0 else photo.right
+    armpit = np.array([edge, shoulder[1] + ARMHOLE_DEPTH * photo.width])
+    ys, xs = np.mgrid[0:h, 0:w]
+    # the band's centre and the wedge lie on the same side of the seam line
+    seam = armpit - shoulder
+    cross = (xs - shoulder[0]) * seam[1] - (ys - shoulder[1]) * seam[0]
+    inner = (photo.centre - shoulder[0]) * seam[1] - (photo.top - shoulder[1]) * seam[0]
+    beside = xs < edge if side == 0 else xs > edge
+    return np.where(beside & (ys < armpit[1]) & (np.sign(cross) == np.sign(inner)), mask, 0).astype(np.uint8)
 
 
 def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.ndarray:
@@ -287,6 +320,15 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     first = TOP_TORSO_ROWS[0] if garment.category != "dress" else DRESS_BODICE_ROWS[0]
     filled = _mirror_filled(garment.mask, photo, int(ys[0] + first * (ys[-1] - ys[0])))
     torso_mask = np.where((columns >= photo.left) & (columns <= photo.right), filled, 0).astype(np.uint8)
+    wedges = [_shoulder_wedge(garment.mask, photo, side, garment.landmarks[name])
+              for side, name in ((0, "shoulder_left"), (1, "shoulder_right"))]
+    torso_mask = torso_mask | wedges[0] | wedges[1]
+    sleeves = [_sleeve_mask(garment.mask, photo, side, columns, overlap) for side in (0, 1)]
+    if garment.category == "dress":  # the skirt's flare beside the band, below the sleeves, is the skirt's
+        rows = np.arange(garment.mask.shape[0])[:, None]
+        flare = (garment.mask > 0) & (rows > photo.top + ARMHOLE_DEPTH * photo.width) & (sleeves[0] == 0) \
+            & (sleeves[1] == 0)
+        torso_mask = np.where(flare, 255, torso_mask).astype(np.uint8)
     arms = _arms(body)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
@@ -296,7 +338,7 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     if arms[0] is None:
         return parts
     for side, chain in ((0, arms[0]), (1, arms[1])):
-        sleeve = _sleeve_mask(garment.mask, photo, side, columns, overlap)
+        sleeve = sleeves[side]
         root = np.array([photo.left if side == 0 else photo.right, photo.top])
         end = _farthest(sleeve, root)
         if end is None or np.linalg.norm(end - root) < 0.05 * photo.width:
@@ -306,9 +348,12 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         upper = (chain[1] - chain[0]) / max(float(np.linalg.norm(chain[1] - chain[0])), 1e-6)
         capped = np.vstack([chain[0] - upper * SHOULDER_CAP * shoulder_width, chain[1:]])
         part = _limb_part(garment, sleeve, root, end, capped, unit, shape)
-        widen = _sleeve_widening(part.alpha, body.person, chain, centre, shoulder_width)
-        if widen > 1.0:  # a sleeve narrower than the arm would leave the old sleeve showing at its sides
-            part = _limb_part(garment, sleeve, root, end, capped, unit, shape, LIMB_WRAP * widen)
+        # the sleeve follows the arm's width (a sleeve narrower than the arm would leave the old sleeve
+        # showing at its sides; a stiff flat one wider than it stands off as a block) and its taper
+        profile = _sleeve_profile(part.alpha, body.person, chain, centre, shoulder_width,
+                                  SHOULDER_CAP * shoulder_width, unit)
+        if profile is not None:
+            part = _limb_part(garment, sleeve, root, end, capped, unit, shape, LIMB_WRAP, profile)
         parts.append(part)
     return parts
 
@@ -328,27 +373,42 @@ def _reach(mask: np.ndarray, point: np.ndarray, direction: np.ndarray, limit: fl
     return float(gaps[0] if len(gaps) else len(steps))
 
 
-def _sleeve_widening(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
-                     shoulder_width: float) -> float:
-    """How much wider a sleeve must be to cover the arm: on the outer side of the upper arm (the inner
-    side may touch the torso), the person's reach from the bone over the sleeve's; 1 when either cannot
-    be measured (a short sleeve, an arm out of the person mask)."""
+def _sleeve_profile(alpha: np.ndarray, person: np.ndarray, chain: np.ndarray, centre: np.ndarray,
+                    shoulder_width: float, cap: float, unit: float,
+                    narrowest: float = MIN_SLEEVE_NARROWING) -> tuple[np.ndarray, np.ndarray] | None:
+    """Along the arm (photo px from the sleeve's start, `cap` body px above the shoulder joint), the factor
+    that brings the sleeve's outer half-width to the arm's (times SLEEVE_EASE), measured on the outer side
+    of the upper arm and forearm (the inner side may touch the torso) where the sleeve reaches; None when
+    nowhere measurable (a short sleeve off the person mask, a forearm across the torso)."""
     if not person.any():
-        return 1.0
-    a, b = chain[0], chain[1]
-    d = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
-    outward = np.array([-d[1], d[0]])
-    if float((a - centre) @ outward) < 0:
-        outward = -outward
+        return None
     limit = ARM_WIDTH_MAX * shoulder_width
-    ratios = []
-    for share in ARM_WIDTH_ROWS:
-        point = a + share * (b - a)
-        arm = _reach(person, point, outward, limit)
-        sleeve = _reach((alpha > 0.5).astype(np.uint8), point, outward, limit)
-        if 0 < arm < limit and sleeve > 0:
-            ratios.append(arm / sleeve)
-    return float(np.clip(np.median(ratios), 1.0, MAX_SLEEVE_WIDENING)) if ratios else 1.0
+    covered = (alpha > 0.5).astype(np.uint8)
+    ts, factors = [], []
+    walked = cap
+    for a, b in zip(chain[:-1], chain[1:]):
+        length = float(np.linalg.norm(b - a))
+        if length < 1e-6:
+            continue
+        d = (b - a) / length
+        outward = np.array([-d[1], d[0]])
+        if float(((a + b) / 2 - centre) @ outward) < 0:
+            outward = -outward
+        for share in ARM_WIDTH_ROWS:
+            point = a + share * (b - a)
+            arm = _reach(person, point, outward, limit)
+            sleeve = _reach(covered, point, outward, 3 * limit)  # (a stiff flat sleeve may stand far off)
+            if 0 < arm < limit and 0 < sleeve < 3 * limit:
+                ts.append((walked + share * length) / unit)
+                factors.append(SLEEVE_EASE * arm / sleeve)
+        walked += length
+    if not ts:
+        return None
+    factors = np.clip(np.asarray(factors), narrowest, MAX_SLEEVE_WIDENING)
+    if len(factors) >= 3:  # a running median: one odd measurement (a hand at the hip) does not kink it
+        padded = np.concatenate([factors[:1], factors, factors[-1:]])
+        factors = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+    return np.asarray(ts, np.float64), factors
 
 
 def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> int:
@@ -358,6 +418,23 @@ def _crotch_row(garment: GarmentModel, centre: int, top: int, bottom: int) -> in
     crotch = top + int(0.1 * len(column)) + int(gaps[0]) if len(gaps) else bottom
     # no gap in the upper part (a skirt, or a segmentation that closed the legs): a trouser's usual rise
     return crotch if crotch - top <= MAX_RISE * (bottom - top) else top + int(USUAL_RISE * (bottom - top))
+
+
+def _waist_lift(old: np.ndarray | None, h_left: np.ndarray, h_right: np.ndarray, waist: np.ndarray,
+                down: np.ndarray, limit: float) -> float:
+    """How far (px, 0..limit) the old lower garment's waistband lies above `waist` (the new garment's top
+    on the body): the old garment's top row where it spans most of the way between the hip joints."""
+    if old is None or not old.any():
+        return 0.0
+    x0, x1 = sorted((int(round(h_left[0])), int(round(h_right[0]))))
+    x0, x1 = max(x0, 0), min(x1 + 1, old.shape[1])
+    if x1 - x0 < 2:
+        return 0.0
+    rows = np.nonzero((old[:, x0:x1] > 0).mean(axis=1) > 0.5)[0]
+    if not len(rows):
+        return 0.0
+    top = np.array([(x0 + x1) / 2, float(rows.min())])
+    return float(np.clip((waist - top) @ down, 0.0, limit))
 
 
 def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
@@ -376,10 +453,19 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     across = (h_right - h_left) / max(hip_width, 1e-6)
     down = np.array([-across[1], across[0]])
     waist_on_body = hip_centre - down * (split - top) * unit
+    # a higher old waistband (high-waisted trousers) is covered: the hips part is stretched up to it, the
+    # legs stay on the hip joints
+    # (measured from the garment's visible top at its centre, which may lie above the waistband landmark)
+    column = np.nonzero(garment.mask[:, centre] > 0)[0]
+    visible_top = float(column.min()) if len(column) else float(top)
+    rise = max((split - visible_top) * unit, 1.0)  # body px from the visible top to the hip joints
+    lift = _waist_lift(mask.garment, h_left, h_right, hip_centre - down * rise, down, MAX_WAIST_LIFT * hip_width)
+    hips_unit = unit * (rise + lift) / rise
+    waist_on_body = hip_centre - down * (split - top) * hips_unit
     photo = _PhotoFrame(float(g["waist_left"][0]), float(g["waist_right"][0]), float(top), float(bottom))
     half = across * band / 2
     parts = [_torso_part(garment, photo, garment.mask, (waist_on_body - half, waist_on_body + half),
-                         (waist_on_body - half, waist_on_body + half), shape, unit)]
+                         (waist_on_body - half, waist_on_body + half), shape, hips_unit)]
     legs = _legs(body)
     if legs[0] is None:
         return parts
@@ -387,7 +473,7 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     columns = np.arange(garment.mask.shape[1])[None, :]
     parts[0] = _torso_part(garment, photo, np.where(rows < crotch, garment.mask, 0).astype(np.uint8),
                            (waist_on_body - half, waist_on_body + half), (waist_on_body - half, waist_on_body + half),
-                           shape, unit)
+                           shape, hips_unit)
     for side, chain in ((0, legs[0]), (1, legs[1])):
         leg = np.where((rows >= split) & ((columns < centre) if side == 0 else (columns >= centre)),
                        garment.mask, 0).astype(np.uint8)
@@ -398,6 +484,33 @@ def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
             continue
         parts.append(_limb_part(garment, leg, root, end, chain, unit, shape))
     return parts
+
+
+def _close_leg_gap(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """Where the person's legs touch, the flat photo's gap between the trouser legs is no gap: a narrow
+    run across a row between two garment pixels, on the person, takes the colours on either side
+    (blended across), so no strip of the old trousers or the backdrop is left between the new legs."""
+    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
+    if len(hips) < 2 or not body.person.any():
+        return warped, alpha
+    width = max(int(LEG_GAP_CLOSE * float(np.linalg.norm(hips[0] - hips[1]))), 3)
+    solid = (alpha > 0.5).astype(np.uint8)
+    closed = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((1, width), np.uint8)) > 0
+    gap = closed & (solid == 0) & (body.person > 0)
+    if not gap.any():
+        return warped, alpha
+    columns = np.broadcast_to(np.arange(solid.shape[1]), solid.shape)
+    left = np.maximum.accumulate(np.where(solid > 0, columns, 0), axis=1)  # last garment column to the left
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(solid > 0, columns, solid.shape[1] - 1), axis=1),
+                                          axis=1), axis=1)  # first garment column to the right
+    ys, xs = np.nonzero(gap)
+    lx, rx = left[ys, xs], right[ys, xs]
+    share = ((xs - lx) / np.maximum(rx - lx, 1))[:, None]
+    warped = warped.copy()
+    warped[ys, xs] = warped[ys, lx] * (1 - share) + warped[ys, rx] * share
+    alpha = alpha.copy()
+    alpha[ys, xs] = 1.0
+    return warped, alpha
 
 
 def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
@@ -432,7 +545,16 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         alpha = alpha + a * (1 - alpha)
     # un-premultiply: colour where alpha is partial is the parts' colour, not mixed with black
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
+    if garment.category == "lower":
+        warped, alpha = _close_leg_gap(warped, alpha, body)
     s_left, s_right, _, _ = _body_frame(body, mask, category)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
+    shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
+    if garment.category != "lower" and body.person.any() and shoulders_seen:
+        line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
+        if line > 0:
+            near = cv2.dilate(body.person, cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * max(int(SHOULDER_CLIP_MARGIN * scale), 1) + 1,) * 2)) > 0
+            alpha[:line] *= near[:line]
     keep = protection_mask(body, shape, category, scale)
     return np.clip(warped + 0.5, 0, 255).astype(np.uint8), alpha, keep

@@ -84,7 +84,9 @@ class FrameMasker:
         self._carried = self._carried + 1 if mask.source == "carried" else 0
         self._previous = mask
         smoothed = self._smoother(mask.mask)
-        return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment), mask.source
+        if mask.protected is not None:  # earlier frames' masks never cover this frame's face, hands or feet
+            smoothed &= ~mask.protected
+        return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment, mask.protected), mask.source
 
     def close(self) -> None:
         if self._analyzer is not None and self._owns_analyzer:

@@ -59,6 +59,8 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
+WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
@@ -85,12 +87,15 @@ class MaskOptions:
 
 @dataclass(frozen=True)
 class GarmentMask:
-    """A mask (uint8 0/255), the box it grew from, and how it was made."""
+    """A mask (uint8 0/255), the box it grew from, how it was made, and what it must never cover in this
+    frame (face, hair, hands, feet, neck skin: `protected`, so a video's smoothing or a carried box that
+    reaches back to earlier frames can take it out again)."""
 
     mask: np.ndarray
     box: tuple[int, int, int, int] | None
     source: str
     garment: np.ndarray | None = None
+    protected: np.ndarray | None = None
 
 
 def _category_points(body: Body, category: str) -> np.ndarray:
@@ -198,8 +203,34 @@ def _chin_row(body: Body, scale: float) -> float | None:
     return float(chin)
 
 
-def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float) -> np.ndarray:
-    """Face and hair (head above the shoulders), hands, and feet: kept out of the mask."""
+def _hand_region(hand: np.ndarray, shape: tuple[int, int], image: np.ndarray | None) -> np.ndarray:
+    """A hand's landmark hull; with the image, its wrist end (the part nearer the wrist than
+    HAND_WRIST_END of the way to the knuckles) only where it is skin: the hull reaches over a sleeve's
+    cuff, which must go with the old sleeve, not stay as a dark wedge at the wrist."""
+    region = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(region, cv2.convexHull(np.round(hand).astype(np.int32)), 255)
+    if image is None or len(hand) < 10:
+        return region
+    from ..analysis.body import is_skin
+
+    wrist, knuckle = hand[0].astype(np.float64), hand[9].astype(np.float64)  # wrist, middle finger's knuckle
+    axis = knuckle - wrist
+    length = float(np.linalg.norm(axis))
+    if length < 2:
+        return region
+    ys, xs = np.nonzero(region)
+    along = ((xs - wrist[0]) * axis[0] + (ys - wrist[1]) * axis[1]) / length**2
+    end = along < HAND_WRIST_END
+    skin = cv2.dilate(is_skin(image).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    drop = end & ~skin[ys, xs]
+    region[ys[drop], xs[drop]] = 0
+    return region
+
+
+def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: float,
+                    image: np.ndarray | None = None) -> np.ndarray:
+    """Face and hair (head above the shoulders), hands, and feet: kept out of the mask (with the image,
+    a hand's wrist end only where it is skin)."""
     mask = np.zeros(shape, np.uint8)
     face = body.visible(bp.FACE)
     if len(face) >= 3:
@@ -216,8 +247,7 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
         head[int(max(chin, 0)) :, :] = 0
         mask |= head & body.person if body.person.any() else head
     for hand in body.hands:
-        hull = cv2.convexHull(np.round(hand).astype(np.int32))
-        cv2.fillConvexPoly(mask, hull, 255)
+        mask |= _hand_region(hand, shape, image)
     feet = body.visible(bp.FEET)
     for side in (bp.FEET[0::2], bp.FEET[1::2]):  # each foot: ankle, heel, toe
         points = body.visible(side)
@@ -246,6 +276,9 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     if len(shoulders):  # the region may have swallowed the neck: the collar is never above the neck's base
         collar = max(collar, int(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale))
+        # ... nor below the shoulder joints: the chest a scoop neckline bares is no neck, and a new
+        # garment with a higher neckline must be free to cover it
+        collar = min(collar, int(shoulders[:, 1].max()))
     skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
@@ -326,7 +359,9 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         source = "segmentation"
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     if len(hips) and options.category != "dress":
-        line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -0.1) * scale)
+        # an upper garment ends a little below the hip joints; a lower one starts at the waist, up to
+        # WAIST_ABOVE_HIPS above them (a high waistband)
+        line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -WAIST_ABOVE_HIPS) * scale)
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
         else:
@@ -357,14 +392,16 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         # wall can vanish from it: then the box stays)
         across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
+    protected = None
     if options.protect and options.strategy != "box":
-        mask &= ~protection_mask(body, shape, options.category, scale)
+        protected = protection_mask(body, shape, options.category, scale, image)
         if options.category in ("upper", "dress"):
-            mask &= ~neck_skin(image, body, garment, scale)
+            protected |= neck_skin(image, body, garment, scale)
             chin = _chin_row(body, scale)
             if chin is not None and body.source == "pose":
-                mask[: max(int(chin), 0)] = 0  # a visible face: nothing above the chin (hair, ears, backdrop)
-    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask)
+                protected[: max(int(chin), 0)] = 255  # a visible face: nothing above the chin (hair, ears, backdrop)
+        mask &= ~protected
+    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected)
 
 
 def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
@@ -383,7 +420,10 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
         return current  # the person is not where the last box was: never carry a box onto something else
     mask = np.zeros(image_shape, np.uint8)
     mask[y0:y1, x0:x1] = 255
-    return GarmentMask(mask=mask & (current.mask | mask), box=previous.box, source="carried", garment=current.garment)
+    if current.protected is not None:
+        mask &= ~current.protected
+    return GarmentMask(mask=mask, box=previous.box, source="carried", garment=current.garment,
+                       protected=current.protected)
 
 
 @dataclass

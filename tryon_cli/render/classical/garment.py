@@ -27,6 +27,9 @@ SKIN_ROUNDING_BAND = 0.02  # filled skin darkens within this share of the long s
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
+SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
+OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
+COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -75,6 +78,33 @@ def _nearby_skin(frame: np.ndarray, person: np.ndarray | None, region: np.ndarra
     return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
 
 
+def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
+    chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept)."""
+    skin = is_skin(frame)
+    if person is not None:
+        seen = (person > 0) & (mask == 0) & skin
+        if seen.sum() > MIN_SKIN_SAMPLES:
+            lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+            reference = np.median(lab[seen][:, 1:], axis=0)
+            skin &= np.linalg.norm(lab[..., 1:] - reference, axis=2) < SKIN_CHROMA_TOLERANCE
+    return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+
+
+def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """The band just above the new garment's neckline, across the torso, on the person and in the mask:
+    between the protected neck and a lower new neckline only the old collar can be there (the old
+    garment's coarse region often misses that thin band)."""
+    covered = alpha > 0.5
+    columns = covered.any(axis=0) & (torso > 0).any(axis=0)
+    if not columns.any():
+        return np.zeros(mask.shape, bool)
+    top = np.where(columns, np.argmax(covered, axis=0), 0)  # the new garment's first row per column
+    rows = np.arange(mask.shape[0])[:, None]
+    reach = max(int(COLLAR_BAND * max(mask.shape)), 1)
+    return columns[None, :] & (rows < top[None, :]) & (rows >= top[None, :] - reach) & (mask > 0) & (person > 0)
+
+
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
@@ -83,7 +113,15 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= conditions.arms > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed
-    bare = cv2.morphologyEx(is_skin(frame).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    bare = _bare_skin(frame, conditions.person, mask)
+    if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
+        old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+    if conditions.person is not None and conditions.person.any():
+        # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
+        # arm's silhouette): what is on the person, not skin, just beside it is old garment too
+        reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
+        grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+        old |= (grown > 0) & (conditions.person > 0) & ~bare & (mask > 0)
     uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
@@ -95,7 +133,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= uncovered & conditions.arms
     rest = uncovered & ~arms
-    base = fill_masked(frame, rest) if rest.any() else frame
+    base = frame
+    if rest.any():
+        # the whole old garment is inpainted, not only what the new one leaves: the inpainting then reads
+        # from around the old garment (the backdrop), never from the old garment under the new one, which
+        # would bleed its colour back into the strip beside the new garment and under its soft edge
+        hidden = cv2.dilate(np.where(old & ~bare, 255, 0).astype(np.uint8),
+                            np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
+        base = fill_masked(frame, rest | hidden)
     if arms.any():
         tone = _nearby_skin(frame, conditions.person, arms, bare)
         if tone is None:
