@@ -11,7 +11,7 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .eyes import open_eye_points, paste_target_eyes, shift_gaze, slide_lids
+from .eyes import eye_openings, open_eye_points, paste_target_eyes, shift_gaze, slide_lids
 from .grain import match_face_grain
 from .relight import box_normals, relight
 
@@ -58,7 +58,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
-                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
+                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
+                               eyes=eye_openings((h, w), face.points - offset))
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if source.texture_mask is not None:
