@@ -339,3 +339,13 @@ def test_a_dark_sources_eye_whites_lifted_to_a_paler_target_keep_their_texture_b
     assert 190 < whites.mean() < 235 and np.ptp(whites) >= 5  # lighter than the skin, below white, textured
     assert kept_l[60, 80] == plain_l[60, 80]  # the iris is lifted as before
     assert np.array_equal(kept[:30], plain[:30]) and np.array_equal(kept[:, :30], plain[:, :30])  # and the skin
+
+
+def test_eye_openings_weigh_the_two_eyes_and_not_the_skin_away_from_them():
+    from tryon_cli.render.classical.eyes import eye_openings
+
+    points = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    weights = eye_openings((120, 180), points)
+    assert weights[60, 50] > 0.99 and weights[60, 130] > 0.99  # inside both openings
+    assert weights[60, 90] < 0.01 and weights[:30].max() < 0.01  # between the eyes, the forehead
+    assert eye_openings((120, 180), points[:68]) is None  # no full mesh: nothing to weigh
