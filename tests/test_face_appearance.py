@@ -437,3 +437,46 @@ def test_prepare_source_delights_the_photo_only_when_asked(astronaut):
         return float(grey[ys[cols > middle], cols[cols > middle]].mean() - grey[ys[cols <= middle], cols[cols <= middle]].mean())
 
     assert abs(imbalance(delit.texture)) < 0.6 * abs(imbalance(plain.texture))
+
+
+def test_a_dark_sources_eye_whites_lifted_to_a_paler_target_keep_their_texture_below_white():
+    """The lift from dark to pale skin multiplied eye whites past white (a flat glowing blob). Inside the
+    eye openings the whites keep their place between the skin and white; skin, iris and the rest of the
+    face are lifted as before."""
+    from tryon_cli.colour import transfer_skin
+
+    def lab_picture(lightness: np.ndarray) -> np.ndarray:
+        lab = np.dstack([lightness, np.full_like(lightness, 142.0), np.full_like(lightness, 150.0)])
+        return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+    lightness = np.full((120, 160), 70.0)  # dark skin
+    eye = np.zeros((120, 160), np.uint8)
+    cv2.ellipse(eye, (80, 60), (30, 12), 0, 0, 360, 255, -1)
+    lightness[eye > 0] = 175.0  # its whites, far lighter than the skin around them
+    lightness[eye > 0] += np.where(np.arange(160) % 8 < 4, 12.0, 0.0)[None].repeat(120, 0)[eye > 0]  # texture
+    cv2.circle(lightness, (80, 60), 8, 35.0, -1)  # the iris
+    image = lab_picture(lightness)
+    skin = np.where(eye > 0, 0, 255).astype(np.uint8)
+    skin[55:66, 40:121] = 0
+    source_stats = skin_colour_statistics(image, skin)
+    target = lab_picture(np.full((120, 160), 180.0))  # a paler target
+    target_stats = skin_colour_statistics(target, skin)
+    weights = cv2.GaussianBlur(eye.astype(np.float32) / 255, (0, 0), 2.0)
+    plain = transfer_skin(image, source_stats, target_stats, target, skin, skin, sigma=8.0)
+    kept = transfer_skin(image, source_stats, target_stats, target, skin, skin, sigma=8.0, eyes=weights)
+    plain_l, kept_l = (cv2.cvtColor(o, cv2.COLOR_RGB2LAB)[..., 0].astype(int) for o in (plain, kept))
+    assert plain_l[60, 56] >= 245  # the defect: the lift burns the whites out
+    whites = kept_l[58:63, 52:68]
+    assert 190 < whites.mean() < 235 and np.ptp(whites) >= 5  # lighter than the skin, below white, textured
+    assert kept_l[60, 80] == plain_l[60, 80]  # the iris is lifted as before
+    assert np.array_equal(kept[:30], plain[:30]) and np.array_equal(kept[:, :30], plain[:, :30])  # and the skin
+
+
+def test_eye_openings_weigh_the_two_eyes_and_not_the_skin_away_from_them():
+    from tryon_cli.render.classical.eyes import eye_openings
+
+    points = _eye_points([(50, 60), (130, 60)], 20, 0.0)
+    weights = eye_openings((120, 180), points)
+    assert weights[60, 50] > 0.99 and weights[60, 130] > 0.99  # inside both openings
+    assert weights[60, 90] < 0.01 and weights[:30].max() < 0.01  # between the eyes, the forehead
+    assert eye_openings((120, 180), points[:68]) is None  # no full mesh: nothing to weigh

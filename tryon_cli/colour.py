@@ -70,6 +70,22 @@ def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(int(round(shape[1] * scale)), 1), max(int(round(shape[0] * scale)), 1)
 
 
+def skin_level(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """The skin's low-frequency lightness around every pixel (normalised convolution over the skin mask),
+    computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly, as in `shading_ratio`."""
+    height, width = lightness.shape[:2]
+    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
+    weights = (skin > 0).astype(np.float32)
+    if scale < 1.0:
+        size = low_res_size((height, width), scale)
+        lightness = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
+        weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
+    level = _masked_blur(lightness, weights, sigma * scale)
+    if scale < 1.0:
+        level = cv2.resize(level, (width, height), interpolation=cv2.INTER_LINEAR)
+    return level
+
+
 def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
                   sigma: float, max_ratio: float = 1.6) -> np.ndarray:
     """Per-pixel ratio of the target's to the image's low-frequency skin lightness, clipped to max_ratio.
@@ -110,9 +126,29 @@ def soft_clip_lightness(l: np.ndarray) -> np.ndarray:
     return np.where(l > HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + room * (1.0 - np.exp(-over / room)), np.maximum(l, 0.0))
 
 
+def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray, level: np.ndarray,
+                     eyes: np.ndarray) -> np.ndarray:
+    """`lifted` lightness with the eye openings' highlights lifted as the headroom above the skin, not
+    multiplied.
+
+    The lift that brings a dark skin to a paler target's (`lift`, up to max_gain x max_ratio) is mostly a
+    change of skin, not of light; multiplied by it, eye whites far lighter than the skin around them go
+    past white, a flat glowing blob. Inside the eyes, a pixel lighter than the local skin level (`level`,
+    the source's) keeps its place between that skin and white instead: the interval [level, 255] maps
+    linearly onto [level * lift, 255]. Pixels at or below the skin level (iris, lashes, lids) and every
+    pixel where the lift darkens (the multiplied value is then the lower one) are unchanged, so only a
+    lightening lift of highlights is touched and the whites keep their texture and order.
+    """
+    lifted_level = np.clip(level * lift, 0.0, 254.0)
+    room = (255.0 - lifted_level) / np.maximum(255.0 - level, 1.0)
+    headroom = lifted_level + (source_l - level) * room
+    kept = np.where(source_l > level, np.minimum(lifted, headroom), lifted)
+    return lifted + eyes * (kept - lifted)
+
+
 def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
                   image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
-                  max_ratio: float = 1.6) -> np.ndarray:
+                  max_ratio: float = 1.6, eyes: np.ndarray | None = None) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
     low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
@@ -121,11 +157,14 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     image) together, then highlights are compressed; chroma is mapped once (`map_chroma`). Done as two
     8-bit steps, the first clipped a brightened highlight to white (its chroma lost) and the second
     darkened that white back to a grey-green patch (a bright grey source's forehead and nose).
+    `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
-    lightness = lab[..., 0] * gain
-    lightness *= shading_ratio(lightness, target, image_skin, target_skin, sigma, max_ratio)
+    lift = gain * shading_ratio(lab[..., 0] * gain, target, image_skin, target_skin, sigma, max_ratio)
+    lightness = lab[..., 0] * lift
+    if eyes is not None and eyes.any():
+        lightness = _keep_eye_whites(lab[..., 0], lightness, lift, skin_level(lab[..., 0], image_skin, sigma), eyes)
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

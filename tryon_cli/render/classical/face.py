@@ -13,7 +13,7 @@ from ..options import ClassicalOptions, Eyes
 from .blend import composite
 from .creases import carry_target_creases, crease_zones
 from .detail import restore_detail
-from .eyes import open_eye_points, paste_target_eyes, shift_gaze, slide_lids
+from .eyes import eye_openings, open_eye_points, paste_target_eyes, shift_gaze, slide_lids
 from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
@@ -60,7 +60,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
-                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0))
+                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
+                               eyes=eye_openings((h, w), face.points - offset))
     if options.target_creases:
         removed, added = crease_zones((h, w), face.points - offset, face.target_points - offset, size)
         warped = carry_target_creases(warped, out[box], removed * raster.coverage, added * raster.coverage, size)
