@@ -16,8 +16,8 @@ from tryon_cli.faceswap.runner import swap_frames
 from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
-from tryon_cli.masks.face import skin_sample_region
-from tryon_cli.masks.shapes import feather
+from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
+from tryon_cli.masks.shapes import dilate, feather
 from tryon_cli.pipeline import threaded
 from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
@@ -122,6 +122,29 @@ def test_low_res_feather_matches_full_res(big_face):
     assert np.all(low[mask == 0] == 0)  # exactly 0 outside, as the bit-exact guarantee needs
     assert np.abs(low - full).max() < 0.08
     assert np.abs(low - full)[mask > 0].mean() < 0.01
+
+
+def test_feature_regions_grow_like_a_disc_dilation(big_face):
+    image, points = big_face
+    for grow in (1, 4, 12):
+        drawn = feature_regions(image.shape[:2], points, grow) > 0
+        dilated = dilate(np.where(feature_regions(image.shape[:2], points, 0) > 0, 255, 0).astype(np.uint8), grow) > 0
+        iou = (drawn & dilated).sum() / (drawn | dilated).sum()
+        assert iou > 0.97, (grow, iou)  # the outline differs by at most about a pixel
+        assert drawn.sum() > 1.3 * (feature_regions(image.shape[:2], points, 0) > 0).sum() or grow < 4
+
+
+def test_sampled_skin_statistics_match_every_pixel(big_face, monkeypatch):
+    from tryon_cli.masks import face
+
+    image, points = big_face
+    region = face.face_region(image.shape[:2], points)  # skin, eyes, brows, lips: a spread to match
+    assert np.count_nonzero(region) > 4 * face.SKIN_SAMPLE_PIXELS  # the sampled path
+    mean, covariance = skin_statistics(image, region)
+    monkeypatch.setattr(face, "SKIN_SAMPLE_PIXELS", 10**9)  # every pixel
+    full_mean, full_covariance = skin_statistics(image, region)
+    np.testing.assert_allclose(mean, full_mean, atol=0.5)
+    np.testing.assert_allclose(covariance, full_covariance, rtol=0.1, atol=2.0)
 
 
 def test_benchmark_json_fields(tmp_path):
