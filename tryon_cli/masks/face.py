@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..face3d import landmarks as lm
-from .shapes import dilate, polygon_mask
+from .shapes import dilate, ellipse_kernel, polygon_mask
 
 # The face parts (parser classes and groups) a swap replaces by default; a subset keeps the rest.
 FACE_REGIONS: tuple[str, ...] = ("skin", "brows", "eyes", "nose", "lips", "mouth")
@@ -36,19 +36,29 @@ def feature_regions(shape: tuple[int, int], points: np.ndarray, grow: int) -> np
     """Eyes, brows, lips and nostrils, grown by `grow` pixels: dark or coloured by nature, never taken for
     occluders.
 
-    Growing a filled polygon by a disc is the polygon plus its outline drawn `2 * grow` pixels thick
-    (OpenCV's thick lines have round caps and joins), so no dilation runs over the crop: the cost is the
-    outlines' length, not the crop's area times the disc's.
+    Each feature is grown inside its own box (its outline's box plus `grow`), not over the whole crop:
+    a pixel's disc lies inside its feature's box, so the union is the same mask, at a fraction of the cost.
     """
     mask = np.zeros(shape, dtype=np.uint8)
-    outlines = [np.round(points[polygon, :2] * 16).astype(np.int32) for polygon in (lm.RIGHT_EYE, lm.LEFT_EYE, lm.OUTER_LIPS)]
-    outlines += [cv2.convexHull(np.round(points[group, :2] * 16).astype(np.int32))[:, 0]
-                 for group in (lm.RIGHT_BROW, lm.LEFT_BROW, lm.NOSTRILS)]
-    for outline in outlines:  # one at a time: overlapping polygons in one call would cancel (even-odd)
-        cv2.fillPoly(mask, [outline], 255, lineType=cv2.LINE_8, shift=4)
-    if grow > 0:
-        cv2.polylines(mask, outlines, True, 255, thickness=2 * grow, lineType=cv2.LINE_8, shift=4)
-    return mask
+    boxes = []
+    for polygon in (lm.RIGHT_EYE, lm.LEFT_EYE, lm.OUTER_LIPS):
+        cv2.fillPoly(mask, [np.round(points[polygon, :2] * 16).astype(np.int32)], 255, lineType=cv2.LINE_8, shift=4)
+        boxes.append(points[polygon, :2])
+    for group in (lm.RIGHT_BROW, lm.LEFT_BROW, lm.NOSTRILS):
+        hull = cv2.convexHull(np.round(points[group, :2]).astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 255)
+        boxes.append(hull[:, 0].astype(np.float32))
+    if grow <= 0:
+        return mask
+    grown = mask.copy()
+    kernel = ellipse_kernel(grow)
+    height, width = shape
+    for outline in boxes:
+        x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - grow - 1, 0)
+        x1, y1 = np.minimum(np.ceil(outline.max(axis=0)).astype(int) + grow + 2, (width, height))
+        if x1 > x0 and y1 > y0:
+            grown[y0:y1, x0:x1] |= cv2.dilate(mask[y0:y1, x0:x1], kernel)
+    return grown
 
 
 SKIN_SAMPLE_PIXELS = 10_000  # skin statistics read about this many pixels of a larger region (a regular grid)
