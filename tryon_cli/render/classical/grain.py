@@ -93,28 +93,11 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
     return patch
 
 
-REGION_WORK_WIDTH = 160.0  # the measured region is eroded where the face is about this wide (pixels)
-
-
-def _shrunk(mask: np.ndarray, radius: int, face_width: float) -> np.ndarray:
-    """`mask` eroded by a disc of `radius` pixels; for a face wider than REGION_WORK_WIDTH the erosion runs
-    at that width and is upsampled (the region only chooses which pixels are measured, so an outline
-    about one low-resolution pixel off changes nothing that matters), so its cost does not grow with size."""
-    scale = min(1.0, REGION_WORK_WIDTH / max(face_width, 1.0))
-    if scale >= 1.0:
-        return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
-    height, width = mask.shape
-    small = cv2.resize(mask, (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1)),
-                       interpolation=cv2.INTER_AREA)
-    small_radius = max(int(round(radius * scale)), 1)
-    small = cv2.erode(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * small_radius + 1,) * 2))
-    return np.where(cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) > 127, 255, 0).astype(np.uint8)
-
-
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
                      texture_face_width: float, face_width: float, add_grain: bool = True) -> np.ndarray:
     """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
     warp's border and the mask's outline are not the face's detail); grain GRAIN_CELL output pixels fine."""
-    region = _shrunk(pasted, max(int(face_width * 0.03), 2), face_width)
+    erode = max(int(face_width * 0.03), 2)
+    region = cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
     return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
