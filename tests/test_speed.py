@@ -16,8 +16,8 @@ from tryon_cli.faceswap.runner import swap_frames
 from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
-from tryon_cli.masks.face import skin_sample_region
-from tryon_cli.masks.shapes import feather
+from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
+from tryon_cli.masks.shapes import dilate, feather
 from tryon_cli.pipeline import threaded
 from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
@@ -124,6 +124,26 @@ def test_low_res_feather_matches_full_res(big_face):
     assert np.abs(low - full)[mask > 0].mean() < 0.01
 
 
+def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
+    image, points = big_face
+    ungrown = feature_regions(image.shape[:2], points, 0)
+    for grow in (1, 4, 12):
+        np.testing.assert_array_equal(feature_regions(image.shape[:2], points, grow), dilate(ungrown, grow))
+
+
+def test_sampled_skin_statistics_match_every_pixel(big_face, monkeypatch):
+    from tryon_cli.masks import face
+
+    image, points = big_face
+    region = face.face_region(image.shape[:2], points)  # skin, eyes, brows, lips: a spread to match
+    assert np.count_nonzero(region) > 4 * face.SKIN_SAMPLE_PIXELS  # the sampled path
+    mean, covariance = skin_statistics(image, region)
+    monkeypatch.setattr(face, "SKIN_SAMPLE_PIXELS", 10**9)  # every pixel
+    full_mean, full_covariance = skin_statistics(image, region)
+    np.testing.assert_allclose(mean, full_mean, atol=0.5)
+    np.testing.assert_allclose(covariance, full_covariance, rtol=0.1, atol=2.0)
+
+
 def test_benchmark_json_fields(tmp_path):
     done = run_cli("benchmark", "--resolution", "240", "--face", "closeup", "--seconds", "0.4", "--json", "-q",
                    "--workdir", str(tmp_path))
@@ -141,3 +161,25 @@ def test_benchmark_json_fields(tmp_path):
 def test_benchmark_rejects_unknown_task():
     done = run_cli("benchmark", "--task", "dance")
     assert done.returncode == 2 and "--task" in done.stderr
+
+
+def test_working_resolution_render_matches_full_resolution(big_face, source_photo, monkeypatch):
+    from tryon_cli.masks.face import face_region
+    from tryon_cli.render.classical import face as classical
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    image, points = big_face
+    image = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a 1080p-like close-up
+    points = points * np.float32(2)
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    assert classical.working_scale(np.ptp(points[:, 0]), np.ptp(source.texture_points[:, 0])) < 0.8
+    skin = colour.lab_statistics(image, skin_sample_region(image.shape[:2], points))
+    conditions = SwapConditions(source, (FaceTarget(points=points, target_points=points, target_skin=skin),))
+    mask = face_region(image.shape[:2], points)
+    low = classical.render_face_swap(image, mask, conditions, ClassicalOptions())
+    monkeypatch.setattr(classical, "WORK_PER_TEXTURE_WIDTH", 1e9)  # the warp at full size
+    full = classical.render_face_swap(image, mask, conditions, ClassicalOptions())
+    np.testing.assert_array_equal(low[mask == 0], image[mask == 0])
+    diff = np.abs(low.astype(int) - full.astype(int)).max(axis=2)[mask > 0]
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10

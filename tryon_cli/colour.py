@@ -6,12 +6,14 @@ import cv2
 import numpy as np
 
 
-def lab_statistics(image: np.ndarray, region: np.ndarray) -> np.ndarray | None:
-    """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small."""
+def lab_statistics(image: np.ndarray, region: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray | None:
+    """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small.
+    `lab`: `image` already in OpenCV Lab."""
     inside = np.where(region > 0, 255, 0).astype(np.uint8)
     if cv2.countNonZero(inside) < 50:
         return None
-    mean, std = cv2.meanStdDev(cv2.cvtColor(image, cv2.COLOR_RGB2LAB), mask=inside)  # population std, float64
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
+    mean, std = cv2.meanStdDev(lab, mask=inside)  # population std, float64
     return np.stack([mean[:, 0], std[:, 0] + 1.0]).astype(np.float32)
 
 

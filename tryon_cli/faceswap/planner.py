@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from ..analysis.face import Face
@@ -131,14 +132,15 @@ class SwapPlanner:
         skin_region = skin_sample_region(local_shape, local_target)
         # The target's skin is measured plainly: weighting it by chroma too (as the source's is) gave a
         # higher cheek Delta E on 5 of the 8 hard sources onto talking_frontal (single frames).
-        skin_stats = lab_statistics(crop, skin_region)
+        crop_lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)  # once: the skin statistics and the skin model read it
+        skin_stats = lab_statistics(crop, skin_region, lab=crop_lab)
         target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
         if self.parsing is not None:
             from ..masks.parsed import parsed_swap_mask
 
             labels = self.parsing.labels(image, target, track, index, (x0, y0, x1, y1))
             # the skin model only tells a glasses frame from the lens: skipped without glasses
-            skin = skin_statistics(crop, skin_region) if labels.mask("eyeglasses").any() else None
+            skin = skin_statistics(crop, skin_region, crop_lab) if labels.mask("eyeglasses").any() else None
             mask = parsed_swap_mask(labels, crop, local_target, target_face, recombined_face, skin,
                                     self.options.regions, self.options.occlusion, frame=False)
             if self.options.occlusion:
@@ -149,7 +151,8 @@ class SwapPlanner:
                     keep = np.zeros(shape, dtype=np.uint8)
                     keep[y0:y1, x0:x1] = np.where(frame_pixels, 255, 0)
         elif self.options.occlusion:
-            occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region))
+            occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region, crop_lab),
+                                       lab=crop_lab)
             mask &= ~occluders
         if self.options.mouth_mask:
             mask &= ~mouth_interior(local_shape, local_target, local_points)

@@ -22,21 +22,20 @@ def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: i
 
     The pyramid is linear, so blending the two pyramids equals `base` plus the blend of the pyramid of
     their difference against zero: one pyramid instead of two, the same image up to float rounding.
+    Returned as float32 `base + blend` (not clipped); each step is one OpenCV call or in-place numpy op.
     """
-    d = patch.astype(np.float32) - base.astype(np.float32)
-    m = alpha[..., None].astype(np.float32)
-    gauss_d, gauss_m = [d], [m]
+    d = cv2.subtract(patch, base, dtype=cv2.CV_32F)
+    gauss_d, gauss_m = [d], [alpha.astype(np.float32, copy=False)]
     for _ in range(levels):
         gauss_d.append(cv2.pyrDown(gauss_d[-1]))
-        down = cv2.pyrDown(gauss_m[-1])
-        gauss_m.append(down[..., None] if down.ndim == 2 else down)
-    blended = gauss_d[-1] * gauss_m[-1]
+        gauss_m.append(cv2.pyrDown(gauss_m[-1]))
+    blended = cv2.multiply(gauss_d[-1], cv2.merge([gauss_m[-1]] * 3))
     for level in range(levels - 1, -1, -1):
         size = (gauss_d[level].shape[1], gauss_d[level].shape[0])
-        lap_d = gauss_d[level] - cv2.pyrUp(gauss_d[level + 1], dstsize=size)
-        blended = cv2.pyrUp(blended, dstsize=size) + lap_d * gauss_m[level]
-    blended += base
-    return np.clip(blended, 0, 255).astype(np.uint8)
+        band = cv2.subtract(gauss_d[level], cv2.pyrUp(gauss_d[level + 1], dstsize=size))
+        blended = cv2.pyrUp(blended, dstsize=size)
+        cv2.accumulateProduct(band, cv2.merge([gauss_m[level]] * 3), blended)  # blended += band * mask
+    return cv2.add(blended, base, dtype=cv2.CV_32F)
 
 
 def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -81,12 +80,9 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
     alpha = feather_alpha(local_mask, feather_radius)
     if method == "multiband":
         levels = int(np.clip(np.log2(max(min(local_mask.shape) / 16, 1)), 1, 5))
-        source = _multiband(source, base, alpha, levels)
+        source = np.clip(_multiband(source, base, alpha, levels), 0.0, 255.0).astype(np.uint8)
     out = frame.copy()
-    # Where alpha is 0 this is base * 1 + source * 0 + 0.5, which truncates back to base exactly.
-    a = alpha[..., None]
-    mixed = base * (1 - a)
-    mixed += source * a
-    mixed += 0.5
-    out[region] = mixed.astype(np.uint8)
+    # base * (1 - alpha) + source * alpha, rounded, in one pass; where alpha is 0 it is base exactly.
+    weights = np.ascontiguousarray(alpha, dtype=np.float32)
+    out[region] = cv2.blendLinear(base, source, 1.0 - weights, weights)
     return out

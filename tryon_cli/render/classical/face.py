@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ...colour import transfer_skin
-from ...face3d.raster import rasterize, texture_coordinates, warp_texture
+from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
@@ -19,6 +19,8 @@ from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width
+WORK_PER_TEXTURE_WIDTH = 2.0  # the warp runs with at most this many output pixels per texture pixel
+MIN_WORK_FACE_WIDTH = 256.0  # ... and never on a face narrower than this (pixels)
 
 
 def render_face_swap(frame: np.ndarray, mask: np.ndarray, conditions: SwapConditions,
@@ -30,17 +32,83 @@ def render_face_swap(frame: np.ndarray, mask: np.ndarray, conditions: SwapCondit
     return result
 
 
+def working_scale(face_width: float, texture_face_width: float) -> float:
+    """Scale (at most 1) at which a face `face_width` pixels wide is warped and colour matched: about
+    WORK_PER_TEXTURE_WIDTH times the texture's own face width, and at least MIN_WORK_FACE_WIDTH pixels.
+
+    The warped face holds no detail finer than the texture's pixels, so a close-up drawn from a smaller
+    photo is warped at that working size and upsampled: the cost stops growing with the face's area.
+    """
+    work = max(WORK_PER_TEXTURE_WIDTH * texture_face_width, MIN_WORK_FACE_WIDTH)
+    return min(1.0, work / max(face_width, 1.0))
+
+
 def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: FaceTarget,
                options: ClassicalOptions) -> None:
-    """Swap one face into `out` in place. All work is inside the face's box grown by the blend's margin."""
+    """Swap one face into `out` in place. All work is inside the face's box grown by the blend's margin.
+
+    The warp, relighting, colour match and creases run at `working_scale` and are upsampled onto the box;
+    the eyes, detail, grain and blend run at full size (`--grain` reads full-size texture coordinates, so
+    with it everything does)."""
     shape = out.shape[:2]
-    # With the source's rest face (3-D swaps) the eyes are rendered open and their lids slid shut after.
+    # With the source's rest face (3-D swaps) the eyes are drawn open and their lids slid shut after.
     open_points = open_eye_points(face.points, face.rest_points) if face.rest_points is not None else None
-    raster = rasterize(face.points if open_points is None else open_points, source.triangles, shape)
+    drawn = face.points if open_points is None else open_points  # the mesh the texture is warped onto
     texture_points = face.texture_points if face.texture_points is not None else source.texture_points
+    size = float(np.ptp(face.points[:, 0]))
+    texture_width = float(np.ptp(texture_points[:, 0]))
+    scale = 1.0 if options.match_grain and options.grain else working_scale(size, texture_width)
+    full = rasterize(drawn, source.triangles, shape) if scale >= 1.0 else None
+    x0, y0, w, h = _face_box(drawn, shape) if full is None else (full.x0, full.y0, full.shape[1], full.shape[0])
+    box = (slice(y0, y0 + h), slice(x0, x0 + w))
+    offset = np.array([x0, y0, 0], dtype=np.float32)
+    if full is not None:
+        raster = Raster(0, 0, full.triangle, full.xy - (x0, y0))
+        points, target_points, frame = drawn - offset, face.target_points - offset, out[box]
+    else:
+        # Pixel centres are placed as cv2.resize maps them, so the upsampled result lands on the box.
+        small = (max(int(np.ceil(h * scale)), 2), max(int(np.ceil(w * scale)), 2))
+        factors = np.array([small[1] / w, small[0] / h, 1.0], dtype=np.float32)
+        half = np.array([0.5, 0.5, 0.0], dtype=np.float32)
+        points = (drawn - offset + half) * factors - half
+        target_points = (face.target_points - offset + half) * factors - half
+        frame = cv2.resize(out[box], (small[1], small[0]), interpolation=cv2.INTER_AREA)
+        raster = _on_canvas(rasterize(points, source.triangles, small), small)
+    work_size = float(np.ptp(points[:, 0]))
     coords = texture_coordinates(texture_points, raster, source.triangles)
     warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
-    offset = np.array([raster.x0, raster.y0, 0], dtype=np.float32)
+    covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    skin_here = skin_there = None
+    if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
+        # skin to measure on, under the rendered face and under the target's own face
+        skin_here = skin_sample_region(covered.shape, points) & covered
+        skin_there = skin_sample_region(covered.shape, target_points)
+    if options.relight:
+        warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
+    if options.colour_match and face.target_skin is not None:
+        warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
+                               sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
+                               eyes=eye_openings(covered.shape, points))
+    if options.target_creases:
+        removed, added = crease_zones(covered.shape, points, target_points, work_size)
+        warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
+    usable = None
+    if source.texture_mask is not None:
+        usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
+                              border=cv2.BORDER_CONSTANT, coords=coords)
+    coverage = raster.coverage
+    if full is None:
+        # Outside the mesh the patch is the frame (below): filling the working image with it first keeps
+        # the upsampling from pulling a dark fringe into the face's edge.
+        warped = cv2.resize(np.where(coverage[..., None], warped, frame), (w, h), interpolation=cv2.INTER_LINEAR)
+        coverage = cv2.resize(covered, (w, h), interpolation=cv2.INTER_LINEAR) > 127
+        covered = np.where(coverage, 255, 0).astype(np.uint8)
+        if usable is not None:
+            usable = cv2.resize(usable, (w, h), interpolation=cv2.INTER_LINEAR)
+        if skin_here is not None:
+            skin_here = cv2.resize(skin_here, (w, h), interpolation=cv2.INTER_NEAREST) & covered
+            skin_there = cv2.resize(skin_there, (w, h), interpolation=cv2.INTER_NEAREST)
+        coords = None  # only `--grain` reads them, and it works at full size
     if open_points is not None:
         if options.eyes in (Eyes.gaze, Eyes.follow):
             # gaze: where the target looks; follow: the recombined face's irises, the source's own gaze
@@ -48,28 +116,9 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
             looks = face.target_points if options.eyes is Eyes.gaze else face.points
             warped, _ = shift_gaze(warped, open_points - offset, texture_points, looks, source.triangles)
         warped = slide_lids(warped, open_points - offset, face.points - offset)
-    h, w = raster.shape
-    box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
-    size = float(np.ptp(face.points[:, 0]))
-    covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
-    if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
-        # skin to measure on, under the rendered face and under the target's own face
-        skin_here = skin_sample_region((h, w), face.points - offset) & covered
-        skin_there = skin_sample_region((h, w), face.target_points - offset)
-    if options.relight:
-        warped = relight(warped, out[box], box_normals(face.points, source.triangles, raster), skin_here, skin_there)
-    if options.colour_match and face.target_skin is not None:
-        warped = transfer_skin(warped, source.skin_stats, face.target_skin, out[box], skin_here, skin_there,
-                               sigma=max(size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
-                               eyes=eye_openings((h, w), face.points - offset))
-    if options.target_creases:
-        removed, added = crease_zones((h, w), face.points - offset, face.target_points - offset, size)
-        warped = carry_target_creases(warped, out[box], removed * raster.coverage, added * raster.coverage, size)
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
-    if source.texture_mask is not None:
-        usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
-                              border=cv2.BORDER_CONSTANT, coords=coords)
+    if usable is not None:
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
     if options.eyes is Eyes.target:
         # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
@@ -81,18 +130,36 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         # Measured where the grain match measures: the pasted pixels shrunk off their edge.
         warped = restore_detail(warped, out[box], detail_region(local, size), skin_here & skin_there)
     if options.match_grain:
-        warped = match_face_grain(warped, out[box], local, coords, float(np.ptp(texture_points[:, 0])), size,
-                                  add_grain=options.grain)
+        warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)
     margin = 2 * feather_radius + 4
-    y0, x0 = max(raster.y0 - margin, 0), max(raster.x0 - margin, 0)
-    y1, x1 = min(raster.y0 + h + margin, shape[0]), min(raster.x0 + w + margin, shape[1])
-    base = out[y0:y1, x0:x1]
-    inner = (slice(raster.y0 - y0, raster.y0 - y0 + h), slice(raster.x0 - x0, raster.x0 - x0 + w))
+    top, left = max(y0 - margin, 0), max(x0 - margin, 0)
+    bottom, right = min(y0 + h + margin, shape[0]), min(x0 + w + margin, shape[1])
+    base = out[top:bottom, left:right]
+    inner = (slice(y0 - top, y0 - top + h), slice(x0 - left, x0 - left + w))
     patch = base.copy()
-    patch[inner] = np.where(raster.coverage[..., None], warped, base[inner])
+    patch[inner] = np.where(coverage[..., None], warped, base[inner])
     allowed = np.zeros(base.shape[:2], dtype=np.uint8)
     allowed[inner] = local
-    out[y0:y1, x0:x1] = composite(base, patch, allowed, method=options.blend.value, feather_radius=feather_radius)
+    out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,
+                                            feather_radius=feather_radius)
+
+
+def _face_box(points: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, width, height): the box `rasterize` gives the mesh `points` in a frame of `shape`."""
+    height, width = shape
+    x0 = int(np.clip(np.floor(points[:, 0].min()), 0, width - 1))
+    y0 = int(np.clip(np.floor(points[:, 1].min()), 0, height - 1))
+    x1 = int(np.clip(np.ceil(points[:, 0].max()) + 1, x0 + 1, width))
+    y1 = int(np.clip(np.ceil(points[:, 1].max()) + 1, y0 + 1, height))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _on_canvas(raster: Raster, shape: tuple[int, int]) -> Raster:
+    """`raster` on a canvas of `shape` with its box at the origin (triangle id -1 where it does not reach)."""
+    ids = np.full(shape, -1, dtype=np.int32)
+    h, w = raster.shape
+    ids[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w] = raster.triangle
+    return Raster(0, 0, ids, raster.xy)
