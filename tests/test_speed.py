@@ -158,6 +158,21 @@ def test_benchmark_json_fields(tmp_path):
     assert row["ratio_warm"] > 0 and row["ratio_cpu"] > 0 and row["peak_mb"] > 50  # a real child process's high-water mark
 
 
+def test_benchmark_times_the_try_on_of_the_video_with_the_garment(tmp_path):
+    """The try-on task dresses the benchmark's video (PERSON first, then GARMENT), so it runs and is timed."""
+    from test_tryon import tshirt
+
+    from tryon_cli.io.media import write_image
+
+    garment = tmp_path / "shirt.png"
+    write_image(garment, tshirt((200, 40, 40)))
+    done = run_cli("benchmark", "--task", "tryon", "--garment", str(garment), "--resolution", "240", "--face",
+                   "closeup", "--seconds", "0.4", "--json", "-q", "--workdir", str(tmp_path / "work"))
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout.splitlines()[0])
+    assert row["task"] == "tryon" and row["frames"] == 12 and row["fps_warm"] > 0
+
+
 def test_benchmark_rejects_unknown_task():
     done = run_cli("benchmark", "--task", "dance")
     assert done.returncode == 2 and "--task" in done.stderr

@@ -207,7 +207,7 @@ def task_command(task: str, video: Path, output: Path, source: Path | None, garm
     if task == "tryon":
         if garment is None:
             raise ValueError("the try-on benchmark needs a garment photo")
-        return tryon_command("tryon", str(garment), str(video), "-o", str(output), "--overwrite", "-q", "--json", *extra)
+        return tryon_command("tryon", str(video), str(garment), "-o", str(output), "--overwrite", "-q", "--json", *extra)
     raise ValueError(f"unknown task '{task}' (use one of {', '.join(TASKS)})")
 
 
