@@ -126,11 +126,13 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         local |= eyes & covered & mask[box]
     elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
         warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
+    # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
+    region = detail_region(local, size) if options.restore_detail or options.match_grain else None
     if options.restore_detail:
-        # Measured where the grain match measures: the pasted pixels shrunk off their edge.
-        warped = restore_detail(warped, out[box], detail_region(local, size), skin_here & skin_there)
+        warped = restore_detail(warped, out[box], region, skin_here & skin_there)
     if options.match_grain:
-        warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain)
+        warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain,
+                                  region=region)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)

@@ -101,9 +101,12 @@ def detail_region(pasted: np.ndarray, face_width: float) -> np.ndarray:
 
 
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
-                     texture_face_width: float, face_width: float, add_grain: bool = True) -> np.ndarray:
+                     texture_face_width: float, face_width: float, add_grain: bool = True,
+                     region: np.ndarray | None = None) -> np.ndarray:
     """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
-    warp's border and the mask's outline are not the face's detail); grain GRAIN_CELL output pixels fine."""
-    region = detail_region(pasted, face_width)
+    warp's border and the mask's outline are not the face's detail; `region`, when the caller has it
+    already, is `detail_region(pasted, face_width)`); grain GRAIN_CELL output pixels fine."""
+    if region is None:
+        region = detail_region(pasted, face_width)
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
     return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
