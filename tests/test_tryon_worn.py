@@ -17,14 +17,20 @@ from tryon_cli.render.contract import GarmentConditions
 SHAPE = (600, 500)
 
 
-def long_sleeve(colour=(40, 90, 200)) -> np.ndarray:
-    """A flat long-sleeved top on white: sleeves hang down beside the torso, apart from it."""
+def flat_top(sleeve: list[tuple[int, int]], colour=(40, 90, 200)) -> np.ndarray:
+    """A flat top on white: a torso block and two long sleeves, each the polygon `sleeve` gives as
+    (outward offset from the torso's edge, row) pairs, mirrored to both sides."""
     image = np.full((500, 400, 3), 255, np.uint8)
     cv2.fillPoly(image, [np.array([[130, 40], [270, 40], [270, 460], [130, 460]], np.int32)], colour)
     for sign in (-1, 1):
         x = 200 + sign * 70
-        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 45, 60], [x + sign * 60, 400], [x + sign * 25, 400],
-                                       [x + sign * 12, 120]], np.int32)], colour)
+        cv2.fillPoly(image, [np.array([[x + sign * dx, y] for dx, y in sleeve], np.int32)], colour)
+    return image
+
+
+def long_sleeve(colour=(40, 90, 200)) -> np.ndarray:
+    """A flat long-sleeved top on white: sleeves hang down beside the torso, apart from it."""
+    image = flat_top([(0, 40), (45, 60), (60, 400), (25, 400), (12, 120)], colour)
     cv2.ellipse(image, (200, 40), (30, 16), 0, 0, 180, (255, 255, 255), -1)
     return image
 
@@ -177,13 +183,7 @@ def test_bare_forearms_stay_under_a_short_sleeved_top_with_a_bitten_segmentation
 
 def slim_sleeve(colour=(40, 90, 200)) -> np.ndarray:
     """A flat top whose long sleeves are much narrower than its torso's edge-to-shoulder drop."""
-    image = np.full((500, 400, 3), 255, np.uint8)
-    cv2.rectangle(image, (130, 40), (270, 460), colour, -1)
-    for sign in (-1, 1):
-        x = 200 + sign * 70
-        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 22, 50], [x + sign * 40, 400], [x + sign * 20, 400],
-                                       [x + sign * 2, 60]], np.int32)], colour)
-    return image
+    return flat_top([(0, 40), (22, 50), (40, 400), (20, 400), (2, 60)], colour)
 
 
 def test_a_sleeve_narrower_than_the_arm_is_widened_to_cover_its_outer_side():
@@ -306,13 +306,7 @@ def test_a_tops_shoulders_do_not_float_beside_the_neck():
 
 def wide_sleeve(colour=(40, 90, 200)) -> np.ndarray:
     """A flat top with stiff, very wide sleeves (far wider than a thin arm)."""
-    image = np.full((500, 400, 3), 255, np.uint8)
-    cv2.rectangle(image, (130, 40), (270, 460), colour, -1)
-    for sign in (-1, 1):
-        x = 200 + sign * 70
-        cv2.fillPoly(image, [np.array([[x, 40], [x + sign * 60, 60], [x + sign * 110, 400], [x + sign * 20, 400],
-                                       [x + sign * 2, 120]], np.int32)], colour)
-    return image
+    return flat_top([(0, 40), (60, 60), (110, 400), (20, 400), (2, 120)], colour)
 
 
 def test_a_wide_flat_sleeve_is_drawn_in_towards_a_thin_arm():
