@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .grain import MIN_PIXELS, laplacian_variance
+from .grain import MIN_PIXELS
 
 LOW = 0.8  # a face at least this sharp (ratio to the target's) is left alone
 GOAL = 1.0  # restored up to this ratio (the output's encoding takes some back)
@@ -31,16 +31,10 @@ CORING_MADS = 1.5  # band values under this many median absolute deviations are 
 SKIN_FEATHER = 2.0  # pixels: the skin weight's soft edge
 
 
-def _smallest(base: np.ndarray, detail: np.ndarray, amounts: tuple[float, ...], region: np.ndarray,
-              goal: float) -> float:
-    """The smallest of `amounts` whose `base + amount * detail` reaches `goal` sharpness (else the largest).
-
-    The Laplacian is linear, so it is taken once of each and the candidates only mix them."""
-    inside = region > 0
-    if np.count_nonzero(inside) < MIN_PIXELS:
-        return amounts[0]
-    lap_base = cv2.Laplacian(base, cv2.CV_32F)[inside]
-    lap_detail = cv2.Laplacian(detail, cv2.CV_32F)[inside]
+def _smallest(lap_base: np.ndarray, lap_detail: np.ndarray, amounts: tuple[float, ...], goal: float) -> float:
+    """The smallest of `amounts` whose `base + amount * detail` reaches `goal` sharpness (else the largest),
+    given the Laplacians of base and detail over the region: the Laplacian is linear, so the candidates
+    only mix them."""
     for amount in amounts:
         if float((lap_base + amount * lap_detail).var()) >= goal:
             return amount
@@ -60,11 +54,17 @@ def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
 
 def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) with detail added until its sharpness ratio to `target` over
-    `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go."""
+    `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go.
+
+    Sharpness is `grain.laplacian_variance`; each image's Laplacian over the region is taken once."""
+    inside = region > 0
+    if np.count_nonzero(inside) < MIN_PIXELS:
+        return patch
     grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
     grey_target = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    target_value = laplacian_variance(grey_target, region)
-    patch_value = laplacian_variance(grey_patch, region)
+    lap_patch = cv2.Laplacian(grey_patch, cv2.CV_32F)[inside]
+    target_value = float(cv2.Laplacian(grey_target, cv2.CV_32F)[inside].var())
+    patch_value = float(lap_patch.var())
     if not (np.isfinite(target_value) and np.isfinite(patch_value)) or target_value < 1e-3:
         return patch
     if patch_value >= LOW * target_value:
@@ -72,8 +72,11 @@ def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, sk
     goal = GOAL * target_value
     weight = cv2.GaussianBlur((skin > 0).astype(np.float32), (0, 0), SKIN_FEATHER)
     fine = (grey_target - cv2.GaussianBlur(grey_target, (0, 0), FINE_SIGMA)) * weight
-    added = _smallest(grey_patch, fine, TARGET_DETAIL_AMOUNTS, region, goal) * fine
-    if laplacian_variance(grey_patch + added, region) < goal:
+    lap_fine = cv2.Laplacian(fine, cv2.CV_32F)[inside]
+    amount = _smallest(lap_patch, lap_fine, TARGET_DETAIL_AMOUNTS, goal)
+    added = amount * fine
+    lap_added = lap_patch + amount * lap_fine  # the Laplacian of grey_patch + added
+    if float(lap_added.var()) < goal:
         band = cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region)
-        added += _smallest(grey_patch + added, band, SHARPEN_AMOUNTS, region, goal) * band
+        added += _smallest(lap_added, cv2.Laplacian(band, cv2.CV_32F)[inside], SHARPEN_AMOUNTS, goal) * band
     return np.clip(patch.astype(np.float32) + added[..., None] + 0.5, 0, 255).astype(np.uint8)
