@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 import torch
 
 from conftest import run_cli
+from tiny_models import sd_controlnet, sdxl_controlnet, write_clip_tokenizer
 from tryon_cli.render.diffusion.attention import CrossFrameAttnProcessor
 from tryon_cli.render.diffusion.engine import DiffusionEngine
 from tryon_cli.render.options import DiffusionOptions, EngineOptions
@@ -235,32 +237,9 @@ def test_sdxl_family_inpainting_unet_paints_the_mask(tmp_path):
 
 def test_sdxl_controlnet_gets_the_pooled_embedding_and_time_ids(tmp_path):
     """SDXL ControlNets (InstantID's among them) need the same added conditions as the SDXL UNet."""
-    from diffusers import ControlNetModel
-
-    from tryon_cli.render.contract import FaceTarget
-
     engine = make_engine(build_tiny_sdxl_checkpoint(tmp_path / "sdxl"), window=2, overlap=0)
-    torch.manual_seed(3)
-    controlnet = ControlNetModel(
-        in_channels=4, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=64,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), attention_head_dim=(2, 4), use_linear_projection=True,
-        addition_embed_type="text_time", addition_time_embed_dim=8, transformer_layers_per_block=(1, 2),
-        projection_class_embeddings_input_dim=80, conditioning_embedding_out_channels=(16, 32))
-    with torch.no_grad():
-        for module in [controlnet.controlnet_cond_embedding.conv_out, *controlnet.controlnet_down_blocks,
-                       controlnet.controlnet_mid_block]:
-            module.weight.normal_(0, 0.3)
-    engine.components.controlnet = controlnet.eval()
-    engine.needs_normal_map = True
-    frames, masks, _ = video(2)
-
-    def swap(normal):
-        face = FaceTarget(points=np.zeros((1, 2)), target_points=np.zeros((1, 2)), target_skin=None, normal_map=normal)
-        return [SwapConditions(source=None, faces=(face,))] * 2
-
-    flat = engine.render(frames, masks, swap(np.full((48, 48, 3), 128, np.uint8)))
-    bumpy = engine.render(frames, masks, swap(np.random.default_rng(5).integers(0, 255, (48, 48, 3), np.uint8)))
-    assert masked_change(flat[0], masks[0], bumpy[0]) > 0.5
+    engine.components.controlnet = sdxl_controlnet()
+    assert_normal_map_steers(engine)
 
 
 def test_plain_unet_uses_blended_latent_inpainting(checkpoints):
@@ -272,21 +251,10 @@ def test_plain_unet_uses_blended_latent_inpainting(checkpoints):
     assert masked_change(outputs[0], masks[0], other[0]) > 0.5
 
 
-def test_controlnet_normal_map_reaches_the_unet(checkpoints):
-    from diffusers import ControlNetModel
-
+def assert_normal_map_steers(engine: DiffusionEngine) -> tuple[list[np.ndarray], list[np.ndarray], Callable]:
+    """The engine's ControlNet output changes with the normal map it is given; returns the scene and its swap."""
     from tryon_cli.render.contract import FaceTarget
 
-    engine = make_engine(checkpoints[9], window=2, overlap=0)
-    torch.manual_seed(3)
-    controlnet = ControlNetModel(in_channels=4, block_out_channels=(32, 64), layers_per_block=1,
-                                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), cross_attention_dim=32,
-                                 attention_head_dim=8, conditioning_embedding_out_channels=(16, 32))
-    with torch.no_grad():  # zero convolutions start at zero: an untrained ControlNet would be invisible
-        for module in [controlnet.controlnet_cond_embedding.conv_out, *controlnet.controlnet_down_blocks,
-                       controlnet.controlnet_mid_block]:
-            module.weight.normal_(0, 0.3)
-    engine.components.controlnet = controlnet.eval()
     engine.needs_normal_map = True
     frames, masks, _ = video(2)
 
@@ -297,6 +265,14 @@ def test_controlnet_normal_map_reaches_the_unet(checkpoints):
     flat = engine.render(frames, masks, swap(np.full((48, 48, 3), 128, np.uint8)))
     bumpy = engine.render(frames, masks, swap(np.random.default_rng(5).integers(0, 255, (48, 48, 3), np.uint8)))
     assert masked_change(flat[0], masks[0], bumpy[0]) > 0.5
+    return bumpy, masks, swap
+
+
+def test_controlnet_normal_map_reaches_the_unet(checkpoints):
+    engine = make_engine(checkpoints[9], window=2, overlap=0)
+    engine.components.controlnet = sd_controlnet()
+    frames, _, _ = video(2)
+    bumpy, masks, swap = assert_normal_map_steers(engine)
     engine.components.controlnet = None  # skipping the ControlNet changes the result too
     assert masked_change(bumpy[0], masks[0], engine.render(frames, masks, swap(None))[0]) > 0.5
 
@@ -386,24 +362,13 @@ def test_models_lists_every_model_and_where_the_checkpoint_came_from(checkpoints
 
 def build_tiny_text_checkpoint(folder: Path) -> Path:
     """The 9-channel tiny checkpoint plus a tiny CLIP text encoder and a hand-written BPE tokenizer."""
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     build_tiny_checkpoint(folder, 9)
-    words = ["a", "photo", "of", "face", "red", "blue", "person"]
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
-    for word in words:
-        vocab[f"{word}</w>"] = len(vocab)
-    for char in sorted({c for w in words for c in w}):
-        vocab.setdefault(char, len(vocab))
-        vocab.setdefault(f"{char}</w>", len(vocab))
-    (folder / "tokenizer").mkdir()
-    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizer(str(folder / "tokenizer" / "vocab.json"), str(folder / "tokenizer" / "merges.txt"),
-                  model_max_length=16).save_pretrained(folder / "tokenizer")
+    vocab_size = write_clip_tokenizer(folder)
     torch.manual_seed(0)
     CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
-                                 vocab_size=len(vocab), max_position_embeddings=16, bos_token_id=0, eos_token_id=1,
+                                 vocab_size=vocab_size, max_position_embeddings=16, bos_token_id=0, eos_token_id=1,
                                  pad_token_id=1)).save_pretrained(folder / "text_encoder")
     return folder
 

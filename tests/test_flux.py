@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from tiny_models import PROMPT_WORDS, write_clip_tokenizer
 from tryon_cli.errors import ModelMissingError
 from tryon_cli.render.contract import FaceTarget, GarmentConditions, SwapConditions
 from tryon_cli.render.diffusion.engine import DiffusionEngine
@@ -252,26 +253,16 @@ def test_cli_swap_through_flux_fill(astronaut, source_photo, flux, tmp_path):
 def add_tiny_text_encoders(folder: Path) -> Path:
     """CLIP (pooled embedding) and T5 (token embeddings) text encoders and tokenizers, tiny, built here."""
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel, T5TokenizerFast
 
-    words = ["a", "photo", "of", "face", "red", "blue", "person"]
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
-    for word in words:
-        vocab[f"{word}</w>"] = len(vocab)
-    for char in sorted({c for w in words for c in w}):
-        vocab.setdefault(char, len(vocab))
-        vocab.setdefault(f"{char}</w>", len(vocab))
-    (folder / "tokenizer").mkdir()
-    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizer(str(folder / "tokenizer" / "vocab.json"), str(folder / "tokenizer" / "merges.txt"),
-                  model_max_length=16).save_pretrained(folder / "tokenizer")
+    vocab_size = write_clip_tokenizer(folder)
     torch.manual_seed(4)
     CLIPTextModel(CLIPTextConfig(hidden_size=TRANSFORMER["pooled_projection_dim"], intermediate_size=37,
-                                 num_attention_heads=4, num_hidden_layers=1, vocab_size=len(vocab),
+                                 num_attention_heads=4, num_hidden_layers=1, vocab_size=vocab_size,
                                  max_position_embeddings=16, bos_token_id=0, eos_token_id=1, pad_token_id=1)
                   ).save_pretrained(folder / "text_encoder")
-    pieces = ["<pad>", "</s>", "<unk>", "▁"] + [f"▁{w}" for w in words]  # a sentencepiece-style unigram vocabulary
+    # a sentencepiece-style unigram vocabulary
+    pieces = ["<pad>", "</s>", "<unk>", "▁"] + [f"▁{w}" for w in PROMPT_WORDS]
     unigram = Tokenizer(models.Unigram([(p, -1.0) for p in pieces], unk_id=2))
     unigram.pre_tokenizer = pre_tokenizers.Metaspace()
     T5TokenizerFast(tokenizer_object=unigram, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",

@@ -11,6 +11,7 @@ import torch
 
 from conftest import run_cli
 from test_diffusion import build_tiny_checkpoint, masked_change, video
+from tiny_models import sd_controlnet
 from tryon_cli.errors import InputError, ModelMissingError
 from tryon_cli.render.contract import FaceTarget, SourceFace, SwapConditions
 from tryon_cli.render.diffusion.engine import DiffusionEngine
@@ -85,20 +86,6 @@ def instantid_weights(unet, path: Path) -> Path:
     torch.save({"image_proj": original, "ip_adapter": _attention_weights(unet, torch.Generator().manual_seed(9))},
                path)
     return path
-
-
-def tiny_controlnet():
-    from diffusers import ControlNetModel
-
-    torch.manual_seed(3)
-    controlnet = ControlNetModel(in_channels=4, block_out_channels=(32, 64), layers_per_block=1,
-                                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), cross_attention_dim=32,
-                                 attention_head_dim=8, conditioning_embedding_out_channels=(16, 32))
-    with torch.no_grad():  # zero convolutions start at zero: an untrained ControlNet would be invisible
-        for module in [controlnet.controlnet_cond_embedding.conv_out, *controlnet.controlnet_down_blocks,
-                       controlnet.controlnet_mid_block]:
-            module.weight.normal_(0, 0.3)
-    return controlnet.eval()
 
 
 class UnchangedEngine:
@@ -221,7 +208,7 @@ def test_instantid_reads_the_identity_and_the_target_keypoints(checkpoint, confi
         return [SwapConditions(None, (face,))] * 2
 
     def render(seed: int, shift: float, scale: float = 1.0) -> list[np.ndarray]:
-        engine = make_engine(checkpoint, controlnet=tiny_controlnet(), ip_adapter=str(adapter),
+        engine = make_engine(checkpoint, controlnet=sd_controlnet(), ip_adapter=str(adapter),
                              face_embedding=str(embedding_file(config, seed)), identity_scale=scale)
         assert engine.identity.kind == INSTANTID and not engine.needs_normal_map
         return engine.render(frames, masks, swap(shift))
