@@ -18,7 +18,7 @@ from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
 from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
 from tryon_cli.masks.shapes import dilate, feather
-from tryon_cli.pipeline import threaded
+from tryon_cli.pipeline import threaded, threaded_map
 from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
 
@@ -52,19 +52,63 @@ def test_threaded_stops_and_closes_its_source_when_the_consumer_leaves():
     assert closed.wait(5)
 
 
+def test_threaded_map_keeps_order_runs_at_once_and_reraises():
+    started, release = threading.Barrier(2, timeout=5), threading.Event()
+
+    def slow_square(n: int) -> int:
+        if n < 2:
+            started.wait()  # the first two items run at the same time, or this times out
+        if n == 0:
+            release.wait(5)  # item 0 finishes last: the order is still kept
+        if n == 1:
+            release.set()
+        return n * n
+
+    assert list(threaded_map(slow_square, range(20), workers=2)) == [n * n for n in range(20)]
+
+    def failing(n: int) -> int:
+        if n == 3:
+            raise ValueError("boom")
+        return n
+
+    stream = threaded_map(failing, range(10), workers=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="boom"):
+        next(stream)
+
+
+def test_threaded_map_stops_and_closes_its_source_when_the_consumer_leaves():
+    closed, seen = threading.Event(), []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                seen.append(n)
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    stream = threaded_map(lambda n: n + 1, endless(), workers=2, ahead=1)
+    assert [next(stream) for _ in range(5)] == [1, 2, 3, 4, 5]
+    stream.close()
+    assert closed.is_set() and len(seen) <= 5 + 2 + 1  # bounded look-ahead
+
+
 def test_pipelined_swap_equals_sequential(talking_video, source_photo, monkeypatch):
     source = prepare_source([(source_photo, read_image(source_photo))])
 
-    def run() -> dict[int, np.ndarray]:
+    def run(workers: int = 2) -> dict[int, np.ndarray]:
         written: dict[int, np.ndarray] = {}
         frames = lambda: (f for f in iter_frames(talking_video) if f.index < 12)  # noqa: E731
-        report = swap_frames(frames, source, ClassicalEngine(), lambda f, image: written.__setitem__(f.index, image.copy()))
+        report = swap_frames(frames, source, ClassicalEngine(workers=workers), lambda f, image: written.__setitem__(f.index, image.copy()))
         assert report.swapped == 12
         return written
 
-    pipelined = run()
+    pipelined = run()  # stages in threads, two frames rendered at once
     monkeypatch.setattr(runner, "threaded", lambda items, **_: iter(items))
-    sequential = run()
+    sequential = run(workers=1)
     assert sorted(pipelined) == sorted(sequential) == list(range(12))
     for index in sequential:
         np.testing.assert_array_equal(pipelined[index], sequential[index])
