@@ -17,7 +17,7 @@ from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
 from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
-from tryon_cli.masks.shapes import dilate, feather
+from tryon_cli.masks.shapes import dilate, erode, erode_disc, feather
 from tryon_cli.pipeline import threaded, threaded_map
 from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
@@ -166,6 +166,21 @@ def test_low_res_feather_matches_full_res(big_face):
     assert np.all(low[mask == 0] == 0)  # exactly 0 outside, as the bit-exact guarantee needs
     assert np.abs(low - full).max() < 0.08
     assert np.abs(low - full)[mask > 0].mean() < 0.01
+
+
+def test_disc_erosion_by_distance_matches_the_ellipse_kernel(big_face):
+    from tryon_cli.masks.face import face_region
+
+    image, points = big_face
+    mask = face_region(image.shape[:2], points)
+    for radius in (3, 8, 16, 30):
+        fast, kernel = erode_disc(mask, radius) > 0, erode(mask, radius) > 0
+        assert fast.sum() > 0.5 * kernel.sum()
+        assert not np.any(fast & (mask == 0))
+        # every pixel that differs lies on the kernel's outline, give or take a pixel
+        outline = (dilate(kernel.astype(np.uint8), 1) > 0) & ~(erode(kernel.astype(np.uint8), 1) > 0)
+        assert not np.any((fast != kernel) & ~outline)
+        assert np.count_nonzero(fast != kernel) <= 0.01 * np.count_nonzero(kernel)
 
 
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
