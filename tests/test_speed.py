@@ -183,6 +183,21 @@ def test_disc_erosion_by_distance_matches_the_ellipse_kernel(big_face):
         assert np.count_nonzero(fast != kernel) <= 0.01 * np.count_nonzero(kernel)
 
 
+def test_detail_amounts_from_moments_equal_forming_each_candidate():
+    from tryon_cli.render.classical import detail
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(3.0, 10.0, 50_000).astype(np.float32)
+    extra = rng.normal(-1.0, 4.0, 50_000).astype(np.float32) + 0.3 * base
+    cross = float(np.dot(base, extra))
+    for amount in (0.25, 1.0, 3.0):
+        mixed = detail._mixed(detail._sums(base), detail._sums(extra), cross, amount)
+        assert detail._variance(base.size, mixed) == pytest.approx(float((base + amount * extra).var()), rel=1e-4)
+    goal = float((base + 0.75 * extra).var()) * 0.999  # reached first at 0.75
+    assert detail._smallest(base.size, detail._sums(base), detail._sums(extra), cross, (0.25, 0.5, 0.75, 1.0),
+                            goal) == 0.75
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
