@@ -198,6 +198,18 @@ def test_detail_amounts_from_moments_equal_forming_each_candidate():
                             goal) == 0.75
 
 
+def test_skin_distance_is_the_mahalanobis_distance():
+    from tryon_cli.masks.face import skin_distance
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    spread = rng.normal(size=(3, 3))
+    covariance, mean = spread @ spread.T * 30 + np.eye(3) * 4, np.array([150.0, 130.0, 140.0])
+    centred = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float64) - mean
+    expected = np.einsum("hwi,ij,hwj->hw", centred, np.linalg.inv(covariance), centred)
+    np.testing.assert_allclose(skin_distance(image, (mean, covariance)), expected, rtol=1e-4, atol=1e-3)
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
