@@ -210,6 +210,23 @@ def test_skin_distance_is_the_mahalanobis_distance():
     np.testing.assert_allclose(skin_distance(image, (mean, covariance)), expected, rtol=1e-4, atol=1e-3)
 
 
+def test_low_res_occlusion_mask_matches_full_res(big_face):
+    from tryon_cli.masks.face import face_region, occlusion_mask
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x0, y0 = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x0, y0), (x0 + int(size * 0.4), y0 + int(size * 0.12)), (20, 120, 30), -1)  # a green bar
+    face = face_region(image.shape[:2], points)
+    skin = skin_statistics(image, skin_sample_region(image.shape[:2], points))
+    full = occlusion_mask(occluded, points, face, skin, work_width=1e9) > 0
+    low = occlusion_mask(occluded, points, face, skin, work_width=0.6 * size) > 0  # at half size, as a 1080p close-up
+    assert full.sum() > 0.03 * (face > 0).sum()  # the bar is found
+    assert (full & ~low).sum() <= 0.05 * full.sum()  # hardly any of it lost at low resolution
+    assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
