@@ -279,6 +279,14 @@ def test_benchmark_times_the_try_on_of_the_video_with_the_garment(tmp_path):
 def test_benchmark_rejects_unknown_task():
     done = run_cli("benchmark", "--task", "dance")
     assert done.returncode == 2 and "--task" in done.stderr
+    done = run_cli("benchmark", "--command-option", "parsing")
+    assert done.returncode == 2 and "--command-option" in done.stderr
+
+
+def test_benchmark_passes_command_options_to_the_command(tmp_path):
+    done = run_cli("benchmark", "--resolution", "240", "--face", "closeup", "--seconds", "0.2", "-q",
+                   "--command-option=--no-such-option", "--workdir", str(tmp_path))
+    assert done.returncode != 0 and "no-such-option" in done.stderr  # the swap itself refused it
 
 
 def test_working_resolution_render_matches_full_resolution(big_face, source_photo, monkeypatch):
