@@ -227,6 +227,22 @@ def test_low_res_occlusion_mask_matches_full_res(big_face):
     assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
 
 
+def test_pyramid_upsampled_in_a_box_equals_the_whole_upsampled_then_cut():
+    from tryon_cli.render.classical.blend import _pyr_up
+
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(3, 90, 2))
+        small = rng.normal(size=(height, width, 3)).astype(np.float32)
+        size = (2 * width - int(rng.integers(0, 2)), 2 * height - int(rng.integers(0, 2)))  # odd or even
+        y0, y1 = sorted(int(v) for v in rng.integers(0, size[1] + 1, 2))
+        x0, x1 = sorted(int(v) for v in rng.integers(0, size[0] + 1, 2))
+        if y1 == y0 or x1 == x0:
+            continue
+        whole = cv2.pyrUp(small, dstsize=size)[y0:y1, x0:x1]
+        np.testing.assert_array_equal(_pyr_up(small, size, (y0, y1, x0, x1)), whole)
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
