@@ -243,6 +243,24 @@ def test_pyramid_upsampled_in_a_box_equals_the_whole_upsampled_then_cut():
         np.testing.assert_array_equal(_pyr_up(small, size, (y0, y1, x0, x1)), whole)
 
 
+def test_eye_openings_in_the_eyes_box_equal_the_whole_box(big_face):
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import EYE_OPENING_GROWTH, eye_openings
+
+    _, points = big_face
+    for scale, shift in ((1.0, 0.0), (0.5, 0.0), (1.0, -0.3)):  # the last: an eye cut by the box's edge
+        local = points * np.float32(scale)
+        local[:, 0] += shift * float(np.ptp(local[:, 0])) - local[:, 0].min()
+        local[:, 1] -= local[:, 1].min()
+        shape = (int(local[:, 1].max()) + 1, max(int(local[:, 0].max()) + 1, 8))
+        mask = np.zeros(shape, np.uint8)
+        for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+            cv2.fillPoly(mask, [np.round(local[loop, :2]).astype(np.int32)], 255)
+        grow = max(int(round(EYE_OPENING_GROWTH * float(np.ptp(local[lm.RIGHT_EYE, 0])))), 1)
+        whole = cv2.GaussianBlur(dilate(mask, grow).astype(np.float32) / 255.0, (0, 0), max(0.5 * grow, 0.6))
+        np.testing.assert_array_equal(eye_openings(shape, local), whole)
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
