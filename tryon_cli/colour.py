@@ -188,7 +188,6 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
     noisy photo), never grows.
     """
-    z = (ab[..., 0] - 128.0) + 1j * (ab[..., 1] - 128.0)
     s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
     t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
     low, high = MULTIPLICATIVE_CHROMA
@@ -196,13 +195,17 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     factor = t / s if abs(s) > 1e-6 else 1.0
     if abs(factor) > MAX_CHROMA_SCALE:
         factor *= MAX_CHROMA_SCALE / abs(factor)
-    mapped = weight * (z * factor) + (1.0 - weight) * (z + (t - s))
     scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
     spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
-    out = np.empty_like(ab)
-    out[..., 0] = target_stats[0, 1] + (mapped.real + 128.0 - target_stats[0, 1]) * spread[0]
-    out[..., 1] = target_stats[0, 2] + (mapped.imag + 128.0 - target_stats[0, 2]) * spread[1]
-    return out
+    # mapped = weight * z * factor + (1 - weight) * (z + t - s) = z * gain + shift (z = a - 128 + i (b - 128)),
+    # then each channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
+    gain, shift = weight * factor + (1.0 - weight), (1.0 - weight) * (t - s)
+    rotate = np.array([[gain.real, -gain.imag], [gain.imag, gain.real]])
+    mean = np.array([target_stats[0, 1], target_stats[0, 2]], dtype=np.float64)
+    linear = spread[:, None] * rotate
+    offset = mean + spread * (np.array([shift.real, shift.imag]) + 128.0 - mean) - linear @ np.array([128.0, 128.0])
+    matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
+    return cv2.transform(np.ascontiguousarray(ab, dtype=np.float32), matrix)
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
