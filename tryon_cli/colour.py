@@ -124,8 +124,10 @@ def soft_clip_lightness(l: np.ndarray) -> np.ndarray:
     """Lightness above HIGHLIGHT_KNEE compressed smoothly toward 255 (never past it): a brightened
     highlight keeps some shape and colour instead of flattening to a white patch."""
     room = 255.0 - HIGHLIGHT_KNEE
-    over = np.maximum(l - HIGHLIGHT_KNEE, 0.0)
-    return np.where(l > HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + room * (1.0 - np.exp(-over / room)), np.maximum(l, 0.0))
+    out = np.maximum(l, 0.0)
+    high = l > HIGHLIGHT_KNEE  # usually a few highlight pixels: the exponential runs on those only
+    out[high] = HIGHLIGHT_KNEE + room * (1.0 - np.exp(-(l[high] - HIGHLIGHT_KNEE) / room))
+    return out
 
 
 def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray, level: np.ndarray,
@@ -166,7 +168,11 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lift = gain * shading_ratio(lab[..., 0] * gain, target, image_skin, target_skin, sigma, max_ratio)
     lightness = lab[..., 0] * lift
     if eyes is not None and eyes.any():
-        lightness = _keep_eye_whites(lab[..., 0], lightness, lift, skin_level(lab[..., 0], image_skin, sigma), eyes)
+        # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
+        x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
+        box = (slice(y, y + h), slice(x, x + w))
+        level = skin_level(lab[..., 0], image_skin, sigma)[box]
+        lightness[box] = _keep_eye_whites(lab[..., 0][box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
