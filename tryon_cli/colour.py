@@ -164,15 +164,16 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
-    lift = gain * shading_ratio(lab[..., 0] * gain, target, image_skin, target_skin, sigma, max_ratio)
-    lightness = lab[..., 0] * lift
+    lift = gain * shading_ratio(source_l * gain, target, image_skin, target_skin, sigma, max_ratio)
+    lightness = source_l * lift
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
         x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
         box = (slice(y, y + h), slice(x, x + w))
-        level = skin_level(lab[..., 0], image_skin, sigma)[box]
-        lightness[box] = _keep_eye_whites(lab[..., 0][box], lightness[box], lift[box], level, eyes[box])
+        level = skin_level(source_l, image_skin, sigma)[box]
+        lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

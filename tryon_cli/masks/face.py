@@ -171,4 +171,4 @@ def skin_sample_region(shape: tuple[int, int], points: np.ndarray, work_width: f
     radius = max(int(round(4 * iterations * scale)), 1)
     region = cv2.erode(face_region(small, local), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
     region = cv2.bitwise_and(region, cv2.bitwise_not(feature_regions(small, local, max(int(round(grow * scale)), 1))))
-    return np.where(cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR) > 127, 255, 0).astype(np.uint8)
+    return cv2.compare(cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR), 127, cv2.CMP_GT)
