@@ -80,8 +80,7 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     inner = erode(small, LOW_RES_FEATHER_RADIUS)
     alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
     alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha[mask == 0] = 0.0
-    return alpha
+    return cv2.bitwise_and(alpha, alpha, mask=mask)  # exactly 0 where the mask is (bit for bit)
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
