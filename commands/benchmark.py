@@ -24,6 +24,7 @@ def benchmark(
     garment: Optional[Path] = typer.Option(None, help="Garment photo for tryon."),
     repeats: int = typer.Option(1, min=1, help="Alternate floor and command this many times; keep the fastest."),
     workdir: Optional[Path] = typer.Option(None, help="Keep prepared videos and outputs here (default: a temporary folder, removed)."),
+    command_options: List[str] = typer.Option([], "--command-option", help="An option for every measured command, e.g. --command-option=--parsing (repeatable)."),
     json_out: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
     debug: bool = DEBUG_OPTION,
@@ -39,6 +40,9 @@ def benchmark(
         for face in faces:
             if face not in bench.FACE_LAYOUTS:
                 raise InputError(f"--face must be one of {', '.join(bench.FACE_LAYOUTS)}, not '{face}'")
+        for option in command_options:
+            if not option.startswith("-"):
+                raise InputError(f"--command-option takes a command's option (e.g. --command-option=--parsing), not '{option}'")
         paths = read_paths(videos) if videos else []
         for path in paths:
             if not path.is_file():
@@ -74,7 +78,7 @@ def benchmark(
             rows = []
             for video in prepared:
                 console.log(f"measuring {video.name}")
-                rows.extend(bench.bench_video(video, tasks, work, source, garment, repeats))
+                rows.extend(bench.bench_video(video, tasks, work, source, garment, repeats, command_options))
         if json_out:
             for row in rows:
                 typer.echo(json.dumps(row.as_dict()))

@@ -17,8 +17,8 @@ from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
 from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
-from tryon_cli.masks.shapes import dilate, feather
-from tryon_cli.pipeline import threaded
+from tryon_cli.masks.shapes import dilate, erode, erode_disc, feather
+from tryon_cli.pipeline import threaded, threaded_map
 from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
 
@@ -52,19 +52,63 @@ def test_threaded_stops_and_closes_its_source_when_the_consumer_leaves():
     assert closed.wait(5)
 
 
+def test_threaded_map_keeps_order_runs_at_once_and_reraises():
+    started, release = threading.Barrier(2, timeout=5), threading.Event()
+
+    def slow_square(n: int) -> int:
+        if n < 2:
+            started.wait()  # the first two items run at the same time, or this times out
+        if n == 0:
+            release.wait(5)  # item 0 finishes last: the order is still kept
+        if n == 1:
+            release.set()
+        return n * n
+
+    assert list(threaded_map(slow_square, range(20), workers=2)) == [n * n for n in range(20)]
+
+    def failing(n: int) -> int:
+        if n == 3:
+            raise ValueError("boom")
+        return n
+
+    stream = threaded_map(failing, range(10), workers=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match="boom"):
+        next(stream)
+
+
+def test_threaded_map_stops_and_closes_its_source_when_the_consumer_leaves():
+    closed, seen = threading.Event(), []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                seen.append(n)
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    stream = threaded_map(lambda n: n + 1, endless(), workers=2, ahead=1)
+    assert [next(stream) for _ in range(5)] == [1, 2, 3, 4, 5]
+    stream.close()
+    assert closed.is_set() and len(seen) <= 5 + 2 + 1  # bounded look-ahead
+
+
 def test_pipelined_swap_equals_sequential(talking_video, source_photo, monkeypatch):
     source = prepare_source([(source_photo, read_image(source_photo))])
 
-    def run() -> dict[int, np.ndarray]:
+    def run(workers: int = 2) -> dict[int, np.ndarray]:
         written: dict[int, np.ndarray] = {}
         frames = lambda: (f for f in iter_frames(talking_video) if f.index < 12)  # noqa: E731
-        report = swap_frames(frames, source, ClassicalEngine(), lambda f, image: written.__setitem__(f.index, image.copy()))
+        report = swap_frames(frames, source, ClassicalEngine(workers=workers), lambda f, image: written.__setitem__(f.index, image.copy()))
         assert report.swapped == 12
         return written
 
-    pipelined = run()
+    pipelined = run()  # stages in threads, two frames rendered at once
     monkeypatch.setattr(runner, "threaded", lambda items, **_: iter(items))
-    sequential = run()
+    sequential = run(workers=1)
     assert sorted(pipelined) == sorted(sequential) == list(range(12))
     for index in sequential:
         np.testing.assert_array_equal(pipelined[index], sequential[index])
@@ -124,6 +168,99 @@ def test_low_res_feather_matches_full_res(big_face):
     assert np.abs(low - full)[mask > 0].mean() < 0.01
 
 
+def test_disc_erosion_by_distance_matches_the_ellipse_kernel(big_face):
+    from tryon_cli.masks.face import face_region
+
+    image, points = big_face
+    mask = face_region(image.shape[:2], points)
+    for radius in (3, 8, 16, 30):
+        fast, kernel = erode_disc(mask, radius) > 0, erode(mask, radius) > 0
+        assert fast.sum() > 0.5 * kernel.sum()
+        assert not np.any(fast & (mask == 0))
+        # every pixel that differs lies on the kernel's outline, give or take a pixel
+        outline = (dilate(kernel.astype(np.uint8), 1) > 0) & ~(erode(kernel.astype(np.uint8), 1) > 0)
+        assert not np.any((fast != kernel) & ~outline)
+        assert np.count_nonzero(fast != kernel) <= 0.01 * np.count_nonzero(kernel)
+
+
+def test_detail_amounts_from_moments_equal_forming_each_candidate():
+    from tryon_cli.render.classical import detail
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(3.0, 10.0, 50_000).astype(np.float32)
+    extra = rng.normal(-1.0, 4.0, 50_000).astype(np.float32) + 0.3 * base
+    cross = float(np.dot(base, extra))
+    for amount in (0.25, 1.0, 3.0):
+        mixed = detail._mixed(detail._sums(base), detail._sums(extra), cross, amount)
+        assert detail._variance(base.size, mixed) == pytest.approx(float((base + amount * extra).var()), rel=1e-4)
+    goal = float((base + 0.75 * extra).var()) * 0.999  # reached first at 0.75
+    assert detail._smallest(base.size, detail._sums(base), detail._sums(extra), cross, (0.25, 0.5, 0.75, 1.0),
+                            goal) == 0.75
+
+
+def test_skin_distance_is_the_mahalanobis_distance():
+    from tryon_cli.masks.face import skin_distance
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    spread = rng.normal(size=(3, 3))
+    covariance, mean = spread @ spread.T * 30 + np.eye(3) * 4, np.array([150.0, 130.0, 140.0])
+    centred = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float64) - mean
+    expected = np.einsum("hwi,ij,hwj->hw", centred, np.linalg.inv(covariance), centred)
+    np.testing.assert_allclose(skin_distance(image, (mean, covariance)), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_low_res_occlusion_mask_matches_full_res(big_face):
+    from tryon_cli.masks.face import face_region, occlusion_mask
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x0, y0 = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x0, y0), (x0 + int(size * 0.4), y0 + int(size * 0.12)), (20, 120, 30), -1)  # a green bar
+    face = face_region(image.shape[:2], points)
+    skin = skin_statistics(image, skin_sample_region(image.shape[:2], points))
+    full = occlusion_mask(occluded, points, face, skin, work_width=1e9) > 0
+    low = occlusion_mask(occluded, points, face, skin, work_width=0.6 * size) > 0  # at half size, as a 1080p close-up
+    assert full.sum() > 0.03 * (face > 0).sum()  # the bar is found
+    assert (full & ~low).sum() <= 0.05 * full.sum()  # hardly any of it lost at low resolution
+    assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
+
+
+def test_pyramid_upsampled_in_a_box_equals_the_whole_upsampled_then_cut():
+    from tryon_cli.render.classical.blend import _pyr_up
+
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(3, 90, 2))
+        small = rng.normal(size=(height, width, 3)).astype(np.float32)
+        size = (2 * width - int(rng.integers(0, 2)), 2 * height - int(rng.integers(0, 2)))  # odd or even
+        y0, y1 = sorted(int(v) for v in rng.integers(0, size[1] + 1, 2))
+        x0, x1 = sorted(int(v) for v in rng.integers(0, size[0] + 1, 2))
+        if y1 == y0 or x1 == x0:
+            continue
+        whole = cv2.pyrUp(small, dstsize=size)[y0:y1, x0:x1]
+        np.testing.assert_array_equal(_pyr_up(small, size, (y0, y1, x0, x1)), whole)
+
+
+def test_eye_openings_in_the_eyes_box_equal_the_whole_box(big_face):
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.render.classical.eyes import EYE_OPENING_GROWTH, eye_openings
+
+    _, points = big_face
+    for scale, shift in ((1.0, 0.0), (0.5, 0.0), (1.0, -0.3)):  # the last: an eye cut by the box's edge
+        local = points * np.float32(scale)
+        local[:, 0] += shift * float(np.ptp(local[:, 0])) - local[:, 0].min()
+        local[:, 1] -= local[:, 1].min()
+        shape = (int(local[:, 1].max()) + 1, max(int(local[:, 0].max()) + 1, 8))
+        mask = np.zeros(shape, np.uint8)
+        for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+            cv2.fillPoly(mask, [np.round(local[loop, :2]).astype(np.int32)], 255)
+        grow = max(int(round(EYE_OPENING_GROWTH * float(np.ptp(local[lm.RIGHT_EYE, 0])))), 1)
+        whole = cv2.GaussianBlur(dilate(mask, grow).astype(np.float32) / 255.0, (0, 0), max(0.5 * grow, 0.6))
+        np.testing.assert_array_equal(eye_openings(shape, local), whole)
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
@@ -176,6 +313,14 @@ def test_benchmark_times_the_try_on_of_the_video_with_the_garment(tmp_path):
 def test_benchmark_rejects_unknown_task():
     done = run_cli("benchmark", "--task", "dance")
     assert done.returncode == 2 and "--task" in done.stderr
+    done = run_cli("benchmark", "--command-option", "parsing")
+    assert done.returncode == 2 and "--command-option" in done.stderr
+
+
+def test_benchmark_passes_command_options_to_the_command(tmp_path):
+    done = run_cli("benchmark", "--resolution", "240", "--face", "closeup", "--seconds", "0.2", "-q",
+                   "--command-option=--no-such-option", "--workdir", str(tmp_path))
+    assert done.returncode != 0 and "no-such-option" in done.stderr  # the swap itself refused it
 
 
 def test_working_resolution_render_matches_full_resolution(big_face, source_photo, monkeypatch):

@@ -124,8 +124,10 @@ def soft_clip_lightness(l: np.ndarray) -> np.ndarray:
     """Lightness above HIGHLIGHT_KNEE compressed smoothly toward 255 (never past it): a brightened
     highlight keeps some shape and colour instead of flattening to a white patch."""
     room = 255.0 - HIGHLIGHT_KNEE
-    over = np.maximum(l - HIGHLIGHT_KNEE, 0.0)
-    return np.where(l > HIGHLIGHT_KNEE, HIGHLIGHT_KNEE + room * (1.0 - np.exp(-over / room)), np.maximum(l, 0.0))
+    out = np.maximum(l, 0.0)
+    high = l > HIGHLIGHT_KNEE  # usually a few highlight pixels: the exponential runs on those only
+    out[high] = HIGHLIGHT_KNEE + room * (1.0 - np.exp(-(l[high] - HIGHLIGHT_KNEE) / room))
+    return out
 
 
 def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray, level: np.ndarray,
@@ -162,11 +164,16 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
-    lift = gain * shading_ratio(lab[..., 0] * gain, target, image_skin, target_skin, sigma, max_ratio)
-    lightness = lab[..., 0] * lift
+    lift = gain * shading_ratio(source_l * gain, target, image_skin, target_skin, sigma, max_ratio)
+    lightness = source_l * lift
     if eyes is not None and eyes.any():
-        lightness = _keep_eye_whites(lab[..., 0], lightness, lift, skin_level(lab[..., 0], image_skin, sigma), eyes)
+        # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
+        x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
+        box = (slice(y, y + h), slice(x, x + w))
+        level = skin_level(source_l, image_skin, sigma)[box]
+        lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
@@ -188,7 +195,6 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
     noisy photo), never grows.
     """
-    z = (ab[..., 0] - 128.0) + 1j * (ab[..., 1] - 128.0)
     s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
     t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
     low, high = MULTIPLICATIVE_CHROMA
@@ -196,13 +202,17 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     factor = t / s if abs(s) > 1e-6 else 1.0
     if abs(factor) > MAX_CHROMA_SCALE:
         factor *= MAX_CHROMA_SCALE / abs(factor)
-    mapped = weight * (z * factor) + (1.0 - weight) * (z + (t - s))
     scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
     spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
-    out = np.empty_like(ab)
-    out[..., 0] = target_stats[0, 1] + (mapped.real + 128.0 - target_stats[0, 1]) * spread[0]
-    out[..., 1] = target_stats[0, 2] + (mapped.imag + 128.0 - target_stats[0, 2]) * spread[1]
-    return out
+    # mapped = weight * z * factor + (1 - weight) * (z + t - s) = z * gain + shift (z = a - 128 + i (b - 128)),
+    # then each channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
+    gain, shift = weight * factor + (1.0 - weight), (1.0 - weight) * (t - s)
+    rotate = np.array([[gain.real, -gain.imag], [gain.imag, gain.real]])
+    mean = np.array([target_stats[0, 1], target_stats[0, 2]], dtype=np.float64)
+    linear = spread[:, None] * rotate
+    offset = mean + spread * (np.array([shift.real, shift.imag]) + 128.0 - mean) - linear @ np.array([128.0, 128.0])
+    matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
+    return cv2.transform(np.ascontiguousarray(ab, dtype=np.float32), matrix)
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:

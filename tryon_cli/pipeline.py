@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterable, Iterator, TypeVar
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_DEPTH = 4  # items a stage may run ahead of its consumer
 _POLL_S = 0.1  # how often a blocked stage checks whether its consumer has gone
@@ -72,3 +75,33 @@ def threaded(items: Iterable[T], depth: int = DEFAULT_DEPTH, name: str = "stage"
     finally:
         stop.set()
         worker.join()
+
+
+def threaded_map(function: Callable[[T], R], items: Iterable[T], workers: int = 2, ahead: int = 2,
+                 name: str = "map") -> Iterator[R]:
+    """`function(item)` for each of `items`, in order, computed by `workers` threads at once.
+
+    For a stage whose items are independent (no state carried from one to the next), so the results are
+    the sequential map's, in its order. At most `workers + ahead` items are in flight, so memory stays
+    bounded. An exception in `function` is re-raised here, in order; closing the returned generator early
+    drops the items not yet started and closes `items`.
+    """
+    if workers < 1 or ahead < 0:
+        raise ValueError(f"need at least one worker and ahead >= 0, not {workers} and {ahead}")
+    iterator = iter(items)
+    pending: deque[Future] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tryon-{name}")
+    try:
+        for item in iterator:
+            pending.append(pool.submit(function, item))
+            if len(pending) > workers + ahead - 1:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()

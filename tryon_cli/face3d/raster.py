@@ -78,8 +78,8 @@ def rasterize(points: np.ndarray, triangles: np.ndarray, image_shape: tuple[int,
     ids = np.full((y1 - y0, x1 - x0), -1, dtype=np.int32)
     local = np.round((xy - (x0, y0)) * 16).astype(np.int32)
     order = np.argsort(-points[triangles, 2].mean(axis=1), kind="stable")
-    for t in order:
-        cv2.fillConvexPoly(ids, local[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    for polygon, t in zip(local[triangles[order]], order.tolist()):  # gathered once, not per triangle
+        cv2.fillConvexPoly(ids, polygon, t, lineType=cv2.LINE_8, shift=4)
     return Raster(x0=x0, y0=y0, triangle=ids, xy=xy)
 
 

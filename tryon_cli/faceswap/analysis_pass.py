@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from ..analysis.tracking import FaceFinder, GapFiller
 from ..analysis.identity import SAME_PERSON_DISTANCE, DlibFaceEncoder, descriptor_distance
 from ..face3d.fitting import normalized_shape
 from ..io.video import Frame
+from ..pipeline import threaded
 from ..render.contract import Progress
 from ..temporal import SceneCutDetector
 from .options import SwapOptions
@@ -62,12 +63,11 @@ def analyse_frames(
     found it. Identity samples come from sightings, not from interpolated meshes."""
     cache = AnalysisCache()
     tracks: dict[int, TrackState] = {}
-    cuts = SceneCutDetector()
     gaps = GapFiller(max_gap if tracking else 0, delay=LOOK_BACK if tracking else 0)
     recent: deque[Frame] = deque(maxlen=LOOK_BACK if tracking else 0)  # frames a new track looks back into
     with FaceFinder(max_faces=max_faces, min_size=min_face, max_misses=max_gap, tracking=tracking) as finder:
-        for frame in frames:
-            cut = cuts(frame.image)
+        # The scene-cut test (a full-frame resize) runs in its own thread, beside the face finder.
+        for frame, cut in threaded(_with_scene_cuts(frames), name="cuts"):
             if cut:
                 finder.reset()
                 recent.clear()
@@ -91,6 +91,13 @@ def analyse_frames(
         for tid in finder.doubtful() & tracks.keys():
             tracks[tid].doubtful = True
     return cache, tracks
+
+
+def _with_scene_cuts(frames: Iterable[Frame]) -> Iterator[tuple[Frame, bool]]:
+    """Each frame and whether a scene cut comes before it."""
+    cuts = SceneCutDetector()
+    for frame in frames:
+        yield frame, cuts(frame.image)
 
 
 def _look_back(finder: FaceFinder, gaps: GapFiller, recent: deque[Frame], face: Face, tid: int,

@@ -90,29 +90,61 @@ def skin_distance(image: np.ndarray, skin: tuple[np.ndarray, np.ndarray], lab: n
     (`lab`: `image` already in OpenCV Lab)."""
     mean, covariance = skin
     # The squared norm of whitened colour: W^T W = inverse covariance, applied to the whole crop by one
-    # cv2.transform (float32) instead of gathering the face's pixels.
-    whiten = np.linalg.cholesky(np.linalg.inv(covariance)).T
+    # cv2.transform (float32) instead of gathering the face's pixels. W = diag(1/sqrt(eigenvalues)) x the
+    # eigenvectors (rows): OpenCV's symmetric eigensolver, as numpy's LAPACK on a 3x3 cost milliseconds
+    # when its threads met the pipeline's.
+    _, values, vectors = cv2.eigen(np.asarray(covariance, dtype=np.float64))
+    whiten = vectors / np.sqrt(np.maximum(values, 1e-12))
     affine = np.hstack([whiten, -(whiten @ mean)[:, None]]).astype(np.float32)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
     white = cv2.transform(lab.astype(np.float32), affine)
     return cv2.transform(cv2.multiply(white, white), np.ones((1, 3), dtype=np.float32))  # channel sum
 
 
+OCCLUSION_WORK_WIDTH = 320.0  # faces wider than this (pixels) get their occluders found at 1/2, 1/3.. size
+
+
 def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
                    skin: tuple[np.ndarray, np.ndarray] | None, threshold: float = 5.0,
-                   lab: np.ndarray | None = None) -> np.ndarray:
+                   lab: np.ndarray | None = None, work_width: float = OCCLUSION_WORK_WIDTH) -> np.ndarray:
     """Pixels inside the target face that are not skin and not a facial feature: hair, glasses, objects.
 
     A pixel is an occluder when its Lab colour is more than `threshold` Mahalanobis units from the
     face's skin model; small specks are dropped and the rest slightly grown. `lab`: `image` in OpenCV Lab.
+    A face wider than `work_width` is measured on its colours area-averaged down by the smallest whole
+    factor that brings it to that width or under, and the mask upsampled: every size in the test (specks, the grow) is a fraction of the face's width, and
+    the blend's feather is wider than a low-resolution pixel, so the cost stays flat with the face's size.
     """
     if skin is None:
         return np.zeros_like(face)
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
     size = float(np.ptp(points[:, 0]))
-    distance = skin_distance(image, skin, lab)
+    factor = int(np.ceil(size / work_width))  # a whole factor: OpenCV's area resize is fast only then
+    if factor <= 1:
+        return _occluders(lab, points, face, skin, threshold, size, 5)
+    height, width = face.shape
+    small_w, small_h = max(width // factor, 1), max(height // factor, 1)
+    cut = (slice(0, small_h * factor), slice(0, small_w * factor))  # up to factor-1 edge rows/columns cut
+    small_points = (points + np.float32(0.5)) / np.float32(factor) - np.float32(0.5)  # as cv2.resize maps pixels
+    small_points[:, 2] = points[:, 2]
+    small_face = cv2.compare(cv2.resize(face[cut], (small_w, small_h), interpolation=cv2.INTER_AREA), 127, cv2.CMP_GT)
+    # the 5-pixel speck filter keeps about its size in full-resolution pixels (an odd kernel, at least 3)
+    speck = max(int(round(5 / factor)) | 1, 3)
+    found = _occluders(cv2.resize(lab[cut], (small_w, small_h), interpolation=cv2.INTER_AREA), small_points,
+                       small_face, skin, threshold, size / factor, speck)
+    up = cv2.resize(found, (small_w * factor, small_h * factor), interpolation=cv2.INTER_LINEAR)
+    up = cv2.copyMakeBorder(up, 0, height - up.shape[0], 0, width - up.shape[1], cv2.BORDER_REPLICATE)
+    return cv2.compare(up, 127, cv2.CMP_GT)
+
+
+def _occluders(lab: np.ndarray, points: np.ndarray, face: np.ndarray, skin: tuple[np.ndarray, np.ndarray],
+               threshold: float, size: float, speck: int) -> np.ndarray:
+    """`occlusion_mask` at the resolution of `lab`, whose face is `size` pixels wide; specks narrower
+    than `speck` pixels are opened away."""
+    distance = skin_distance(lab, skin, lab)
     candidate = np.where((face > 0) & (distance > threshold**2), 255, 0).astype(np.uint8)
     candidate[feature_regions(face.shape, points, max(int(size * 0.03), 1)) > 0] = 0
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (speck, speck)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= (size * size) * 0.004
@@ -139,4 +171,4 @@ def skin_sample_region(shape: tuple[int, int], points: np.ndarray, work_width: f
     radius = max(int(round(4 * iterations * scale)), 1)
     region = cv2.erode(face_region(small, local), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
     region = cv2.bitwise_and(region, cv2.bitwise_not(feature_regions(small, local, max(int(round(grow * scale)), 1))))
-    return np.where(cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR) > 127, 255, 0).astype(np.uint8)
+    return cv2.compare(cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR), 127, cv2.CMP_GT)

@@ -17,11 +17,32 @@ BLEND_METHODS = ("feather", "multiband", "poisson")
 LOW_RES_FEATHER_RADIUS = 8  # feathers wider than this are eroded and blurred at a reduced resolution
 
 
-def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
-    """Laplacian-pyramid blend of patch over base with alpha's Gaussian pyramid as per-band masks.
+Box = tuple[int, int, int, int]  # (y0, y1, x0, x1)
+
+
+def _pyr_up(small: np.ndarray, size: tuple[int, int], box: Box) -> np.ndarray:
+    """`cv2.pyrUp(small, dstsize=size)[y0:y1, x0:x1]`, upsampling only the part of `small` the box needs.
+
+    An output pixel reads the source pixels within one of its own position halved; the crop keeps two
+    more on each side, so the reflected border at a cut edge never reaches the box, and a crop that
+    reaches the source's far edge keeps the output's odd or even size there: the pixels are the same."""
+    y0, y1, x0, x1 = box
+    height, width = small.shape[:2]
+    sy0, sx0 = max(y0 // 2 - 2, 0), max(x0 // 2 - 2, 0)
+    sy1, sx1 = min((y1 + 1) // 2 + 2, height), min((x1 + 1) // 2 + 2, width)
+    out_h = size[1] - 2 * sy0 if sy1 == height else 2 * (sy1 - sy0)
+    out_w = size[0] - 2 * sx0 if sx1 == width else 2 * (sx1 - sx0)
+    up = cv2.pyrUp(small[sy0:sy1, sx0:sx1], dstsize=(out_w, out_h))
+    return up[y0 - 2 * sy0 : y1 - 2 * sy0, x0 - 2 * sx0 : x1 - 2 * sx0]
+
+
+def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: int, box: Box) -> np.ndarray:
+    """Laplacian-pyramid blend of patch over base with alpha's Gaussian pyramid as per-band masks, returned
+    inside `box` (where alpha is not 0) only.
 
     The pyramid is linear, so blending the two pyramids equals `base` plus the blend of the pyramid of
     their difference against zero: one pyramid instead of two, the same image up to float rounding.
+    The coarser levels need the whole patch; the finest, full-size level is formed inside the box only.
     Returned as float32 `base + blend` (not clipped); each step is one OpenCV call or in-place numpy op.
     """
     d = cv2.subtract(patch, base, dtype=cv2.CV_32F)
@@ -30,12 +51,17 @@ def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: i
         gauss_d.append(cv2.pyrDown(gauss_d[-1]))
         gauss_m.append(cv2.pyrDown(gauss_m[-1]))
     blended = cv2.multiply(gauss_d[-1], cv2.merge([gauss_m[-1]] * 3))
-    for level in range(levels - 1, -1, -1):
+    for level in range(levels - 1, 0, -1):
         size = (gauss_d[level].shape[1], gauss_d[level].shape[0])
         band = cv2.subtract(gauss_d[level], cv2.pyrUp(gauss_d[level + 1], dstsize=size))
         blended = cv2.pyrUp(blended, dstsize=size)
         cv2.accumulateProduct(band, cv2.merge([gauss_m[level]] * 3), blended)  # blended += band * mask
-    return cv2.add(blended, base, dtype=cv2.CV_32F)
+    size = (d.shape[1], d.shape[0])
+    y0, y1, x0, x1 = box
+    band = cv2.subtract(d[y0:y1, x0:x1], _pyr_up(gauss_d[1], size, box))
+    blended = _pyr_up(blended, size, box)
+    cv2.accumulateProduct(band, cv2.merge([gauss_m[0][y0:y1, x0:x1]] * 3), blended)
+    return cv2.add(blended, base[y0:y1, x0:x1], dtype=cv2.CV_32F)
 
 
 def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -54,8 +80,7 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     inner = erode(small, LOW_RES_FEATHER_RADIUS)
     alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
     alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha[mask == 0] = 0.0
-    return alpha
+    return cv2.bitwise_and(alpha, alpha, mask=mask)  # exactly 0 where the mask is (bit for bit)
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
@@ -78,11 +103,16 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         except cv2.error:
             pass
     alpha = feather_alpha(local_mask, feather_radius)
+    # alpha is 0 outside the mask: only the mask's own box changes
+    mx, my, mw, mh = cv2.boundingRect(local_mask)
+    inside = (slice(my, my + mh), slice(mx, mx + mw))
     if method == "multiband":
         levels = int(np.clip(np.log2(max(min(local_mask.shape) / 16, 1)), 1, 5))
-        source = np.clip(_multiband(source, base, alpha, levels), 0.0, 255.0).astype(np.uint8)
+        changed = np.clip(_multiband(source, base, alpha, levels, (my, my + mh, mx, mx + mw)), 0.0, 255.0).astype(np.uint8)
+    else:
+        changed = source[inside]
     out = frame.copy()
     # base * (1 - alpha) + source * alpha, rounded, in one pass; where alpha is 0 it is base exactly.
-    weights = np.ascontiguousarray(alpha, dtype=np.float32)
-    out[region] = cv2.blendLinear(base, source, 1.0 - weights, weights)
+    weights = np.ascontiguousarray(alpha[inside], dtype=np.float32)
+    out[y0 + my : y0 + my + mh, x0 + mx : x0 + mx + mw] = cv2.blendLinear(base[inside], changed, 1.0 - weights, weights)
     return out

@@ -28,25 +28,47 @@ SHARPEN_SIGMA = 1.2  # pixels: the unsharp mask's blur
 TARGET_DETAIL_AMOUNTS = (0.25, 0.5, 0.75, 1.0)  # the target's fine band is tried at these gains
 SHARPEN_AMOUNTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)  # and then the unsharp mask at these
 CORING_MADS = 1.5  # band values under this many median absolute deviations are mostly noise: shrunk
+CORING_SAMPLES = 40_000  # the deviation's median is taken over about this many of the region's values
 SKIN_FEATHER = 2.0  # pixels: the skin weight's soft edge
 
 
-def _smallest(lap_base: np.ndarray, lap_detail: np.ndarray, amounts: tuple[float, ...], goal: float) -> float:
-    """The smallest of `amounts` whose `base + amount * detail` reaches `goal` sharpness (else the largest),
-    given the Laplacians of base and detail over the region: the Laplacian is linear, so the candidates
-    only mix them."""
+def _mixed(base: tuple[float, float], detail: tuple[float, float], cross: float,
+           amount: float) -> tuple[float, float]:
+    """(sum, sum of squares) of `base + amount * detail` from each one's (sum, sum of squares) and their
+    dot product `cross`."""
+    return base[0] + amount * detail[0], base[1] + 2.0 * amount * cross + amount * amount * detail[1]
+
+
+def _sums(values: np.ndarray) -> tuple[float, float]:
+    return float(values.sum(dtype=np.float64)), float(np.dot(values, values))
+
+
+def _variance(n: int, sums: tuple[float, float]) -> float:
+    mean = sums[0] / n
+    return sums[1] / n - mean * mean
+
+
+def _smallest(n: int, base: tuple[float, float], detail: tuple[float, float], cross: float,
+              amounts: tuple[float, ...], goal: float) -> float:
+    """The smallest of `amounts` whose `base + amount * detail` reaches `goal` sharpness (else the largest).
+
+    `base`, `detail`: (sum, sum of squares) of the two Laplacians over the region's `n` pixels, `cross` their
+    dot product: the Laplacian is linear, so each candidate's variance follows from these moments without
+    forming it."""
     for amount in amounts:
-        if float((lap_base + amount * lap_detail).var()) >= goal:
+        if _variance(n, _mixed(base, detail, cross, amount)) >= goal:
             return amount
     return amounts[-1]
 
 
 def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
     """`band` with its small values shrunk (soft coring, d * d^2 / (d^2 + t^2)): t is CORING_MADS median
-    absolute deviations of the band over the region, the noise floor of a flat patch of skin."""
+    absolute deviations of the band over the region, the noise floor of a flat patch of skin (the median of
+    at most about CORING_SAMPLES of the region's values, evenly spread)."""
     values = band[region > 0]
     if values.size == 0:
         return band
+    values = values[:: max(values.size // CORING_SAMPLES, 1)]
     threshold = CORING_MADS * float(np.median(np.abs(values))) / 0.6745 + 1e-3
     squared = band * band
     return band * squared / (squared + threshold * threshold)
@@ -71,12 +93,18 @@ def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, sk
         return patch
     goal = GOAL * target_value
     weight = cv2.GaussianBlur((skin > 0).astype(np.float32), (0, 0), SKIN_FEATHER)
-    fine = (grey_target - cv2.GaussianBlur(grey_target, (0, 0), FINE_SIGMA)) * weight
+    fine = cv2.multiply(cv2.subtract(grey_target, cv2.GaussianBlur(grey_target, (0, 0), FINE_SIGMA)), weight)
     lap_fine = cv2.Laplacian(fine, cv2.CV_32F)[inside]
-    amount = _smallest(lap_patch, lap_fine, TARGET_DETAIL_AMOUNTS, goal)
-    added = amount * fine
-    lap_added = lap_patch + amount * lap_fine  # the Laplacian of grey_patch + added
-    if float(lap_added.var()) < goal:
+    n, patch_sums, fine_sums = lap_patch.size, _sums(lap_patch), _sums(lap_fine)
+    patch_fine = float(np.dot(lap_patch, lap_fine))
+    amount = _smallest(n, patch_sums, fine_sums, patch_fine, TARGET_DETAIL_AMOUNTS, goal)
+    added = fine * np.float32(amount)
+    with_fine = _mixed(patch_sums, fine_sums, patch_fine, amount)  # of lap_patch + amount * lap_fine
+    if _variance(n, with_fine) < goal:
         band = cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region)
-        added += _smallest(lap_added, cv2.Laplacian(band, cv2.CV_32F)[inside], SHARPEN_AMOUNTS, goal) * band
-    return np.clip(patch.astype(np.float32) + added[..., None] + 0.5, 0, 255).astype(np.uint8)
+        lap_band = cv2.Laplacian(band, cv2.CV_32F)[inside]
+        cross = float(np.dot(lap_patch, lap_band)) + amount * float(np.dot(lap_fine, lap_band))
+        added += _smallest(n, with_fine, _sums(lap_band), cross, SHARPEN_AMOUNTS, goal) * band
+    # patch + added, rounded half up: patch is whole, so that is patch + floor(added + 0.5), saturated
+    step = np.floor(added + 0.5).astype(np.int16)
+    return cv2.add(patch, cv2.merge([step, step, step]), dtype=cv2.CV_8U)

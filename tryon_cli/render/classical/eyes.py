@@ -295,5 +295,14 @@ def eye_openings(shape: tuple[int, int], points: np.ndarray) -> np.ndarray | Non
     if not mask.any():
         return None
     grow = max(int(round(EYE_OPENING_GROWTH * float(np.ptp(points[lm.RIGHT_EYE, 0])))), 1)
-    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(0.5 * grow, 0.6))
+    sigma = max(0.5 * grow, 0.6)
+    # Dilated and blurred inside the eyes' box grown by the dilation and the blur's reach only: farther
+    # out the weights are exactly 0, and the box's reflected border reads zeros as the frame's would.
+    reach = grow + int(round(sigma * 4 * 2 + 1)) // 2 + 1  # OpenCV's float Gaussian kernel: 4 sigma each side
+    x, y, w, h = cv2.boundingRect(mask)
+    y0, y1 = max(y - reach, 0), min(y + h + reach, shape[0])
+    x0, x1 = max(x - reach, 0), min(x + w + reach, shape[1])
+    grown = cv2.dilate(mask[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    weights = np.zeros(shape, np.float32)
+    weights[y0:y1, x0:x1] = cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), sigma)
+    return weights

@@ -100,9 +100,9 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if full is None:
         # Outside the mesh the patch is the frame (below): filling the working image with it first keeps
         # the upsampling from pulling a dark fringe into the face's edge.
-        warped = cv2.resize(np.where(coverage[..., None], warped, frame), (w, h), interpolation=cv2.INTER_LINEAR)
-        coverage = cv2.resize(covered, (w, h), interpolation=cv2.INTER_LINEAR) > 127
-        covered = np.where(coverage, 255, 0).astype(np.uint8)
+        warped = cv2.resize(cv2.copyTo(warped, covered, frame.copy()), (w, h), interpolation=cv2.INTER_LINEAR)
+        covered = cv2.compare(cv2.resize(covered, (w, h), interpolation=cv2.INTER_LINEAR), 127, cv2.CMP_GT)
+        coverage = covered > 0
         if usable is not None:
             usable = cv2.resize(usable, (w, h), interpolation=cv2.INTER_LINEAR)
         if skin_here is not None:
@@ -142,7 +142,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     base = out[top:bottom, left:right]
     inner = (slice(y0 - top, y0 - top + h), slice(x0 - left, x0 - left + w))
     patch = base.copy()
-    patch[inner] = np.where(coverage[..., None], warped, base[inner])
+    patch[inner] = cv2.copyTo(warped, covered, patch[inner])  # the warped face where it is covered
     allowed = np.zeros(base.shape[:2], dtype=np.uint8)
     allowed[inner] = local
     out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...masks.shapes import erode_disc
+
 LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
 GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
 BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
@@ -96,8 +98,7 @@ def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, g
 def detail_region(pasted: np.ndarray, face_width: float) -> np.ndarray:
     """Where a face's sharpness is measured: the pasted pixels shrunk off their edge (the warp's border and
     the mask's outline are not the face's detail)."""
-    erode = max(int(face_width * 0.03), 2)
-    return cv2.erode(pasted, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
+    return erode_disc(pasted, max(int(face_width * 0.03), 2))
 
 
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
