@@ -79,15 +79,38 @@ def test_flattening_takes_a_fold_out_of_the_cheek_and_leaves_the_rest(astronaut,
 
 
 def test_a_smiling_source_photo_loses_its_fold_unless_used_as_photographed(astronaut, astronaut_points):
-    """prepare_source flattens the folds of a smiling photo (the astronaut smiles broadly); with
+    """prepare_source weakens the folds of a smiling photo (the astronaut smiles broadly); with
     `neutralise=False` the photo is used as it is."""
     from tryon_cli.faceswap.source import prepare_source
 
     photo, fold = _with_fold(astronaut, astronaut_points)
     smiling = prepare_source([(Path("smile.png"), photo)])
-    assert _fold_depth(smiling.texture, fold) < 0.4 * _fold_depth(photo, fold)
+    assert _fold_depth(smiling.texture, fold) < 0.7 * _fold_depth(photo, fold)  # FOLD_SHARE of it goes
     as_photographed = prepare_source([(Path("smile.png"), photo)], neutralise=False)
     assert np.array_equal(as_photographed.texture, photo)
+
+
+def test_neutralising_carries_the_mouths_displacement_onto_the_cheeks_beside_it(astronaut_points):
+    """The expression bases move the lips, jaw and chin only: a smile neutralised pulls the mouth's corners
+    in, and the cheeks beside them must come along (else the triangles between are sheared and the photo's
+    folds there bent into zigzags); the skin above the eyes, the nose's rigid points and the eyes stay."""
+    from tryon_cli.face3d.morphable import MorphableModel, spread_onto_skin
+
+    model = MorphableModel.load()
+    shape = frontalize(astronaut_points)
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    neutral = shape.copy()
+    neutral[moved, 0] += 0.1  # every point the expression moves, shifted sideways
+    spread = spread_onto_skin(model, shape, neutral)
+    np.testing.assert_array_equal(spread[moved], neutral[moved])
+    centre = shape[lm.NOSTRILS, 0].mean()
+    beside = [i for i in range(468) if not moved[i] and i not in lm.RIGID and i not in lm.NOSTRILS
+              and abs(shape[i, 1] - shape[61, 1]) < 0.3 and 0.3 < abs(shape[i, 0] - centre) < 0.6]
+    assert len(beside) >= 4
+    assert (spread[beside, 0] - shape[beside, 0]).mean() > 0.05  # the cheeks beside the mouth follow it
+    upper = shape[:468, 1] < shape[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), 1].max()
+    np.testing.assert_array_equal(spread[:468][upper & ~moved[:468]], shape[:468][upper & ~moved[:468]])
+    np.testing.assert_array_equal(spread[lm.RIGID], neutral[lm.RIGID])
 
 
 @pytest.mark.media
@@ -117,7 +140,7 @@ def _band_energy(image: np.ndarray, zone: np.ndarray, face_width: float) -> floa
 @pytest.mark.media
 def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_mouth(tmp_path):
     """portrait_c (a broad smile) onto a neutral frame of talking_head_turns: the skin beside the nose and
-    mouth holds no more crease energy than the target's own there (the torn folds had 1.9 times it)."""
+    mouth holds little more crease energy than the target's own there (the torn folds had 1.9 times it)."""
     from conftest import run_cli
     from tryon_cli.analysis.face import FaceMeshAnalyzer
     from tryon_cli.faceswap.folds import fold_zone
@@ -133,4 +156,4 @@ def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_
         points = analyzer.detect(frame)[0].points
     width = float(np.ptp(points[:, 0]))
     zone = fold_zone(frame.shape[:2], points, width)[0] > 0.5
-    assert _band_energy(read_image(out), zone, width) < 1.25 * _band_energy(frame, zone, width)
+    assert _band_energy(read_image(out), zone, width) < 1.4 * _band_energy(frame, zone, width)  # now 1.2

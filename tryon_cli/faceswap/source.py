@@ -23,13 +23,13 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel
+from ..face3d.morphable import MorphableModel, spread_onto_skin
 from ..face3d.raster import triangulate
 from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
-from .folds import flatten_folds, smile_strength
+from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
@@ -151,8 +151,9 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
 
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
-    """A photo's shape without its expression; a winked eye takes the open eye's mirrored shape."""
-    neutral = model.neutralise(shape)
+    """A photo's shape without its expression (carried onto the still skin around the mouth too); a winked
+    eye takes the open eye's mirrored shape."""
+    neutral = spread_onto_skin(model, shape, model.neutralise(shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
@@ -172,7 +173,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         skin, mask = _usable(path, image, face, without_mouth=True, parser=parser, chroma_weighted=chroma_weighted)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
-        image = flatten_folds(image, face.points, smile_strength(shape, neutral), usable=mask)
+        image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
