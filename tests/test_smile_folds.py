@@ -86,6 +86,14 @@ def test_a_smiling_source_photo_loses_its_fold_unless_used_as_photographed(astro
     photo, fold = _with_fold(astronaut, astronaut_points)
     smiling = prepare_source([(Path("smile.png"), photo)])
     assert _fold_depth(smiling.texture, fold) < 0.7 * _fold_depth(photo, fold)  # FOLD_SHARE of it goes
+    # and its neutral shape carries the mouth's displacement onto the cheeks (`spread_onto_skin`)
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.face3d.morphable import MorphableModel
+
+    model = MorphableModel.load()
+    still = np.linalg.norm(model.expression_basis, axis=(0, 2)) <= 1e-3
+    plain = model.neutralise(normalized_shape(frontalize(astronaut_points), astronaut_points)[1])
+    assert np.abs(smiling.identity_shape - plain)[still].max() > 0.035  # 0.06 (0.013 without)
     as_photographed = prepare_source([(Path("smile.png"), photo)], neutralise=False)
     assert np.array_equal(as_photographed.texture, photo)
 
