@@ -20,8 +20,10 @@ from ..masks.face import face_region, feature_regions
 from ..masks.shapes import hull_mask
 
 SMILE_RAMP = (0.05, 0.25)  # smile measure (eye distances) from which the folds are flattened, fully at the second
-FOLD_SHARE = 0.5  # a broad smile's folds lose this share of their band: all of it took dlib's identity down with it
-# (portrait_c -> talking_head_turns, closer to the source than the target 1.0 -> 0.47; half: 1.0)
+FOLD_SHARE = 0.25  # a broad smile's folds lose this share of their band (the cheeks following the mouth,
+# `spread_onto_skin`, already keeps them from tearing): all of it took dlib's identity down with it
+# (portrait_c -> talking_head_turns, closer to the source than the target 1.0 -> 0.47), half of it on
+# grimaces_blinks (0.71 -> 0.46); a quarter costs nothing measurable there
 FOLD_BAND = (0.004, 0.1)  # the folds' band: between these Gaussian blurs, as fractions of the face's width; from
 # 1 % up, thin bent lines stayed at the nose's wings (the render gives the skin the target's fine detail anyway)
 FOLD_REACH = 0.14  # the zone: nose wings, lips and chin grown by this fraction of the face's width
