@@ -22,6 +22,9 @@ from .fitting import Pose, similarity_fit
 MODEL_FILE = Path(__file__).with_name("data") / "morphable_model.npz"
 POINTS = 478
 DEPTH_WEIGHT = 0.5  # MediaPipe's z is noisier than x, y: it counts half in the fit
+SPREAD_SIGMA = 0.12  # eye distances: the neighbourhood whose expression displacement a still skin point takes
+SPREAD_REACH = 0.15  # eye distances: how far from the points the expression moves that displacement fades
+SPREAD_BELOW_EYES = 0.1  # eye distances below the eyes' lowest point: the skin above stays as it is
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,32 @@ class MorphableModel:
     def neutralise(self, shape: np.ndarray) -> np.ndarray:
         """The face with its fitted expression removed: identity and what the bases do not span stay."""
         return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
+
+
+def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:
+    """`neutral` (`shape` neutralised by `model`, both pose-normalised, eye distances) with the expression's
+    displacement carried onto the skin around the mouth that the expression bases leave still (the cheeks
+    beside the mouth and nose). The bases move the lips, jaw and chin only, so a smile neutralised pulled
+    the mouth's corners in and left the cheeks bulged where the smile put them: the triangles between
+    were sheared, and the warp bent the photo's folds there into zigzags. Each still point below the eyes
+    (but the rigid ones, the nostrils and the irises) takes the Gaussian-weighted mean displacement of
+    the moved points around it (SPREAD_SIGMA), fading with the distance to the nearest (SPREAD_REACH)."""
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    points = np.asarray(shape, dtype=np.float64)
+    still = ~moved
+    still[lm.RIGID] = still[lm.NOSTRILS] = False
+    still[lm.RIGHT_IRIS[0] :] = False
+    still &= points[:, 1] > points[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), 1].max() + SPREAD_BELOW_EYES
+    if not still.any() or not moved.any():
+        return neutral
+    displacement = (np.asarray(neutral, dtype=np.float64) - points)[moved]
+    distances = ((points[still, None, :2] - points[None, moved, :2]) ** 2).sum(axis=2)
+    weights = np.exp(-distances / (2 * SPREAD_SIGMA**2))
+    mean = weights @ displacement / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+    fade = np.exp(-distances.min(axis=1) / (2 * SPREAD_REACH**2))[:, None]
+    out = np.array(neutral, dtype=np.float32)
+    out[still] += (fade * mean).astype(np.float32)
+    return out
 
 
 def mirror_partners(frontal: np.ndarray) -> np.ndarray:

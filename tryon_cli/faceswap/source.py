@@ -3,7 +3,8 @@
 With normalisation (the default) the photos' expressions and head turns do not reach the output: each
 photo's shape is neutralised with the morphable model (its fitted expression removed; a shut eye of a
 wink replaced by the mirrored open one) and the identity is their median. The mouth interior, hair,
-glasses and hands are masked out (the skin model, or the face parser when one is passed in). A photo turned away or winking is
+glasses and hands are masked out (the skin model, or the face parser when one is passed in), and a smile's
+folds beside the nose and mouth are flattened (`folds.py`). A photo turned away or winking is
 unwrapped onto that frontal neutral shape (hidden side and shut eye filled from the mirrored side); a
 photo facing the camera is used as it is. The photos sit side by side in one texture, one view each.
 """
@@ -22,12 +23,13 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel
+from ..face3d.morphable import MorphableModel, spread_onto_skin
 from ..face3d.raster import triangulate
 from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
+from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
@@ -149,8 +151,9 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
 
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
-    """A photo's shape without its expression; a winked eye takes the open eye's mirrored shape."""
-    neutral = model.neutralise(shape)
+    """A photo's shape without its expression (carried onto the still skin around the mouth too); a winked
+    eye takes the open eye's mirrored shape."""
+    neutral = spread_onto_skin(model, shape, model.neutralise(shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
@@ -160,14 +163,17 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
                 parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
-    identity = robust_identity(np.stack([_neutral_shape(model, s) for s in shapes]))
+    neutrals = [_neutral_shape(model, s) for s in shapes]
+    identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
     textures, masks, views, skins = [], [], [], []
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
-    for (path, image, face), pose, shape in zip(faces, poses, shapes):
+    for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         skin, mask = _usable(path, image, face, without_mouth=True, parser=parser, chroma_weighted=chroma_weighted)
+        # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
+        image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()

@@ -1,0 +1,168 @@
+"""A smiling source photo: its folds beside the nose and mouth are flattened before the warp bends them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import shared_media
+from tryon_cli.face3d import landmarks as lm
+from tryon_cli.face3d.fitting import frontalize
+from tryon_cli.faceswap.folds import flatten_folds, smile_strength
+
+
+@pytest.fixture(scope="module")
+def astronaut_points(astronaut) -> np.ndarray:
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        return analyzer.detect(astronaut)[0].points
+
+
+def _with_fold(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`image` with a dark 3-pixel fold drawn from beside the right nose wing to beside the mouth's corner
+    (a deep nasolabial fold), and the fold's mask."""
+    width = float(np.ptp(points[lm.FACE_OVAL, 0]))
+    out = 0.07 * width  # outward of the wing and the corner, on the cheek
+    top = points[129, :2] + (-out, 0.0)
+    bottom = points[61, :2] + (-out, 0.04 * width)
+    fold = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.line(fold, tuple(np.round(top).astype(int)), tuple(np.round(bottom).astype(int)), 255, 3)
+    darker = image.astype(np.float32) * np.where(fold > 0, 0.55, 1.0)[..., None]
+    return darker.astype(np.uint8), fold > 0
+
+
+def _fold_depth(image: np.ndarray, fold: np.ndarray) -> float:
+    """How much darker the fold is than the skin just beside it (grey levels)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    beside = (cv2.dilate(fold.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~(
+        cv2.dilate(fold.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    return float(grey[beside].mean() - grey[fold].mean())
+
+
+def test_a_smile_measures_one_and_a_pout_or_an_open_mouth_zero(astronaut_points):
+    neutral = frontalize(astronaut_points)
+    smile = neutral.copy()
+    centre = neutral[[61, 291], 0].mean()
+    smile[[61, 291], 0] += np.sign(neutral[[61, 291], 0] - centre) * 0.12  # corners out
+    smile[[61, 291], 1] -= 0.1  # and up
+    assert smile_strength(smile, neutral) == 1.0
+    pout = neutral.copy()
+    pout[[61, 291], 0] -= np.sign(neutral[[61, 291], 0] - centre) * 0.1
+    assert smile_strength(pout, neutral) == 0.0
+    opened = neutral.copy()
+    opened[lm.CHIN, 1] += 0.3
+    opened[[14, 17], 1] += 0.3
+    assert smile_strength(opened, neutral) == 0.0
+    assert smile_strength(neutral, neutral) == 0.0
+
+
+def test_flattening_takes_a_fold_out_of_the_cheek_and_leaves_the_rest(astronaut, astronaut_points):
+    photo, fold = _with_fold(astronaut, astronaut_points)
+    assert _fold_depth(photo, fold) > 25
+    flat = flatten_folds(photo, astronaut_points, 1.0)
+    assert _fold_depth(flat, fold) < 0.35 * _fold_depth(photo, fold)
+    # The eyes, the forehead and the lips are the photo's own; strength 0 changes nothing.
+    eyes_up = np.zeros(photo.shape[:2], dtype=bool)
+    eyes_up[: int(astronaut_points[lm.RIGHT_EYE, 1].max()) + 1] = True
+    assert np.array_equal(flat[eyes_up], photo[eyes_up])
+    lips = cv2.fillPoly(np.zeros(photo.shape[:2], np.uint8), [np.round(astronaut_points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    lips = cv2.erode(lips, np.ones((3, 3), np.uint8)) > 0
+    assert np.abs(flat[lips].astype(int) - photo[lips]).mean() < 1.0
+    assert flatten_folds(photo, astronaut_points, 0.0) is photo
+    # Half the strength, about half the fold.
+    half = _fold_depth(flatten_folds(photo, astronaut_points, 0.5), fold)
+    assert 0.3 * _fold_depth(photo, fold) < half < 0.75 * _fold_depth(photo, fold)
+
+
+def test_a_smiling_source_photo_loses_its_fold_unless_used_as_photographed(astronaut, astronaut_points):
+    """prepare_source weakens the folds of a smiling photo (the astronaut smiles broadly); with
+    `neutralise=False` the photo is used as it is."""
+    from tryon_cli.faceswap.source import prepare_source
+
+    photo, fold = _with_fold(astronaut, astronaut_points)
+    smiling = prepare_source([(Path("smile.png"), photo)])
+    assert _fold_depth(smiling.texture, fold) < 0.85 * _fold_depth(photo, fold)  # FOLD_SHARE of it goes
+    # and its neutral shape carries the mouth's displacement onto the cheeks (`spread_onto_skin`)
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.face3d.morphable import MorphableModel
+
+    model = MorphableModel.load()
+    still = np.linalg.norm(model.expression_basis, axis=(0, 2)) <= 1e-3
+    plain = model.neutralise(normalized_shape(frontalize(astronaut_points), astronaut_points)[1])
+    assert np.abs(smiling.identity_shape - plain)[still].max() > 0.035  # 0.06 (0.013 without)
+    as_photographed = prepare_source([(Path("smile.png"), photo)], neutralise=False)
+    assert np.array_equal(as_photographed.texture, photo)
+
+
+def test_neutralising_carries_the_mouths_displacement_onto_the_cheeks_beside_it(astronaut_points):
+    """The expression bases move the lips, jaw and chin only: a smile neutralised pulls the mouth's corners
+    in, and the cheeks beside them must come along (else the triangles between are sheared and the photo's
+    folds there bent into zigzags); the skin above the eyes, the nose's rigid points and the eyes stay."""
+    from tryon_cli.face3d.morphable import MorphableModel, spread_onto_skin
+
+    model = MorphableModel.load()
+    shape = frontalize(astronaut_points)
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    neutral = shape.copy()
+    neutral[moved, 0] += 0.1  # every point the expression moves, shifted sideways
+    spread = spread_onto_skin(model, shape, neutral)
+    np.testing.assert_array_equal(spread[moved], neutral[moved])
+    centre = shape[lm.NOSTRILS, 0].mean()
+    beside = [i for i in range(468) if not moved[i] and i not in lm.RIGID and i not in lm.NOSTRILS
+              and abs(shape[i, 1] - shape[61, 1]) < 0.3 and 0.3 < abs(shape[i, 0] - centre) < 0.6]
+    assert len(beside) >= 4
+    assert (spread[beside, 0] - shape[beside, 0]).mean() > 0.05  # the cheeks beside the mouth follow it
+    upper = shape[:468, 1] < shape[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), 1].max()
+    np.testing.assert_array_equal(spread[:468][upper & ~moved[:468]], shape[:468][upper & ~moved[:468]])
+    np.testing.assert_array_equal(spread[lm.RIGID], neutral[lm.RIGID])
+
+
+@pytest.mark.media
+def test_a_neutral_portrait_is_left_as_photographed_and_a_smiling_one_is_flattened():
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+
+    still = shared_media("faces", "portrait_a.png")
+    image = read_image(still)
+    assert np.array_equal(prepare_source([(still, image)]).texture, image)
+    smiling = shared_media("faces", "portrait_c.png")
+    image = read_image(smiling)
+    source = prepare_source([(smiling, image)])
+    changed = np.abs(source.texture.astype(int) - image).max(axis=2) > 3
+    assert changed.any()
+    # only below the eyes: the folds' zone
+    assert not changed[: int(source.texture_points[lm.RIGHT_EYE, 1].max())].any()
+
+
+def _band_energy(image: np.ndarray, zone: np.ndarray, face_width: float) -> float:
+    """Standard deviation of the grey image's creases band (1 % to 5 % of the face's width) over `zone`."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    band = cv2.GaussianBlur(grey, (0, 0), 0.01 * face_width) - cv2.GaussianBlur(grey, (0, 0), 0.05 * face_width)
+    return float(band[zone].std())
+
+
+@pytest.mark.media
+def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_mouth(tmp_path):
+    """portrait_c (a broad smile) onto a neutral frame of talking_head_turns: the skin beside the nose and
+    mouth holds the softened smile lines, not the torn folds (1.85 times the target's own crease energy
+    there; the soft lines moved with the cheeks 1.46 times)."""
+    from conftest import run_cli
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.faceswap.folds import fold_zone
+    from tryon_cli.io.media import read_image, write_image
+    from tryon_cli.io.video import iter_frames
+
+    frame = next(iter(iter_frames(shared_media("faces", "talking_head_turns.mp4")))).image
+    target, out = tmp_path / "frame.png", tmp_path / "out.png"
+    write_image(target, frame)
+    result = run_cli("swap", str(shared_media("faces", "portrait_c.png")), str(target), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        points = analyzer.detect(frame)[0].points
+    width = float(np.ptp(points[:, 0]))
+    zone = fold_zone(frame.shape[:2], points, width)[0] > 0.5
+    assert _band_energy(read_image(out), zone, width) < 1.65 * _band_energy(frame, zone, width)  # now 1.46
