@@ -480,6 +480,12 @@ def test_eye_openings_weigh_the_two_eyes_and_not_the_skin_away_from_them():
     assert weights[60, 50] > 0.99 and weights[60, 130] > 0.99  # inside both openings
     assert weights[60, 90] < 0.01 and weights[:30].max() < 0.01  # between the eyes, the forehead
     assert eye_openings((120, 180), points[:68]) is None  # no full mesh: nothing to weigh
+    # The colour match's surround (a blurry photo's whites spread onto the lids): the lids 9 px out, and
+    # little of the nose bridge
+    from tryon_cli.render.classical.face import EYE_SURROUND_GROWTH
+
+    surround = eye_openings((120, 180), points, EYE_SURROUND_GROWTH)
+    assert weights[42, 50] < 0.2 and surround[42, 50] > 0.5 and surround[60, 90] < 0.2
 
 
 def test_transfer_skin_takes_the_targets_light_colour_and_level_over_a_side_lit_tinted_half_face():

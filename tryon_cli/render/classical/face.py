@@ -20,6 +20,9 @@ from .relight import box_normals, relight
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
 SHADING_SIGMA_PER_FACE_WIDTH = 0.05  # low-frequency lighting scale, as a fraction of the face's width: at 0.1
 # a lit cheekbone's highlight was blurred away (the face's cheeks 8 to 16 Lab lightness darker than the target's)
+EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this far around the openings (a
+# fraction of the eye's width): a blurry photo spreads its whites onto the lids, and a dark source's lift
+# turned them into pale rings
 WORK_PER_TEXTURE_WIDTH = 2.0  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 256.0  # ... and never on a face narrower than this (pixels)
 
@@ -96,7 +99,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
-                               eyes=eye_openings(covered.shape, points))
+                               eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH))
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
