@@ -200,8 +200,8 @@ def test_transfer_skin_calms_a_blotchy_sources_chroma_and_keeps_a_calm_ones():
 
     rng = np.random.default_rng(0)
     region = np.full((80, 80), 255, np.uint8)
-    target = np.full((80, 80, 3), SKIN, np.uint8)
     target_stats = np.array([[180, 140, 145], [20, 3, 3]], np.float32)  # the source's mean skin colour too
+    target = cv2.cvtColor(np.full((80, 80, 3), (180, 140, 145), np.uint8), cv2.COLOR_LAB2RGB)  # its pixels, too
     for spread, expected in ((12.0, max(3 / 12, MIN_CHROMA_SPREAD)), (2.0, 1.0)):
         lab = np.dstack([np.full((80, 80), 150.0), 140 + rng.normal(0, spread, (80, 80)), np.full((80, 80), 145.0)])
         image = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
@@ -483,3 +483,36 @@ def test_eye_openings_weigh_the_two_eyes_and_not_the_skin_away_from_them():
     assert weights[60, 50] > 0.99 and weights[60, 130] > 0.99  # inside both openings
     assert weights[60, 90] < 0.01 and weights[:30].max() < 0.01  # between the eyes, the forehead
     assert eye_openings((120, 180), points[:68]) is None  # no full mesh: nothing to weigh
+    # The colour match's surround (a blurry photo's whites spread onto the lids): the lids 9 px out, and
+    # little of the nose bridge
+    from tryon_cli.render.classical.face import EYE_SURROUND_GROWTH
+
+    surround = eye_openings((120, 180), points, EYE_SURROUND_GROWTH)
+    assert weights[42, 50] < 0.2 and surround[42, 50] > 0.5 and surround[60, 90] < 0.2
+
+
+def test_transfer_skin_takes_the_targets_light_colour_and_level_over_a_side_lit_tinted_half_face():
+    """A side light leaves half the source's face dark and green-grey; a global colour map keeps that half.
+    The low band of the chroma and of the lightness (up to a 2.2 ratio) is the target's: both halves end
+    alike, and with the chroma's low band off the green half stays."""
+    from tryon_cli.colour import transfer_skin
+
+    def lab_picture(lab: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+    lab = np.dstack([np.full((80, 160), 150.0), np.full((80, 160), 142.0), np.full((80, 160), 148.0)])
+    lab[:, :80] = (60.0, 124.0, 134.0)  # the shadowed half: 2.5x darker, green-grey
+    image = lab_picture(lab)
+    skin = np.full((80, 160), 255, np.uint8)
+    target = lab_picture(np.dstack([np.full((80, 160), 170.0), np.full((80, 160), 145.0), np.full((80, 160), 150.0)]))
+    source_stats = skin_colour_statistics(image, skin)
+    target_stats = skin_colour_statistics(target, skin)
+    for low_band in (True, False):
+        out = cv2.cvtColor(transfer_skin(image, source_stats, target_stats, target, skin, skin, sigma=6.0,
+                                         chroma_low_band=low_band), cv2.COLOR_RGB2LAB).astype(float)
+        left, right = out[20:60, 10:50].reshape(-1, 3).mean(0), out[20:60, 110:150].reshape(-1, 3).mean(0)
+        if low_band:
+            assert abs(left[0] - right[0]) < 12 and abs(right[0] - 170) < 6  # the dark half lifted to the target's level
+            assert np.abs(left[1:] - (145, 150)).max() < 2 and np.abs(right[1:] - (145, 150)).max() < 2
+        else:
+            assert np.abs(left[1:] - (145, 150)).max() > 5  # the defect: the shadow's tint stays

@@ -102,12 +102,14 @@ def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():
     source = np.array([[150.0, 140.0, 150.0], [5.0, 5.0, 5.0]])
     target = np.array([[120.0, 150.0, 160.0], [5.0, 5.0, 5.0]])
     skin = np.full((20, 20), 255, np.uint8)
-    darker_frame = (image * 0.6).astype(np.uint8)  # the target frame's skin is darker: its lighting
+    darker = cv2.cvtColor((image * 0.6).astype(np.uint8), cv2.COLOR_RGB2LAB)[0, 0]  # the frame is darker: its lighting
+    darker_frame = cv2.cvtColor(np.full((20, 20, 3), (darker[0], 150, 160), np.uint8), cv2.COLOR_LAB2RGB)
     out = transfer_skin(image, source, target, darker_frame, skin, skin, sigma=4.0)
     before = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
     after = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
     frame = cv2.cvtColor(darker_frame, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
     assert after[1] > before[1] and after[2] > before[2]  # chroma towards the target's
+    assert np.allclose(after[1:], frame[1:], atol=1.5)  # and is the frame's skin chroma
     assert abs(after[0] - frame[0]) < 2.0  # lightness is the frame's, whatever the gain
 
 

@@ -116,6 +116,38 @@ def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.nd
     return ratio
 
 
+def _low_band(channels: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """(h, w, c) low-frequency band of float `channels` over the skin mask (normalised convolution),
+    computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly."""
+    height, width = channels.shape[:2]
+    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
+    weights = (skin > 0).astype(np.float32)
+    if scale < 1.0:
+        size = low_res_size((height, width), scale)
+        channels = cv2.resize(channels, size, interpolation=cv2.INTER_AREA)
+        weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(channels * weights[..., None], (0, 0), sigma * scale)
+    norm = cv2.GaussianBlur(weights, (0, 0), sigma * scale)
+    low = blurred / np.maximum(norm, 1e-3)[..., None]
+    if scale < 1.0:
+        low = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+    return low.reshape(height, width, -1)
+
+
+def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
+                  sigma: float) -> np.ndarray:
+    """(h, w, 2) shift that gives float OpenCV-Lab chroma `ab` the target frame's low-frequency skin
+    chroma (skin-only blurs at `sigma`, target minus image), keeping `ab`'s finer detail.
+
+    A global colour map moves the mean only: a side light's green-grey half face, the red blotches of an
+    old photo's cheeks or a tinted shadow keep their place. Their chroma varies on the lighting's scale,
+    so the target's own chroma at that scale replaces it (the face takes the frame's light colour and the
+    target's skin tone where it is measured: the cheeks).
+    """
+    target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
+    return _low_band(target_ab, target_skin, sigma) - _low_band(ab.astype(np.float32), image_skin, sigma)
+
+
 MIN_CHROMA_SPREAD = 0.6  # a blotchy source's chroma deviations shrink at most to this fraction
 HIGHLIGHT_KNEE = 235.0  # OpenCV-Lab lightness above which highlights are compressed, not clipped
 
@@ -152,7 +184,7 @@ def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray,
 
 def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
                   image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
-                  max_ratio: float = 1.6, eyes: np.ndarray | None = None) -> np.ndarray:
+                  max_ratio: float = 2.2, eyes: np.ndarray | None = None, chroma_low_band: bool = True) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
     low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
@@ -162,6 +194,9 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     8-bit steps, the first clipped a brightened highlight to white (its chroma lost) and the second
     darkened that white back to a grey-green patch (a bright grey source's forehead and nose).
     `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
+    `max_ratio` 2.2 (with `max_gain` 1.6, a lift up to 3.5): a dark source on a pale target, and a side
+    light's shadowed half, need more than 1.6 x 1.6. `chroma_low_band`: after the global map the chroma's
+    low band is the target's (`chroma_offset`), so tints and blotches on the lighting's scale go.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
@@ -176,6 +211,8 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
         lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
+    if chroma_low_band:
+        lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 

@@ -26,6 +26,7 @@ from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity
 from ..face3d.morphable import MorphableModel, spread_onto_skin
 from ..face3d.raster import triangulate
 from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
+from .mottling import calm_mottling
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
@@ -117,7 +118,9 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     """
-    faces = _detect(images)
+    # A blotchy photo's (old, noisy, compressed) mottled skin is calmed first (`mottling`): everything
+    # after, its skin colour statistics included, sees the calmed photo.
+    faces = [(path, calm_mottling(image, face.points), face) for path, image, face in _detect(images)]
     frontal_mesh = frontalize(faces[0][2].points)
     poses, shapes = zip(*(normalized_shape(frontal_mesh, face.points) for _, _, face in faces))
     frontal = int(np.argmin([rotation_angle_degrees(p.rotation, np.eye(3)) - 1e-3 * f.size

@@ -284,9 +284,9 @@ def slide_lids(warped: np.ndarray, open_points: np.ndarray, points: np.ndarray) 
 EYE_OPENING_GROWTH = 0.15  # eye openings grown by this fraction of an eye's width (blur spreads the whites)
 
 
-def eye_openings(shape: tuple[int, int], points: np.ndarray) -> np.ndarray | None:
+def eye_openings(shape: tuple[int, int], points: np.ndarray, growth: float = EYE_OPENING_GROWTH) -> np.ndarray | None:
     """0..1 float weights of the face's two eye openings (the lid contours in `points`, box coordinates),
-    grown and feathered by a fraction of the eye's width; None without a full mesh or with both eyes shut."""
+    grown and feathered by `growth` of the eye's width; None without a full mesh or with both eyes shut."""
     if points.shape[0] < 468:
         return None
     mask = np.zeros(shape, np.uint8)
@@ -294,7 +294,7 @@ def eye_openings(shape: tuple[int, int], points: np.ndarray) -> np.ndarray | Non
         cv2.fillPoly(mask, [np.round(points[loop, :2]).astype(np.int32)], 255)
     if not mask.any():
         return None
-    grow = max(int(round(EYE_OPENING_GROWTH * float(np.ptp(points[lm.RIGHT_EYE, 0])))), 1)
+    grow = max(int(round(growth * float(np.ptp(points[lm.RIGHT_EYE, 0])))), 1)
     sigma = max(0.5 * grow, 0.6)
     # Dilated and blurred inside the eyes' box grown by the dilation and the blur's reach only: farther
     # out the weights are exactly 0, and the box's reflected border reads zeros as the frame's would.

@@ -18,7 +18,12 @@ from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
-SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width
+SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width: at 0.05 a
+# lit cheekbone's highlight came along (cheek Delta E lower) but so did the target's own face shading, and dlib's
+# same-person rate fell (0.46 -> 0.18 dark_lowres onto talking_frontal, 0.83 -> 0.42 side_light onto grimaces)
+EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this far around the openings (a
+# fraction of the eye's width): a blurry photo spreads its whites onto the lids, and a dark source's lift
+# turned them into pale rings
 WORK_PER_TEXTURE_WIDTH = 2.0  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 256.0  # ... and never on a face narrower than this (pixels)
 
@@ -78,24 +83,27 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     coords = texture_coordinates(texture_points, raster, source.triangles)
     warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
     covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    usable = None
+    if source.texture_mask is not None:
+        usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
+                              border=cv2.BORDER_CONSTANT, coords=coords)
     skin_here = skin_there = None
     if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
-        # skin to measure on, under the rendered face and under the target's own face
+        # skin to measure on, under the rendered face and under the target's own face; the texture's
+        # unusable pixels (glasses, hair, hands) are not skin
         skin_here = skin_sample_region(covered.shape, points) & covered
+        if usable is not None:
+            skin_here &= np.where(usable > 127, 255, 0).astype(np.uint8)
         skin_there = skin_sample_region(covered.shape, target_points)
     if options.relight:
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
-                               eyes=eye_openings(covered.shape, points))
+                               eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH))
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
-    usable = None
-    if source.texture_mask is not None:
-        usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
-                              border=cv2.BORDER_CONSTANT, coords=coords)
     coverage = raster.coverage
     if full is None:
         # Outside the mesh the patch is the frame (below): filling the working image with it first keeps
