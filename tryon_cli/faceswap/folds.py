@@ -2,12 +2,13 @@
 
 A smile folds the skin beside the nose and mouth (the nasolabial folds, the cheeks' bulges, the dimples
 at the mouth's corners). Neutralising the shape narrows the mouth but leaves the folds in the photo's
-texture, and the warp onto a neutral or talking mouth then bends them into jagged brown streaks (each
-triangle of the mesh bends a fold its own way). Before the photo is used, the folds' band of spatial
+texture, and the warp onto a neutral or talking mouth then bent them into jagged brown streaks (the
+cheeks stayed where the smile put them: `face3d.morphable.spread_onto_skin` now moves them with the
+mouth, so the folds move smoothly). Before the photo is used, FOLD_SHARE of the folds' band of spatial
 frequencies (above pores and grain, below the face's broad shading, which the render takes from the
 target anyway) is taken out of the skin around the nose's wings, the mouth and the chin, as much as the
-photo smiles. Lips, nostrils and eyes keep theirs; the band is measured on the skin only, so the teeth
-and lips do not bleed into it.
+photo smiles: the smile lines soften (all of them gone cost dlib's identity). Lips, nostrils and eyes
+keep theirs; the band is measured on the skin only, so the teeth and lips do not bleed into it.
 """
 
 from __future__ import annotations
