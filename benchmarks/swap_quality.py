@@ -41,6 +41,8 @@ CONFIGS = {
     "no-detail": ["--no-restore-detail"],
     "creases": ["--target-creases"],
     "parsing": ["--parsing"],
+    "clean": ["--clean-source"],
+    "no-clean": ["--no-clean-source"],
 }
 
 

@@ -1,0 +1,111 @@
+"""Source clean-up with the face parser: a worn glasses frame is found past the parser's class and painted
+with skin, the eyes are never handed to the target, and a brow hidden by a fringe is mirrored."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from test_swap_parsing import EYES, SKIN, SIZE, _points, _scene
+from tryon_cli.analysis.parsing import CLASSES, FaceParsing
+from tryon_cli.face3d import landmarks as lm
+from tryon_cli.masks.parsed import photo_glasses_frame
+
+
+def _parsed_like_a_real_photo(labels: np.ndarray) -> np.ndarray:
+    """The parser's glasses class on real photos misses the bridge and the lower rim: cut them off."""
+    labels = labels.copy()
+    glasses = labels == CLASSES.index("eyeglasses")
+    cut = glasses.copy()
+    cut[: EYES[0][1] + 12] = False  # the lower rim
+    cut[:, 88:112] = True  # and the bridge
+    labels[glasses & cut] = CLASSES.index("skin")
+    return labels
+
+
+def test_a_photos_glasses_frame_is_found_past_the_parsers_class_and_spares_the_eyes() -> None:
+    image, labels, frame, _ = _scene()
+    found, skin_like = photo_glasses_frame(FaceParsing(_parsed_like_a_real_photo(labels)), image, _points())
+    assert found[frame].mean() > 0.9  # the bridge and the lower rim too
+    eyes = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    for centre in EYES:
+        cv2.ellipse(eyes, centre, (11, 5), 0, 0, 360, 255, -1)
+    assert not found[eyes > 0].any()
+    assert not found[~frame].mean() > 0.02  # the skin around is not frame
+    assert skin_like[~frame & (eyes == 0) & (labels == CLASSES.index("skin"))].mean() > 0.95
+
+
+def test_the_frame_is_painted_with_the_skin_around_it() -> None:
+    from tryon_cli.faceswap.source import _paint_over
+
+    image, labels, frame, _ = _scene()
+    found, skin_like = photo_glasses_frame(FaceParsing(labels), image, _points())
+    as_u8 = lambda m: np.where(m, 255, 0).astype(np.uint8)  # noqa: E731
+    painted = _paint_over(image, as_u8(found), as_u8(skin_like), float(np.ptp(_points()[:, 0])))
+    error = np.abs(painted[frame].astype(int) - np.array(SKIN)).max(axis=1)
+    assert np.median(error) < 12 and np.mean(error < 40) > 0.95  # no dark (or pale) glasses left
+    eyes = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    for centre in EYES:
+        cv2.ellipse(eyes, centre, (9, 4), 0, 0, 360, 255, -1)
+    assert np.array_equal(painted[eyes > 0], image[eyes > 0])  # the eyes behind the lenses untouched
+
+
+class _Parser:
+    """A stand-in parser: the photo parsed as skin with features, plus `paint(labels, crop_box)`."""
+
+    def __init__(self, paint) -> None:
+        self.paint = paint
+
+    def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+        labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+        self.paint(labels)
+        return FaceParsing(labels)
+
+
+def _face(source_photo):
+    from tryon_cli.faceswap.source import _detect
+    from tryon_cli.io.media import read_image
+
+    return _detect([(source_photo, read_image(source_photo))])[0]
+
+
+def test_eyes_parsed_as_background_are_never_handed_to_the_target(source_photo) -> None:
+    """A blurry photo's dark eye sockets came out of the parser as background: hiding them as an object
+    gave the output the target's eyes (same-person 1.0 -> 0.02 on the old photo)."""
+    from tryon_cli.faceswap.source import _usable
+
+    path, image, face = _face(source_photo)
+    everything_else = _Parser(lambda labels: labels.fill(CLASSES.index("background")))
+    _, _, mask = _usable(path, image, face, without_mouth=True, parser=everything_else)
+    for eye in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        inside = np.zeros(mask.shape, dtype=np.uint8)
+        cv2.fillPoly(inside, [np.round(face.points[eye, :2]).astype(np.int32)], 255)
+        assert (mask[inside > 0] > 0).mean() > 0.95
+
+
+def test_a_brow_under_a_fringe_is_mirrored_from_the_other_side(source_photo) -> None:
+    """A frontal photo with one brow under a (green) fringe the parser calls hair: the usable texture
+    has a brow there again, taken from the other side, not the fringe's green."""
+    from tryon_cli.analysis.parsing import crop_box
+    from tryon_cli.faceswap.source import prepare_source
+
+    _, image, face = _face(source_photo)
+    hull = cv2.convexHull(np.round(face.points[lm.RIGHT_BROW, :2]).astype(np.int32))
+    fringe = cv2.dilate(cv2.fillConvexPoly(np.zeros(image.shape[:2], np.uint8), hull, 255), np.ones((7, 7), np.uint8)) > 0
+    image = image.copy()
+    image[fringe] = (0, 255, 0)
+    left, top, right, bottom = crop_box(face.bbox, image_shape=image.shape)
+
+    def paint(labels: np.ndarray) -> None:
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
+        window = np.zeros(labels.shape, dtype=bool)
+        window[y0 - top : y1 - top, x0 - left : x1 - left] = fringe[y0:y1, x0:x1]
+        labels[window] = CLASSES.index("hair")
+
+    source = prepare_source([(source_photo, image)], parser=_Parser(paint))
+    assert source.texture.shape == image.shape  # used as photographed, not unwrapped
+    assert source.texture_mask is not None and (source.texture_mask[fringe] > 0).mean() > 0.8
+    filled = source.texture[fringe].astype(int)
+    assert np.mean((filled[:, 1] > 200) & (filled[:, 0] < 80)) < 0.05  # no green left
