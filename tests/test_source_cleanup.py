@@ -109,3 +109,58 @@ def test_a_brow_under_a_fringe_is_mirrored_from_the_other_side(source_photo) -> 
     assert source.texture_mask is not None and (source.texture_mask[fringe] > 0).mean() > 0.8
     filled = source.texture[fringe].astype(int)
     assert np.mean((filled[:, 1] > 200) & (filled[:, 0] < 80)) < 0.05  # no green left
+
+
+def _turned(image: np.ndarray, points: np.ndarray, degrees: float, background: int = 128) -> np.ndarray:
+    """The photo's face turned `degrees` about the vertical axis (its mesh rotated and its texture
+    rendered), on a flat grey background: a near-profile whose answer is known."""
+    from tryon_cli.face3d.raster import rasterize, triangulate, warp_texture
+
+    triangles = triangulate(points[:468])
+    centre = points[:468].mean(axis=0)
+    angle = np.radians(degrees)
+    p = points - centre
+    x = np.cos(angle) * p[:, 0] + np.sin(angle) * p[:, 2]
+    z = -np.sin(angle) * p[:, 0] + np.cos(angle) * p[:, 2]
+    turned = (np.stack([x, p[:, 1], z], axis=1) + centre).astype(np.float32)
+    raster = rasterize(turned, triangles, image.shape[:2])
+    out = np.full_like(image, background)
+    h, w = raster.shape
+    window = out[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w]
+    window[raster.coverage] = warp_texture(image, points, raster, triangles)[raster.coverage]
+    return out
+
+
+def test_a_near_profiles_texture_takes_no_background_on_the_midline(astronaut) -> None:
+    """The background in front of a near-profile's philtrum and under its lip is hidden (the parser's
+    background), and the unwrapped texture fills those midline holes with skin: no grey mixed in, and
+    no hole there for the target's own philtrum and chin to show through."""
+    from tryon_cli.faceswap.source import _detect, prepare_source
+
+    _, image, face = _detect([(None, astronaut)])[0]
+    profile = _turned(image, face.points, 55.0)
+    grey = np.all(profile == 128, axis=2)
+
+    class _Background(_Parser):
+        def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+            labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+            labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
+            return FaceParsing(labels)
+
+    source = prepare_source([(None, profile)], parser=_Background(None))
+    assert source.texture.shape != profile.shape  # unwrapped
+    points = source.texture_points
+    # the lower face's midline band: nose tip to chin, a tenth of the face wide
+    width = float(np.ptp(points[:, 0]))
+    mid_x = float(points[[1, 4, 6, 168], 0].mean())
+    top, bottom = float(points[4, 1]), float(points[lm.CHIN, 1]) - 0.05 * width
+    band = np.zeros(source.texture.shape[:2], dtype=bool)
+    band[int(top) : int(bottom), int(mid_x - 0.05 * width) : int(mid_x + 0.05 * width)] = True
+    lips = np.zeros(band.shape, dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    band &= lips == 0
+    assert band.sum() > 50
+    assert (source.texture_mask[band] > 0).mean() > 0.95
+    texture = source.texture[band].astype(int)
+    assert np.mean(np.ptp(texture, axis=1) < 12) < 0.1  # skin, not the background's grey
+    assert grey.any()

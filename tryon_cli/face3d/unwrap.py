@@ -148,8 +148,13 @@ def unwrap(image: np.ndarray, mask: np.ndarray, photo_points: np.ndarray, fronta
         gain = _low_pass(own, both.astype(np.float32), sigma) / np.maximum(
             _low_pass(mirrored, both.astype(np.float32), sigma), 1.0)
         mirrored = mirrored * np.clip(gain, 0.5, 2.0)
-    texture = alpha[..., None] * own + (1.0 - alpha[..., None]) * mirrored
-    usable = alpha * own_mask + (1.0 - alpha) * mirrored_mask
+    # Each side weighs in as far as its pixels are usable: a masked side's pixels (the background in
+    # front of a near-profile's lips, hair) would otherwise tint the mix grey where the other side is kept.
+    own_part, mirrored_part = alpha * own_mask, (1.0 - alpha) * mirrored_mask
+    usable = own_part + mirrored_part
+    plain = alpha[..., None] * own + (1.0 - alpha[..., None]) * mirrored
+    weighted = (own_part[..., None] * own + mirrored_part[..., None] * mirrored) / np.maximum(usable, 1e-3)[..., None]
+    texture = np.where((usable > 1e-3)[..., None], weighted, plain)
     covered = raster.coverage
     usable_full = np.zeros(size, dtype=np.uint8)
     usable_full[box] = np.where(covered & (usable[box] > 0.5), 255, 0)

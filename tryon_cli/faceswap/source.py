@@ -23,7 +23,7 @@ from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
 from ..face3d.morphable import MorphableModel
-from ..face3d.raster import triangulate
+from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.parsed import photo_glasses_frame
@@ -35,6 +35,7 @@ MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own 
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
 MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
+HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
 FRAME_FILL_SIGMA_PER_FACE_WIDTH = 0.015  # ... with the skin within about this distance of it
@@ -84,6 +85,27 @@ def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     grow = max(int(float(np.ptp(points[:, 0])) * EYE_GUARD_PER_FACE_WIDTH), 1)
     eyes = polygon_mask(shape, points[lm.RIGHT_EYE]) | polygon_mask(shape, points[lm.LEFT_EYE])
     return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+
+
+def _fill_holes(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
+                triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What is missing inside an unwrapped face (0/255 `mask`), away from its outline and lips,
+    inpainted from around it. An unwrapped near-profile leaves holes on the midline, which the mirrored
+    side cannot fill (its partner is itself): the background in front of the philtrum and under the lip,
+    a nostril. Left empty, the target's own philtrum and chin showed through."""
+    face_width = float(np.ptp(points[:, 0]))
+    inside = cv2.erode(_silhouette(mask.shape, points, triangles),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(HOLE_MARGIN_PER_FACE_WIDTH * face_width) | 1,) * 2))
+    grow = max(int(face_width * 0.02), 1)
+    lips = cv2.dilate(polygon_mask(mask.shape, points[lm.OUTER_LIPS]), np.ones((2 * grow + 1,) * 2, np.uint8))
+    holes = np.where((mask == 0) & (inside > 0) & (lips == 0), 255, 0).astype(np.uint8)
+    if not holes.any():
+        return texture, mask
+    # every unusable pixel is unknown to the inpainting (their colours are the photo's background), the
+    # holes alone take its result
+    painted = cv2.inpaint(texture, np.where(mask == 0, 255, 0).astype(np.uint8), max(int(face_width * 0.03), 2),
+                          cv2.INPAINT_TELEA)
+    return np.where(holes[..., None] > 0, painted, texture), mask | holes
 
 
 def _brows_and_eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -147,8 +169,20 @@ def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
+def _silhouette(shape: tuple[int, int], points: np.ndarray, triangles: np.ndarray | None) -> np.ndarray:
+    """Where the face mesh covers the photo (0/255): its triangles' union (`triangles` default: the
+    photo's own frontal layout triangulated)."""
+    if triangles is None:
+        triangles = triangulate(frontalize(points)[:FACE_POINTS])
+    raster = rasterize(points, triangles, shape)
+    out = np.zeros(shape, dtype=np.uint8)
+    h, w = raster.shape
+    out[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w] = np.where(raster.coverage, 255, 0)
+    return out
+
+
 def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
-            parser: FaceParser | None = None, chroma_weighted: bool = True
+            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None
             ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
     """A photo cleaned of its glasses' frame (with the face parser), its skin colour and the mask of its
     pixels that may be pasted (no hair, objects, mouth interior).
@@ -162,10 +196,10 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
     oval = face_region(image.shape[:2], points)
     if without_mouth:
         # A turned head's outline crosses itself, and the crossing would leave a hole in the oval; and
-        # past about 45 degrees the nose and lips stand out beyond the far cheek's outline: the hull
-        # of the whole mesh keeps them (for a face toward the camera it is the oval's hull).
-        hull = cv2.convexHull(np.round(points[:FACE_POINTS, :2]).astype(np.int32))
-        oval = cv2.fillConvexPoly(np.zeros_like(oval), hull, 255)
+        # past about 45 degrees the nose and lips stand out beyond the far cheek's outline. The mesh's own
+        # silhouette keeps them and nothing else (its convex hull also took the background in front of the
+        # philtrum and under the lip of a near-profile, pasted as grey smears on the lips and chin).
+        oval = _silhouette(image.shape[:2], points, triangles)
     if parser is not None:
         hidden, frame, skin_like = _parsed_occluders(parser, image, face, oval)
         image = _paint_over(image, frame, skin_like, float(np.ptp(points[:, 0])))
@@ -248,7 +282,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape in zip(faces, poses, shapes):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
-                                    chroma_weighted=chroma_weighted)
+                                    chroma_weighted=chroma_weighted, triangles=triangles)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
@@ -261,6 +295,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
                                shut=shut)
             texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
+            texture, mask = _fill_holes(texture, mask, points, triangles)
             skin = skin_colour_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask, chroma_weighted)
             if skin is None:
                 raise InputError(f"{path}: the source face is too small to use")
