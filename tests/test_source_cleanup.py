@@ -164,3 +164,32 @@ def test_a_near_profiles_texture_takes_no_background_on_the_midline(astronaut) -
     texture = source.texture[band].astype(int)
     assert np.mean(np.ptp(texture, axis=1) < 12) < 0.1  # skin, not the background's grey
     assert grey.any()
+
+
+def test_holes_inside_an_unwrapped_face_are_filled_but_not_its_lips_or_outline(astronaut) -> None:
+    """`_fill_holes`: a hole on the midline (the background in front of a near-profile's philtrum) is
+    inpainted with the skin around it and becomes usable; the lips and the face's outline stay as they are."""
+    from tryon_cli.face3d.fitting import frontalize
+    from tryon_cli.face3d.raster import triangulate
+    from tryon_cli.faceswap.source import _detect, _fill_holes, _silhouette
+
+    _, image, face = _detect([(None, astronaut)])[0]
+    points = face.points
+    triangles = triangulate(frontalize(points)[:468])
+    mask = _silhouette(image.shape[:2], points, triangles)
+    width = float(np.ptp(points[:, 0]))
+    hole = np.zeros(mask.shape, dtype=np.uint8)
+    x, y = points[lm.CHIN, :2] + (0, -0.12 * width)  # the chin's centre, above its outline
+    cv2.circle(hole, (int(x), int(y)), int(0.04 * width), 255, -1)
+    lips = np.zeros(mask.shape, dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    texture = image.copy()
+    texture[hole > 0] = 128
+    texture[lips > 0] = 128
+    mask[(hole > 0) | (lips > 0)] = 0
+    outline = (mask == 0) & (cv2.dilate(mask, np.ones((9, 9), np.uint8)) > 0) & (lips == 0) & (hole == 0)
+    filled, usable = _fill_holes(texture, mask, points, triangles)
+    assert (usable[hole > 0] > 0).all()
+    assert np.mean(np.ptp(filled[hole > 0].astype(int), axis=1) < 12) < 0.05  # skin, not the grey
+    assert not (usable[lips > 0] > 0).any()  # a mouth is never inpainted
+    assert not (usable[outline] > 0).any()
