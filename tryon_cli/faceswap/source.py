@@ -33,6 +33,7 @@ from ..render.contract import SourceFace, SourceView
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
+SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
 MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
 HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
@@ -68,7 +69,7 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     box = crop_box(face.bbox, image_shape=image.shape)
     left, top = box[:2]
     window = crop(image, box)
-    parsing = parser.parse(window)
+    parsing = parser.parse(window, SOURCE_PARSE_SIZE)
     local_oval = _window(oval, box) > 0
     # The eyes are never taken for an object: a blurry photo's dark eye sockets parsed as background
     # handed the eyes to the target and identity fell to nothing.
