@@ -193,3 +193,21 @@ def test_holes_inside_an_unwrapped_face_are_filled_but_not_its_lips_or_outline(a
     assert np.mean(np.ptp(filled[hole > 0].astype(int), axis=1) < 12) < 0.05  # skin, not the grey
     assert not (usable[lips > 0] > 0).any()  # a mouth is never inpainted
     assert not (usable[outline] > 0).any()
+
+
+def test_a_turned_heads_lower_face_past_its_profile_is_not_used() -> None:
+    """Below the nose of a head turned to the right, what lies right of the midline's profile (where the
+    mesh guesses the far side of the lips and chin, over the background) is masked; the left and the
+    upper face are not. Turned the other way, the other side."""
+    from tryon_cli.faceswap.source import NOSE_TIP, PROFILE, _beyond_profile
+
+    points = _points()
+    points[PROFILE, 0] = 120.0
+    points[PROFILE, 1] = np.linspace(110, 170, len(PROFILE))
+    points[NOSE_TIP, :2] = (140, 100)
+    beyond = _beyond_profile((SIZE, SIZE), points) > 0
+    assert beyond[120:165, 125:].all() and not beyond[120:165, :118].any()
+    assert not beyond[:105].any() and not beyond[175:].any()
+    points[NOSE_TIP, 0] = 60.0
+    beyond = _beyond_profile((SIZE, SIZE), points) > 0
+    assert beyond[120:165, :118].all() and not beyond[120:165, 125:].any()

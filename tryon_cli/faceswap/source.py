@@ -33,6 +33,8 @@ from ..render.contract import SourceFace, SourceView
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
+PROFILE = np.array([2, 164, 0, 13, 14, 17, 18, 200, 199, 175, 152])  # the midline from under the nose to the chin
+NOSE_TIP = 1
 SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
 MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
@@ -86,6 +88,22 @@ def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     grow = max(int(float(np.ptp(points[:, 0])) * EYE_GUARD_PER_FACE_WIDTH), 1)
     eyes = polygon_mask(shape, points[lm.RIGHT_EYE]) | polygon_mask(shape, points[lm.LEFT_EYE])
     return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+
+
+def _beyond_profile(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Below the nose of a turned head, what lies past the midline's profile (nose, philtrum, lips, chin)
+    on the side the nose points to (0/255). The mesh's far side of the mouth and chin is guessed there,
+    and its triangles took the background in front of the lips (a pale sky pasted as grey smears; the
+    parser calls that sky skin too); masked, the unwrap mirrors them from the side it sees."""
+    chain = points[PROFILE, :2].astype(np.float64)
+    side = 1.0 if points[NOSE_TIP, 0] > points[lm.FACE_OVAL, 0].mean() else -1.0
+    ys = np.arange(shape[0], dtype=np.float64)
+    top, bottom = chain[0, 1], chain[-1, 1]
+    order = np.argsort(chain[:, 1])
+    x_mid = np.interp(ys, chain[order, 1], chain[order, 0])
+    xs = np.arange(shape[1], dtype=np.float64)[None, :]
+    beyond = ((xs - x_mid[:, None]) * side > 0) & ((ys >= top) & (ys <= bottom))[:, None]
+    return np.where(beyond, 255, 0).astype(np.uint8)
 
 
 def _fill_holes(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
@@ -293,6 +311,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             # Turned away or winking: unwrapped onto the frontal shape, the hidden side and the shut eye
             # filled from the mirrored side. A photo facing the camera is used as it is: resampling and
             # mirroring would cost it sharpness and its own asymmetry (identity).
+            if abs(yaw) > UNWRAP_YAW:
+                mask = mask & ~_beyond_profile(mask.shape, face.points)
             unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
                                shut=shut)
             texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
