@@ -4,7 +4,8 @@ Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto t
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
 matching, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight, source delighting,
-the target's creases, the face parser's masks) or the eyes as photographed (source-eyes). Each output is scored
+the target's creases, the face parser's masks, the source clean-up `clean`) or the eyes as photographed
+(source-eyes). Each output is scored
 by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
@@ -41,6 +42,8 @@ CONFIGS = {
     "no-detail": ["--no-restore-detail"],
     "creases": ["--target-creases"],
     "parsing": ["--parsing"],
+    "clean": ["--clean-source"],
+    "no-clean": ["--no-clean-source"],
 }
 
 

@@ -56,7 +56,7 @@ def test_a_near_profile_sources_nose_and_lips_are_usable_texture():
     path = shared_media("faces", "portrait_three_quarter.png")
     image = read_image(path)
     (_, _, face), = _detect([(path, image)])
-    _, mask = _usable(path, image, face, without_mouth=True)
+    _, _, mask = _usable(path, image, face, without_mouth=True)
     nose_tip, nose_wing = face.points[4, :2], face.points[49, :2]  # mesh points 4 (tip) and 49 (near wing)
     for point in (nose_tip, nose_wing):
         x, y = np.round(point).astype(int)

@@ -148,10 +148,61 @@ def unwrap(image: np.ndarray, mask: np.ndarray, photo_points: np.ndarray, fronta
         gain = _low_pass(own, both.astype(np.float32), sigma) / np.maximum(
             _low_pass(mirrored, both.astype(np.float32), sigma), 1.0)
         mirrored = mirrored * np.clip(gain, 0.5, 2.0)
-    texture = alpha[..., None] * own + (1.0 - alpha[..., None]) * mirrored
-    usable = alpha * own_mask + (1.0 - alpha) * mirrored_mask
+    # Each side weighs in as far as its pixels are usable: a masked side's pixels (the background in
+    # front of a near-profile's lips, hair) would otherwise tint the mix grey where the other side is kept.
+    own_part, mirrored_part = alpha * own_mask, (1.0 - alpha) * mirrored_mask
+    usable = own_part + mirrored_part
+    plain = alpha[..., None] * own + (1.0 - alpha[..., None]) * mirrored
+    weighted = (own_part[..., None] * own + mirrored_part[..., None] * mirrored) / np.maximum(usable, 1e-3)[..., None]
+    texture = np.where((usable > 1e-3)[..., None], weighted, plain)
     covered = raster.coverage
     usable_full = np.zeros(size, dtype=np.uint8)
     usable_full[box] = np.where(covered & (usable[box] > 0.5), 255, 0)
     return Unwrapped(texture=np.clip(texture, 0, 255).astype(np.uint8), mask=usable_full, points=points,
                      own_weight=alpha)
+
+
+def mirror_fill(image: np.ndarray, mask: np.ndarray, points: np.ndarray, triangles: np.ndarray,
+                mirror: np.ndarray, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's masked-out pixels inside its face filled, in place, from the mirrored side where that is usable.
+
+    For a photo used as photographed (facing the camera): a fringe over one brow or a hand on one cheek
+    takes the other side's brow or cheek, reflected through the mesh and matched in low-frequency
+    brightness and colour, instead of being handed to the target. Only the face's inside is filled (the
+    mesh's coverage eroded by a quarter face width, as `unwrap` does), and only inside `where` (0/255, the
+    image's size) when given: along the outline the hair is left out and the target shows there. Returns the filled image and its mask (0/255, the filled pixels added).
+    """
+    face_width = float(np.ptp(points[:, 0]))
+    raster = rasterize(points, triangles, image.shape[:2])
+    h, w = raster.shape
+    box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
+    own = image[box].astype(np.float32)
+    own_mask = mask[box] > 127
+    mirrored = warp_texture(image, points[mirror], raster, triangles, border=cv2.BORDER_REFLECT).astype(np.float32)
+    mirrored_mask = warp_texture(mask, points[mirror], raster, triangles, border=cv2.BORDER_CONSTANT) > 127
+    covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    inner = cv2.erode(covered, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.25 * face_width) | 1,) * 2)) > 0
+    fill = inner & ~own_mask & mirrored_mask
+    if where is not None:
+        fill &= where[box] > 0
+    if not fill.any():
+        return image, mask
+    both = raster.coverage & own_mask & mirrored_mask
+    if both.sum() >= 50:
+        # the mirrored side's shading brought to this side's (a side light would otherwise flip)
+        sigma = max(face_width / 6.0, 2.0)
+        gain = _low_pass(own, both.astype(np.float32), sigma) / np.maximum(
+            _low_pass(mirrored, both.astype(np.float32), sigma), 1.0)
+        mirrored = mirrored * np.clip(gain, 0.5, 2.0)
+    # The fill reaches a little past the mask's edge (a parser's edge leaves a few hair pixels there) and
+    # fades out beyond it, so no hard seam shows.
+    seam = max(int(face_width * 0.015), 1)
+    grown = (cv2.dilate(fill.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * seam + 1,) * 2)) > 0)
+    grown &= inner & mirrored_mask
+    if where is not None:
+        grown &= where[box] > 0
+    alpha = np.maximum(cv2.GaussianBlur(grown.astype(np.float32), (0, 0), seam / 2.0) * grown, fill)
+    out, out_mask = image.copy(), mask.copy()
+    out[box] = np.clip(own + alpha[..., None] * (mirrored - own), 0, 255).astype(np.uint8)
+    out_mask[box] = np.where(own_mask | fill, 255, 0).astype(np.uint8)
+    return out, out_mask

@@ -24,10 +24,11 @@ from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
 from ..face3d.morphable import MorphableModel, spread_onto_skin
-from ..face3d.raster import triangulate
-from ..face3d.unwrap import closed_eye_points, mirrored_shape, unwrap
+from ..face3d.raster import rasterize, triangulate
+from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
+from ..masks.parsed import photo_glasses_frame
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
@@ -35,6 +36,15 @@ from .folds import FOLD_SHARE, flatten_folds, smile_strength
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
+PROFILE = np.array([2, 164, 0, 13, 14, 17, 18, 200, 199, 175, 152])  # the midline from under the nose to the chin
+NOSE_TIP = 1
+SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
+MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
+MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
+HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
+EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
+FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
+FRAME_FILL_SIGMA_PER_FACE_WIDTH = 0.015  # ... with the skin within about this distance of it
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -50,18 +60,124 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
     return faces
 
 
-def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> np.ndarray:
-    """Hair, glasses, hats, hands and the mouth's inside over the photo's face, from the face parser (0/255)."""
+def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What hides the photo's face, from the face parser, as full-image masks (0/255): `hidden` (hair,
+    hats, the mouth's inside, and inside the oval whatever is not face, ears or glasses: hands, objects)
+    `frame` (the glasses' rim, bridge and temples, `masks.parsed.photo_glasses_frame`) and the
+    skin-coloured pixels that paint the frame over.
+
+    The glasses class covers the whole lens, eyes included: handing all of it to the target gave the
+    target's eyes and cost identity. Only the frame is taken out (and painted over, `_paint_over`); the
+    source's eyes behind the lenses stay.
+    """
     box = crop_box(face.bbox, image_shape=image.shape)
-    parsing = parser.parse(crop(image, box))
+    left, top = box[:2]
+    window = crop(image, box)
+    parsing = parser.parse(window, SOURCE_PARSE_SIZE)
+    local_oval = _window(oval, box) > 0
+    # The eyes are never taken for an object: a blurry photo's dark eye sockets parsed as background
+    # handed the eyes to the target and identity fell to nothing.
+    eyes = _window(_eyes(image.shape[:2], face.points), box) > 0
+    objects = local_oval & ~parsing.region(("face", "ears", "eyeglasses")) & ~eyes
+    hidden = parsing.region(("hair", "hat", "mouth")) | objects
+    frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
+    shape = image.shape[:2]
+    return _paste(hidden, box, shape), _paste(frame, box, shape), _paste(skin_like, box, shape)
+
+
+def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Both eyes' openings grown by EYE_GUARD_PER_FACE_WIDTH (0/255)."""
+    grow = max(int(float(np.ptp(points[:, 0])) * EYE_GUARD_PER_FACE_WIDTH), 1)
+    eyes = polygon_mask(shape, points[lm.RIGHT_EYE]) | polygon_mask(shape, points[lm.LEFT_EYE])
+    return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+
+
+def _beyond_profile(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Below the nose of a turned head, what lies past the midline's profile (nose, philtrum, lips, chin)
+    on the side the nose points to (0/255). The mesh's far side of the mouth and chin is guessed there,
+    and its triangles took the background in front of the lips (a pale sky pasted as grey smears; the
+    parser calls that sky skin too); masked, the unwrap mirrors them from the side it sees."""
+    chain = points[PROFILE, :2].astype(np.float64)
+    side = 1.0 if points[NOSE_TIP, 0] > points[lm.FACE_OVAL, 0].mean() else -1.0
+    ys = np.arange(shape[0], dtype=np.float64)
+    top, bottom = chain[0, 1], chain[-1, 1]
+    order = np.argsort(chain[:, 1])
+    x_mid = np.interp(ys, chain[order, 1], chain[order, 0])
+    xs = np.arange(shape[1], dtype=np.float64)[None, :]
+    beyond = ((xs - x_mid[:, None]) * side > 0) & ((ys >= top) & (ys <= bottom))[:, None]
+    return np.where(beyond, 255, 0).astype(np.uint8)
+
+
+def _fill_holes(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
+                triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What is missing inside an unwrapped face (0/255 `mask`), away from its outline and lips,
+    inpainted from around it. An unwrapped near-profile leaves holes on the midline, which the mirrored
+    side cannot fill (its partner is itself): the background in front of the philtrum and under the lip,
+    a nostril. Left empty, the target's own philtrum and chin showed through."""
+    face_width = float(np.ptp(points[:, 0]))
+    inside = cv2.erode(_silhouette(mask.shape, points, triangles),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(HOLE_MARGIN_PER_FACE_WIDTH * face_width) | 1,) * 2))
+    grow = max(int(face_width * 0.02), 1)
+    lips = cv2.dilate(polygon_mask(mask.shape, points[lm.OUTER_LIPS]), np.ones((2 * grow + 1,) * 2, np.uint8))
+    holes = np.where((mask == 0) & (inside > 0) & (lips == 0), 255, 0).astype(np.uint8)
+    if not holes.any():
+        return texture, mask
+    # every unusable pixel is unknown to the inpainting (their colours are the photo's background), the
+    # holes alone take its result
+    painted = cv2.inpaint(texture, np.where(mask == 0, 255, 0).astype(np.uint8), max(int(face_width * 0.03), 2),
+                          cv2.INPAINT_TELEA)
+    return np.where(holes[..., None] > 0, painted, texture), mask | holes
+
+
+def _brows_and_eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """The brows' and eyes' hull on each side, grown by MIRROR_FILL_GROW_PER_FACE_WIDTH (0/255)."""
+    out = np.zeros(shape, dtype=np.uint8)
+    for brow, eye in ((lm.RIGHT_BROW, lm.RIGHT_EYE), (lm.LEFT_BROW, lm.LEFT_EYE)):
+        hull = cv2.convexHull(np.round(points[np.concatenate([brow, eye]), :2]).astype(np.int32))
+        cv2.fillConvexPoly(out, hull, 255)
+    grow = max(int(float(np.ptp(points[:, 0])) * MIRROR_FILL_GROW_PER_FACE_WIDTH), 1)
+    return cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+
+
+def _paste(local: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """A box's boolean mask placed into a full-image mask (0/255; the parts outside the image dropped)."""
     left, top, right, bottom = box
-    height, width = image.shape[:2]
-    labels_hidden = parsing.occluders(_window(oval, box)) | parsing.mask("mouth")
-    hidden = np.zeros((height, width), dtype=bool)
+    height, width = shape
+    out = np.zeros((height, width), dtype=np.uint8)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(bottom, height), min(right, width)
-    hidden[y0:y1, x0:x1] = labels_hidden[y0 - top : y1 - top, x0 - left : x1 - left]
-    return np.where(hidden, 255, 0).astype(np.uint8)
+    out[y0:y1, x0:x1] = np.where(local[y0 - top : y1 - top, x0 - left : x1 - left], 255, 0)
+    return out
+
+
+def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float) -> np.ndarray:
+    """`image` with `frame`'s pixels (a glasses frame, grown a little so its bright edge goes too) painted
+    with the skin around them: a normalised blur of the skin-coloured pixels nearby (an inpainting from
+    the frame's border picked up its highlights and drew pale glasses)."""
+    if not frame.any():
+        return image
+    grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
+    grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    ys, xs = np.nonzero(grown)
+    sigma = max(face_width * FRAME_FILL_SIGMA_PER_FACE_WIDTH, 1.0)
+    pad = int(6 * sigma) + grow
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, image.shape[0])
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, image.shape[1])
+    window = image[y0:y1, x0:x1].astype(np.float32)
+    near_frame = cv2.dilate(grown[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * grow + 1,) * 2))
+    weight = ((skin_like[y0:y1, x0:x1] > 0) & (near_frame == 0)).astype(np.float32)
+    fill = None
+    for scale in (1.0, 3.0, 9.0):  # wider where no skin is near (a temple between hair and frame)
+        total = cv2.GaussianBlur(weight, (0, 0), scale * sigma)
+        mean = cv2.GaussianBlur(window * weight[..., None], (0, 0), scale * sigma) / np.maximum(total, 1e-6)[..., None]
+        fill = mean if fill is None else np.where((reached < 0.05)[..., None], mean, fill)
+        reached = total if scale == 1.0 else np.maximum(reached, total)
+    inside = grown[y0:y1, x0:x1] > 0
+    alpha = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)[..., None]
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(window + alpha * (fill - window), 0, 255).astype(np.uint8)
+    return out
 
 
 def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -75,32 +191,49 @@ def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
-def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
-            parser: FaceParser | None = None, chroma_weighted: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """A photo's skin colour and the mask of its pixels that may be pasted (no hair, objects, mouth interior).
+def _silhouette(shape: tuple[int, int], points: np.ndarray, triangles: np.ndarray | None) -> np.ndarray:
+    """Where the face mesh covers the photo (0/255): its triangles' union (`triangles` default: the
+    photo's own frontal layout triangulated)."""
+    if triangles is None:
+        triangles = triangulate(frontalize(points)[:FACE_POINTS])
+    raster = rasterize(points, triangles, shape)
+    out = np.zeros(shape, dtype=np.uint8)
+    h, w = raster.shape
+    out[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w] = np.where(raster.coverage, 255, 0)
+    return out
 
-    With the face parser, what hides the face is its classes (hair, glasses, hat, anything not face inside
-    the oval); without it, the skin-colour occlusion model.
+
+def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
+            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None
+            ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """A photo cleaned of its glasses' frame (with the face parser), its skin colour and the mask of its
+    pixels that may be pasted (no hair, objects, mouth interior).
+
+    With the face parser, what hides the face is its classes (hair, hat, anything not face inside the
+    oval; the glasses' frame is painted over, the eyes behind the lenses kept); without it, the
+    skin-colour occlusion model.
     """
     points = face.points
     skin_region = skin_sample_region(image.shape[:2], points)
-    skin = skin_colour_statistics(image, skin_region, chroma_weighted)
-    if skin is None:
-        raise InputError(f"{path}: the source face is too small to use")
     oval = face_region(image.shape[:2], points)
     if without_mouth:
         # A turned head's outline crosses itself, and the crossing would leave a hole in the oval; and
-        # past about 45 degrees the nose and lips stand out beyond the far cheek's outline: the hull
-        # of the whole mesh keeps them (for a face toward the camera it is the oval's hull).
-        hull = cv2.convexHull(np.round(points[:FACE_POINTS, :2]).astype(np.int32))
-        oval = cv2.fillConvexPoly(np.zeros_like(oval), hull, 255)
+        # past about 45 degrees the nose and lips stand out beyond the far cheek's outline. The mesh's own
+        # silhouette keeps them and nothing else (its convex hull also took the background in front of the
+        # philtrum and under the lip of a near-profile, pasted as grey smears on the lips and chin).
+        oval = _silhouette(image.shape[:2], points, triangles)
     if parser is not None:
-        mask = oval & ~_parsed_occluders(parser, image, face, oval)
+        hidden, frame, skin_like = _parsed_occluders(parser, image, face, oval)
+        image = _paint_over(image, frame, skin_like, float(np.ptp(points[:, 0])))
+        mask = oval & ~hidden
     else:
         mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
+    skin = skin_colour_statistics(image, skin_region, chroma_weighted)
+    if skin is None:
+        raise InputError(f"{path}: the source face is too small to use")
     if without_mouth:
         mask &= ~polygon_mask(image.shape[:2], points[lm.INNER_LIPS])
-    return skin, mask
+    return image, skin, mask
 
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
@@ -146,7 +279,7 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
     identity = robust_identity(np.stack(shapes))
     triangles = triangulate(identity[:FACE_POINTS])
     path, texture, face = faces[frontal]
-    skin, mask = _usable(path, texture, face, without_mouth=False, chroma_weighted=chroma_weighted)
+    texture, skin, mask = _usable(path, texture, face, without_mouth=False, chroma_weighted=chroma_weighted)
     if delight:
         texture, skin = _delit(texture, face, mask, triangles, chroma_weighted)
     return SourceFace(texture=texture, texture_points=face.points, identity_shape=identity, frontal_mesh=frontal_mesh,
@@ -174,7 +307,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     textures, masks, views, skins = [], [], [], []
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
-        skin, mask = _usable(path, image, face, without_mouth=True, parser=parser, chroma_weighted=chroma_weighted)
+        image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
+                                    chroma_weighted=chroma_weighted, triangles=triangles)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
         image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
         if delight:
@@ -186,12 +320,20 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             # Turned away or winking: unwrapped onto the frontal shape, the hidden side and the shut eye
             # filled from the mirrored side. A photo facing the camera is used as it is: resampling and
             # mirroring would cost it sharpness and its own asymmetry (identity).
+            if abs(yaw) > UNWRAP_YAW:
+                mask = mask & ~_beyond_profile(mask.shape, face.points)
             unwrapped = unwrap(image, mask, face.points, identity, triangles, model.mirror, pose.scale, face_width,
                                shut=shut)
             texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
+            texture, mask = _fill_holes(texture, mask, points, triangles)
             skin = skin_colour_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask, chroma_weighted)
             if skin is None:
                 raise InputError(f"{path}: the source face is too small to use")
+        elif abs(yaw) < MIRROR_FILL_YAW:
+            # A fringe over one brow or eye: filled from the other side (they carry identity); elsewhere
+            # what is hidden is left to the target (a mirrored forehead or cheek edge drew seams).
+            texture, mask = mirror_fill(texture, mask, points, triangles, model.mirror,
+                                        where=_brows_and_eyes(texture.shape[:2], points))
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
         textures.append(texture)
         masks.append(mask)

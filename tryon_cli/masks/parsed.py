@@ -21,7 +21,7 @@ import numpy as np
 
 from ..analysis.parsing import CLASSES, FaceParser, FaceParsing, class_ids, crop, crop_box
 from ..face3d import landmarks as lm
-from .face import FACE_REGIONS, skin_distance
+from .face import FACE_REGIONS, skin_distance, skin_statistics
 from .shapes import dilate, erode, polygon_mask
 
 FRAME_RIM_PER_FACE_WIDTH = 0.03  # the rim of the glasses class kept as frame
@@ -31,6 +31,9 @@ DEFAULT_EVERY = 8  # frames between parses of one track
 MIN_SIZE = 128  # the smallest input side a small face is parsed at
 DEFAULT_SIZE = 320  # the parser's input side on the cadence (at 256 thin glasses frames break up)
 MAX_DRIFT_PER_FACE_WIDTH = 0.03  # reparse early when the landmarks move this far from an affine motion
+PHOTO_FRAME_REACH_PER_FACE_WIDTH = 0.04  # a photo's glasses class is grown this much to reach the whole frame
+PHOTO_FRAME_BRIDGE_PER_FACE_WIDTH = 0.1  # ... after a closing this wide joins the lenses over the bridge
+PHOTO_FRAME_SKIN_DISTANCE = 4.0  # Mahalanobis distance from the skin model beyond which a pixel there is frame
 
 
 def _eyes(shape: tuple[int, int], points: np.ndarray, grow: int) -> np.ndarray:
@@ -56,6 +59,34 @@ def glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndarray,
         frame |= near & (skin_distance(image, skin) > FRAME_SKIN_DISTANCE**2)
     frame &= _eyes(glasses.shape, points, max(int(size * EYE_GUARD_PER_FACE_WIDTH), 1)) == 0
     return frame
+
+
+def photo_glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame of glasses worn in a (source) photo and the skin-coloured pixels (both bool): the frame is
+    the pixels far from the skin colour around the parser's glasses class, without the eyes and brows.
+
+    The class covers the lenses but misses thin parts (the bridge, a lower rim, the ends): it is closed
+    across the bridge and grown, and inside that what is not skin-coloured is frame. The skin model is
+    the parser's skin away from the glasses (the landmarks' skin region holds the frame itself and
+    spreads the model until the frame passes for skin). The eyes (grown) and the parser's brows are
+    never frame: they are the wearer's own and carry identity.
+    """
+    glasses = parsing.mask("eyeglasses")
+    if not glasses.any():
+        return glasses, parsing.mask("skin")
+    size = float(np.ptp(points[:, 0]))
+    as_u8 = np.where(glasses, 255, 0).astype(np.uint8)
+    bridge = max(int(size * PHOTO_FRAME_BRIDGE_PER_FACE_WIDTH), 1)
+    closed = cv2.morphologyEx(as_u8, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1,) * 2))
+    around = dilate(closed, max(int(size * PHOTO_FRAME_REACH_PER_FACE_WIDTH), 1))
+    skin_region = erode(np.where(parsing.mask("skin"), 255, 0).astype(np.uint8), max(int(size * 0.02), 1))
+    skin = skin_statistics(image, skin_region & ~dilate(around, max(int(size * 0.02), 1)))
+    if skin is None:
+        return np.zeros_like(glasses), parsing.mask("skin")
+    skin_like = skin_distance(image, skin) <= PHOTO_FRAME_SKIN_DISTANCE**2
+    # the brows as the parser sees them: the mesh's brow points can sit on a top rim
+    own = (_eyes(glasses.shape, points, max(int(size * EYE_GUARD_PER_FACE_WIDTH), 1)) > 0) | parsing.mask("brows")
+    return (around > 0) & ~skin_like & ~own, skin_like
 
 
 def parsed_swap_mask(parsing: FaceParsing, image: np.ndarray, target_points: np.ndarray, target_face: np.ndarray,

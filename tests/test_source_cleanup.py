@@ -1,0 +1,213 @@
+"""Source clean-up with the face parser: a worn glasses frame is found past the parser's class and painted
+with skin, the eyes are never handed to the target, and a brow hidden by a fringe is mirrored."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from test_swap_parsing import EYES, SKIN, SIZE, _points, _scene
+from tryon_cli.analysis.parsing import CLASSES, FaceParsing
+from tryon_cli.face3d import landmarks as lm
+from tryon_cli.masks.parsed import photo_glasses_frame
+
+
+def _parsed_like_a_real_photo(labels: np.ndarray) -> np.ndarray:
+    """The parser's glasses class on real photos misses the bridge and the lower rim: cut them off."""
+    labels = labels.copy()
+    glasses = labels == CLASSES.index("eyeglasses")
+    cut = glasses.copy()
+    cut[: EYES[0][1] + 12] = False  # the lower rim
+    cut[:, 88:112] = True  # and the bridge
+    labels[glasses & cut] = CLASSES.index("skin")
+    return labels
+
+
+def test_a_photos_glasses_frame_is_found_past_the_parsers_class_and_spares_the_eyes() -> None:
+    image, labels, frame, _ = _scene()
+    found, skin_like = photo_glasses_frame(FaceParsing(_parsed_like_a_real_photo(labels)), image, _points())
+    assert found[frame].mean() > 0.9  # the bridge and the lower rim too
+    eyes = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    for centre in EYES:
+        cv2.ellipse(eyes, centre, (11, 5), 0, 0, 360, 255, -1)
+    assert not found[eyes > 0].any()
+    assert not found[~frame].mean() > 0.02  # the skin around is not frame
+    assert skin_like[~frame & (eyes == 0) & (labels == CLASSES.index("skin"))].mean() > 0.95
+
+
+def test_the_frame_is_painted_with_the_skin_around_it() -> None:
+    from tryon_cli.faceswap.source import _paint_over
+
+    image, labels, frame, _ = _scene()
+    found, skin_like = photo_glasses_frame(FaceParsing(labels), image, _points())
+    as_u8 = lambda m: np.where(m, 255, 0).astype(np.uint8)  # noqa: E731
+    painted = _paint_over(image, as_u8(found), as_u8(skin_like), float(np.ptp(_points()[:, 0])))
+    error = np.abs(painted[frame].astype(int) - np.array(SKIN)).max(axis=1)
+    assert np.median(error) < 12 and np.mean(error < 40) > 0.95  # no dark (or pale) glasses left
+    eyes = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    for centre in EYES:
+        cv2.ellipse(eyes, centre, (9, 4), 0, 0, 360, 255, -1)
+    assert np.array_equal(painted[eyes > 0], image[eyes > 0])  # the eyes behind the lenses untouched
+
+
+class _Parser:
+    """A stand-in parser: the photo parsed as skin with features, plus `paint(labels, crop_box)`."""
+
+    def __init__(self, paint) -> None:
+        self.paint = paint
+
+    def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+        labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+        self.paint(labels)
+        return FaceParsing(labels)
+
+
+def _face(source_photo):
+    from tryon_cli.faceswap.source import _detect
+    from tryon_cli.io.media import read_image
+
+    return _detect([(source_photo, read_image(source_photo))])[0]
+
+
+def test_eyes_parsed_as_background_are_never_handed_to_the_target(source_photo) -> None:
+    """A blurry photo's dark eye sockets came out of the parser as background: hiding them as an object
+    gave the output the target's eyes (same-person 1.0 -> 0.02 on the old photo)."""
+    from tryon_cli.faceswap.source import _usable
+
+    path, image, face = _face(source_photo)
+    everything_else = _Parser(lambda labels: labels.fill(CLASSES.index("background")))
+    _, _, mask = _usable(path, image, face, without_mouth=True, parser=everything_else)
+    for eye in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        inside = np.zeros(mask.shape, dtype=np.uint8)
+        cv2.fillPoly(inside, [np.round(face.points[eye, :2]).astype(np.int32)], 255)
+        assert (mask[inside > 0] > 0).mean() > 0.95
+
+
+def test_a_brow_under_a_fringe_is_mirrored_from_the_other_side(source_photo) -> None:
+    """A frontal photo with one brow under a (green) fringe the parser calls hair: the usable texture
+    has a brow there again, taken from the other side, not the fringe's green."""
+    from tryon_cli.analysis.parsing import crop_box
+    from tryon_cli.faceswap.source import prepare_source
+
+    _, image, face = _face(source_photo)
+    hull = cv2.convexHull(np.round(face.points[lm.RIGHT_BROW, :2]).astype(np.int32))
+    fringe = cv2.dilate(cv2.fillConvexPoly(np.zeros(image.shape[:2], np.uint8), hull, 255), np.ones((7, 7), np.uint8)) > 0
+    image = image.copy()
+    image[fringe] = (0, 255, 0)
+    left, top, right, bottom = crop_box(face.bbox, image_shape=image.shape)
+
+    def paint(labels: np.ndarray) -> None:
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
+        window = np.zeros(labels.shape, dtype=bool)
+        window[y0 - top : y1 - top, x0 - left : x1 - left] = fringe[y0:y1, x0:x1]
+        labels[window] = CLASSES.index("hair")
+
+    source = prepare_source([(source_photo, image)], parser=_Parser(paint))
+    assert source.texture.shape == image.shape  # used as photographed, not unwrapped
+    assert source.texture_mask is not None and (source.texture_mask[fringe] > 0).mean() > 0.8
+    filled = source.texture[fringe].astype(int)
+    assert np.mean((filled[:, 1] > 200) & (filled[:, 0] < 80)) < 0.05  # no green left
+
+
+def _turned(image: np.ndarray, points: np.ndarray, degrees: float, background: int = 128) -> np.ndarray:
+    """The photo's face turned `degrees` about the vertical axis (its mesh rotated and its texture
+    rendered), on a flat grey background: a near-profile whose answer is known."""
+    from tryon_cli.face3d.raster import rasterize, triangulate, warp_texture
+
+    triangles = triangulate(points[:468])
+    centre = points[:468].mean(axis=0)
+    angle = np.radians(degrees)
+    p = points - centre
+    x = np.cos(angle) * p[:, 0] + np.sin(angle) * p[:, 2]
+    z = -np.sin(angle) * p[:, 0] + np.cos(angle) * p[:, 2]
+    turned = (np.stack([x, p[:, 1], z], axis=1) + centre).astype(np.float32)
+    raster = rasterize(turned, triangles, image.shape[:2])
+    out = np.full_like(image, background)
+    h, w = raster.shape
+    window = out[raster.y0 : raster.y0 + h, raster.x0 : raster.x0 + w]
+    window[raster.coverage] = warp_texture(image, points, raster, triangles)[raster.coverage]
+    return out
+
+
+def test_a_near_profiles_texture_takes_no_background_on_the_midline(astronaut) -> None:
+    """The background in front of a near-profile's philtrum and under its lip is hidden (the parser's
+    background), and the unwrapped texture fills those midline holes with skin: no grey mixed in, and
+    no hole there for the target's own philtrum and chin to show through."""
+    from tryon_cli.faceswap.source import _detect, prepare_source
+
+    _, image, face = _detect([(None, astronaut)])[0]
+    profile = _turned(image, face.points, 55.0)
+    grey = np.all(profile == 128, axis=2)
+
+    class _Background(_Parser):
+        def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+            labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+            labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
+            return FaceParsing(labels)
+
+    source = prepare_source([(None, profile)], parser=_Background(None))
+    assert source.texture.shape != profile.shape  # unwrapped
+    points = source.texture_points
+    # the lower face's midline band: nose tip to chin, a tenth of the face wide
+    width = float(np.ptp(points[:, 0]))
+    mid_x = float(points[[1, 4, 6, 168], 0].mean())
+    top, bottom = float(points[4, 1]), float(points[lm.CHIN, 1]) - 0.05 * width
+    band = np.zeros(source.texture.shape[:2], dtype=bool)
+    band[int(top) : int(bottom), int(mid_x - 0.05 * width) : int(mid_x + 0.05 * width)] = True
+    lips = np.zeros(band.shape, dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    band &= lips == 0
+    assert band.sum() > 50
+    assert (source.texture_mask[band] > 0).mean() > 0.95
+    texture = source.texture[band].astype(int)
+    assert np.mean(np.ptp(texture, axis=1) < 12) < 0.1  # skin, not the background's grey
+    assert grey.any()
+
+
+def test_holes_inside_an_unwrapped_face_are_filled_but_not_its_lips_or_outline(astronaut) -> None:
+    """`_fill_holes`: a hole on the midline (the background in front of a near-profile's philtrum) is
+    inpainted with the skin around it and becomes usable; the lips and the face's outline stay as they are."""
+    from tryon_cli.face3d.fitting import frontalize
+    from tryon_cli.face3d.raster import triangulate
+    from tryon_cli.faceswap.source import _detect, _fill_holes, _silhouette
+
+    _, image, face = _detect([(None, astronaut)])[0]
+    points = face.points
+    triangles = triangulate(frontalize(points)[:468])
+    mask = _silhouette(image.shape[:2], points, triangles)
+    width = float(np.ptp(points[:, 0]))
+    hole = np.zeros(mask.shape, dtype=np.uint8)
+    x, y = points[lm.CHIN, :2] + (0, -0.12 * width)  # the chin's centre, above its outline
+    cv2.circle(hole, (int(x), int(y)), int(0.04 * width), 255, -1)
+    lips = np.zeros(mask.shape, dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    texture = image.copy()
+    texture[hole > 0] = 128
+    texture[lips > 0] = 128
+    mask[(hole > 0) | (lips > 0)] = 0
+    outline = (mask == 0) & (cv2.dilate(mask, np.ones((9, 9), np.uint8)) > 0) & (lips == 0) & (hole == 0)
+    filled, usable = _fill_holes(texture, mask, points, triangles)
+    assert (usable[hole > 0] > 0).all()
+    assert np.mean(np.ptp(filled[hole > 0].astype(int), axis=1) < 12) < 0.05  # skin, not the grey
+    assert not (usable[lips > 0] > 0).any()  # a mouth is never inpainted
+    assert not (usable[outline] > 0).any()
+
+
+def test_a_turned_heads_lower_face_past_its_profile_is_not_used() -> None:
+    """Below the nose of a head turned to the right, what lies right of the midline's profile (where the
+    mesh guesses the far side of the lips and chin, over the background) is masked; the left and the
+    upper face are not. Turned the other way, the other side."""
+    from tryon_cli.faceswap.source import NOSE_TIP, PROFILE, _beyond_profile
+
+    points = _points()
+    points[PROFILE, 0] = 120.0
+    points[PROFILE, 1] = np.linspace(110, 170, len(PROFILE))
+    points[NOSE_TIP, :2] = (140, 100)
+    beyond = _beyond_profile((SIZE, SIZE), points) > 0
+    assert beyond[120:165, 125:].all() and not beyond[120:165, :118].any()
+    assert not beyond[:105].any() and not beyond[175:].any()
+    points[NOSE_TIP, 0] = 60.0
+    beyond = _beyond_profile((SIZE, SIZE), points) > 0
+    assert beyond[120:165, :118].all() and not beyond[120:165, 125:].any()
