@@ -55,6 +55,7 @@ MAX_YOKE = 0.35  # ... up to this far (shoulder-joint distances) above the shoul
 SHOULDER_FIT_MAX = 0.12  # a top's shoulder line is raised to the old garment's by at most this much ...
 SHOULDER_FIT_DEPTH = 0.3  # ... stretched down to this far below the shoulder line (shoulder-joint distances)
 SHOULDER_FIT_SMOOTH = 0.08  # ... the lift smoothed along this share of the shoulder width
+SLEEVE_SIDE_REACH = 0.15  # shoulder-joint distances: a sleeved top is carried this far over the old garment beside it
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
@@ -646,6 +647,35 @@ def _fit_shoulders(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, s_lef
     return warped, alpha
 
 
+def _widen_to_old(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, bottom: int,
+                  reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Above row `bottom`, the old garment just beside a sleeved top (a padded shoulder, a jacket's sleeve
+    wider than the new one) is covered: each row's outermost garment colour is carried out over the old
+    garment next to it, at most `reach` px, so no clothed shoulder is left to be filled as skin."""
+    solid = (alpha[:bottom] > 0.5).astype(np.uint8)
+    if not solid.any():
+        return warped, alpha
+    grown = cv2.dilate(solid, np.ones((1, 2 * reach + 1), np.uint8)) > 0
+    gap = grown & (solid == 0) & (old[:bottom] > 0)
+    if not gap.any():
+        return warped, alpha
+    width = solid.shape[1]
+    columns = np.broadcast_to(np.arange(width), solid.shape)
+    inner = cv2.erode(solid, np.ones((1, 5), np.uint8)) > 0  # (colours a few px inside: no soft edge smeared)
+    left = np.maximum.accumulate(np.where(inner, columns, -1), axis=1)  # last garment column to the left
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(inner, columns, width), axis=1), axis=1), axis=1)
+    ys, xs = np.nonzero(gap)
+    lx, rx = left[ys, xs], right[ys, xs]
+    use_left = (lx >= 0) & ((rx >= width) | (xs - lx <= rx - xs))
+    source = np.where(use_left, lx, rx)
+    found = (source >= 0) & (source < width)
+    ys, xs, source = ys[found], xs[found], source[found]
+    warped, alpha = warped.copy(), alpha.copy()
+    warped[ys, xs] = warped[ys, source]
+    alpha[ys, xs] = 1.0
+    return warped, alpha
+
+
 def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso."""
     mask = np.zeros(shape, np.uint8)
@@ -685,6 +715,10 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:
         warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, scale))
+        if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
+            bottom = shape[0] if _limbs(body, ARM_JOINTS)[0] is None else \
+                int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
+            warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1))
     if garment.category != "lower" and body.person.any() and shoulders_seen:
         line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
         if line > 0:
