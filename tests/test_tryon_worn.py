@@ -470,3 +470,20 @@ def test_a_presenters_shoulders_and_arms_cut_by_the_frame_are_covered_not_filled
     shoulders = cv2.erode(jacket, np.ones((41, 41), np.uint8)) > 0
     shoulders[320:] = False
     assert is_skin(out)[shoulders].mean() < 0.01
+
+
+def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
+    """Arms cut by the frame under a short-sleeved top: the sleeve ends where it would, and the arm below
+    it is bare skin (the new garment is not carried down over it)."""
+    body, frame, jacket = presenter()
+    shape = frame.shape[:2]
+    garment = prepare_garment(short_sleeve(), "upper")
+    region = GarmentMask(jacket.copy(), (0, 0, shape[1], shape[0]), "pose", garment=jacket.copy())
+    arms = arms_in_front(body, shape)
+    warped, alpha, keep = warp_garment(garment, body, region, shape, "upper", arms)
+    out = render_garment(frame, jacket, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        category="upper", mode="mask", person=body.person, old_garment=jacket, arms=arms))
+    assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
+    assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
+    assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's

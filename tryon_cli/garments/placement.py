@@ -716,8 +716,10 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:
         warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, scale))
         if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
-            bottom = shape[0] if _limbs(body, ARM_JOINTS)[0] is None else \
-                int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
+            bottom = int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
+            if _limbs(body, ARM_JOINTS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
+                sleeved = np.nonzero(np.any([part.alpha > 0.5 for part in parts if part.limb], axis=0).any(axis=1))[0]
+                bottom = max(bottom, int(sleeved.max()) + 1 if len(sleeved) else 0)
             warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1))
     if garment.category != "lower" and body.person.any() and shoulders_seen:
         line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
