@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from tryon_cli.analysis import body as bp
-from tryon_cli.analysis.body import Body, _headless_torso
+from tryon_cli.analysis.body import Body, _headless_torso, is_skin
 from tryon_cli.garments.photo import prepare_garment
 from tryon_cli.garments.placement import arms_in_front, warp_garment
 from tryon_cli.masks.garment import GarmentMask
@@ -425,3 +425,65 @@ def test_a_dress_skirts_flare_is_not_laid_along_the_arms_as_a_sleeve():
     assert alpha[300, 250] > 0.9
     skirt = np.nonzero(alpha[520] > 0.5)[0]  # ... and the flare stays with the skirt: wider below than the bodice
     assert skirt.max() - skirt.min() > 1.3 * np.ptp(np.nonzero(alpha[250] > 0.5)[0])
+
+
+def presenter(shape=(400, 500)) -> tuple[Body, np.ndarray, np.ndarray]:
+    """An upper-body shot cut at mid-chest (a presenter): shoulders seen, elbows and wrists out of the frame
+    (the pose extrapolates them, unseen, below its bottom edge), a dark jacket from the neck down to the
+    frame's bottom and sides. Returns the body, the frame and the jacket's region."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.NOSE: (250, 90, 1.0), bp.LEFT_SHOULDER: (150, 250, 1.0), bp.RIGHT_SHOULDER: (350, 250, 1.0),
+              bp.LEFT_ELBOW: (125, 470, 0.1), bp.RIGHT_ELBOW: (375, 470, 0.1),
+              bp.LEFT_WRIST: (135, 640, 0.05), bp.RIGHT_WRIST: (365, 640, 0.05)}
+    for index, point in points.items():
+        keypoints[index] = point
+    person = np.zeros(shape, np.uint8)
+    jacket = np.zeros(shape, np.uint8)
+    cv2.fillPoly(jacket, [np.array([[215, 190], [285, 190], [400, 215], [470, 400], [30, 400], [100, 215]], np.int32)], 255)
+    person |= jacket
+    cv2.rectangle(person, (220, 120), (280, 200), 255, -1)  # the neck
+    cv2.ellipse(person, (250, 90), (45, 60), 0, 0, 360, 255, -1)  # the head
+    frame = np.full((*shape, 3), 200, np.uint8)
+    frame[person > 0] = (205, 150, 120)  # skin
+    frame[jacket > 0] = (30, 35, 60)  # a navy jacket
+    return Body(keypoints, person, (), "pose"), frame, jacket
+
+
+def test_a_presenters_shoulders_and_arms_cut_by_the_frame_are_covered_not_filled_with_skin():
+    """Arms out of the frame: the long sleeves follow the pose's extrapolated arms down to the frame's
+    bottom, so the jacket's shoulders and upper arms are covered by the new top, not left to the skin fill
+    (the garment hung flat in the middle and the shoulders became two skin-coloured blobs)."""
+    body, frame, jacket = presenter()
+    shape = frame.shape[:2]
+    garment = prepare_garment(long_sleeve(), "upper")
+    region = GarmentMask(jacket.copy(), (0, 0, shape[1], shape[0]), "pose", garment=jacket.copy())
+    arms = arms_in_front(body, shape)
+    warped, alpha, keep = warp_garment(garment, body, region, shape, "upper", arms)
+    out = render_garment(frame, jacket, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        category="upper", mode="mask", person=body.person, old_garment=jacket, arms=arms))
+    blue = np.array((40, 90, 200))
+    # the upper arms beside the chest near the frame's bottom, and the outer shoulders
+    for row, col in ((380, 90), (380, 410), (300, 110), (300, 390), (240, 150), (240, 350)):
+        assert np.abs(out[row, col].astype(int) - blue).max() < 40, (row, col, out[row, col])
+    # no skin on the jacket's shoulders (its outer rim, where the sleeve may be narrower, aside)
+    shoulders = cv2.erode(jacket, np.ones((41, 41), np.uint8)) > 0
+    shoulders[320:] = False
+    assert is_skin(out)[shoulders].mean() < 0.01
+
+
+def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
+    """Arms cut by the frame under a short-sleeved top: the sleeve ends where it would, and the arm below
+    it is bare skin (the new garment is not carried down over it)."""
+    body, frame, jacket = presenter()
+    shape = frame.shape[:2]
+    garment = prepare_garment(short_sleeve(), "upper")
+    region = GarmentMask(jacket.copy(), (0, 0, shape[1], shape[0]), "pose", garment=jacket.copy())
+    arms = arms_in_front(body, shape)
+    warped, alpha, keep = warp_garment(garment, body, region, shape, "upper", arms)
+    out = render_garment(frame, jacket, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        category="upper", mode="mask", person=body.person, old_garment=jacket, arms=arms))
+    assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
+    assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
+    assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's

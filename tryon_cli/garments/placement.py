@@ -46,9 +46,16 @@ MIN_SLEEVE_NARROWING = 0.75  # ... and narrowed at most this much towards it (a 
 SLEEVE_EASE = 1.1  # a sleeve's half-width over the arm's, where it follows the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
+ARM_FRAME_MARGIN = 0.05  # shoulder-joint distances: an unseen elbow this close to the frame's border is cut by it
 SHOULDER_CLIP_BELOW = 0.15  # down to this far below the shoulder joints (shoulder-joint distances) ...
 SHOULDER_CLIP_MARGIN = 0.03  # ... a top stays within the person's silhouette grown by this much: a flat
 # photo's shoulder seam and collar do not float in the air beside the neck
+COLLAR_COLUMNS = 0.5  # the old collar is looked for across this share of the shoulder width about the centre ...
+MAX_YOKE = 0.35  # ... up to this far (shoulder-joint distances) above the shoulder line
+SHOULDER_FIT_MAX = 0.12  # a top's shoulder line is raised to the old garment's by at most this much ...
+SHOULDER_FIT_DEPTH = 0.3  # ... stretched down to this far below the shoulder line (shoulder-joint distances)
+SHOULDER_FIT_SMOOTH = 0.08  # ... the lift smoothed along this share of the shoulder width
+SLEEVE_SIDE_REACH = 0.15  # shoulder-joint distances: a sleeved top is carried this far over the old garment beside it
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
@@ -65,7 +72,7 @@ class Part:
     limb: bool
 
 
-def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
+def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper"
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing (a lower
     mask's box starts at the hips, so its hips are at its top, not near its bottom)."""
@@ -90,6 +97,15 @@ def _body_frame(body: Body, mask: GarmentMask, category: str = "upper"
             np.array([x0 + hl * w, y0 + hb * h]), np.array([x0 + hr * w, y0 + hb * h]))
 
 
+def torso_corners(body: Body) -> np.ndarray | None:
+    """Both shoulders and hips (image-left shoulder, right shoulder, right hip, left hip), the hips
+    estimated from the shoulders when out of the frame; None unless both shoulders are seen."""
+    if len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
+        return None
+    s_left, s_right, h_left, h_right = _body_frame(body, None)
+    return np.array([s_left, s_right, h_right, h_left], np.float32)
+
+
 def _limbs(body: Body, joints: tuple[tuple[int, int, int], tuple[int, int, int]]) -> list[np.ndarray | None]:
     """Image-left then image-right limb as an array of joints (root, middle[, end]); None when the
     middle joint is not visible."""
@@ -104,9 +120,41 @@ def _limbs(body: Body, joints: tuple[tuple[int, int, int], tuple[int, int, int]]
     return found
 
 
-def _arms(body: Body) -> list[np.ndarray | None]:
-    return _limbs(body, ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST),
-                         (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)))
+ARM_JOINTS = ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST))
+
+
+def _arms(body: Body, shape: tuple[int, int] | None = None) -> list[np.ndarray | None]:
+    """Image-left then image-right arm (shoulder, elbow[, wrist]); with the frame's `shape`, an arm whose
+    elbow is out of the frame (an upper-body shot) follows the pose's extrapolated elbow and wrist."""
+    seen = _limbs(body, ARM_JOINTS)
+    if seen[0] is not None or shape is None:
+        return seen
+    return _framed_out_arms(body, shape)
+
+
+def _framed_out_arms(body: Body, shape: tuple[int, int]) -> list[np.ndarray | None]:
+    """Arms cut by the frame (a presenter framed at the chest): each arm's visible joints, or, where its
+    elbow is unseen, the pose's extrapolated elbow and wrist when that elbow lies beyond the frame's border
+    (less ARM_FRAME_MARGIN); None for both when an unseen elbow lies inside the frame (an arm hidden
+    behind the body, not cut by the frame) or the shoulders are not both seen."""
+    if body.keypoints is None or len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
+        return [None, None]
+    points = body.keypoints
+    width = float(np.linalg.norm(points[bp.LEFT_SHOULDER, :2] - points[bp.RIGHT_SHOULDER, :2]))
+    margin = ARM_FRAME_MARGIN * width
+    height, frame_width = shape
+    found = []
+    for joints in ARM_JOINTS:
+        elbow = points[joints[1]]
+        if elbow[2] >= bp.VISIBLE:
+            chain = [points[i, :2] for i in joints if points[i, 2] >= bp.VISIBLE]
+        elif margin <= elbow[0] < frame_width - margin and margin <= elbow[1] < height - margin:
+            return [None, None]
+        else:
+            chain = [points[i, :2] for i in joints]
+        found.append(np.stack(chain).astype(np.float64))
+    found.sort(key=lambda chain: chain[0][0])
+    return found
 
 
 def _legs(body: Body) -> list[np.ndarray | None]:
@@ -176,9 +224,11 @@ def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray, shoulders: tuple[np.ndarray, np.ndarray],
-                hips: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], unit: float | None = None) -> Part:
+                hips: tuple[np.ndarray, np.ndarray], shape: tuple[int, int], unit: float | None = None,
+                yoke: tuple[float, float] | None = None) -> Part:
     """Torso (or a bottom's hips): a similarity from the photo's band onto the body, whose width goes from
-    the chest at the top to the hips at the hip line (then stays), so the garment is never sheared."""
+    the chest at the top to the hips at the hip line (then stays), so the garment is never sheared.
+    `yoke` (photo px, body px): above the shoulder line, that many photo rows span that many body px."""
     top_left, top_right = shoulders
     centre = (top_left + top_right) / 2
     across = (top_right - top_left) / max(np.linalg.norm(top_right - top_left), 1e-6)
@@ -196,8 +246,36 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
     # the centre line runs from between the shoulders to between the hips (a turned or leaning body)
     u = u - share * float((hip_centre - centre) @ across)
     map_x = (photo.centre + u / width * photo.width).astype(np.float32)
-    map_y = (photo.top + v / unit).astype(np.float32)
-    return _remap(garment, part_mask, map_x, map_y)
+    map_y = photo.top + v / unit
+    if yoke is not None:
+        map_y = np.where(v < 0, photo.top + v * yoke[0] / max(yoke[1], 1.0), map_y)
+    return _remap(garment, part_mask, map_x, map_y.astype(np.float32))
+
+
+def _collar_depth(mask: GarmentMask, s_left: np.ndarray, s_right: np.ndarray) -> float | None:
+    """How far (body px) above the shoulder line the old garment's collar rises beside the neck (its top
+    across COLLAR_COLUMNS of the shoulder width about the centre, a low percentile so a V-neck's sides
+    count), at most MAX_YOKE shoulder-joint distances; None without an old garment there."""
+    if mask.garment is None or not mask.garment.any():
+        return None
+    width = float(np.linalg.norm(s_right - s_left))
+    centre = (s_left + s_right) / 2
+    across = (s_right - s_left) / max(width, 1e-6)
+    down = np.array([-across[1], across[0]])
+    height, frame_width = mask.garment.shape
+    tops = []
+    for u in np.linspace(-COLLAR_COLUMNS / 2, COLLAR_COLUMNS / 2, 9) * width:
+        # walk down the column from MAX_YOKE above the shoulder line to the line
+        steps = np.arange(0.0, MAX_YOKE * width, 1.0)
+        points = centre + across * u - down[None, :] * (MAX_YOKE * width - steps[:, None])
+        xs, ys = np.round(points[:, 0]).astype(int), np.round(points[:, 1]).astype(int)
+        framed = (xs >= 0) & (xs < frame_width) & (ys >= 0) & (ys < height)
+        hits = np.nonzero(framed & (mask.garment[np.clip(ys, 0, height - 1), np.clip(xs, 0, frame_width - 1)] > 0))[0]
+        if len(hits):
+            tops.append(MAX_YOKE * width - steps[hits[0]])
+    if len(tops) < 5:
+        return None
+    return float(np.percentile(tops, 80))
 
 
 def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
@@ -329,12 +407,15 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         flare = (garment.mask > 0) & (rows > photo.top + ARMHOLE_DEPTH * photo.width) & (sleeves[0] == 0) \
             & (sleeves[1] == 0)
         torso_mask = np.where(flare, 255, torso_mask).astype(np.uint8)
-    arms = _arms(body)
+    arms = _arms(body, shape)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
     unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
+    # a neckline that would sit below the old collar is raised to it (the yoke stretched, the rest kept)
+    collar = _collar_depth(mask, s_left, s_right)
+    yoke = (photo.top - ys[0], collar) if collar is not None and collar > (photo.top - ys[0]) * unit else None
     parts = [_torso_part(garment, photo, torso_mask, (centre - half, centre + half),
-                         (hip_centre - hip_half, hip_centre + hip_half), shape, unit)]
+                         (hip_centre - hip_half, hip_centre + hip_half), shape, unit, yoke)]
     if arms[0] is None:
         return parts
     for side, chain in ((0, arms[0]), (1, arms[1])):
@@ -513,6 +594,88 @@ def _close_leg_gap(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[n
     return warped, alpha
 
 
+def _neck_half_width(garment: GarmentModel, shoulder_width: float) -> float:
+    """Half the new top's neck opening on the body (px): its top row's extent in the photo, at the torso's
+    scale (the torso band spans CHEST_PER_SHOULDER_JOINTS shoulder widths)."""
+    photo = _photo_frame(garment)
+    ys = np.nonzero(garment.mask.any(axis=1))[0]
+    xs = np.nonzero(garment.mask[ys[0] + max(int(0.04 * (ys[-1] - ys[0])), 1)])[0]
+    if not len(xs):
+        return 0.0
+    return float(xs.max() - xs.min()) / 2 * CHEST_PER_SHOULDER_JOINTS * shoulder_width / photo.width
+
+
+def _fit_shoulders(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, s_left: np.ndarray,
+                   s_right: np.ndarray, neck: float) -> tuple[np.ndarray, np.ndarray]:
+    """The new top's shoulders raised, column by column, to the old garment's where those rise higher (a
+    jacket's padded shoulders), by at most SHOULDER_FIT_MAX: each column is stretched between its top and
+    SHOULDER_FIT_DEPTH below the shoulder line (nothing moves below), so no strip of the old garment is
+    left above the new one to be filled as skin. The neck opening (`neck` px either side of the centre)
+    keeps its shape: a shirt collar rising up the neck is no shoulder."""
+    height, width = alpha.shape
+    span = float(np.linalg.norm(s_right - s_left))
+    if span < 8:
+        return warped, alpha
+    columns = np.arange(width, dtype=np.float64)
+    slope = (s_right[1] - s_left[1]) / (s_right[0] - s_left[0]) if abs(s_right[0] - s_left[0]) > 1e-6 else 0.0
+    line = s_left[1] + (columns - s_left[0]) * slope  # the shoulder line's row in every column
+    anchor = line + SHOULDER_FIT_DEPTH * span
+    rows = np.arange(height, dtype=np.float64)[:, None]
+    window = (rows >= line[None, :] - MAX_YOKE * span) & (rows < anchor[None, :])
+
+    def first_row(mask: np.ndarray) -> np.ndarray:
+        hit = mask & window
+        return np.where(hit.any(axis=0), np.argmax(hit, axis=0), -1).astype(np.float64)
+
+    new_top, old_top = first_row(alpha > 0.5), first_row(old > 0)
+    lift = np.where((new_top >= 0) & (old_top >= 0), np.clip(new_top - old_top, 0, SHOULDER_FIT_MAX * span), 0.0)
+    # none inside the neck opening, rising to full over SHOULDER_FIT_SMOOTH beyond it
+    centre = (s_left[0] + s_right[0]) / 2
+    lift *= np.clip((np.abs(columns - centre) - neck) / (SHOULDER_FIT_SMOOTH * span), 0.0, 1.0)
+    if not lift.any():
+        return warped, alpha
+    # a smooth lift along the shoulder: one stray column of the old region (a strand of hair) does not spike it
+    size = max(int(SHOULDER_FIT_SMOOTH * span) | 1, 3)
+    lift = cv2.GaussianBlur(cv2.medianBlur(lift.astype(np.float32)[None, :], min(size, 5)), (size, 1), 0)[0]
+    depth = np.maximum(anchor - new_top, 1.0)
+    squeeze = np.where(new_top >= 0, depth / (depth + lift), 1.0)  # source rows per output row above the anchor
+    source = np.where(rows < anchor[None, :], anchor[None, :] - (anchor[None, :] - rows) * squeeze[None, :], rows)
+    map_x = np.broadcast_to(columns[None, :], (height, width)).astype(np.float32)
+    map_y = source.astype(np.float32)
+    warped = cv2.remap(warped.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.remap(alpha, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped, alpha
+
+
+def _widen_to_old(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, bottom: int,
+                  reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Above row `bottom`, the old garment just beside a sleeved top (a padded shoulder, a jacket's sleeve
+    wider than the new one) is covered: each row's outermost garment colour is carried out over the old
+    garment next to it, at most `reach` px, so no clothed shoulder is left to be filled as skin."""
+    solid = (alpha[:bottom] > 0.5).astype(np.uint8)
+    if not solid.any():
+        return warped, alpha
+    grown = cv2.dilate(solid, np.ones((1, 2 * reach + 1), np.uint8)) > 0
+    gap = grown & (solid == 0) & (old[:bottom] > 0)
+    if not gap.any():
+        return warped, alpha
+    width = solid.shape[1]
+    columns = np.broadcast_to(np.arange(width), solid.shape)
+    inner = cv2.erode(solid, np.ones((1, 5), np.uint8)) > 0  # (colours a few px inside: no soft edge smeared)
+    left = np.maximum.accumulate(np.where(inner, columns, -1), axis=1)  # last garment column to the left
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(inner, columns, width), axis=1), axis=1), axis=1)
+    ys, xs = np.nonzero(gap)
+    lx, rx = left[ys, xs], right[ys, xs]
+    use_left = (lx >= 0) & ((rx >= width) | (xs - lx <= rx - xs))
+    source = np.where(use_left, lx, rx)
+    found = (source >= 0) & (source < width)
+    ys, xs, source = ys[found], xs[found], source[found]
+    warped, alpha = warped.copy(), alpha.copy()
+    warped[ys, xs] = warped[ys, source]
+    alpha[ys, xs] = 1.0
+    return warped, alpha
+
+
 def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso."""
     mask = np.zeros(shape, np.uint8)
@@ -520,7 +683,7 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     if len(shoulders) < 2:
         return mask
     width = float(np.linalg.norm(shoulders[0] - shoulders[1]))
-    for chain in _arms(body):
+    for chain in _arms(body, shape):
         if chain is None:
             continue
         chain = np.vstack([chain[0] + ARM_FROM * (chain[1] - chain[0]), chain[1:]])
@@ -550,6 +713,14 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     s_left, s_right, _, _ = _body_frame(body, mask, category)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
+    if garment.category != "lower" and shoulders_seen and mask.garment is not None:
+        warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, scale))
+        if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
+            bottom = int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
+            if _limbs(body, ARM_JOINTS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
+                sleeved = np.nonzero(np.any([part.alpha > 0.5 for part in parts if part.limb], axis=0).any(axis=1))[0]
+                bottom = max(bottom, int(sleeved.max()) + 1 if len(sleeved) else 0)
+            warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1))
     if garment.category != "lower" and body.person.any() and shoulders_seen:
         line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
         if line > 0:

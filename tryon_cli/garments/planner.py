@@ -17,7 +17,7 @@ from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, 
 from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
-from .placement import arms_in_front, warp_garment
+from .placement import arms_in_front, torso_corners, warp_garment
 
 TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
 
@@ -121,13 +121,16 @@ class TryOnReport(MaskReport):
 
 
 def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
-    """The shoulder-hip quadrilateral, widened a little (what is not torso in the old garment is arm)."""
+    """The shoulder-hip quadrilateral, widened a little (what is not torso in the old garment is arm);
+    with the hips out of the frame (an upper-body shot), hips estimated from the shoulders."""
     import cv2
 
     from ..analysis import body as bp
 
     quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
     if len(quad) < 4:
+        quad = torso_corners(body)
+    if quad is None:
         return None
     centre = quad.mean(axis=0)
     mask = np.zeros(shape, np.uint8)

@@ -29,7 +29,8 @@ SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this man
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
-COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar
+COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
+COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -101,7 +102,9 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
         return np.zeros(mask.shape, bool)
     top = np.where(columns, np.argmax(covered, axis=0), 0)  # the new garment's first row per column
     rows = np.arange(mask.shape[0])[:, None]
-    reach = max(int(COLLAR_BAND * max(mask.shape)), 1)
+    # (as a share of the torso's width, the body's own scale: a presenter's shirt collar rises far up a neck
+    # that fills the frame; the long side's share, kept as a floor, was sized for full-length photos)
+    reach = max(int(COLLAR_BAND * max(mask.shape)), int(COLLAR_BAND_PER_TORSO * columns.sum()), 1)
     return columns[None, :] & (rows < top[None, :]) & (rows >= top[None, :] - reach) & (mask > 0) & (person > 0)
 
 
