@@ -21,6 +21,7 @@ import numpy as np
 from ..analysis import body as bp
 from ..analysis.body import MIN_PERSON_SHARE, Body
 from ..errors import FrameError, InputError
+from .occluders import in_front
 from .shapes import bounding_box, dilate
 
 class Category(str, Enum):
@@ -89,13 +90,15 @@ class MaskOptions:
 class GarmentMask:
     """A mask (uint8 0/255), the box it grew from, how it was made, and what it must never cover in this
     frame (face, hair, hands, feet, neck skin: `protected`, so a video's smoothing or a carried box that
-    reaches back to earlier frames can take it out again)."""
+    reaches back to earlier frames can take it out again); `front` is the part of it that stays in front
+    of any garment (hands, also those only the pose found, and what they hold)."""
 
     mask: np.ndarray
     box: tuple[int, int, int, int] | None
     source: str
     garment: np.ndarray | None = None
     protected: np.ndarray | None = None
+    front: np.ndarray | None = None
 
 
 def _category_points(body: Body, category: str) -> np.ndarray:
@@ -392,16 +395,18 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         # wall can vanish from it: then the box stays)
         across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
-    protected = None
+    protected = front = None
     if options.protect and options.strategy != "box":
         protected = protection_mask(body, shape, options.category, scale, image)
+        front = in_front(image, body, garment, scale)  # hands the hand detector missed, and what they hold
+        protected |= front
         if options.category in ("upper", "dress"):
             protected |= neck_skin(image, body, garment, scale)
             chin = _chin_row(body, scale)
             if chin is not None and body.source == "pose":
                 protected[: max(int(chin), 0)] = 255  # a visible face: nothing above the chin (hair, ears, backdrop)
         mask &= ~protected
-    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected)
+    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected, front=front)
 
 
 def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
@@ -423,7 +428,7 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
     if current.protected is not None:
         mask &= ~current.protected
     return GarmentMask(mask=mask, box=previous.box, source="carried", garment=current.garment,
-                       protected=current.protected)
+                       protected=current.protected, front=current.front)
 
 
 @dataclass
