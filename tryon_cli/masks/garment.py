@@ -21,8 +21,8 @@ import numpy as np
 from ..analysis import body as bp
 from ..analysis.body import MIN_PERSON_SHARE, Body
 from ..errors import FrameError, InputError
-from .occluders import in_front
-from .shapes import bounding_box, dilate
+from .occluders import colour_lab, in_front
+from .shapes import bounding_box, dilate, ellipse_kernel
 
 class Category(str, Enum):
     """Which garment: tops, bottoms, or dresses (both)."""
@@ -62,6 +62,10 @@ COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top 
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
+ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
+ROW_CHANGE_SHARE = 0.9  # ... when this share of the rows below it have changed too
+CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from this far below the shoulders
+HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
@@ -262,6 +266,45 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
     return mask
 
 
+def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
+    """An upper garment's region without the lower garment it swallowed (a high-waisted skirt above the
+    hip line). Row by row below the chest, the mean colour across the hips' span is compared with the
+    chest's: from the row where it changes for good, the rows' pixels within the hips' span (and any
+    pixel there far from the chest's colours) belong to the lower garment."""
+    quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+    if len(quad) < 4 or not garment.any():
+        return garment
+    middle = int(max(quad[:, 1].mean(), 0))  # the torso's middle row: the chest is above it
+    top = int(max(quad[:2, 1].max() + CHEST_BELOW_SHOULDERS * scale, 0))
+    hips = quad[2:, 0]
+    reach = HIP_SPAN * float(np.ptp(hips))
+    x0, x1 = int(max(hips.min() - reach, 0)), int(min(hips.max() + reach, garment.shape[1]))
+    rows = np.nonzero(garment[:, x0:x1].any(axis=1))[0]
+    if x1 - x0 < 4 or not len(rows) or rows.max() <= middle or middle <= top:
+        return garment
+    lab = colour_lab(image[:, x0:x1])
+    inside = garment[:, x0:x1] > 0
+    counts = inside.sum(axis=1)
+    means = (lab * inside[..., None]).sum(axis=1) / np.maximum(counts, 1)[:, None]
+    chest = [r for r in range(top, middle) if counts[r] > 0.3 * (x1 - x0)]
+    if len(chest) < 5:
+        return garment
+    reference = np.median(means[chest], axis=0)
+    bottom = int(rows.max())
+    changed = (np.linalg.norm(means - reference, axis=1) > ROW_CHANGE) | (counts < 0.1 * (x1 - x0))
+    # the first row from which (almost) every row down to the region's bottom has changed
+    tail = np.cumsum(changed[::-1])[::-1]  # changed rows from each row to the end
+    span = np.arange(len(changed))[::-1] + 1  # rows from each row to the end
+    after = np.nonzero((tail[: bottom + 1] >= ROW_CHANGE_SHARE * (span[: bottom + 1] - (len(changed) - 1 - bottom)))
+                       & (np.arange(bottom + 1) >= middle) & changed[: bottom + 1])[0]
+    if not len(after):
+        return garment
+    cut = int(after[0])
+    result = garment.copy()
+    result[cut:, x0:x1] = 0
+    return result
+
+
 def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
     """Skin above the old garment's collar (neck, chin, lips when the head is cut at the chin): kept out
     of an upper mask. The collar is the garment region's top row across the person's middle."""
@@ -367,6 +410,7 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -WAIST_ABOVE_HIPS) * scale)
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
+            garment = _without_lower_garment(image, body, garment, scale)
         else:
             garment[: max(line, 0)] = 0
     if options.category in ("upper", "dress") and len(hand_points):

@@ -39,7 +39,7 @@ SAMPLES = 20000  # pixels drawn for each colour model
 SKIN_CHROMA = 8.0  # Lab (a, b) distance from the person's median skin chroma that is still their skin
 
 
-def _lab(image: np.ndarray) -> np.ndarray:
+def colour_lab(image: np.ndarray) -> np.ndarray:
     """Lab with lightness scaled by LIGHTNESS_WEIGHT, so a plain distance weighs chroma more."""
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     lab[..., 0] *= LIGHTNESS_WEIGHT
@@ -57,7 +57,7 @@ def person_skin(image: np.ndarray, person: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
 
 
-def _clusters(pixels: np.ndarray) -> np.ndarray:
+def colour_clusters(pixels: np.ndarray) -> np.ndarray:
     """The main Lab colours of `pixels` (k-means, deterministic); strays under MIN_CLUSTER_SHARE dropped."""
     if len(pixels) < 4 * COLOUR_CLUSTERS:
         return pixels.astype(np.float32)
@@ -69,7 +69,7 @@ def _clusters(pixels: np.ndarray) -> np.ndarray:
     return centres[shares >= MIN_CLUSTER_SHARE]
 
 
-def _distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+def colour_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Per pixel, the Delta E to the nearest centre (infinite without centres)."""
     if not len(centres):
         return np.full(lab.shape[:2], np.inf, np.float32)
@@ -137,7 +137,7 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
         search |= _disc(shape, centre, radius)
     ys, xs = np.nonzero(search)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    lab = _lab(image)
+    lab = colour_lab(image)
     person = body.person > 0 if body.person.any() else np.zeros(shape, bool)
     # the colours of what the person wears, away from the hands (the old garment's coarse region may
     # hold the bag itself; the other garment, say a top over trousers, is no held object either)
@@ -145,14 +145,14 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     for _, hand in hands:
         skin |= hand > 0
     own = ((garment > 0) | person) & ~skin & (search == 0)
-    clothing_colours = _clusters(lab[own] if own.sum() > 500 else lab[(garment > 0) & ~skin])
+    clothing_colours = colour_clusters(lab[own] if own.sum() > 500 else lab[(garment > 0) & ~skin])
     backdrop = ~(dilate(body.person, max(int(0.03 * scale), 1)) > 0) if person.any() else np.zeros(shape, bool)
-    backdrop_colours = _clusters(lab[backdrop]) if backdrop.any() else np.zeros((0, 3), np.float32)
+    backdrop_colours = colour_clusters(lab[backdrop]) if backdrop.any() else np.zeros((0, 3), np.float32)
     crop = lab[y0:y1, x0:x1]
     clothing = np.zeros(shape, bool)
     backdrop_like = np.zeros(shape, bool)
-    clothing[y0:y1, x0:x1] = _distance(crop, clothing_colours) <= CLOTHING_DISTANCE
-    backdrop_like[y0:y1, x0:x1] = _distance(crop, backdrop_colours) <= BACKDROP_DISTANCE
+    clothing[y0:y1, x0:x1] = colour_distance(crop, clothing_colours) <= CLOTHING_DISTANCE
+    backdrop_like[y0:y1, x0:x1] = colour_distance(crop, backdrop_colours) <= BACKDROP_DISTANCE
     other = ~clothing[y0:y1, x0:x1] & ~backdrop_like[y0:y1, x0:x1] & ~skin[y0:y1, x0:x1]
     other = cv2.morphologyEx(other.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     other = cv2.morphologyEx(other, cv2.MORPH_CLOSE, ellipse_kernel(max(int(0.02 * scale), 1)))
@@ -220,9 +220,9 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 
 def in_front(image: np.ndarray, body: Body, garment: np.ndarray | None, scale: float) -> np.ndarray:
-    """Hands (the detector's and the pose's) and what they hold: in front of any garment (uint8 0/255)."""
+    """The hands only the pose found, and what any hand holds: in front of any garment (uint8 0/255)."""
     hands = pose_hands(image, body, scale)
     front = np.zeros(image.shape[:2], np.uint8)
-    for _, region in hands:
+    for _, region in hands[: len(hands) - len(body.hands)]:  # (the detected ones are protected already)
         front |= region
     return front | held_objects(image, body, garment, scale, hands)
