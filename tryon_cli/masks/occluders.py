@@ -26,6 +26,9 @@ DETECTED_HAND_NEAR = 1.5  # a detected hand whose wrist is this many hand length
 OBJECT_SEARCH = 1.1  # held objects are looked for within this many torso scales of a hand ...
 OBJECT_TOUCH = 0.06  # ... touching the hand (grown by this share of the torso scale)
 OBJECT_MIN_AREA = 0.01  # ... at least this share of a torso scale squared
+OBJECT_MAX_AREA = 0.4  # ... at most this share of a torso scale squared (a handbag, not a trouser leg)
+FOREARM_WIDTH = 0.15  # torso scales: the band along elbow -> wrist that is arm, not a held object
+SEED_SHRINK = 0.6  # the torso's and thighs' quadrilaterals shrunk this much: surely garment
 OBJECT_RIM_SHARE = 0.04  # ... with at most this share of its pixels in the search disc's outer tenth
 LIGHTNESS_WEIGHT = 0.5  # colour distances weigh lightness this much against chroma (folds and shadows
 # change a fabric's lightness, hardly its chroma)
@@ -123,6 +126,30 @@ def pose_hands(image: np.ndarray, body: Body, scale: float) -> list[tuple[np.nda
     return hands
 
 
+def _forearms(body: Body, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Along the arms' bones, elbow to wrist: the arm itself (whatever its colour in this light), never
+    what a hand holds."""
+    region = np.zeros(shape, np.uint8)
+    for side in ((bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+        points = body.visible(side)
+        if len(points) == 2:
+            cv2.line(region, tuple(int(v) for v in points[0]), tuple(int(v) for v in points[1]), 255,
+                     max(int(FOREARM_WIDTH * scale), 1))
+    return region > 0
+
+
+def _garment_seeds(body: Body, shape: tuple[int, int]) -> np.ndarray:
+    """The middle of the torso and of the thighs (each quadrilateral shrunk about its centre): garment."""
+    seeds = np.zeros(shape, np.uint8)
+    for corners in ((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP),
+                    (bp.LEFT_HIP, bp.RIGHT_HIP, bp.RIGHT_KNEE, bp.LEFT_KNEE)):
+        quad = body.visible(corners)
+        if len(quad) == 4:
+            centre = quad.mean(axis=0)
+            cv2.fillConvexPoly(seeds, np.round(centre + SEED_SHRINK * (quad - centre)).astype(np.int32), 255)
+    return seeds > 0
+
+
 def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scale: float,
                  hands: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Compact regions touching a hand that are neither skin, nor the old garment (`garment`, its region),
@@ -144,8 +171,15 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     skin = dilate(person_skin(image, body.person).astype(np.uint8), 1) > 0
     for _, hand in hands:
         skin |= hand > 0
+    # the colours of what the person wears: away from the hands (the old garment's coarse region may hold
+    # the bag itself; the other garment, say a top over trousers, is no held object either), and in the
+    # middle of the torso and the legs, where each garment surely is
     own = ((garment > 0) | person) & ~skin & (search == 0)
-    clothing_colours = colour_clusters(lab[own] if own.sum() > 500 else lab[(garment > 0) & ~skin])
+    seeds = _garment_seeds(body, shape) & person & ~skin
+    clothing_colours = np.concatenate([colour_clusters(lab[own]) if own.sum() > 500 else np.zeros((0, 3), np.float32),
+                                       colour_clusters(lab[seeds]) if seeds.sum() > 500 else np.zeros((0, 3), np.float32),
+                                       colour_clusters(lab[(garment > 0) & ~skin]) if own.sum() <= 500 else
+                                       np.zeros((0, 3), np.float32)])
     backdrop = ~(dilate(body.person, max(int(0.03 * scale), 1)) > 0) if person.any() else np.zeros(shape, bool)
     backdrop_colours = colour_clusters(lab[backdrop]) if backdrop.any() else np.zeros((0, 3), np.float32)
     crop = lab[y0:y1, x0:x1]
@@ -154,6 +188,7 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     clothing[y0:y1, x0:x1] = colour_distance(crop, clothing_colours) <= CLOTHING_DISTANCE
     backdrop_like[y0:y1, x0:x1] = colour_distance(crop, backdrop_colours) <= BACKDROP_DISTANCE
     other = ~clothing[y0:y1, x0:x1] & ~backdrop_like[y0:y1, x0:x1] & ~skin[y0:y1, x0:x1]
+    other &= ~_forearms(body, shape, scale)[y0:y1, x0:x1]
     other = cv2.morphologyEx(other.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     other = cv2.morphologyEx(other, cv2.MORPH_CLOSE, ellipse_kernel(max(int(0.02 * scale), 1)))
     count, labels = cv2.connectedComponents(other, connectivity=8)
@@ -170,12 +205,20 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
                 continue
             part = (labels == label) & disc
             area = int(part.sum())
-            if area < min_area or (part & rim).sum() > OBJECT_RIM_SHARE * area:
+            edge = part[0].sum() + part[-1].sum() + part[:, 0].sum() + part[:, -1].sum() if (
+                y0 == 0 or x0 == 0 or y1 == shape[0] or x1 == shape[1]) else 0
+            if area < min_area or area > OBJECT_MAX_AREA * scale * scale or \
+                    (part & rim).sum() + edge > OBJECT_RIM_SHARE * area:
                 continue  # a speck, or something that runs on past the disc (another garment)
             core[y0:y1, x0:x1] |= np.where(part, 255, 0).astype(np.uint8)
     if not core.any():
         return core
-    return _fill_holes(_refine(image, core, front_hands, skin, clothing | backdrop_like, scale))
+    found = _fill_holes(_refine(image, core, front_hands, skin, clothing | backdrop_like, scale))
+    # a bag is compact and within the frame; more is a garment or the backdrop taken for one: left alone
+    border = found[0].any() or found[-1].any() or found[:, 0].any() or found[:, -1].any()
+    if border or (found > 0).sum() > OBJECT_MAX_AREA * scale * scale:
+        return np.zeros(shape, np.uint8)
+    return found
 
 
 def _refine(image: np.ndarray, core: np.ndarray, hands: np.ndarray, skin: np.ndarray, known: np.ndarray,
@@ -204,6 +247,7 @@ def _refine(image: np.ndarray, core: np.ndarray, hands: np.ndarray, skin: np.nda
         return core
     found = np.zeros(shape, np.uint8)
     found[y0:y1, x0:x1] = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0)
+    found &= dilate(core, max(int(SURE_BACKGROUND * scale), band))  # never further from the core than that
     found &= ~hands
     # only what joins the core (GrabCut may pick up a stray patch of the same colour in the box)
     _, parts = cv2.connectedComponents(found, connectivity=8)
