@@ -12,7 +12,7 @@ from tryon_cli.analysis import body as bp
 from tryon_cli.analysis.body import Body
 from tryon_cli.garments.photo import prepare_garment
 from tryon_cli.garments.placement import arms_in_front, warp_garment
-from tryon_cli.masks.garment import MaskOptions, build_mask
+from tryon_cli.masks.garment import MaskOptions, build_mask, neck_skin
 from tryon_cli.render.classical.garment import render_garment
 from tryon_cli.render.contract import GarmentConditions
 
@@ -116,3 +116,25 @@ def test_a_high_waisted_skirt_is_not_part_of_the_top_above_it():
     built = build_mask(image, body, MaskOptions(category="upper"))
     assert built.garment is not None and (built.garment[200:300, 200:300] > 0).mean() > 0.9
     assert (built.garment[350:430, 200:300] > 0).mean() < 0.05
+
+
+def test_a_new_top_may_cover_the_shoulders_a_low_cami_bared_but_not_the_neck():
+    """A cami cut low under tilted shoulders: the skin above it is neck only within the neck's columns and
+    down to just below its base; the shoulders and chest are the new top's to cover (it sat cut off at
+    the cami's edge, the cami's straps left standing)."""
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 150), bp.RIGHT_SHOULDER: (320, 200),
+                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 440)}.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 130), (340, 580), 255, -1)
+    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[person > 0] = SKIN
+    image[210:581, 160:341] = (25, 25, 30)  # the cami, from well below the shoulders
+    cami = np.zeros(SHAPE, np.uint8)
+    cami[210:581, 160:341] = 255
+    neck = neck_skin(image, Body(keypoints, person, (), "pose"), cami, scale=float(np.hypot(140, 50)))
+    assert neck[175, 190] == 0  # (row, col) the bare shoulder beside the neck: not kept out of the mask
+    assert neck[185, 250] == 0  # the chest below the neck's base
+    assert neck[120, 250] > 0  # the neck

@@ -60,6 +60,8 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+NECK_HALF_WIDTH = 0.2  # below it, the neck's half width in shoulder-joint distances ...
+NECK_BELOW_BASE = 0.08  # ... down to this many torso scales below it
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
 ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
@@ -322,11 +324,21 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     if len(shoulders):  # the region may have swallowed the neck: the collar is never above the neck's base
         collar = max(collar, int(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale))
-        # ... nor below the shoulder joints: the chest a scoop neckline bares is no neck, and a new
-        # garment with a higher neckline must be free to cover it
-        collar = min(collar, int(shoulders[:, 1].max()))
+        # ... nor far below the neck's base (nor the shoulder joints): the chest a scoop neckline bares is
+        # no neck, and a new garment with a higher neckline must be free to cover it
+        collar = min(collar, int(shoulders[:, 1].max()),
+                     int(shoulders[:, 1].min() + (NECK_BELOW_BASE - NECK_ABOVE_SHOULDERS) * scale))
     skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
+    if len(shoulders) == 2:
+        # below the neck's base only the neck's own columns are neck: the shoulders and the chest beside
+        # it are the new garment's to cover (its neckline and shoulder seams sat cut off at an old cami's
+        # top edge, and the cami's straps stayed)
+        base = int(max(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale, 0))
+        centre = float(shoulders[:, 0].mean())
+        half = NECK_HALF_WIDTH * float(np.linalg.norm(shoulders[0] - shoulders[1]))
+        columns = np.abs(np.arange(skin.shape[1]) - centre) > half
+        skin[base:, columns] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     return dilate(skin, max(int(0.02 * scale), 1))
 
