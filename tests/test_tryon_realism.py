@@ -1,5 +1,5 @@
 """Issue 13's realism fixes: filled skin carries the person's own texture, no light line around a warped
-garment, no old cuff between wrist and hand, no skin under a soft garment edge painted as backdrop, and a
+garment, no skin under a soft garment edge painted as backdrop, and a
 skirt is not taken for part of the top above it. Synthetic scenes, so no model runs."""
 
 from __future__ import annotations
@@ -63,17 +63,6 @@ def test_a_warped_garment_has_no_light_line_of_its_photos_backdrop():
     colours = warped[edge].astype(int)
     # every edge pixel keeps the garment's own blue, none is lightened towards the white backdrop
     assert (colours.sum(axis=1) < sum((40, 90, 200)) + 60).mean() > 0.97
-
-
-def test_an_arm_reaches_on_to_the_knuckles_so_an_old_cuff_is_arm():
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390))
-    keypoints = body.keypoints.copy()
-    for index, (x, y) in {17: (100, 440), 19: (112, 445), 21: (120, 430)}.items():
-        keypoints[index] = (x, y, 1.0)
-    person = body.person.copy()
-    cv2.line(person, (110, 390), (110, 445), 255, 30)
-    arms = arms_in_front(Body(keypoints, person, (), "pose"), SHAPE)
-    assert arms[420, 111] > 0  # (row, col) between the wrist and the knuckles: the cuff
 
 
 def test_the_skin_under_a_new_garments_soft_edge_is_skin_not_backdrop():

@@ -520,18 +520,11 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     if len(shoulders) < 2:
         return mask
     width = float(np.linalg.norm(shoulders[0] - shoulders[1]))
-    knuckles = [body.visible(indices) for indices in ((17, 19, 21), (18, 20, 22))]  # pose pinky, index, thumb
     for chain in _arms(body):
         if chain is None:
             continue
         chain = np.vstack([chain[0] + ARM_FROM * (chain[1] - chain[0]), chain[1:]])
-        if len(chain) == 3:  # on to the knuckles: an old cuff between wrist and hand is arm, not left over
-            ends = [k.mean(axis=0) for k in knuckles if len(k)]
-            if ends:
-                end = min(ends, key=lambda point: float(np.linalg.norm(point - chain[-1])))
-                if np.linalg.norm(end - chain[-1]) < 0.5 * width:
-                    chain = np.vstack([chain, end])
-        for (a, b), radius in zip(zip(chain[:-1], chain[1:]), (*ARM_RADIUS, ARM_RADIUS[-1])):
+        for (a, b), radius in zip(zip(chain[:-1], chain[1:]), ARM_RADIUS):
             r = max(int(radius * width), 1)
             cv2.line(mask, tuple(int(v) for v in a), tuple(int(v) for v in b), 255, 2 * r)
             cv2.circle(mask, tuple(int(v) for v in b), r, 255, -1)
