@@ -127,3 +127,21 @@ def test_a_new_top_may_cover_the_shoulders_a_low_cami_bared_but_not_the_neck():
     assert neck[175, 190] == 0  # (row, col) the bare shoulder beside the neck: not kept out of the mask
     assert neck[185, 250] == 0  # the chest below the neck's base
     assert neck[120, 250] > 0  # the neck
+
+
+def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 430)}.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[person > 0] = SKIN
+    image[140:581, 160:341] = (25, 25, 30)  # the old top, its collar right under the neck
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:581, 160:341] = 255
+    neck = neck_skin(image, Body(keypoints, person, (), "pose"), old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
+    assert (neck[141:150, 230:270] == 0).all()  # not the collar below it

@@ -340,7 +340,8 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         columns = np.abs(np.arange(skin.shape[1]) - centre) > half
         skin[base:, columns] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    return dilate(skin, max(int(0.02 * scale), 1))
+    # (grown to take the neck's soft rim, but not into the old collar: that must go with the old garment)
+    return dilate(skin, max(int(0.02 * scale), 1)) & ~garment | skin
 
 
 def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,
