@@ -105,6 +105,7 @@ def test_a_high_waisted_skirt_is_not_part_of_the_top_above_it():
     built = build_mask(image, body, MaskOptions(category="upper"))
     assert built.garment is not None and (built.garment[200:300, 200:300] > 0).mean() > 0.9
     assert (built.garment[350:430, 200:300] > 0).mean() < 0.05
+    assert (built.garment[350:430, 161:168] > 0).mean() < 0.05  # beside the hips too (no arm hangs there)
 
 
 def test_a_new_top_may_cover_the_shoulders_a_low_cami_bared_but_not_the_neck():

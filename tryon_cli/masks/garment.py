@@ -67,7 +67,8 @@ WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waist
 ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
 ROW_CHANGE_SHARE = 0.9  # ... when this share of the rows below it have changed too
 CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from this far below the shoulders
-HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side
+HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side ...
+SLEEVE_BAND = 0.3  # ... and beside it but for a band this many torso scales wide along each arm
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
@@ -304,6 +305,13 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
     cut = int(after[0])
     result = garment.copy()
     result[cut:, x0:x1] = 0
+    # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
+    arms = np.zeros(garment.shape, np.uint8)
+    for side in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+        points = body.visible(side)
+        if len(points) >= 2:
+            cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
+    result[cut:] &= arms[cut:]
     return result
 
 
