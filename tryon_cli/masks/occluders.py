@@ -39,6 +39,7 @@ MIN_CLUSTER_SHARE = 0.05  # a colour covering less than this share of its region
 REFINE_BAND = 0.12  # the object's outline is looked for this many torso scales around its sure core
 SURE_BACKGROUND = 0.3  # ... and clothing or backdrop colours beyond this many are surely not the object
 SAMPLES = 20000  # pixels drawn for each colour model
+WORKING_SIZE = 1024  # long side (px) at which hands and held objects are looked for
 SKIN_CHROMA = 8.0  # Lab (a, b) distance from the person's median skin chroma that is still their skin
 
 
@@ -264,7 +265,26 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 
 def in_front(image: np.ndarray, body: Body, garment: np.ndarray | None, scale: float) -> np.ndarray:
-    """The hands only the pose found, and what any hand holds: in front of any garment (uint8 0/255)."""
+    """The hands only the pose found, and what any hand holds: in front of any garment (uint8 0/255).
+    Found at a working size (long side WORKING_SIZE) and scaled back."""
+    h, w = image.shape[:2]
+    factor = min(1.0, WORKING_SIZE / max(h, w))
+    if factor >= 1.0:
+        return _in_front(image, body, garment, scale)
+    size = (max(int(round(w * factor)), 1), max(int(round(h * factor)), 1))
+    keypoints = None
+    if body.keypoints is not None:
+        keypoints = body.keypoints.copy()
+        keypoints[:, :2] *= factor
+    small = Body(keypoints, cv2.resize(body.person, size, interpolation=cv2.INTER_NEAREST),
+                 tuple(hand * factor for hand in body.hands), body.source)
+    found = _in_front(cv2.resize(image, size, interpolation=cv2.INTER_AREA), small,
+                      None if garment is None else cv2.resize(garment, size, interpolation=cv2.INTER_NEAREST),
+                      scale * factor)
+    return np.where(cv2.resize(found, (w, h), interpolation=cv2.INTER_LINEAR) >= 128, 255, 0).astype(np.uint8)
+
+
+def _in_front(image: np.ndarray, body: Body, garment: np.ndarray | None, scale: float) -> np.ndarray:
     hands = pose_hands(image, body, scale)
     front = np.zeros(image.shape[:2], np.uint8)
     for _, region in hands[: len(hands) - len(body.hands)]:  # (the detected ones are protected already)
