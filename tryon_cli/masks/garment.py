@@ -348,8 +348,13 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         columns = np.abs(np.arange(skin.shape[1]) - centre) > half
         skin[base:, columns] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    # (grown to take the neck's soft rim, but not into the old collar: that must go with the old garment)
-    return dilate(skin, max(int(0.02 * scale), 1)) & ~garment | skin
+    # (grown to take the neck's soft rim, but not down into the old collar: that must go with the old
+    # garment; higher up, where a skin-coloured garment's coarse region may reach the chin, grown whole)
+    grown = dilate(skin, max(int(0.02 * scale), 1))
+    rim = max(int(0.04 * scale), 2)
+    near_collar = np.zeros(skin.shape, bool)
+    near_collar[max(collar - rim, 0) :] = True
+    return np.where(near_collar, grown & ~garment | skin, grown).astype(np.uint8)
 
 
 def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,
