@@ -343,6 +343,9 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # it are the new garment's to cover (its neckline and shoulder seams sat cut off at an old cami's
         # top edge, and the cami's straps stayed)
         base = int(max(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale, 0))
+        chin = _chin_row(body, scale)
+        if chin is not None:  # (a raised shoulder lifts the base: the face above the chin stays kept out)
+            base = max(base, int(chin))
         centre = float(shoulders[:, 0].mean())
         half = NECK_HALF_WIDTH * float(np.linalg.norm(shoulders[0] - shoulders[1]))
         columns = np.abs(np.arange(skin.shape[1]) - centre) > half
