@@ -6,7 +6,7 @@ dresses; waistband and hem corners for bottoms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -24,6 +24,30 @@ class GarmentModel:
     mask: np.ndarray
     landmarks: dict[str, np.ndarray]
     category: str
+    bled: np.ndarray = field(init=False, repr=False, compare=False)  # the photo to warp: see bleed_edges
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bled", bleed_edges(self.image, self.mask))
+
+
+EDGE_BAND = 2  # px of the mask's rim whose colour is taken from inside the garment ...
+EDGE_BLEED_SIGMA = 3.0  # ... (normalised blur of the garment's inner colours at this scale)
+
+
+def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The photo with the garment's rim and the background just around it replaced by the garment's own
+    colours from further in: a warp interpolates across the mask's edge, and the photo's backdrop (white)
+    or a rim pixel mixed with it would otherwise draw a light line around the worn garment."""
+    inner = cv2.erode((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=EDGE_BAND)
+    if not inner.any():
+        return image
+    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), EDGE_BLEED_SIGMA)
+    spread = cv2.GaussianBlur(image.astype(np.float32) * inner[..., None], (0, 0), EDGE_BLEED_SIGMA)
+    colour = spread / np.maximum(weight, 1e-4)[..., None]
+    replace = (inner == 0) & (weight > 1e-3)
+    bled = image.copy()
+    bled[replace] = np.clip(colour[replace] + 0.5, 0, 255).astype(np.uint8)
+    return bled
 
 
 GARMENT_WORKING_SIZE = 512  # long side (px) at which a garment photo is segmented

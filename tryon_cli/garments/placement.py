@@ -213,7 +213,7 @@ def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
 
 
 def _remap(garment: GarmentModel, part_mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> Part:
-    image = cv2.remap(garment.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    image = cv2.remap(garment.bled, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.remap(part_mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return Part(image, alpha.astype(np.float32) / 255.0, False)
 

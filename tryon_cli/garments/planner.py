@@ -86,7 +86,7 @@ class FrameMasker:
         smoothed = self._smoother(mask.mask)
         if mask.protected is not None:  # earlier frames' masks never cover this frame's face, hands or feet
             smoothed &= ~mask.protected
-        return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment, mask.protected), mask.source
+        return body, GarmentMask(smoothed, mask.box, mask.source, mask.garment, mask.protected, mask.front), mask.source
 
     def close(self) -> None:
         if self._analyzer is not None and self._owns_analyzer:
@@ -158,6 +158,8 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
                 continue
             arms = arms_in_front(body, frame.image.shape[:2]) if options.category != "lower" else None
             warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category, arms)
+            if mask.front is not None:  # hands only the pose found, and what they hold, stay in front
+                keep = keep | mask.front
             if mode != "mask":  # mask-free still honours the mask: the garment's soft edge ends inside it
                 import cv2
 

@@ -21,7 +21,8 @@ import numpy as np
 from ..analysis import body as bp
 from ..analysis.body import MIN_PERSON_SHARE, Body
 from ..errors import FrameError, InputError
-from .shapes import bounding_box, dilate
+from .occluders import colour_lab, in_front
+from .shapes import bounding_box, dilate, ellipse_kernel
 
 class Category(str, Enum):
     """Which garment: tops, bottoms, or dresses (both)."""
@@ -59,8 +60,15 @@ FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of ev
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
+NECK_HALF_WIDTH = 0.2  # below it, the neck's half width in shoulder-joint distances ...
+NECK_BELOW_BASE = 0.08  # ... down to this many torso scales below it
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
+ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
+ROW_CHANGE_SHARE = 0.9  # ... when this share of the rows below it have changed too
+CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from this far below the shoulders
+HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side ...
+SLEEVE_BAND = 0.3  # ... and beside it but for a band this many torso scales wide along each arm
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
 
 
@@ -89,13 +97,15 @@ class MaskOptions:
 class GarmentMask:
     """A mask (uint8 0/255), the box it grew from, how it was made, and what it must never cover in this
     frame (face, hair, hands, feet, neck skin: `protected`, so a video's smoothing or a carried box that
-    reaches back to earlier frames can take it out again)."""
+    reaches back to earlier frames can take it out again); `front` is the part of it that stays in front
+    of any garment (hands, also those only the pose found, and what they hold)."""
 
     mask: np.ndarray
     box: tuple[int, int, int, int] | None
     source: str
     garment: np.ndarray | None = None
     protected: np.ndarray | None = None
+    front: np.ndarray | None = None
 
 
 def _category_points(body: Body, category: str) -> np.ndarray:
@@ -259,6 +269,52 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
     return mask
 
 
+def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
+    """An upper garment's region without the lower garment it swallowed (a high-waisted skirt above the
+    hip line). Row by row below the chest, the mean colour across the hips' span is compared with the
+    chest's: from the row where it changes for good, the rows' pixels within the hips' span (and any
+    pixel there far from the chest's colours) belong to the lower garment."""
+    quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+    if len(quad) < 4 or not garment.any():
+        return garment
+    middle = int(max(quad[:, 1].mean(), 0))  # the torso's middle row: the chest is above it
+    top = int(max(quad[:2, 1].max() + CHEST_BELOW_SHOULDERS * scale, 0))
+    hips = quad[2:, 0]
+    reach = HIP_SPAN * float(np.ptp(hips))
+    x0, x1 = int(max(hips.min() - reach, 0)), int(min(hips.max() + reach, garment.shape[1]))
+    rows = np.nonzero(garment[:, x0:x1].any(axis=1))[0]
+    if x1 - x0 < 4 or not len(rows) or rows.max() <= middle or middle <= top:
+        return garment
+    lab = colour_lab(image[:, x0:x1])
+    inside = garment[:, x0:x1] > 0
+    counts = inside.sum(axis=1)
+    means = (lab * inside[..., None]).sum(axis=1) / np.maximum(counts, 1)[:, None]
+    chest = [r for r in range(top, middle) if counts[r] > 0.3 * (x1 - x0)]
+    if len(chest) < 5:
+        return garment
+    reference = np.median(means[chest], axis=0)
+    bottom = int(rows.max())
+    changed = (np.linalg.norm(means - reference, axis=1) > ROW_CHANGE) | (counts < 0.1 * (x1 - x0))
+    # the first row from which (almost) every row down to the region's bottom has changed
+    tail = np.cumsum(changed[::-1])[::-1]  # changed rows from each row to the end
+    span = np.arange(len(changed))[::-1] + 1  # rows from each row to the end
+    after = np.nonzero((tail[: bottom + 1] >= ROW_CHANGE_SHARE * (span[: bottom + 1] - (len(changed) - 1 - bottom)))
+                       & (np.arange(bottom + 1) >= middle) & changed[: bottom + 1])[0]
+    if not len(after):
+        return garment
+    cut = int(after[0])
+    result = garment.copy()
+    result[cut:, x0:x1] = 0
+    # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
+    arms = np.zeros(garment.shape, np.uint8)
+    for side in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+        points = body.visible(side)
+        if len(points) >= 2:
+            cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
+    result[cut:] &= arms[cut:]
+    return result
+
+
 def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
     """Skin above the old garment's collar (neck, chin, lips when the head is cut at the chin): kept out
     of an upper mask. The collar is the garment region's top row across the person's middle."""
@@ -276,13 +332,32 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     if len(shoulders):  # the region may have swallowed the neck: the collar is never above the neck's base
         collar = max(collar, int(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale))
-        # ... nor below the shoulder joints: the chest a scoop neckline bares is no neck, and a new
-        # garment with a higher neckline must be free to cover it
-        collar = min(collar, int(shoulders[:, 1].max()))
+        # ... nor far below the neck's base (nor the shoulder joints): the chest a scoop neckline bares is
+        # no neck, and a new garment with a higher neckline must be free to cover it
+        collar = min(collar, int(shoulders[:, 1].max()),
+                     int(shoulders[:, 1].min() + (NECK_BELOW_BASE - NECK_ABOVE_SHOULDERS) * scale))
     skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
+    if len(shoulders) == 2:
+        # below the neck's base only the neck's own columns are neck: the shoulders and the chest beside
+        # it are the new garment's to cover (its neckline and shoulder seams sat cut off at an old cami's
+        # top edge, and the cami's straps stayed)
+        base = int(max(shoulders[:, 1].min() - NECK_ABOVE_SHOULDERS * scale, 0))
+        chin = _chin_row(body, scale)
+        if chin is not None:  # (a raised shoulder lifts the base: the face above the chin stays kept out)
+            base = max(base, int(chin))
+        centre = float(shoulders[:, 0].mean())
+        half = NECK_HALF_WIDTH * float(np.linalg.norm(shoulders[0] - shoulders[1]))
+        columns = np.abs(np.arange(skin.shape[1]) - centre) > half
+        skin[base:, columns] = 0
     skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    return dilate(skin, max(int(0.02 * scale), 1))
+    # (grown to take the neck's soft rim, but not down into the old collar: that must go with the old
+    # garment; higher up, where a skin-coloured garment's coarse region may reach the chin, grown whole)
+    grown = dilate(skin, max(int(0.02 * scale), 1))
+    rim = max(int(0.04 * scale), 2)
+    near_collar = np.zeros(skin.shape, bool)
+    near_collar[max(collar - rim, 0) :] = True
+    return np.where(near_collar, grown & ~garment | skin, grown).astype(np.uint8)
 
 
 def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,
@@ -364,6 +439,7 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         line = int(hips[:, 1].mean() + (0.1 if options.category == "upper" else -WAIST_ABOVE_HIPS) * scale)
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
+            garment = _without_lower_garment(image, body, garment, scale)
         else:
             garment[: max(line, 0)] = 0
     if options.category in ("upper", "dress") and len(hand_points):
@@ -392,16 +468,18 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         # wall can vanish from it: then the box stays)
         across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
-    protected = None
+    protected = front = None
     if options.protect and options.strategy != "box":
         protected = protection_mask(body, shape, options.category, scale, image)
+        front = in_front(image, body, garment, scale)  # hands the hand detector missed, and what they hold
+        protected |= front
         if options.category in ("upper", "dress"):
             protected |= neck_skin(image, body, garment, scale)
             chin = _chin_row(body, scale)
             if chin is not None and body.source == "pose":
                 protected[: max(int(chin), 0)] = 255  # a visible face: nothing above the chin (hair, ears, backdrop)
         mask &= ~protected
-    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected)
+    return GarmentMask(mask=mask, box=box, source=source, garment=garment & mask, protected=protected, front=front)
 
 
 def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, image_shape: tuple[int, int],
@@ -423,7 +501,7 @@ def carry_box(current: GarmentMask, previous: GarmentMask | None, body: Body, im
     if current.protected is not None:
         mask &= ~current.protected
     return GarmentMask(mask=mask, box=previous.box, source="carried", garment=current.garment,
-                       protected=current.protected)
+                       protected=current.protected, front=current.front)
 
 
 @dataclass

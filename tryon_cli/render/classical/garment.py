@@ -8,6 +8,7 @@ import numpy as np
 from ...analysis.body import is_skin
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
+from .skin_texture import skin_detail
 
 FALLBACK_SKIN = (198, 160, 140)  # RGB used when no skin of the person is visible outside the mask
 MIN_SKIN_SAMPLES = 50  # pixels needed before a median skin colour is trusted
@@ -15,6 +16,7 @@ NEARBY_SKIN_REACH = 0.08  # skin sampled within this share of the long side arou
 NEARBY_SKIN_SAMPLES = 400  # ... when at least this many bare pixels are there
 FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpainted
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
+UNDER_EDGE_ALPHA = 0.98  # under a new garment's alpha below this, what lies beneath shows
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
 ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
@@ -132,17 +134,21 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
     whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
     on_body = conditions.person if whole_person else conditions.torso
-    arms = uncovered & on_body if on_body is not None else np.zeros_like(uncovered)
+    hidden = cv2.dilate(np.where(old & ~bare, 255, 0).astype(np.uint8),
+                        np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
+    # under the new garment's soft edge the body shows through: skin there too, not the inpainted backdrop
+    # (a white strip along the garment's outline) nor the old garment (a dark one)
+    seen_through = np.where((hidden > 0) & (alpha > 0.01) & (alpha < UNDER_EDGE_ALPHA), 255, 0).astype(np.uint8)
+    shown = uncovered | seen_through
+    arms = shown & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
-        arms |= uncovered & conditions.arms
+        arms |= shown & conditions.arms
     rest = uncovered & ~arms
     base = frame
     if rest.any():
         # the whole old garment is inpainted, not only what the new one leaves: the inpainting then reads
         # from around the old garment (the backdrop), never from the old garment under the new one, which
         # would bleed its colour back into the strip beside the new garment and under its soft edge
-        hidden = cv2.dilate(np.where(old & ~bare, 255, 0).astype(np.uint8),
-                            np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
         base = fill_masked(frame, rest | hidden)
     if arms.any():
         tone = _nearby_skin(frame, conditions.person, arms, bare)
@@ -179,10 +185,12 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
             band = max(SKIN_ROUNDING_BAND * long_side, 1.0)
             depth = np.clip(cv2.distanceTransform((conditions.person > 0).astype(np.uint8), cv2.DIST_L2, 3) / band, 0, 1)
             shade = shade * (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - np.sqrt(depth)))
-        skin = np.clip(colour * shade[..., None], 0, 255)
+        # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
+        texture = 1.0 + skin_detail(frame, seen, arms > 0)
+        skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
         # full cover where the old garment was; a feathered fade into the bare skin next to it (inside the
         # mask), so the fill has no hard seam against the photographed arm or hand
-        inside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (uncovered > 0)
+        inside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (shown > 0)
         inside[(arms > 0) & old] = 1.0  # no part of the old garment shows through at the fill's edge
         outside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_FEATHER * long_side / 100.0) \
             * (bare & (uncovered == 0) & (mask > 0))

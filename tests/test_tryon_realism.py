@@ -1,0 +1,148 @@
+"""Issue 13's realism fixes: filled skin carries the person's own texture, no light line around a warped
+garment, no skin under a soft garment edge painted as backdrop, and a
+skirt is not taken for part of the top above it. Synthetic scenes, so no model runs."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from test_tryon_worn import SHAPE, body_with, short_sleeve, whole
+
+from tryon_cli.analysis import body as bp
+from tryon_cli.analysis.body import Body
+from tryon_cli.garments.photo import prepare_garment
+from tryon_cli.garments.placement import arms_in_front, warp_garment
+from tryon_cli.masks.garment import MaskOptions, build_mask, neck_skin
+from tryon_cli.render.classical.garment import render_garment
+from tryon_cli.render.contract import GarmentConditions
+
+SKIN = (205, 150, 120)
+
+
+def _high_frequency(values: np.ndarray) -> np.ndarray:
+    grey = values.astype(np.float32).mean(axis=-1)
+    return grey - cv2.GaussianBlur(grey, (0, 0), 2.0)
+
+
+def test_filled_skin_carries_the_persons_own_skin_texture():
+    """An old long sleeve filled as skin: the fill has the fine grain of the visible forearm skin, not a
+    flat colour (it looked painted)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    rng = np.random.default_rng(1)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[140:420, 150:350] = 20
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:350] = 255
+    skin_pixels = np.zeros(SHAPE, np.uint8)
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.line(skin_pixels, elbow, wrist, 255, 36)
+        cv2.line(frame, shoulder, elbow, (20, 20, 20), 40)  # an old sleeve, to be filled as skin
+        cv2.line(old, shoulder, elbow, 255, 40)
+    grain = rng.normal(0, 10, SHAPE).astype(np.float32)
+    textured = np.clip(np.array(SKIN, np.float32) + grain[..., None], 0, 255).astype(np.uint8)
+    frame[skin_pixels > 0] = textured[skin_pixels > 0]
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    filled = _high_frequency(out)[205:235, 140:156]  # inside the image-left upper arm, once the old sleeve
+    visible = _high_frequency(frame)[320:360, 108:122]  # the photographed forearm
+    assert filled.std() > 0.4 * visible.std()
+
+
+def test_a_warped_garment_has_no_light_line_of_its_photos_backdrop():
+    """The photo's white backdrop next to the garment's edge is not interpolated into the worn edge."""
+    photo = short_sleeve(colour=(40, 90, 200))
+    garment = prepare_garment(photo, "upper")
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    warped, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
+    edge = (alpha > 0.05) & (alpha < 0.95)
+    assert edge.sum() > 50
+    colours = warped[edge].astype(int)
+    # every edge pixel keeps the garment's own blue, none is lightened towards the white backdrop
+    assert (colours.sum(axis=1) < sum((40, 90, 200)) + 60).mean() > 0.97
+
+
+def test_the_skin_under_a_new_garments_soft_edge_is_skin_not_backdrop():
+    """Where the new garment's edge is soft, what shows through is the body, filled as skin, not the
+    backdrop inpainted over the old garment (a light line along the garment's outline)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    frame[body.person > 0] = SKIN
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:350] = 255
+    frame[old > 0] = (20, 20, 20)
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[120:440, 100:400] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (40, 160, 60)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:420, 190:310] = 1.0
+    alpha[140:420, 180:190] = np.linspace(0.1, 0.9, 10)[None, :]  # a soft left edge
+    alpha[140:420, 310:320] = 0.5
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old,
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    beneath = (out[300, 310:320].astype(np.float32) - 0.5 * np.array((40, 160, 60))) / 0.5
+    assert np.abs(beneath - SKIN).sum(axis=1).mean() < 90  # skin shows through, not the white backdrop
+
+
+def test_a_high_waisted_skirt_is_not_part_of_the_top_above_it():
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.NOSE: (250, 60), bp.LEFT_EYE if hasattr(bp, "LEFT_EYE") else 2: (240, 50),
+                          bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                          bp.LEFT_HIP: (200, 420), bp.RIGHT_HIP: (300, 420)}.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[140:330, 160:341] = (25, 25, 30)  # a black top
+    image[330:581, 160:341] = (200, 160, 60)  # a mustard skirt from well above the hip joints
+    body = Body(keypoints, person, (), "pose")
+    built = build_mask(image, body, MaskOptions(category="upper"))
+    assert built.garment is not None and (built.garment[200:300, 200:300] > 0).mean() > 0.9
+    assert (built.garment[350:430, 200:300] > 0).mean() < 0.05
+    assert (built.garment[350:430, 161:168] > 0).mean() < 0.05  # beside the hips too (no arm hangs there)
+
+
+def test_a_new_top_may_cover_the_shoulders_a_low_cami_bared_but_not_the_neck():
+    """A cami cut low under tilted shoulders: the skin above it is neck only within the neck's columns and
+    down to just below its base; the shoulders and chest are the new top's to cover (it sat cut off at
+    the cami's edge, the cami's straps left standing)."""
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 150), bp.RIGHT_SHOULDER: (320, 200),
+                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 440)}.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 130), (340, 580), 255, -1)
+    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[person > 0] = SKIN
+    image[210:581, 160:341] = (25, 25, 30)  # the cami, from well below the shoulders
+    cami = np.zeros(SHAPE, np.uint8)
+    cami[210:581, 160:341] = 255
+    neck = neck_skin(image, Body(keypoints, person, (), "pose"), cami, scale=float(np.hypot(140, 50)))
+    assert neck[175, 190] == 0  # (row, col) the bare shoulder beside the neck: not kept out of the mask
+    assert neck[185, 250] == 0  # the chest below the neck's base
+    assert neck[120, 250] > 0  # the neck
+
+
+def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 430)}.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[person > 0] = SKIN
+    image[140:581, 160:341] = (25, 25, 30)  # the old top, its collar right under the neck
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:581, 160:341] = 255
+    neck = neck_skin(image, Body(keypoints, person, (), "pose"), old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
+    assert (neck[141:150, 230:270] == 0).all()  # not the collar below it
