@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel "setuptools<81"
 	$(PY) -m pip install -q $(PIP_TORCH_ARGS) "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[test]"
+	# (setuptools warns that any editable install may be shadowed by same-named folders: not an error)
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -e ".[test]"
 	# insightface: sample photos for the demo and model-pack loading. Its wheel pins opencv-python, which
 	# would shadow mediapipe's opencv-contrib-python, so it goes in LAST and without dependencies; the rest
 	# of what it needs goes in first (onnx below 1.19 keeps mediapipe's protobuf 4). pip checks for
