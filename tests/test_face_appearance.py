@@ -493,7 +493,7 @@ def test_eye_openings_weigh_the_two_eyes_and_not_the_skin_away_from_them():
 
 def test_transfer_skin_takes_the_targets_light_colour_and_level_over_a_side_lit_tinted_half_face():
     """A side light leaves half the source's face dark and green-grey; a global colour map keeps that half.
-    The low band of the chroma and of the lightness (up to a 2.2 ratio) is the target's: both halves end
+    The low band of the chroma and of the lightness (up to a 1.6 ratio) is the target's: both halves end
     alike, and with the chroma's low band off the green half stays."""
     from tryon_cli.colour import transfer_skin
 
@@ -501,7 +501,7 @@ def test_transfer_skin_takes_the_targets_light_colour_and_level_over_a_side_lit_
         return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
     lab = np.dstack([np.full((80, 160), 150.0), np.full((80, 160), 142.0), np.full((80, 160), 148.0)])
-    lab[:, :80] = (60.0, 124.0, 134.0)  # the shadowed half: 2.5x darker, green-grey
+    lab[:, :80] = (100.0, 124.0, 134.0)  # the shadowed half: 1.5x darker, green-grey
     image = lab_picture(lab)
     skin = np.full((80, 160), 255, np.uint8)
     target = lab_picture(np.dstack([np.full((80, 160), 170.0), np.full((80, 160), 145.0), np.full((80, 160), 150.0)]))
