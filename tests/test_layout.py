@@ -96,9 +96,14 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_every_package_is_installed():
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    on_disk = {module_name(p) for p in LIBRARY.rglob("__init__.py")} | {"tryon_cli.commands"}
-    assert on_disk == listed
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    code = {module_name(p) for p in LIBRARY.rglob("__init__.py")} | {"tryon_cli.commands"}
+    # folders of data only (no __init__.py) are packages too, with their files in package-data
+    data = {name for name in setuptools["package-data"] if (ROOT / name.replace(".", "/")).is_dir()}
+    assert code | data == listed
+    assert all(any((ROOT / name.replace(".", "/")).glob(pattern)) for name in data
+               for pattern in setuptools["package-data"][name])
 
 
 @pytest.mark.parametrize("name", ["classical"])
