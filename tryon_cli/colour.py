@@ -75,17 +75,7 @@ def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
 def skin_level(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
     """The skin's low-frequency lightness around every pixel (normalised convolution over the skin mask),
     computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly, as in `shading_ratio`."""
-    height, width = lightness.shape[:2]
-    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
-    weights = (skin > 0).astype(np.float32)
-    if scale < 1.0:
-        size = low_res_size((height, width), scale)
-        lightness = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
-        weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
-    level = _masked_blur(lightness, weights, sigma * scale)
-    if scale < 1.0:
-        level = cv2.resize(level, (width, height), interpolation=cv2.INTER_LINEAR)
-    return level
+    return _low_band(lightness, skin, sigma)
 
 
 def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
@@ -116,22 +106,23 @@ def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.nd
     return ratio
 
 
-def _low_band(channels: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
-    """(h, w, c) low-frequency band of float `channels` over the skin mask (normalised convolution),
-    computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly."""
-    height, width = channels.shape[:2]
+def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """Low-frequency band of float `values`, (h, w) or (h, w, c) with c > 1, over the skin mask (normalised
+    convolution), computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly."""
+    height, width = values.shape[:2]
     scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
     weights = (skin > 0).astype(np.float32)
     if scale < 1.0:
         size = low_res_size((height, width), scale)
-        channels = cv2.resize(channels, size, interpolation=cv2.INTER_AREA)
+        values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
         weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
-    blurred = cv2.GaussianBlur(channels * weights[..., None], (0, 0), sigma * scale)
-    norm = cv2.GaussianBlur(weights, (0, 0), sigma * scale)
-    low = blurred / np.maximum(norm, 1e-3)[..., None]
+    norm = np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma * scale), 1e-3)
+    if values.ndim == 3:  # one weight per pixel, for every channel
+        weights, norm = weights[..., None], norm[..., None]
+    low = cv2.GaussianBlur(values * weights, (0, 0), sigma * scale) / norm
     if scale < 1.0:
         low = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
-    return low.reshape(height, width, -1)
+    return low
 
 
 def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
