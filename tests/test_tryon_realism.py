@@ -19,6 +19,31 @@ from tryon_cli.render.contract import GarmentConditions
 SKIN = (205, 150, 120)
 
 
+def pose_keypoints(points: dict[int, tuple[int, int]]) -> np.ndarray:
+    """BlazePose's 33 keypoints, these ones visible at (x, y) and the rest unseen."""
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    return keypoints
+
+
+def neck_scene(shoulders: tuple[tuple[int, int], tuple[int, int]], hips: tuple[tuple[int, int], tuple[int, int]],
+               torso_top: int, top_from: int) -> tuple[Body, np.ndarray, np.ndarray]:
+    """A skin-coloured person (a torso from row `torso_top` down, a neck above it) on a light backdrop, in a
+    dark top from row `top_from` down: the body, the image and the top's mask."""
+    keypoints = pose_keypoints({bp.LEFT_SHOULDER: shoulders[0], bp.RIGHT_SHOULDER: shoulders[1],
+                                bp.LEFT_HIP: hips[0], bp.RIGHT_HIP: hips[1]})
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, torso_top), (340, 580), 255, -1)
+    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[person > 0] = SKIN
+    image[top_from:581, 160:341] = (25, 25, 30)
+    top = np.zeros(SHAPE, np.uint8)
+    top[top_from:581, 160:341] = 255
+    return Body(keypoints, person, (), "pose"), image, top
+
+
 def _high_frequency(values: np.ndarray) -> np.ndarray:
     grey = values.astype(np.float32).mean(axis=-1)
     return grey - cv2.GaussianBlur(grey, (0, 0), 2.0)
@@ -91,11 +116,9 @@ def test_the_skin_under_a_new_garments_soft_edge_is_skin_not_backdrop():
 
 
 def test_a_high_waisted_skirt_is_not_part_of_the_top_above_it():
-    keypoints = np.zeros((33, 3), np.float32)
-    for index, (x, y) in {bp.NOSE: (250, 60), bp.LEFT_EYE if hasattr(bp, "LEFT_EYE") else 2: (240, 50),
-                          bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
-                          bp.LEFT_HIP: (200, 420), bp.RIGHT_HIP: (300, 420)}.items():
-        keypoints[index] = (x, y, 1.0)
+    keypoints = pose_keypoints({bp.NOSE: (250, 60), 2: (240, 50),  # 2: BlazePose's left eye
+                                bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                                bp.LEFT_HIP: (200, 420), bp.RIGHT_HIP: (300, 420)})
     person = np.zeros(SHAPE, np.uint8)
     cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
     image = np.full((*SHAPE, 3), 235, np.uint8)
@@ -112,37 +135,17 @@ def test_a_new_top_may_cover_the_shoulders_a_low_cami_bared_but_not_the_neck():
     """A cami cut low under tilted shoulders: the skin above it is neck only within the neck's columns and
     down to just below its base; the shoulders and chest are the new top's to cover (it sat cut off at
     the cami's edge, the cami's straps left standing)."""
-    keypoints = np.zeros((33, 3), np.float32)
-    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 150), bp.RIGHT_SHOULDER: (320, 200),
-                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 440)}.items():
-        keypoints[index] = (x, y, 1.0)
-    person = np.zeros(SHAPE, np.uint8)
-    cv2.rectangle(person, (160, 130), (340, 580), 255, -1)
-    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
-    image = np.full((*SHAPE, 3), 235, np.uint8)
-    image[person > 0] = SKIN
-    image[210:581, 160:341] = (25, 25, 30)  # the cami, from well below the shoulders
-    cami = np.zeros(SHAPE, np.uint8)
-    cami[210:581, 160:341] = 255
-    neck = neck_skin(image, Body(keypoints, person, (), "pose"), cami, scale=float(np.hypot(140, 50)))
+    # the cami cut low, from well below the shoulders
+    body, image, cami = neck_scene(((180, 150), (320, 200)), ((200, 430), (300, 440)), torso_top=130, top_from=210)
+    neck = neck_skin(image, body, cami, scale=float(np.hypot(140, 50)))
     assert neck[175, 190] == 0  # (row, col) the bare shoulder beside the neck: not kept out of the mask
     assert neck[185, 250] == 0  # the chest below the neck's base
     assert neck[120, 250] > 0  # the neck
 
 
 def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
-    keypoints = np.zeros((33, 3), np.float32)
-    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
-                          bp.LEFT_HIP: (200, 430), bp.RIGHT_HIP: (300, 430)}.items():
-        keypoints[index] = (x, y, 1.0)
-    person = np.zeros(SHAPE, np.uint8)
-    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
-    cv2.rectangle(person, (225, 40), (275, 140), 255, -1)  # the neck
-    image = np.full((*SHAPE, 3), 235, np.uint8)
-    image[person > 0] = SKIN
-    image[140:581, 160:341] = (25, 25, 30)  # the old top, its collar right under the neck
-    old = np.zeros(SHAPE, np.uint8)
-    old[140:581, 160:341] = 255
-    neck = neck_skin(image, Body(keypoints, person, (), "pose"), old, scale=400.0)
+    # the old top, its collar right under the neck
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=140)
+    neck = neck_skin(image, body, old, scale=400.0)
     assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
     assert (neck[141:150, 230:270] == 0).all()  # not the collar below it
