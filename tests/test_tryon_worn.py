@@ -449,19 +449,27 @@ def presenter(shape=(400, 500)) -> tuple[Body, np.ndarray, np.ndarray]:
     return Body(keypoints, person, (), "pose"), frame, jacket
 
 
-def test_a_presenters_shoulders_and_arms_cut_by_the_frame_are_covered_not_filled_with_skin():
-    """Arms out of the frame: the long sleeves follow the pose's extrapolated arms down to the frame's
-    bottom, so the jacket's shoulders and upper arms are covered by the new top, not left to the skin fill
-    (the garment hung flat in the middle and the shoulders became two skin-coloured blobs)."""
+def worn_by_presenter(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The flat top placed and rendered in mask mode over the presenter's jacket: the frame and the warped
+    garment's alpha."""
     body, frame, jacket = presenter()
     shape = frame.shape[:2]
-    garment = prepare_garment(long_sleeve(), "upper")
+    garment = prepare_garment(flat, "upper")
     region = GarmentMask(jacket.copy(), (0, 0, shape[1], shape[0]), "pose", garment=jacket.copy())
     arms = arms_in_front(body, shape)
     warped, alpha, keep = warp_garment(garment, body, region, shape, "upper", arms)
     out = render_garment(frame, jacket, GarmentConditions(
         garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
         category="upper", mode="mask", person=body.person, old_garment=jacket, arms=arms))
+    return out, alpha
+
+
+def test_a_presenters_shoulders_and_arms_cut_by_the_frame_are_covered_not_filled_with_skin():
+    """Arms out of the frame: the long sleeves follow the pose's extrapolated arms down to the frame's
+    bottom, so the jacket's shoulders and upper arms are covered by the new top, not left to the skin fill
+    (the garment hung flat in the middle and the shoulders became two skin-coloured blobs)."""
+    out, _ = worn_by_presenter(long_sleeve())
+    jacket = presenter()[2]
     blue = np.array((40, 90, 200))
     # the upper arms beside the chest near the frame's bottom, and the outer shoulders
     for row, col in ((380, 90), (380, 410), (300, 110), (300, 390), (240, 150), (240, 350)):
@@ -475,15 +483,7 @@ def test_a_presenters_shoulders_and_arms_cut_by_the_frame_are_covered_not_filled
 def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
     """Arms cut by the frame under a short-sleeved top: the sleeve ends where it would, and the arm below
     it is bare skin (the new garment is not carried down over it)."""
-    body, frame, jacket = presenter()
-    shape = frame.shape[:2]
-    garment = prepare_garment(short_sleeve(), "upper")
-    region = GarmentMask(jacket.copy(), (0, 0, shape[1], shape[0]), "pose", garment=jacket.copy())
-    arms = arms_in_front(body, shape)
-    warped, alpha, keep = warp_garment(garment, body, region, shape, "upper", arms)
-    out = render_garment(frame, jacket, GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
-        category="upper", mode="mask", person=body.person, old_garment=jacket, arms=arms))
+    out, alpha = worn_by_presenter(short_sleeve())
     assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
     assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
     assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's
