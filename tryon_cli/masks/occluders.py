@@ -160,15 +160,14 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     if not hands or garment is None or not garment.any():
         return found
     radius = OBJECT_SEARCH * scale
+    discs = [_disc(shape, centre, radius) for centre, _ in hands]
     search = np.zeros(shape, np.uint8)
-    for centre, _ in hands:
-        search |= _disc(shape, centre, radius)
+    for disc in discs:
+        search |= disc
     ys, xs = np.nonzero(search)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     lab = colour_lab(image)
     person = body.person > 0 if body.person.any() else np.zeros(shape, bool)
-    # the colours of what the person wears, away from the hands (the old garment's coarse region may
-    # hold the bag itself; the other garment, say a top over trousers, is no held object either)
     skin = dilate(person_skin(image, body.person).astype(np.uint8), 1) > 0
     for _, hand in hands:
         skin |= hand > 0
@@ -196,9 +195,9 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     min_area = OBJECT_MIN_AREA * scale * scale
     core = np.zeros(shape, np.uint8)
     front_hands = np.zeros(shape, np.uint8)
-    for centre, hand in hands:
+    for (centre, hand), whole_disc in zip(hands, discs):
         front_hands |= hand
-        disc = _disc(shape, centre, radius)[y0:y1, x0:x1] > 0
+        disc = whole_disc[y0:y1, x0:x1] > 0
         rim = disc & ~(_disc(shape, centre, 0.9 * radius)[y0:y1, x0:x1] > 0)
         touch = dilate(hand, max(int(OBJECT_TOUCH * scale), 1))[y0:y1, x0:x1] > 0
         for label in np.unique(labels[touch & disc & (other > 0)]):
