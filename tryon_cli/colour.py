@@ -61,10 +61,13 @@ def is_colourless(stats: np.ndarray) -> bool:
 LOW_RES_SIGMA = 12.0  # the lighting blur runs where its sigma is this many pixels (a face ~120 px wide)
 
 
-def _masked_blur(channel: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
-    blurred = cv2.GaussianBlur(channel * weights, (0, 0), sigma)
-    norm = cv2.GaussianBlur(weights, (0, 0), sigma)
-    return blurred / np.maximum(norm, 1e-3)
+def masked_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
+    """Normalised convolution: the Gaussian blur of float `values`, (h, w) or (h, w, c) with c > 1, over
+    the float (h, w) `weights` only, so what lies where the weights are 0 does not bleed in."""
+    norm = np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma), 1e-3)
+    if values.ndim == 3:  # one weight per pixel, for every channel
+        weights, norm = weights[..., None], norm[..., None]
+    return cv2.GaussianBlur(values * weights, (0, 0), sigma) / norm
 
 
 def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -98,8 +101,8 @@ def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.nd
         small_w_image = (image_skin > 0).astype(np.float32)
         small_w_target = (target_skin > 0).astype(np.float32)
     target_l = cv2.cvtColor(small_target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    low_image = _masked_blur(small_l, small_w_image, sigma * scale)
-    low_target = _masked_blur(target_l, small_w_target, sigma * scale)
+    low_image = masked_blur(small_l, small_w_image, sigma * scale)
+    low_target = masked_blur(target_l, small_w_target, sigma * scale)
     ratio = np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio)
     if scale < 1.0:
         ratio = cv2.resize(ratio, (image_l.shape[1], image_l.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -116,10 +119,7 @@ def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
         size = low_res_size((height, width), scale)
         values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
         weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
-    norm = np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma * scale), 1e-3)
-    if values.ndim == 3:  # one weight per pixel, for every channel
-        weights, norm = weights[..., None], norm[..., None]
-    low = cv2.GaussianBlur(values * weights, (0, 0), sigma * scale) / norm
+    low = masked_blur(values, weights, sigma * scale)
     if scale < 1.0:
         low = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
     return low

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..colour import soft_clip_lightness
+from ..colour import masked_blur, soft_clip_lightness
 from . import landmarks as lm
 from .raster import Raster, rasterize, vertex_normals
 
@@ -104,7 +104,7 @@ def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: 
     ratio = np.clip(float(np.mean(shading[region])) / shading, 1.0 / MAX_DELIGHT, MAX_DELIGHT).astype(np.float32)
     inside = covered.astype(np.float32)
     sigma = max(RATIO_SIGMA * w, 1.0)
-    ratio = cv2.GaussianBlur(ratio * inside, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(inside, (0, 0), sigma), 1e-3)
+    ratio = masked_blur(ratio, inside, sigma)
     # Feathered to 1 at the mesh's outline, so the face meets the untouched image without a step.
     edge = max(int(0.04 * w), 1)
     weight = cv2.GaussianBlur(cv2.erode(inside, np.ones((3, 3), np.uint8), iterations=edge), (0, 0), edge / 2 + 0.5)

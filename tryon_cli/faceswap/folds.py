@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..colour import masked_blur
 from ..face3d import landmarks as lm
 from ..masks.face import face_region, feature_regions
 from ..masks.shapes import hull_mask
@@ -86,13 +87,8 @@ def flatten_folds(image: np.ndarray, points: np.ndarray, strength: float,
     if usable is not None:
         skin *= usable[box] > 127
     pixels = image[box].astype(np.float32)
-
-    def skin_blur(sigma: float) -> np.ndarray:
-        # A blur of the skin alone (normalised convolution): the teeth and lips do not bleed into it.
-        total = cv2.GaussianBlur(pixels * skin[..., None], (0, 0), sigma)
-        return total / np.maximum(cv2.GaussianBlur(skin, (0, 0), sigma), 1e-3)[..., None]
-
-    band = skin_blur(low) - skin_blur(high)
+    # blurs of the skin alone (normalised convolution): the teeth and lips do not bleed into the band
+    band = masked_blur(pixels, skin, low) - masked_blur(pixels, skin, high)
     out = image.copy()
     out[box] = np.clip(pixels - (strength * weights)[..., None] * band + 0.5, 0, 255).astype(np.uint8)
     return out
