@@ -40,8 +40,8 @@ def skin_detail(frame: np.ndarray, source: np.ndarray, region: np.ndarray, seed:
         return detail
     rng = np.random.default_rng(seed)
     window = np.outer(np.hanning(patch + 2)[1:-1], np.hanning(patch + 2)[1:-1]).astype(np.float32)
-    y0, x0 = np.min(np.nonzero(region), axis=1)
-    y1, x1 = np.max(np.nonzero(region), axis=1) + 1
+    x0, y0, box_w, box_h = cv2.boundingRect(region.astype(np.uint8))
+    y1, x1 = y0 + box_h, x0 + box_w
     total = np.zeros((h + patch, w + patch), np.float32)
     weight = np.zeros_like(total)
     for top in range(max(y0 - half, 0), y1, half):
