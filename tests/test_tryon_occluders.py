@@ -35,7 +35,7 @@ def scene(bag: bool = True, trousers: bool = False) -> tuple[np.ndarray, Body, n
               17: (178, 428), 19: (192, 432), 21: (198, 415)}
     for index, (x, y) in points.items():
         keypoints[index] = (x, y, 1.0)
-    for side in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+    for side in bp.ARMS:
         line = np.array([points[i] for i in side], np.int32)
         cv2.polylines(image, [line], False, SKIN, 28)
         cv2.polylines(person, [line], False, 255, 28)

@@ -52,7 +52,7 @@ def body_with(left_elbow, left_wrist, right_elbow=(330, 300), right_wrist=(335, 
         keypoints[index] = (x, y, 1.0)
     person = np.zeros(SHAPE, np.uint8)
     cv2.rectangle(person, (150, 140), (350, 560), 255, -1)
-    for a, b, c in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+    for a, b, c in bp.ARMS:
         pts = np.array([points[a], points[b], points[c]], np.int32)
         cv2.polylines(person, [pts], False, 255, 40)
     return Body(keypoints, person, (), "pose")

@@ -120,13 +120,10 @@ def _limbs(body: Body, joints: tuple[tuple[int, int, int], tuple[int, int, int]]
     return found
 
 
-ARM_JOINTS = ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST))
-
-
 def _arms(body: Body, shape: tuple[int, int] | None = None) -> list[np.ndarray | None]:
     """Image-left then image-right arm (shoulder, elbow[, wrist]); with the frame's `shape`, an arm whose
     elbow is out of the frame (an upper-body shot) follows the pose's extrapolated elbow and wrist."""
-    seen = _limbs(body, ARM_JOINTS)
+    seen = _limbs(body, bp.ARMS)
     if seen[0] is not None or shape is None:
         return seen
     return _framed_out_arms(body, shape)
@@ -144,7 +141,7 @@ def _framed_out_arms(body: Body, shape: tuple[int, int]) -> list[np.ndarray | No
     margin = ARM_FRAME_MARGIN * width
     height, frame_width = shape
     found = []
-    for joints in ARM_JOINTS:
+    for joints in bp.ARMS:
         elbow = points[joints[1]]
         if elbow[2] >= bp.VISIBLE:
             chain = [points[i, :2] for i in joints if points[i, 2] >= bp.VISIBLE]
@@ -717,7 +714,7 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, scale))
         if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
             bottom = int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
-            if _limbs(body, ARM_JOINTS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
+            if _limbs(body, bp.ARMS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
                 sleeved = np.nonzero(np.any([part.alpha > 0.5 for part in parts if part.limb], axis=0).any(axis=1))[0]
                 bottom = max(bottom, int(sleeved.max()) + 1 if len(sleeved) else 0)
             warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1))

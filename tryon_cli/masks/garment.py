@@ -307,7 +307,7 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
     result[cut:, x0:x1] = 0
     # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
     arms = np.zeros(garment.shape, np.uint8)
-    for side in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
+    for side in bp.ARMS:
         points = body.visible(side)
         if len(points) >= 2:
             cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
