@@ -33,7 +33,9 @@ def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> su
 def astronaut() -> np.ndarray:
     from skimage import data
 
-    return data.astronaut()
+    image = data.astronaut()
+    image.setflags(write=False)  # shared by the whole session: a test or library writing into it would leak
+    return image
 
 
 @pytest.fixture(scope="session")
