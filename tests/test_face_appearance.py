@@ -516,3 +516,40 @@ def test_transfer_skin_takes_the_targets_light_colour_and_level_over_a_side_lit_
             assert np.abs(left[1:] - (145, 150)).max() < 2 and np.abs(right[1:] - (145, 150)).max() < 2
         else:
             assert np.abs(left[1:] - (145, 150)).max() > 5  # the defect: the shadow's tint stays
+
+
+def _features(seed: int, size: int = 240) -> np.ndarray:
+    """A face-sized patch of feature-scale edges (dark ellipses, like eyes, brows and lips, on skin)."""
+    rng = np.random.default_rng(seed)
+    image = np.full((size, size, 3), SKIN, np.uint8)
+    for _ in range(14):
+        centre = tuple(int(v) for v in rng.integers(30, size - 30, 2))
+        axes = (int(rng.integers(8, 30)), int(rng.integers(3, 10)))
+        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, (90, 60, 50), -1, cv2.LINE_AA)
+    return image
+
+
+def test_a_crisp_face_on_a_motion_blurred_frame_is_smeared_the_same_way():
+    from tryon_cli.render.classical.softness import BAND_HIGH, match_softness, structure_tensor
+
+    region = np.zeros((240, 240), np.uint8)
+    region[20:220, 20:220] = 255
+    crisp = _features(7)
+    smear = np.full((1, 31), 1 / 31, np.float32)  # 31 px of horizontal motion
+    noise = np.random.default_rng(8).normal(0, 6, crisp.shape)
+    frame = np.clip(cv2.filter2D(crisp, -1, smear).astype(float) + noise, 0, 255).astype(np.uint8)
+    # The finest scale is fooled: the frame's compression-like noise reads as sharp as the photo.
+    assert np.array_equal(match_sharpness(crisp, frame, region, None), crisp)
+
+    def tensor(image: np.ndarray) -> np.ndarray:
+        small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32), (96, 96), interpolation=cv2.INTER_AREA)
+        return structure_tensor(small, cv2.resize(region, (96, 96), interpolation=cv2.INTER_NEAREST) > 0)
+
+    matched = match_softness(crisp, frame, region, face_width=200.0)
+    before, after, goal = tensor(crisp), tensor(matched), tensor(frame)
+    assert np.trace(before) > 2 * np.trace(goal)  # the photo was far crisper where the features are
+    assert np.trace(after) <= BAND_HIGH * np.trace(goal)
+    # Smeared along the motion: horizontal gradients lost far more than vertical ones.
+    assert after[0, 0] / before[0, 0] < 0.5 * (after[1, 1] / before[1, 1])
+    # A face already as soft as its frame is left alone, bit for bit.
+    assert np.array_equal(match_softness(frame, frame, region, face_width=200.0), frame)

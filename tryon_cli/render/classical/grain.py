@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ...masks.shapes import erode_disc
+from .softness import match_softness
 
 LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
 GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
@@ -110,4 +111,7 @@ def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray,
     if region is None:
         region = detail_region(pasted, face_width)
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
+    # Blur first where the frame is soft at the features' scale (motion, focus); the finest scale's noise
+    # and grain are then matched on the blurred face.
+    warped = match_softness(warped, target, region, face_width)
     return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
