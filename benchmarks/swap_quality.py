@@ -57,6 +57,7 @@ def score(report: dict) -> dict:
         "gaze_corr": report["expression"]["gaze_correlation"],
         "gaze_std": report["expression"].get("gaze_target_std"),
         "sharpness": report["sharpness_ratio"]["median"],
+        "feature_sharpness": report["feature_sharpness_ratio"]["p90"],
         "delta_e": report["cheek_delta_e"]["median"],
         "flicker": report["flicker_ratio"],
         "pose_err": report["pose_error_degrees"]["median"],
@@ -101,7 +102,7 @@ def main() -> None:
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
     keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "gaze_corr", "gaze_std", "sharpness",
-            "delta_e", "flicker", "pose_err"]
+            "feature_sharpness", "delta_e", "flicker", "pose_err"]
     print(f"\n{'config':<11}" + "".join(f"{k:>19}" for k in keys))
     for name, rows in results.items():
         cells = []

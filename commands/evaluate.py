@@ -86,6 +86,8 @@ def _table(result: dict) -> Table:
          "gaze_correlation" if gaze_std is not None and gaze_std >= GAZE_MOVES else None),
         ("target gaze movement (std, eye widths)", gaze_std, None),
         ("sharpness ratio (face, output / target)", result["sharpness_ratio"], "sharpness_ratio"),
+        ("feature sharpness ratio, worst tenth (96-px face)", result["feature_sharpness_ratio"]["p90"],
+         "feature_sharpness_ratio"),
         ("cheek colour difference (Delta E)", result["cheek_delta_e"], "cheek_delta_e"),
         ("flicker ratio (output / target)", result["flicker_ratio"], "flicker_ratio"),
     ]

@@ -33,6 +33,7 @@ def test_gaze_correlation_of_a_video_with_itself_is_one_and_a_sheet_is_written(t
     report = json.loads(result.stdout)
     assert report["expression"]["gaze_correlation"] == pytest.approx(1.0)
     assert report["sharpness_ratio"]["median"] == pytest.approx(1.0)
+    assert report["feature_sharpness_ratio"]["median"] == pytest.approx(1.0)
     image = cv2.imread(str(sheet))
     assert image is not None and image.shape[0] > 3 * 256
 
