@@ -487,3 +487,21 @@ def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
     assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
     assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
     assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's
+
+
+def test_a_flat_tops_inner_back_is_not_worn_on_the_chest():
+    """The inner back (and its label) that a flat photo shows through the neck opening is not pasted under
+    the presenter's chin: the neckline shows skin there."""
+    from test_neckline import INNER_BACK, crew_neck_tee
+
+    out, alpha = worn_by_presenter(crew_neck_tee()[0])
+    body, frame, jacket = presenter()
+    inside = (jacket > 0) & (body.person > 0)
+    inside[:, :180], inside[:, 320:], inside[320:] = False, False, False  # under the chin
+    grey = (np.abs(out.astype(int) - INNER_BACK).max(axis=2) < 15) & inside
+    label = (out.min(axis=2) > 240) & inside
+    assert grey.sum() < 60 and label.sum() < 5, (grey.sum(), label.sum())
+    # the opening is skin, and the front below the collar band is still the tee
+    rows = np.nonzero(alpha[:, 250] < 0.5)[0]
+    assert is_skin(out[rows[rows > 200][:5], 250][None]).all()
+    assert alpha[330, 250] > 0.9
