@@ -505,3 +505,28 @@ def test_a_flat_tops_inner_back_is_not_worn_on_the_chest():
     rows = np.nonzero(alpha[:, 250] < 0.5)[0]
     assert is_skin(out[rows[rows > 200][:5], 250][None]).all()
     assert alpha[330, 250] > 0.9
+
+
+def test_a_tie_under_the_old_collar_leaves_no_shadow_on_the_filled_skin():
+    """The skin filled in a new neckline over an old white shirt and dark tie is one even skin: the tie is
+    another garment, not a shadow (its dark stripe was printed down the chest)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin = (205, 150, 120)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    old = np.zeros(SHAPE, np.uint8)
+    old[182:420, 150:350] = 255
+    frame[old > 0] = (235, 235, 235)  # the white shirt ...
+    frame[182:420, 238:262] = (30, 30, 60)  # ... and its tie
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[182:420, 150:350] = 1.0
+    alpha[182:260, 190:310] = 0.0  # the new top's neck opening
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[175:450, 100:400] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=None))
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    assert is_skin(out[200:240, 200:300]).mean() > 0.95
+    assert abs(grey[200:240, 243:257].mean() - grey[200:240, 205:225].mean()) < 8
