@@ -41,7 +41,8 @@ class Body:
     """What the analyser saw in one frame.
 
     keypoints: (33, 3) x, y in pixels and visibility, or None; source says where they came from:
-    "pose", "carried" (from an earlier frame) or "none".
+    "pose", "headless" (a video frame cut at the chin, its torso trusted), "carried" (from an earlier
+    frame) or "none".
     """
 
     keypoints: np.ndarray | None
@@ -100,6 +101,10 @@ class BodyAnalyzer:
                 keypoints = self._smoothed(keypoints)
                 self._last, self._missing = (keypoints, _centroid(person)), 0
                 return Body(keypoints, person, tuple(hands), "pose")
+            if _headless_torso(keypoints, person):
+                # a shop video cut at the chin has no face on any frame: its torso is trusted as a photo's is,
+                # "headless" (a garment is placed on it; nothing is carried from it to later frames)
+                return Body(self._smoothed(keypoints), person, tuple(hands), "headless")
         if self._tracking and self._last is not None and self._missing < CARRY_FRAMES \
                 and (person > 0).mean() >= MIN_PERSON_SHARE:  # no person now: nothing to carry keypoints onto
             self._missing += 1
