@@ -15,7 +15,7 @@ Per video and garment (first `--end` seconds) it prints:
 With `--sheets DIR` it writes, per example, a strip of four consecutive output frames over their
 differences (x4) and the input's differences (x4), and input|output at three frames.
 
-    python benchmarks/tryon_video_stability.py [--end 2] [--video suit] [--garment striped] [--sheets DIR]
+    python benchmarks/tryon_video_stability.py [--start 0] [--end 2] [--video suit] [--garment striped] [--sheets DIR]
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def second(shifts: list[np.ndarray]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--end", type=float, default=2.0, help="seconds of each video")
+    parser.add_argument("--start", type=float, default=0.0, help="from this second of each video")
+    parser.add_argument("--end", type=float, default=2.0, help="up to this second of each video")
     parser.add_argument("--video", action="append", default=[], help="only videos whose name contains this")
     parser.add_argument("--garment", action="append", default=[], help="only garments whose name contains this")
     parser.add_argument("--sheets", type=Path, help="write a strip sheet per example here")
@@ -143,7 +144,7 @@ def main() -> None:
         analyzer = RecordingAnalyzer(float(probe_video(path).fps))
         engine = RecordingEngine()
         try:
-            tryon_frames(iter_frames(path, end=args.end), model, engine, MaskOptions(category=category), "mask",
+            tryon_frames(iter_frames(path, start=args.start or None, end=args.end), model, engine, MaskOptions(category=category), "mask",
                          True, 0, lambda frame, result: (frames.append(frame.image), outputs.append(result)),
                          analyzer=analyzer)
         finally:
