@@ -530,3 +530,28 @@ def test_a_tie_under_the_old_collar_leaves_no_shadow_on_the_filled_skin():
     grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
     assert is_skin(out[200:240, 200:300]).mean() > 0.95
     assert abs(grey[200:240, 243:257].mean() - grey[200:240, 205:225].mean()) < 8
+
+
+def test_the_old_collar_at_the_neck_above_a_new_crew_necks_opening_is_filled_as_skin():
+    """A new crew neck's opening shows the chest: the old collar at the base of the neck, far above the
+    opening's lowest point but level with the new top's shoulders, goes with the old garment."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, collar = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    old = np.zeros(SHAPE, np.uint8)
+    old[215:420, 150:350] = 255
+    frame[old > 0] = (60, 90, 160)
+    frame[190:197, 215:285] = collar  # the old collar, apart from the old garment's region
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[190:420, 150:350] = 1.0
+    alpha[190:260, 210:290] = 0.0  # the new top's neck opening, its front neckline at row 260
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[170:450, 100:400] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    assert is_skin(out[191:196, 225:275]).mean() > 0.9

@@ -108,7 +108,10 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     # (as a share of the torso's width, the body's own scale: a presenter's shirt collar rises far up a neck
     # that fills the frame; the long side's share, kept as a floor, was sized for full-length photos)
     reach = max(int(COLLAR_BAND * max(mask.shape)), int(COLLAR_BAND_PER_TORSO * columns.sum()), 1)
-    return columns[None, :] & (rows < top[None, :]) & (rows >= top[None, :] - reach) & (mask > 0) & (person > 0)
+    # where the new neckline dips below its shoulders (a crew neck's opening), the old collar at the neck's
+    # base lies that much higher above it
+    reach = reach + top - top[columns].min()
+    return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
