@@ -487,3 +487,71 @@ def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
     assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
     assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
     assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's
+
+
+def test_a_flat_tops_inner_back_is_not_worn_on_the_chest():
+    """The inner back (and its label) that a flat photo shows through the neck opening is not pasted under
+    the presenter's chin: the neckline shows skin there."""
+    from test_neckline import INNER_BACK, crew_neck_tee
+
+    out, alpha = worn_by_presenter(crew_neck_tee()[0])
+    body, frame, jacket = presenter()
+    inside = (jacket > 0) & (body.person > 0)
+    inside[:, :180], inside[:, 320:], inside[320:] = False, False, False  # under the chin
+    grey = (np.abs(out.astype(int) - INNER_BACK).max(axis=2) < 15) & inside
+    label = (out.min(axis=2) > 240) & inside
+    assert grey.sum() < 60 and label.sum() < 5, (grey.sum(), label.sum())
+    # the opening is skin, and the front below the collar band is still the tee
+    rows = np.nonzero(alpha[:, 250] < 0.5)[0]
+    assert is_skin(out[rows[rows > 200][:5], 250][None]).all()
+    assert alpha[330, 250] > 0.9
+
+
+def test_a_tie_under_the_old_collar_leaves_no_shadow_on_the_filled_skin():
+    """The skin filled in a new neckline over an old white shirt and dark tie is one even skin: the tie is
+    another garment, not a shadow (its dark stripe was printed down the chest)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin = (205, 150, 120)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    old = np.zeros(SHAPE, np.uint8)
+    old[182:420, 150:350] = 255
+    frame[old > 0] = (235, 235, 235)  # the white shirt ...
+    frame[182:420, 238:262] = (30, 30, 60)  # ... and its tie
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[182:420, 150:350] = 1.0
+    alpha[182:260, 190:310] = 0.0  # the new top's neck opening
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[175:450, 100:400] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=None))
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    assert is_skin(out[200:240, 200:300]).mean() > 0.95
+    assert abs(grey[200:240, 243:257].mean() - grey[200:240, 205:225].mean()) < 8
+
+
+def test_the_old_collar_at_the_neck_above_a_new_crew_necks_opening_is_filled_as_skin():
+    """A new crew neck's opening shows the chest: the old collar at the base of the neck, far above the
+    opening's lowest point but level with the new top's shoulders, goes with the old garment."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    skin, collar = (205, 150, 120), (25, 25, 25)
+    frame = np.full((*SHAPE, 3), 200, np.uint8)
+    frame[body.person > 0] = skin
+    old = np.zeros(SHAPE, np.uint8)
+    old[215:420, 150:350] = 255
+    frame[old > 0] = (60, 90, 160)
+    frame[190:197, 215:285] = collar  # the old collar, apart from the old garment's region
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[190:420, 150:350] = 1.0
+    alpha[190:260, 210:290] = 0.0  # the new top's neck opening, its front neckline at row 260
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[170:450, 100:400] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[160:380, 170:330] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    assert is_skin(out[191:196, 225:275]).mean() > 0.9

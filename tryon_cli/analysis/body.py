@@ -30,8 +30,9 @@ VISIBLE = 0.5
 CARRY_FRAMES = 15
 MIN_PERSON_SHARE = 0.01  # a person mask covering less of the frame than this is no person (a fade-in)
 # Keypoint smoothing on video (One Euro, speeds in shoulder widths per second): a still body is filtered
-# at 1 Hz, and the cut-off rises 3 Hz per shoulder width per second, so a turn or a step is followed.
-KEYPOINT_MIN_CUTOFF_HZ = 1.0
+# at 0.3 Hz (as face landmarks are; at 1 Hz a presenter's striped top still shimmered), and the cut-off
+# rises 3 Hz per shoulder width per second, so a turn or a step is followed.
+KEYPOINT_MIN_CUTOFF_HZ = 0.3
 FACE_CROP_PER_WIDTH = 1.2  # half the side of the crop searched for a face, in face widths (ear to ear)
 KEYPOINT_SPEED_GAIN = 3.0
 
@@ -41,7 +42,8 @@ class Body:
     """What the analyser saw in one frame.
 
     keypoints: (33, 3) x, y in pixels and visibility, or None; source says where they came from:
-    "pose", "carried" (from an earlier frame) or "none".
+    "pose", "headless" (a video frame cut at the chin, its torso trusted), "carried" (from an earlier
+    frame) or "none".
     """
 
     keypoints: np.ndarray | None
@@ -70,6 +72,7 @@ class BodyAnalyzer:
         self._faces = FaceMeshAnalyzer(max_faces=1, tracking=False)
         self._tracking = tracking
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._headless = False  # whether the last trusted skeleton was a headless one
         self._dt = 1.0 / max(fps, 1e-3)
         self._filter: OneEuroFilter | None = None
         self._missing = 0
@@ -98,8 +101,14 @@ class BodyAnalyzer:
                                  dtype=np.float32)
             if self._face_confirms(image, keypoints) or (not self._tracking and _headless_torso(keypoints, person)):
                 keypoints = self._smoothed(keypoints)
-                self._last, self._missing = (keypoints, _centroid(person)), 0
+                self._last, self._missing, self._headless = (keypoints, _centroid(person)), 0, False
                 return Body(keypoints, person, tuple(hands), "pose")
+            if _headless_torso(keypoints, person):
+                # a shop video cut at the chin has no face on any frame: its torso is trusted as a photo's is,
+                # "headless" (a garment is placed on it, and on the frames it is carried to, not a mask)
+                keypoints = self._smoothed(keypoints)
+                self._last, self._missing, self._headless = (keypoints, _centroid(person)), 0, True
+                return Body(keypoints, person, tuple(hands), "headless")
         if self._tracking and self._last is not None and self._missing < CARRY_FRAMES \
                 and (person > 0).mean() >= MIN_PERSON_SHARE:  # no person now: nothing to carry keypoints onto
             self._missing += 1
@@ -108,7 +117,7 @@ class BodyAnalyzer:
             now = _centroid(person)
             if now is not None and centre is not None:
                 moved[:, :2] += now - centre
-            return Body(moved, person, tuple(hands), "carried")
+            return Body(moved, person, tuple(hands), "headless" if self._headless else "carried")
         self._filter = None  # the next skeleton starts a new track
         return Body(None, person, tuple(hands), "none")
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..masks.shapes import bounding_box
+from .neckline import neck_opening
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,16 @@ class GarmentModel:
     landmarks: dict[str, np.ndarray]
     category: str
     bled: np.ndarray = field(init=False, repr=False, compare=False)  # the photo to warp: see bleed_edges
+    # a top's neck opening (its inner back, never worn on the chest): see neckline.neck_opening
+    opening: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bled", bleed_edges(self.image, self.mask))
+        opening = np.zeros(self.mask.shape, np.uint8)
+        if self.category != "lower" and "shoulder_left" in self.landmarks:
+            opening = neck_opening(self.image, self.mask, (self.landmarks["shoulder_left"],
+                                                           self.landmarks["shoulder_right"]))
+        object.__setattr__(self, "opening", opening)
 
 
 EDGE_BAND = 2  # px of the mask's rim whose colour is taken from inside the garment ...

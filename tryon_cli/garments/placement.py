@@ -407,6 +407,8 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     arms = _arms(body, shape)
     if arms[0] is None:
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
+    # the photo's inner back, seen through its neck opening, is not worn on the chest: the body shows there
+    torso_mask = np.where(garment.opening > 0, 0, torso_mask).astype(np.uint8)
     unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
     # a neckline that would sit below the old collar is raised to it (the yoke stretched, the rest kept)
     collar = _collar_depth(mask, s_left, s_right)
@@ -645,10 +647,12 @@ def _fit_shoulders(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, s_lef
 
 
 def _widen_to_old(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, bottom: int,
-                  reach: int) -> tuple[np.ndarray, np.ndarray]:
+                  reach: int, neck: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Above row `bottom`, the old garment just beside a sleeved top (a padded shoulder, a jacket's sleeve
     wider than the new one) is covered: each row's outermost garment colour is carried out over the old
-    garment next to it, at most `reach` px, so no clothed shoulder is left to be filled as skin."""
+    garment next to it, at most `reach` px, so no clothed shoulder is left to be filled as skin. Between
+    the `neck` columns (the shoulder joints) a gap with garment on both sides is the neck opening: the
+    body shows there, it is not closed."""
     solid = (alpha[:bottom] > 0.5).astype(np.uint8)
     if not solid.any():
         return warped, alpha
@@ -665,7 +669,8 @@ def _widen_to_old(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, bottom
     lx, rx = left[ys, xs], right[ys, xs]
     use_left = (lx >= 0) & ((rx >= width) | (xs - lx <= rx - xs))
     source = np.where(use_left, lx, rx)
-    found = (source >= 0) & (source < width)
+    opening = (lx >= 0) & (rx < width) & (xs > neck[0]) & (xs < neck[1])
+    found = (source >= 0) & (source < width) & ~opening
     ys, xs, source = ys[found], xs[found], source[found]
     warped, alpha = warped.copy(), alpha.copy()
     warped[ys, xs] = warped[ys, source]
@@ -717,7 +722,8 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
             if _limbs(body, bp.ARMS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
                 sleeved = np.nonzero(np.any([part.alpha > 0.5 for part in parts if part.limb], axis=0).any(axis=1))[0]
                 bottom = max(bottom, int(sleeved.max()) + 1 if len(sleeved) else 0)
-            warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1))
+            warped, alpha = _widen_to_old(warped, alpha, mask.garment, bottom, max(int(SLEEVE_SIDE_REACH * scale), 1),
+                                          (float(s_left[0]), float(s_right[0])))
     if garment.category != "lower" and body.person.any() and shoulders_seen:
         line = int(max(s_left[1], s_right[1]) + SHOULDER_CLIP_BELOW * scale)
         if line > 0:

@@ -74,13 +74,16 @@ class FrameMasker:
             self._analyzer.reset()
         body = self._analyzer.analyse(frame.image)
         rng = np.random.default_rng([self.seed, frame.index])
+        # a headless video frame's torso places the garment, but its mask stays the person's segmentation:
+        # built on that skeleton it covered less of upper1.mp4's reference mask (0.89 against 0.97)
+        masked = body if body.source != "headless" else Body(None, body.person, body.hands, "none")
         try:
-            mask = build_mask(frame.image, body, self.options, rng, self.sam)
+            mask = build_mask(frame.image, masked, self.options, rng, self.sam)
         except InputError as error:
             if not self.tracking:
                 raise
             return body, None, str(error)
-        mask = carry_box(mask, self._previous, body, frame.image.shape[:2], carried_for=self._carried)
+        mask = carry_box(mask, self._previous, masked, frame.image.shape[:2], carried_for=self._carried)
         self._carried = self._carried + 1 if mask.source == "carried" else 0
         self._previous = mask
         smoothed = self._smoother(mask.mask)

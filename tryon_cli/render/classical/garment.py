@@ -21,6 +21,7 @@ UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) s
 ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
 ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
 ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
+ARM_SHADE_FABRIC = 40.0  # grey levels from the covered area's median: beyond, another garment (a tie), not shade
 SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
@@ -107,7 +108,10 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     # (as a share of the torso's width, the body's own scale: a presenter's shirt collar rises far up a neck
     # that fills the frame; the long side's share, kept as a floor, was sized for full-length photos)
     reach = max(int(COLLAR_BAND * max(mask.shape)), int(COLLAR_BAND_PER_TORSO * columns.sum()), 1)
-    return columns[None, :] & (rows < top[None, :]) & (rows >= top[None, :] - reach) & (mask > 0) & (person > 0)
+    # where the new neckline dips below its shoulders (a crew neck's opening), the old collar at the neck's
+    # base lies that much higher above it
+    reach = reach + top - top[columns].min()
+    return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
@@ -173,13 +177,17 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         trust = np.clip(cv2.resize(spread[..., 0], (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
                         / SKIN_LOCAL_SUPPORT, 0.0, 1.0)
         colour = local * trust + tone[None, None] * (1 - trust)
-        # the old garment's own lightness (normalised convolution: the background next to it leaks no light in)
-        shade, _ = _masked_blur(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32), old.astype(np.float32),
-                                ARM_SHADE_SIGMA)
+        # the old garment's own lightness (normalised convolution: the background next to it leaks no light in),
+        # from its fabric only: under a collar, a tie or a lapel of another shade is no shadow on the skin
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        fabric = old & (np.abs(grey - float(np.median(grey[(arms > 0) & old]))) < ARM_SHADE_FABRIC) \
+            if ((arms > 0) & old).any() else old
+        shade, spread = _masked_blur(grey, fabric.astype(np.float32), ARM_SHADE_SIGMA)
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
-        reference = float(np.median(shade[arms > 0]))
+        reference = float(np.median(shade[(arms > 0) & fabric])) if ((arms > 0) & fabric).any() else 128.0
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
+        shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
             # a limb is round: its skin darkens towards the silhouette (distance to the background)
             band = max(SKIN_ROUNDING_BAND * long_side, 1.0)
