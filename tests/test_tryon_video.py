@@ -59,3 +59,23 @@ def test_a_still_bodys_keypoints_hold_still_and_a_moving_one_is_followed():
         moving = [analyzer._smoothed(_keypoints(140.0 * t / 30, rng)) for t in range(45)]
         lag = 140.0 * 44 / 30 - (moving[-1][bp.LEFT_SHOULDER, 0] - 230.0)
         assert abs(lag) < 14.0, lag
+
+
+def test_the_keypoints_smoothing_keeps_pace_with_the_frames_timestamps():
+    """The analyser reads the time between frames from their timestamps, so a 60 fps (or variable-rate)
+    video is smoothed at the same cutoff in hertz as a 25 fps one: twice the frames in a second, each moved
+    less. Assuming its default 25 fps, a still presenter at 60 fps kept about twice the per-frame jitter."""
+    def jitter_kept(timestamps: bool) -> float:
+        rng = np.random.default_rng(0)
+        raw, smooth = [], []
+        with BodyAnalyzer(tracking=True) as analyzer:  # default rate 25 fps
+            for t in range(90):
+                if timestamps:
+                    analyzer._tick(t / 60)
+                raw.append(_keypoints(0.0, rng))
+                smooth.append(analyzer._smoothed(raw[-1]))
+        jitter = (lambda seq: np.mean([np.linalg.norm(a[:, :2] - 2 * b[:, :2] + c[:, :2], axis=1).mean()
+                                       for a, b, c in zip(seq, seq[1:], seq[2:])]))
+        return jitter(smooth[30:]) / jitter(raw[30:])
+
+    assert jitter_kept(True) < 0.7 * jitter_kept(False)

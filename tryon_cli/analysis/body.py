@@ -73,12 +73,17 @@ class BodyAnalyzer:
         self._tracking = tracking
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         self._headless = False  # whether the last trusted skeleton was a headless one
-        self._dt = 1.0 / max(fps, 1e-3)
+        self._dt = 1.0 / max(fps, 1e-3)  # seconds between frames; the frames' own timestamps override it
+        self._time: float | None = None
         self._filter: OneEuroFilter | None = None
         self._missing = 0
         self._quiet_calls = 3
 
-    def analyse(self, image: np.ndarray) -> Body:
+    def analyse(self, image: np.ndarray, time: float | None = None) -> Body:
+        """The body in `image`; on video, `time` (the frame's timestamp, seconds) paces the keypoints'
+        smoothing, so a 30 fps, 16 fps or variable-rate video is filtered at the same cutoff in hertz."""
+        if time is not None:
+            self._tick(time)
         if self._quiet_calls > 0:
             self._quiet_calls -= 1
             with silenced_native_stderr():
@@ -121,9 +126,15 @@ class BodyAnalyzer:
         self._filter = None  # the next skeleton starts a new track
         return Body(None, person, tuple(hands), "none")
 
+    def _tick(self, time: float) -> None:
+        """The time since the last frame from the frames' timestamps (kept when they do not advance)."""
+        if self._time is not None and time > self._time:
+            self._dt = time - self._time
+        self._time = time
+
     def reset(self) -> None:
         """Forget the track (a scene cut): no keypoints carried or smoothed across it."""
-        self._last, self._missing, self._filter = None, 0, None
+        self._last, self._missing, self._filter, self._time = None, 0, None, None
 
     def _smoothed(self, keypoints: np.ndarray) -> np.ndarray:
         """On video, x and y filtered over time (DESIGN.md: keypoints, not only masks, are smoothed), so a

@@ -72,7 +72,7 @@ class FrameMasker:
             self._smoother.reset()
             self._previous = None
             self._analyzer.reset()
-        body = self._analyzer.analyse(frame.image)
+        body = self._analyzer.analyse(frame.image, frame.time if self.tracking else None)
         rng = np.random.default_rng([self.seed, frame.index])
         # a headless video frame's torso places the garment, but its mask stays the person's segmentation:
         # built on that skeleton it covered less of upper1.mp4's reference mask (0.89 against 0.97)
