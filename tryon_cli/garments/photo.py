@@ -18,16 +18,22 @@ from ..masks.shapes import bounding_box
 
 @dataclass(frozen=True)
 class GarmentModel:
-    """A segmented garment photo and its landmarks (name -> (x, y) in the photo)."""
+    """A segmented garment photo and its landmarks (name -> (x, y) in the photo). `channels` (optional,
+    uint8) is backdrop the mask holds between parts of a top (see `backdrop_channels`): the photo to warp
+    carries the garment's own colours across it."""
 
     image: np.ndarray
     mask: np.ndarray
     landmarks: dict[str, np.ndarray]
     category: str
+    channels: np.ndarray | None = field(default=None, repr=False, compare=False)
     bled: np.ndarray = field(init=False, repr=False, compare=False)  # the photo to warp: see bleed_edges
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bled", bleed_edges(self.image, self.mask))
+        bled = bleed_edges(self.image, self.mask)
+        if self.channels is not None and self.channels.any():
+            bled = continue_across(bled, self.mask, self.channels)
+        object.__setattr__(self, "bled", bled)
 
 
 EDGE_BAND = 2  # px of the mask's rim whose colour is taken from inside the garment ...
@@ -50,6 +56,34 @@ def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return bled
 
 
+def continue_across(image: np.ndarray, mask: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """The photo with each row's `channels` pixels taken from the garment on their inner side (towards
+    the garment's centre column), mirrored about the channel's edge: a flat top's torso runs on under its
+    sleeve, so the side a channel shows is more of the torso (its stripes run straight across)."""
+    solid = (mask > 0) & (channels == 0)
+    xs = np.nonzero(solid.any(axis=0))[0]
+    if not len(xs):
+        return image
+    centre = (xs[0] + xs[-1]) / 2.0
+    width = mask.shape[1]
+    columns = np.arange(width)
+    result = image.copy()
+    for row in np.nonzero(channels.any(axis=1))[0]:
+        line = solid[row]
+        for x in np.nonzero(channels[row])[0]:
+            step = 1 if x < centre else -1
+            inner = columns[x::step] if step > 0 else columns[x::-1]
+            found = inner[line[inner]]
+            if not len(found):
+                continue
+            edge = int(found[0])
+            source = edge + (edge - x) * 1  # mirrored about the edge, further in by the same distance
+            if not (0 <= source < width) or not line[source]:
+                source = edge
+            result[row, x] = image[row, source]
+    return result
+
+
 GARMENT_WORKING_SIZE = 512  # long side (px) at which a garment photo is segmented
 BORDER_BAND = 0.02  # fraction of the short side: the band along the edges that models the background
 MIN_COLOUR_DISTANCE = 1.5  # Lab units: a pixel this far from the background model is surely not background
@@ -62,6 +96,8 @@ MAX_EDGE_GAIN = 10.0  # ... at most this (8-bit levels per L unit; 2.55 is plain
 SURE_DISTANCE_FACTOR = 4.0  # ... this many thresholds away: surely garment, whatever GrabCut thinks
 CLOSE_SIZE = 15  # px at the working size: bridges gaps in a faint outline before holes are filled
 GRABCUT_BAND = 0.015  # fraction of the long side: GrabCut decides the outline within this band
+CHANNEL_COLOUR_SHARE = 0.65  # backdrop channels are cut from a garment at least this share unlike its backdrop ...
+CHANNEL_RADIUS = 0.03  # ... each at most this wide (half width, share of the working long side)
 MIN_GARMENT_FRACTION = 0.03  # a garment covering less of its photo than this is not found
 MAX_GARMENT_FRACTION = 0.9  # ... more than this: the "garment" is the whole photo
 
@@ -107,13 +143,46 @@ def _main_parts(mask: np.ndarray, share: float = 0.15) -> np.ndarray:
     return np.where(np.isin(labels, keep), 255, 0).astype(np.uint8)
 
 
+def _backdrop_channels(cues: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Backdrop the closing and hole filling sealed into the mask: a narrow channel of pure backdrop (no
+    colour cue, no edge) reaching the photo's border between two parts of the garment (a sleeve hanging
+    against the torso, the legs of trousers, an armpit notch). Worn, it was a white strip on the body.
+    Only on a garment that mostly stands out from its backdrop: on white on white, garment and channel
+    look alike (a white sleeve whose faint outline leaks), and the filled mask is kept."""
+    inside = mask > 0
+    if not inside.any() or float(colour[inside].mean()) < CHANNEL_COLOUR_SHARE:
+        return np.zeros_like(mask)
+    free = np.where(cues == 0, 255, 0).astype(np.uint8)
+    padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
+    _, labels = cv2.connectedComponents(padded, connectivity=4)
+    reached = (labels == labels[0, 0])[1:-1, 1:-1]  # backdrop connected to the photo's border
+    count, parts = cv2.connectedComponents((reached & inside).astype(np.uint8), connectivity=8)
+    radius = CHANNEL_RADIUS * max(mask.shape)
+    channels = np.zeros_like(mask)
+    for label in range(1, count):
+        part = np.where(parts == label, 255, 0).astype(np.uint8)
+        half_width = cv2.distanceTransform(cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0),
+                                           cv2.DIST_L2, 3).max()
+        if half_width <= radius:
+            channels |= part
+    # (grown over the outline's edge cues beside it: the rim there is the backdrop's light blur too)
+    return cv2.dilate(channels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))) & mask
+
+
 def segment_garment(image: np.ndarray) -> np.ndarray:
+    """The garment on a plain (light, possibly white) background, as uint8 0/255 at the photo's size
+    (see `segment_with_channels`)."""
+    return segment_with_channels(image)[0]
+
+
+def segment_with_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The garment on a plain (light, possibly white) background, as uint8 0/255 at the photo's size.
 
     Three cues, because white on white defeats colour alone: the distance to a background model fitted
     to the border (soft shadows, which keep the backdrop's chroma, do not count), the outline's edges
     (a white garment is still outlined by its seams and shading), and GrabCut deciding the last few
-    pixels of the outline. Enclosed holes are filled and stray specks dropped."""
+    pixels of the outline. Enclosed holes are filled and stray specks dropped. Second, the backdrop
+    channels the mask holds (`_backdrop_channels`), uint8 0/255 at the photo's size, inside the mask."""
     height, width = image.shape[:2]
     scale = min(1.0, GARMENT_WORKING_SIZE / max(height, width))
     small = cv2.resize(image, (max(int(round(width * scale)), 16), max(int(round(height * scale)), 16)),
@@ -137,8 +206,8 @@ def segment_garment(image: np.ndarray) -> np.ndarray:
     edges = cv2.Canny(lightness, *EDGE_THRESHOLDS) | cv2.Canny(np.clip(blurred.max(axis=2), 0, 255).astype(np.uint8),
                                                                 *EDGE_THRESHOLDS)
     edges[:band], edges[-band:], edges[:, :band], edges[:, -band:] = 0, 0, 0, 0
-    rough = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    rough = cv2.morphologyEx(rough, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
+    cues = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    rough = cv2.morphologyEx(cues, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
     rough = _main_parts(_fill_holes(rough))
     rough = cv2.morphologyEx(rough, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     if not rough.any():
@@ -159,10 +228,26 @@ def segment_garment(image: np.ndarray) -> np.ndarray:
     except cv2.error:
         refined = rough
     refined = _main_parts(_fill_holes(refined))
+    channels = _backdrop_channels(cues, refined, colour)
     # back to full size with a smooth outline: the upscaled mask blurred, then cut at one half
     soft = cv2.resize(refined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / scale, 0.5))
-    return np.where(soft >= 127.5, 255, 0).astype(np.uint8)
+    mask = np.where(soft >= 127.5, 255, 0).astype(np.uint8)
+    if not channels.any():
+        return mask, np.zeros_like(mask)
+    soft = cv2.resize(channels.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / scale, 0.5))
+    return mask, np.where(soft >= 127.5, 255, 0).astype(np.uint8) & mask
+
+
+def _segment_for(image: np.ndarray, category: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The segmented mask and channels for a category: backdrop channels are cut from a bottom's mask
+    (the gap between its legs) and kept for a top or dress, whose own colours are carried over them (its
+    torso runs on under the sleeve; see `continue_across`)."""
+    mask, channels = segment_with_channels(image)
+    if category == "lower":
+        return _main_parts(mask & ~channels), None
+    return mask, channels
 
 
 def _row_extent(mask: np.ndarray, row: int) -> tuple[int, int] | None:
@@ -199,8 +284,11 @@ def garment_landmarks(mask: np.ndarray, category: str) -> dict[str, np.ndarray]:
 
 def prepare_garment(image: np.ndarray, category: str, mask: np.ndarray | None = None) -> GarmentModel:
     """Segment (unless a mask is given) and landmark a flat garment photo."""
-    mask = segment_garment(image) if mask is None else mask
-    return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+    channels = None
+    if mask is None:
+        mask, channels = _segment_for(image, category)
+    return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category,
+                        channels=channels)
 
 
 PRINT_RING = 0.5  # a face counts as printed on the garment when garment surrounds it this far (face sizes) ...
@@ -256,13 +344,15 @@ def load_garment(path: Path, category: str, mask_path: Path | None = None, faces
     image = read_image(path)
     mask_path = mask_path or dataset_mask_path(path)
     try:
+        mask = None
         if mask_path is not None:
             mask = read_mask(mask_path)
             if mask.shape != image.shape[:2]:
                 raise InputError(f"the mask {mask_path} is {mask.shape[1]}x{mask.shape[0]}, the photo "
                                  f"{image.shape[1]}x{image.shape[0]}")
-        else:
-            mask = segment_garment(image)
+        channels = None
+        if mask is None:
+            mask, channels = _segment_for(image, category)
         if faces is None:
             from ..analysis.face import FaceMeshAnalyzer
 
@@ -271,6 +361,7 @@ def load_garment(path: Path, category: str, mask_path: Path | None = None, faces
         else:
             boxes = [face.bbox for face in faces.detect(image)]
         check_garment_photo(image, mask, boxes)
-        return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+        return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category,
+                            channels=channels)
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
