@@ -127,13 +127,16 @@ def _backdrop_seen(lab: np.ndarray, person: np.ndarray | None, old_colours: np.n
 
 
 def _other_clothing(lab: np.ndarray, person: np.ndarray | None, old: np.ndarray, mask: np.ndarray,
-                    bare: np.ndarray, old_colours: np.ndarray) -> np.ndarray:
+                    bare: np.ndarray, old_colours: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     """Pixels nearer (by OTHER_MARGIN) to the colours of what the person wears outside the mask and the
-    old garment (trousers, a skirt below a top) than to the old garment's own colours."""
+    old garment (trousers, a skirt below a top) than to the old garment's own colours; what stays in
+    front (`keep`: hair, face, hands) is no clothing (black hair is no reason to keep a black collar)."""
     found = np.zeros(mask.shape, bool)
     if person is None or not len(old_colours):
         return found
     worn = (person > 0) & (mask == 0) & ~old & ~bare
+    if keep is not None:
+        worn &= keep == 0
     if worn.sum() < MIN_SKIN_SAMPLES:
         return found
     x, y, box_w, box_h = cv2.boundingRect(mask)
@@ -173,7 +176,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     bare_or_backdrop = bare | _backdrop_seen(lab, conditions.person, old_colours, mask)
     # the old garment's coarse region, the arms' capsules and the region's grown edge reach past the old
     # garment; there what the person wears besides it (trousers beside a forearm) is no old garment, and stays
-    other = _other_clothing(lab, conditions.person, old, mask, bare, old_colours)
+    other = _other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep)
     old &= ~other
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
