@@ -487,3 +487,19 @@ def test_a_presenters_arms_below_a_short_sleeve_are_filled_as_skin():
     assert is_skin(out[385:395, 50:70]).mean() > 0.9 and is_skin(out[385:395, 430:450]).mean() > 0.9
     assert (alpha[390, 130:155] < 0.5).all() and (alpha[390, 345:370] < 0.5).all()  # the torso not widened there
     assert alpha[260, 150] > 0.9 and alpha[260, 350] > 0.9  # the shoulders are the new top's
+
+
+def test_a_bent_knee_leaves_no_notch_outside_the_bend():
+    """A knee bent sideways: the wedge outside the bend (past the thigh's end, short of the shin's start)
+    is trouser, not a notch of whatever lay beneath."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (200, 390), bp.LEFT_ANKLE: (110, 510),  # shin swung out
+              bp.RIGHT_KNEE: (295, 400), bp.RIGHT_ANKLE: (300, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    body = Body(keypoints, np.full(SHAPE, 255, np.uint8), (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "lower")
+    assert alpha[400:404, 215:225].min() > 0.9  # beside the knee, outside the bend
+    assert alpha[440, 175] > 0.9 and alpha[330, 205] > 0.9  # (shin and thigh themselves)

@@ -279,7 +279,9 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
                unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP,
                profile: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
     """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
-    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left.
+    rest along the second (so it bends at the elbow or knee); the wedge at the outside of the bend, beyond
+    the first segment's end and before the second's start, is the first segment's continued (it was left
+    empty: a notch of backdrop in the knee of a bent leg).
     `profile` (photo px along the axis, factor) scales `wrap` along the limb, so a sleeve follows the
     arm's width and taper."""
     axis = end - root
@@ -294,6 +296,7 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
     alpha = np.zeros(shape, np.float32)
     walked = 0.0  # photo px along the axis at the current joint
     segments = [(chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
+    previous = None  # the last segment's (t, its end in t, map_x, map_y)
     for index, (a, b) in enumerate(segments):
         seg = float(np.linalg.norm(b - a))
         if seg < 1e-6:
@@ -312,6 +315,14 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         piece_alpha = piece.alpha * ((t >= lo) & (t < hi))
         image = np.where(piece_alpha[..., None] > alpha[..., None], piece.image, image)
         alpha = np.maximum(alpha, piece_alpha)
+        if previous is not None:  # the wedge outside the bend: past the last segment, short of this one
+            wedge = (previous[0] >= previous[1]) & (t < lo)
+            if wedge.any():
+                filler = _remap(garment, part_mask, previous[2], previous[3])
+                filler_alpha = filler.alpha * wedge
+                image = np.where(filler_alpha[..., None] > alpha[..., None], filler.image, image)
+                alpha = np.maximum(alpha, filler_alpha)
+        previous = (t, hi, map_x, map_y)
         walked += seg / unit
         if walked >= length:
             break
