@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from ...analysis.body import is_skin
-from ...masks.occluders import colour_clusters, colour_distance, colour_lab
+from ...masks.occluders import colour_lab
+from ...masks.worn import backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
 from .skin_texture import skin_detail
@@ -34,11 +35,6 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
-BACKDROP_DISTANCE = 6.0  # colour distance (occluders.colour_lab) within which a pixel is the backdrop's ...
-OLD_COLOUR_DISTANCE = 10.0  # ... unless it is this close to one of the old garment's colours as well
-BACKDROP_MARGIN = 0.03  # share of the long side around the person left out of the backdrop's colour sample
-OTHER_MARGIN = 4.0  # colour distance by which a pixel is nearer another garment's colours than the old one's
-BACKDROP_MIN_AREA = 0.01  # a backdrop patch inside the mask is at least this share of the long side, squared
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -100,53 +96,6 @@ def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
 
 
-def _backdrop_seen(lab: np.ndarray, person: np.ndarray | None, old_colours: np.ndarray,
-                   mask: np.ndarray) -> np.ndarray:
-    """The backdrop seen inside the mask: pixels of the backdrop's colours (sampled off the person) that are
-    none of the old garment's (`old_colours`, occluders.colour_lab units), in patches of some size. The
-    person mask is coarse and closes the gap between an arm and the waist, so that gap was taken for old
-    garment on the body and painted as skin (an arm fused to the body, a rim of skin beside the arm); it
-    stays as photographed. A white garment on a white backdrop shares its colours: there nothing is taken."""
-    found = np.zeros(mask.shape, bool)
-    if person is None or not person.any() or not len(old_colours):
-        return found
-    long_side = max(mask.shape)
-    margin = max(int(BACKDROP_MARGIN * long_side), 1)
-    around = cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2)) == 0
-    if around.sum() < MIN_SKIN_SAMPLES:
-        return found
-    x, y, box_w, box_h = cv2.boundingRect(mask)
-    crop = lab[y : y + box_h, x : x + box_w]
-    candidate = (colour_distance(crop, colour_clusters(lab[around])) <= BACKDROP_DISTANCE) \
-        & (colour_distance(crop, old_colours) > OLD_COLOUR_DISTANCE) & (mask[y : y + box_h, x : x + box_w] > 0)
-    candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
-    big = np.nonzero(stats[:, cv2.CC_STAT_AREA] >= (BACKDROP_MIN_AREA * long_side) ** 2)[0]
-    found[y : y + box_h, x : x + box_w] = np.isin(labels, big[big > 0])
-    return found
-
-
-def _other_clothing(lab: np.ndarray, person: np.ndarray | None, old: np.ndarray, mask: np.ndarray,
-                    bare: np.ndarray, old_colours: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    """Pixels nearer (by OTHER_MARGIN) to the colours of what the person wears outside the mask and the
-    old garment (trousers, a skirt below a top) than to the old garment's own colours; what stays in
-    front (`keep`: hair, face, hands) is no clothing (black hair is no reason to keep a black collar)."""
-    found = np.zeros(mask.shape, bool)
-    if person is None or not len(old_colours):
-        return found
-    worn = (person > 0) & (mask == 0) & ~old & ~bare
-    if keep is not None:
-        worn &= keep == 0
-    if worn.sum() < MIN_SKIN_SAMPLES:
-        return found
-    x, y, box_w, box_h = cv2.boundingRect(mask)
-    crop = lab[y : y + box_h, x : x + box_w]
-    nearer = colour_distance(crop, colour_clusters(lab[worn])) + OTHER_MARGIN < colour_distance(crop, old_colours)
-    # (a majority over a small window: single pixels of a fold or an anti-aliased edge do not fray it)
-    found[y : y + box_h, x : x + box_w] = cv2.medianBlur(nearer.astype(np.uint8) * 255, 5) > 0
-    return found
-
-
 def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
     """The band just above the new garment's neckline, across the torso, on the person and in the mask:
     between the protected neck and a lower new neckline only the old collar can be there (the old
@@ -172,11 +121,11 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
     bare = _bare_skin(frame, conditions.person, mask)
     lab = colour_lab(frame)
-    old_colours = colour_clusters(lab[old & ~bare]) if (old & ~bare).any() else np.zeros((0, 3), np.float32)
-    bare_or_backdrop = bare | _backdrop_seen(lab, conditions.person, old_colours, mask)
+    old_colours = garment_colours(lab, old & ~bare)
+    bare_or_backdrop = bare | backdrop_seen(lab, conditions.person, old_colours, mask)
     # the old garment's coarse region, the arms' capsules and the region's grown edge reach past the old
     # garment; there what the person wears besides it (trousers beside a forearm) is no old garment, and stays
-    other = _other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep)
+    other = other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep)
     old &= ~other
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
