@@ -503,3 +503,17 @@ def test_a_bent_knee_leaves_no_notch_outside_the_bend():
     _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "lower")
     assert alpha[400:404, 215:225].min() > 0.9  # beside the knee, outside the bend
     assert alpha[440, 175] > 0.9 and alpha[330, 205] > 0.9  # (shin and thigh themselves)
+
+
+def test_a_forearm_follows_the_wrist_the_hand_detector_saw():
+    """Crossed arms at the frame's edge: the pose's wrist drifts off the arm, the detected hand does not;
+    the forearm kept in front of the new top runs to the hand (it was painted over)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390))
+    keypoints = body.keypoints.copy()
+    for index, point in ((17, (205, 425)), (19, (215, 415)), (21, (200, 405))):  # the image-left knuckles
+        keypoints[index] = (*point, 1.0)
+    hand = np.array([(180, 410)] + [(200 + 3 * (i % 5), 405 + 4 * (i // 5)) for i in range(20)], np.float32)
+    seen = Body(keypoints, body.person, (hand,), "pose")
+    arms = arms_in_front(seen, SHAPE)
+    assert arms[345, 152] > 0, "on the way from the elbow to the detected wrist"
+    assert arms_in_front(Body(keypoints, body.person, (), "pose"), SHAPE)[345, 152] == 0  # (the pose's alone)

@@ -13,7 +13,7 @@ BACKDROP_DISTANCE = 6.0  # colour distance within which a pixel is the backdrop'
 OLD_COLOUR_DISTANCE = 10.0  # ... unless it is this close to one of the old garment's colours as well
 BACKDROP_MARGIN = 0.03  # share of the long side around the person left out of the backdrop's colour sample
 BACKDROP_MIN_AREA = 0.01  # a backdrop patch inside the region is at least this share of the long side, squared
-OTHER_MARGIN = 4.0  # colour distance by which a pixel is nearer another garment's colours than the old one's
+OTHER_MARGIN = 5.0  # colour distance by which a pixel is nearer another garment's colours than the old one's
 MIN_SAMPLES = 50  # pixels needed before a colour sample is trusted
 
 
@@ -48,17 +48,24 @@ def backdrop_seen(lab: np.ndarray, person: np.ndarray | None, old_colours: np.nd
 
 
 def other_clothing(lab: np.ndarray, person: np.ndarray | None, old: np.ndarray, region: np.ndarray,
-                   bare: np.ndarray, old_colours: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+                   bare: np.ndarray, old_colours: np.ndarray, keep: np.ndarray | None,
+                   below: bool = True) -> np.ndarray:
     """Inside `region`'s box, pixels nearer (by OTHER_MARGIN) to the colours of what the person wears
-    outside `region` and the old garment `old` (trousers, a skirt below a top) than to the old garment's
-    own colours; what stays in front (`keep`: hair, face, hands) is no clothing (black hair is no reason
-    to keep a black collar)."""
+    outside `region` and the old garment `old` than to the old garment's own colours. The other garment
+    is sampled below the old one's middle (trousers, a skirt under a top), or above it with `below`
+    False (a top over trousers): neither the head's shadows nor hair are clothing, nor is what stays in
+    front (`keep`: hair, face, hands; black hair is no reason to keep a black collar)."""
     found = np.zeros(region.shape, bool)
-    if person is None or not len(old_colours) or not region.any():
+    if person is None or not len(old_colours) or not region.any() or not old.any():
         return found
     worn = (person > 0) & (region == 0) & ~old & ~bare
     if keep is not None:
         worn &= keep == 0
+    middle = int(np.nonzero(old.any(axis=1))[0].mean())
+    if below:
+        worn[:middle] = False
+    else:
+        worn[middle:] = False
     if worn.sum() < MIN_SAMPLES:
         return found
     x, y, box_w, box_h = cv2.boundingRect(region)

@@ -125,7 +125,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     bare_or_backdrop = bare | backdrop_seen(lab, conditions.person, old_colours, mask)
     # the old garment's coarse region, the arms' capsules and the region's grown edge reach past the old
     # garment; there what the person wears besides it (trousers beside a forearm) is no old garment, and stays
-    other = other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep)
+    other = other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep,
+                           below=conditions.category != "lower")
     old &= ~other
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
