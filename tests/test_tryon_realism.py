@@ -211,3 +211,26 @@ def test_the_backdrop_and_trousers_inside_a_coarse_old_region_stay_as_photograph
     # (and the tee the crop top leaves is still filled as skin)
     midriff = out[320:370, 200:300].astype(int)
     assert np.abs(midriff - SKIN).sum(axis=2).mean() < 60
+
+
+def test_black_hair_is_no_reason_to_keep_a_black_collar():
+    """Black hair on the person outside the mask is no other garment: the old top's black collar above the
+    new garment's neckline is filled as skin, not kept as photographed."""
+    frame, body, old, _ = hand_on_hip_scene()
+    frame[380:580, 160:340] = (30, 40, 110)  # navy trousers
+    frame[40:140, 170:330] = (12, 10, 10)  # black hair down to the shoulders, outside the mask
+    body.person[40:140, 170:330] = 255
+    frame[140:152, 200:300] = (15, 15, 15)  # the old tee's black collar, which its coarse region missed
+    old[140:152] = 0
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:450, 100:440] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[200:300, 175:325] = 1.0  # a low neckline
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    collar = out[144:150, 210:290].astype(int)
+    assert collar.sum(axis=2).mean() > 300, "the old collar is filled as skin (in the old garment's shade)"

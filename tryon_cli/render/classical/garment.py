@@ -123,11 +123,11 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     lab = colour_lab(frame)
     old_colours = garment_colours(lab, old & ~bare)
     bare_or_backdrop = bare | backdrop_seen(lab, conditions.person, old_colours, mask)
-    # the old garment's coarse region, the arms' capsules and the region's grown edge reach past the old
-    # garment; there what the person wears besides it (trousers beside a forearm) is no old garment, and stays
+    # the arms' capsules and the old region's grown edge reach past the old garment; there what the person
+    # wears besides it (trousers beside a forearm) is no old garment, and stays (inside the old garment's
+    # own region colour cannot tell its black collar from black trousers: that region is all old garment)
     other = other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep,
                            below=conditions.category != "lower")
-    old &= ~other
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
