@@ -19,8 +19,8 @@ from ..masks.shapes import bounding_box
 @dataclass(frozen=True)
 class GarmentModel:
     """A segmented garment photo and its landmarks (name -> (x, y) in the photo). `channels` (optional,
-    uint8) is backdrop the mask holds between parts of a top (see `backdrop_channels`): the photo to warp
-    carries the garment's own colours across it."""
+    uint8) is backdrop the mask holds between parts of a top (see `_backdrop_channels`): the photo to warp
+    carries the garment's own colours across it (`continue_across`)."""
 
     image: np.ndarray
     mask: np.ndarray
@@ -64,23 +64,23 @@ def continue_across(image: np.ndarray, mask: np.ndarray, channels: np.ndarray) -
     xs = np.nonzero(solid.any(axis=0))[0]
     if not len(xs):
         return image
-    centre = (xs[0] + xs[-1]) / 2.0
-    width = mask.shape[1]
-    columns = np.arange(width)
+    height, width = mask.shape
+    columns = np.broadcast_to(np.arange(width), (height, width))
+    # per pixel, the nearest solid garment column at or left of it, and at or right of it
+    left = np.maximum.accumulate(np.where(solid, columns, -1), axis=1)
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(solid, columns, width), axis=1), axis=1), axis=1)
+    ys, cols = np.nonzero(channels)
+    inward = cols < (xs[0] + xs[-1]) / 2.0  # left of the centre: the torso lies to the right
+    edge = np.where(inward, right[ys, cols], left[ys, cols])
+    found = (edge >= 0) & (edge < width)
+    ys, cols, edge = ys[found], cols[found], edge[found]
+    source = 2 * edge - cols  # mirrored about the edge
+    framed = (source >= 0) & (source < width)
+    mirrored = framed.copy()
+    mirrored[framed] = solid[ys[framed], source[framed]]
+    source = np.where(mirrored, source, edge)
     result = image.copy()
-    for row in np.nonzero(channels.any(axis=1))[0]:
-        line = solid[row]
-        for x in np.nonzero(channels[row])[0]:
-            step = 1 if x < centre else -1
-            inner = columns[x::step] if step > 0 else columns[x::-1]
-            found = inner[line[inner]]
-            if not len(found):
-                continue
-            edge = int(found[0])
-            source = edge + (edge - x) * 1  # mirrored about the edge, further in by the same distance
-            if not (0 <= source < width) or not line[source]:
-                source = edge
-            result[row, x] = image[row, source]
+    result[ys, cols] = image[ys, source]
     return result
 
 
@@ -96,7 +96,7 @@ MAX_EDGE_GAIN = 10.0  # ... at most this (8-bit levels per L unit; 2.55 is plain
 SURE_DISTANCE_FACTOR = 4.0  # ... this many thresholds away: surely garment, whatever GrabCut thinks
 CLOSE_SIZE = 15  # px at the working size: bridges gaps in a faint outline before holes are filled
 GRABCUT_BAND = 0.015  # fraction of the long side: GrabCut decides the outline within this band
-CHANNEL_COLOUR_SHARE = 0.65  # backdrop channels are cut from a garment at least this share unlike its backdrop ...
+CHANNEL_COLOUR_SHARE = 0.65  # backdrop channels are looked for on a garment at least this share unlike its backdrop ...
 CHANNEL_RADIUS = 0.03  # ... each at most this wide (half width, share of the working long side)
 MIN_GARMENT_FRACTION = 0.03  # a garment covering less of its photo than this is not found
 MAX_GARMENT_FRACTION = 0.9  # ... more than this: the "garment" is the whole photo
