@@ -7,7 +7,7 @@ import numpy as np
 
 from ...analysis.body import is_skin
 from ...masks.occluders import colour_lab
-from ...masks.worn import backdrop_seen, garment_colours, other_clothing
+from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
 from .skin_texture import skin_detail
@@ -35,6 +35,7 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
+SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -96,6 +97,37 @@ def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
 
 
+def _swallowed(frame: np.ndarray, mask: np.ndarray, old: np.ndarray, bare: np.ndarray,
+               conditions: GarmentConditions) -> tuple[np.ndarray, np.ndarray]:
+    """The backdrop and another garment inside the mask (`masks.worn`), found at SWALLOWED_WORKING_SIZE
+    (regions, not outlines) and scaled back. The arms' capsules and the old region's grown edge reach past
+    the old garment; there what the person wears besides it (trousers beside a forearm) is no old garment
+    (inside the old garment's own region colour cannot tell its black collar from black trousers: that
+    region stays all old garment)."""
+    h, w = mask.shape
+    scale = min(1.0, SWALLOWED_WORKING_SIZE / max(h, w))
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+
+    def small(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        return cv2.resize(values.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+    lab = colour_lab(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    old_s, bare_s, mask_s = small(old) > 0, small(bare) > 0, small(mask)
+    person = small(conditions.person)
+    around = backdrop_colours(lab, person)
+    colours = garment_colours(lab, old_s & ~bare_s, around)
+    backdrop = backdrop_seen(lab, around, colours, mask_s)
+    other = other_clothing(lab, person, old_s, mask_s, bare_s, colours, small(conditions.keep),
+                           below=conditions.category != "lower")
+
+    def back(found: np.ndarray) -> np.ndarray:
+        return cv2.resize(found.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
+
+    return back(backdrop), back(other)
+
+
 def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
     """The band just above the new garment's neckline, across the torso, on the person and in the mask:
     between the protected neck and a lower new neckline only the old collar can be there (the old
@@ -120,14 +152,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
     bare = _bare_skin(frame, conditions.person, mask)
-    lab = colour_lab(frame)
-    old_colours = garment_colours(lab, old & ~bare)
-    bare_or_backdrop = bare | backdrop_seen(lab, conditions.person, old_colours, mask)
-    # the arms' capsules and the old region's grown edge reach past the old garment; there what the person
-    # wears besides it (trousers beside a forearm) is no old garment, and stays (inside the old garment's
-    # own region colour cannot tell its black collar from black trousers: that region is all old garment)
-    other = other_clothing(lab, conditions.person, old, mask, bare, old_colours, conditions.keep,
-                           below=conditions.category != "lower")
+    backdrop, other = _swallowed(frame, mask, old, bare, conditions)
+    bare_or_backdrop = bare | backdrop
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
