@@ -8,7 +8,7 @@ import pytest
 
 from conftest import run_cli, shared_media
 from tryon_cli.errors import InputError
-from tryon_cli.garments.photo import load_garment, segment_garment
+from tryon_cli.garments.photo import load_garment, prepare_garment, segment_garment
 from tryon_cli.io.media import read_image, write_image
 
 
@@ -40,6 +40,39 @@ def test_white_garment_on_white_is_segmented_whole():
     image, truth = white_tee()
     mask = segment_garment(image) > 0
     assert iou(mask, truth) > 0.93
+
+
+def sleeves_against_torso(size=(512, 384)) -> np.ndarray:
+    """A navy long-sleeve top whose sleeves hang 10 px from its torso: a channel of backdrop between
+    them, open below the cuffs, that the segmentation's closing seals into the mask."""
+    image = np.full(size + (3,), 246, np.uint8)
+    navy = (40, 45, 80)
+    cv2.rectangle(image, (110, 60), (274, 470), navy, -1)  # torso
+    for x0, x1 in ((60, 100), (284, 324)):  # sleeves
+        cv2.rectangle(image, (x0, 60), (x1, 400), navy, -1)
+    cv2.rectangle(image, (60, 60), (324, 110), navy, -1)  # the shoulders join them
+    return cv2.GaussianBlur(image, (3, 3), 0)
+
+
+CHANNELS = ((104, 107), (278, 281))  # the middle of each channel (its rims are the garment's edges)
+
+
+def test_backdrop_between_sleeve_and_torso_is_worn_as_the_torso():
+    """Worn, the channel was a white strip down the body: the photo to warp carries the torso over it."""
+    model = prepare_garment(sleeves_against_torso(), "upper")
+    for x0, x1 in CHANNELS:
+        assert model.mask[150:390, x0:x1].all(), "a top's outline stays whole"
+        assert (model.bled[150:390, x0:x1].astype(int) - (40, 45, 80)).max() < 20, "no backdrop in the top"
+
+
+def test_backdrop_between_trouser_legs_is_no_garment():
+    """Between a bottom's legs the channel is backdrop: cut from its mask (the legs are warped apart)."""
+    image = sleeves_against_torso()
+    model = prepare_garment(image, "lower")
+    for x0, x1 in CHANNELS:
+        assert not model.mask[150:390, x0:x1].any()
+    assert model.mask[150:390, 115:270].all() and model.mask[150:390, 65:95].all()
+    assert (segment_garment(image)[150:390, 104:107] > 0).all()  # (the outline alone holds it)
 
 
 def test_tiny_or_whole_photo_segmentation_is_refused(tmp_path):

@@ -142,3 +142,30 @@ def test_a_hands_wrist_end_is_protected_only_where_it_is_skin():
     kept = protection_mask(body, (500, 300), "upper", 100.0, image)
     assert without[306, 100] > 0 and kept[306, 100] == 0  # the cuff is no longer protected
     assert kept[360, 100] > 0  # the fingers are
+
+
+def test_a_dress_mask_spans_the_gap_between_the_legs():
+    """Legs apart below a knee-length dress: a longer new dress hangs across the gap between them, which a
+    mask held to the person left out (the new skirt split over the legs); a lower mask still leaves it."""
+    import cv2
+
+    from tryon_cli.analysis import body as bp
+    from tryon_cli.analysis.body import Body
+
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.NOSE: (250, 40), bp.LEFT_SHOULDER: (200, 100), bp.RIGHT_SHOULDER: (300, 100),
+              bp.LEFT_HIP: (215, 300), bp.RIGHT_HIP: (285, 300), bp.LEFT_KNEE: (175, 420),
+              bp.RIGHT_KNEE: (325, 420), bp.LEFT_ANKLE: (150, 540), bp.RIGHT_ANKLE: (350, 540)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    person = np.zeros((600, 500), np.uint8)
+    cv2.rectangle(person, (180, 80), (320, 420), 255, -1)  # torso and a knee-length dress
+    for hip, knee, ankle in ((bp.LEFT_HIP, bp.LEFT_KNEE, bp.LEFT_ANKLE), (bp.RIGHT_HIP, bp.RIGHT_KNEE, bp.RIGHT_ANKLE)):
+        cv2.polylines(person, [np.array([points[hip], points[knee], points[ankle]], np.int32)], False, 255, 30)
+    image = np.full((600, 500, 3), 230, np.uint8)
+    image[person > 0] = (200, 60, 60)
+    body = Body(keypoints, person, (), "pose")
+    dress = build_mask(image, body, MaskOptions(category="dress")).mask
+    assert (dress[450:520, 230:270] > 0).all(), "between the shins, under a longer skirt"
+    lower = build_mask(image, body, MaskOptions(category="lower")).mask
+    assert not (lower[450:520, 240:260] > 0).any(), "trousers keep the gap between the legs"

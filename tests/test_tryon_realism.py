@@ -149,3 +149,88 @@ def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
     neck = neck_skin(image, body, old, scale=400.0)
     assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
     assert (neck[141:150, 230:270] == 0).all()  # not the collar below it
+
+
+def hand_on_hip_scene() -> tuple[np.ndarray, Body, np.ndarray, np.ndarray]:
+    """A person in a grey tee and black trousers on a light backdrop, the image-right hand on the hip:
+    between that arm and the waist a gap of backdrop, which the coarse person mask and the old garment's
+    region both swallow. The frame, the body, the old garment's region and the gap."""
+    rng = np.random.default_rng(3)
+    frame = np.clip(232 + rng.normal(0, 1.5, (*SHAPE, 3)), 0, 255).astype(np.uint8)
+    points = {bp.NOSE: (250, 60), bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+              bp.LEFT_ELBOW: (140, 290), bp.LEFT_WRIST: (150, 400), bp.RIGHT_ELBOW: (405, 290),
+              bp.RIGHT_WRIST: (345, 400), bp.LEFT_HIP: (200, 380), bp.RIGHT_HIP: (300, 380)}
+    keypoints = pose_keypoints(points)
+    frame[140:380, 160:340] = (110, 110, 116)  # the tee
+    frame[380:580, 160:340] = (20, 20, 24)  # the trousers
+    arms = np.zeros(SHAPE, np.uint8)
+    for chain in bp.ARMS:
+        cv2.polylines(arms, [np.array([points[i] for i in chain], np.int32)], False, 255, 12)  # (thinner than its capsule)
+    frame[arms > 0] = SKIN
+    sleeves = np.zeros(SHAPE, np.uint8)
+    for shoulder, elbow in ((bp.LEFT_SHOULDER, bp.LEFT_ELBOW), (bp.RIGHT_SHOULDER, bp.RIGHT_ELBOW)):
+        a, b = np.array(points[shoulder]), np.array(points[elbow])
+        cv2.line(sleeves, tuple(int(v) for v in a), tuple(int(v) for v in a + 0.45 * (b - a)), 255, 40)
+    frame[sleeves > 0] = (110, 110, 116)  # short sleeves
+    hull = np.zeros(SHAPE, np.uint8)  # the coarse regions close the gap inside the bent arm
+    cv2.fillPoly(hull, [np.array([(340, 170), (405, 290), (345, 400), (340, 400)], np.int32)], 255)
+    gap = (hull > 0) & (arms == 0) & (sleeves == 0)
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    person |= arms | sleeves | hull
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:380, 160:340] = 255
+    old |= sleeves | (hull & ~arms)
+    return frame, Body(keypoints, person, (), "pose"), old, gap
+
+
+def test_the_backdrop_and_trousers_inside_a_coarse_old_region_stay_as_photographed():
+    """A crop top on a tee-wearer with a hand on the hip: the backdrop between the arm and the waist and
+    the trousers beside the forearm are neither old garment nor skin; they were painted as skin (the
+    arm fused to the body, skin over the trousers' edge)."""
+    frame, body, old, gap = hand_on_hip_scene()
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[110:450, 100:440] = 255
+    arms = arms_in_front(body, SHAPE)
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[150:300, 175:325] = 1.0  # a crop top on the torso
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=arms,
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    inner_gap = cv2.erode(gap.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert inner_gap.sum() > 500
+    change = np.abs(out.astype(int) - frame.astype(int)).sum(axis=2)
+    assert change[inner_gap].mean() < 10, "the backdrop between arm and waist stays backdrop"
+    beside = cv2.dilate((frame.sum(axis=2) > 400).astype(np.uint8), np.ones((9, 9), np.uint8)) == 0  # (off the arm's rim)
+    trousers = (arms > 0) & (mask > 0) & (frame.sum(axis=2) < 100) & beside
+    assert trousers.sum() > 50
+    assert change[trousers].mean() < 30, "the trousers beside the forearm stay trousers"
+    # (and the tee the crop top leaves is still filled as skin)
+    midriff = out[320:370, 200:300].astype(int)
+    assert np.abs(midriff - SKIN).sum(axis=2).mean() < 60
+
+
+def test_black_hair_is_no_reason_to_keep_a_black_collar():
+    """Black hair on the person outside the mask is no other garment: the old top's black collar above the
+    new garment's neckline is filled as skin, not kept as photographed."""
+    frame, body, old, _ = hand_on_hip_scene()
+    frame[380:580, 160:340] = (30, 40, 110)  # navy trousers
+    frame[40:140, 170:330] = (12, 10, 10)  # black hair down to the shoulders, outside the mask
+    body.person[40:140, 170:330] = 255
+    frame[140:152, 200:300] = (15, 15, 15)  # the old tee's black collar, which its coarse region missed
+    old[140:152] = 0
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:450, 100:440] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[200:300, 175:325] = 1.0  # a low neckline
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    collar = out[144:150, 210:290].astype(int)
+    assert collar.sum(axis=2).mean() > 300, "the old collar is filled as skin (in the old garment's shade)"

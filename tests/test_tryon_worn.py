@@ -555,3 +555,33 @@ def test_the_old_collar_at_the_neck_above_a_new_crew_necks_opening_is_filled_as_
         garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
         keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
     assert is_skin(out[191:196, 225:275]).mean() > 0.9
+
+
+def test_a_bent_knee_leaves_no_notch_outside_the_bend():
+    """A knee bent sideways: the wedge outside the bend (past the thigh's end, short of the shin's start)
+    is trouser, not a notch of whatever lay beneath."""
+    keypoints = np.zeros((33, 3), np.float32)
+    points = {bp.LEFT_SHOULDER: (180, 60), bp.RIGHT_SHOULDER: (320, 60), bp.LEFT_HIP: (210, 250),
+              bp.RIGHT_HIP: (290, 250), bp.LEFT_KNEE: (200, 390), bp.LEFT_ANKLE: (110, 510),  # shin swung out
+              bp.RIGHT_KNEE: (295, 400), bp.RIGHT_ANKLE: (300, 550)}
+    for index, (x, y) in points.items():
+        keypoints[index] = (x, y, 1.0)
+    body = Body(keypoints, np.full(SHAPE, 255, np.uint8), (), "pose")
+    garment = prepare_garment(trousers(), "lower")
+    _, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "lower")
+    assert alpha[400:404, 215:225].min() > 0.9  # beside the knee, outside the bend
+    assert alpha[440, 175] > 0.9 and alpha[330, 205] > 0.9  # (shin and thigh themselves)
+
+
+def test_a_forearm_follows_the_wrist_the_hand_detector_saw():
+    """Crossed arms at the frame's edge: the pose's wrist drifts off the arm, the detected hand does not;
+    the forearm kept in front of the new top runs to the hand (it was painted over)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390))
+    keypoints = body.keypoints.copy()
+    for index, point in ((17, (205, 425)), (19, (215, 415)), (21, (200, 405))):  # the image-left knuckles
+        keypoints[index] = (*point, 1.0)
+    hand = np.array([(180, 410)] + [(200 + 3 * (i % 5), 405 + 4 * (i // 5)) for i in range(20)], np.float32)
+    seen = Body(keypoints, body.person, (hand,), "pose")
+    arms = arms_in_front(seen, SHAPE)
+    assert arms[345, 152] > 0, "on the way from the elbow to the detected wrist"
+    assert arms_in_front(Body(keypoints, body.person, (), "pose"), SHAPE)[345, 152] == 0  # (the pose's alone)

@@ -19,18 +19,24 @@ from .neckline import neck_opening
 
 @dataclass(frozen=True)
 class GarmentModel:
-    """A segmented garment photo and its landmarks (name -> (x, y) in the photo)."""
+    """A segmented garment photo and its landmarks (name -> (x, y) in the photo). `channels` (optional,
+    uint8) is backdrop the mask holds between parts of a top (see `_backdrop_channels`): the photo to warp
+    carries the garment's own colours across it (`continue_across`)."""
 
     image: np.ndarray
     mask: np.ndarray
     landmarks: dict[str, np.ndarray]
     category: str
+    channels: np.ndarray | None = field(default=None, repr=False, compare=False)
     bled: np.ndarray = field(init=False, repr=False, compare=False)  # the photo to warp: see bleed_edges
     # a top's neck opening (its inner back, never worn on the chest): see neckline.neck_opening
     opening: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bled", bleed_edges(self.image, self.mask))
+        bled = bleed_edges(self.image, self.mask)
+        if self.channels is not None and self.channels.any():
+            bled = continue_across(bled, self.mask, self.channels)
+        object.__setattr__(self, "bled", bled)
         opening = np.zeros(self.mask.shape, np.uint8)
         if self.category != "lower" and "shoulder_left" in self.landmarks:
             opening = neck_opening(self.image, self.mask, (self.landmarks["shoulder_left"],
@@ -58,6 +64,34 @@ def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return bled
 
 
+def continue_across(image: np.ndarray, mask: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """The photo with each row's `channels` pixels taken from the garment on their inner side (towards
+    the garment's centre column), mirrored about the channel's edge: a flat top's torso runs on under its
+    sleeve, so the side a channel shows is more of the torso (its stripes run straight across)."""
+    solid = (mask > 0) & (channels == 0)
+    xs = np.nonzero(solid.any(axis=0))[0]
+    if not len(xs):
+        return image
+    height, width = mask.shape
+    columns = np.broadcast_to(np.arange(width), (height, width))
+    # per pixel, the nearest solid garment column at or left of it, and at or right of it
+    left = np.maximum.accumulate(np.where(solid, columns, -1), axis=1)
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(solid, columns, width), axis=1), axis=1), axis=1)
+    ys, cols = np.nonzero(channels)
+    inward = cols < (xs[0] + xs[-1]) / 2.0  # left of the centre: the torso lies to the right
+    edge = np.where(inward, right[ys, cols], left[ys, cols])
+    found = (edge >= 0) & (edge < width)
+    ys, cols, edge = ys[found], cols[found], edge[found]
+    source = 2 * edge - cols  # mirrored about the edge
+    framed = (source >= 0) & (source < width)
+    mirrored = framed.copy()
+    mirrored[framed] = solid[ys[framed], source[framed]]
+    source = np.where(mirrored, source, edge)
+    result = image.copy()
+    result[ys, cols] = image[ys, source]
+    return result
+
+
 GARMENT_WORKING_SIZE = 512  # long side (px) at which a garment photo is segmented
 BORDER_BAND = 0.02  # fraction of the short side: the band along the edges that models the background
 MIN_COLOUR_DISTANCE = 1.5  # Lab units: a pixel this far from the background model is surely not background
@@ -70,6 +104,8 @@ MAX_EDGE_GAIN = 10.0  # ... at most this (8-bit levels per L unit; 2.55 is plain
 SURE_DISTANCE_FACTOR = 4.0  # ... this many thresholds away: surely garment, whatever GrabCut thinks
 CLOSE_SIZE = 15  # px at the working size: bridges gaps in a faint outline before holes are filled
 GRABCUT_BAND = 0.015  # fraction of the long side: GrabCut decides the outline within this band
+CHANNEL_COLOUR_SHARE = 0.65  # backdrop channels are looked for on a garment at least this share unlike its backdrop ...
+CHANNEL_RADIUS = 0.03  # ... each at most this wide (half width, share of the working long side)
 MIN_GARMENT_FRACTION = 0.03  # a garment covering less of its photo than this is not found
 MAX_GARMENT_FRACTION = 0.9  # ... more than this: the "garment" is the whole photo
 
@@ -115,13 +151,46 @@ def _main_parts(mask: np.ndarray, share: float = 0.15) -> np.ndarray:
     return np.where(np.isin(labels, keep), 255, 0).astype(np.uint8)
 
 
+def _backdrop_channels(cues: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Backdrop the closing and hole filling sealed into the mask: a narrow channel of pure backdrop (no
+    colour cue, no edge) reaching the photo's border between two parts of the garment (a sleeve hanging
+    against the torso, the legs of trousers, an armpit notch). Worn, it was a white strip on the body.
+    Only on a garment that mostly stands out from its backdrop: on white on white, garment and channel
+    look alike (a white sleeve whose faint outline leaks), and the filled mask is kept."""
+    inside = mask > 0
+    if not inside.any() or float(colour[inside].mean()) < CHANNEL_COLOUR_SHARE:
+        return np.zeros_like(mask)
+    free = np.where(cues == 0, 255, 0).astype(np.uint8)
+    padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
+    _, labels = cv2.connectedComponents(padded, connectivity=4)
+    reached = (labels == labels[0, 0])[1:-1, 1:-1]  # backdrop connected to the photo's border
+    count, parts = cv2.connectedComponents((reached & inside).astype(np.uint8), connectivity=8)
+    radius = CHANNEL_RADIUS * max(mask.shape)
+    channels = np.zeros_like(mask)
+    for label in range(1, count):
+        part = np.where(parts == label, 255, 0).astype(np.uint8)
+        half_width = cv2.distanceTransform(cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0),
+                                           cv2.DIST_L2, 3).max()
+        if half_width <= radius:
+            channels |= part
+    # (grown over the outline's edge cues beside it: the rim there is the backdrop's light blur too)
+    return cv2.dilate(channels, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))) & mask
+
+
 def segment_garment(image: np.ndarray) -> np.ndarray:
+    """The garment on a plain (light, possibly white) background, as uint8 0/255 at the photo's size
+    (see `segment_with_channels`)."""
+    return segment_with_channels(image)[0]
+
+
+def segment_with_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The garment on a plain (light, possibly white) background, as uint8 0/255 at the photo's size.
 
     Three cues, because white on white defeats colour alone: the distance to a background model fitted
     to the border (soft shadows, which keep the backdrop's chroma, do not count), the outline's edges
     (a white garment is still outlined by its seams and shading), and GrabCut deciding the last few
-    pixels of the outline. Enclosed holes are filled and stray specks dropped."""
+    pixels of the outline. Enclosed holes are filled and stray specks dropped. Second, the backdrop
+    channels the mask holds (`_backdrop_channels`), uint8 0/255 at the photo's size, inside the mask."""
     height, width = image.shape[:2]
     scale = min(1.0, GARMENT_WORKING_SIZE / max(height, width))
     small = cv2.resize(image, (max(int(round(width * scale)), 16), max(int(round(height * scale)), 16)),
@@ -145,8 +214,8 @@ def segment_garment(image: np.ndarray) -> np.ndarray:
     edges = cv2.Canny(lightness, *EDGE_THRESHOLDS) | cv2.Canny(np.clip(blurred.max(axis=2), 0, 255).astype(np.uint8),
                                                                 *EDGE_THRESHOLDS)
     edges[:band], edges[-band:], edges[:, :band], edges[:, -band:] = 0, 0, 0, 0
-    rough = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    rough = cv2.morphologyEx(rough, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
+    cues = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    rough = cv2.morphologyEx(cues, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
     rough = _main_parts(_fill_holes(rough))
     rough = cv2.morphologyEx(rough, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     if not rough.any():
@@ -167,10 +236,26 @@ def segment_garment(image: np.ndarray) -> np.ndarray:
     except cv2.error:
         refined = rough
     refined = _main_parts(_fill_holes(refined))
+    channels = _backdrop_channels(cues, refined, colour)
     # back to full size with a smooth outline: the upscaled mask blurred, then cut at one half
     soft = cv2.resize(refined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / scale, 0.5))
-    return np.where(soft >= 127.5, 255, 0).astype(np.uint8)
+    mask = np.where(soft >= 127.5, 255, 0).astype(np.uint8)
+    if not channels.any():
+        return mask, np.zeros_like(mask)
+    soft = cv2.resize(channels.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(soft, (0, 0), max(0.5 / scale, 0.5))
+    return mask, np.where(soft >= 127.5, 255, 0).astype(np.uint8) & mask
+
+
+def _segment_for(image: np.ndarray, category: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The segmented mask and channels for a category: backdrop channels are cut from a bottom's mask
+    (the gap between its legs) and kept for a top or dress, whose own colours are carried over them (its
+    torso runs on under the sleeve; see `continue_across`)."""
+    mask, channels = segment_with_channels(image)
+    if category == "lower":
+        return _main_parts(mask & ~channels), None
+    return mask, channels
 
 
 def _row_extent(mask: np.ndarray, row: int) -> tuple[int, int] | None:
@@ -207,8 +292,11 @@ def garment_landmarks(mask: np.ndarray, category: str) -> dict[str, np.ndarray]:
 
 def prepare_garment(image: np.ndarray, category: str, mask: np.ndarray | None = None) -> GarmentModel:
     """Segment (unless a mask is given) and landmark a flat garment photo."""
-    mask = segment_garment(image) if mask is None else mask
-    return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+    channels = None
+    if mask is None:
+        mask, channels = _segment_for(image, category)
+    return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category,
+                        channels=channels)
 
 
 PRINT_RING = 0.5  # a face counts as printed on the garment when garment surrounds it this far (face sizes) ...
@@ -264,13 +352,15 @@ def load_garment(path: Path, category: str, mask_path: Path | None = None, faces
     image = read_image(path)
     mask_path = mask_path or dataset_mask_path(path)
     try:
+        mask = None
         if mask_path is not None:
             mask = read_mask(mask_path)
             if mask.shape != image.shape[:2]:
                 raise InputError(f"the mask {mask_path} is {mask.shape[1]}x{mask.shape[0]}, the photo "
                                  f"{image.shape[1]}x{image.shape[0]}")
-        else:
-            mask = segment_garment(image)
+        channels = None
+        if mask is None:
+            mask, channels = _segment_for(image, category)
         if faces is None:
             from ..analysis.face import FaceMeshAnalyzer
 
@@ -279,6 +369,7 @@ def load_garment(path: Path, category: str, mask_path: Path | None = None, faces
         else:
             boxes = [face.bbox for face in faces.detect(image)]
         check_garment_photo(image, mask, boxes)
-        return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category)
+        return GarmentModel(image=image, mask=mask, landmarks=garment_landmarks(mask, category), category=category,
+                            channels=channels)
     except InputError as error:
         raise InputError(f"{path}: {error}") from None

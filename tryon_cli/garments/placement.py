@@ -45,6 +45,7 @@ MAX_SLEEVE_WIDENING = 1.6  # a sleeve is widened at most this much to cover the 
 MIN_SLEEVE_NARROWING = 0.75  # ... and narrowed at most this much towards it (a stiff flat sleeve hangs closer)
 SLEEVE_EASE = 1.1  # a sleeve's half-width over the arm's, where it follows the arm
 ARM_RADIUS = (0.12, 0.1)  # upper arm, forearm half-width in shoulder-joint distances (arms in front) ...
+HAND_MATCH = 0.3  # shoulder-joint distances: a detected hand this near a side's pose knuckles is that hand
 ARM_FROM = 0.35  # ... from this far down the upper arm (the shoulder itself is under the garment)
 ARM_FRAME_MARGIN = 0.05  # shoulder-joint distances: an unseen elbow this close to the frame's border is cut by it
 SHOULDER_CLIP_BELOW = 0.15  # down to this far below the shoulder joints (shoulder-joint distances) ...
@@ -279,7 +280,9 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
                unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP,
                profile: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
     """A sleeve or leg: the photo's axis root -> end laid rigidly along the chain's first segment, and the
-    rest along the second (so it bends at the elbow or knee); a wedge at the outside of the bend is left.
+    rest along the second (so it bends at the elbow or knee); the wedge at the outside of the bend, beyond
+    the first segment's end and before the second's start, is the first segment's continued (it was left
+    empty: a notch of backdrop in the knee of a bent leg).
     `profile` (photo px along the axis, factor) scales `wrap` along the limb, so a sleeve follows the
     arm's width and taper."""
     axis = end - root
@@ -294,6 +297,7 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
     alpha = np.zeros(shape, np.float32)
     walked = 0.0  # photo px along the axis at the current joint
     segments = [(chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
+    previous = None  # the last segment's (t, its end in t, map_x, map_y)
     for index, (a, b) in enumerate(segments):
         seg = float(np.linalg.norm(b - a))
         if seg < 1e-6:
@@ -312,6 +316,14 @@ def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, e
         piece_alpha = piece.alpha * ((t >= lo) & (t < hi))
         image = np.where(piece_alpha[..., None] > alpha[..., None], piece.image, image)
         alpha = np.maximum(alpha, piece_alpha)
+        if previous is not None:  # the wedge outside the bend: past the last segment, short of this one
+            wedge = (previous[0] >= previous[1]) & (t < lo)
+            if wedge.any():
+                filler = _remap(garment, part_mask, previous[2], previous[3])
+                filler_alpha = filler.alpha * wedge
+                image = np.where(filler_alpha[..., None] > alpha[..., None], filler.image, image)
+                alpha = np.maximum(alpha, filler_alpha)
+        previous = (t, hi, map_x, map_y)
         walked += seg / unit
         if walked >= length:
             break
@@ -678,8 +690,28 @@ def _widen_to_old(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, bottom
     return warped, alpha
 
 
+def _detected_wrist(body: Body, wrist: np.ndarray, width: float) -> np.ndarray:
+    """The hand detector's own wrist (landmark 0) for the pose wrist `wrist`, when one of its hands lies
+    where that side's pose knuckles are (within HAND_MATCH shoulder-joint distances); else `wrist`. The
+    pose's wrist drifts where the arm is cut by the frame or folded (crossed arms), the hand's does not."""
+    if body.keypoints is None or not body.hands:
+        return wrist
+    points = body.keypoints
+    side = min(((bp.LEFT_WRIST, (17, 19, 21)), (bp.RIGHT_WRIST, (18, 20, 22))),
+               key=lambda s: float(np.linalg.norm(points[s[0], :2] - wrist)))
+    knuckles = body.visible(side[1])
+    if not len(knuckles):
+        return wrist
+    centre = knuckles.mean(axis=0)
+    hand = min(body.hands, key=lambda h: float(np.linalg.norm(h.mean(axis=0) - centre)))
+    if np.linalg.norm(hand.mean(axis=0) - centre) > HAND_MATCH * width:
+        return wrist
+    return np.asarray(hand[0], np.float64)
+
+
 def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
-    """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso."""
+    """The arms (shoulder -> elbow -> wrist capsules within the person): in front of a garment's torso.
+    A wrist the hand detector saw is taken from it (`_detected_wrist`)."""
     mask = np.zeros(shape, np.uint8)
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     if len(shoulders) < 2:
@@ -688,6 +720,8 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
     for chain in _arms(body, shape):
         if chain is None:
             continue
+        if len(chain) == 3:
+            chain = np.vstack([chain[:2], _detected_wrist(body, chain[2], width)[None]])
         chain = np.vstack([chain[0] + ARM_FROM * (chain[1] - chain[0]), chain[1:]])
         for (a, b), radius in zip(zip(chain[:-1], chain[1:]), ARM_RADIUS):
             r = max(int(radius * width), 1)

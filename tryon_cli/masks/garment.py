@@ -377,6 +377,28 @@ HIP_FRACTION = 0.42
 KNEE_FRACTION = 0.7
 
 
+def _between_legs(body: Body, mask: np.ndarray) -> np.ndarray:
+    """Below the knees, each row of the mask from one leg's line (knee -> ankle) to the other's: a skirt
+    hangs across the legs, and a mask held to the person left the gap between them out (a longer new
+    dress split over the legs, its hem ragged along them)."""
+    found = np.zeros(mask.shape, np.uint8)
+    legs = [body.visible(joints) for joints in ((bp.LEFT_KNEE, bp.LEFT_ANKLE), (bp.RIGHT_KNEE, bp.RIGHT_ANKLE))]
+    if any(len(leg) < 2 for leg in legs):
+        return found
+    top = int(max(min(legs[0][0, 1], legs[1][0, 1]), 0))
+    rows = np.nonzero(mask[top:].any(axis=1))[0]
+    if not len(rows):
+        return found
+    ys = np.arange(top, top + int(rows.max()) + 1)
+    # each leg's centre per row, along knee -> ankle (extended past the ankle as the mask may run on)
+    xs = [np.interp(ys, leg[:, 1], leg[:, 0], left=leg[0, 0], right=leg[1, 0]) if leg[1, 1] > leg[0, 1]
+          else np.full(len(ys), leg[:, 0].mean()) for leg in legs]
+    left, right = np.minimum(*xs), np.maximum(*xs)
+    columns = np.arange(mask.shape[1])[None, :]
+    found[ys] = np.where((columns >= left[:, None]) & (columns <= right[:, None]), 255, 0).astype(np.uint8)
+    return found
+
+
 def _segmentation_fallback(body: Body, garment: np.ndarray, category: str) -> tuple[np.ndarray, np.ndarray]:
     """Box points from the person mask and body proportions, when there are no trustworthy keypoints."""
     box = bounding_box(body.person)
@@ -468,6 +490,8 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         # wall can vanish from it: then the box stays)
         across, down = max(int(PERSON_MARGIN[0] * scale), 1), max(int(PERSON_MARGIN[1] * scale), 1)
         mask &= cv2.dilate(body.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * across + 1, 2 * down + 1)))
+        if options.category == "dress" and source == "pose":
+            mask |= _between_legs(body, mask)
     protected = front = None
     if options.protect and options.strategy != "box":
         protected = protection_mask(body, shape, options.category, scale, image)

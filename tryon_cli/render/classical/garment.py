@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 
 from ...analysis.body import is_skin
+from ...masks.occluders import colour_lab
+from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
 from .skin_texture import skin_detail
@@ -34,6 +36,7 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
+SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
 SHADE_SIGMA = 0.012  # folds and shadows kept: lightness blurred at this fraction of the long side ...
@@ -95,6 +98,37 @@ def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
 
 
+def _swallowed(frame: np.ndarray, mask: np.ndarray, old: np.ndarray, bare: np.ndarray,
+               conditions: GarmentConditions) -> tuple[np.ndarray, np.ndarray]:
+    """The backdrop and another garment inside the mask (`masks.worn`), found at SWALLOWED_WORKING_SIZE
+    (regions, not outlines) and scaled back. The arms' capsules and the old region's grown edge reach past
+    the old garment; there what the person wears besides it (trousers beside a forearm) is no old garment
+    (inside the old garment's own region colour cannot tell its black collar from black trousers: that
+    region stays all old garment)."""
+    h, w = mask.shape
+    scale = min(1.0, SWALLOWED_WORKING_SIZE / max(h, w))
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+
+    def small(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        return cv2.resize(values.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+    lab = colour_lab(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    old_s, bare_s, mask_s = small(old) > 0, small(bare) > 0, small(mask)
+    person = small(conditions.person)
+    around = backdrop_colours(lab, person)
+    colours = garment_colours(lab, old_s & ~bare_s, around)
+    backdrop = backdrop_seen(lab, around, colours, mask_s)
+    other = other_clothing(lab, person, old_s, mask_s, bare_s, colours, small(conditions.keep),
+                           below=conditions.category != "lower")
+
+    def back(found: np.ndarray) -> np.ndarray:
+        return cv2.resize(found.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
+
+    return back(backdrop), back(other)
+
+
 def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
     """The band just above the new garment's neckline, across the torso, on the person and in the mask:
     between the protected neck and a lower new neckline only the old collar can be there (the old
@@ -119,10 +153,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     if conditions.old_garment is None:
         return frame
     old = conditions.old_garment > 0
-    if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
-        old |= conditions.arms > 0
-    # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed
+    # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
+    # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
     bare = _bare_skin(frame, conditions.person, mask)
+    backdrop, other = _swallowed(frame, mask, old, bare, conditions)
+    bare_or_backdrop = bare | backdrop
+    if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
+        old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
     if conditions.person is not None and conditions.person.any():
@@ -130,15 +167,15 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
         reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
         grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-        old |= (grown > 0) & (conditions.person > 0) & ~bare & (mask > 0)
-    uncovered = np.where(old & ~bare & (alpha < 0.5), 255, 0).astype(np.uint8)
+        old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0)
+    uncovered = np.where(old & ~bare_or_backdrop & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
     # chest above a lower neckline); only what lies off the person (a loose hem on the backdrop) is inpainted
     # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
     whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
     on_body = conditions.person if whole_person else conditions.torso
-    hidden = cv2.dilate(np.where(old & ~bare, 255, 0).astype(np.uint8),
+    hidden = cv2.dilate(np.where(old & ~bare_or_backdrop, 255, 0).astype(np.uint8),
                         np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # under the new garment's soft edge the body shows through: skin there too, not the inpainted backdrop
     # (a white strip along the garment's outline) nor the old garment (a dark one)
