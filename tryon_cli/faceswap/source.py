@@ -31,6 +31,7 @@ from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_s
 from ..masks.parsed import photo_glasses_frame
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
+from .expression_lines import expression_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
@@ -310,7 +311,11 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
                                     chroma_weighted=chroma_weighted, triangles=triangles)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
-        image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
+        smile = smile_strength(shape, neutral)
+        image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
+        # A scowl's furrows and a squint's crow's feet would be pasted on a calm face (`expression_lines`).
+        strength = expression_strength(model, shape)
+        image = soften_lines(image, face.points, strength, max(strength, smile), usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
