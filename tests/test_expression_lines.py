@@ -118,3 +118,25 @@ def test_a_scowling_portrait_loses_its_furrows_and_a_neutral_one_is_untouched(mo
     still = shared_media("faces", "portrait_a.png")
     plain = read_image(still)
     assert np.array_equal(prepare_source([(still, plain)], model=model).texture, plain)
+
+
+@pytest.mark.media
+def test_a_scowling_portraits_identity_has_its_brows_at_rest(model):
+    """portrait_anger's source identity (its neutral shape) has the brows where the rest of its face puts
+    them (`rest_brows`), not where the glare lifted and bunched them."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.face3d.fitting import frontalize, normalized_shape
+    from tryon_cli.face3d.morphable import BROWS
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+
+    angry = shared_media("faces", "portrait_anger.png")
+    image = read_image(angry)
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        points = analyzer.detect(image)[0].points
+    shape = normalized_shape(frontalize(points), points)[1]
+    fitted = model.fit(shape, ignore=BROWS)
+    rest = fitted.pose.apply(model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1))
+    identity = prepare_source([(angry, image)], model=model).identity_shape
+    distance = lambda s: float(np.linalg.norm((s - rest)[BROWS, :2], axis=1).mean())  # noqa: E731
+    assert distance(identity) < 0.5 * distance(model.neutralise(shape))

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel, spread_onto_skin
+from ..face3d.morphable import MorphableModel, rest_brows, spread_onto_skin
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
@@ -288,9 +288,11 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
 
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
-    """A photo's shape without its expression (carried onto the still skin around the mouth too); a winked
-    eye takes the open eye's mirrored shape."""
+    """A photo's shape without its expression (carried onto the still skin around the mouth too, and its
+    brows put at rest as much as it is far from neutral); a winked eye takes the open eye's mirrored shape."""
     neutral = spread_onto_skin(model, shape, model.neutralise(shape))
+    # a scowl's, a wink's or a lifted brow: where the rest of the face says the brows sit at rest
+    neutral = rest_brows(model, shape, neutral, expression_strength(model, shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
