@@ -32,8 +32,43 @@ def test_recombine_takes_identity_from_source_and_expression_from_target():
     target_id = source_id + rng.normal(scale=0.01, size=(478, 3))
     expression = np.zeros((478, 3))
     expression[13] = (0, -0.2, 0)  # upper inner lip moves
-    out = recombine(source_id, target_id, target_id + expression)
+    out = recombine(source_id, target_id, target_id + expression, eye_opening_share=0.0)
     np.testing.assert_allclose(out, source_id + expression, atol=1e-6)
+
+
+def test_recombined_eyes_take_the_targets_opening_and_keep_the_sources_outline():
+    """A squinting or glaring source photo: the recombined eye opens as wide as the target's eye (lid gap
+    over eye width), its corners and lid curve the source's; a target blink shuts it."""
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.face3d.fitting import _eye_opening_ratio, match_eye_opening
+
+    def eyes(opening: float, width: float = 1.0) -> np.ndarray:
+        shape = np.zeros((478, 3))
+        for loop, corners, side in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, -1.0), (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, 1.0)):
+            angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+            shape[loop, 0] = side * 1.5 + 0.5 * width * np.cos(angles)
+            shape[loop, 1] = 0.5 * opening * width * np.sin(angles)
+            shape[corners[0], :2] = (side * 1.5 - 0.5 * width, 0.0)
+            shape[corners[1], :2] = (side * 1.5 + 0.5 * width, 0.0)
+        for (upper, lower), side in ((lm.RIGHT_EYE_LIDS, -1.0), (lm.LEFT_EYE_LIDS, 1.0)):
+            shape[upper, :2] = (side * 1.5, -0.5 * opening * width)  # the lids' middles
+            shape[lower, :2] = (side * 1.5, 0.5 * opening * width)
+        return shape
+
+    squint, target = eyes(0.2, width=0.8), eyes(0.3)
+    lids = (lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS)
+    before = _eye_opening_ratio(squint, *lids)
+    out = recombine(squint, target, target)
+    assert _eye_opening_ratio(out, *lids) == pytest.approx(_eye_opening_ratio(target, *lids), rel=0.02)
+    assert _eye_opening_ratio(recombine(squint, target, target, eye_opening_share=0.0), *lids) == pytest.approx(before)
+    np.testing.assert_allclose(out[list(lm.RIGHT_EYE_CORNERS), :2], squint[list(lm.RIGHT_EYE_CORNERS), :2], atol=1e-6)
+    assert np.ptp(out[lm.RIGHT_EYE, 0]) == pytest.approx(np.ptp(squint[lm.RIGHT_EYE, 0]))  # the source's width
+    narrow = eyes(0.1)  # a photo's slit: opened at most MAX_EYE_OPENING_GAIN wider (its texture stretches)
+    assert _eye_opening_ratio(match_eye_opening(narrow, target), *lids) == pytest.approx(0.16, rel=0.02)
+    shut = match_eye_opening(squint, eyes(0.0))
+    assert _eye_opening_ratio(shut, *lids) < 0.01
+    half = match_eye_opening(squint, target, share=0.5)
+    assert _eye_opening_ratio(half, *lids) == pytest.approx(0.5 * (before + _eye_opening_ratio(target, *lids)), rel=0.02)
 
 
 def test_eye_motion_is_scaled_to_the_source_eye_opening():
