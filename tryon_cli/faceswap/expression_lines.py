@@ -35,8 +35,10 @@ CORNER_REACH = 0.09  # the crow's feet: a disc this big (fraction of the face's 
 UNDER_EYE_DEPTH = 0.07  # the skin under each lower lid down to this far (fraction of the face's width)
 FEATURE_CLEARANCE = 0.01  # eyes, brows, nostrils and lips grown by this fraction stay out of every zone
 ZONE_FEATHER = 0.02  # the zones' soft edges (Gaussian sigma), as a fraction of the face's width
-# the scowl zone: both brows' inner halves, the forehead's middle and the nose's root down to its bridge
-SCOWL_POINTS = np.array([107, 66, 55, 65, 336, 296, 285, 295, 9, 151, 8, 168, 6, 197], dtype=np.int64)
+# the scowl zone: both brows' inner halves, the forehead's middle, the nose's root and its bridge's upper half
+# (a scowl wrinkles the skin across it)
+SCOWL_POINTS = np.array([107, 66, 55, 65, 336, 296, 285, 295, 9, 151, 8, 168, 6, 197, 193, 417, 122, 351, 196, 419, 3, 248],
+                        dtype=np.int64)
 OUTER_CORNERS = (33, 263)  # the eyes' outer corners (right, left)
 INNER_CORNERS = (133, 362)
 LOWER_LIDS = (np.array([33, 7, 163, 144, 145, 153, 154, 155, 133]),

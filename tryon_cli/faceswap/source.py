@@ -312,11 +312,10 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
                                     chroma_weighted=chroma_weighted, triangles=triangles)
-        # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
-        smile = smile_strength(shape, neutral)
-        image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
-        # A scowl's furrows and a squint's crow's feet would be pasted on a calm face (`expression_lines`).
-        strength = expression_strength(model, shape)
+        # A smile's or a snarl's folds beside the nose and mouth would be bent into streaks on a neutral
+        # mouth; a scowl's furrows and a squint's crow's feet would sit on a calm face (`expression_lines`).
+        smile, strength = smile_strength(shape, neutral), expression_strength(model, shape)
+        image = flatten_folds(image, face.points, FOLD_SHARE * max(smile, strength), usable=mask)
         image = soften_lines(image, face.points, strength, max(strength, smile), usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
