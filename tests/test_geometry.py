@@ -36,11 +36,12 @@ def test_recombine_takes_identity_from_source_and_expression_from_target():
     np.testing.assert_allclose(out, source_id + expression, atol=1e-6)
 
 
-def test_recombined_eyes_take_the_targets_opening_and_keep_the_sources_outline():
-    """A squinting or glaring source photo: the recombined eye opens as wide as the target's eye (lid gap
-    over eye width), its corners and lid curve the source's; a target blink shuts it."""
+def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_outline():
+    """A glaring source photo (eyes wider than the target's): the recombined eye closes EYE_OPENING_SHARE of
+    the way to the target's opening (lid gap over eye width), all of it with share 1, its corners and
+    width the source's; a target blink shuts it. A squint is never opened (its lids would stretch)."""
     from tryon_cli.face3d import landmarks as lm
-    from tryon_cli.face3d.fitting import _eye_opening_ratio, match_eye_opening
+    from tryon_cli.face3d.fitting import EYE_OPENING_SHARE, _eye_opening_ratio, match_eye_opening
 
     def eyes(opening: float, width: float = 1.0) -> np.ndarray:
         shape = np.zeros((478, 3))
@@ -55,33 +56,19 @@ def test_recombined_eyes_take_the_targets_opening_and_keep_the_sources_outline()
             shape[lower, :2] = (side * 1.5, 0.5 * opening * width)
         return shape
 
-    squint, target = eyes(0.2, width=0.8), eyes(0.3)
+    glare, target = eyes(0.4, width=0.8), eyes(0.3)
     lids = (lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS)
-    before = _eye_opening_ratio(squint, *lids)
-    out = recombine(squint, target, target)
-    assert _eye_opening_ratio(out, *lids) == pytest.approx(_eye_opening_ratio(target, *lids), rel=0.02)
-    assert _eye_opening_ratio(recombine(squint, target, target, eye_opening_share=0.0), *lids) == pytest.approx(before)
-    np.testing.assert_allclose(out[list(lm.RIGHT_EYE_CORNERS), :2], squint[list(lm.RIGHT_EYE_CORNERS), :2], atol=1e-6)
-    assert np.ptp(out[lm.RIGHT_EYE, 0]) == pytest.approx(np.ptp(squint[lm.RIGHT_EYE, 0]))  # the source's width
-    narrow = eyes(0.1)  # a photo's slit: opened at most MAX_EYE_OPENING_GAIN wider (its texture stretches)
-    assert _eye_opening_ratio(match_eye_opening(narrow, target), *lids) == pytest.approx(0.16, rel=0.02)
-    shut = match_eye_opening(squint, eyes(0.0))
-    assert _eye_opening_ratio(shut, *lids) < 0.01
-    half = match_eye_opening(squint, target, share=0.5)
-    assert _eye_opening_ratio(half, *lids) == pytest.approx(0.5 * (before + _eye_opening_ratio(target, *lids)), rel=0.02)
-
-
-def test_eye_motion_is_scaled_to_the_source_eye_opening():
-    from tryon_cli.face3d import landmarks as lm
-    from tryon_cli.face3d.fitting import eye_gains
-
-    target_id = np.zeros((478, 3))
-    target_id[lm.RIGHT_EYE_LIDS[1], 1] = 1.0
-    target_id[lm.LEFT_EYE_LIDS[1], 1] = 1.0
-    source_id = target_id * 0.6
-    gains = eye_gains(source_id, target_id)
-    assert gains[lm.RIGHT_EYE].min() == pytest.approx(0.6) and gains[lm.LEFT_EYE].max() == pytest.approx(0.6)
-    assert gains[13] == 1.0
+    out = recombine(glare, target, target)
+    assert 0 < EYE_OPENING_SHARE < 1
+    assert _eye_opening_ratio(out, *lids) == pytest.approx(0.4 - EYE_OPENING_SHARE * 0.1, rel=0.02)
+    full = recombine(glare, target, target, eye_opening_share=1.0)
+    assert _eye_opening_ratio(full, *lids) == pytest.approx(0.3, rel=0.02)
+    assert _eye_opening_ratio(recombine(glare, target, target, eye_opening_share=0.0), *lids) == pytest.approx(0.4)
+    np.testing.assert_allclose(out[list(lm.RIGHT_EYE_CORNERS), :2], glare[list(lm.RIGHT_EYE_CORNERS), :2], atol=1e-6)
+    assert np.ptp(out[lm.RIGHT_EYE, 0]) == pytest.approx(np.ptp(glare[lm.RIGHT_EYE, 0]))  # the source's width
+    squint = eyes(0.15)
+    assert _eye_opening_ratio(match_eye_opening(squint, target, 1.0), *lids) == pytest.approx(0.15, rel=0.02)
+    assert _eye_opening_ratio(match_eye_opening(glare, eyes(0.0), 1.0), *lids) < 0.01  # a blink shuts it
 
 
 def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:

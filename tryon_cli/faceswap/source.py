@@ -34,6 +34,8 @@ from ..render.contract import SourceFace, SourceView
 from .expression_lines import expression_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
+BROW_REST_SHARE = 0.5  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
+# it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12)
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
@@ -291,8 +293,8 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
     """A photo's shape without its expression (carried onto the still skin around the mouth too, and its
     brows put at rest as much as it is far from neutral); a winked eye takes the open eye's mirrored shape."""
     neutral = spread_onto_skin(model, shape, model.neutralise(shape))
-    # a scowl's, a wink's or a lifted brow: where the rest of the face says the brows sit at rest
-    neutral = rest_brows(model, shape, neutral, expression_strength(model, shape))
+    # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
+    neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
