@@ -34,8 +34,9 @@ from ..render.contract import SourceFace, SourceView
 from .expression_lines import expression_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
-BROW_REST_SHARE = 0.5  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
-# it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12)
+BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
+# it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12),
+# half of it still 1.0 -> 0.92
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
@@ -314,10 +315,12 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
                                     chroma_weighted=chroma_weighted, triangles=triangles)
-        # A smile's or a snarl's folds beside the nose and mouth would be bent into streaks on a neutral
-        # mouth; a scowl's furrows and a squint's crow's feet would sit on a calm face (`expression_lines`).
+        # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth; a scowl's
+        # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
+        # snarl's folds by the expression's strength too cost the mouth's expression correlation:
+        # portrait_wink_hand onto grimaces_blinks 0.94 -> 0.89.)
         smile, strength = smile_strength(shape, neutral), expression_strength(model, shape)
-        image = flatten_folds(image, face.points, FOLD_SHARE * max(smile, strength), usable=mask)
+        image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
         image = soften_lines(image, face.points, strength, max(strength, smile), usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
