@@ -61,6 +61,22 @@ def test_expression_strength_is_zero_at_rest_and_one_for_a_strong_expression(mod
     assert expression_strength(model, 150 * strong @ turn.T + 300) == pytest.approx(1.0)
 
 
+def test_scowl_strength_measures_the_brows_away_from_rest_and_nothing_else(model):
+    """Brows lowered and drawn in (a scowl) measure 1; the mouth opened wide (a laugh) with the brows at rest
+    measures 0, however strong that expression is."""
+    from tryon_cli.face3d.morphable import BROWS
+    from tryon_cli.faceswap.expression_lines import scowl_strength
+
+    assert scowl_strength(model, model.mean) == 0.0
+    scowl = model.mean.copy()
+    centre = model.mean[lm.RIGID, 0].mean()
+    scowl[BROWS, 1] += 0.08
+    scowl[BROWS, 0] -= 0.05 * np.sign(model.mean[BROWS, 0] - centre)
+    assert scowl_strength(model, scowl) == 1.0
+    laugh = model.mean + 6 * np.sqrt(model.expression_variance[0]) * model.expression_basis[0]  # the jaw's component
+    assert expression_strength(model, laugh) > 0.0 and scowl_strength(model, laugh) < 0.2
+
+
 def test_softening_takes_the_furrow_and_crows_foot_out_and_leaves_the_features(astronaut, astronaut_points):
     photo, furrow, foot = _with_lines(astronaut, astronaut_points)
     assert _depth(photo, furrow) > 20 and _depth(photo, foot) > 20

@@ -7,8 +7,8 @@ on every frame (an angry face on a calm talker). `folds.py` does the same for a 
 nose and mouth. Before the photo is used, a share of the lines' band of spatial frequencies (above
 pores and grain, below the face's broad shading, which the render takes from the target anyway) is
 taken out of those zones, as much as the photo's expression is strong: the glabella, the forehead's
-middle and the nose's root by how far its fitted expression is from neutral (`expression_strength`),
-the eyes' corners and the skin under them by that or by how much it smiles, whichever is more. Brows,
+middle and the nose's root by how far its brows are from rest (`scowl_strength`), the eyes' corners and
+the skin under them by how much it smiles (`folds.smile_strength`). Brows,
 eyes, nostrils and lips keep theirs (they carry identity); the band is measured on the skin only.
 """
 
@@ -19,10 +19,13 @@ import numpy as np
 
 from ..colour import masked_blur
 from ..face3d import landmarks as lm
-from ..face3d.morphable import MorphableModel
+from ..face3d.morphable import BROWS, MorphableModel
 from ..masks.face import face_region, feature_regions
 from ..masks.shapes import hull_mask
 
+BROW_RAMP = (0.03, 0.07)  # the brows' distance from rest (eye distances, `scowl_strength`) from which the scowl's
+# lines are softened, fully at the second: portrait_anger 0.077, portrait_fringe_laughing 0.053, a wink 0.026,
+# a neutral portrait 0.025, a smile 0.016
 EXPRESSION_RAMP = (4.0, 6.5)  # the fitted expression's distance from neutral (prior standard deviations,
 # `expression_strength`) from which the lines are softened, fully at the second: a neutral portrait measures
 # about 3 (portrait_a 3.0), a wink 6.5, a scowl 6.8, a laugh 7.5; a noisy mesh of a low-resolution photo
@@ -45,6 +48,19 @@ OUTER_CORNERS = (33, 263)  # the eyes' outer corners (right, left)
 INNER_CORNERS = (133, 362)
 LOWER_LIDS = (np.array([33, 7, 163, 144, 145, 153, 154, 155, 133]),
               np.array([263, 249, 390, 373, 374, 380, 381, 382, 362]))
+
+
+def scowl_strength(model: MorphableModel, shape: np.ndarray) -> float:
+    """How far a face's brows are from rest, 0..1: their mean distance (eye distances, in the image plane)
+    from where an identity fit that leaves them out puts them (`MorphableModel.fit(ignore=BROWS)`), ramped
+    over BROW_RAMP. A scowl's or a glare's furrows come with the brows' motion; a laugh or a wink that
+    leaves the brows where they rest measures 0, and its glabella keeps its band (softening it at the
+    expression's full strength cost those photos dlib's same-person rate and the mouth's correlation)."""
+    fitted = model.fit(shape, ignore=BROWS)
+    rest = fitted.pose.apply(model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1))
+    distance = float(np.linalg.norm((np.asarray(shape) - rest)[BROWS, :2], axis=1).mean())
+    low, high = BROW_RAMP
+    return float(np.clip((distance - low) / (high - low), 0.0, 1.0))
 
 
 def expression_strength(model: MorphableModel, shape: np.ndarray) -> float:

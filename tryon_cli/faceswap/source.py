@@ -31,7 +31,7 @@ from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_s
 from ..masks.parsed import photo_glasses_frame
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
-from .expression_lines import expression_strength, soften_lines
+from .expression_lines import expression_strength, scowl_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
 BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
@@ -319,9 +319,9 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
         # snarl's folds by the expression's strength too cost the mouth's expression correlation:
         # portrait_wink_hand onto grimaces_blinks 0.94 -> 0.89.)
-        smile, strength = smile_strength(shape, neutral), expression_strength(model, shape)
+        smile = smile_strength(shape, neutral)
         image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
-        image = soften_lines(image, face.points, strength, max(strength, smile), usable=mask)
+        image = soften_lines(image, face.points, scowl_strength(model, shape), smile, usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
