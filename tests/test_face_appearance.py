@@ -428,9 +428,16 @@ def test_prepare_source_delights_the_photo_only_when_asked(astronaut):
     photo = np.clip(astronaut.astype(np.float32) * xs, 0, 255).astype(np.uint8)
     plain = prepare_source([(Path("side.png"), photo)], delight=False)
     delit = prepare_source([(Path("side.png"), photo)], delight=True)
-    # Above the smile's folds (flattened for any smiling photo, `faceswap/folds.py`) the photo's own pixels.
-    above_folds = slice(0, int(plain.texture_points[lm.RIGHT_EYE, 1].max()) + 1)
-    assert np.array_equal(plain.texture[above_folds], photo[above_folds])
+    # Above the smile's folds (flattened for any smiling photo, `faceswap/folds.py`) and outside the upper
+    # face's expression lines (`faceswap/expression_lines.py`) the photo's own pixels.
+    from tryon_cli.faceswap.expression_lines import line_zones
+
+    width = float(np.ptp(plain.texture_points[lm.FACE_OVAL, 0]))
+    lines = [z > 0 for z in line_zones(photo.shape[:2], plain.texture_points, width)[:2]]
+    untouched = ~(lines[0] | lines[1])
+    untouched[int(plain.texture_points[lm.RIGHT_EYE, 1].max()) + 1 :] = False
+    assert untouched.sum() > 0.15 * untouched.size
+    assert np.array_equal(plain.texture[untouched], photo[untouched])
     skin = skin_sample_region(photo.shape[:2], plain.texture_points) > 0
     ys, cols = np.nonzero(skin)
     middle = np.median(cols)

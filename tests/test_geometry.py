@@ -32,21 +32,43 @@ def test_recombine_takes_identity_from_source_and_expression_from_target():
     target_id = source_id + rng.normal(scale=0.01, size=(478, 3))
     expression = np.zeros((478, 3))
     expression[13] = (0, -0.2, 0)  # upper inner lip moves
-    out = recombine(source_id, target_id, target_id + expression)
+    out = recombine(source_id, target_id, target_id + expression, eye_opening_share=0.0)
     np.testing.assert_allclose(out, source_id + expression, atol=1e-6)
 
 
-def test_eye_motion_is_scaled_to_the_source_eye_opening():
+def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_outline():
+    """A glaring source photo (eyes wider than the target's): the recombined eye closes EYE_OPENING_SHARE of
+    the way to the target's opening (lid gap over eye width), all of it with share 1, its corners and
+    width the source's; a target blink shuts it. A squint is never opened (its lids would stretch)."""
     from tryon_cli.face3d import landmarks as lm
-    from tryon_cli.face3d.fitting import eye_gains
+    from tryon_cli.face3d.fitting import EYE_OPENING_SHARE, _eye_opening_ratio, match_eye_opening
 
-    target_id = np.zeros((478, 3))
-    target_id[lm.RIGHT_EYE_LIDS[1], 1] = 1.0
-    target_id[lm.LEFT_EYE_LIDS[1], 1] = 1.0
-    source_id = target_id * 0.6
-    gains = eye_gains(source_id, target_id)
-    assert gains[lm.RIGHT_EYE].min() == pytest.approx(0.6) and gains[lm.LEFT_EYE].max() == pytest.approx(0.6)
-    assert gains[13] == 1.0
+    def eyes(opening: float, width: float = 1.0) -> np.ndarray:
+        shape = np.zeros((478, 3))
+        for loop, corners, side in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, -1.0), (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, 1.0)):
+            angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+            shape[loop, 0] = side * 1.5 + 0.5 * width * np.cos(angles)
+            shape[loop, 1] = 0.5 * opening * width * np.sin(angles)
+            shape[corners[0], :2] = (side * 1.5 - 0.5 * width, 0.0)
+            shape[corners[1], :2] = (side * 1.5 + 0.5 * width, 0.0)
+        for (upper, lower), side in ((lm.RIGHT_EYE_LIDS, -1.0), (lm.LEFT_EYE_LIDS, 1.0)):
+            shape[upper, :2] = (side * 1.5, -0.5 * opening * width)  # the lids' middles
+            shape[lower, :2] = (side * 1.5, 0.5 * opening * width)
+        return shape
+
+    glare, target = eyes(0.4, width=0.8), eyes(0.3)
+    lids = (lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS)
+    out = recombine(glare, target, target)
+    assert 0 < EYE_OPENING_SHARE < 1
+    assert _eye_opening_ratio(out, *lids) == pytest.approx(0.4 - EYE_OPENING_SHARE * 0.1, rel=0.02)
+    full = recombine(glare, target, target, eye_opening_share=1.0)
+    assert _eye_opening_ratio(full, *lids) == pytest.approx(0.3, rel=0.02)
+    assert _eye_opening_ratio(recombine(glare, target, target, eye_opening_share=0.0), *lids) == pytest.approx(0.4)
+    np.testing.assert_allclose(out[list(lm.RIGHT_EYE_CORNERS), :2], glare[list(lm.RIGHT_EYE_CORNERS), :2], atol=1e-6)
+    assert np.ptp(out[lm.RIGHT_EYE, 0]) == pytest.approx(np.ptp(glare[lm.RIGHT_EYE, 0]))  # the source's width
+    squint = eyes(0.15)
+    assert _eye_opening_ratio(match_eye_opening(squint, target, 1.0), *lids) == pytest.approx(0.15, rel=0.02)
+    assert _eye_opening_ratio(match_eye_opening(glare, eyes(0.0), 1.0), *lids) < 0.01  # a blink shuts it
 
 
 def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:

@@ -196,3 +196,30 @@ def test_source_mouth_interior_is_never_pasted_and_photos_share_one_texture(astr
     # Each view's points lie on its own photo inside the shared texture.
     assert (two.views[0].texture_points[:, 0] < width).all() and (two.views[1].texture_points[:, 0] >= width).all()
     assert two.views[0].yaw == pytest.approx(-two.views[1].yaw, abs=3.0)  # the mirrored photo turns the other way
+
+
+def test_a_scowls_brows_are_put_at_rest_where_the_rest_of_the_face_says(model, neutral):
+    """Brows lowered and drawn in (a scowl) beyond what the one brow component explains: `rest_brows`
+    moves them back to where the face's identity fit (without the brows) puts them, the skin above
+    follows, the eyes and rigid points stay; strength 0 leaves the neutral face as it is."""
+    from tryon_cli.face3d.morphable import BROWS, rest_brows
+
+    scowl = neutral.copy()
+    centre = neutral[lm.RIGID, 0].mean()
+    scowl[BROWS, 1] += 0.12  # lowered
+    scowl[BROWS, 0] -= 0.08 * np.sign(neutral[BROWS, 0] - centre)  # drawn together
+    plain = model.neutralise(scowl)
+    at_rest = rest_brows(model, scowl, plain, 1.0)
+    offset = lambda s: float(np.abs(s[BROWS, :2] - neutral[BROWS, :2]).mean())  # noqa: E731
+    assert offset(plain) > 0.04  # neutralising alone leaves half the scowl
+    assert offset(at_rest) < 0.5 * offset(plain)
+    half = rest_brows(model, scowl, plain, 0.5)
+    assert offset(at_rest) < offset(half) < offset(plain)
+    assert rest_brows(model, scowl, plain, 0.0) is plain
+    kept = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE, lm.RIGID, np.arange(468, 478)])
+    np.testing.assert_allclose(at_rest[kept], plain[kept], atol=1e-5)
+    # the forehead just above the brows follows them up; the lower face does not move
+    above = [i for i in (104, 69, 108, 151, 337, 299, 333) if i not in lm.RIGID]
+    lift = lambda i: float((plain[i, 1] - at_rest[i, 1]).mean())  # noqa: E731
+    assert 0.2 * lift(BROWS) < lift(above) < lift(BROWS)
+    np.testing.assert_array_equal(at_rest[lm.OUTER_LIPS], plain[lm.OUTER_LIPS])

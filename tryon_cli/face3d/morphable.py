@@ -25,6 +25,7 @@ DEPTH_WEIGHT = 0.5  # MediaPipe's z is noisier than x, y: it counts half in the 
 SPREAD_SIGMA = 0.12  # eye distances: the neighbourhood whose expression displacement a still skin point takes
 SPREAD_REACH = 0.15  # eye distances: how far from the points the expression moves that displacement fades
 SPREAD_BELOW_EYES = 0.1  # eye distances below the eyes' lowest point: the skin above stays as it is
+BROWS = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,18 @@ class MorphableModel:
         pose = similarity_fit(self.mean[lm.RIGID], np.asarray(shape)[lm.RIGID])
         return pose, pose.invert(np.asarray(shape, dtype=np.float32))
 
-    def fit(self, shape: np.ndarray) -> Coefficients:
-        """Maximum a posteriori identity and expression coefficients of a face shape (any frame).
+    def fit(self, shape: np.ndarray, ignore: np.ndarray | None = None) -> Coefficients:
+        """Maximum a posteriori identity and expression coefficients of a face shape (any frame), the
+        points `ignore` (indices) left out of the fit.
 
         Minimises |W (x - mean - U alpha - V beta)|^2 / noise + sum alpha^2 / var_id + sum beta^2 / var_expr.
         """
         pose, aligned = self.align(shape)
         basis = np.concatenate([self.identity_basis, self.expression_basis]).reshape(-1, POINTS * 3).astype(np.float64)
-        weights = np.tile(np.array([1.0, 1.0, DEPTH_WEIGHT]), POINTS)
+        weights = np.tile(np.array([1.0, 1.0, DEPTH_WEIGHT]), (POINTS, 1))
+        if ignore is not None:
+            weights[ignore] = 0.0
+        weights = weights.reshape(-1)
         residual = (aligned - self.mean).reshape(-1).astype(np.float64)
         prior = np.concatenate([self.identity_variance, self.expression_variance])
         normal = (basis * weights) @ basis.T + np.diag(self.noise_variance / prior)
@@ -136,13 +141,54 @@ def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarr
     if not still.any() or not moved.any():
         return neutral
     displacement = (np.asarray(neutral, dtype=np.float64) - points)[moved]
+    out = np.array(neutral, dtype=np.float32)
+    out[still] += _carry(points, displacement, moved, still).astype(np.float32)
+    return out
+
+
+def rest_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, strength: float) -> np.ndarray:
+    """`neutral` (`shape` neutralised, both pose-normalised, eye distances) with its brows moved `strength`
+    (0..1) of the way to where the rest of the face says they sit at rest: the identity part of a fit that
+    leaves the brows out (mean + identity basis . alpha). A scowl, a raised brow or a wink moves the brows
+    more than the one expression component that holds brow motion explains; the rest stayed in the
+    neutral face and the warp pasted the photo's fierce or lifted brows on every frame. The skin between
+    the brows and the forehead follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and
+    rigid points stay."""
+    if strength <= 0.0:
+        return neutral
+    fitted = model.fit(shape, ignore=BROWS)
+    _, aligned = model.align(neutral)
+    rest = model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1)
+    move = np.zeros((POINTS, 3), dtype=np.float64)
+    move[BROWS] = strength * (rest[BROWS] - aligned[BROWS])
+    move[:, 2] = 0.0  # depth: MediaPipe's brows' z is too noisy to be told
+    pose = fitted.pose
+    move = pose.scale * move @ pose.rotation.T  # into `neutral`'s frame
+    moved = np.zeros(POINTS, dtype=bool)
+    moved[BROWS] = True
+    points = np.asarray(neutral, dtype=np.float64)
+    still = ~moved
+    still[lm.RIGID] = False
+    still[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE])] = False
+    still[lm.RIGHT_IRIS[0] :] = False
+    still &= points[:, 1] < points[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), 1].min()  # above the eyes only
+    out = np.array(neutral, dtype=np.float64)
+    out[BROWS] += move[BROWS]
+    out[still] += _carry(points, move[moved], moved, still)
+    return out.astype(np.float32)
+
+
+def _carry(points: np.ndarray, displacement: np.ndarray, moved: np.ndarray, still: np.ndarray) -> np.ndarray:
+    """The displacement (rows of `moved` points) carried onto the `still` points: each takes the
+    Gaussian-weighted mean of the moved points' around it (SPREAD_SIGMA), fading with the distance to
+    the nearest (SPREAD_REACH)."""
+    if not still.any() or not moved.any():
+        return np.zeros((int(still.sum()), 3))
     distances = ((points[still, None, :2] - points[None, moved, :2]) ** 2).sum(axis=2)
     weights = np.exp(-distances / (2 * SPREAD_SIGMA**2))
     mean = weights @ displacement / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
     fade = np.exp(-distances.min(axis=1) / (2 * SPREAD_REACH**2))[:, None]
-    out = np.array(neutral, dtype=np.float32)
-    out[still] += (fade * mean).astype(np.float32)
-    return out
+    return fade * mean
 
 
 def mirror_partners(frontal: np.ndarray) -> np.ndarray:

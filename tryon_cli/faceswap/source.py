@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel, spread_onto_skin
+from ..face3d.morphable import MorphableModel, rest_brows, spread_onto_skin
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
@@ -31,8 +31,12 @@ from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_s
 from ..masks.parsed import photo_glasses_frame
 from ..masks.shapes import polygon_mask
 from ..render.contract import SourceFace, SourceView
+from .expression_lines import expression_strength, scowl_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
 
+BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
+# it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12),
+# half of it still 1.0 -> 0.92
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
@@ -287,9 +291,11 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
 
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
-    """A photo's shape without its expression (carried onto the still skin around the mouth too); a winked
-    eye takes the open eye's mirrored shape."""
+    """A photo's shape without its expression (carried onto the still skin around the mouth too, and its
+    brows put at rest as much as it is far from neutral); a winked eye takes the open eye's mirrored shape."""
     neutral = spread_onto_skin(model, shape, model.neutralise(shape))
+    # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
+    neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
@@ -309,8 +315,13 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
                                     chroma_weighted=chroma_weighted, triangles=triangles)
-        # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
-        image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
+        # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth; a scowl's
+        # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
+        # snarl's folds by the expression's strength too cost the mouth's expression correlation:
+        # portrait_wink_hand onto grimaces_blinks 0.94 -> 0.89.)
+        smile = smile_strength(shape, neutral)
+        image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
+        image = soften_lines(image, face.points, scowl_strength(model, shape), smile, usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
         yaw, pitch, _ = pose.euler_degrees()
