@@ -65,7 +65,7 @@ class _ScriptedAnalyzer:
     def __init__(self, bodies):
         self._bodies = iter(bodies)
 
-    def analyse(self, image):
+    def analyse(self, image, time=None):
         return next(self._bodies)
 
     def reset(self):
