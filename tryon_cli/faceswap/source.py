@@ -11,6 +11,7 @@ photo facing the camera is used as it is. The photos sit side by side in one tex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -60,12 +61,23 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
     return faces
 
 
-def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What hides the photo's face, from the face parser, as full-image masks (0/255): `hidden` (hair,
-    hats, the mouth's inside, and inside the oval whatever is not face, ears or glasses: hands, objects)
-    `frame` (the glasses' rim, bridge and temples, `masks.parsed.photo_glasses_frame`) and the
-    skin-coloured pixels that paint the frame over.
+CLEAN_KINDS = ("hair", "objects", "glasses")  # what the source clean-up can take out, kind by kind
+DEFAULT_CLEAN = ("hair", "objects")  # measured on the grid: see the README's `--clean-source`
+
+
+@dataclass(frozen=True)
+class _Occluders:
+    """What the face parser finds in front of a photo's face, as full-image masks (0/255)."""
+
+    hair: np.ndarray  # hair and hats
+    objects: np.ndarray  # inside the oval what is not face, ears or glasses (hands, objects), and the mouth's inside
+    frame: np.ndarray  # a worn glasses frame (`masks.parsed.photo_glasses_frame`)
+    skin_like: np.ndarray  # skin-coloured pixels, to paint the frame over
+    skin: np.ndarray  # the parser's skin that is skin-coloured, to paint hair over
+
+
+def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> _Occluders:
+    """What hides the photo's face, from the face parser (one parse of the photo).
 
     The glasses class covers the whole lens, eyes included: handing all of it to the target gave the
     target's eyes and cost identity. Only the frame is taken out (and painted over, `_paint_over`); the
@@ -79,11 +91,13 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     # The eyes are never taken for an object: a blurry photo's dark eye sockets parsed as background
     # handed the eyes to the target and identity fell to nothing.
     eyes = _window(_eyes(image.shape[:2], face.points), box) > 0
-    objects = local_oval & ~parsing.region(("face", "ears", "eyeglasses")) & ~eyes
-    hidden = parsing.region(("hair", "hat", "mouth")) | objects
+    objects = (local_oval & ~parsing.region(("face", "ears", "eyeglasses", "hair", "hat")) & ~eyes) \
+        | parsing.region(("mouth",))
     frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
     shape = image.shape[:2]
-    return _paste(hidden, box, shape), _paste(frame, box, shape), _paste(skin_like, box, shape)
+    return _Occluders(hair=_paste(parsing.region(("hair", "hat")), box, shape), objects=_paste(objects, box, shape),
+                      frame=_paste(frame, box, shape), skin_like=_paste(skin_like, box, shape),
+                      skin=_paste(parsing.mask("skin") & skin_like, box, shape))
 
 
 def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -151,14 +165,17 @@ def _paste(local: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, 
     return out
 
 
-def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float) -> np.ndarray:
+def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float,
+                grow: int | None = None) -> np.ndarray:
     """`image` with `frame`'s pixels (a glasses frame, grown a little so its bright edge goes too) painted
     with the skin around them: a normalised blur of the skin-coloured pixels nearby (an inpainting from
     the frame's border picked up its highlights and drew pale glasses)."""
     if not frame.any():
         return image
-    grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
+    if grow is None:
+        grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
     grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    grow = max(grow, 1)
     ys, xs = np.nonzero(grown)
     sigma = max(face_width * FRAME_FILL_SIGMA_PER_FACE_WIDTH, 1.0)
     pad = int(6 * sigma) + grow
@@ -173,6 +190,8 @@ def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, fac
         mean = cv2.GaussianBlur(window * weight[..., None], (0, 0), scale * sigma) / np.maximum(total, 1e-6)[..., None]
         fill = mean if fill is None else np.where((reached < 0.05)[..., None], mean, fill)
         reached = total if scale == 1.0 else np.maximum(reached, total)
+    if weight.any():  # deep inside a wide region (a fringe) no skin is near at all: the skin's mean colour
+        fill = np.where((reached < 1e-3)[..., None], window[weight > 0].mean(axis=0), fill)
     inside = grown[y0:y1, x0:x1] > 0
     alpha = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)[..., None]
     out = image.copy()
@@ -204,13 +223,14 @@ def _silhouette(shape: tuple[int, int], points: np.ndarray, triangles: np.ndarra
 
 
 def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
-            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None
-            ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """A photo cleaned of its glasses' frame (with the face parser), its skin colour and the mask of its
-    pixels that may be pasted (no hair, objects, mouth interior).
+            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None,
+            clean: tuple[str, ...] = CLEAN_KINDS) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """A photo cleaned with the face parser, its skin colour and the mask of its pixels that may be pasted.
 
-    With the face parser, what hides the face is its classes (hair, hat, anything not face inside the
-    oval; the glasses' frame is painted over, the eyes behind the lenses kept); without it, the
+    With the face parser, what hides the face is its classes, taken out kind by kind (`clean`):
+    "hair" (hair and hats over the face painted with the photo's own skin beside them; over a brow or
+    eye left out, for the mirrored side to fill), "objects" (hands, objects and the mouth's inside left
+    out), "glasses" (the frame painted over, the eyes behind the lenses kept); without it, the
     skin-colour occlusion model.
     """
     points = face.points
@@ -223,8 +243,21 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         # philtrum and under the lip of a near-profile, pasted as grey smears on the lips and chin).
         oval = _silhouette(image.shape[:2], points, triangles)
     if parser is not None:
-        hidden, frame, skin_like = _parsed_occluders(parser, image, face, oval)
-        image = _paint_over(image, frame, skin_like, float(np.ptp(points[:, 0])))
+        found = _parsed_occluders(parser, image, face, oval)
+        face_width = float(np.ptp(points[:, 0]))
+        hidden = np.zeros(oval.shape, dtype=np.uint8)
+        if "glasses" in clean:
+            image = _paint_over(image, found.frame, found.skin_like, face_width)
+        if "objects" in clean:
+            hidden |= found.objects
+        if "hair" in clean:
+            # Hair over the face's edge and forehead is painted with the photo's own skin beside it (left
+            # to the target, the target's skin there cost identity); over a brow or eye it is left out,
+            # for the mirrored side to fill (they carry identity, and a flat skin patch there does not).
+            features = _brows_and_eyes(oval.shape, points)
+            painted = found.hair & oval & ~features
+            image = _paint_over(image, painted, found.skin, face_width, grow=0)
+            hidden |= found.hair & ~painted
         mask = oval & ~hidden
     else:
         mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
@@ -238,12 +271,14 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
-                   chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
+                   chroma_weighted: bool = True, delight: bool = False,
+                   clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
     one unless `model` is given); without it the most frontal photo is used as it is. With `parser`
-    (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
+    (normalised sources only) the face parser says what hides the face, and `clean` (of CLEAN_KINDS:
+    "hair", "objects", "glasses") what of it is taken out (`_usable`).
     `chroma_weighted`: the skin colour is weighted by chroma, so grey beards and hair do not pull it grey
     (`colour.skin_colour_statistics`); a black-and-white photo then has colourless stats (`is_colourless`).
     `delight` (opt-in): each photo's own lighting (spherical harmonics fitted on its mesh's normals) is
@@ -251,6 +286,9 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     """
+    unknown = set(clean) - set(CLEAN_KINDS)
+    if unknown:
+        raise InputError(f"unknown source clean-up {', '.join(sorted(unknown))}; choose from {', '.join(CLEAN_KINDS)}")
     # A blotchy photo's (old, noisy, compressed) mottled skin is calmed first (`mottling`): everything
     # after, its skin colour statistics included, sees the calmed photo.
     faces = [(path, calm_mottling(image, face.points), face) for path, image, face in _detect(images)]
@@ -260,8 +298,8 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
                              for p, (_, _, f) in zip(poses, faces)]))
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
-    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser,
-                       chroma_weighted, delight)
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(),
+                       parser if clean else None, chroma_weighted, delight, tuple(clean))
 
 
 def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
@@ -298,7 +336,8 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
-                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
+                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False,
+                clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
     neutrals = [_neutral_shape(model, s) for s in shapes]
     identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
@@ -308,7 +347,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
-                                    chroma_weighted=chroma_weighted, triangles=triangles)
+                                    chroma_weighted=chroma_weighted, triangles=triangles, clean=clean)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth.
         image = flatten_folds(image, face.points, FOLD_SHARE * smile_strength(shape, neutral), usable=mask)
         if delight:
