@@ -46,6 +46,7 @@ HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside i
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
 FRAME_FILL_SIGMA_PER_FACE_WIDTH = 0.015  # ... with the skin within about this distance of it
+HAIR_GROW_PER_FACE_WIDTH = 0.03  # hair over the face is grown this much before it is painted (the parser's edge misses strands)
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -256,7 +257,8 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
             # for the mirrored side to fill (they carry identity, and a flat skin patch there does not).
             features = _brows_and_eyes(oval.shape, points)
             painted = found.hair & oval & ~features
-            image = _paint_over(image, painted, found.skin, face_width, grow=0)
+            image = _paint_over(image, painted, found.skin, face_width,
+                                grow=max(int(face_width * HAIR_GROW_PER_FACE_WIDTH), 1))
             hidden |= found.hair & ~painted
         mask = oval & ~hidden
     else:
