@@ -256,9 +256,11 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
             # to the target, the target's skin there cost identity); over a brow or eye it is left out,
             # for the mirrored side to fill (they carry identity, and a flat skin patch there does not).
             features = _brows_and_eyes(oval.shape, points)
-            painted = found.hair & oval & ~features
-            image = _paint_over(image, painted, found.skin, face_width,
-                                grow=max(int(face_width * HAIR_GROW_PER_FACE_WIDTH), 1))
+            # grown first: strands beside the parser's hair, called skin, were pasted as a dark line
+            grown = cv2.dilate(found.hair, cv2.getStructuringElement(
+                cv2.MORPH_ELLIPSE, (2 * max(int(face_width * HAIR_GROW_PER_FACE_WIDTH), 1) + 1,) * 2))
+            painted = grown & oval & ~features
+            image = _paint_over(image, painted, found.skin & ~grown, face_width, grow=0)
             hidden |= found.hair & ~painted
         mask = oval & ~hidden
     else:
