@@ -214,11 +214,11 @@ def test_a_turned_heads_lower_face_past_its_profile_is_not_used() -> None:
 
 
 def test_hair_over_the_face_edge_is_painted_with_the_photos_own_skin(source_photo) -> None:
-    """Hair lying on a cheek's edge (a green strand the parser calls hair) is never pasted by default:
-    it is painted with the photo's skin beside it and stays usable (left to the target, the target's
+    """Hair lying on a cheek's edge (a green strand the parser calls hair) is never pasted with the
+    hair clean-up: it is painted with the photo's skin beside it and stays usable (left to the target, the target's
     skin there cost identity). Without the hair clean-up the strand is pasted."""
     from tryon_cli.analysis.parsing import crop_box
-    from tryon_cli.faceswap.source import DEFAULT_CLEAN, _detect, _silhouette, prepare_source
+    from tryon_cli.faceswap.source import _detect, _silhouette, prepare_source
 
     _, image, face = _face(source_photo)
     points = face.points
@@ -245,7 +245,6 @@ def test_hair_over_the_face_edge_is_painted_with_the_photos_own_skin(source_phot
         window[y0 - top : y1 - top, x0 - left : x1 - left] = strand[y0:y1, x0:x1]
         labels[window] = CLASSES.index("hair")
 
-    assert "hair" in DEFAULT_CLEAN
     # the strand moves the mesh a little: what of it lies on the face as the swap sees it
     strand &= _silhouette(image.shape[:2], _detect([(source_photo, image)])[0][2].points, None) > 0
     assert strand.sum() > 50

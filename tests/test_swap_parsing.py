@@ -194,9 +194,9 @@ def test_clean_source_keeps_the_parsers_hair_out_of_the_source_texture(source_ph
     assert np.median(rows) < np.median(kept_rows)  # what went is the upper face
 
 
-def test_source_clean_up_is_on_by_default_and_can_be_turned_off(source_photo, talking_video, tmp_path) -> None:
-    """The source is cleaned with the real parser by default: the swap's output differs from
-    `--no-clean-source`'s (which does not parse the source)."""
+def test_clean_source_reaches_the_swap(source_photo, talking_video, tmp_path) -> None:
+    """The option is wired: with the real parser on the source photo, the swap's output differs from
+    the default's (which does not parse the source)."""
     import av
 
     from tryon_cli.models.fetch import FACE_PARSER, model_path
@@ -204,7 +204,7 @@ def test_source_clean_up_is_on_by_default_and_can_be_turned_off(source_photo, ta
     if not (model_path(FACE_PARSER) / "model.json").is_file():
         pytest.skip("the face parser is not installed (python -m tryon_cli.models.fetch)")
     frames = {}
-    for name, extra in (("plain", ["--no-clean-source"]), ("clean", [])):
+    for name, extra in (("plain", []), ("clean", ["--clean-source"])):
         out = tmp_path / f"{name}.mp4"
         result = run_cli("swap", str(source_photo), str(talking_video), "-o", str(out), "--end", "0.2", "-q", *extra)
         assert result.returncode == 0, result.stderr
