@@ -46,7 +46,6 @@ HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside i
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
 FRAME_FILL_SIGMA_PER_FACE_WIDTH = 0.015  # ... with the skin within about this distance of it
-HAIR_GROW_PER_FACE_WIDTH = 0.03  # hair over the face is grown this much before it is painted (the parser's edge misses strands)
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -63,9 +62,9 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
 
 
 CLEAN_KINDS = ("hair", "objects", "glasses")  # what the source clean-up can take out, kind by kind
-# Off by default: on the grid every kind tried cost dlib's same-person rate more than 0.05 (hair painted:
-# portrait_a, b and side_light onto talking_frontal 0.96/0.94/0.78 -> 0.88/0.86/0.50); dlib reads the
-# source's dark hair framing the face as part of its identity.
+# Off by default: on the grid the hair clean-up cost dlib's same-person rate more than 0.05 (portrait_a,
+# b and side_light onto talking_frontal 0.96/0.94/0.78 -> 0.88/0.86/0.50, hair painted with skin; left
+# to the target as now, music video 0.78 -> 0.58); dlib reads the dark hair framing the face as identity.
 DEFAULT_CLEAN: tuple[str, ...] = ()
 
 
@@ -77,7 +76,6 @@ class _Occluders:
     objects: np.ndarray  # inside the oval what is not face, ears or glasses (hands, objects), and the mouth's inside
     frame: np.ndarray  # a worn glasses frame (`masks.parsed.photo_glasses_frame`)
     skin_like: np.ndarray  # skin-coloured pixels, to paint the frame over
-    skin: np.ndarray  # the parser's skin that is skin-coloured, to paint hair over
 
 
 def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> _Occluders:
@@ -100,8 +98,7 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
     shape = image.shape[:2]
     return _Occluders(hair=_paste(parsing.region(("hair", "hat")), box, shape), objects=_paste(objects, box, shape),
-                      frame=_paste(frame, box, shape), skin_like=_paste(skin_like, box, shape),
-                      skin=_paste(parsing.mask("skin") & skin_like, box, shape))
+                      frame=_paste(frame, box, shape), skin_like=_paste(skin_like, box, shape))
 
 
 def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -169,17 +166,14 @@ def _paste(local: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, 
     return out
 
 
-def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float,
-                grow: int | None = None) -> np.ndarray:
+def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float) -> np.ndarray:
     """`image` with `frame`'s pixels (a glasses frame, grown a little so its bright edge goes too) painted
     with the skin around them: a normalised blur of the skin-coloured pixels nearby (an inpainting from
     the frame's border picked up its highlights and drew pale glasses)."""
     if not frame.any():
         return image
-    if grow is None:
-        grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
+    grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
     grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    grow = max(grow, 1)
     ys, xs = np.nonzero(grown)
     sigma = max(face_width * FRAME_FILL_SIGMA_PER_FACE_WIDTH, 1.0)
     pad = int(6 * sigma) + grow
@@ -194,8 +188,6 @@ def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, fac
         mean = cv2.GaussianBlur(window * weight[..., None], (0, 0), scale * sigma) / np.maximum(total, 1e-6)[..., None]
         fill = mean if fill is None else np.where((reached < 0.05)[..., None], mean, fill)
         reached = total if scale == 1.0 else np.maximum(reached, total)
-    if weight.any():  # deep inside a wide region (a fringe) no skin is near at all: the skin's mean colour
-        fill = np.where((reached < 1e-3)[..., None], window[weight > 0].mean(axis=0), fill)
     inside = grown[y0:y1, x0:x1] > 0
     alpha = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)[..., None]
     out = image.copy()
@@ -232,8 +224,8 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
     """A photo cleaned with the face parser, its skin colour and the mask of its pixels that may be pasted.
 
     With the face parser, what hides the face is its classes, taken out kind by kind (`clean`):
-    "hair" (hair and hats over the face painted with the photo's own skin beside them; over a brow or
-    eye left out, for the mirrored side to fill), "objects" (hands, objects and the mouth's inside left
+    "hair" (hair and hats left out: a brow or eye under them is mirrored from the other side later,
+    the rest left to the target), "objects" (hands, objects and the mouth's inside left
     out), "glasses" (the frame painted over, the eyes behind the lenses kept); without it, the
     skin-colour occlusion model.
     """
@@ -255,16 +247,10 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         if "objects" in clean:
             hidden |= found.objects
         if "hair" in clean:
-            # Hair over the face's edge and forehead is painted with the photo's own skin beside it (left
-            # to the target, the target's skin there cost identity); over a brow or eye it is left out,
-            # for the mirrored side to fill (they carry identity, and a flat skin patch there does not).
-            features = _brows_and_eyes(oval.shape, points)
-            # grown first: strands beside the parser's hair, called skin, were pasted as a dark line
-            grown = cv2.dilate(found.hair, cv2.getStructuringElement(
-                cv2.MORPH_ELLIPSE, (2 * max(int(face_width * HAIR_GROW_PER_FACE_WIDTH), 1) + 1,) * 2))
-            painted = grown & oval & ~features
-            image = _paint_over(image, painted, found.skin & ~grown, face_width, grow=0)
-            hidden |= found.hair & ~painted
+            # Left to the target (a brow or eye under it is mirrored from the other side later). Painted
+            # with the photo's own skin instead, the strands beside the parser's hair stayed as a dark
+            # line on a turned face's temple, and same-person was no better (0.57 against 0.58).
+            hidden |= found.hair
         mask = oval & ~hidden
     else:
         mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
