@@ -13,7 +13,7 @@ from tryon_cli.errors import InputError
 from tryon_cli.colour import is_colourless
 from tryon_cli.faceswap.options import SwapOptions
 from tryon_cli.faceswap.runner import swap_frames
-from tryon_cli.faceswap.source import prepare_source
+from tryon_cli.faceswap.source import CLEAN_KINDS, DEFAULT_CLEAN, prepare_source
 from tryon_cli.io.media import expand_image_inputs, read_image
 from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.masks.face import FACE_REGIONS, check_regions
@@ -80,7 +80,7 @@ def swap(
     chroma_weight: bool = typer.Option(True, "--chroma-weight/--no-chroma-weight", help="Weigh skin colour by chroma, so grey beards, grey hair and a black-and-white source do not drive the colour match."),
     workers: int = typer.Option(1, min=1, help="Targets swapped at once when TARGET is a folder or '-'."),
     parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
-    clean_source: bool = typer.Option(False, "--clean-source/--no-clean-source", help="Clean the source photos with the face parser: their glasses' frame painted over with skin (the eyes behind the lenses kept), hair, hands and the mouth's inside never pasted (a brow or eye under a fringe mirrored from the other side, the rest left to the target); without the parser, the skin-colour model; opt-in until measured on the grid)."),
+    clean_source: Optional[bool] = typer.Option(None, "--clean-source/--no-clean-source", help="Clean the source photos with the face parser: hair over the face never pasted (a brow or eye under it mirrored from the other side, the rest left to the target), hands, objects and the mouth's inside never pasted, the glasses' frame painted over (the eyes behind the lenses kept); without the parser, the skin-colour model. Off by default: it cost dlib's same-person rate on the grid.", show_default=False),
     delight: bool = typer.Option(False, "--delight/--no-delight", help="Divide each source photo's own lighting out of its face (spherical harmonics fitted on its mesh's normals), so a side light's dark half-face is not pasted; the target's lighting is applied in the render (opt-in: it cost same-person on some sources)."),
     regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
@@ -112,13 +112,14 @@ def swap(
                               regions=_parse_regions(regions))
         if not parsing and options.regions != FACE_REGIONS:
             raise InputError("--regions needs the face parser; add --parsing")
-        loaded_parser = _load_parser(options.parse_size, console) if parsing or clean_source else None
+        clean = CLEAN_KINDS if clean_source else () if clean_source is False else DEFAULT_CLEAN
+        loaded_parser = _load_parser(options.parse_size, console) if parsing or clean else None
         parser = loaded_parser if parsing else None
         if parsing and parser is None and options.regions != FACE_REGIONS:
             raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
-                                parser=loaded_parser if clean_source else None, chroma_weighted=chroma_weight,
-                                delight=delight)
+                                parser=loaded_parser if clean else None, chroma_weighted=chroma_weight,
+                                delight=delight, clean=clean)
         if chroma_weight and is_colourless(source.skin_stats):
             console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
                           "the face takes the target's skin tone")

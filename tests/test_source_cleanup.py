@@ -211,3 +211,44 @@ def test_a_turned_heads_lower_face_past_its_profile_is_not_used() -> None:
     points[NOSE_TIP, 0] = 60.0
     beyond = _beyond_profile((SIZE, SIZE), points) > 0
     assert beyond[120:165, :118].all() and not beyond[120:165, 125:].any()
+
+
+def test_hair_over_the_face_edge_is_left_out_and_not_taken_for_an_object(source_photo) -> None:
+    """Hair lying on a cheek's edge (a green strand the parser calls hair) is never pasted with the hair
+    clean-up; without it (objects only) the strand is pasted: hair is its own kind, not an object."""
+    from tryon_cli.analysis.parsing import crop_box
+    from tryon_cli.faceswap.source import _detect, _silhouette, prepare_source
+
+    _, image, face = _face(source_photo)
+    points = face.points
+    width = float(np.ptp(points[:, 0]))
+    oval = _silhouette(image.shape[:2], points, None) > 0
+
+    def eroded(share: float) -> np.ndarray:
+        return cv2.erode(oval.astype(np.uint8), np.ones((int(share * width) | 1,) * 2, np.uint8)) > 0
+
+    strand = eroded(0.06) & ~eroded(0.3)  # a strand just inside the cheek's edge (on the edge the mesh moves off it)
+    rows = np.arange(image.shape[0])[:, None]
+    cols = np.arange(image.shape[1])[None, :]
+    strand &= (rows > points[1, 1]) & (rows < points[lm.CHIN, 1] - 0.1 * width)  # 1: the nose tip
+    strand &= cols < points[1, 0]
+    image = image.copy()
+    image[strand] = (0, 255, 0)
+    left, top, right, bottom = crop_box(face.bbox, image_shape=image.shape)
+
+    def paint(labels: np.ndarray) -> None:
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
+        window = np.zeros(labels.shape, dtype=bool)
+        window[y0 - top : y1 - top, x0 - left : x1 - left] = strand[y0:y1, x0:x1]
+        labels[window] = CLASSES.index("hair")
+
+    # the strand moves the mesh a little: what of it lies on the face as the swap sees it
+    strand &= _silhouette(image.shape[:2], _detect([(source_photo, image)])[0][2].points, None) > 0
+    assert strand.sum() > 50
+    source = prepare_source([(source_photo, image)], parser=_Parser(paint), clean=("hair",))
+    assert (source.texture_mask[strand] > 0).mean() < 0.05
+    pasted = prepare_source([(source_photo, image)], parser=_Parser(paint), clean=("objects",))
+    kept = pasted.texture[strand & (pasted.texture_mask > 0)].astype(int)
+    assert len(kept) > 0.8 * strand.sum()
+    assert np.mean((kept[:, 1] > 200) & (kept[:, 0] < 80)) > 0.5  # without it, the strand is pasted

@@ -195,8 +195,8 @@ def test_clean_source_keeps_the_parsers_hair_out_of_the_source_texture(source_ph
 
 
 def test_clean_source_reaches_the_swap(source_photo, talking_video, tmp_path) -> None:
-    """The option is wired: with the real parser on the source photo, the swap's output differs from the
-    default's (which does not parse the source)."""
+    """The option is wired: with the real parser on the source photo, the swap's output differs from
+    the default's (which does not parse the source)."""
     import av
 
     from tryon_cli.models.fetch import FACE_PARSER, model_path

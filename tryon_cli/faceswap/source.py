@@ -11,6 +11,7 @@ photo facing the camera is used as it is. The photos sit side by side in one tex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -64,12 +65,25 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
     return faces
 
 
-def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What hides the photo's face, from the face parser, as full-image masks (0/255): `hidden` (hair,
-    hats, the mouth's inside, and inside the oval whatever is not face, ears or glasses: hands, objects)
-    `frame` (the glasses' rim, bridge and temples, `masks.parsed.photo_glasses_frame`) and the
-    skin-coloured pixels that paint the frame over.
+CLEAN_KINDS = ("hair", "objects", "glasses")  # what the source clean-up can take out, kind by kind
+# Off by default: on the grid the hair clean-up cost dlib's same-person rate more than 0.05 (portrait_a,
+# b and side_light onto talking_frontal 0.96/0.94/0.78 -> 0.88/0.86/0.50, hair painted with skin; left
+# to the target as now, music video 0.78 -> 0.58); dlib reads the dark hair framing the face as identity.
+DEFAULT_CLEAN: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Occluders:
+    """What the face parser finds in front of a photo's face, as full-image masks (0/255)."""
+
+    hair: np.ndarray  # hair and hats
+    objects: np.ndarray  # inside the oval what is not face, ears or glasses (hands, objects), and the mouth's inside
+    frame: np.ndarray  # a worn glasses frame (`masks.parsed.photo_glasses_frame`)
+    skin_like: np.ndarray  # skin-coloured pixels, to paint the frame over
+
+
+def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> _Occluders:
+    """What hides the photo's face, from the face parser (one parse of the photo).
 
     The glasses class covers the whole lens, eyes included: handing all of it to the target gave the
     target's eyes and cost identity. Only the frame is taken out (and painted over, `_paint_over`); the
@@ -83,11 +97,12 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     # The eyes are never taken for an object: a blurry photo's dark eye sockets parsed as background
     # handed the eyes to the target and identity fell to nothing.
     eyes = _window(_eyes(image.shape[:2], face.points), box) > 0
-    objects = local_oval & ~parsing.region(("face", "ears", "eyeglasses")) & ~eyes
-    hidden = parsing.region(("hair", "hat", "mouth")) | objects
+    objects = (local_oval & ~parsing.region(("face", "ears", "eyeglasses", "hair", "hat")) & ~eyes) \
+        | parsing.region(("mouth",))
     frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
     shape = image.shape[:2]
-    return _paste(hidden, box, shape), _paste(frame, box, shape), _paste(skin_like, box, shape)
+    return _Occluders(hair=_paste(parsing.region(("hair", "hat")), box, shape), objects=_paste(objects, box, shape),
+                      frame=_paste(frame, box, shape), skin_like=_paste(skin_like, box, shape))
 
 
 def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -208,13 +223,14 @@ def _silhouette(shape: tuple[int, int], points: np.ndarray, triangles: np.ndarra
 
 
 def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
-            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None
-            ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """A photo cleaned of its glasses' frame (with the face parser), its skin colour and the mask of its
-    pixels that may be pasted (no hair, objects, mouth interior).
+            parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None,
+            clean: tuple[str, ...] = CLEAN_KINDS) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """A photo cleaned with the face parser, its skin colour and the mask of its pixels that may be pasted.
 
-    With the face parser, what hides the face is its classes (hair, hat, anything not face inside the
-    oval; the glasses' frame is painted over, the eyes behind the lenses kept); without it, the
+    With the face parser, what hides the face is its classes, taken out kind by kind (`clean`):
+    "hair" (hair and hats left out: a brow or eye under them is mirrored from the other side later,
+    the rest left to the target), "objects" (hands, objects and the mouth's inside left
+    out), "glasses" (the frame painted over, the eyes behind the lenses kept); without it, the
     skin-colour occlusion model.
     """
     points = face.points
@@ -227,8 +243,18 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         # philtrum and under the lip of a near-profile, pasted as grey smears on the lips and chin).
         oval = _silhouette(image.shape[:2], points, triangles)
     if parser is not None:
-        hidden, frame, skin_like = _parsed_occluders(parser, image, face, oval)
-        image = _paint_over(image, frame, skin_like, float(np.ptp(points[:, 0])))
+        found = _parsed_occluders(parser, image, face, oval)
+        face_width = float(np.ptp(points[:, 0]))
+        hidden = np.zeros(oval.shape, dtype=np.uint8)
+        if "glasses" in clean:
+            image = _paint_over(image, found.frame, found.skin_like, face_width)
+        if "objects" in clean:
+            hidden |= found.objects
+        if "hair" in clean:
+            # Left to the target (a brow or eye under it is mirrored from the other side later). Painted
+            # with the photo's own skin instead, the strands beside the parser's hair stayed as a dark
+            # line on a turned face's temple, and same-person was no better (0.57 against 0.58).
+            hidden |= found.hair
         mask = oval & ~hidden
     else:
         mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
@@ -242,12 +268,14 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
-                   chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
+                   chroma_weighted: bool = True, delight: bool = False,
+                   clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
     one unless `model` is given); without it the most frontal photo is used as it is. With `parser`
-    (normalised sources only) the face parser says what hides the face: hair, glasses, hands.
+    (normalised sources only) the face parser says what hides the face, and `clean` (of CLEAN_KINDS:
+    "hair", "objects", "glasses") what of it is taken out (`_usable`).
     `chroma_weighted`: the skin colour is weighted by chroma, so grey beards and hair do not pull it grey
     (`colour.skin_colour_statistics`); a black-and-white photo then has colourless stats (`is_colourless`).
     `delight` (opt-in): each photo's own lighting (spherical harmonics fitted on its mesh's normals) is
@@ -255,6 +283,9 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     """
+    unknown = set(clean) - set(CLEAN_KINDS)
+    if unknown:
+        raise InputError(f"unknown source clean-up {', '.join(sorted(unknown))}; choose from {', '.join(CLEAN_KINDS)}")
     # A blotchy photo's (old, noisy, compressed) mottled skin is calmed first (`mottling`): everything
     # after, its skin colour statistics included, sees the calmed photo.
     faces = [(path, calm_mottling(image, face.points), face) for path, image, face in _detect(images)]
@@ -264,8 +295,8 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
                              for p, (_, _, f) in zip(poses, faces)]))
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
-    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(), parser,
-                       chroma_weighted, delight)
+    return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(),
+                       parser if clean else None, chroma_weighted, delight, tuple(clean))
 
 
 def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
@@ -304,7 +335,8 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
-                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False) -> SourceFace:
+                parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False,
+                clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
     neutrals = [_neutral_shape(model, s) for s in shapes]
     identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
@@ -314,7 +346,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
-                                    chroma_weighted=chroma_weighted, triangles=triangles)
+                                    chroma_weighted=chroma_weighted, triangles=triangles, clean=clean)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth; a scowl's
         # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
         # snarl's folds by the expression's strength too cost the mouth's expression correlation:
