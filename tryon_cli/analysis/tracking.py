@@ -5,7 +5,8 @@ Per frame, each live track's box (its last mesh's box, moved by its velocity) is
 fitted there, so a face found once is followed without the detector. The detector (full range, on
 tiles: `detection.FaceDetector`) runs on the first frame, after a scene cut, when a track is lost, and
 otherwise on a schedule that backs off while it finds nothing new (a close-up pays for it about once a
-second) and comes back to every frame while faces keep arriving (a crowd). A track missing for a few
+second) and comes back to every frame while faces keep arriving (a crowd); its tiles are skipped when
+they could only find faces smaller than the `max_faces` fitted ones (`FaceFinder._tiles_needed`). A track missing for a few
 frames is kept and searched for at its predicted place; once it is seen again, `GapFiller` (which runs
 behind the analysis by those few frames) fills the frames between with the meshes interpolated
 between the two sightings, so a face seen in most frames is swapped in all of them. Cuts end tracks.
