@@ -158,7 +158,7 @@ class _Detector:
 
     REAL, LOOK_ALIKE = (100.0, 100.0, 160.0, 160.0), (400.0, 100.0, 460.0, 160.0)
 
-    def detect(self, image):
+    def detect(self, image, tiles_needed=None):
         from tryon_cli.analysis.detection import FaceBox
 
         boxes = [self.REAL] + ([self.LOOK_ALIKE] if image[0, 0, 0] == 0 else [])
@@ -204,3 +204,38 @@ def test_a_track_the_detector_never_sees_again_is_doubtful_and_not_swapped():
     assert [frames[20].tracks[i] for i in chosen] == [real]
     chosen, reason = choose_faces(frames[20], options, set(), frozenset(frames[20].tracks))
     assert chosen == [] and reason == "no face"
+
+
+class _TileCountingDetector:
+    """One face at `box` on every frame; records what the finder answers on whether the tiles must run."""
+
+    whole_frame_width = 120.0  # FaceDetector's default: a 480 px tile's quarter overlap
+
+    def __init__(self, box):
+        self.box, self.answers = box, []
+
+    def detect(self, image, tiles_needed=None):
+        from tryon_cli.analysis.detection import FaceBox
+
+        boxes = [FaceBox(self.box, 0.9, np.zeros((6, 2)))]
+        self.answers.append(True if tiles_needed is None else tiles_needed(boxes))
+        return boxes
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("box, max_faces, tiles", [
+    ((100.0, 100.0, 300.0, 300.0), 1, False),  # a close-up fills max_faces: only smaller faces could be left
+    ((100.0, 100.0, 160.0, 160.0), 1, True),  # a face too small for the whole-frame pass alone
+    ((100.0, 100.0, 300.0, 300.0), 2, True),  # room for another face, of any size
+])
+def test_the_detector_tiles_run_only_where_they_can_find_a_face_that_counts(box, max_faces, tiles):
+    from tryon_cli.analysis.tracking import FaceFinder
+
+    detector = _TileCountingDetector(box)
+    finder = FaceFinder(max_faces=max_faces, detector=detector, fitter=_Fitter())
+    for index in range(8):
+        finder.find(np.zeros((600, 600, 3), np.uint8), index)
+    assert detector.answers[0] is True  # nothing fitted yet: the first frame is searched whole
+    assert len(detector.answers) > 1 and all(answer is tiles for answer in detector.answers[1:])

@@ -11,6 +11,7 @@ a tile's overlap, which a tile would cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -108,13 +109,21 @@ class FaceDetector:
             found.append(FaceBox((float(x0), float(y0), float(x1), float(y1)), float(detection.score[0]), points))
         return found
 
-    def detect(self, image: np.ndarray) -> list[FaceBox]:
-        """Faces in an RGB uint8 image, best score first, boxes clipped to the image."""
+    @property
+    def whole_frame_width(self) -> float:
+        """The narrowest face (pixels) left to the whole-frame pass: a tile's overlap, which a tile would cut."""
+        return float(self.tile * self.overlap) if self.tile else 0.0
+
+    def detect(self, image: np.ndarray,
+               tiles_needed: Callable[[list[FaceBox]], bool] | None = None) -> list[FaceBox]:
+        """Faces in an RGB uint8 image, best score first, boxes clipped to the image. `tiles_needed`, given
+        the whole-frame pass's boxes, says whether the tiles run too (default: they do)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
         height, width = image.shape[:2]
         boxes = self._detect_window(np.ascontiguousarray(image), 0, 0)
-        if self.tile and max(height, width) > self.tile * 1.25:
+        tiles = tiles_needed is None or tiles_needed(boxes)
+        if tiles and self.tile and max(height, width) > self.tile * 1.25:
             for y in tile_origins(height, self.tile, self.overlap):
                 for x in tile_origins(width, self.tile, self.overlap):
                     window = np.ascontiguousarray(image[y : y + self.tile, x : x + self.tile])
