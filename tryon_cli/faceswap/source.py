@@ -66,10 +66,12 @@ def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarra
 
 
 CLEAN_KINDS = ("hair", "objects", "glasses")  # what the source clean-up can take out, kind by kind
-# Off by default: on the grid the hair clean-up cost dlib's same-person rate more than 0.05 (portrait_a,
-# b and side_light onto talking_frontal 0.96/0.94/0.78 -> 0.88/0.86/0.50, hair painted with skin; left
-# to the target as now, music video 0.78 -> 0.58); dlib reads the dark hair framing the face as identity.
-DEFAULT_CLEAN: tuple[str, ...] = ()
+# Hair is cleaned by default, the rest on request. Hair over the face cost dlib's same-person rate
+# (portrait_a, b and side_light onto talking_frontal 0.96/0.94/0.78 -> 0.88/0.86/0.50 with hair painted;
+# left to the target, music video 0.78 -> 0.58): dlib reads the dark hair framing a face as identity. But
+# pasted, it is a dark slab over a laughing fringe's brows and eyes, and a dark band across the far
+# temple whenever a head turns (music_video_turns, crowd_1080p): a broken picture, whatever dlib says.
+DEFAULT_CLEAN: tuple[str, ...] = ("hair",)
 
 
 @dataclass(frozen=True)
