@@ -581,3 +581,46 @@ def test_transfer_skin_makes_a_tinted_photos_shadows_more_coloured_than_its_high
     plain = transfer_skin(image, *stats, target, skin, skin, sigma=16.0, shading_contrast=False)
     assert slope(plain) > 0.05  # the defect: highlights more coloured than shadows
     assert abs(slope(matched) - slope(target)) < 0.06 and slope(matched) < -0.1
+
+
+def test_transfer_skin_takes_the_targets_chroma_over_a_ruddy_cheek_smaller_than_the_lighting():
+    """An old photo's ruddy cheeks (a red blotch a little smaller than the lighting's scale) stayed: the
+    chroma's low band was the target's only at the lighting's scale. At half that scale the blotch goes."""
+    from tryon_cli.colour import transfer_skin
+
+    lab = np.dstack([np.full((120, 160), 150.0), np.full((120, 160), 140.0), np.full((120, 160), 142.0)])
+    cheek = np.zeros((120, 160), np.uint8)
+    cv2.circle(cheek, (80, 60), 10, 255, -1)
+    lab[cheek > 0, 1] += 12.0  # ruddy
+    image, skin = _rgb(lab), np.full((120, 160), 255, np.uint8)
+    target = _rgb(np.dstack([np.full((120, 160), 170.0), np.full((120, 160), 136.0), np.full((120, 160), 143.0)]))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+
+    def redness(share: float) -> float:
+        out = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, chroma_sigma_share=share),
+                           cv2.COLOR_RGB2LAB).astype(float)
+        return float(out[55:66, 75:86, 1].mean() - out[10:30, 10:50, 1].mean())
+
+    assert redness(1.0) > 4.0  # the defect: much of the blotch kept
+    assert redness(0.5) < 0.7 * redness(1.0)
+
+
+def test_transfer_skin_refined_shading_brings_a_dark_patch_to_the_targets_level():
+    """The shading ratio is a ratio of blurs, so a dark patch about the lighting's size was lifted short of
+    the target's level; one more pass on the lifted face takes it closer."""
+    from tryon_cli.colour import transfer_skin
+
+    lab = np.dstack([np.full((120, 160), 130.0), np.full((120, 160), 140.0), np.full((120, 160), 145.0)])
+    patch = np.zeros((120, 160), np.uint8)
+    cv2.circle(patch, (80, 60), 24, 255, -1)
+    lab[patch > 0, 0] = 100.0
+    image, skin = _rgb(lab), np.full((120, 160), 255, np.uint8)
+    target = _rgb(np.dstack([np.full((120, 160), 170.0), np.full((120, 160), 140.0), np.full((120, 160), 145.0)]))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+
+    def shortfall(refine: bool) -> float:
+        out = transfer_skin(image, *stats, target, skin, skin, sigma=16.0, refine_shading=refine)
+        return 170.0 - float(cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[52:69, 72:89, 0].mean())
+
+    assert shortfall(False) > 10.0  # the defect
+    assert abs(shortfall(True)) < 0.6 * shortfall(False)
