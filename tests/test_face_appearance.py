@@ -538,7 +538,7 @@ def _rgb(lab: np.ndarray) -> np.ndarray:
 def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strength_and_keeps_the_features():
     """A hard-lit or low-resolution dark photo has about twice a frontally lit face's shading detail
     (relative to its level); lifted onto a paler target it read as grey metal. The skin's shading band
-    takes the target's relative strength (at most halved); a brow off the skin keeps its pixels."""
+    takes the target's relative strength (scaled down to 0.7x at most); a brow off the skin keeps its pixels."""
     from tryon_cli.colour import shading_detail, transfer_skin
 
     source = _shaded_lab(90.0, 0.3, (150.0, 155.0))
@@ -556,7 +556,7 @@ def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strengt
         amplitudes[matched] = shading_detail(lab[..., 0], skin, sigma)[2]
         amplitudes[matched, "brow"] = lab[43:49, 36:64]
     assert amplitudes[False] > 2.5 * target_amplitude  # the defect: the source's strong shading kept
-    assert amplitudes[True] < 0.6 * amplitudes[False]  # halved (the most it is scaled down)
+    assert amplitudes[True] < 0.8 * amplitudes[False]  # 0.7x (the most it is scaled down)
     assert np.abs(amplitudes[True, "brow"] - amplitudes[False, "brow"]).max() <= 1.0  # the brow as before
 
 
