@@ -565,3 +565,111 @@ def test_a_crisp_face_on_a_motion_blurred_frame_is_smeared_the_same_way():
     assert np.array_equal(match_softness(frame, frame, region, face_width=200.0), frame)
     faint = (crisp.astype(np.float32) * 0.4 + np.array(SKIN, np.float32) * 0.6).astype(np.uint8)
     assert np.array_equal(match_softness(crisp, faint, region, face_width=200.0), crisp)
+
+
+def _shaded_lab(level: float, contrast: float, chroma: tuple[float, float], chroma_slope: float = 0.0,
+                shape: tuple[int, int] = (120, 160)) -> np.ndarray:
+    """Float OpenCV-Lab skin with blobs of shading (period 24 px) of relative strength `contrast`; its
+    chroma along (a, b) moves by `chroma_slope` per lightness unit of the blobs."""
+    ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    blobs = np.sin(xs * 2 * np.pi / 24) * np.sin(ys * 2 * np.pi / 24)
+    lightness = level * (1 + contrast * blobs)
+    hue = np.array(chroma) - 128.0
+    hue /= np.hypot(*hue)
+    change = chroma_slope * (lightness - level)
+    return np.dstack([lightness, chroma[0] + change * hue[0], chroma[1] + change * hue[1]])
+
+
+def _rgb(lab: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strength_and_keeps_the_features():
+    """A hard-lit or low-resolution dark photo has about twice a frontally lit face's shading detail
+    (relative to its level); lifted onto a paler target it read as grey metal. The skin's shading band
+    takes the target's relative strength (scaled down to 0.7x at most); a brow off the skin keeps its pixels."""
+    from tryon_cli.colour import shading_detail, transfer_skin
+
+    source = _shaded_lab(90.0, 0.3, (150.0, 155.0))
+    source[40:52, 30:70] = (30.0, 135.0, 135.0)  # a brow, not skin
+    skin = np.full(source.shape[:2], 255, np.uint8)
+    skin[34:58, 24:76] = 0
+    image, target = _rgb(source), _rgb(_shaded_lab(175.0, 0.08, (136.0, 143.0)))
+    source_stats, target_stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+    sigma = 16.0
+    target_amplitude = shading_detail(cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), skin, sigma)[2]
+    amplitudes = {}
+    for matched in (True, False):
+        out = transfer_skin(image, source_stats, target_stats, target, skin, skin, sigma=sigma, shading_contrast=matched)
+        lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
+        amplitudes[matched] = shading_detail(lab[..., 0], skin, sigma)[2]
+        amplitudes[matched, "brow"] = lab[43:49, 36:64]
+    assert amplitudes[False] > 2.5 * target_amplitude  # the defect: the source's strong shading kept
+    assert amplitudes[True] < 0.8 * amplitudes[False]  # 0.7x (the most it is scaled down)
+    assert np.abs(amplitudes[True, "brow"] - amplitudes[False, "brow"]).max() <= 1.0  # the brow as before
+
+
+def test_transfer_skin_makes_a_tinted_photos_shadows_more_coloured_than_its_highlights_as_the_targets():
+    """On real skin the shadows are more coloured than the lit skin; a tinted photo's chroma rises with its
+    light (coloured highlights, grey shadows: metal). The chroma's shading band follows the target's."""
+    from tryon_cli.colour import shading_detail, transfer_skin
+
+    skin = np.full((120, 160), 255, np.uint8)
+    image = _rgb(_shaded_lab(120.0, 0.12, (118.0, 140.0), chroma_slope=0.25))  # green film, lit = more coloured
+    target = _rgb(_shaded_lab(170.0, 0.1, (138.0, 146.0), chroma_slope=-0.2))  # shadows more coloured
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+
+    def slope(picture: np.ndarray) -> float:
+        lab = cv2.cvtColor(picture, cv2.COLOR_RGB2LAB).astype(np.float32)
+        chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+        lightness_band = shading_detail(lab[..., 0], skin, 16.0)[0][20:100, 20:140]
+        chroma_band = shading_detail(chroma, skin, 16.0)[0][20:100, 20:140]
+        return float((lightness_band * chroma_band).sum() / (lightness_band ** 2).sum())
+
+    matched = transfer_skin(image, *stats, target, skin, skin, sigma=16.0)
+    plain = transfer_skin(image, *stats, target, skin, skin, sigma=16.0, shading_contrast=False)
+    assert slope(plain) > 0.05  # the defect: highlights more coloured than shadows
+    assert abs(slope(matched) - slope(target)) < 0.06 and slope(matched) < -0.1
+
+
+def test_transfer_skin_takes_the_targets_chroma_over_a_ruddy_cheek_smaller_than_the_lighting():
+    """An old photo's ruddy cheeks (a red blotch a little smaller than the lighting's scale) stayed: the
+    chroma's low band was the target's only at the lighting's scale. At half that scale the blotch goes."""
+    from tryon_cli.colour import transfer_skin
+
+    lab = np.dstack([np.full((120, 160), 150.0), np.full((120, 160), 140.0), np.full((120, 160), 142.0)])
+    cheek = np.zeros((120, 160), np.uint8)
+    cv2.circle(cheek, (80, 60), 10, 255, -1)
+    lab[cheek > 0, 1] += 12.0  # ruddy
+    image, skin = _rgb(lab), np.full((120, 160), 255, np.uint8)
+    target = _rgb(np.dstack([np.full((120, 160), 170.0), np.full((120, 160), 136.0), np.full((120, 160), 143.0)]))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+
+    def redness(share: float) -> float:
+        out = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, chroma_sigma_share=share),
+                           cv2.COLOR_RGB2LAB).astype(float)
+        return float(out[55:66, 75:86, 1].mean() - out[10:30, 10:50, 1].mean())
+
+    assert redness(1.0) > 4.0  # the defect: much of the blotch kept
+    assert redness(0.5) < 0.7 * redness(1.0)
+
+
+def test_transfer_skin_refined_shading_brings_a_dark_patch_to_the_targets_level():
+    """The shading ratio is a ratio of blurs, so a dark patch about the lighting's size was lifted short of
+    the target's level; one more pass on the lifted face takes it closer."""
+    from tryon_cli.colour import transfer_skin
+
+    lab = np.dstack([np.full((120, 160), 130.0), np.full((120, 160), 140.0), np.full((120, 160), 145.0)])
+    patch = np.zeros((120, 160), np.uint8)
+    cv2.circle(patch, (80, 60), 24, 255, -1)
+    lab[patch > 0, 0] = 100.0
+    image, skin = _rgb(lab), np.full((120, 160), 255, np.uint8)
+    target = _rgb(np.dstack([np.full((120, 160), 170.0), np.full((120, 160), 140.0), np.full((120, 160), 145.0)]))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+
+    def shortfall(refine: bool) -> float:
+        out = transfer_skin(image, *stats, target, skin, skin, sigma=16.0, refine_shading=refine)
+        return 170.0 - float(cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[52:69, 72:89, 0].mean())
+
+    assert shortfall(False) > 10.0  # the defect
+    assert abs(shortfall(True)) < 0.6 * shortfall(False)
