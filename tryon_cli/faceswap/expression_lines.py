@@ -21,7 +21,7 @@ from ..colour import masked_blur
 from ..face3d import landmarks as lm
 from ..face3d.morphable import BROWS, MorphableModel
 from ..masks.face import face_region, feature_regions
-from ..masks.shapes import hull_mask
+from ..masks.shapes import hull_mask, points_box
 
 BROW_RAMP = (0.03, 0.07)  # the brows' distance from rest (eye distances, `scowl_strength`) from which the scowl's
 # lines are softened, fully at the second: portrait_anger 0.077, portrait_fringe_laughing 0.053, a wink 0.026,
@@ -113,11 +113,10 @@ def soften_lines(image: np.ndarray, points: np.ndarray, scowl: float, eyes: floa
     # Work in the upper face's box grown by the zones' and the wider blur's reach: the cost a face's.
     upper = points[np.concatenate([SCOWL_POINTS, lm.RIGHT_EYE, lm.LEFT_EYE, lm.RIGHT_BROW, lm.LEFT_BROW]), :2]
     margin = (CORNER_REACH * 1.5 + UNDER_EYE_DEPTH + 3 * ZONE_FEATHER) * face_width + 3 * high
-    height, width = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(upper.min(axis=0) - margin).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(upper.max(axis=0) + margin).astype(int), (width, height))
-    if x1 <= x0 or y1 <= y0:
+    found = points_box(upper, margin, image.shape)
+    if found is None:
         return image
+    x0, y0, x1, y1 = found
     box = (slice(y0, y1), slice(x0, x1))
     scowl_zone, eye_zone, features = line_zones((y1 - y0, x1 - x0), points[:, :2] - (x0, y0), face_width)
     skin = (~features).astype(np.float32)

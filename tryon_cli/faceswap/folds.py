@@ -19,7 +19,7 @@ import numpy as np
 from ..colour import masked_blur
 from ..face3d import landmarks as lm
 from ..masks.face import face_region, feature_regions
-from ..masks.shapes import hull_mask
+from ..masks.shapes import hull_mask, points_box
 
 SMILE_RAMP = (0.05, 0.25)  # smile measure (eye distances) from which the folds are flattened, fully at the second
 FOLD_SHARE = 0.25  # a broad smile's folds lose this share of their band (the cheeks following the mouth,
@@ -75,11 +75,10 @@ def flatten_folds(image: np.ndarray, points: np.ndarray, strength: float,
     # Work in the zone's box grown by the wider blur's reach: the result is the same, the cost a face's.
     lower = np.concatenate([points[lm.NOSTRILS, :2], points[lm.OUTER_LIPS, :2], points[[CHIN], :2]])
     margin = (FOLD_REACH + 3 * ZONE_FEATHER) * face_width + 3 * high
-    height, width = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(lower.min(axis=0) - margin).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(lower.max(axis=0) + margin).astype(int), (width, height))
-    if x1 <= x0 or y1 <= y0:
+    found = points_box(lower, margin, image.shape)
+    if found is None:
         return image
+    x0, y0, x1, y1 = found
     box = (slice(y0, y1), slice(x0, x1))
     local = points[:, :2] - (x0, y0)
     weights, features = fold_zone((y1 - y0, x1 - x0), local, face_width)

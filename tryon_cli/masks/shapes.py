@@ -67,3 +67,14 @@ def bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int]
         return None
     height, width = mask.shape[:2]
     return max(x - margin, 0), max(y - margin, 0), min(x + w + margin, width), min(y + h + margin, height)
+
+
+def points_box(points: np.ndarray, margin: float, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the box of `points` (N x 2, pixels) grown by `margin` pixels on every side and cut
+    to an image of `shape`; None when nothing of it is inside."""
+    height, width = shape[:2]
+    x0, y0 = np.maximum(np.floor(points.min(axis=0) - margin).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(points.max(axis=0) + margin).astype(int), (width, height))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
