@@ -63,6 +63,22 @@ class _Parser:
         return FaceParsing(labels)
 
 
+def _hair_painter(hair: np.ndarray, face):
+    """A `_Parser` paint: `hair` (a full-image bool mask) labelled hair in the parser's crop of `face`."""
+    from tryon_cli.analysis.parsing import crop_box
+
+    left, top, right, bottom = crop_box(face.bbox, image_shape=hair.shape)
+
+    def paint(labels: np.ndarray) -> None:
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(bottom, hair.shape[0]), min(right, hair.shape[1])
+        window = np.zeros(labels.shape, dtype=bool)
+        window[y0 - top : y1 - top, x0 - left : x1 - left] = hair[y0:y1, x0:x1]
+        labels[window] = CLASSES.index("hair")
+
+    return paint
+
+
 def _face(source_photo):
     from tryon_cli.faceswap.source import _detect
     from tryon_cli.io.media import read_image
@@ -87,7 +103,6 @@ def test_eyes_parsed_as_background_are_never_handed_to_the_target(source_photo) 
 def test_a_brow_under_a_fringe_is_mirrored_from_the_other_side(source_photo) -> None:
     """A frontal photo with one brow under a (green) fringe the parser calls hair: the usable texture
     has a brow there again, taken from the other side, not the fringe's green."""
-    from tryon_cli.analysis.parsing import crop_box
     from tryon_cli.faceswap.source import prepare_source
 
     _, image, face = _face(source_photo)
@@ -95,14 +110,7 @@ def test_a_brow_under_a_fringe_is_mirrored_from_the_other_side(source_photo) -> 
     fringe = cv2.dilate(cv2.fillConvexPoly(np.zeros(image.shape[:2], np.uint8), hull, 255), np.ones((7, 7), np.uint8)) > 0
     image = image.copy()
     image[fringe] = (0, 255, 0)
-    left, top, right, bottom = crop_box(face.bbox, image_shape=image.shape)
-
-    def paint(labels: np.ndarray) -> None:
-        y0, x0 = max(top, 0), max(left, 0)
-        y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
-        window = np.zeros(labels.shape, dtype=bool)
-        window[y0 - top : y1 - top, x0 - left : x1 - left] = fringe[y0:y1, x0:x1]
-        labels[window] = CLASSES.index("hair")
+    paint = _hair_painter(fringe, face)
 
     source = prepare_source([(source_photo, image)], parser=_Parser(paint))
     assert source.texture.shape == image.shape  # used as photographed, not unwrapped
@@ -216,7 +224,6 @@ def test_a_turned_heads_lower_face_past_its_profile_is_not_used() -> None:
 def test_hair_over_the_face_edge_is_left_out_and_not_taken_for_an_object(source_photo) -> None:
     """Hair lying on a cheek's edge (a green strand the parser calls hair) is never pasted with the hair
     clean-up; without it (objects only) the strand is pasted: hair is its own kind, not an object."""
-    from tryon_cli.analysis.parsing import crop_box
     from tryon_cli.faceswap.source import _detect, _silhouette, prepare_source
 
     _, image, face = _face(source_photo)
@@ -234,14 +241,7 @@ def test_hair_over_the_face_edge_is_left_out_and_not_taken_for_an_object(source_
     strand &= cols < points[1, 0]
     image = image.copy()
     image[strand] = (0, 255, 0)
-    left, top, right, bottom = crop_box(face.bbox, image_shape=image.shape)
-
-    def paint(labels: np.ndarray) -> None:
-        y0, x0 = max(top, 0), max(left, 0)
-        y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
-        window = np.zeros(labels.shape, dtype=bool)
-        window[y0 - top : y1 - top, x0 - left : x1 - left] = strand[y0:y1, x0:x1]
-        labels[window] = CLASSES.index("hair")
+    paint = _hair_painter(strand, face)
 
     # the strand moves the mesh a little: what of it lies on the face as the swap sees it
     strand &= _silhouette(image.shape[:2], _detect([(source_photo, image)])[0][2].points, None) > 0
