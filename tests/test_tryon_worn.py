@@ -62,6 +62,15 @@ def whole(shape=SHAPE) -> GarmentMask:
     return GarmentMask(np.full(shape, 255, np.uint8), (0, 0, shape[1], shape[0]), "pose")
 
 
+def worn_red(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, body: Body, old: np.ndarray,
+             torso: np.ndarray | None) -> np.ndarray:
+    """`frame` wearing a plain red garment already warped to `alpha`, over the `old` garment's region."""
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    return render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+
+
 def test_sleeve_follows_a_bent_arm():
     garment = prepare_garment(long_sleeve(), "upper")
     bent = body_with(left_elbow=(160, 280), left_wrist=(260, 300))  # forearm across the belly
@@ -348,7 +357,6 @@ def test_the_old_collar_above_a_lower_new_neckline_is_filled_as_skin():
     old = np.zeros(SHAPE, np.uint8)
     old[182:420, 150:350] = 255
     frame[old > 0] = (60, 90, 160)
-    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
     alpha = np.zeros(SHAPE, np.float32)
     alpha[190:420, 150:350] = 1.0  # the new garment's neckline at row 190
     mask = np.zeros(SHAPE, np.uint8)
@@ -357,9 +365,7 @@ def test_the_old_collar_above_a_lower_new_neckline_is_filled_as_skin():
     mask[300:450, 150:350] = 255
     torso = np.zeros(SHAPE, np.uint8)
     torso[160:380, 170:330] = 255
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    out = worn_red(frame, mask, alpha, body, old, torso)
     pixel = out[176, 250].astype(int)  # (shaded like the old garment there: darker, but skin)
     assert np.abs(pixel - skin).sum() < 0.4 * np.abs(pixel - collar).sum()
 
@@ -400,10 +406,7 @@ def test_the_old_sleeves_edge_that_its_region_missed_is_filled_too():
     mask[100:400] = 255
     torso = np.zeros(SHAPE, np.uint8)
     torso[160:380, 170:330] = 255
-    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    out = worn_red(frame, mask, alpha, body, old, torso)
     edge = int(np.argmax(body.person[330] > 0))  # the image-left forearm's outer silhouette on row 330
     assert out[330, edge + 1].astype(int).sum() > 3 * 80
 
@@ -523,10 +526,7 @@ def test_a_tie_under_the_old_collar_leaves_no_shadow_on_the_filled_skin():
     alpha[182:260, 190:310] = 0.0  # the new top's neck opening
     mask = np.zeros(SHAPE, np.uint8)
     mask[175:450, 100:400] = 255
-    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=None))
+    out = worn_red(frame, mask, alpha, body, old, None)
     grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
     assert is_skin(out[200:240, 200:300]).mean() > 0.95
     assert abs(grey[200:240, 243:257].mean() - grey[200:240, 205:225].mean()) < 8
@@ -550,10 +550,7 @@ def test_the_old_collar_at_the_neck_above_a_new_crew_necks_opening_is_filled_as_
     mask[170:450, 100:400] = 255
     torso = np.zeros(SHAPE, np.uint8)
     torso[160:380, 170:330] = 255
-    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, torso=torso))
+    out = worn_red(frame, mask, alpha, body, old, torso)
     assert is_skin(out[191:196, 225:275]).mean() > 0.9
 
 
