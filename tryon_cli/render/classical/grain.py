@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ...masks.shapes import erode_disc
-from .softness import match_softness
+from .softness import crossing_sigma, match_softness
 
 LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
 GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: video encoding takes some back
@@ -61,15 +61,13 @@ def texture_grain(coords: np.ndarray, cell: float) -> np.ndarray:
 
 def _blur_sigma(grey: np.ndarray, region: np.ndarray, goal: float) -> float:
     """The Gaussian sigma that brings the region's Laplacian variance down to `goal` (interpolated in log)."""
-    previous_sigma, previous_value = 0.0, laplacian_variance(grey, region)
+    sigmas, values = [0.0], [laplacian_variance(grey, region)]
     for sigma in BLUR_SIGMAS[1:]:
-        value = laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigma), region)
-        if value <= goal:
-            span = np.log(max(previous_value, 1e-6)) - np.log(max(value, 1e-6))
-            t = (np.log(max(previous_value, 1e-6)) - np.log(goal)) / max(span, 1e-6)
-            return float(previous_sigma + np.clip(t, 0.0, 1.0) * (sigma - previous_sigma))
-        previous_sigma, previous_value = sigma, value
-    return BLUR_SIGMAS[-1]
+        sigmas.append(sigma)
+        values.append(laplacian_variance(cv2.GaussianBlur(grey, (0, 0), sigma), region))
+        if values[-1] <= goal:
+            break
+    return crossing_sigma(sigmas, values, goal, floor=1e-6)
 
 
 def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray | None) -> np.ndarray:

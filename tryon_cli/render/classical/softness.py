@@ -58,12 +58,13 @@ def directional_kernel(sigma_along: float, direction: np.ndarray, sigma_across: 
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def _interpolated(sigmas: list[float], values: list[float], goal: float) -> float:
-    """The sigma where `values` (falling with sigma) cross `goal`, interpolated in log; the last if never."""
+def crossing_sigma(sigmas: list[float], values: list[float], goal: float, floor: float = 1e-9) -> float:
+    """The sigma where `values` (measured at `sigmas`, falling with sigma; the first is not judged) first
+    reach `goal`, interpolated in log (values floored at `floor`); the last sigma if they never do."""
     for i in range(1, len(values)):
         if values[i] <= goal:
-            span = np.log(max(values[i - 1], 1e-9)) - np.log(max(values[i], 1e-9))
-            t = (np.log(max(values[i - 1], 1e-9)) - np.log(max(goal, 1e-9))) / max(span, 1e-9)
+            span = np.log(max(values[i - 1], floor)) - np.log(max(values[i], floor))
+            t = (np.log(max(values[i - 1], floor)) - np.log(max(goal, floor))) / max(span, floor)
             return float(sigmas[i - 1] + np.clip(t, 0.0, 1.0) * (sigmas[i] - sigmas[i - 1]))
     return sigmas[-1]
 
@@ -129,7 +130,7 @@ def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, fa
             values.append(e_u / max(e_v, 1.0))
             if values[-1] <= 1.0:
                 break
-        along = _interpolated(sigmas, values, 1.0)
+        along = crossing_sigma(sigmas, values, 1.0)
         if along > 0.1:
             grey = cv2.filter2D(grey, -1, directional_kernel(along, u))
     sigmas, values = [0.0], [min(excess(grey))]
@@ -138,7 +139,7 @@ def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, fa
             break
         values.append(min(excess(cv2.GaussianBlur(grey, (0, 0), sigma))))
         sigmas.append(sigma)
-    even = _interpolated(sigmas, values, BAND_GOAL) if len(values) > 1 else 0.0
+    even = crossing_sigma(sigmas, values, BAND_GOAL) if len(values) > 1 else 0.0
     out = patch
     if along > 0.1:
         out = cv2.filter2D(out, -1, directional_kernel(along / scale, u, 0.3 / scale))
