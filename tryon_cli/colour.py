@@ -161,7 +161,8 @@ def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> tup
 
 
 def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_skin: np.ndarray,
-                           target_skin: np.ndarray, sigma: float) -> np.ndarray:
+                           target_skin: np.ndarray, sigma: float,
+                           target_detail: tuple[np.ndarray, np.ndarray, float] | None = None) -> np.ndarray:
     """Float `lightness` with its skin's shading detail (`shading_detail`) scaled to the target's relative
     amplitude (by at most CONTRAST_RANGE), feathered off the skin so the eyes, brows and lips keep theirs.
 
@@ -172,7 +173,7 @@ def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_sk
     studio photo on a contrasty target gains a little of it (a flat mask otherwise).
     """
     band, _, amplitude = shading_detail(lightness, image_skin, sigma)
-    _, _, wanted = shading_detail(target_l, target_skin, sigma)
+    _, _, wanted = target_detail if target_detail is not None else shading_detail(target_l, target_skin, sigma)
     if amplitude <= 0.0 or wanted <= 0.0:
         return lightness
     factor = float(np.clip(wanted / amplitude, *CONTRAST_RANGE))
@@ -195,7 +196,7 @@ def _shading_chroma_slope(lightness_band: np.ndarray, ab: np.ndarray, skin: np.n
 
 
 def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                         sigma: float) -> np.ndarray:
+                         sigma: float, target_detail: tuple[np.ndarray, np.ndarray, float] | None = None) -> np.ndarray:
     """Float OpenCV-Lab `lab` whose skin's chroma follows its shading as the target's does.
 
     On real skin the shadows and creases are more coloured than the lit skin and a highlight is paler
@@ -210,7 +211,8 @@ def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np
         return lab
     hue = mean / float(np.hypot(*mean))
     band, _, _ = shading_detail(lab[..., 0], image_skin, sigma)
-    target_band, _, _ = shading_detail(target_lab[..., 0], target_skin, sigma)
+    target_band, _, _ = (target_detail if target_detail is not None
+                         else shading_detail(target_lab[..., 0], target_skin, sigma))
     wanted = float(np.clip(_shading_chroma_slope(target_band, target_lab[..., 1:], target_skin, hue, sigma),
                            -SHADING_CHROMA_SLOPE, SHADING_CHROMA_SLOPE))
     change = wanted - _shading_chroma_slope(band, lab[..., 1:], image_skin, hue, sigma)
@@ -302,7 +304,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lightness = source_l * lift
     if shading_contrast:
         target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
-        lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma)
+        # the target's shading detail, read by both the contrast and the chroma match
+        target_detail = shading_detail(target_lab[..., 0], target_skin, sigma)
+        lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
+                                           target_detail)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
         x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
@@ -314,7 +319,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     if chroma_low_band:
         lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share)
     if shading_contrast:
-        lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma)
+        lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
