@@ -208,11 +208,13 @@ def test_eval_swap_reports_every_measure(swapped_video, talking_video, source_ph
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["frames"] == 50 and report["frames_with_face"] >= 45
-    # a sanity floor, not the identity bar (test_swapped_face_looks_like_the_source and the real-portrait
-    # test hold that): on this synthetic clip dlib's rate sits near 0.8 and moved to 0.7 under the whole
-    # suite (the same swap differs by a few levels there: the libraries' threads, not the code)
-    assert report["identity"]["same_person_rate"] >= 0.6
-    assert report["identity"]["closer_to_source_rate"] >= 0.6
+    # the figures are reported and point the right way; the identity bar is held by the tests on real
+    # portraits. dlib's distance to the source sits at its 0.6 threshold on this 320-px clip, so its
+    # same-person rate swung 0.5-0.9 with a few levels of x264 noise: no bar on that rate here
+    identity = report["identity"]
+    assert 0.0 <= identity["same_person_rate"] <= 1.0
+    assert identity["distance_to_source"]["median"] < identity["distance_to_target"]["median"] - 0.05
+    assert identity["closer_to_source_rate"] >= 0.7
     assert report["expression"]["mouth_open_correlation"] > 0.6
     assert report["pose_error_degrees"]["median"] < 8
     assert report["cheek_delta_e"]["median"] < 10

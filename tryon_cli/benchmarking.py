@@ -136,7 +136,7 @@ def tryon_command(*args: str) -> list[str]:
 
 def video_size(path: Path) -> tuple[int, int, int]:
     """(width, height, frames) of a video, frames counted by decoding."""
-    from .io.video import iter_frames, probe_video
+    from .io.video import iter_frames, probe_video, repeatable_x264_options
 
     info = probe_video(path)
     frames = sum(1 for _ in iter_frames(path))
@@ -157,7 +157,7 @@ def rescale_video(source: Path, dest: Path, short_side: int | None = None, secon
     with av.open(str(dest), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, out_height, "yuv420p"
-        stream.options = {"crf": "18", "preset": "veryfast"}
+        stream.options = repeatable_x264_options(crf="18", preset="veryfast")
         written = 0
         while wanted is None or written < wanted:
             for frame in iter_frames(source):

@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.raster import rasterize, triangulate, warp_texture
 from ..io.outputs import atomic_output
+from ..io.video import repeatable_x264_options
 
 
 def _animated_points(points: np.ndarray, t: float) -> np.ndarray:
@@ -69,7 +70,7 @@ def synthetic_talking_video(image: np.ndarray, path: Path, seconds: float = 3.0,
     with atomic_output(path) as tmp, av.open(str(tmp), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "20", "preset": "veryfast"}
+        stream.options = repeatable_x264_options(crf="20", preset="veryfast")
         sound = None
         if audio:
             sound = container.add_stream("aac", rate=44100)

@@ -250,6 +250,33 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
                 "placebo")
 
 
+def _cpu_has_avx512() -> bool:
+    """Whether this CPU runs AVX-512 code (numpy's own CPU detection; False where it cannot tell)."""
+    try:
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy 2 moved it
+        try:
+            from numpy._core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            return False
+    return bool(features.get("AVX512F"))
+
+
+def x264_repeatable_params(has_avx512: bool) -> dict[str, str]:
+    """libx264 options that make the same frames encode to the same bytes on every run.
+
+    The x264 bundled with PyAV gives a different stream on each run of the same frames when its AVX-512
+    routines are used (the macroblock-tree rate control's; with `mbtree=0` or `asm=0` it repeats), which
+    breaks `--seed` and resumable batches. Capping the instruction set at AVX2 keeps the speed and repeats.
+    """
+    return {"x264-params": "asm=AVX2"} if has_avx512 else {}
+
+
+def repeatable_x264_options(**options: str) -> dict[str, str]:
+    """`options` for a libx264 stream, plus what makes its output repeat on this CPU."""
+    return {**options, **x264_repeatable_params(_cpu_has_avx512())}
+
+
 def check_preset(codec: str, preset: str) -> None:
     """InputError when `preset` is not one of the encoder's presets (only x264/x265 take one)."""
     if codec in {"libx264", "libx265"} and preset not in X264_PRESETS:
@@ -314,6 +341,8 @@ class VideoWriter:
         options: dict[str, str] = {}
         if codec in {"libx264", "libx265"}:
             options = {"crf": str(crf), "preset": preset}
+            if codec == "libx264":
+                options = repeatable_x264_options(**options)
         elif codec in {"libvpx-vp9"}:
             options = {"crf": str(crf), "b": "0"}
         elif codec == "mpeg4":  # fixed quantiser from the CRF scale (18 -> 3), no B-frames
