@@ -41,6 +41,7 @@ BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
+BACKGROUND_GROW_PER_FACE_WIDTH = 0.02  # a turned photo's background inside its mesh, grown by this much
 PROFILE = np.array([2, 164, 0, 13, 14, 17, 18, 200, 199, 175, 152])  # the midline from under the nose to the chin
 NOSE_TIP = 1
 SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
@@ -80,6 +81,7 @@ class _Occluders:
 
     hair: np.ndarray  # hair and hats
     objects: np.ndarray  # inside the oval what is not face, ears or glasses (hands, objects), and the mouth's inside
+    background: np.ndarray  # inside the oval, the parser's background (a near-profile's mesh overshoots the face)
     frame: np.ndarray  # a worn glasses frame (`masks.parsed.photo_glasses_frame`)
     skin_like: np.ndarray  # skin-coloured pixels, to paint the frame over
 
@@ -103,8 +105,10 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
         | parsing.region(("mouth",))
     frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
     shape = image.shape[:2]
+    background = local_oval & parsing.region(("background",)) & ~eyes
     return _Occluders(hair=_paste(parsing.region(("hair", "hat")), box, shape), objects=_paste(objects, box, shape),
-                      frame=_paste(frame, box, shape), skin_like=_paste(skin_like, box, shape))
+                      background=_paste(background, box, shape), frame=_paste(frame, box, shape),
+                      skin_like=_paste(skin_like, box, shape))
 
 
 def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -226,14 +230,17 @@ def _silhouette(shape: tuple[int, int], points: np.ndarray, triangles: np.ndarra
 
 def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
             parser: FaceParser | None = None, chroma_weighted: bool = True, triangles: np.ndarray | None = None,
-            clean: tuple[str, ...] = CLEAN_KINDS) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+            clean: tuple[str, ...] = CLEAN_KINDS,
+            turned: bool = False) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
     """A photo cleaned with the face parser, its skin colour and the mask of its pixels that may be pasted.
 
     With the face parser, what hides the face is its classes, taken out kind by kind (`clean`):
     "hair" (hair and hats left out: a brow or eye under them is mirrored from the other side later,
     the rest left to the target), "objects" (hands, objects and the mouth's inside left
     out), "glasses" (the frame painted over, the eyes behind the lenses kept); without it, the
-    skin-colour occlusion model.
+    skin-colour occlusion model. A `turned` photo (to be unwrapped) also loses the parser's background
+    inside its mesh: past about 45 degrees the mesh's nose and lips overshoot the real profile, and the sky
+    in front of the philtrum came out as torn grey-white wedges round the nostrils.
     """
     points = face.points
     skin_region = skin_sample_region(image.shape[:2], points)
@@ -257,6 +264,10 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
             # with the photo's own skin instead, the strands beside the parser's hair stayed as a dark
             # line on a turned face's temple, and same-person was no better (0.57 against 0.58).
             hidden |= found.hair
+        if turned:
+            # grown by a little: the anti-aliased edge pixels between the nose and the sky are half sky
+            grow = max(int(round(BACKGROUND_GROW_PER_FACE_WIDTH * face_width)), 1)
+            hidden |= cv2.dilate(found.background, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
         mask = oval & ~hidden
     else:
         mask = oval & ~occlusion_mask(image, points, oval, skin_statistics(image, skin_region))
@@ -347,8 +358,10 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     textures, masks, views, skins = [], [], [], []
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
+        yaw, pitch, _ = pose.euler_degrees()
         image, skin, mask = _usable(path, image, face, without_mouth=True, parser=parser,
-                                    chroma_weighted=chroma_weighted, triangles=triangles, clean=clean)
+                                    chroma_weighted=chroma_weighted, triangles=triangles, clean=clean,
+                                    turned=abs(yaw) > UNWRAP_YAW)
         # A smile's folds beside the nose and mouth would be bent into streaks on a neutral mouth; a scowl's
         # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
         # snarl's folds by the expression's strength too cost the mouth's expression correlation:
@@ -358,7 +371,6 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         image = soften_lines(image, face.points, scowl_strength(model, shape), smile, usable=mask)
         if delight:
             image, skin = _delit(image, face, mask, triangles, chroma_weighted)
-        yaw, pitch, _ = pose.euler_degrees()
         shut = closed_eye_points(shape)
         texture, points = image, face.points
         if abs(yaw) > UNWRAP_YAW or len(shut):
