@@ -252,3 +252,15 @@ def test_hair_over_the_face_edge_is_left_out_and_not_taken_for_an_object(source_
     kept = pasted.texture[strand & (pasted.texture_mask > 0)].astype(int)
     assert len(kept) > 0.8 * strand.sum()
     assert np.mean((kept[:, 1] > 200) & (kept[:, 0] < 80)) > 0.5  # without it, the strand is pasted
+
+
+def test_a_frame_is_never_painted_from_a_skin_coloured_background() -> None:
+    """A pale wall or shirt the colour of skin (a portrait's usual backdrop) is no skin to paint a frame
+    from: only the face's own pixels are (painted from the wall, the frame came out as pale glasses)."""
+    image, labels, frame, _ = _scene()
+    wall = labels == CLASSES.index("background")
+    image = image.copy()
+    image[wall] = np.array(SKIN) + 4  # a little paler than the skin
+    _, fill_from = photo_glasses_frame(FaceParsing(labels), image, _points())
+    assert not fill_from[wall].any()
+    assert fill_from[labels == CLASSES.index("skin")].mean() > 0.95

@@ -81,7 +81,7 @@ class _Occluders:
     hair: np.ndarray  # hair and hats
     objects: np.ndarray  # inside the oval what is not face, ears or glasses (hands, objects), and the mouth's inside
     frame: np.ndarray  # a worn glasses frame (`masks.parsed.photo_glasses_frame`)
-    skin_like: np.ndarray  # skin-coloured pixels, to paint the frame over
+    skin_like: np.ndarray  # the face's skin-coloured pixels and its brows, to paint the frame from
 
 
 def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: np.ndarray) -> _Occluders:
