@@ -86,3 +86,17 @@ def test_the_default_swap_puts_a_targets_thin_frame_back(astronaut) -> None:
     face = Face(points=points)
     _, _, keep = planner.plan_face(image, face, track=0, index=0, dt=1 / 25)
     assert keep is not None and (keep[drawn] > 0).mean() > 0.7
+
+
+def test_a_blurry_photos_wide_frame_lines_are_found_on_the_face_shrunk(astronaut) -> None:
+    """An old photo blown up from a small one: its frame lines are many pixels wide and soft. At full
+    size they are no thin lines; on the face shrunk to about 100 px they are (`photo_thin_frames`)."""
+    from tryon_cli.masks.thin_frames import photo_thin_frames
+
+    image = np.ascontiguousarray(cv2.resize(astronaut, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC))
+    points = _mesh(image)
+    drawn = _draw_glasses(image, points, thickness=16)
+    image = cv2.GaussianBlur(image, (0, 0), 5.0)
+    assert not thin_frames(image, points).any()
+    found = photo_thin_frames(image, points) > 0
+    assert found[drawn].mean() > 0.3  # much of it (the joins and the rims over the brows are not)
