@@ -255,8 +255,10 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         face_width = float(np.ptp(points[:, 0]))
         hidden = np.zeros(oval.shape, dtype=np.uint8)
         if "glasses" in clean:
-            # the parser misses thin frames and a blurry old photo's: found as lines round the eyes too
-            frame = found.frame | photo_thin_frames(image, points)
+            # where the parser sees no glasses (thin frames, a blurry old photo's), they are looked for as
+            # lines round the eyes; not beside the parser's frame: its lenses' creases and lids are lines too,
+            # and painted they left the eyes as islands in a flat blob
+            frame = found.frame if found.frame.any() else photo_thin_frames(image, points)
             image = _paint_over(image, frame, found.skin_like, face_width)
         if "objects" in clean:
             hidden |= found.objects
