@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from tryon_cli.face3d import landmarks as lm
 from tryon_cli.masks.thin_frames import thin_frames
