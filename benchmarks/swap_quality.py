@@ -52,6 +52,7 @@ def score(report: dict) -> dict:
     return {
         "same_person": identity["same_person_rate"],
         "closer_to_source": identity["closer_to_source_rate"],
+        "same_person_hair_blind": identity["hair_blind"]["same_person_rate"],
         "mouth_corr": report["expression"]["mouth_open_correlation"],
         "eye_corr": report["expression"]["eye_open_correlation"],
         "gaze_corr": report["expression"]["gaze_correlation"],
@@ -101,7 +102,7 @@ def main() -> None:
                 row = {"pair": f"{portrait.stem}->{video.stem}", **score(json.loads(stdout))}
                 results[name].append(row)
                 print(json.dumps({"config": name, **row}), flush=True)
-    keys = ["same_person", "closer_to_source", "mouth_corr", "eye_corr", "gaze_corr", "gaze_std", "sharpness",
+    keys = ["same_person", "closer_to_source", "same_person_hair_blind", "mouth_corr", "eye_corr", "gaze_corr", "gaze_std", "sharpness",
             "feature_sharpness", "delta_e", "flicker", "pose_err"]
     print(f"\n{'config':<11}" + "".join(f"{k:>19}" for k in keys))
     for name, rows in results.items():

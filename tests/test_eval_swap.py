@@ -93,3 +93,29 @@ def test_the_sheet_has_no_empty_column(talking_video, source_photo, tmp_path):
     black = (image.max(axis=2) < 8).mean(axis=0)  # per column, the share of black pixels
     assert black.max() < 0.5
     assert image.shape[1] < 3 * 256 + 2 * 4 + 300  # rows set the width, not the 8-crop strips
+
+
+def test_the_hair_blind_descriptor_does_not_see_the_hair(astronaut):
+    """The hair-blind identity figure: a face with everything round it repainted (forehead, temples and
+    hair white) keeps its inner-face descriptor, while dlib's own moves. (dlib's landmarks moving by a
+    pixel move a descriptor by about 0.06, so the repaint stays clear of the face.)"""
+    from tryon_cli.analysis.identity import DlibFaceEncoder, descriptor_distance
+
+    encoder = DlibFaceEncoder()
+    points = encoder.landmarks68(astronaut)
+    assert points is not None
+    image = np.ascontiguousarray(astronaut.copy())
+    hull = cv2.convexHull(np.round(points).astype(np.int32))
+    inside = cv2.fillConvexPoly(np.zeros(image.shape[:2], np.uint8), hull, 255) > 0
+    # everything around the inner face (grown, so dlib's landmarks stay where they were) repainted
+    guard = cv2.dilate(inside.astype(np.uint8), np.ones((21, 21), np.uint8)) > 0
+    x0, y0 = points.min(axis=0).astype(int)
+    x1, y1 = points.max(axis=0).astype(int)
+    width = x1 - x0
+    around = np.zeros(image.shape[:2], bool)
+    around[max(y0 - width, 0) : y1 + width // 4, max(x0 - width // 2, 0) : x1 + width // 2] = True
+    image[around & ~guard] = (240, 240, 240)
+    plain = descriptor_distance(encoder.encode(astronaut), encoder.encode(image))
+    blind = descriptor_distance(encoder.encode_inner_face(astronaut), encoder.encode_inner_face(image))
+    assert plain > 0.1  # dlib reads the hair round a face as identity
+    assert blind < 0.3 * plain

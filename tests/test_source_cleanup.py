@@ -278,3 +278,55 @@ def test_a_turned_photos_background_inside_its_mesh_is_never_pasted(source_photo
     assert strip.sum() > 100
     assert (masks[True][strip] > 0).mean() < 0.02
     assert (masks[False][strip] > 0).mean() > 0.9
+
+
+def test_a_frame_is_never_painted_from_a_skin_coloured_background() -> None:
+    """A pale wall or shirt the colour of skin (a portrait's usual backdrop) is no skin to paint a frame
+    from: only the face's own pixels are (painted from the wall, the frame came out as pale glasses)."""
+    image, labels, frame, _ = _scene()
+    wall = labels == CLASSES.index("background")
+    image = image.copy()
+    image[wall] = np.array(SKIN) + 4  # a little paler than the skin
+    _, fill_from = photo_glasses_frame(FaceParsing(labels), image, _points())
+    assert not fill_from[wall].any()
+    assert fill_from[labels == CLASSES.index("skin")].mean() > 0.95
+
+
+def test_a_sources_glasses_frame_is_painted_over_by_default(astronaut) -> None:
+    """By default (no --clean-source) a source photo's frame is not pasted: a dark frame round the eyes
+    (the parser's glasses class over the lenses) comes out of the source texture as skin."""
+    from tryon_cli.analysis.parsing import crop_box
+    from tryon_cli.faceswap.source import DEFAULT_CLEAN, _detect, prepare_source
+
+    image = np.ascontiguousarray(cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
+    _, _, face = _detect([(None, image)])[0]
+    points = face.points
+    frame = np.zeros(image.shape[:2], np.uint8)
+    lens = np.zeros(image.shape[:2], np.uint8)
+    for a, b in (lm.RIGHT_EYE_CORNERS, lm.LEFT_EYE_CORNERS):
+        centre = (points[a, :2] + points[b, :2]) / 2
+        width = float(np.linalg.norm(points[a, :2] - points[b, :2]))
+        at, axes = (int(centre[0]), int(centre[1] + 0.15 * width)), (int(0.9 * width), int(0.6 * width))
+        cv2.ellipse(frame, at, axes, 0, 0, 360, 255, 5)
+        cv2.ellipse(lens, at, (axes[0] + 4, axes[1] + 4), 0, 0, 360, 255, -1)
+    image[frame > 0] = (15, 15, 15)
+    oval = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(oval, [np.round(points[lm.FACE_OVAL, :2]).astype(np.int32)], 255)
+    # (the frame moves the mesh a little: the parser's crop is the drawn photo's)
+    left, top, right, bottom = crop_box(_detect([(None, image)])[0][2].bbox, image_shape=image.shape)
+
+    def paint(labels: np.ndarray) -> None:
+        def window(mask: np.ndarray) -> np.ndarray:
+            out = np.zeros(labels.shape, dtype=bool)
+            y0, x0 = max(top, 0), max(left, 0)
+            y1, x1 = min(bottom, image.shape[0]), min(right, image.shape[1])
+            out[y0 - top : y1 - top, x0 - left : x1 - left] = mask[y0:y1, x0:x1] > 0
+            return out
+
+        labels[~window(oval)] = CLASSES.index("background")  # her hair and the backdrop are no skin
+        labels[window(lens)] = CLASSES.index("eyeglasses")
+
+    source = prepare_source([(None, image)], parser=_Parser(paint), clean=DEFAULT_CLEAN)
+    pasted = (frame > 0) & (source.texture_mask > 0)
+    assert source.texture.shape == image.shape and pasted.sum() > 0.5 * (frame > 0).sum()
+    assert np.mean(source.texture[pasted].max(axis=1) < 60) < 0.1  # no dark frame left to paste

@@ -55,6 +55,23 @@ class DlibFaceEncoder:
         shape = self._shape(image, box)
         return np.asarray(self._encoder.compute_face_descriptor(image, shape), dtype=np.float32)
 
+    def encode_inner_face(self, image: np.ndarray,
+                          hint: tuple[float, float, float, float] | None = None) -> np.ndarray | None:
+        """A hair-blind descriptor: dlib's, computed on the image with everything outside the inner face
+        (the hull of its 68 landmarks: jaw, brows) replaced by a neutral grey (`inner_face_only`).
+
+        dlib's chip holds the hair and the background around the face, and its descriptor reads them as
+        identity: a swap that pastes the source's hair scores better than one that keeps the target's.
+        With source and output both seen this way, only the face itself is compared."""
+        image = np.ascontiguousarray(image)
+        box = self.locate(image, hint)
+        if box is None:
+            return None
+        shape = self._shape(image, box)
+        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+        inner = np.ascontiguousarray(inner_face_only(image, points))
+        return np.asarray(self._encoder.compute_face_descriptor(inner, shape), dtype=np.float32)
+
     def landmarks68(self, image: np.ndarray, hint: tuple[float, float, float, float] | None = None) -> np.ndarray | None:
         """dlib's 68 landmarks (x, y) of the face, or None."""
         image = np.ascontiguousarray(image)
@@ -63,6 +80,20 @@ class DlibFaceEncoder:
             return None
         shape = self._shape(image, box)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+NEUTRAL_GREY = 128  # what replaces everything outside the inner face for the hair-blind descriptor
+
+
+def inner_face_only(image: np.ndarray, points68: np.ndarray) -> np.ndarray:
+    """`image` with everything outside the convex hull of dlib's 68 landmarks (chin and jaw to the brows'
+    tops) mid-grey: no hair, ears, background or forehead."""
+    import cv2
+
+    hull = cv2.convexHull(np.round(points68).astype(np.int32))
+    inside = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.fillConvexPoly(inside, hull, 255)
+    return np.where(inside[..., None] > 0, image, np.uint8(NEUTRAL_GREY)).astype(np.uint8)
 
 
 def _box_from_mesh_bbox(bbox: tuple[float, float, float, float]) -> dlib.rectangle:

@@ -116,20 +116,34 @@ def _with_p90(values: list[float]) -> dict:
     return summarize(values) | {"p90": float(np.percentile(values, 90)) if values else None}
 
 
-def _source_descriptor(path: Path, encoder: DlibFaceEncoder) -> np.ndarray:
-    """dlib's descriptor of a source photo's face. dlib's frontal detector misses turned heads (a
-    three-quarter selfie), so the face mesh's box is the fallback: the descriptor is then computed on
-    dlib's landmarks inside that box, as it is for the output frames."""
+def _source_descriptor(path: Path, encoder: DlibFaceEncoder, inner: bool = False) -> np.ndarray:
+    """dlib's descriptor of a source photo's face (`inner`: the hair-blind one, `encode_inner_face`).
+    dlib's frontal detector misses turned heads (a three-quarter selfie), so the face mesh's box is the
+    fallback: the descriptor is then computed on dlib's landmarks inside that box, as it is for the
+    output frames."""
     image = read_image(path)
-    descriptor = encoder.encode(image)
+    encode = encoder.encode_inner_face if inner else encoder.encode
+    descriptor = encode(image)
     if descriptor is None:
         with FaceMeshAnalyzer(1, tracking=False) as mesh:
             faces = mesh.detect(image)
         if faces:
-            descriptor = encoder.encode(image, faces[0].bbox)
+            descriptor = encode(image, faces[0].bbox)
     if descriptor is None:
         raise InputError(f"{path}: no face found in the source image")
     return descriptor
+
+
+def _identity_figures(to_source: list[float], to_target: list[float | None]) -> dict:
+    """Distances to the source and the target and the rates they give (`to_target`: None where the
+    target's frame had no descriptor)."""
+    pairs = [(s, t) for s, t in zip(to_source, to_target) if t is not None]
+    return {
+        "distance_to_source": summarize(to_source),
+        "distance_to_target": summarize([t for _, t in pairs]),
+        "same_person_rate": float(np.mean([d < SAME_PERSON_DISTANCE for d in to_source])) if to_source else None,
+        "closer_to_source_rate": float(np.mean([s < t for s, t in pairs])) if pairs else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -145,8 +159,12 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
     """Compare OUTPUT with SOURCE (identity) and TARGET (pose, expression, skin tone, flicker)."""
     source_descriptors = [_source_descriptor(path, encoder) for path in expand_image_inputs(sources)]
     source_descriptor = np.mean(source_descriptors, axis=0)
+    # the hair-blind figure: the inner face only, for the source and the output alike
+    source_inner = np.mean([_source_descriptor(path, encoder, inner=True)
+                            for path in expand_image_inputs(sources)], axis=0)
     step = max(total // max(options.samples, 1), 1) if total else 5
     identity_source, identity_target, pose_errors, delta_es = [], [], [], []
+    inner_source, inner_target = [], []
     mouth_out, mouth_in, eyes_out, eyes_in = [], [], [], []
     gaze_out, gaze_in, sharpness, feature_sharpness_ratios = [], [], [], []
     flicker, cuts = FlickerMeter(), SceneCutDetector()
@@ -191,23 +209,25 @@ def evaluate_swap(sources: list[Path], target: Path, output: Path, encoder: Dlib
                 d_in = encoder.encode(in_img, faces_in[0].bbox)
                 if d_out is not None:
                     identity_source.append(descriptor_distance(d_out, source_descriptor))
-                    if d_in is not None:
-                        identity_target.append(descriptor_distance(d_out, d_in))
+                    identity_target.append(descriptor_distance(d_out, d_in) if d_in is not None else None)
+                i_out = encoder.encode_inner_face(out_img, faces_out[0].bbox)
+                if i_out is not None:
+                    i_in = encoder.encode_inner_face(in_img, faces_in[0].bbox)
+                    inner_source.append(descriptor_distance(i_out, source_inner))
+                    inner_target.append(descriptor_distance(i_out, i_in) if i_in is not None else None)
             if progress:
                 progress(frames_total, total)
     if frames_total == 0:
         raise InputError(f"{output}: no frames to evaluate")
-    pairs = list(zip(identity_source, identity_target))
     open_out, open_in = open_eye_gaze(gaze_out, gaze_in, eyes_in)
     return {
         "frames": frames_total,
         "frames_with_face": frames_with_face,
-        "identity": {
-            "distance_to_source": summarize(identity_source),
-            "distance_to_target": summarize(identity_target),
-            "same_person_rate": float(np.mean([d < SAME_PERSON_DISTANCE for d in identity_source])) if identity_source else None,
-            "closer_to_source_rate": float(np.mean([s < t for s, t in pairs])) if pairs else None,
-        },
+        # dlib's descriptors; "hair_blind": the same figures on the inner face only (`encode_inner_face`):
+        # dlib reads the hair and background around a face as identity, so pasting the source's hair
+        # scores better there and keeping the target's worse, whatever the face itself looks like
+        "identity": _identity_figures(identity_source, identity_target)
+        | {"hair_blind": _identity_figures(inner_source, inner_target)},
         "pose_error_degrees": summarize(pose_errors),
         "expression": {
             "mouth_open_correlation": pearson(mouth_out, mouth_in),

@@ -15,6 +15,7 @@ from ..face3d.fitting import fit_pose, normalized_shape, recombine
 from ..face3d.morphable import MorphableModel
 from ..face3d.raster import normal_map
 from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
+from ..masks.thin_frames import thin_frames
 from ..render.contract import FaceTarget, SourceFace
 from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
 from .options import SwapOptions
@@ -154,6 +155,12 @@ class SwapPlanner:
             occluders = occlusion_mask(crop, local_target, target_face, skin_statistics(crop, skin_region, crop_lab),
                                        lab=crop_lab)
             mask &= ~occluders
+            # a thin glasses frame is too thin for the skin model's speck filter and lies inside its guard
+            # round the eyes and brows: found as lines round the eyes and put back after rendering
+            frame_pixels = thin_frames(crop, local_target)
+            if frame_pixels.any():
+                keep = np.zeros(shape, dtype=np.uint8)
+                keep[y0:y1, x0:x1] = frame_pixels
         if self.options.mouth_mask:
             mask &= ~mouth_interior(local_shape, local_target, local_points)
         full_mask = np.zeros(shape, dtype=np.uint8)

@@ -62,7 +62,7 @@ def glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndarray,
 
 
 def photo_glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The frame of glasses worn in a (source) photo and the skin-coloured pixels (both bool): the frame is
+    """The frame of glasses worn in a (source) photo and the pixels to paint it from (both bool): the frame is
     the pixels far from the skin colour around the parser's glasses class, without the eyes and brows.
 
     The class covers the lenses but misses thin parts (the bridge, a lower rim, the ends): it is closed
@@ -86,7 +86,11 @@ def photo_glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndar
     skin_like = skin_distance(image, skin) <= PHOTO_FRAME_SKIN_DISTANCE**2
     # the brows as the parser sees them: the mesh's brow points can sit on a top rim
     own = (_eyes(glasses.shape, points, max(int(size * EYE_GUARD_PER_FACE_WIDTH), 1)) > 0) | parsing.mask("brows")
-    return (around > 0) & ~skin_like & ~own, skin_like
+    # what a frame may be painted from: skin-coloured pixels of the face and the brows (a rim over
+    # a brow is painted brow). The colour test alone took a pale wall and a grey shirt for skin, and the
+    # paint over the frame came out as pale glasses.
+    fill_from = (skin_like & parsing.region(("face",))) | parsing.mask("brows")
+    return (around > 0) & ~skin_like & ~own, fill_from
 
 
 def parsed_swap_mask(parsing: FaceParsing, image: np.ndarray, target_points: np.ndarray, target_face: np.ndarray,
