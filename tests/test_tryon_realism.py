@@ -234,3 +234,25 @@ def test_black_hair_is_no_reason_to_keep_a_black_collar():
         torso=np.where(old > 0, 255, 0).astype(np.uint8)))
     collar = out[144:150, 210:290].astype(int)
     assert collar.sum(axis=2).mean() > 300, "the old collar is filled as skin (in the old garment's shade)"
+
+
+def test_a_filled_torso_is_round_across_its_whole_width():
+    """A long top filled as skin: the bare torso darkens towards its sides over its own width, like a body
+    lit from the front (a thin rim of darkening alone left a filled midriff flat as paint)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = out.astype(np.float32).mean(axis=2)
+    middle = grey[360:400, 240:260].mean()
+    side = grey[360:400, 172:180].mean()  # a quarter of the torso's half-width in from its side
+    assert np.abs(out[360:400, 240:260].astype(int) - SKIN).sum(axis=2).mean() < 30  # the person's skin tone
+    assert side < 0.93 * middle

@@ -28,8 +28,10 @@ SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garmen
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
-SKIN_ROUNDING_BAND = 0.02  # filled skin darkens within this share of the long side of the silhouette ...
-SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
+SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
+SKIN_ROUNDING_DARKEN = 0.3  # ... by up to this much at the silhouette itself
+SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
+ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
@@ -226,10 +228,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
-            # a limb is round: its skin darkens towards the silhouette (distance to the background)
-            band = max(SKIN_ROUNDING_BAND * long_side, 1.0)
-            depth = np.clip(cv2.distanceTransform((conditions.person > 0).astype(np.uint8), cv2.DIST_L2, 3) / band, 0, 1)
-            shade = shade * (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - np.sqrt(depth)))
+            shade = shade * body_rounding(conditions.person)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
@@ -242,6 +241,27 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base
+
+
+def body_rounding(person: np.ndarray) -> np.ndarray:
+    """Lightness factor (1 on the body's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its silhouette) of
+    a round body lit from the front: a limb or torso of local half-width R, at distance d inside its
+    silhouette, faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the
+    background near the pixel (the middle line's), so a torso darkens over its whole width, an arm over its
+    own (a thin rim alone left a filled midriff flat)."""
+    h, w = person.shape
+    scale = min(1.0, ROUNDING_WORKING_SIZE / max(h, w))
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+    small = cv2.resize((person > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    distance = cv2.distanceTransform(small, cv2.DIST_L2, 3)
+    reach = max(int(SKIN_ROUNDING_REACH * max(size)), 1)
+    radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    # (the thinnest body part still darkens over the old rim's band, not within a pixel)
+    radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
+    depth = np.clip(distance / radius, 0.0, 1.0)
+    facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
+    factor = (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32)
+    return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
