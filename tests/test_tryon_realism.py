@@ -256,3 +256,30 @@ def test_a_filled_torso_is_round_across_its_whole_width():
     side = grey[360:400, 172:180].mean()  # a quarter of the torso's half-width in from its side
     assert np.abs(out[360:400, 240:260].astype(int) - SKIN).sum(axis=2).mean() < 30  # the person's skin tone
     assert side < 0.93 * middle
+
+
+def test_long_hair_on_the_shoulder_is_no_old_collar():
+    """Long dark hair falling from the head (kept in front, cut at the jaw) onto the shoulder beside a crop
+    top's strap stays hair: the old collar band above the new neckline took it, and a block of skin stood
+    beside the neck."""
+    frame, body, old, _ = hand_on_hip_scene()
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:112, 165:335] = 255  # the head and its hair, down to the jaw
+    frame[40:112, 165:335] = (12, 10, 10)  # black hair around ...
+    frame[40:112, 200:300] = SKIN  # ... the face
+    frame[40:160, 172:198] = (12, 10, 10)  # a lock of it falling onto the shoulder
+    body.person[40:160, 165:335] = 255
+    old[140:160, 165:205] = 0  # (the old top's coarse region stops under the hair)
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[118:450, 100:440] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[230:300, 175:325] = 1.0  # a crop top ...
+    alpha[150:230, 205:215] = alpha[150:230, 285:295] = 1.0  # ... on straps
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=body.person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    hair = out[135:150, 178:192].astype(int)
+    assert hair.sum(axis=2).mean() < 90, "the hair on the shoulder stays hair"

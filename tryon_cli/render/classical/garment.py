@@ -38,6 +38,8 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
+HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
+HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
 SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
@@ -150,6 +152,29 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
+def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndarray) -> np.ndarray:
+    """The hair that falls from what stays in front (the head's region, cut at the jaw) into `region`:
+    its pixels of the hair's colour (the median of what stays in front just above `region`, skin left
+    out) connected to that hair. Long hair on the shoulders was taken for the old collar and painted as
+    a block of skin beside the neck."""
+    found = np.zeros(region.shape, bool)
+    if keep is None or not keep.any() or not region.any():
+        return found
+    lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+    reach = max(int(HAIR_REACH * max(region.shape)), 3)
+    near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+    seeds = (keep > 0) & near & ~is_skin(frame)
+    if seeds.sum() < MIN_SKIN_SAMPLES:
+        return found
+    hair = np.median(lab[seeds], axis=0)
+    like = np.linalg.norm(lab - hair, axis=2) < HAIR_TOLERANCE
+    candidates = like & (near | region)  # (through any gap between what stays in front and `region`)
+    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[seeds & like])
+    touching = touching[touching > 0]
+    return np.isin(labels, touching) & region if count > 1 and len(touching) else found
+
+
 def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
     """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
     if conditions.old_garment is None:
@@ -163,7 +188,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
-        old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        old |= band & ~_hair_below_keep(frame, conditions.keep, band)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
