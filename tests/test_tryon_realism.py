@@ -283,3 +283,14 @@ def test_long_hair_on_the_shoulder_is_no_old_collar():
         torso=np.where(old > 0, 255, 0).astype(np.uint8)))
     hair = out[135:150, 178:192].astype(int)
     assert hair.sum(axis=2).mean() < 90, "the hair on the shoulder stays hair"
+
+
+def test_the_old_collars_ribbing_above_its_region_is_no_neck():
+    """The old top's collar ribbing, lighter than the top but of its hue, just above the top's coarse
+    region: it goes with the old garment (into the mask), not with the neck (a grey ring of the old tee
+    stayed around the neck, outside the mask)."""
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=146)
+    image[138:146, 160:341] = (55, 55, 62)  # the collar's ribbing, outside the top's region
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
+    assert (neck[139:146, 230:270] == 0).all()  # not the ribbing below it
