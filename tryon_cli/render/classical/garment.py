@@ -29,7 +29,7 @@ SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this s
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
-SKIN_ROUNDING_DARKEN = 0.3  # ... by up to this much at the silhouette itself
+SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
 ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
@@ -175,10 +175,12 @@ def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndar
     return np.isin(labels, touching) & region if count > 1 and len(touching) else found
 
 
-def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
-    """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
+def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
+                    conditions: GarmentConditions) -> tuple[np.ndarray, np.ndarray | None]:
+    """The frame with what the old garment leaves uncovered filled (arms as shaded skin, the rest
+    inpainted), and where the old garment was replaced (None without an old garment)."""
     if conditions.old_garment is None:
-        return frame
+        return frame, None
     old = conditions.old_garment > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
@@ -266,7 +268,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
             * (bare & (uncovered == 0) & (mask > 0))
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
-    return base
+    return base, (hidden > 0) | (uncovered > 0)
 
 
 def body_rounding(person: np.ndarray) -> np.ndarray:
@@ -344,11 +346,22 @@ def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentCondi
     keep = conditions.keep if conditions.keep is not None else np.zeros(mask.shape, np.uint8)
     alpha = conditions.warped_alpha * (keep == 0)
     alpha = cv2.GaussianBlur(alpha, (0, 0), GARMENT_EDGE_SIGMA) * (keep == 0)
-    base = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else frame
+    base, replaced = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else (frame, None)
     garment = conditions.warped
     if conditions.mode == "mask":
         garment = shade_garment(garment, garment_shading(frame, conditions.old_garment, mask))
     composed = base.astype(np.float32) * (1 - alpha[..., None]) + garment.astype(np.float32) * alpha[..., None]
     composed = np.clip(composed + 0.5, 0, 255).astype(np.uint8)
     region = mask if conditions.mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
-    return paste_back(frame, composed, feather(region, PASTE_FEATHER))
+    return paste_back(frame, composed, paste_alpha(region, replaced))
+
+
+def paste_alpha(region: np.ndarray, replaced: np.ndarray | None) -> np.ndarray:
+    """The paste-back's alpha: `region` feathered by PASTE_FEATHER, but whole where the old garment was
+    replaced next to its edge (the collar under a kept-out neck, a cuff at a kept-out hand): a feather
+    there let the old garment's edge back in as a dark line."""
+    soft = feather(region, PASTE_FEATHER)
+    if replaced is None or not replaced.any():
+        return soft
+    near = cv2.dilate(replaced.astype(np.uint8), np.ones((2 * PASTE_FEATHER + 1,) * 2, np.uint8)) > 0
+    return np.where(near, (region > 0).astype(np.float32), soft)
