@@ -314,3 +314,31 @@ def test_no_dark_line_of_the_old_collar_at_the_masks_edge():
     edge = out[140:143, 210:290].astype(int)
     assert edge.sum(axis=2).min() > 250, "the collar's top rows are skin too"
     assert (out[mask == 0] == frame[mask == 0]).all()
+
+
+def test_a_white_tops_sleeves_outside_its_coarse_region_are_old_garment():
+    """A white top on a light backdrop whose coarse region holds only the torso's middle: its shoulders and
+    sleeves, of its colour and joined to it, go with it (an old white sleeve stood at the shoulder beside
+    the new crop top); a white skirt below its hem stays."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 236, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:380, 150:351] = (248, 248, 246)  # the white top ...
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        end = (int(shoulder[0] + 0.4 * (elbow[0] - shoulder[0])), int(shoulder[1] + 0.4 * (elbow[1] - shoulder[1])))
+        cv2.line(frame, shoulder, end, (248, 248, 246), 40)  # ... with short sleeves
+    frame[380:560, 150:351] = (246, 246, 244)  # a white skirt
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:380, 200:300] = 255  # the coarse region: the torso's middle only
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[110:560, 60:440] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[230:330, 175:325] = 1.0  # a crop top
+    warped = np.full((*SHAPE, 3), (230, 200, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old))
+    sleeve = out[180:190, 160:172].astype(int).sum(axis=2)
+    assert sleeve.mean() < 650, "the old white sleeve is gone"
+    skirt = np.abs(out[420:460, 200:300].astype(int) - frame[420:460, 200:300].astype(int))
+    assert skirt.mean() < 3, "the white skirt below the top's hem stays"

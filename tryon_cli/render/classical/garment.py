@@ -38,6 +38,8 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
+SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
+SAME_GARMENT_LIGHTNESS = 40.0  # ... and lightness distance (its folds)
 HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
 HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
 SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
@@ -152,6 +154,28 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
+def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The pixels of `allowed` of the old garment's colour (its median chroma within SAME_GARMENT_CHROMA,
+    lightness within SAME_GARMENT_LIGHTNESS: folds shade it) connected to its region `old`, no lower than
+    the region's hem (its lowest row across its middle third: a skirt of its colour below stays)."""
+    found = np.zeros(old.shape, bool)
+    if old.sum() < MIN_SKIN_SAMPLES:
+        return found
+    columns = np.nonzero(old.any(axis=0))[0]
+    x0, x1 = columns.min(), columns.max()
+    middle = old[:, x0 + (x1 - x0) // 3 : x1 - (x1 - x0) // 3 + 1]
+    hem = int(np.nonzero(middle.any(axis=1))[0].max())
+    lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+    fabric = np.median(lab[old], axis=0)
+    like = (np.linalg.norm(lab[..., 1:] - fabric[1:], axis=2) < SAME_GARMENT_CHROMA) \
+        & (np.abs(lab[..., 0] - fabric[0]) < SAME_GARMENT_LIGHTNESS)
+    candidates = like & allowed
+    candidates[hem + 1 :] = False
+    count, labels = cv2.connectedComponents((candidates | old).astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[old])
+    return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
+
+
 def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndarray) -> np.ndarray:
     """The hair that falls from what stays in front (the head's region, cut at the jaw) into `region`:
     its pixels of the hair's colour (the median of what stays in front just above `region`, skin left
@@ -187,6 +211,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     bare = _bare_skin(frame, conditions.person, mask)
     backdrop, other = _swallowed(frame, mask, old, bare, conditions)
     bare_or_backdrop = bare | backdrop
+    if conditions.category == "upper" and conditions.person is not None:
+        # a white top on a white backdrop: its coarse region may hold only the torso's middle, its sleeves
+        # and shoulders left standing; the rest of it is found by its colour, on the person, above its hem
+        allowed = (conditions.person > 0) & (mask > 0) & ~bare_or_backdrop & ~other
+        if conditions.keep is not None:
+            allowed &= conditions.keep == 0
+        old |= _same_garment(frame, old & ~bare, allowed)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
