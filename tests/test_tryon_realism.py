@@ -342,3 +342,18 @@ def test_a_white_tops_sleeves_outside_its_coarse_region_are_old_garment():
     assert sleeve.mean() < 650, "the old white sleeve is gone"
     skirt = np.abs(out[420:460, 200:300].astype(int) - frame[420:460, 200:300].astype(int))
     assert skirt.mean() < 3, "the white skirt below the top's hem stays"
+
+
+def test_a_red_top_in_the_skins_hue_range_is_no_neck():
+    """A dark red top whose edge above its coarse region falls in the skin colour range: it is the old
+    garment, not neck kept out of the mask (a piece of an old red sleeve stood on the shoulder)."""
+    from tryon_cli.analysis.body import is_skin
+
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=146)
+    red = (150, 48, 64)
+    image[146:581, 160:341] = red
+    image[134:146, 160:341] = red  # the top's edge, above its coarse region
+    assert is_skin(np.array([[red]], np.uint8))[0, 0]  # (the case: red that passes for skin)
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0  # the neck
+    assert (neck[137:146, 230:270] == 0).all()  # not the red top's edge

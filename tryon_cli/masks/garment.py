@@ -339,7 +339,14 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # no neck, and a new garment with a higher neckline must be free to cover it
         collar = min(collar, int(shoulders[:, 1].max()),
                      int(shoulders[:, 1].min() + (NECK_BELOW_BASE - NECK_ABOVE_SHOULDERS) * scale))
-    skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
+    # (a red or pink sleeve in the skin's hue range is the old garment, not skin: its colour decides,
+    # unless most of the skin above the collar has it too: a skin-coloured garment)
+    fabric = _fabric_coloured(image, garment)
+    candidates = is_skin(image) & (body.person > 0)
+    above = candidates[: max(collar, 0)]
+    if (above & fabric[: max(collar, 0)]).sum() > 0.5 * max(int(above.sum()), 1):
+        fabric[:] = False
+    skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     if len(shoulders) == 2:
         # below the neck's base only the neck's own columns are neck: the shoulders and the chest beside
@@ -364,7 +371,7 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     # collar's ribbing, which the garment's coarse region often leaves out, is no neck (a grey ring of the
     # old tee stayed around the neck)
     edge = dilate(skin, NECK_RIM_PX)
-    fabric = _fabric_coloured(image, garment) & (skin == 0)
+    fabric &= skin == 0
     return np.where(fabric, skin, np.where(near_collar, edge & ~garment | skin, grown)).astype(np.uint8)
 
 
