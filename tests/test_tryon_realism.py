@@ -357,3 +357,29 @@ def test_a_red_top_in_the_skins_hue_range_is_no_neck():
     neck = neck_skin(image, body, old, scale=400.0)
     assert neck[120, 250] > 0  # the neck
     assert (neck[137:146, 230:270] == 0).all()  # not the red top's edge
+
+
+def test_the_gap_a_skirt_leaves_between_new_trousers_legs_is_backdrop():
+    """A cream skirt over bare legs, new trousers on the legs: the gap between the trouser legs where the
+    skirt hung is the backdrop, not the legs' skin colour smeared in from beside it."""
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    person = np.zeros(SHAPE, np.uint8)
+    person[150:420, 150:351] = 255  # the skirt ...
+    person[300:560, 180:231] = person[300:560, 270:321] = 255  # ... over two legs
+    frame[person > 0] = SKIN
+    frame[150:420, 150:351] = (235, 230, 215)
+    old = np.zeros(SHAPE, np.uint8)
+    old[150:420, 150:351] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[100:260, 170:331] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:570, 110:390] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[250:300, 175:326] = 1.0  # the trousers' waist ...
+    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0  # ... and legs
+    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    gap = out[320:410, 242:259].astype(int)
+    assert np.abs(gap - 250).sum(axis=2).mean() < 25, "the gap between the legs is backdrop"

@@ -252,6 +252,12 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # from around the old garment (the backdrop), never from the old garment under the new one, which
         # would bleed its colour back into the strip beside the new garment and under its soft edge
         base = fill_masked(frame, rest | hidden)
+        if conditions.category != "upper" and conditions.person is not None:
+            # what a skirt or dress leaves off the torso is backdrop: only the backdrop around the person
+            # is read there (the gap between two legs where a skirt hung was filled with the colours of
+            # the legs, hands and bag beside it)
+            off_body = fill_masked(frame, rest | hidden | conditions.person)
+            base = np.where((rest > 0)[..., None], off_body, base)
     if arms.any():
         tone = _nearby_skin(frame, conditions.person, arms, bare)
         if tone is None:
