@@ -234,3 +234,181 @@ def test_black_hair_is_no_reason_to_keep_a_black_collar():
         torso=np.where(old > 0, 255, 0).astype(np.uint8)))
     collar = out[144:150, 210:290].astype(int)
     assert collar.sum(axis=2).mean() > 300, "the old collar is filled as skin (in the old garment's shade)"
+
+
+def test_a_filled_torso_is_round_across_its_whole_width():
+    """A long top filled as skin: the bare torso darkens towards its sides over its own width, like a body
+    lit from the front (a thin rim of darkening alone left a filled midriff flat as paint)."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = out.astype(np.float32).mean(axis=2)
+    middle = grey[360:400, 240:260].mean()
+    side = grey[360:400, 172:180].mean()  # a quarter of the torso's half-width in from its side
+    assert np.abs(out[360:400, 240:260].astype(int) - SKIN).sum(axis=2).mean() < 30  # the person's skin tone
+    assert side < 0.96 * middle
+
+
+def test_long_hair_on_the_shoulder_is_no_old_collar():
+    """Long dark hair falling from the head (kept in front, cut at the jaw) onto the shoulder beside a crop
+    top's strap stays hair: the old collar band above the new neckline took it, and a block of skin stood
+    beside the neck."""
+    frame, body, old, _ = hand_on_hip_scene()
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:112, 165:335] = 255  # the head and its hair, down to the jaw
+    frame[40:112, 165:335] = (12, 10, 10)  # black hair around ...
+    frame[40:112, 200:300] = SKIN  # ... the face
+    frame[40:160, 172:198] = (12, 10, 10)  # a lock of it falling onto the shoulder
+    body.person[40:160, 165:335] = 255
+    old[140:160, 165:205] = 0  # (the old top's coarse region stops under the hair)
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[118:450, 100:440] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[230:300, 175:325] = 1.0  # a crop top ...
+    alpha[150:230, 205:215] = alpha[150:230, 285:295] = 1.0  # ... on straps
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=body.person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    hair = out[135:150, 178:192].astype(int)
+    assert hair.sum(axis=2).mean() < 90, "the hair on the shoulder stays hair"
+
+
+def test_the_old_collars_ribbing_above_its_region_is_no_neck():
+    """The old top's collar ribbing, lighter than the top but of its hue, just above the top's coarse
+    region: it goes with the old garment (into the mask), not with the neck (a grey ring of the old tee
+    stayed around the neck, outside the mask)."""
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=146)
+    image[138:146, 160:341] = (55, 55, 62)  # the collar's ribbing, outside the top's region
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[136, 250] > 0  # the neck, to its rim
+    assert (neck[139:146, 230:270] == 0).all()  # not the ribbing below it
+
+
+def test_no_dark_line_of_the_old_collar_at_the_masks_edge():
+    """The old collar right at the mask's edge (the neck above is kept out): it is replaced to the edge,
+    not faded back in by the paste's feather as a dark line around the neck."""
+    frame, body, old, _ = hand_on_hip_scene()
+    frame[140:148, 200:300] = (15, 15, 15)  # the old tee's black collar, at the top of the mask
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:450, 100:440] = 255
+    warped = np.zeros((*SHAPE, 3), np.uint8)
+    warped[...] = (230, 200, 40)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[200:300, 175:325] = 1.0  # a low neckline
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    edge = out[140:143, 210:290].astype(int)
+    assert edge.sum(axis=2).min() > 250, "the collar's top rows are skin too"
+    assert (out[mask == 0] == frame[mask == 0]).all()
+
+
+def test_a_white_tops_sleeves_outside_its_coarse_region_are_old_garment():
+    """A white top on a light backdrop whose coarse region holds only the torso's middle: its shoulders and
+    sleeves, of its colour and joined to it, go with it (an old white sleeve stood at the shoulder beside
+    the new crop top); a white skirt below its hem stays."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 236, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:380, 150:351] = (248, 248, 246)  # the white top ...
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        end = (int(shoulder[0] + 0.4 * (elbow[0] - shoulder[0])), int(shoulder[1] + 0.4 * (elbow[1] - shoulder[1])))
+        cv2.line(frame, shoulder, end, (248, 248, 246), 40)  # ... with short sleeves
+    frame[380:560, 150:351] = (246, 246, 244)  # a white skirt
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:380, 200:300] = 255  # the coarse region: the torso's middle only
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[110:560, 60:440] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[230:330, 175:325] = 1.0  # a crop top
+    warped = np.full((*SHAPE, 3), (230, 200, 40), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old))
+    sleeve = out[180:190, 160:172].astype(int).sum(axis=2)
+    assert sleeve.mean() < 650, "the old white sleeve is gone"
+    skirt = np.abs(out[420:460, 200:300].astype(int) - frame[420:460, 200:300].astype(int))
+    assert skirt.mean() < 3, "the white skirt below the top's hem stays"
+
+
+def test_a_red_top_in_the_skins_hue_range_is_no_neck():
+    """A dark red top whose edge above its coarse region falls in the skin colour range: it is the old
+    garment, not neck kept out of the mask (a piece of an old red sleeve stood on the shoulder)."""
+    from tryon_cli.analysis.body import is_skin
+
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=146)
+    red = (150, 48, 64)
+    image[146:581, 160:341] = red
+    image[134:146, 160:341] = red  # the top's edge, above its coarse region
+    assert is_skin(np.array([[red]], np.uint8))[0, 0]  # (the case: red that passes for skin)
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0  # the neck
+    assert (neck[137:146, 230:270] == 0).all()  # not the red top's edge
+
+
+def test_the_gap_a_skirt_leaves_between_new_trousers_legs_is_backdrop():
+    """A cream skirt over bare legs, new trousers on the legs: the gap between the trouser legs where the
+    skirt hung is the backdrop, not the legs' skin colour smeared in from beside it."""
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    person = np.zeros(SHAPE, np.uint8)
+    person[40:420, 150:351] = 255  # a dress: the bodice and the skirt ...
+    person[300:560, 180:231] = person[300:560, 270:321] = 255  # ... over two legs
+    person[150:400, 125:150] = person[150:400, 351:376] = 255  # the arms beside it
+    frame[person > 0] = SKIN
+    frame[40:420, 150:351] = (235, 230, 215)
+    old = np.zeros(SHAPE, np.uint8)
+    old[150:420, 150:351] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[100:260, 170:331] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:570, 110:390] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[250:300, 175:326] = 1.0  # the trousers' waist ...
+    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0  # ... and legs
+    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    gap = out[302:340, 242:259].astype(int)
+    assert np.abs(gap - 250).sum(axis=2).mean() < 25, "the gap between the legs is backdrop"
+
+
+def test_skin_coloured_specks_of_an_old_print_go_with_it_off_the_body():
+    """Specks of an old skirt's print that pass for bare skin (pink bits), where the new trousers leave
+    the backdrop: they go with the skirt, not stand as dots against the backdrop."""
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    person = np.zeros(SHAPE, np.uint8)
+    person[40:420, 150:351] = 255
+    person[300:560, 180:231] = person[300:560, 270:321] = 255
+    frame[person > 0] = SKIN
+    frame[40:420, 150:351] = (235, 230, 215)
+    for y in range(305, 395, 14):  # skin-coloured specks of the print between the legs
+        frame[y:y + 6, 245:251] = SKIN
+    old = np.zeros(SHAPE, np.uint8)
+    old[150:420, 150:351] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[100:260, 170:331] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:570, 110:390] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[250:300, 175:326] = 1.0
+    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0
+    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    specks = out[305:395, 245:251].astype(int)
+    assert np.abs(specks - 250).sum(axis=2).max() < 40, "no skin-coloured speck stays"

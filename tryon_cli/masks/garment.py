@@ -62,6 +62,9 @@ COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top 
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
 NECK_HALF_WIDTH = 0.2  # below it, the neck's half width in shoulder-joint distances ...
 NECK_BELOW_BASE = 0.08  # ... down to this many torso scales below it
+NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar
+NECK_FABRIC_CHROMA = 15.0  # 8-bit Lab (a, b) distance from the old garment's colour ...
+NECK_FABRIC_LIGHTNESS = 50.0  # ... and lightness distance: its collar, no neck rim
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
 ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
@@ -336,7 +339,14 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # no neck, and a new garment with a higher neckline must be free to cover it
         collar = min(collar, int(shoulders[:, 1].max()),
                      int(shoulders[:, 1].min() + (NECK_BELOW_BASE - NECK_ABOVE_SHOULDERS) * scale))
-    skin = np.where(is_skin(image) & (body.person > 0), 255, 0).astype(np.uint8)
+    # (a red or pink sleeve in the skin's hue range is the old garment, not skin: its colour decides,
+    # unless most of the skin above the collar has it too: a skin-coloured garment)
+    fabric = _fabric_coloured(image, garment)
+    candidates = is_skin(image) & (body.person > 0)
+    above = candidates[: max(collar, 0)]
+    if (above & fabric[: max(collar, 0)]).sum() > 0.5 * max(int(above.sum()), 1):
+        fabric[:] = False
+    skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     if len(shoulders) == 2:
         # below the neck's base only the neck's own columns are neck: the shoulders and the chest beside
@@ -357,7 +367,21 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     rim = max(int(0.04 * scale), 2)
     near_collar = np.zeros(skin.shape, bool)
     near_collar[max(collar - rim, 0) :] = True
-    return np.where(near_collar, grown & ~garment | skin, grown).astype(np.uint8)
+    # next to the collar only the anti-aliased rim itself, and nowhere the old garment's own colour: the
+    # collar's ribbing, which the garment's coarse region often leaves out, is no neck (a grey ring of the
+    # old tee stayed around the neck)
+    edge = dilate(skin, NECK_RIM_PX)
+    fabric &= skin == 0
+    return np.where(fabric, skin, np.where(near_collar, edge & ~garment | skin, grown)).astype(np.uint8)
+
+
+def _fabric_coloured(image: np.ndarray, garment: np.ndarray) -> np.ndarray:
+    """Pixels of the garment region's colour: its median chroma within NECK_FABRIC_CHROMA and lightness
+    within NECK_FABRIC_LIGHTNESS (8-bit Lab; a collar's ribbing catches the light: lighter, same hue)."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    fabric = np.median(lab[garment > 0], axis=0)
+    return (np.linalg.norm(lab[..., 1:] - fabric[1:], axis=2) < NECK_FABRIC_CHROMA) \
+        & (np.abs(lab[..., 0] - fabric[0]) < NECK_FABRIC_LIGHTNESS)
 
 
 def _box(points: np.ndarray, shape: tuple[int, int], pad: float, scale: float,

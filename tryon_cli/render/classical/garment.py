@@ -28,14 +28,20 @@ SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garmen
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
-SKIN_ROUNDING_BAND = 0.02  # filled skin darkens within this share of the long side of the silhouette ...
+SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
+SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
+ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
+SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
+SAME_GARMENT_LIGHTNESS = 40.0  # ... and lightness distance (its folds)
+HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
+HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
 SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
@@ -148,20 +154,75 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
-def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, conditions: GarmentConditions) -> np.ndarray:
-    """The frame with what the old garment leaves uncovered filled: arms as shaded skin, the rest inpainted."""
+def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The pixels of `allowed` of the old garment's colour (its median chroma within SAME_GARMENT_CHROMA,
+    lightness within SAME_GARMENT_LIGHTNESS: folds shade it) connected to its region `old`, no lower than
+    the region's hem (its lowest row across its middle third: a skirt of its colour below stays)."""
+    found = np.zeros(old.shape, bool)
+    if old.sum() < MIN_SKIN_SAMPLES:
+        return found
+    columns = np.nonzero(old.any(axis=0))[0]
+    x0, x1 = columns.min(), columns.max()
+    middle = old[:, x0 + (x1 - x0) // 3 : x1 - (x1 - x0) // 3 + 1]
+    hem = int(np.nonzero(middle.any(axis=1))[0].max())
+    lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+    fabric = np.median(lab[old], axis=0)
+    like = (np.linalg.norm(lab[..., 1:] - fabric[1:], axis=2) < SAME_GARMENT_CHROMA) \
+        & (np.abs(lab[..., 0] - fabric[0]) < SAME_GARMENT_LIGHTNESS)
+    candidates = like & allowed
+    candidates[hem + 1 :] = False
+    count, labels = cv2.connectedComponents((candidates | old).astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[old])
+    return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
+
+
+def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndarray) -> np.ndarray:
+    """The hair that falls from what stays in front (the head's region, cut at the jaw) into `region`:
+    its pixels of the hair's colour (the median of what stays in front just above `region`, skin left
+    out) connected to that hair. Long hair on the shoulders was taken for the old collar and painted as
+    a block of skin beside the neck."""
+    found = np.zeros(region.shape, bool)
+    if keep is None or not keep.any() or not region.any():
+        return found
+    lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+    reach = max(int(HAIR_REACH * max(region.shape)), 3)
+    near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+    seeds = (keep > 0) & near & ~is_skin(frame)
+    if seeds.sum() < MIN_SKIN_SAMPLES:
+        return found
+    hair = np.median(lab[seeds], axis=0)
+    like = np.linalg.norm(lab - hair, axis=2) < HAIR_TOLERANCE
+    candidates = like & (near | region)  # (through any gap between what stays in front and `region`)
+    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[seeds & like])
+    touching = touching[touching > 0]
+    return np.isin(labels, touching) & region if count > 1 and len(touching) else found
+
+
+def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
+                    conditions: GarmentConditions) -> tuple[np.ndarray, np.ndarray | None]:
+    """The frame with what the old garment leaves uncovered filled (arms as shaded skin, the rest
+    inpainted), and where the old garment was replaced (None without an old garment)."""
     if conditions.old_garment is None:
-        return frame
+        return frame, None
     old = conditions.old_garment > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
     bare = _bare_skin(frame, conditions.person, mask)
     backdrop, other = _swallowed(frame, mask, old, bare, conditions)
     bare_or_backdrop = bare | backdrop
+    if conditions.category == "upper" and conditions.person is not None:
+        # a white top on a white backdrop: its coarse region may hold only the torso's middle, its sleeves
+        # and shoulders left standing; the rest of it is found by its colour, on the person, above its hem
+        allowed = (conditions.person > 0) & (mask > 0) & ~bare_or_backdrop & ~other
+        if conditions.keep is not None:
+            allowed &= conditions.keep == 0
+        old |= _same_garment(frame, old & ~bare, allowed)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= (conditions.arms > 0) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
-        old |= _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        old |= band & ~_hair_below_keep(frame, conditions.keep, band)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
@@ -191,6 +252,16 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         # from around the old garment (the backdrop), never from the old garment under the new one, which
         # would bleed its colour back into the strip beside the new garment and under its soft edge
         base = fill_masked(frame, rest | hidden)
+        if conditions.category != "upper" and conditions.person is not None:
+            # what a skirt or dress leaves off the torso is backdrop: only the backdrop around the person
+            # is read there (the gap between two legs where a skirt hung was filled with the colours of
+            # the legs, hands and bag beside it)
+            # (with the specks inside it closed: pink bits of a trouser print pass for bare skin and stood
+            # out as dots against the backdrop)
+            closed = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+            off = (rest > 0) | ((closed > 0) & old & (alpha < 0.5) & (mask > 0))
+            off_body = fill_masked(frame, rest | hidden | conditions.person | np.where(off, 255, 0).astype(np.uint8))
+            base = np.where(off[..., None], off_body, base)
     if arms.any():
         tone = _nearby_skin(frame, conditions.person, arms, bare)
         if tone is None:
@@ -226,10 +297,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
-            # a limb is round: its skin darkens towards the silhouette (distance to the background)
-            band = max(SKIN_ROUNDING_BAND * long_side, 1.0)
-            depth = np.clip(cv2.distanceTransform((conditions.person > 0).astype(np.uint8), cv2.DIST_L2, 3) / band, 0, 1)
-            shade = shade * (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - np.sqrt(depth)))
+            shade = shade * body_rounding(conditions.person)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
@@ -241,7 +309,28 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray, cond
             * (bare & (uncovered == 0) & (mask > 0))
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
-    return base
+    return base, (hidden > 0) | (uncovered > 0)
+
+
+def body_rounding(person: np.ndarray) -> np.ndarray:
+    """Lightness factor (1 on the body's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its silhouette) of
+    a round body lit from the front: a limb or torso of local half-width R, at distance d inside its
+    silhouette, faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the
+    background near the pixel (the middle line's), so a torso darkens over its whole width, an arm over its
+    own (a thin rim alone left a filled midriff flat)."""
+    h, w = person.shape
+    scale = min(1.0, ROUNDING_WORKING_SIZE / max(h, w))
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+    small = cv2.resize((person > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    distance = cv2.distanceTransform(small, cv2.DIST_L2, 3)
+    reach = max(int(SKIN_ROUNDING_REACH * max(size)), 1)
+    radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    # (the thinnest body part still darkens over the old rim's band, not within a pixel)
+    radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
+    depth = np.clip(distance / radius, 0.0, 1.0)
+    facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
+    factor = (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32)
+    return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -298,11 +387,22 @@ def render_garment(frame: np.ndarray, mask: np.ndarray, conditions: GarmentCondi
     keep = conditions.keep if conditions.keep is not None else np.zeros(mask.shape, np.uint8)
     alpha = conditions.warped_alpha * (keep == 0)
     alpha = cv2.GaussianBlur(alpha, (0, 0), GARMENT_EDGE_SIGMA) * (keep == 0)
-    base = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else frame
+    base, replaced = _uncovered_fill(frame, mask, alpha, conditions) if conditions.mode == "mask" else (frame, None)
     garment = conditions.warped
     if conditions.mode == "mask":
         garment = shade_garment(garment, garment_shading(frame, conditions.old_garment, mask))
     composed = base.astype(np.float32) * (1 - alpha[..., None]) + garment.astype(np.float32) * alpha[..., None]
     composed = np.clip(composed + 0.5, 0, 255).astype(np.uint8)
     region = mask if conditions.mode == "mask" else np.where(alpha > 0.01, 255, 0).astype(np.uint8)
-    return paste_back(frame, composed, feather(region, PASTE_FEATHER))
+    return paste_back(frame, composed, paste_alpha(region, replaced))
+
+
+def paste_alpha(region: np.ndarray, replaced: np.ndarray | None) -> np.ndarray:
+    """The paste-back's alpha: `region` feathered by PASTE_FEATHER, but whole where the old garment was
+    replaced next to its edge (the collar under a kept-out neck, a cuff at a kept-out hand): a feather
+    there let the old garment's edge back in as a dark line."""
+    soft = feather(region, PASTE_FEATHER)
+    if replaced is None or not replaced.any():
+        return soft
+    near = cv2.dilate(replaced.astype(np.uint8), np.ones((2 * PASTE_FEATHER + 1,) * 2, np.uint8)) > 0
+    return np.where(near, (region > 0).astype(np.float32), soft)
