@@ -11,6 +11,7 @@ import pytest
 from conftest import shared_media
 from tryon_cli.face3d import landmarks as lm
 from tryon_cli.face3d.fitting import frontalize
+from tryon_cli.face3d.raster import triangulate
 from tryon_cli.faceswap.folds import flatten_folds, smile_strength
 
 
@@ -171,3 +172,31 @@ def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_
     width = float(np.ptp(points[:, 0]))
     zone = fold_zone(frame.shape[:2], points, width)[0] > 0.5
     assert _band_energy(read_image(out), zone, width) < 1.65 * _band_energy(frame, zone, width)  # now 1.46
+
+
+def test_neutralising_a_smile_keeps_the_skin_beside_the_nostrils_with_the_nostrils(astronaut_points):
+    """A smile neutralised pulls the mouth's corners in and down; the nostrils stay. The skin between
+    must follow along the mesh, fading from the mouth to the held nostrils: carried by distance in the
+    image, the alar skin moved with the mouth past the nostrils, the triangles there flipped and the
+    warp tore the nose into bright wedges on every frame (portrait_glasses onto talking_glasses)."""
+    from tryon_cli.face3d.morphable import MorphableModel, spread_onto_skin
+
+    model = MorphableModel.load()
+    shape = frontalize(astronaut_points)
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    neutral = shape.copy()
+    centre = shape[[61, 291]].mean(axis=0)
+    neutral[moved, 0] -= 0.35 * (shape[moved, 0] - centre[0])  # the corners drawn in towards the mouth's middle
+    neutral[moved, 1] += 0.08  # and down
+    spread = spread_onto_skin(model, shape, neutral)
+
+    def areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+        a, b, c = (points[triangles[:, k], :2] for k in range(3))
+        return (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
+
+    triangles = triangulate(shape[:468])
+    near_nose = np.isin(triangles, lm.NOSTRILS).any(axis=1)
+    assert near_nose.sum() >= 20
+    before, after = areas(shape, triangles[near_nose]), areas(spread, triangles[near_nose])
+    assert (np.sign(before) == np.sign(after)).all()  # no triangle beside the nostrils turned over
+    assert (after / before).min() > 0.3  # nor squashed to a sliver
