@@ -200,3 +200,26 @@ def test_neutralising_a_smile_keeps_the_skin_beside_the_nostrils_with_the_nostri
     before, after = areas(shape, triangles[near_nose]), areas(spread, triangles[near_nose])
     assert (np.sign(before) == np.sign(after)).all()  # no triangle beside the nostrils turned over
     assert (after / before).min() > 0.3  # nor squashed to a sliver
+
+
+def test_along_a_smiles_folds_the_rendered_skin_takes_the_targets_band(astronaut, astronaut_points):
+    """The band beside the nose and mouth (`nasolabial_zone`) swaps the source's fold for the target's: a
+    fold the source photo carries goes where the target has none, one the target makes comes through, and
+    the lips, nostrils, eyes and the skin away from the folds stay the rendered face's own."""
+    from tryon_cli.render.classical.creases import nasolabial_zone, swap_fold_band
+
+    width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
+    smiling, fold = _with_fold(astronaut, astronaut_points)
+    zone = nasolabial_zone(astronaut.shape[:2], astronaut_points, astronaut_points, width)
+    assert zone[fold].mean() > 0.8  # the drawn fold, from beside the nose's wing to beside the mouth's corner
+    swapped = swap_fold_band(smiling, astronaut, zone, width)
+    assert _fold_depth(swapped, fold) < 0.35 * _fold_depth(smiling, fold)
+    carried = swap_fold_band(astronaut, smiling, zone, width)
+    assert _fold_depth(carried, fold) > 0.6 * _fold_depth(smiling, fold)
+    from tryon_cli.masks.face import feature_regions
+
+    features = feature_regions(astronaut.shape[:2], astronaut_points, 0) > 0
+    assert zone[features].max() == 0.0
+    upper = np.zeros(zone.shape, dtype=bool)
+    upper[: int(astronaut_points[lm.RIGHT_EYE, 1].max()) + 1] = True
+    assert zone[upper].max() == 0.0
