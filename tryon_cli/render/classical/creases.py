@@ -33,6 +33,8 @@ CHIN = 152
 NASOLABIAL = ((203, 206, 216, 212, 202), (423, 426, 436, 432, 422))  # mesh points along each smile fold: beside
 # the nose's wing, past the mouth's corner, down towards the chin (where portrait_c's folds lie on its mesh)
 NASOLABIAL_HALF_WIDTH = 0.05  # the folds' zone: the lines through NASOLABIAL grown by this fraction of the face's width
+NASOLABIAL_CLEARANCE = 0.012  # the features grown by this fraction stay out of it: at FEATURE_CLEARANCE the folds'
+# upper ends beside the nose's wings kept a brown line
 FOLD_SWAP_BAND = (0.004, 0.1)  # the band swapped there (fractions of the face's width, as CREASE_BAND): a smile's
 # fold is a broad shadow with a thin crease in it; with CREASE_BAND a brown line stayed along each fold
 
@@ -107,7 +109,7 @@ def nasolabial_zone(shape: tuple[int, int], points: np.ndarray, target_points: n
     thickness = max(int(2 * NASOLABIAL_HALF_WIDTH * face_width), 1)
     for line in NASOLABIAL:
         cv2.polylines(lines, [np.round(points[list(line), :2]).astype(np.int32)], False, 255, thickness)
-    grow = max(int(FEATURE_CLEARANCE * face_width), 1)
+    grow = max(int(NASOLABIAL_CLEARANCE * face_width), 1)
     shrink = max(int(OUTLINE_CLEARANCE * face_width), 1)
     skin = cv2.erode(face_region(shape, points) & face_region(shape, target_points), _disc(shrink))
     skin &= ~(feature_regions(shape, points, grow) | feature_regions(shape, target_points, grow))
