@@ -223,3 +223,26 @@ def test_along_a_smiles_folds_the_rendered_skin_takes_the_targets_band(astronaut
     upper = np.zeros(zone.shape, dtype=bool)
     upper[: int(astronaut_points[lm.RIGHT_EYE, 1].max()) + 1] = True
     assert zone[upper].max() == 0.0
+
+
+@pytest.mark.media
+def test_a_smiling_selfie_on_a_talking_face_shows_the_targets_folds_not_its_own(tmp_path):
+    """portrait_c (a broad smile) onto talking_frontal's first frame (a calm, half-open mouth): along the
+    folds' lines the creases band holds about the target's own energy (1.14 times), not the photo's dark
+    curved streaks (2.28 times before the band there was the target's)."""
+    from conftest import run_cli
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.media import read_image, write_image
+    from tryon_cli.io.video import iter_frames
+    from tryon_cli.render.classical.creases import nasolabial_zone
+
+    frame = next(iter(iter_frames(shared_media("faces", "talking_frontal.mp4")))).image
+    target, out = tmp_path / "frame.png", tmp_path / "out.png"
+    write_image(target, frame)
+    result = run_cli("swap", str(shared_media("faces", "portrait_c.png")), str(target), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        points = analyzer.detect(frame)[0].points
+    width = float(np.ptp(points[:, 0]))
+    zone = nasolabial_zone(frame.shape[:2], points, points, width) > 0.5
+    assert _band_energy(read_image(out), zone, width) < 1.5 * _band_energy(frame, zone, width)
