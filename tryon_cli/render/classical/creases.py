@@ -37,6 +37,9 @@ NASOLABIAL_CLEARANCE = 0.012  # the features grown by this fraction stay out of 
 # upper ends beside the nose's wings kept a brown line
 FOLD_SWAP_BAND = (0.004, 0.1)  # the band swapped there (fractions of the face's width, as CREASE_BAND): a smile's
 # fold is a broad shadow with a thin crease in it; with CREASE_BAND a brown line stayed along each fold
+# Cost: dlib reads the photo's folds as identity. portrait_c onto grimaces_blinks (--end 2), same-person rate
+# 0.46 -> 0.04 (closer to the source 0.83 -> 0.75); half swapped 0.17 (0.83), the streaks half there; onto
+# talking_frontal 1.0 either way (benchmarks/swap_quality.py)
 
 
 def _disc(radius: int) -> np.ndarray:
