@@ -69,6 +69,12 @@ def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_o
     squint = eyes(0.15)
     assert _eye_opening_ratio(match_eye_opening(squint, target, 1.0), *lids) == pytest.approx(0.15, rel=0.02)
     assert _eye_opening_ratio(match_eye_opening(glare, eyes(0.0), 1.0), *lids) < 0.01  # a blink shuts it
+    # a target whose eyes stay shut all along (its rest face shut too, so its expression holds no closing):
+    # the recombined eye is shut, not half-way
+    shut = eyes(0.05)
+    assert _eye_opening_ratio(recombine(glare, shut, shut), *lids) == pytest.approx(0.05, rel=0.05)
+    narrowed = _eye_opening_ratio(recombine(glare, eyes(0.12), eyes(0.12)), *lids)  # a squint: part of the way more
+    assert 0.12 < narrowed < 0.4 - EYE_OPENING_SHARE * 0.28
 
 
 def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import pytest
 from conftest import shared_media
 from tryon_cli.face3d import landmarks as lm
 from tryon_cli.face3d.fitting import frontalize
+from tryon_cli.face3d.raster import triangulate
 from tryon_cli.faceswap.folds import flatten_folds, smile_strength
 
 
@@ -171,3 +172,77 @@ def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_
     width = float(np.ptp(points[:, 0]))
     zone = fold_zone(frame.shape[:2], points, width)[0] > 0.5
     assert _band_energy(read_image(out), zone, width) < 1.65 * _band_energy(frame, zone, width)  # now 1.46
+
+
+def test_neutralising_a_smile_keeps_the_skin_beside_the_nostrils_with_the_nostrils(astronaut_points):
+    """A smile neutralised pulls the mouth's corners in and down; the nostrils stay. The skin between
+    must follow along the mesh, fading from the mouth to the held nostrils: carried by distance in the
+    image, the alar skin moved with the mouth past the nostrils, the triangles there flipped and the
+    warp tore the nose into bright wedges on every frame (portrait_glasses onto talking_glasses)."""
+    from tryon_cli.face3d.morphable import MorphableModel, spread_onto_skin
+
+    model = MorphableModel.load()
+    shape = frontalize(astronaut_points)
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    neutral = shape.copy()
+    centre = shape[[61, 291]].mean(axis=0)
+    neutral[moved, 0] -= 0.35 * (shape[moved, 0] - centre[0])  # the corners drawn in towards the mouth's middle
+    neutral[moved, 1] += 0.08  # and down
+    spread = spread_onto_skin(model, shape, neutral)
+
+    def areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+        a, b, c = (points[triangles[:, k], :2] for k in range(3))
+        return (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
+
+    triangles = triangulate(shape[:468])
+    near_nose = np.isin(triangles, lm.NOSTRILS).any(axis=1)
+    assert near_nose.sum() >= 20
+    before, after = areas(shape, triangles[near_nose]), areas(spread, triangles[near_nose])
+    assert (np.sign(before) == np.sign(after)).all()  # no triangle beside the nostrils turned over
+    assert (after / before).min() > 0.3  # nor squashed to a sliver
+
+
+def test_along_a_smiles_folds_the_rendered_skin_takes_the_targets_band(astronaut, astronaut_points):
+    """The band beside the nose and mouth (`nasolabial_zone`) swaps the source's fold for the target's: a
+    fold the source photo carries goes where the target has none, one the target makes comes through, and
+    the lips, nostrils, eyes and the skin away from the folds stay the rendered face's own."""
+    from tryon_cli.render.classical.creases import nasolabial_zone, swap_fold_band
+
+    width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
+    smiling, fold = _with_fold(astronaut, astronaut_points)
+    zone = nasolabial_zone(astronaut.shape[:2], astronaut_points, astronaut_points, width)
+    assert zone[fold].mean() > 0.8  # the drawn fold, from beside the nose's wing to beside the mouth's corner
+    swapped = swap_fold_band(smiling, astronaut, zone, width)
+    assert _fold_depth(swapped, fold) < 0.35 * _fold_depth(smiling, fold)
+    carried = swap_fold_band(astronaut, smiling, zone, width)
+    assert _fold_depth(carried, fold) > 0.6 * _fold_depth(smiling, fold)
+    from tryon_cli.masks.face import feature_regions
+
+    features = feature_regions(astronaut.shape[:2], astronaut_points, 0) > 0
+    assert zone[features].max() == 0.0
+    upper = np.zeros(zone.shape, dtype=bool)
+    upper[: int(astronaut_points[lm.RIGHT_EYE, 1].max()) + 1] = True
+    assert zone[upper].max() == 0.0
+
+
+@pytest.mark.media
+def test_a_smiling_selfie_on_a_talking_face_shows_the_targets_folds_not_its_own(tmp_path):
+    """portrait_c (a broad smile) onto talking_frontal's first frame (a calm, half-open mouth): along the
+    folds' lines the creases band holds about the target's own energy (1.14 times), not the photo's dark
+    curved streaks (2.28 times before the band there was the target's)."""
+    from conftest import run_cli
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.media import read_image, write_image
+    from tryon_cli.io.video import iter_frames
+    from tryon_cli.render.classical.creases import nasolabial_zone
+
+    frame = next(iter(iter_frames(shared_media("faces", "talking_frontal.mp4")))).image
+    target, out = tmp_path / "frame.png", tmp_path / "out.png"
+    write_image(target, frame)
+    result = run_cli("swap", str(shared_media("faces", "portrait_c.png")), str(target), "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        points = analyzer.detect(frame)[0].points
+    width = float(np.ptp(points[:, 0]))
+    zone = nasolabial_zone(frame.shape[:2], points, points, width) > 0.5
+    assert _band_energy(read_image(out), zone, width) < 1.5 * _band_energy(frame, zone, width)

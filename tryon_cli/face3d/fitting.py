@@ -20,6 +20,10 @@ EYE_OPENING_SHARE = 0.5  # how far a recombined eye's opening goes from the sour
 # talking_frontal 0.92 -> 0.84)
 MAX_EYE_OPENING_GAIN = 1.0  # never wider than the source's: a squint opened up stretched the photo's lids and
 # tore their lash line (portrait_fringe_laughing); a glare is calmed, a squint stays
+SHUT_OPENING = (0.08, 0.15)  # a target eye's opening (lid gap over width) below the second goes more of the way
+# (all of it at the first): a target whose eyes stay shut through a whole shot (a laugh with squeezed lids)
+# has them shut in its track's rest face too, its expression holds no closing, and half of the way left the
+# source's eyes visibly open (movie_several_people, the laughing woman: 0.05 -> 0.19)
 
 
 @dataclass(frozen=True)
@@ -130,14 +134,19 @@ def match_eye_opening(shape: np.ndarray, target_shape: np.ndarray, share: float 
     """`shape` with each eye opened or closed to `share` of the way to `target_shape`'s opening (lid gap
     over eye width): the lids' offsets from the corner line scaled, so the eye keeps its own outline
     (corners, lid curves) and takes the target's openness. A photo's squint or glare is then not
-    carried onto every frame: the lids follow the target's, a blink included."""
+    carried onto every frame: the lids follow the target's, a blink included. A target eye that is (nearly)
+    shut goes all the way (`SHUT_OPENING`), whatever `share`."""
     out = np.array(shape, dtype=np.float32)
     for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
                                 (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
         now = _eye_opening_ratio(out, lids, corners)
         if now < 1e-3:
             continue
-        wanted = (1.0 - share) * now + share * _eye_opening_ratio(target_shape, lids, corners)
+        there = _eye_opening_ratio(target_shape, lids, corners)
+        low, high = SHUT_OPENING
+        shut = float(np.clip((high - there) / (high - low), 0.0, 1.0))  # 1: the target's eye is shut
+        eye_share = share + (1.0 - share) * shut
+        wanted = (1.0 - eye_share) * now + eye_share * there
         factor = float(np.clip(wanted / now, 0.0, MAX_EYE_OPENING_GAIN))
         c0, c1 = out[corners[0], :2].astype(np.float64), out[corners[1], :2].astype(np.float64)
         axis = (c1 - c0) / max(float(np.linalg.norm(c1 - c0)), 1e-9)

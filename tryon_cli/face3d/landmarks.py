@@ -29,6 +29,8 @@ def _loop(edges: frozenset[tuple[int, int]]) -> np.ndarray:
     return np.array(loop, dtype=np.int64)
 
 
+# the mesh's own edges (its tessellation): which points are skin neighbours
+EDGES = np.array(sorted(_connections.FACEMESH_TESSELATION), dtype=np.int64)
 FACE_OVAL = _loop(_connections.FACEMESH_FACE_OVAL)
 RIGHT_EYE = _loop(_connections.FACEMESH_RIGHT_EYE)
 LEFT_EYE = _loop(_connections.FACEMESH_LEFT_EYE)

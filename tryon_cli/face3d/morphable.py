@@ -130,8 +130,11 @@ def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarr
     beside the mouth and nose). The bases move the lips, jaw and chin only, so a smile neutralised pulled
     the mouth's corners in and left the cheeks bulged where the smile put them: the triangles between
     were sheared, and the warp bent the photo's folds there into zigzags. Each still point below the eyes
-    (but the rigid ones, the nostrils and the irises) takes the Gaussian-weighted mean displacement of
-    the moved points around it (SPREAD_SIGMA), fading with the distance to the nearest (SPREAD_REACH)."""
+    (but the rigid ones, the nostrils and the irises) takes a harmonic blend along the mesh's edges of its
+    neighbours' displacements (`_harmonic`): the moved points' own, the held points' none. (A Gaussian
+    mean over the moved points by distance in the image moved the skin beside the nostrils with the
+    mouth while the nostrils stayed: a smiling photo's alar triangles flipped and the warp tore the
+    nose into bright wedges on every frame.)"""
     moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
     points = np.asarray(shape, dtype=np.float64)
     still = ~moved
@@ -140,10 +143,24 @@ def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarr
     still &= points[:, 1] > points[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), 1].max() + SPREAD_BELOW_EYES
     if not still.any() or not moved.any():
         return neutral
-    displacement = (np.asarray(neutral, dtype=np.float64) - points)[moved]
-    out = np.array(neutral, dtype=np.float32)
-    out[still] += _carry(points, displacement, moved, still).astype(np.float32)
-    return out
+    displacement = np.asarray(neutral, dtype=np.float64) - points  # zero on every point the bases leave still
+    out = np.array(neutral, dtype=np.float64)
+    out[still] += _harmonic(displacement, still)
+    return out.astype(np.float32)
+
+
+def _harmonic(displacement: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """The `free` points' displacements (rows) that make every free point's the mean of its mesh
+    neighbours' (`lm.EDGES`), the others' held as given: a discrete Laplace equation, so the
+    displacement fades along the skin from where it is set, never across a held point."""
+    count = len(displacement)
+    adjacency = np.zeros((count, count))
+    adjacency[lm.EDGES[:, 0], lm.EDGES[:, 1]] = adjacency[lm.EDGES[:, 1], lm.EDGES[:, 0]] = 1.0
+    laplacian = np.diag(adjacency.sum(axis=1)) - adjacency
+    inside, held = np.nonzero(free)[0], np.nonzero(~free)[0]
+    # a free point with no path to a held one stays put (the tiny ridge keeps the system solvable)
+    system = laplacian[np.ix_(inside, inside)] + 1e-9 * np.eye(len(inside))
+    return np.linalg.solve(system, -laplacian[np.ix_(inside, held)] @ displacement[held])
 
 
 def rest_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, strength: float) -> np.ndarray:

@@ -365,7 +365,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
     face_width = float(np.clip(max(p.scale * width for p in poses), 64, MAX_TEXTURE_FACE_WIDTH))
-    textures, masks, views, skins = [], [], [], []
+    textures, masks, views, skins, smiles = [], [], [], [], []
     rest = model.fit(identity).expression  # views' expressions are relative to the person's own rest face
     for (path, image, face), pose, shape, neutral in zip(faces, poses, shapes, neutrals):
         yaw, pitch, _ = pose.euler_degrees()
@@ -377,6 +377,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         # snarl's folds by the expression's strength too cost the mouth's expression correlation:
         # portrait_wink_hand onto grimaces_blinks 0.94 -> 0.89.)
         smile = smile_strength(shape, neutral)
+        smiles.append(smile)
         image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
         image = soften_lines(image, face.points, scowl_strength(model, shape), smile, usable=mask)
         if delight:
@@ -419,4 +420,5 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         skin_stats=skins[frontal],
         texture_mask=texture_mask,
         views=tuple(views) if len(views) > 1 else (),
+        smile=max(smiles),
     )

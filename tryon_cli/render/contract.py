@@ -55,6 +55,7 @@ class SourceFace:
     skin_stats: np.ndarray
     texture_mask: np.ndarray | None = None
     views: tuple[SourceView, ...] = ()
+    smile: float = 0.0  # how much its photos smile, 0..1 (the largest, `faceswap.folds.smile_strength`)
 
     def __post_init__(self) -> None:
         if self.texture.ndim != 3 or self.texture.shape[2] != 3:

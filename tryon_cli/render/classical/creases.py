@@ -30,6 +30,16 @@ FOLDS_WEIGHT = 0.5  # how much of the source's band the folds zone loses; it get
 # target's moustache or beard is in that band there (it showed as a ghost moustache), and swapped fully,
 # the skin around the mouth took dlib's same-person rate down with it
 CHIN = 152
+NASOLABIAL = ((203, 206, 216, 212, 202), (423, 426, 436, 432, 422))  # mesh points along each smile fold: beside
+# the nose's wing, past the mouth's corner, down towards the chin (where portrait_c's folds lie on its mesh)
+NASOLABIAL_HALF_WIDTH = 0.05  # the folds' zone: the lines through NASOLABIAL grown by this fraction of the face's width
+NASOLABIAL_CLEARANCE = 0.012  # the features grown by this fraction stay out of it: at FEATURE_CLEARANCE the folds'
+# upper ends beside the nose's wings kept a brown line
+FOLD_SWAP_BAND = (0.004, 0.1)  # the band swapped there (fractions of the face's width, as CREASE_BAND): a smile's
+# fold is a broad shadow with a thin crease in it; with CREASE_BAND a brown line stayed along each fold
+# Cost: dlib reads the photo's folds as identity. portrait_c onto grimaces_blinks (--end 2), same-person rate
+# 0.46 -> 0.04 (closer to the source 0.83 -> 0.75); half swapped 0.17 (0.83), the streaks half there; onto
+# talking_frontal 1.0 either way (benchmarks/swap_quality.py)
 
 
 def _disc(radius: int) -> np.ndarray:
@@ -88,3 +98,38 @@ def carry_target_creases(image: np.ndarray, target: np.ndarray, removed: np.ndar
     grey_target = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
     change = added * middle_band(grey_target, face_width) - removed * middle_band(grey_image, face_width)
     return np.clip(image.astype(np.float32) + change[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
+def nasolabial_zone(shape: tuple[int, int], points: np.ndarray, target_points: np.ndarray,
+                    face_width: float) -> np.ndarray:
+    """(h, w) float32 weights 0..1 of the smile folds' band (the lines through NASOLABIAL on the rendered
+    mesh `points`, NASOLABIAL_HALF_WIDTH either side, feathered), clear of both faces' features and outlines.
+
+    A smiling photo's folds ride on its mesh: wherever the face is drawn they lie along these lines, so
+    the band swapped there (`swap_fold_band`) shows the target's own fold, which comes and goes with its
+    expression, instead of the photo's."""
+    lines = np.zeros(shape, dtype=np.uint8)
+    thickness = max(int(2 * NASOLABIAL_HALF_WIDTH * face_width), 1)
+    for line in NASOLABIAL:
+        cv2.polylines(lines, [np.round(points[list(line), :2]).astype(np.int32)], False, 255, thickness)
+    grow = max(int(NASOLABIAL_CLEARANCE * face_width), 1)
+    shrink = max(int(OUTLINE_CLEARANCE * face_width), 1)
+    skin = cv2.erode(face_region(shape, points) & face_region(shape, target_points), _disc(shrink))
+    skin &= ~(feature_regions(shape, points, grow) | feature_regions(shape, target_points, grow))
+    zone = ((lines > 0) & (skin > 0)).astype(np.float32)
+    weights = cv2.GaussianBlur(zone, (0, 0), max(ZONE_FEATHER * face_width, 1.0))
+    weights[feature_regions(shape, points, 0) > 0] = 0.0  # the feather stops at the features themselves
+    return weights
+
+
+def swap_fold_band(image: np.ndarray, target: np.ndarray, weights: np.ndarray, face_width: float) -> np.ndarray:
+    """`image` (RGB uint8, the face's box) with `weights` (0..1) of its FOLD_SWAP_BAND replaced by `target`'s,
+    on each channel: a fold's shadow is browner as well as darker (swapped in lightness only, a brown line
+    stayed), and the target's band there (its own fold, a moustache's edge) comes with its colour. The
+    broad colour below the band and the fine texture above it stay the image's."""
+    low, high = (max(f * face_width, 0.5) for f in FOLD_SWAP_BAND)
+    here, there = image.astype(np.float32), target.astype(np.float32)
+    change = (cv2.GaussianBlur(there, (0, 0), low) - cv2.GaussianBlur(there, (0, 0), high)) - (
+        cv2.GaussianBlur(here, (0, 0), low) - cv2.GaussianBlur(here, (0, 0), high))
+    return np.clip(here + weights[..., None] * change + 0.5, 0, 255).astype(np.uint8)
+

@@ -11,7 +11,7 @@ from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .creases import carry_target_creases, crease_zones
+from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band
 from .detail import restore_detail
 from .eyes import eye_openings, open_eye_points, paste_target_eyes, shift_gaze, slide_lids
 from .grain import detail_region, match_face_grain
@@ -104,6 +104,11 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
+    if source.smile > 0.0:
+        # A smiling photo's folds (which flattening in `faceswap.folds` only softens) would stay on every
+        # frame as dark curved streaks: along them the skin's middle band is the target's, as much as it smiles.
+        folds = source.smile * nasolabial_zone(covered.shape, points, target_points, work_size) * raster.coverage
+        warped = swap_fold_band(warped, frame, folds, work_size)
     coverage = raster.coverage
     if full is None:
         # Outside the mesh the patch is the frame (below): filling the working image with it first keeps
