@@ -155,6 +155,32 @@ def test_low_res_shading_ratio_matches_full_res(big_face, monkeypatch):
     assert np.abs(low - full)[inside].mean() < 0.005
 
 
+def test_shared_skin_low_pass_equals_each_band_computed_alone(big_face):
+    """The colour match shrinks and blurs each skin mask once (`SkinLowPass`) for all its bands: every band
+    must equal the normalised convolution done from scratch, bit for bit, whatever values it reads."""
+    image, points = big_face
+    h, w = image.shape[:2]
+    skin = skin_sample_region((h, w), points, work_width=float("inf"))
+    sigma = 0.1 * float(np.ptp(points[:, 0]))
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    shared = colour.SkinLowPass(skin, sigma)
+    assert shared.scale < 1.0  # the shrunk path
+    scale = colour.LOW_RES_SIGMA / sigma
+    size = colour.low_res_size((h, w), scale)
+    weights = cv2.resize((skin > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    for values in (lab[..., 0], np.ascontiguousarray(lab[..., 1:]), lab[..., 0] * 0.5 + 3.0):
+        alone = cv2.resize(colour.masked_blur(cv2.resize(values, size, interpolation=cv2.INTER_AREA), weights,
+                                              sigma * scale), (w, h), interpolation=cv2.INTER_LINEAR)
+        assert np.array_equal(shared(values), alone)
+    # the chroma match with the low passes and feather handed in equals the one that makes its own
+    target = np.ascontiguousarray(lab[:, ::-1])
+    passes = (shared, colour.SkinLowPass(skin[:, ::-1], sigma))
+    assert np.array_equal(
+        colour.match_shading_chroma(lab, target, skin, skin[:, ::-1], sigma, None, passes,
+                                    colour.skin_feather(skin, sigma)),
+        colour.match_shading_chroma(lab, target, skin, skin[:, ::-1], sigma))
+
+
 def test_low_res_feather_matches_full_res(big_face):
     from tryon_cli.masks.face import face_region
 

@@ -102,3 +102,26 @@ def test_a_real_handbag_is_kept_through_a_dress_try_on():
     bag = (slice(540, 600), slice(262, 328))  # (rows, columns) inside the bag, below the hand and its handle
     unchanged = (np.abs(out["image"][bag].astype(int) - person[bag]).max(axis=2) <= 2).mean()
     assert unchanged > 0.95
+
+
+def test_colour_distance_and_person_skin_equal_their_whole_image_formulas():
+    """The held-object search's colour distance (nearest centre by squared distance, channel by channel) and
+    the person's skin (chroma read on the skin-range pixels only) are exact shortcuts of the plain
+    formulas: the same values, bit for bit."""
+    from tryon_cli.analysis.body import is_skin
+    from tryon_cli.masks.occluders import SKIN_CHROMA, colour_distance, colour_lab, person_skin
+
+    rng = np.random.default_rng(3)
+    image, body, _, _ = scene(trousers=True)
+    image[10:400, 360:495] = (230, 190, 150)  # a beige wall beside the person: skin range, another chroma
+    noisy = np.clip(image.astype(int) + rng.integers(-6, 7, image.shape), 0, 255).astype(np.uint8)
+    lab = colour_lab(noisy)
+    centres = rng.uniform(0, 100, (5, 3)).astype(np.float32)
+    plain = np.min(np.stack([np.linalg.norm(lab - c, axis=2) for c in centres]), axis=0)
+    assert np.array_equal(colour_distance(lab, centres), plain)
+    skin = is_skin(noisy)
+    ab = cv2.cvtColor(noisy, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
+    skin &= np.linalg.norm(ab - np.median(ab[skin & (body.person > 0)], axis=0), axis=2) < SKIN_CHROMA
+    expected = cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    assert 10000 < expected.sum() < 30000  # the arms and hands, not the wall
+    assert np.array_equal(person_skin(noisy, body.person), expected)

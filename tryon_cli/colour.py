@@ -65,10 +65,45 @@ LOW_RES_SIGMA = 6.0  # the low bands are blurred where their sigma is this many 
 def masked_blur(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
     """Normalised convolution: the Gaussian blur of float `values`, (h, w) or (h, w, c) with c > 1, over
     the float (h, w) `weights` only, so what lies where the weights are 0 does not bleed in."""
-    norm = np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma), 1e-3)
+    return _normalised_blur(values, weights, np.maximum(cv2.GaussianBlur(weights, (0, 0), sigma), 1e-3), sigma)
+
+
+def _normalised_blur(values: np.ndarray, weights: np.ndarray, norm: np.ndarray, sigma: float) -> np.ndarray:
+    """`masked_blur` given the weights' own blur `norm` (floored at 1e-3)."""
     if values.ndim == 3:  # one weight per pixel, for every channel
         weights, norm = weights[..., None], norm[..., None]
     return cv2.GaussianBlur(values * weights, (0, 0), sigma) / norm
+
+
+class SkinLowPass:
+    """The low band over one skin mask at one lighting scale `sigma` (normalised convolution where sigma is
+    LOW_RES_SIGMA pixels, upsampled bilinearly: `_low_band`), with the mask's shrunk weights and their
+    blur made once: the colour match reads several bands over the same skin at the same scale."""
+
+    def __init__(self, skin: np.ndarray, sigma: float) -> None:
+        self.shape = skin.shape[:2]
+        self.scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
+        self.sigma = sigma * self.scale  # the blur's sigma where it runs
+        self.size = low_res_size(self.shape, self.scale)
+        weights = (skin > 0).astype(np.float32)
+        if self.scale < 1.0:
+            weights = cv2.resize(weights, self.size, interpolation=cv2.INTER_AREA)
+        self.weights = weights
+        self.norm = np.maximum(cv2.GaussianBlur(weights, (0, 0), self.sigma), 1e-3)
+
+    def small(self, values: np.ndarray) -> np.ndarray:
+        """The masked blur of `values` already at the reduced size."""
+        return _normalised_blur(values, self.weights, self.norm, self.sigma)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """The low band of float `values` ((h, w) or (h, w, c), the mask's size), at full size."""
+        height, width = self.shape
+        if self.scale < 1.0:
+            values = cv2.resize(values, self.size, interpolation=cv2.INTER_AREA)
+        low = self.small(values)
+        if self.scale < 1.0:
+            low = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+        return low
 
 
 def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -76,54 +111,46 @@ def low_res_size(shape: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(int(round(shape[1] * scale)), 1), max(int(round(shape[0] * scale)), 1)
 
 
-def skin_level(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+def skin_level(lightness: np.ndarray, skin: np.ndarray, sigma: float, low_pass: SkinLowPass | None = None
+               ) -> np.ndarray:
     """The skin's low-frequency lightness around every pixel (normalised convolution over the skin mask),
-    computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly, as in `shading_ratio`."""
-    return _low_band(lightness, skin, sigma)
+    computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly, as in `shading_ratio`.
+    `low_pass`: that of `skin` at `sigma`, when the caller has it."""
+    return _low_band(lightness, skin, sigma, low_pass)
 
 
 def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                  sigma: float, max_ratio: float = 1.6) -> np.ndarray:
+                  sigma: float, max_ratio: float = 1.6,
+                  low_passes: tuple[SkinLowPass, SkinLowPass] | None = None) -> np.ndarray:
     """Per-pixel ratio of the target's to the image's low-frequency skin lightness, clipped to max_ratio.
 
     The ratio varies on the scale of `sigma`, so it is computed where sigma is LOW_RES_SIGMA pixels
     (shrunk with area averaging; mask weights become fractional coverage, which normalised convolution
     takes as is) and upsampled bilinearly: its cost no longer grows with the face's pixel area.
+    `low_passes`: those of `image_skin` and `target_skin` at `sigma`, when the caller has them.
     """
-    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
+    here, there = low_passes or (SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma))
+    scale = here.scale
     if scale < 1.0:
-        size = low_res_size(image_l.shape, scale)
-        small_l = cv2.resize(image_l, size, interpolation=cv2.INTER_AREA)
-        small_target = cv2.resize(target_rgb, size, interpolation=cv2.INTER_AREA)
-        small_w_image = cv2.resize((image_skin > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
-        small_w_target = cv2.resize((target_skin > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        small_l = cv2.resize(image_l, here.size, interpolation=cv2.INTER_AREA)
+        small_target = cv2.resize(target_rgb, here.size, interpolation=cv2.INTER_AREA)
     else:
         small_l, small_target = image_l, target_rgb
-        small_w_image = (image_skin > 0).astype(np.float32)
-        small_w_target = (target_skin > 0).astype(np.float32)
     target_l = cv2.cvtColor(small_target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    low_image = masked_blur(small_l, small_w_image, sigma * scale)
-    low_target = masked_blur(target_l, small_w_target, sigma * scale)
+    low_image = here.small(small_l)
+    low_target = there.small(target_l)
     ratio = np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio)
     if scale < 1.0:
         ratio = cv2.resize(ratio, (image_l.shape[1], image_l.shape[0]), interpolation=cv2.INTER_LINEAR)
     return ratio
 
 
-def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float, low_pass: SkinLowPass | None = None
+              ) -> np.ndarray:
     """Low-frequency band of float `values`, (h, w) or (h, w, c) with c > 1, over the skin mask (normalised
-    convolution), computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly."""
-    height, width = values.shape[:2]
-    scale = min(1.0, LOW_RES_SIGMA / max(sigma, 1e-6))
-    weights = (skin > 0).astype(np.float32)
-    if scale < 1.0:
-        size = low_res_size((height, width), scale)
-        values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
-        weights = cv2.resize(weights, size, interpolation=cv2.INTER_AREA)
-    low = masked_blur(values, weights, sigma * scale)
-    if scale < 1.0:
-        low = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
-    return low
+    convolution), computed where sigma is LOW_RES_SIGMA pixels and upsampled bilinearly (`SkinLowPass`;
+    `low_pass`: that of `skin` at `sigma`, made once by a caller that reads several bands)."""
+    return (low_pass or SkinLowPass(skin, sigma))(values)
 
 
 def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
@@ -147,13 +174,21 @@ CONTRAST_RANGE = (0.7, 1.25)  # the face's shading detail is scaled by the targe
 # talking_frontal); at 0.7 it held (0.76, 0.74) with the same cheek Delta E
 
 
-def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, float]:
+def shading_band(lightness: np.ndarray, skin: np.ndarray, sigma: float, low_pass: SkinLowPass | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The skin's shading detail band of float `lightness` and its low band (`shading_detail` without the
+    amplitude, whose median over the skin costs as much as the band)."""
+    low = _low_band(lightness, skin, sigma, low_pass)
+    return cv2.GaussianBlur(lightness, (0, 0), max(CONTRAST_FINE_PER_SIGMA * sigma, 0.5)) - low, low
+
+
+def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float, low_pass: SkinLowPass | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
     """The skin's shading detail: the band of float `lightness` between CONTRAST_FINE_PER_SIGMA * sigma and
     the lighting scale `sigma` (creases, the nose's and cheekbones' shading, a hard light's highlights),
     its low band (`_low_band`) and the band's robust amplitude over the skin relative to that low band
     (1.4826 x the median absolute value of band / low; 0 when there is no skin)."""
-    low = _low_band(lightness, skin, sigma)
-    band = cv2.GaussianBlur(lightness, (0, 0), max(CONTRAST_FINE_PER_SIGMA * sigma, 0.5)) - low
+    band, low = shading_band(lightness, skin, sigma, low_pass)
     inside = skin > 0
     if not inside.any():
         return band, low, 0.0
@@ -162,9 +197,11 @@ def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> tup
 
 def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_skin: np.ndarray,
                            target_skin: np.ndarray, sigma: float,
-                           target_detail: tuple[np.ndarray, np.ndarray, float] | None = None) -> np.ndarray:
+                           target_detail: tuple[np.ndarray, np.ndarray, float] | None = None,
+                           low_pass: SkinLowPass | None = None, feather: np.ndarray | None = None) -> np.ndarray:
     """Float `lightness` with its skin's shading detail (`shading_detail`) scaled to the target's relative
     amplitude (by at most CONTRAST_RANGE), feathered off the skin so the eyes, brows and lips keep theirs.
+    `low_pass` (of `image_skin` at `sigma`) and `feather` (`skin_feather`): made once by the caller.
 
     The colour match gives the face the target's mean colour and low-frequency light but keeps the
     source's shading detail at its own relative strength. A hard-lit, low-resolution or dark photo has
@@ -172,31 +209,38 @@ def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_sk
     lifted onto a paler target with the target's flat chroma that contrast reads as grey metal. A flat
     studio photo on a contrasty target gains a little of it (a flat mask otherwise).
     """
-    band, _, amplitude = shading_detail(lightness, image_skin, sigma)
+    band, _, amplitude = shading_detail(lightness, image_skin, sigma, low_pass)
     _, _, wanted = target_detail if target_detail is not None else shading_detail(target_l, target_skin, sigma)
     if amplitude <= 0.0 or wanted <= 0.0:
         return lightness
     factor = float(np.clip(wanted / amplitude, *CONTRAST_RANGE))
-    weight = cv2.GaussianBlur((image_skin > 0).astype(np.float32), (0, 0), max(CONTRAST_FINE_PER_SIGMA * sigma, 0.5))
+    weight = skin_feather(image_skin, sigma) if feather is None else feather
     return lightness + weight * (factor - 1.0) * band
+
+
+def skin_feather(skin: np.ndarray, sigma: float) -> np.ndarray:
+    """The skin mask feathered at the shading detail's fine edge: where the detail matches act."""
+    return cv2.GaussianBlur((skin > 0).astype(np.float32), (0, 0), max(CONTRAST_FINE_PER_SIGMA * sigma, 0.5))
 
 
 SHADING_CHROMA_SLOPE = 0.3  # the target's chroma-per-lightness slope in the shading band is taken within +-this
 
 
 def _shading_chroma_slope(lightness_band: np.ndarray, ab: np.ndarray, skin: np.ndarray, hue: np.ndarray,
-                          sigma: float) -> float:
+                          sigma: float, low_pass: SkinLowPass | None = None) -> float:
     """Least-squares slope of the chroma's shading band (along the unit `hue` in the (a, b) plane) over the
     lightness's shading band `lightness_band`, on the skin: how much more coloured a face's shadows are."""
     along = (ab[..., 0] - 128.0) * hue[0] + (ab[..., 1] - 128.0) * hue[1]
-    chroma_band, _, _ = shading_detail(along, skin, sigma)
+    chroma_band, _ = shading_band(along, skin, sigma, low_pass)
     inside = skin > 0
     l, c = lightness_band[inside], chroma_band[inside]
     return float((l * c).sum() / max(float((l * l).sum()), 1e-6))
 
 
 def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                         sigma: float, target_detail: tuple[np.ndarray, np.ndarray, float] | None = None) -> np.ndarray:
+                         sigma: float, target_detail: tuple[np.ndarray, np.ndarray, float] | None = None,
+                         low_passes: tuple[SkinLowPass, SkinLowPass] | None = None,
+                         feather: np.ndarray | None = None) -> np.ndarray:
     """Float OpenCV-Lab `lab` whose skin's chroma follows its shading as the target's does.
 
     On real skin the shadows and creases are more coloured than the lit skin and a highlight is paler
@@ -205,23 +249,25 @@ def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np
     face the target's mean chroma everywhere, or a tinted photo's chroma that rises with its light: grey
     shadows and coloured highlights, metal rather than skin. The chroma's shading band along the target's
     mean hue is moved by (target's slope - the face's) x the face's lightness band, feathered off the skin.
+    `low_passes` (of `image_skin` and `target_skin` at `sigma`) and `feather`: made once by the caller.
     """
+    here, there = low_passes or (SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma))
     mean = target_lab[..., 1:][target_skin > 0].mean(axis=0) - 128.0
     if not (target_skin > 0).any() or not (image_skin > 0).any() or float(np.hypot(*mean)) < 1.0:
         return lab
     hue = mean / float(np.hypot(*mean))
-    band, _, _ = shading_detail(lab[..., 0], image_skin, sigma)
-    target_band, _, _ = (target_detail if target_detail is not None
-                         else shading_detail(target_lab[..., 0], target_skin, sigma))
-    wanted = float(np.clip(_shading_chroma_slope(target_band, target_lab[..., 1:], target_skin, hue, sigma),
+    band, _ = shading_band(lab[..., 0], image_skin, sigma, here)
+    target_band = (target_detail[0] if target_detail is not None
+                   else shading_band(target_lab[..., 0], target_skin, sigma, there)[0])
+    wanted = float(np.clip(_shading_chroma_slope(target_band, target_lab[..., 1:], target_skin, hue, sigma, there),
                            -SHADING_CHROMA_SLOPE, SHADING_CHROMA_SLOPE))
-    change = wanted - _shading_chroma_slope(band, lab[..., 1:], image_skin, hue, sigma)
+    change = wanted - _shading_chroma_slope(band, lab[..., 1:], image_skin, hue, sigma, here)
     # the shift's own shading band is a little less than the shift (the band-pass is no ideal filter):
     # scaled up by that response, the face's measured slope lands on the target's
     inside = image_skin > 0
-    response = shading_detail(band, image_skin, sigma)[0][inside]
+    response = shading_band(band, image_skin, sigma, here)[0][inside]
     change /= float(np.clip((band[inside] * response).sum() / max(float((band[inside] ** 2).sum()), 1e-6), 0.5, 1.0))
-    weight = cv2.GaussianBlur((image_skin > 0).astype(np.float32), (0, 0), max(CONTRAST_FINE_PER_SIGMA * sigma, 0.5))
+    weight = skin_feather(image_skin, sigma) if feather is None else feather
     shift = weight * change * band
     out = lab.copy()
     out[..., 1] += shift * hue[0]
@@ -296,30 +342,35 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
-    ratio = shading_ratio(source_l * gain, target, image_skin, target_skin, sigma, max_ratio)
+    # every band below at the lighting scale is read over one of these two masks: shrunk and blurred once
+    low_passes = here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
+    ratio = shading_ratio(source_l * gain, target, image_skin, target_skin, sigma, max_ratio, low_passes)
     if refine_shading > 0.0:
-        residual = shading_ratio(source_l * gain * ratio, target, image_skin, target_skin, sigma, max_ratio)
+        residual = shading_ratio(source_l * gain * ratio, target, image_skin, target_skin, sigma, max_ratio,
+                                 low_passes)
         ratio = np.clip(ratio * residual ** refine_shading, 1.0 / max_ratio, max_ratio)
     lift = gain * ratio
     lightness = source_l * lift
     if shading_contrast:
         target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
         # the target's shading detail, read by both the contrast and the chroma match
-        target_detail = shading_detail(target_lab[..., 0], target_skin, sigma)
+        target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
+        feather = skin_feather(image_skin, sigma)
         lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
-                                           target_detail)
+                                           target_detail, here, feather)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
         x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
         box = (slice(y, y + h), slice(x, x + w))
-        level = skin_level(source_l, image_skin, sigma)[box]
+        level = skin_level(source_l, image_skin, sigma, here)[box]
         lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     if chroma_low_band:
         lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share)
     if shading_contrast:
-        lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail)
+        lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail, low_passes,
+                                   feather)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 

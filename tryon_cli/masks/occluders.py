@@ -56,8 +56,9 @@ def person_skin(image: np.ndarray, person: np.ndarray) -> np.ndarray:
     skin = is_skin(image)
     seen = skin & (person > 0)
     if seen.sum() > 100:
-        ab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)  # 8-bit a, b: 1 unit each
-        skin &= np.linalg.norm(ab - np.median(ab[seen], axis=0), axis=2) < SKIN_CHROMA
+        # only the skin-range pixels are read (converted as a one-row image: Lab is per pixel)
+        ab = cv2.cvtColor(image[skin][None], cv2.COLOR_RGB2LAB)[0, :, 1:].astype(np.float32)  # 8-bit a, b
+        skin[skin] = np.linalg.norm(ab - np.median(ab[seen[skin]], axis=0), axis=1) < SKIN_CHROMA
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
 
 
@@ -77,7 +78,17 @@ def colour_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Per pixel, the Delta E to the nearest centre (infinite without centres)."""
     if not len(centres):
         return np.full(lab.shape[:2], np.inf, np.float32)
-    return np.min(np.stack([np.linalg.norm(lab - c, axis=2) for c in centres]), axis=0)
+    # the nearest centre by squared distance, one square root at the end (the root is monotonic); the
+    # squares are summed as np.linalg.norm sums them, so the distances are its own
+    planes = [np.ascontiguousarray(lab[..., k]) for k in range(3)]
+    nearest = None
+    for centre in centres:
+        squared = None
+        for plane, value in zip(planes, centre):  # channel by channel, in the order norm adds them
+            offset = plane - value
+            squared = offset * offset if squared is None else np.add(squared, offset * offset, out=squared)
+        nearest = squared if nearest is None else np.minimum(nearest, squared, out=nearest)
+    return np.sqrt(nearest)
 
 
 def _disc(shape: tuple[int, int], centre: np.ndarray, radius: float) -> np.ndarray:
