@@ -239,3 +239,63 @@ def test_the_detector_tiles_run_only_where_they_can_find_a_face_that_counts(box,
         finder.find(np.zeros((600, 600, 3), np.uint8), index)
     assert detector.answers[0] is True  # nothing fitted yet: the first frame is searched whole
     assert len(detector.answers) > 1 and all(answer is tiles for answer in detector.answers[1:])
+
+
+def _box_with_nose(box, nose_x):
+    """A detector box whose eyes sit at 30% and 70% of its width and whose nose tip is at `nose_x` (share)."""
+    from tryon_cli.analysis.detection import FaceBox
+
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    points = [(x0 + 0.3 * w, y0 + 0.3 * h), (x0 + 0.7 * w, y0 + 0.3 * h), (x0 + nose_x * w, y0 + 0.55 * h),
+              (x0 + 0.5 * w, y0 + 0.8 * h), (x0, y0 + 0.4 * h), (x1, y0 + 0.4 * h)]
+    return FaceBox(box, 0.9, np.array(points, np.float32))
+
+
+class _ProfileDetector:
+    """A frontal face (nose between the eyes) and a turned one, whose nose is beyond the far eye on most
+    frames (a near-profile) and between the eyes on every third (noisy key points)."""
+
+    FRONTAL, TURNED = (100.0, 100.0, 160.0, 160.0), (400.0, 100.0, 460.0, 160.0)
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image, tiles_needed=None):
+        self.calls += 1
+        turned_nose = 0.6 if self.calls % 3 == 0 else 0.85
+        return [_box_with_nose(self.FRONTAL, 0.52), _box_with_nose(self.TURNED, turned_nose)]
+
+    def close(self):
+        pass
+
+
+def test_near_profile_reads_the_nose_against_the_eyes():
+    from tryon_cli.analysis.tracking import near_profile
+
+    box = (0.0, 0.0, 100.0, 100.0)
+    assert not near_profile(_box_with_nose(box, 0.5))  # frontal
+    assert not near_profile(_box_with_nose(box, 0.68))  # three-quarter: nose towards the far eye
+    assert near_profile(_box_with_nose(box, 0.85)) and near_profile(_box_with_nose(box, 0.15))
+    from tryon_cli.analysis.detection import FaceBox
+
+    assert not near_profile(FaceBox(box, 0.9, np.zeros((6, 2))))  # no key points: no evidence
+
+
+def test_a_track_the_detector_mostly_sees_as_a_near_profile_is_doubtful_and_not_swapped():
+    """The mesh fits a near-profile far too frontal: such a track is not swapped, a frontal one is."""
+    from tryon_cli.analysis.tracking import FaceFinder
+    from tryon_cli.faceswap.analysis_pass import choose_faces
+    from tryon_cli.faceswap.options import SwapOptions
+
+    finder = FaceFinder(detector=_ProfileDetector(), fitter=_Fitter())
+    frames = []
+    for index in range(60):
+        faces, tracks = finder.find(np.full((300, 600, 3), 7, np.uint8), index)
+        frames.append(FrameAnalysis(index, tuple(faces), tuple(tracks), False))
+    assert all(len(a.faces) == 2 for a in frames)
+    frontal = next(t for f, t in zip(frames[0].faces, frames[0].tracks) if f.bbox[0] < 200)
+    turned = next(t for t in frames[0].tracks if t != frontal)
+    assert finder.doubtful() == {turned}
+    chosen, _ = choose_faces(frames[30], SwapOptions(target_face="all"), set(), frozenset(finder.doubtful()))
+    assert [frames[30].tracks[i] for i in chosen] == [frontal]

@@ -37,6 +37,28 @@ VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
 # is not a face (the back of a grey-haired head, a crest on a wall).
 DETECTOR_SHARE = 1 / 3
 DOUBT_AFTER_RUNS = 3
+# A track the detector saw as a near-profile (its nose key point beyond both eyes' key points, by more
+# than `PROFILE_MARGIN` of their span) in at least `PROFILE_SHARE` of its sightings (after at least
+# `DOUBT_AFTER_RUNS`) is doubtful too: the mesh, whose detector and landmarks expect a face with two
+# visible eyes, fits such a face far too frontal (a passer-by in crowd_1080p got a two-eyed face pasted on
+# her profile). One frame's key points are noisy on blurred faces, hence the share over the track.
+PROFILE_MARGIN = 0.1
+PROFILE_SHARE = 1 / 2
+
+
+def near_profile(box: FaceBox) -> bool:
+    """Whether the detector's key points say the face is turned to a near-profile: the nose tip lies
+    outside the span of the two eyes (a frontal face has it near the middle, a three-quarter face between
+    the middle and the far eye), or the eyes fall together. Without key points (all zero) it says no."""
+    if not np.any(box.keypoints):
+        return False
+    eyes, nose = box.keypoints[:2, 0], box.keypoints[2, 0]
+    near, far = float(eyes.min()), float(eyes.max())
+    span = far - near
+    if span < 0.1 * box.width:
+        return True
+    position = (nose - near) / span  # 0..1 between the eyes
+    return bool(position < -PROFILE_MARGIN or position > 1.0 + PROFILE_MARGIN)
 
 
 @dataclass
@@ -83,7 +105,8 @@ class FaceFinder:
         self._interval = 1
         self.detections = 0  # detector runs so far (for the benchmark's cost figures)
         self.born: list[int] = []  # tracks that began on the last frame
-        # per track (ended ones too): detector runs during its life, and runs whose boxes included it
+        # per track (ended ones too): detector runs during its life, runs whose boxes included it, and
+        # those of these runs whose box was a near-profile
         self.detector_checks: dict[int, list[int]] = {}
 
     def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
@@ -91,9 +114,11 @@ class FaceFinder:
         return self._fitter.fit(image, box, MESH_CROP)
 
     def doubtful(self) -> set[int]:
-        """Tracks the detector rarely confirmed: the mesh followed something that is not a face."""
-        return {tid for tid, (runs, hits) in self.detector_checks.items()
-                if runs >= DOUBT_AFTER_RUNS and hits < DETECTOR_SHARE * runs}
+        """Tracks the detector rarely confirmed (the mesh followed something that is not a face), or mostly
+        saw as a near-profile (the mesh's fit is far too frontal)."""
+        return {tid for tid, (runs, hits, profiles) in self.detector_checks.items()
+                if runs >= DOUBT_AFTER_RUNS and hits < DETECTOR_SHARE * runs
+                or hits >= DOUBT_AFTER_RUNS and profiles >= PROFILE_SHARE * hits}
 
     def _end(self, tid: int) -> None:
         del self._tracks[tid]
@@ -141,11 +166,12 @@ class FaceFinder:
         """Fit the mesh on detections that are no fitted face yet; returns how many new tracks began."""
         self.detections += 1
         new = 0
-        confirmed = set()
+        confirmed: dict[int, FaceBox] = {}  # track: the detector box that saw it
         boxes = self._detector.detect(image, lambda whole: self._tiles_needed(whole, fitted))
         for box in sorted(boxes, key=lambda b: b.width, reverse=True):
             seen_again = {tid for tid, f in fitted.items() if box_overlap(box.box, f.bbox) >= SAME_FACE}
-            confirmed |= seen_again
+            for tid in seen_again:
+                confirmed.setdefault(tid, box)
             if seen_again:
                 continue
             if len(fitted) >= self.max_faces and box.width < min(f.bbox[2] - f.bbox[0] for f in fitted.values()):
@@ -164,11 +190,12 @@ class FaceFinder:
                 self._tracks[tid] = _Track(face.bbox, np.zeros(2), index)
                 self.born.append(tid)
             fitted[tid] = face
-            confirmed.add(tid)
+            confirmed[tid] = box
         for tid in fitted:
-            checks = self.detector_checks.setdefault(tid, [0, 0])
+            checks = self.detector_checks.setdefault(tid, [0, 0, 0])
             checks[0] += 1
             checks[1] += tid in confirmed
+            checks[2] += tid in confirmed and near_profile(confirmed[tid])
         return new
 
     def _tiles_needed(self, whole: list[FaceBox], fitted: dict[int, Face]) -> bool:
