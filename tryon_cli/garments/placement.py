@@ -73,10 +73,13 @@ class Part:
     limb: bool
 
 
-def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper"
+def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper", anchors: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing (a lower
-    mask's box starts at the hips, so its hips are at its top, not near its bottom)."""
+    mask's box starts at the hips, so its hips are at its top, not near its bottom); `anchors` (4, 2),
+    when given, are used as they are (a video easing its placement from the box onto the pose)."""
+    if anchors is not None:
+        return tuple(np.asarray(point, np.float64) for point in anchors)  # type: ignore[return-value]
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     if len(shoulders) == 2 and len(hips) == 2:
@@ -96,6 +99,12 @@ def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper"
     (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS if category != "lower" else LOWER_BOX_HIPS
     return (np.array([x0 + sl * w, y0 + st * h]), np.array([x0 + sr * w, y0 + st * h]),
             np.array([x0 + hl * w, y0 + hb * h]), np.array([x0 + hr * w, y0 + hb * h]))
+
+
+def body_anchors(body: Body, mask: GarmentMask, category: str) -> np.ndarray:
+    """The (4, 2) points a garment is placed by: image-left/right shoulder, left/right hip (from the pose,
+    or from the mask's box without one)."""
+    return np.array(_body_frame(body, mask, category), np.float64)
 
 
 def torso_corners(body: Body) -> np.ndarray | None:
@@ -392,9 +401,10 @@ def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.n
     return np.where(band, np.maximum(mask, mirrored), mask).astype(np.uint8)
 
 
-def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
+                 anchors: np.ndarray | None = None) -> list[Part]:
     photo = _photo_frame(garment)
-    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
+    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category, anchors)
     centre = (s_left + s_right) / 2
     chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
     half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
@@ -529,9 +539,10 @@ def _waist_lift(old: np.ndarray | None, h_left: np.ndarray, h_right: np.ndarray,
     return float(np.clip((waist - top) @ down, 0.0, limit))
 
 
-def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
+                 anchors: np.ndarray | None = None) -> list[Part]:
     g = garment.landmarks
-    _, _, h_left, h_right = _body_frame(body, mask, "lower")
+    _, _, h_left, h_right = _body_frame(body, mask, "lower", anchors)
     hip_width = float(np.linalg.norm(h_right - h_left))
     band = HIP_TO_WAISTBAND_WIDTH * hip_width
     waist_w = max(float(np.linalg.norm(g["waist_right"] - g["waist_left"])), 1.0)
@@ -731,11 +742,13 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 category: str, arms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 category: str, arms: np.ndarray | None = None, anchors: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The garment warped onto the body: RGB, its alpha in [0, 1], and what stays in front of it
-    (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them."""
-    parts = _lower_parts(garment, body, mask, shape) if garment.category == "lower" else \
-        _upper_parts(garment, body, mask, shape)
+    (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them.
+    `anchors` (image-left/right shoulder, left/right hip) replace the body's own (see `body_anchors`)."""
+    parts = _lower_parts(garment, body, mask, shape, anchors) if garment.category == "lower" else \
+        _upper_parts(garment, body, mask, shape, anchors)
     image = np.zeros((*shape, 3), np.float32)
     alpha = np.zeros(shape, np.float32)
     for part in parts:
@@ -746,7 +759,7 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
     if garment.category == "lower":
         warped, alpha = _close_leg_gap(warped, alpha, body)
-    s_left, s_right, _, _ = _body_frame(body, mask, category)
+    s_left, s_right, _, _ = _body_frame(body, mask, category, anchors)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:
