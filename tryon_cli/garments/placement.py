@@ -107,6 +107,11 @@ def body_anchors(body: Body, mask: GarmentMask, category: str) -> np.ndarray:
     return np.array(_body_frame(body, mask, category), np.float64)
 
 
+def body_size(anchors: np.ndarray, category: str) -> float:
+    """The distance a garment's lengths are scaled by: the shoulder joints' (a bottom's: the hip joints')."""
+    return float(np.linalg.norm(anchors[3] - anchors[2] if category == "lower" else anchors[1] - anchors[0]))
+
+
 def torso_corners(body: Body) -> np.ndarray | None:
     """Both shoulders and hips (image-left shoulder, right shoulder, right hip, left hip), the hips
     estimated from the shoulders when out of the frame; None unless both shoulders are seen."""
@@ -402,7 +407,7 @@ def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.n
 
 
 def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 anchors: np.ndarray | None = None) -> list[Part]:
+                 anchors: np.ndarray | None = None, size: float | None = None) -> list[Part]:
     photo = _photo_frame(garment)
     s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category, anchors)
     centre = (s_left + s_right) / 2
@@ -431,7 +436,7 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
     # the photo's inner back, seen through its neck opening, is not worn on the chest: the body shows there
     torso_mask = np.where(garment.opening > 0, 0, torso_mask).astype(np.uint8)
-    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
+    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * (size or float(np.linalg.norm(s_right - s_left))) / photo.width
     # a neckline that would sit below the old collar is raised to it (the yoke stretched, the rest kept)
     collar = _collar_depth(mask, s_left, s_right)
     yoke = (photo.top - ys[0], collar) if collar is not None and collar > (photo.top - ys[0]) * unit else None
@@ -540,13 +545,13 @@ def _waist_lift(old: np.ndarray | None, h_left: np.ndarray, h_right: np.ndarray,
 
 
 def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 anchors: np.ndarray | None = None) -> list[Part]:
+                 anchors: np.ndarray | None = None, size: float | None = None) -> list[Part]:
     g = garment.landmarks
     _, _, h_left, h_right = _body_frame(body, mask, "lower", anchors)
     hip_width = float(np.linalg.norm(h_right - h_left))
     band = HIP_TO_WAISTBAND_WIDTH * hip_width
     waist_w = max(float(np.linalg.norm(g["waist_right"] - g["waist_left"])), 1.0)
-    unit = FLAT_WAIST_PER_HIP_JOINTS * hip_width / waist_w  # lengths from the flat waistband, like a top's
+    unit = FLAT_WAIST_PER_HIP_JOINTS * (size or hip_width) / waist_w  # lengths from the flat waistband, like a top's
     top, bottom = int(g["waist_centre"][1]), int(g["hem_centre"][1])
     centre = int(round(g["waist_centre"][0]))
     crotch = _crotch_row(garment, centre, top, bottom)
@@ -742,13 +747,15 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 category: str, arms: np.ndarray | None = None, anchors: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 category: str, arms: np.ndarray | None = None, anchors: np.ndarray | None = None,
+                 size: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The garment warped onto the body: RGB, its alpha in [0, 1], and what stays in front of it
     (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them.
-    `anchors` (image-left/right shoulder, left/right hip) replace the body's own (see `body_anchors`)."""
-    parts = _lower_parts(garment, body, mask, shape, anchors) if garment.category == "lower" else \
-        _upper_parts(garment, body, mask, shape, anchors)
+    `anchors` (image-left/right shoulder, left/right hip) replace the body's own (see `body_anchors`);
+    `size` replaces the shoulder-joint distance (a bottom's: hip-joint) the garment's lengths are scaled
+    by (a video holds it steady: a body turning narrows its shoulders, not its height)."""
+    parts = _lower_parts(garment, body, mask, shape, anchors, size) if garment.category == "lower" else \
+        _upper_parts(garment, body, mask, shape, anchors, size)
     image = np.zeros((*shape, 3), np.float32)
     alpha = np.zeros(shape, np.float32)
     for part in parts:

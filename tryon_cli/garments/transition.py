@@ -6,10 +6,15 @@ along the arms. Switched in one frame, the garment jumps. `PlacementEase` blends
 EASE_SECONDS: the shoulders and hips move linearly from the box's to the pose's (both placements use the
 same points, so the torso does not double), and the box placement (sleeves as photographed) fades into
 the pose placement (sleeves along the arms).
+
+It also holds the garment's size steady: its lengths are scaled by the shoulder joints' distance, which
+shrinks whenever the body turns (and jitters with the pose), so a long top's or a dress's hem bobbed
+up and down; on video that distance is smoothed over SIZE_SECONDS (the body's real size changes slowly).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +23,10 @@ from ..analysis import body as bp
 from ..analysis.body import Body
 from ..masks.garment import GarmentMask
 from .photo import GarmentModel
-from .placement import body_anchors, warp_garment
+from .placement import body_anchors, body_size, warp_garment
 
 EASE_SECONDS = 0.4  # the placement moves from the box onto the pose over this long
+SIZE_SECONDS = 1.0  # time constant (s) of the garment size's exponential smoothing
 
 
 def mix(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
@@ -45,18 +51,29 @@ class PlacementEase:
     the pose starts being trusted after box-placed frames. `reset()` at a scene cut."""
 
     seconds: float = EASE_SECONDS
+    size_seconds: float = SIZE_SECONDS
     _boxed: bool = False  # the last frame was placed by the box
     _since: float | None = None  # time (s) of the last box-placed frame before the pose took over
+    _size: float | None = None  # the smoothed size (px) lengths are scaled by
 
     def reset(self) -> None:
-        self._boxed, self._since = False, None
+        self._boxed, self._since, self._size = False, None, None
+
+    def _steady(self, measured: float, time: float, last_time: float | None) -> float:
+        """The size smoothed over time (exponentially, `size_seconds`); the first frame's as measured."""
+        if self._size is None or last_time is None or time <= last_time:
+            self._size = measured if self._size is None else self._size
+            return self._size
+        keep = math.exp(-(time - last_time) / max(self.size_seconds, 1e-6))
+        self._size = keep * self._size + (1 - keep) * measured
+        return self._size
 
     def __call__(self, garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
                  category: str, arms: np.ndarray | None, time: float,
                  last_time: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The warped garment, its alpha and what stays in front (as `warp_garment`)."""
-        if not _on_pose(body):
-            self._boxed, self._since = True, None
+        if not _on_pose(body):  # (a box grows as a person walks in: it is no body's size, it is not held)
+            self._boxed, self._since, self._size = True, None, None
             return warp_garment(garment, body, mask, shape, category, arms)
         if self._boxed and last_time is not None:  # the first pose-placed frame after box-placed ones
             self._since = last_time
@@ -64,10 +81,12 @@ class PlacementEase:
         weight = 1.0 if self._since is None else (time - self._since) / max(self.seconds, 1e-6)
         if weight >= 1.0 or mask.box is None:
             self._since = None
-            return warp_garment(garment, body, mask, shape, category, arms)
+            size = self._steady(body_size(body_anchors(body, mask, category), category), time, last_time)
+            return warp_garment(garment, body, mask, shape, category, arms, size=size)
         boxed = Body(None, body.person, body.hands, "none")
         anchors = (1 - weight) * body_anchors(boxed, mask, category) + weight * body_anchors(body, mask, category)
-        old = warp_garment(garment, boxed, mask, shape, category, None, anchors)  # (box-placed: no arms known)
-        new = warp_garment(garment, body, mask, shape, category, arms, anchors)
+        size = self._steady(body_size(anchors, category), time, last_time)
+        old = warp_garment(garment, boxed, mask, shape, category, None, anchors, size)  # (box-placed: no arms known)
+        new = warp_garment(garment, body, mask, shape, category, arms, anchors, size)
         warped, alpha = mix(old[:2], new[:2], weight)
         return warped, alpha, new[2] | old[2]
