@@ -96,9 +96,9 @@ def main() -> None:
             self.raw: list[np.ndarray | None] = []
             self.smooth: list[np.ndarray | None] = []
 
-        def analyse(self, image):
+        def analyse(self, image, time=None):
             count = len(self.raw)
-            body = super().analyse(image)
+            body = super().analyse(image, time)
             if len(self.raw) == count:  # no trusted pose this frame
                 self.raw.append(None)
                 self.smooth.append(None)

@@ -73,10 +73,13 @@ class Part:
     limb: bool
 
 
-def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper"
+def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper", anchors: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Image-left/right shoulders and hips on the body; from the mask's box when pose is missing (a lower
-    mask's box starts at the hips, so its hips are at its top, not near its bottom)."""
+    mask's box starts at the hips, so its hips are at its top, not near its bottom); `anchors` (4, 2),
+    when given, are used as they are (a video easing its placement from the box onto the pose)."""
+    if anchors is not None:
+        return tuple(np.asarray(point, np.float64) for point in anchors)  # type: ignore[return-value]
     shoulders = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     if len(shoulders) == 2 and len(hips) == 2:
@@ -96,6 +99,17 @@ def _body_frame(body: Body, mask: GarmentMask | None, category: str = "upper"
     (sl, st), (sr, _), (hl, hb), (hr, _) = BOX_SHOULDERS_AND_HIPS if category != "lower" else LOWER_BOX_HIPS
     return (np.array([x0 + sl * w, y0 + st * h]), np.array([x0 + sr * w, y0 + st * h]),
             np.array([x0 + hl * w, y0 + hb * h]), np.array([x0 + hr * w, y0 + hb * h]))
+
+
+def body_anchors(body: Body, mask: GarmentMask, category: str) -> np.ndarray:
+    """The (4, 2) points a garment is placed by: image-left/right shoulder, left/right hip (from the pose,
+    or from the mask's box without one)."""
+    return np.array(_body_frame(body, mask, category), np.float64)
+
+
+def body_size(anchors: np.ndarray, category: str) -> float:
+    """The distance a garment's lengths are scaled by: the shoulder joints' (a bottom's: the hip joints')."""
+    return float(np.linalg.norm(anchors[3] - anchors[2] if category == "lower" else anchors[1] - anchors[0]))
 
 
 def torso_corners(body: Body) -> np.ndarray | None:
@@ -392,9 +406,10 @@ def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.n
     return np.where(band, np.maximum(mask, mirrored), mask).astype(np.uint8)
 
 
-def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
+                 anchors: np.ndarray | None = None, size: float | None = None) -> list[Part]:
     photo = _photo_frame(garment)
-    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category)
+    s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category, anchors)
     centre = (s_left + s_right) / 2
     chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
     half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
@@ -421,7 +436,7 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
     # the photo's inner back, seen through its neck opening, is not worn on the chest: the body shows there
     torso_mask = np.where(garment.opening > 0, 0, torso_mask).astype(np.uint8)
-    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)) / photo.width
+    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * (size or float(np.linalg.norm(s_right - s_left))) / photo.width
     # a neckline that would sit below the old collar is raised to it (the yoke stretched, the rest kept)
     collar = _collar_depth(mask, s_left, s_right)
     yoke = (photo.top - ys[0], collar) if collar is not None and collar > (photo.top - ys[0]) * unit else None
@@ -529,13 +544,14 @@ def _waist_lift(old: np.ndarray | None, h_left: np.ndarray, h_right: np.ndarray,
     return float(np.clip((waist - top) @ down, 0.0, limit))
 
 
-def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int]) -> list[Part]:
+def _lower_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
+                 anchors: np.ndarray | None = None, size: float | None = None) -> list[Part]:
     g = garment.landmarks
-    _, _, h_left, h_right = _body_frame(body, mask, "lower")
+    _, _, h_left, h_right = _body_frame(body, mask, "lower", anchors)
     hip_width = float(np.linalg.norm(h_right - h_left))
     band = HIP_TO_WAISTBAND_WIDTH * hip_width
     waist_w = max(float(np.linalg.norm(g["waist_right"] - g["waist_left"])), 1.0)
-    unit = FLAT_WAIST_PER_HIP_JOINTS * hip_width / waist_w  # lengths from the flat waistband, like a top's
+    unit = FLAT_WAIST_PER_HIP_JOINTS * (size or hip_width) / waist_w  # lengths from the flat waistband, like a top's
     top, bottom = int(g["waist_centre"][1]), int(g["hem_centre"][1])
     centre = int(round(g["waist_centre"][0]))
     crotch = _crotch_row(garment, centre, top, bottom)
@@ -731,11 +747,15 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
-                 category: str, arms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 category: str, arms: np.ndarray | None = None, anchors: np.ndarray | None = None,
+                 size: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The garment warped onto the body: RGB, its alpha in [0, 1], and what stays in front of it
-    (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them."""
-    parts = _lower_parts(garment, body, mask, shape) if garment.category == "lower" else \
-        _upper_parts(garment, body, mask, shape)
+    (face, hair, hands) as a uint8 mask. The torso goes under `arms` (a mask), sleeves over them.
+    `anchors` (image-left/right shoulder, left/right hip) replace the body's own (see `body_anchors`);
+    `size` replaces the shoulder-joint distance (a bottom's: hip-joint) the garment's lengths are scaled
+    by (a video holds it steady: a body turning narrows its shoulders, not its height)."""
+    parts = _lower_parts(garment, body, mask, shape, anchors, size) if garment.category == "lower" else \
+        _upper_parts(garment, body, mask, shape, anchors, size)
     image = np.zeros((*shape, 3), np.float32)
     alpha = np.zeros(shape, np.float32)
     for part in parts:
@@ -746,7 +766,7 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
     if garment.category == "lower":
         warped, alpha = _close_leg_gap(warped, alpha, body)
-    s_left, s_right, _, _ = _body_frame(body, mask, category)
+    s_left, s_right, _, _ = _body_frame(body, mask, category, anchors)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:

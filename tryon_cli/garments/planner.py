@@ -18,6 +18,7 @@ from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, T
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
 from .placement import arms_in_front, torso_corners, warp_garment
+from .transition import PlacementEase
 
 TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
 
@@ -59,6 +60,7 @@ class FrameMasker:
     _cuts: SceneCutDetector = field(default_factory=SceneCutDetector)
     _previous: GarmentMask | None = None
     _carried: int = 0
+    cut: bool = False  # whether the last frame began a new scene (tracks were reset)
 
     def __post_init__(self) -> None:
         self._owns_analyzer = self.analyzer is None
@@ -68,7 +70,8 @@ class FrameMasker:
 
     def __call__(self, frame: Frame) -> tuple[Body, GarmentMask | None, str]:
         """The body, the mask (None when impossible) and the mask's source or the reason for none."""
-        if self.tracking and self._cuts(frame.image):
+        self.cut = bool(self.tracking and self._cuts(frame.image))
+        if self.cut:
             self._smoother.reset()
             self._previous = None
             self._analyzer.reset()
@@ -151,16 +154,26 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
     engine.prepare(GarmentConditions)
     report = TryOnReport()
     masker = FrameMasker(options, tracking, seed, sam, analyzer)
+    # on video, a garment placed by the mask's box moves onto the pose gradually once the pose is trusted
+    ease = PlacementEase()
+    last_time: list[float | None] = [None]
 
     def planned() -> Iterator[RenderItem]:
         for frame in frames:
             body, mask, source = masker(frame)
             report.record(source, mask is not None)
+            if masker.cut or mask is None:
+                ease.reset()
             if mask is None:
                 yield RenderItem(frame, frame.image)
                 continue
             arms = arms_in_front(body, frame.image.shape[:2]) if options.category != "lower" else None
-            warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category, arms)
+            if tracking:
+                warped, alpha, keep = ease(garment, body, mask, frame.image.shape[:2], options.category, arms,
+                                           frame.time, last_time[0])
+                last_time[0] = frame.time
+            else:
+                warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category, arms)
             if mask.front is not None:  # hands only the pose found, and what they hold, stay in front
                 keep = keep | mask.front
             if mode != "mask":  # mask-free still honours the mask: the garment's soft edge ends inside it
