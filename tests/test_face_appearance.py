@@ -673,3 +673,30 @@ def test_transfer_skin_refined_shading_brings_a_dark_patch_to_the_targets_level(
 
     assert shortfall(False) > 10.0  # the defect
     assert abs(shortfall(True)) < 0.6 * shortfall(False)
+
+
+def test_transfer_skin_does_not_paint_the_targets_moustache_as_a_grey_smudge():
+    """A target's dark moustache lies inside its skin mask; read as skin, its dark colourless low band gave
+    a clean-shaven source a grey smudge above the lip. Hair far darker than the skin around it is left out
+    of the colour match's measures, so the lip keeps the cheeks' colour; a plain source barely changes."""
+    from tryon_cli.colour import transfer_skin, without_dark_hair
+
+    skin = np.full((120, 160), 255, np.uint8)
+    image = _rgb(_shaded_lab(160.0, 0.05, (138.0, 145.0)))
+    target_lab = _shaded_lab(110.0, 0.05, (150.0, 156.0))
+    target_lab[70:84, 50:110] = (35.0, 134.0, 136.0)  # the moustache: dark, nearly grey
+    target = _rgb(target_lab)
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+    assert without_dark_hair(target_lab[..., 0].astype(np.float32), skin, 16.0)[72:82, 55:105].max() == 0
+    for skip in (True, False):
+        lab = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, skip_hair=skip),
+                           cv2.COLOR_RGB2LAB).astype(float)
+        lip, cheek = lab[70:84, 60:100].reshape(-1, 3).mean(0), lab[20:40, 60:100].reshape(-1, 3).mean(0)
+        if skip:
+            assert abs(lip[0] - cheek[0]) < 8 and np.abs(lip[1:] - cheek[1:]).max() < 3
+        else:  # the defect: a darker, greyer patch where the target's moustache was
+            assert cheek[0] - lip[0] > 15 or np.abs(lip[1:] - cheek[1:]).max() > 5
+    plain = transfer_skin(image, *stats, _rgb(_shaded_lab(110.0, 0.05, (150.0, 156.0))), skin, skin, sigma=16.0)
+    plain_off = transfer_skin(image, *stats, _rgb(_shaded_lab(110.0, 0.05, (150.0, 156.0))), skin, skin, sigma=16.0,
+                              skip_hair=False)
+    assert np.abs(plain.astype(int) - plain_off).max() <= 1

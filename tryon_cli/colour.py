@@ -263,6 +263,22 @@ def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray,
     return lifted + eyes * (kept - lifted)
 
 
+DARK_HAIR_SHARE = 0.55  # a skin-mask pixel darker than this share of its neighbourhood's skin level is hair
+# (a moustache, stubble, a brow's edge), not skin under some light: a cast shadow or the dark side of a
+# side-lit face stays above it (about 0.75 of its level at a moustache's edge on grimaces_blinks)
+
+
+def without_dark_hair(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """`skin` (0/255) less its pixels far darker than the skin's low-frequency level around them
+    (DARK_HAIR_SHARE): a moustache or beard inside a face's skin mask.
+
+    The colour match reads the frame's and the face's skin at the lighting's scale; a target's moustache
+    read as skin gave the swapped face a grey smudge above the lip (dark, colourless low bands), and a
+    source's own moustache pulled its lift up around it."""
+    level = _low_band(lightness, skin, sigma)
+    return np.where((skin > 0) & (lightness >= DARK_HAIR_SHARE * level), 255, 0).astype(np.uint8)
+
+
 CHROMA_SIGMA_SHARE = 0.5  # the chroma's low band is the target's down to this share of the lighting's scale:
 # a 1927 photo's ruddy cheeks and a red nose tip lie between the two (cheek Delta E 10.4 -> 7.7 before the
 # blend on the old photo onto talking_frontal); chroma carries little of dlib's identity
@@ -272,7 +288,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
                   image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
                   max_ratio: float = 1.6, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
                   shading_contrast: bool = True, chroma_sigma_share: float = CHROMA_SIGMA_SHARE,
-                  refine_shading: float = 0.0) -> np.ndarray:
+                  refine_shading: float = 0.0, skip_hair: bool = True) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
     low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
@@ -292,9 +308,14 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     same target (half: 5.5, 0.38, 0.5). `shading_contrast`: the skin's shading detail (the band below the lighting's scale) takes the
     target's relative strength (`match_shading_contrast`) and its chroma follows it as the target's does
     (`match_shading_chroma`), so a hard-lit, dark or low-resolution photo does not read as grey metal.
+    `skip_hair`: both skin masks lose their dark hair (`without_dark_hair`) before anything is measured.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
+    if skip_hair:
+        image_skin = without_dark_hair(source_l, image_skin, sigma)
+        target_skin = without_dark_hair(cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32),
+                                        target_skin, sigma)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     ratio = shading_ratio(source_l * gain, target, image_skin, target_skin, sigma, max_ratio)
     if refine_shading > 0.0:
