@@ -700,3 +700,25 @@ def test_transfer_skin_does_not_paint_the_targets_moustache_as_a_grey_smudge():
     plain_off = transfer_skin(image, *stats, _rgb(_shaded_lab(110.0, 0.05, (150.0, 156.0))), skin, skin, sigma=16.0,
                               skip_hair=False)
     assert np.abs(plain.astype(int) - plain_off).max() <= 1
+
+
+def test_transfer_skin_lifts_a_dark_photo_to_a_pale_targets_level():
+    """A dark photo onto a pale target needs a gain near 2 or more (dark_lowres onto talking_frontal 1.9,
+    side_light 2.6); with the gain and the shading ratio both clipped at 1.6 the face stayed darker than
+    the target's skin and kept a low band of its own. Both are measured on skin only, so a larger gain is
+    safe: the face lands on the target's level, and its dark features stay darker than its skin."""
+    from tryon_cli.colour import transfer_skin
+
+    skin = np.full((120, 160), 255, np.uint8)
+    source = _shaded_lab(60.0, 0.05, (150.0, 156.0))
+    source[50:60, 40:120] = (20.0, 135.0, 135.0)  # a feature (a brow), off the skin
+    skin[46:64, 36:124] = 0
+    image, target = _rgb(source), _rgb(_shaded_lab(180.0, 0.05, (136.0, 143.0)))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+    lifted = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0), cv2.COLOR_RGB2LAB)
+    capped = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, max_gain=1.6, max_ratio=1.6),
+                          cv2.COLOR_RGB2LAB)
+    cheek = (slice(80, 110), slice(20, 140))
+    assert float(capped[cheek][..., 0].mean()) < 165  # the defect: the old caps leave it dark
+    assert abs(float(lifted[cheek][..., 0].mean()) - 180) < 5
+    assert float(lifted[52:58, 50:110, 0].mean()) < 0.6 * float(lifted[cheek][..., 0].mean())

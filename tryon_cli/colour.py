@@ -279,14 +279,22 @@ def without_dark_hair(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> 
     return np.where((skin > 0) & (lightness >= DARK_HAIR_SHARE * level), 255, 0).astype(np.uint8)
 
 
+MAX_GAIN = 2.5  # the mean-lightness gain, target skin over source skin (both measured on skin only), is
+# clipped to [1 / MAX_GAIN, MAX_GAIN]: a dark photo onto a pale target needs 1.9 (dark_lowres onto
+# talking_frontal), a dark side-lit one 2.6 (side_light); at 1.6 the shading ratio, clipped too, was left
+# to make up the rest and the face kept a low band of its own (lightness spread 13.7 there, 7.2 at 2.5,
+# the target's 10.1), patchy grey-brown skin
+MAX_RATIO = 2.0  # the shading ratio stays within [1 / MAX_RATIO, MAX_RATIO] (1.6 clipped 15% of
+# dark_lowres's skin onto talking_frontal; at 2.2 dlib's same-person rate once fell on the test suite's
+# synthetic talking head, 0.8 -> 0.7)
 CHROMA_SIGMA_SHARE = 0.5  # the chroma's low band is the target's down to this share of the lighting's scale:
 # a 1927 photo's ruddy cheeks and a red nose tip lie between the two (cheek Delta E 10.4 -> 7.7 before the
 # blend on the old photo onto talking_frontal); chroma carries little of dlib's identity
 
 
 def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
-                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
-                  max_ratio: float = 1.6, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
+                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = MAX_GAIN,
+                  max_ratio: float = MAX_RATIO, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
                   shading_contrast: bool = True, chroma_sigma_share: float = CHROMA_SIGMA_SHARE,
                   refine_shading: float = 0.0, skip_hair: bool = True) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
@@ -298,8 +306,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     8-bit steps, the first clipped a brightened highlight to white (its chroma lost) and the second
     darkened that white back to a grey-green patch (a bright grey source's forehead and nose).
     `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
-    `max_ratio` stays 1.6: at 2.2 a side light's shadowed half was lifted further, but dlib's same-person
-    rate fell (0.8 -> 0.7 on the test suite's synthetic talking head). `chroma_low_band`: after the global
+    The gain is clipped to `max_gain` (MAX_GAIN) and the ratio to `max_ratio` (MAX_RATIO). `chroma_low_band`: after the global
     map the chroma's low band is the target's (`chroma_offset`), so tints and blotches on the lighting's
     scale go. `refine_shading` (0..1, off): the share of a second shading-ratio pass on the lifted face (a
     ratio of blurs leaves the face's low band 6-9 lightness units short of the target's at the cheeks);
