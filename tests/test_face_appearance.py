@@ -722,3 +722,24 @@ def test_transfer_skin_lifts_a_dark_photo_to_a_pale_targets_level():
     assert float(capped[cheek][..., 0].mean()) < 165  # the defect: the old caps leave it dark
     assert abs(float(lifted[cheek][..., 0].mean()) - 180) < 5
     assert float(lifted[52:58, 50:110, 0].mean()) < 0.6 * float(lifted[cheek][..., 0].mean())
+
+
+def test_map_chroma_takes_a_pale_sources_mean_to_a_coloured_targets_without_doubling_its_lips():
+    """A pale source onto a darker, more coloured target (chroma scale about 3): the skin's mean lands on the
+    target's, but its deviations (pink lips, a pink nose tip) are stretched by MAX_CHROMA_SCALE at most. At
+    2, with the mean short of the target's, the nose tip turned red and the lips magenta."""
+    from tryon_cli.colour import map_chroma
+
+    source = np.array([[150.0, 135.0, 138.0], [40.0, 2.0, 3.0]], np.float32)  # chroma about 12
+    target = np.array([[100.0, 151.0, 156.0], [40.0, 5.0, 6.0]], np.float32)  # chroma about 36
+    ab = np.array([[[135.0, 138.0], [150.0, 140.0]]], np.float32)  # the skin's mean, a lip
+    skin, lip = map_chroma(ab, source, target)[0]
+    assert np.abs(skin - target[0, 1:]).max() < 0.5
+    stretch = np.hypot(*(lip - skin)) / np.hypot(*(ab[0, 1] - ab[0, 0]))
+    assert stretch <= 1.5 + 1e-3  # at most 1.5x (the old map: 2x)
+    # a pale-to-paler pair within the limit is the plain rotation and scale z * t / s
+    near = np.array([[160.0, 137.0, 143.0], [30.0, 3.0, 7.0]], np.float32)
+    z = complex(150.0 - 128.0, 140.0 - 128.0) * complex(9.0, 15.0) / complex(8.0, 10.0)
+    mapped = map_chroma(np.array([[[150.0, 140.0]]], np.float32), np.array([[150, 136, 138], [30, 2, 2]], np.float32),
+                        near)[0, 0]
+    assert abs(mapped[0] - 128 - z.real) < 0.5 and abs(mapped[1] - 128 - z.imag) < 0.5

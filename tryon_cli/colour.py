@@ -353,7 +353,11 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
 
 MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a
 # rotation and scale (fully at the second value)
-MAX_CHROMA_SCALE = 2.0
+MAX_CHROMA_SCALE = 1.5  # the map's rotation and scale stretches the chroma's deviations from the source's
+# mean skin colour (lips, a nose tip) at most this much; the mean itself still lands on the target's. At 2
+# a pale source's pink nose tip and lips turned red and magenta on a darker, more coloured target
+# (portrait_a and portrait_b onto grimaces_blinks: chroma scale 2.9); 1.5 leaves portrait_a onto
+# talking_frontal (1.4) as it was
 
 
 def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray) -> np.ndarray:
@@ -365,7 +369,8 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     the green-blue forehead and nose of an orange-lit photo on a paler target. A colourless source (a
     black-and-white photo: s near 0) can only be shifted; between the two, a blend. Then the spread
     around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
-    noisy photo), never grows.
+    noisy photo), never grows. Where t / s is larger than MAX_CHROMA_SCALE the mean still lands on t, but
+    the deviations from s (lips, a nose tip) are stretched by MAX_CHROMA_SCALE only.
     """
     s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
     t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
@@ -376,9 +381,11 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
         factor *= MAX_CHROMA_SCALE / abs(factor)
     scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
     spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
-    # mapped = weight * z * factor + (1 - weight) * (z + t - s) = z * gain + shift (z = a - 128 + i (b - 128)),
-    # then each channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
-    gain, shift = weight * factor + (1.0 - weight), (1.0 - weight) * (t - s)
+    # mapped = weight * (t + (z - s) * factor) + (1 - weight) * (z + t - s) = z * gain + shift
+    # (z = a - 128 + i (b - 128); with factor = t / s unclipped, t + (z - s) * factor = z * t / s), then each
+    # channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
+    gain = weight * factor + (1.0 - weight)
+    shift = weight * (t - s * factor) + (1.0 - weight) * (t - s)
     rotate = np.array([[gain.real, -gain.imag], [gain.imag, gain.real]])
     mean = np.array([target_stats[0, 1], target_stats[0, 2]], dtype=np.float64)
     linear = spread[:, None] * rotate
