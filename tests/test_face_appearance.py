@@ -673,3 +673,73 @@ def test_transfer_skin_refined_shading_brings_a_dark_patch_to_the_targets_level(
 
     assert shortfall(False) > 10.0  # the defect
     assert abs(shortfall(True)) < 0.6 * shortfall(False)
+
+
+def test_transfer_skin_does_not_paint_the_targets_moustache_as_a_grey_smudge():
+    """A target's dark moustache lies inside its skin mask; read as skin, its dark colourless low band gave
+    a clean-shaven source a grey smudge above the lip. Hair far darker than the skin around it is left out
+    of the colour match's measures, so the lip keeps the cheeks' colour; a plain source barely changes."""
+    from tryon_cli.colour import transfer_skin, without_dark_hair
+
+    skin = np.full((120, 160), 255, np.uint8)
+    image = _rgb(_shaded_lab(160.0, 0.05, (138.0, 145.0)))
+    target_lab = _shaded_lab(110.0, 0.05, (150.0, 156.0))
+    target_lab[70:84, 50:110] = (35.0, 134.0, 136.0)  # the moustache: dark, nearly grey
+    target = _rgb(target_lab)
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+    assert without_dark_hair(target_lab[..., 0].astype(np.float32), skin, 16.0)[72:82, 55:105].max() == 0
+    for skip in (True, False):
+        lab = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, skip_hair=skip),
+                           cv2.COLOR_RGB2LAB).astype(float)
+        lip, cheek = lab[70:84, 60:100].reshape(-1, 3).mean(0), lab[20:40, 60:100].reshape(-1, 3).mean(0)
+        if skip:
+            assert abs(lip[0] - cheek[0]) < 8 and np.abs(lip[1:] - cheek[1:]).max() < 3
+        else:  # the defect: a darker, greyer patch where the target's moustache was
+            assert cheek[0] - lip[0] > 15 or np.abs(lip[1:] - cheek[1:]).max() > 5
+    plain = transfer_skin(image, *stats, _rgb(_shaded_lab(110.0, 0.05, (150.0, 156.0))), skin, skin, sigma=16.0)
+    plain_off = transfer_skin(image, *stats, _rgb(_shaded_lab(110.0, 0.05, (150.0, 156.0))), skin, skin, sigma=16.0,
+                              skip_hair=False)
+    assert np.abs(plain.astype(int) - plain_off).max() <= 1
+
+
+def test_transfer_skin_lifts_a_dark_photo_to_a_pale_targets_level():
+    """A dark photo onto a pale target needs a gain near 2 or more (dark_lowres onto talking_frontal 1.9,
+    side_light 2.6); with the gain and the shading ratio both clipped at 1.6 the face stayed darker than
+    the target's skin and kept a low band of its own. Both are measured on skin only, so a larger gain is
+    safe: the face lands on the target's level, and its dark features stay darker than its skin."""
+    from tryon_cli.colour import transfer_skin
+
+    skin = np.full((120, 160), 255, np.uint8)
+    source = _shaded_lab(60.0, 0.05, (150.0, 156.0))
+    source[50:60, 40:120] = (20.0, 135.0, 135.0)  # a feature (a brow), off the skin
+    skin[46:64, 36:124] = 0
+    image, target = _rgb(source), _rgb(_shaded_lab(180.0, 0.05, (136.0, 143.0)))
+    stats = skin_colour_statistics(image, skin), skin_colour_statistics(target, skin)
+    lifted = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0), cv2.COLOR_RGB2LAB)
+    capped = cv2.cvtColor(transfer_skin(image, *stats, target, skin, skin, sigma=16.0, max_gain=1.6, max_ratio=1.6),
+                          cv2.COLOR_RGB2LAB)
+    cheek = (slice(80, 110), slice(20, 140))
+    assert float(capped[cheek][..., 0].mean()) < 165  # the defect: the old caps leave it dark
+    assert abs(float(lifted[cheek][..., 0].mean()) - 180) < 5
+    assert float(lifted[52:58, 50:110, 0].mean()) < 0.6 * float(lifted[cheek][..., 0].mean())
+
+
+def test_map_chroma_takes_a_pale_sources_mean_to_a_coloured_targets_without_doubling_its_lips():
+    """A pale source onto a darker, more coloured target (chroma scale about 3): the skin's mean lands on the
+    target's, but its deviations (pink lips, a pink nose tip) are stretched by MAX_CHROMA_SCALE at most. At
+    2, with the mean short of the target's, the nose tip turned red and the lips magenta."""
+    from tryon_cli.colour import map_chroma
+
+    source = np.array([[150.0, 135.0, 138.0], [40.0, 2.0, 3.0]], np.float32)  # chroma about 12
+    target = np.array([[100.0, 151.0, 156.0], [40.0, 5.0, 6.0]], np.float32)  # chroma about 36
+    ab = np.array([[[135.0, 138.0], [150.0, 140.0]]], np.float32)  # the skin's mean, a lip
+    skin, lip = map_chroma(ab, source, target)[0]
+    assert np.abs(skin - target[0, 1:]).max() < 0.5
+    stretch = np.hypot(*(lip - skin)) / np.hypot(*(ab[0, 1] - ab[0, 0]))
+    assert stretch <= 1.5 + 1e-3  # at most 1.5x (the old map: 2x)
+    # a pale-to-paler pair within the limit is the plain rotation and scale z * t / s
+    near = np.array([[160.0, 137.0, 143.0], [30.0, 3.0, 7.0]], np.float32)
+    z = complex(150.0 - 128.0, 140.0 - 128.0) * complex(9.0, 15.0) / complex(8.0, 10.0)
+    mapped = map_chroma(np.array([[[150.0, 140.0]]], np.float32), np.array([[150, 136, 138], [30, 2, 2]], np.float32),
+                        near)[0, 0]
+    assert abs(mapped[0] - 128 - z.real) < 0.5 and abs(mapped[1] - 128 - z.imag) < 0.5

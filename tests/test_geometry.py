@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -121,6 +122,32 @@ def test_composite_leaves_unmasked_pixels_bit_exact(method):
     out = composite(frame, patch, mask, method=method, feather_radius=4)
     np.testing.assert_array_equal(out[mask == 0], frame[mask == 0])
     assert np.abs(out[40, 47].astype(int) - frame[40, 47].astype(int)).sum() > 0
+
+
+@pytest.mark.parametrize("method", ["feather", "multiband"])
+def test_composite_feathers_a_kept_mouth_narrowly_so_the_frames_moustache_does_not_show_around_it(method):
+    """A face mask with a hole (the target's mouth kept): at the full feather radius the frame showed
+    through a band that wide around the hole (the target's moustache, a grey smudge on the new face).
+    With `hole_radius` the band is narrow; the outer edge and the hole itself are as before."""
+    frame = np.full((160, 160, 3), 170, np.uint8)
+    frame[62:72, 50:110] = 40  # a moustache just above the mouth
+    patch = np.full((160, 160, 3), 170, np.uint8)
+    mask = np.zeros((160, 160), np.uint8)
+    cv2.ellipse(mask, (80, 80), (65, 75), 0, 0, 360, 255, -1)
+    mouth = np.zeros_like(mask)
+    cv2.ellipse(mouth, (80, 82), (30, 7), 0, 0, 360, 255, -1)
+    mask[mouth > 0] = 0
+    wide = composite(frame, patch, mask, method=method, feather_radius=16)
+    narrow = composite(frame, patch, mask, method=method, feather_radius=16, hole_radius=4)
+    lip = (slice(62, 66), slice(60, 100))  # 9 to 13 px above the mouth
+    assert wide[lip].astype(int).min() < 140  # the defect: the moustache shows through
+    assert narrow[lip].astype(int).min() >= 160
+    np.testing.assert_array_equal(narrow[mouth > 0], frame[mouth > 0])
+    np.testing.assert_array_equal(narrow[mask == 0], frame[mask == 0])
+    solid = np.full_like(mask, 0)
+    cv2.ellipse(solid, (80, 80), (65, 75), 0, 0, 360, 255, -1)  # no hole: hole_radius changes nothing
+    np.testing.assert_array_equal(composite(frame, patch, solid, method=method, feather_radius=16, hole_radius=4),
+                                  composite(frame, patch, solid, method=method, feather_radius=16))
 
 
 def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():

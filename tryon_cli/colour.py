@@ -309,16 +309,40 @@ def _keep_eye_whites(source_l: np.ndarray, lifted: np.ndarray, lift: np.ndarray,
     return lifted + eyes * (kept - lifted)
 
 
+DARK_HAIR_SHARE = 0.55  # a skin-mask pixel darker than this share of its neighbourhood's skin level is hair
+# (a moustache, stubble, a brow's edge), not skin under some light: a cast shadow or the dark side of a
+# side-lit face stays above it (about 0.75 of its level at a moustache's edge on grimaces_blinks)
+
+
+def without_dark_hair(lightness: np.ndarray, skin: np.ndarray, sigma: float) -> np.ndarray:
+    """`skin` (0/255) less its pixels far darker than the skin's low-frequency level around them
+    (DARK_HAIR_SHARE): a moustache or beard inside a face's skin mask.
+
+    The colour match reads the frame's and the face's skin at the lighting's scale; a target's moustache
+    read as skin gave the swapped face a grey smudge above the lip (dark, colourless low bands), and a
+    source's own moustache pulled its lift up around it."""
+    level = _low_band(lightness, skin, sigma)
+    return np.where((skin > 0) & (lightness >= DARK_HAIR_SHARE * level), 255, 0).astype(np.uint8)
+
+
+MAX_GAIN = 2.5  # the mean-lightness gain, target skin over source skin (both measured on skin only), is
+# clipped to [1 / MAX_GAIN, MAX_GAIN]: a dark photo onto a pale target needs 1.9 (dark_lowres onto
+# talking_frontal), a dark side-lit one 2.6 (side_light); at 1.6 the shading ratio, clipped too, was left
+# to make up the rest and the face kept a low band of its own (lightness spread 13.7 there, 7.2 at 2.5,
+# the target's 10.1), patchy grey-brown skin
+MAX_RATIO = 2.0  # the shading ratio stays within [1 / MAX_RATIO, MAX_RATIO] (1.6 clipped 15% of
+# dark_lowres's skin onto talking_frontal; at 2.2 dlib's same-person rate once fell on the test suite's
+# synthetic talking head, 0.8 -> 0.7)
 CHROMA_SIGMA_SHARE = 0.5  # the chroma's low band is the target's down to this share of the lighting's scale:
 # a 1927 photo's ruddy cheeks and a red nose tip lie between the two (cheek Delta E 10.4 -> 7.7 before the
 # blend on the old photo onto talking_frontal); chroma carries little of dlib's identity
 
 
 def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray, target: np.ndarray,
-                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = 1.6,
-                  max_ratio: float = 1.6, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
+                  image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = MAX_GAIN,
+                  max_ratio: float = MAX_RATIO, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
                   shading_contrast: bool = True, chroma_sigma_share: float = CHROMA_SIGMA_SHARE,
-                  refine_shading: float = 0.0) -> np.ndarray:
+                  refine_shading: float = 0.0, skip_hair: bool = True) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
     low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
@@ -328,8 +352,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     8-bit steps, the first clipped a brightened highlight to white (its chroma lost) and the second
     darkened that white back to a grey-green patch (a bright grey source's forehead and nose).
     `eyes` (0..1 weights, the face's eye openings) lifts the eye whites with `_keep_eye_whites`.
-    `max_ratio` stays 1.6: at 2.2 a side light's shadowed half was lifted further, but dlib's same-person
-    rate fell (0.8 -> 0.7 on the test suite's synthetic talking head). `chroma_low_band`: after the global
+    The gain is clipped to `max_gain` (MAX_GAIN) and the ratio to `max_ratio` (MAX_RATIO). `chroma_low_band`: after the global
     map the chroma's low band is the target's (`chroma_offset`), so tints and blotches on the lighting's
     scale go. `refine_shading` (0..1, off): the share of a second shading-ratio pass on the lifted face (a
     ratio of blurs leaves the face's low band 6-9 lightness units short of the target's at the cheeks);
@@ -338,9 +361,14 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     same target (half: 5.5, 0.38, 0.5). `shading_contrast`: the skin's shading detail (the band below the lighting's scale) takes the
     target's relative strength (`match_shading_contrast`) and its chroma follows it as the target's does
     (`match_shading_chroma`), so a hard-lit, dark or low-resolution photo does not read as grey metal.
+    `skip_hair`: both skin masks lose their dark hair (`without_dark_hair`) before anything is measured.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
+    if skip_hair:
+        image_skin = without_dark_hair(source_l, image_skin, sigma)
+        target_skin = without_dark_hair(cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32),
+                                        target_skin, sigma)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     # every band below at the lighting scale is read over one of these two masks: shrunk and blurred once
     low_passes = here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
@@ -376,7 +404,11 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
 
 MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a
 # rotation and scale (fully at the second value)
-MAX_CHROMA_SCALE = 2.0
+MAX_CHROMA_SCALE = 1.5  # the map's rotation and scale stretches the chroma's deviations from the source's
+# mean skin colour (lips, a nose tip) at most this much; the mean itself still lands on the target's. At 2
+# a pale source's pink nose tip and lips turned red and magenta on a darker, more coloured target
+# (portrait_a and portrait_b onto grimaces_blinks: chroma scale 2.9); 1.5 leaves portrait_a onto
+# talking_frontal (1.4) as it was
 
 
 def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarray) -> np.ndarray:
@@ -388,7 +420,8 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
     the green-blue forehead and nose of an orange-lit photo on a paler target. A colourless source (a
     black-and-white photo: s near 0) can only be shifted; between the two, a blend. Then the spread
     around the target's mean shrinks where the source's skin is blotchier than the target's (an old or
-    noisy photo), never grows.
+    noisy photo), never grows. Where t / s is larger than MAX_CHROMA_SCALE the mean still lands on t, but
+    the deviations from s (lips, a nose tip) are stretched by MAX_CHROMA_SCALE only.
     """
     s = complex(source_stats[0, 1] - 128.0, source_stats[0, 2] - 128.0)
     t = complex(target_stats[0, 1] - 128.0, target_stats[0, 2] - 128.0)
@@ -399,9 +432,11 @@ def map_chroma(ab: np.ndarray, source_stats: np.ndarray, target_stats: np.ndarra
         factor *= MAX_CHROMA_SCALE / abs(factor)
     scale = weight * abs(factor) + (1.0 - weight)  # how much the map itself stretched the spread
     spread = np.clip(target_stats[1, 1:] / np.maximum(source_stats[1, 1:] * scale, 1e-3), MIN_CHROMA_SPREAD, 1.0)
-    # mapped = weight * z * factor + (1 - weight) * (z + t - s) = z * gain + shift (z = a - 128 + i (b - 128)),
-    # then each channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
-    gain, shift = weight * factor + (1.0 - weight), (1.0 - weight) * (t - s)
+    # mapped = weight * (t + (z - s) * factor) + (1 - weight) * (z + t - s) = z * gain + shift
+    # (z = a - 128 + i (b - 128); with factor = t / s unclipped, t + (z - s) * factor = z * t / s), then each
+    # channel is spread about the target's mean: one affine map of (a, b), one cv2.transform.
+    gain = weight * factor + (1.0 - weight)
+    shift = weight * (t - s * factor) + (1.0 - weight) * (t - s)
     rotate = np.array([[gain.real, -gain.imag], [gain.imag, gain.real]])
     mean = np.array([target_stats[0, 1], target_stats[0, 2]], dtype=np.float64)
     linear = spread[:, None] * rotate

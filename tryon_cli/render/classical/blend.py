@@ -83,9 +83,24 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     return cv2.bitwise_and(alpha, alpha, mask=mask)  # exactly 0 where the mask is (bit for bit)
 
 
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """`mask` (uint8) with every hole inside its outer outlines filled (255)."""
+    contours, _ = cv2.findContours(np.where(mask > 0, 255, 0).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
+    return np.where(mask > 0, 255, filled).astype(mask.dtype)
+
+
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
-              feather_radius: int = 8) -> np.ndarray:
-    """Put `patch` (same size as frame) into `frame` inside `mask` (uint8); outside, frame is untouched."""
+              feather_radius: int = 8, hole_radius: int | None = None) -> np.ndarray:
+    """Put `patch` (same size as frame) into `frame` inside `mask` (uint8); outside, frame is untouched.
+
+    `hole_radius`: the mask's holes (a mouth kept from the frame, an occluder) are feathered this narrowly
+    and the multi-band pyramid blends as if they were filled, so the frame does not show through a band
+    `feather_radius` wide around them: around a kept mouth that band was the target's moustache, a grey
+    smudge on a clean-shaven face. The outer outline keeps `feather_radius`.
+    """
     if method not in BLEND_METHODS:
         raise ValueError(f"unknown blend method '{method}' (use one of {', '.join(BLEND_METHODS)})")
     box = bounding_box(mask, margin=2 * feather_radius + 4)
@@ -103,12 +118,18 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         except cv2.error:
             pass
     alpha = feather_alpha(local_mask, feather_radius)
+    bands = alpha  # the multi-band pyramid's masks
+    if hole_radius is not None:
+        filled = fill_holes(local_mask)
+        if not np.array_equal(filled, local_mask):
+            bands = feather_alpha(filled, feather_radius)
+            alpha = np.minimum(bands, feather_alpha(local_mask, hole_radius))
     # alpha is 0 outside the mask: only the mask's own box changes
     mx, my, mw, mh = cv2.boundingRect(local_mask)
     inside = (slice(my, my + mh), slice(mx, mx + mw))
     if method == "multiband":
         levels = int(np.clip(np.log2(max(min(local_mask.shape) / 16, 1)), 1, 5))
-        changed = np.clip(_multiband(source, base, alpha, levels, (my, my + mh, mx, mx + mw)), 0.0, 255.0).astype(np.uint8)
+        changed = np.clip(_multiband(source, base, bands, levels, (my, my + mh, mx, mx + mw)), 0.0, 255.0).astype(np.uint8)
     else:
         changed = source[inside]
     out = frame.copy()
