@@ -123,3 +123,19 @@ def test_reference_mask_iou_and_white_garments_on_shared_photos():
 def test_shared_person_photo_as_garment_is_refused():
     with pytest.raises(InputError, match="01008_00.jpg: .*face"):
         load_garment(shared_media("tryon", "images", "01008_00.jpg"), "upper")
+
+
+def test_drop_shadow_the_mask_took_in_is_not_worn():
+    """A pink trouser leg whose mask took in the grey drop shadow along its side (the segmentation's
+    outline overshoots by a few px): worn, it was a light strip along the leg. The photo to warp carries
+    the garment's own colour over it; a dark garment's own rim (neutral, but darker) is kept."""
+    image = np.full((1000, 600, 3), 252, np.uint8)
+    image[:, 100:109] = 232  # the shadow: the backdrop's chroma, a little darker
+    image[:, 109:300] = (200, 150, 150)  # the pink leg
+    image[:, 300:310] = (60, 60, 60)  # a charcoal seam band: neutral, but no shadow
+    mask = np.zeros((1000, 600), np.uint8)
+    mask[50:950, 100:310] = 255
+    bled = prepare_garment(image, "lower", mask).bled.astype(int)
+    rows = slice(100, 900)
+    assert (np.abs(bled[rows, 100:109] - (200, 150, 150)).max(axis=2) < 12).all(), "the shadow strip is worn pink"
+    assert (bled[rows, 303:307] == 60).all(), "the garment's own dark rim stays"

@@ -46,19 +46,47 @@ class GarmentModel:
 
 EDGE_BAND = 2  # px of the mask's rim whose colour is taken from inside the garment ...
 EDGE_BLEED_SIGMA = 3.0  # ... (normalised blur of the garment's inner colours at this scale)
+SHADOW_RIM = 0.012  # share of the photo's long side inside the mask's outline where backdrop-like pixels ...
+SHADOW_RIM_CHROMA = 5.0  # ... (8-bit Lab a, b this near the backdrop's, lightness at least SHADOW_RIM_LIGHTNESS
+SHADOW_RIM_LIGHTNESS = 0.8  # of the backdrop's: its soft drop shadow) are rim too
+FAR_BLEED_SIGMA = 8.0  # the colour of rim pixels too far in for EDGE_BLEED_SIGMA's blur comes from this one
+
+
+def shadow_rim(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mask's pixels near its outline that are the backdrop or its drop shadow (the backdrop's chroma,
+    a little darker): the segmentation's outline, upscaled from its working size, overshoots the garment,
+    and a shadow along one side is taken in (a pink trouser leg was worn with a light grey strip along it)."""
+    garment = (mask > 0).astype(np.uint8)
+    reach = max(int(round(SHADOW_RIM * max(mask.shape))), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+    far = cv2.dilate(garment, kernel) == 0
+    if far.sum() < 100:
+        return np.zeros(mask.shape, bool)
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    backdrop = np.median(lab[far], axis=0)
+    near_outline = (garment > 0) & (cv2.erode(garment, kernel) == 0)
+    chroma = np.linalg.norm(lab[..., 1:] - backdrop[1:], axis=2)
+    return near_outline & (chroma < SHADOW_RIM_CHROMA) & (lab[..., 0] >= SHADOW_RIM_LIGHTNESS * backdrop[0])
 
 
 def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The photo with the garment's rim and the background just around it replaced by the garment's own
-    colours from further in: a warp interpolates across the mask's edge, and the photo's backdrop (white)
-    or a rim pixel mixed with it would otherwise draw a light line around the worn garment."""
-    inner = cv2.erode((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=EDGE_BAND)
+    """The photo with the garment's rim (and any backdrop or shadow the mask took in along its outline: see
+    `shadow_rim`) and the background just around it replaced by the garment's own colours from further
+    in: a warp interpolates across the mask's edge, and the photo's backdrop (white) or a rim pixel mixed
+    with it would otherwise draw a light line around the worn garment."""
+    solid = ((mask > 0) & ~shadow_rim(image, mask)).astype(np.uint8)
+    inner = cv2.erode(solid, np.ones((3, 3), np.uint8), iterations=EDGE_BAND)
     if not inner.any():
         return image
-    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), EDGE_BLEED_SIGMA)
-    spread = cv2.GaussianBlur(image.astype(np.float32) * inner[..., None], (0, 0), EDGE_BLEED_SIGMA)
-    colour = spread / np.maximum(weight, 1e-4)[..., None]
-    replace = (inner == 0) & (weight > 1e-3)
+    colour = None
+    for sigma in (FAR_BLEED_SIGMA, EDGE_BLEED_SIGMA):  # the near blur wherever it reaches, the far one beyond
+        weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), sigma)
+        spread = cv2.GaussianBlur(image.astype(np.float32) * inner[..., None], (0, 0), sigma)
+        found = spread / np.maximum(weight, 1e-4)[..., None]
+        colour = found if colour is None else np.where((weight > 1e-3)[..., None], found, colour)
+        if sigma == FAR_BLEED_SIGMA:
+            far_weight = weight
+    replace = (inner == 0) & ((far_weight > 1e-3) | (mask > 0))
     bled = image.copy()
     bled[replace] = np.clip(colour[replace] + 0.5, 0, 255).astype(np.uint8)
     return bled
