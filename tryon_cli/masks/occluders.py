@@ -34,6 +34,9 @@ LIGHTNESS_WEIGHT = 0.5  # colour distances weigh lightness this much against chr
 # change a fabric's lightness, hardly its chroma)
 CLOTHING_DISTANCE = 7.0  # a pixel this close to one of the person's clothing colours is clothing
 BACKDROP_DISTANCE = 7.0  # ... to one of the backdrop's colours, backdrop
+HELD_CLOTHING_DISTANCE = 5.0  # a found object whose median colour is this close to a clothing colour is that
+# garment in another light (the black jeans beside a hand, lit warm by it: 4.7; a beige bag held against
+# an off-white dress is 6.0 from it)
 COLOUR_CLUSTERS = 6  # k-means colours of the clothing and of the backdrop
 MIN_CLUSTER_SHARE = 0.05  # a colour covering less than this share of its region is a stray, not the region's
 REFINE_BAND = 0.12  # the object's outline is looked for this many torso scales around its sure core
@@ -225,6 +228,14 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
     if not core.any():
         return core
     found = _fill_holes(_refine(image, core, front_hands, skin, clothing | backdrop_like, scale))
+    # an object whose typical colour is one of the person's clothing colours is that garment in another
+    # light (black jeans lit warm by the hand beside them were kept in front of the new jeans, a black patch)
+    count, parts = cv2.connectedComponents(found, connectivity=8)
+    for label in range(1, count):
+        part = parts == label
+        if len(clothing_colours) and colour_distance(np.median(lab[part], axis=0)[None, None],
+                                                     clothing_colours)[0, 0] <= HELD_CLOTHING_DISTANCE:
+            found[part] = 0
     # a bag is compact and within the frame; more is a garment or the backdrop taken for one: left alone
     border = found[0].any() or found[-1].any() or found[:, 0].any() or found[:, -1].any()
     if border or (found > 0).sum() > OBJECT_MAX_AREA * scale * scale:
