@@ -144,6 +144,15 @@ def _torso(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
     return mask
 
 
+def arms_over_bottoms(body: Body, mask: GarmentMask, shape: tuple[int, int]) -> np.ndarray:
+    """The arms where they lie over a bottom's mask but not on the old bottoms' own region: a forearm
+    swinging across the hips or a thigh stays in front of the new trousers (it was painted over)."""
+    arms = arms_in_front(body, shape)
+    if mask.garment is not None:
+        arms &= ~mask.garment
+    return arms & mask.mask
+
+
 def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
                  mode: TryonMode, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
                  progress: Progress | None = None, total: int = 0, sam=None,
@@ -176,6 +185,8 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
                 warped, alpha, keep = warp_garment(garment, body, mask, frame.image.shape[:2], options.category, arms)
             if mask.front is not None:  # hands only the pose found, and what they hold, stay in front
                 keep = keep | mask.front
+            if options.category == "lower":
+                keep = keep | arms_over_bottoms(body, mask, frame.image.shape[:2])
             if mode != "mask":  # mask-free still honours the mask: the garment's soft edge ends inside it
                 import cv2
 
