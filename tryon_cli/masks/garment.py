@@ -66,7 +66,8 @@ NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar
 NECK_FABRIC_CHROMA = 15.0  # 8-bit Lab (a, b) distance from the old garment's colour ...
 NECK_FABRIC_LIGHTNESS = 50.0  # ... and lightness distance: its collar, no neck rim
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
-WAIST_ABOVE_HIPS = 0.4  # torso scales: the highest a worn lower garment's waistband is looked for
+WAIST_ABOVE_HIPS = 0.65  # torso scales: the highest a worn lower garment's waistband is looked for (the high
+# waistband of full_body_dance's jeans is 0.51-0.58 above the hip joints: at 0.4 a black strip of it stayed)
 ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
 ROW_CHANGE_SHARE = 0.9  # ... when this share of the rows below it have changed too
 CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from this far below the shoulders
