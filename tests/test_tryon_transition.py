@@ -79,3 +79,24 @@ def test_a_turn_does_not_shorten_the_garment_at_once():
     assert at_once < 0.8 * still  # placed frame by frame, the garment shrinks with the shoulders
     eased = height(ease(garment, turned, mask, SHAPE, "upper", None, 5 / FPS, 4 / FPS)[1])
     assert eased > 0.95 * still
+
+
+def test_stripes_finer_than_the_body_s_pixels_are_worn_as_their_average():
+    """A product photo is shrunk 2-3 times onto a body: sampled bilinearly, stripes finer than the output's
+    pixels aliased into coarse bands (moire) that crawled as the body moved (upper1's striped top)."""
+    import cv2
+
+    photo = cv2.resize(long_sleeve(), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+    rows = (np.arange(photo.shape[0]) // 2) % 2 == 0  # stripes 2 photo px high: under one output px
+    torso = (slice(300, 1200), slice(450, 750))
+    block = photo[torso]
+    block[rows[torso[0]]] = (20, 30, 60)
+    block[~rows[torso[0]]] = (240, 240, 240)
+    garment = prepare_garment(photo, "upper")
+    body = body_with((160, 270), (155, 380))
+    mask = GarmentMask(np.full(SHAPE, 255, np.uint8), None, "pose")
+    warped, alpha, _ = warp_garment(garment, body, mask, SHAPE, "upper")
+    ys, xs = np.nonzero(alpha > 0.99)
+    middle = (slice(int(np.percentile(ys, 35)), int(np.percentile(ys, 65))), slice(235, 265))
+    row_means = warped[middle].astype(float).mean(axis=(1, 2))
+    assert row_means.std() < 45  # (83 sampled bilinearly; a full-contrast stripe is 110)

@@ -59,6 +59,7 @@ SHOULDER_FIT_SMOOTH = 0.08  # ... the lift smoothed along this share of the shou
 SLEEVE_SIDE_REACH = 0.15  # shoulder-joint distances: a sleeved top is carried this far over the old garment beside it
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
+FOOTPRINT_STEP = 4  # a warp's scale is measured on every this-many-th output pixel
 # Without a pose: shoulders and hips as fractions (x, y) of the mask's box.
 BOX_SHOULDERS_AND_HIPS = ((0.25, 0.12), (0.75, 0.12), (0.3, 0.85), (0.7, 0.85))
 LOWER_BOX_HIPS = ((0.25, -0.3), (0.75, -0.3), (0.3, 0.06), (0.7, 0.06))  # a lower mask's box: hips at the top
@@ -224,9 +225,39 @@ def _photo_frame(garment: GarmentModel) -> _PhotoFrame:
     return _PhotoFrame(centre - half, centre + half, float(g["shoulder_left"][1]), float(y1))
 
 
+def _footprint(map_x: np.ndarray, map_y: np.ndarray, shape: tuple[int, int]) -> float:
+    """Photo px per output px of a warp (the square root of its local area ratio, the median over the
+    output pixels it takes from inside the photo; measured on every FOOTPRINT_STEP-th pixel)."""
+    step = FOOTPRINT_STEP
+    mx, my = map_x[::step, ::step], map_y[::step, ::step]
+    if mx.shape[0] < 2 or mx.shape[1] < 2:
+        return 1.0
+    # the Jacobian's determinant from forward differences across and down the output
+    area = np.abs(np.diff(mx, axis=1)[:-1] * np.diff(my, axis=0)[:, :-1]
+                  - np.diff(my, axis=1)[:-1] * np.diff(mx, axis=0)[:, :-1]) / (step * step)
+    x, y = mx[:-1, :-1], my[:-1, :-1]
+    inside = (x >= 0) & (x < shape[1]) & (y >= 0) & (y < shape[0])
+    return float(np.sqrt(np.median(area[inside]))) if inside.any() else 1.0
+
+
 def _remap(garment: GarmentModel, part_mask: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> Part:
-    image = cv2.remap(garment.bled, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.remap(part_mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    """The photo and the part's mask sampled through the maps. A photo shrunk onto the body (the usual
+    case: a 1024 px product photo onto a torso of a few hundred px) is first area-averaged to the warp's
+    scale: sampled bilinearly at 2-3 photo px per output px, a fine stripe aliased into moire that
+    crawled as the body moved."""
+    image, mask = garment.bled, part_mask
+    footprint = _footprint(map_x, map_y, mask.shape)
+    if footprint > 1.0:
+        height, width = mask.shape
+        size = (max(int(round(width / footprint)), 1), max(int(round(height / footprint)), 1))
+        fx, fy = size[0] / width, size[1] / height
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        # pixel centres: photo x maps to (x + 0.5) * f - 0.5 in the shrunk photo
+        map_x = ((map_x + 0.5) * fx - 0.5).astype(np.float32)
+        map_y = ((map_y + 0.5) * fy - 0.5).astype(np.float32)
+    image = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return Part(image, alpha.astype(np.float32) / 255.0, False)
 
 
