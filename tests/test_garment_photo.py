@@ -139,3 +139,16 @@ def test_drop_shadow_the_mask_took_in_is_not_worn():
     rows = slice(100, 900)
     assert (np.abs(bled[rows, 100:109] - (200, 150, 150)).max(axis=2) < 12).all(), "the shadow strip is worn pink"
     assert (bled[rows, 303:307] == 60).all(), "the garment's own dark rim stays"
+
+
+def test_white_stripes_reaching_the_outline_stay_white():
+    """A striped top's white stripes reach its outline every other stripe: they are the garment, not its
+    shadow (bled over, the top was worn with a dark outline)."""
+    image = np.full((1000, 600, 3), 252, np.uint8)
+    stripes = (np.arange(1000) // 12) % 2 == 0
+    image[50:950, 100:500] = np.where(stripes[50:950, None, None], (30, 35, 70), (246, 246, 246))
+    mask = np.zeros((1000, 600), np.uint8)
+    mask[50:950, 100:500] = 255
+    bled = prepare_garment(image, "upper", mask).bled.astype(int)
+    white = ~stripes & (np.arange(1000) > 100) & (np.arange(1000) < 900)
+    assert (bled[white, 102:108] > 235).all()  # (beyond the 2 px rim every outline takes from inside)

@@ -49,6 +49,7 @@ EDGE_BLEED_SIGMA = 3.0  # ... (normalised blur of the garment's inner colours at
 SHADOW_RIM = 0.012  # share of the photo's long side inside the mask's outline where backdrop-like pixels ...
 SHADOW_RIM_CHROMA = 5.0  # ... (8-bit Lab a, b this near the backdrop's, lightness at least SHADOW_RIM_LIGHTNESS
 SHADOW_RIM_LIGHTNESS = 0.8  # of the backdrop's: its soft drop shadow) are rim too
+SHADOW_RIM_SHARE = 0.75  # ... where they are at least this share of the outline's band around them
 FAR_BLEED_SIGMA = 8.0  # the colour of rim pixels too far in for EDGE_BLEED_SIGMA's blur comes from this one
 
 
@@ -66,7 +67,17 @@ def shadow_rim(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     backdrop = np.median(lab[far], axis=0)
     near_outline = (garment > 0) & (cv2.erode(garment, kernel) == 0)
     chroma = np.linalg.norm(lab[..., 1:] - backdrop[1:], axis=2)
-    return near_outline & (chroma < SHADOW_RIM_CHROMA) & (lab[..., 0] >= SHADOW_RIM_LIGHTNESS * backdrop[0])
+    rim = near_outline & (chroma < SHADOW_RIM_CHROMA) & (lab[..., 0] >= SHADOW_RIM_LIGHTNESS * backdrop[0])
+    # a shadow runs on along the outline; the white stripes of a striped top reach it only every other
+    # stripe, and are the garment's (taken for rim, the top was worn with a dark outline)
+    # (measured on the outline itself, then what joins it inside)
+    outline = (garment > 0) & (cv2.erode(garment, np.ones((3, 3), np.uint8), iterations=2) == 0)
+    sigma = 2.0 * reach
+    share = cv2.GaussianBlur((rim & outline).astype(np.float32), (0, 0), sigma) \
+        / np.maximum(cv2.GaussianBlur(outline.astype(np.float32), (0, 0), sigma), 1e-4)
+    count, parts = cv2.connectedComponents(rim.astype(np.uint8), connectivity=8)
+    seeded = np.unique(parts[rim & outline & (share >= SHADOW_RIM_SHARE)])
+    return np.isin(parts, seeded[seeded > 0])
 
 
 def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
