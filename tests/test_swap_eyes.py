@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+
 import numpy as np
 
 from tryon_cli.face3d import landmarks as lm
@@ -88,3 +90,53 @@ def test_follow_eyes_move_the_sources_irises_by_the_targets_glance(astronaut):
     for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
         moved = _iris_in_eye(planned.points, corners, iris)[0][0] - _iris_in_eye(planned.rest_points, corners, iris)[0][0]
         assert 0.07 < moved < 0.13
+
+
+def _eye_points(centres: list[tuple[float, float]], half_width: float, opening: float = 0.4) -> np.ndarray:
+    """A mesh with only its two eye contours set: ellipses round `centres`, the corner points at their
+    ends, the lid points at their top and bottom."""
+    points = np.zeros((478, 3), np.float32)
+    for loop, corners, (cx, cy) in zip((lm.RIGHT_EYE, lm.LEFT_EYE), (lm.RIGHT_EYE_CORNERS, lm.LEFT_EYE_CORNERS), centres):
+        first = int(np.nonzero(loop == corners[0])[0][0])
+        angles = np.pi + 2 * np.pi * (np.arange(len(loop)) - first) / len(loop)
+        points[loop, 0] = cx + half_width * np.cos(angles)
+        points[loop, 1] = cy + opening * half_width * np.sin(angles)
+    return points
+
+
+def test_target_eyeballs_bring_the_targets_gaze_into_the_swapped_eye_keeping_its_lids():
+    """The target's iris lands at the same place between the swapped eye's corners as between the
+    target's, stays round in a narrower swapped eye, and nothing outside the swapped eye's opening
+    changes: its lash line (drawn on the lid contour) stays."""
+    from tryon_cli.render.classical.eyes import paste_target_eyeballs
+
+    frame = np.full((200, 200, 3), 220, np.uint8)
+    target = _eye_points([(60, 80), (140, 80)], 20, opening=0.5)
+    for cx in (60 + 8, 140 + 8):  # the target glances: irises 8 px (0.2 eye widths) right of centre
+        cv2.circle(frame, (cx, 80), 6, (20, 20, 20), -1)
+    warped = np.full((120, 160, 3), 150, np.uint8)
+    here = _eye_points([(40, 50), (120, 50)], 30, opening=0.35)  # box coordinates: wider, narrower eyes
+    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        cv2.polylines(warped, [np.round(here[loop, :2]).astype(np.int32)], True, (250, 0, 0), 1)
+    out, changed = paste_target_eyeballs(warped, frame, here, target)
+    for cx in (40, 120):
+        dark = np.nonzero(out[45:56, cx - 30 : cx + 30, 0] < 100)
+        assert abs(float(dark[1].mean()) - 30 - 12) <= 1.0  # 0.2 of a 60-px eye right of centre
+        column = out[38:63, cx + 12, 0]
+        assert np.count_nonzero(column < 100) >= 12  # the 6-px iris scaled 1.5x: about 18 px tall, not squashed
+    outside = changed == 0
+    assert outside.any() and np.array_equal(out[outside], warped[outside])
+    lash = np.round(here[lm.RIGHT_EYE, :2]).astype(int)
+    assert np.all(out[lash[:, 1], lash[:, 0], 1] < 30)  # the swapped eye's own lid line is kept
+
+
+def test_target_eyeballs_leave_a_shut_eye_alone():
+    """A target eye shut (lids together) pastes nothing: the swapped face's slid lids stay."""
+    from tryon_cli.render.classical.eyes import paste_target_eyeballs
+
+    frame = np.full((200, 200, 3), 20, np.uint8)
+    target = _eye_points([(60, 80), (140, 80)], 20, opening=0.02)
+    warped = np.full((120, 160, 3), 150, np.uint8)
+    here = _eye_points([(40, 50), (120, 50)], 30, opening=0.02)
+    out, changed = paste_target_eyeballs(warped, frame, here, target)
+    assert not changed.any() and np.array_equal(out, warped)

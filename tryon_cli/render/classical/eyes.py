@@ -306,3 +306,77 @@ def eye_openings(shape: tuple[int, int], points: np.ndarray, growth: float = EYE
     weights = np.zeros(shape, np.float32)
     weights[y0:y1, x0:x1] = cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), sigma)
     return weights
+
+
+EYEBALL_INSET = 0.03  # the eyeball stops this far (eye widths) inside both lid lines: the lashes stay the source's
+EYEBALL_FEATHER = 0.04  # past the inset its weight ramps to 1 over this many eye widths
+MAX_EYEBALL_STRETCH = 1.3  # the target's eyeball stretched across the corner line at most this much
+
+
+def _opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:
+    """Lid gap over eye width."""
+    gap = float(np.linalg.norm(points[lids[0], :2] - points[lids[1], :2]))
+    return gap / max(float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])), 1e-6)
+
+
+def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """`warped` (the face's box) with each eye's eyeball (iris and white, inside the lid lines) taken
+    from `frame` (the whole target frame), and the mask (0/255) of the pixels changed.
+
+    The target's eye is laid on the swapped eye's corners by a similarity (the iris stays round: an
+    affine fitted to the lid contours squashed it into a narrower eye), stretched across the corner
+    line only where the swapped eye is the more open (up to MAX_EYEBALL_STRETCH), and kept inside both
+    eyes' lid lines, EYEBALL_INSET within them: the swapped face keeps its own lids, lashes and outline,
+    and the gaze, the iris's place under the lids and the glints are the frame's. `points` are the
+    swapped face's landmarks (lids where they end up) in the box's coordinates, `target_points` the
+    target's in the frame's."""
+    h, w = warped.shape[:2]
+    changed = np.zeros((h, w), np.uint8)
+    if points.shape[0] < 468 or target_points.shape[0] < 468:
+        return warped, changed
+    out = warped.copy()
+    for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
+                                (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
+        origin, axis, normal, width = _eye_frame(points, corners)
+        t_origin, t_axis, t_normal, t_width = _eye_frame(target_points, corners)
+        if width < 6 or t_width < 4:
+            continue
+        ours, theirs_open = _opening(points, lids, corners), _opening(target_points, lids, corners)
+        # a (nearly) shut eye shows no eyeball: faded out below MIN_OPENING, gone at half of it
+        fade = float(np.clip((min(ours, theirs_open) - 0.5 * MIN_OPENING) / (0.5 * MIN_OPENING), 0.0, 1.0))
+        if fade <= 0.0:
+            continue
+        stretch = float(np.clip(ours / max(theirs_open, 1e-6), 1.0, MAX_EYEBALL_STRETCH))
+        # target frame -> box: eye coordinates (along, across the corner line) in the target's eye, the
+        # across one stretched, then laid on the swapped eye's corners
+        scale = width / t_width
+        to_eye = np.stack([t_axis, t_normal])  # rows: frame offsets -> target eye coordinates (pixels)
+        from_eye = np.stack([axis * scale, normal * scale * stretch], axis=1)
+        linear = from_eye @ to_eye
+        here = points[loop, :2].astype(np.float64)
+        there = target_points[loop, :2].astype(np.float64) @ linear.T + (origin - linear @ t_origin)
+        inset = max(EYEBALL_INSET * width, 0.5)
+        reach = int(np.ceil(inset + 4 * EYEBALL_FEATHER * width)) + 2
+        x0, y0 = np.maximum(np.floor(here.min(axis=0)).astype(int) - reach, 0)
+        x1, y1 = np.minimum(np.ceil(here.max(axis=0)).astype(int) + reach + 1, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        local = np.array([x0, y0], dtype=np.float64)
+        matrix = np.hstack([linear, (origin - linear @ t_origin - local)[:, None]])
+        eye = cv2.warpAffine(frame, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        theirs = np.zeros_like(inside)
+        cv2.fillPoly(inside, [np.round((here - local) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        cv2.fillPoly(theirs, [np.round((there - local) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        both = np.minimum(inside, theirs).astype(np.float32) / 255.0
+        # inset: the distance inside both lid lines, ramped over the feather
+        distance = cv2.distanceTransform(np.where(both > 0.5, 255, 0).astype(np.uint8), cv2.DIST_L2, 3)
+        alpha = (fade * np.clip((distance - inset) / max(EYEBALL_FEATHER * width, 1.0), 0.0, 1.0)).astype(np.float32)
+        if not alpha.any():
+            continue
+        window = out[y0:y1, x0:x1].astype(np.float32)
+        mixed = window * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
+        out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        changed[y0:y1, x0:x1] |= np.where(alpha > 0, 255, 0).astype(np.uint8)
+    return out, changed
