@@ -76,7 +76,7 @@ def test_follow_eyes_move_the_sources_irises_by_the_targets_glance(astronaut):
     from tryon_cli.render.classical.eyes import _iris_in_eye
     from tryon_cli.render.options import ClassicalOptions, Eyes
 
-    assert ClassicalOptions().eyes is Eyes.follow
+    assert Eyes("follow") is Eyes.follow and ClassicalOptions().eyes is Eyes.target  # follow is opt-in
     with FaceMeshAnalyzer(1, tracking=False) as mesh:
         face = mesh.detect(astronaut)[0]
     source = prepare_source([(Path("astronaut.png"), astronaut)])

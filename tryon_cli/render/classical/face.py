@@ -13,7 +13,7 @@ from ..options import ClassicalOptions, Eyes
 from .blend import composite
 from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band
 from .detail import restore_detail
-from .eyes import eye_openings, open_eye_points, paste_target_eyes, shift_gaze, slide_lids
+from .eyes import eye_openings, open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids
 from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
@@ -134,16 +134,17 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
             looks = face.target_points if options.eyes is Eyes.gaze else face.points
             warped, _ = shift_gaze(warped, open_points - offset, texture_points, looks, source.triangles)
         warped = slide_lids(warped, open_points - offset, face.points - offset)
+    elif options.eyes in (Eyes.gaze, Eyes.follow):  # 2-D: the target's own landmarks
+        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if usable is not None:
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
     if options.eyes is Eyes.target:
-        # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
-        warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
+        # The eyeballs come from the frame, inside the lids where they end up (after sliding), not from the
+        # texture: the texture's mask (its glasses, its unusable dark sockets) does not apply to them.
+        warped, eyes = paste_target_eyeballs(warped, out, face.points - offset, face.target_points)
         local |= eyes & covered & mask[box]
-    elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
-        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
     region = detail_region(local, size) if options.restore_detail or options.match_grain else None
     if options.restore_detail:
