@@ -140,3 +140,46 @@ def test_target_eyeballs_leave_a_shut_eye_alone():
     here = _eye_points([(40, 50), (120, 50)], 30, opening=0.02)
     out, changed = paste_target_eyeballs(warped, frame, here, target)
     assert not changed.any() and np.array_equal(out, warped)
+
+
+def test_the_default_swap_looks_where_the_target_looks(astronaut):
+    """Rendered with the default eyes, the swapped face's irises sit where the target frame's glancing
+    irises are; with the eyes as photographed they stay where the photo has them."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.colour import lab_statistics
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.face import face_region, skin_sample_region
+    from tryon_cli.render.classical.eyes import shift_gaze
+    from tryon_cli.render.classical.face import render_face_swap
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions, Eyes
+
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(astronaut)[0].points
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    glance = points.copy()
+    for corners, iris in ((lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS), (lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        glance[iris, :2] += 0.15 * (points[corners[1], :2] - points[corners[0], :2])
+    frame, _ = shift_gaze(np.ascontiguousarray(astronaut), points, points, glance)  # the target glances
+    skin = lab_statistics(frame, skin_sample_region(frame.shape[:2], points))
+    conditions = SwapConditions(source, (FaceTarget(points=points, target_points=glance, target_skin=skin),))
+    mask = face_region(frame.shape[:2], points)
+
+    def iris_along(image: np.ndarray) -> float:
+        """Darkness-weighted place inside both eye openings, along the corner line (eye widths)."""
+        places = []
+        for loop, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS), (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS)):
+            inside = np.zeros(image.shape[:2], np.uint8)
+            cv2.fillPoly(inside, [np.round(points[loop, :2]).astype(np.int32)], 1)
+            ys, xs = np.nonzero(inside)
+            darkness = 255.0 - image[ys, xs].astype(float).mean(axis=1)
+            weights = np.clip(darkness - np.percentile(darkness, 50), 0, None)
+            a, b = points[corners[0], :2], points[corners[1], :2]
+            along = ((np.stack([xs, ys], 1) - a) @ (b - a)) / float((b - a) @ (b - a))
+            places.append(float((along * weights).sum() / weights.sum()))
+        return float(np.mean(places))
+
+    followed = render_face_swap(frame, mask, conditions, ClassicalOptions())
+    photographed = render_face_swap(frame, mask, conditions, ClassicalOptions(eyes=Eyes.source))
+    assert abs(iris_along(followed) - iris_along(frame)) < 0.03
+    assert iris_along(followed) - iris_along(photographed) > 0.06  # the glance (0.15) shows
