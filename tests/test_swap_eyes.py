@@ -183,3 +183,23 @@ def test_the_default_swap_looks_where_the_target_looks(astronaut):
     photographed = render_face_swap(frame, mask, conditions, ClassicalOptions(eyes=Eyes.source))
     assert abs(iris_along(followed) - iris_along(frame)) < 0.03
     assert iris_along(followed) - iris_along(photographed) > 0.06  # the glance (0.15) shows
+
+
+def test_stray_whites_round_an_eye_are_dimmed_to_the_skin_and_the_eye_itself_is_kept():
+    """A white blob spilling past the lid lines (a blurry photo's eye) is dimmed near the skin's lightness
+    outside the eye; the eye's own white inside the lid lines stays, unless asked for its edge band."""
+    from tryon_cli.render.classical.eyes import dim_stray_whites
+
+    image = np.full((120, 160, 3), (150, 110, 90), np.uint8)  # skin
+    points = _eye_points([(40, 60), (120, 60)], 20, opening=0.4)
+    cv2.ellipse(image, (40, 60), (30, 16), 0, 0, 360, (250, 250, 250), -1)  # white spilling past the lids
+    out = dim_stray_whites(image, points)
+    lightness = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(int)
+    skin = int(cv2.cvtColor(image[:1, :1], cv2.COLOR_RGB2LAB)[0, 0, 0])
+    assert lightness[60, 40 - 26] < skin + 30  # the spill beside the outer corner
+    assert lightness[60 + 12, 40] < skin + 30  # and below the lower lid
+    np.testing.assert_array_equal(out[60, 30:50], image[60, 30:50])  # the eye's own white
+    np.testing.assert_array_equal(out[110:, :], image[110:, :])  # far skin untouched
+    banded = dim_stray_whites(image, points, inside=0.1)
+    assert int(cv2.cvtColor(banded[60:61, 40 - 19 : 40 - 18], cv2.COLOR_RGB2LAB)[0, 0, 0]) < skin + 30
+    np.testing.assert_array_equal(banded[60, 35:45], image[60, 35:45])  # deeper inside: kept

@@ -342,3 +342,57 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
         changed[y0:y1, x0:x1] |= np.where(alpha > 0, 255, 0).astype(np.uint8)
     return out, changed
+
+
+STRAY_WHITE_RING = 0.3  # eye widths round each eye's lid lines where whites brighter than the skin are dimmed
+STRAY_WHITE_MARGIN = 10.0  # Lab lightness (0..255) above the skin's median that a pixel there may keep
+STRAY_WHITE_KEEP = 0.1  # share of its excess over that level a pixel keeps
+
+
+def dim_stray_whites(warped: np.ndarray, points: np.ndarray, inside: float = 0.0) -> np.ndarray:
+    """`warped` (the face's box) with eye white left outside the lid lines dimmed to the skin around them.
+
+    A blurry or low-resolution photo spreads its eye whites past its lids, and the sliding lids leave a
+    shut eye's white as a line: outside the eye's opening, within STRAY_WHITE_RING eye widths of it (and
+    inside it as the eye shuts), lightness above the surrounding skin's median (plus STRAY_WHITE_MARGIN)
+    is cut to STRAY_WHITE_KEEP of its excess; so is a band `inside` eye widths wide within the lid lines
+    (where the target's eyeball, `paste_target_eyeballs`, does not reach fully). `points` are the face's
+    landmarks in the box's coordinates, lids where they end up."""
+    if points.shape[0] < 468:
+        return warped
+    h, w = warped.shape[:2]
+    out = warped.copy()
+    for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
+                                (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
+        width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+        if width < 6:
+            continue
+        here = points[loop, :2].astype(np.float64)
+        reach = int(np.ceil(2 * STRAY_WHITE_RING * width)) + 2
+        x0, y0 = np.maximum(np.floor(here.min(axis=0)).astype(int) - reach, 0)
+        x1, y1 = np.minimum(np.ceil(here.max(axis=0)).astype(int) + reach + 1, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        opening = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(opening, [np.round((here - (x0, y0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        # distance outside the lid lines and inside them, in eye widths
+        distance = cv2.distanceTransform(np.where(opening > 127, 0, 255).astype(np.uint8), cv2.DIST_L2, 3) / width
+        depth = cv2.distanceTransform(np.where(opening > 127, 255, 0).astype(np.uint8), cv2.DIST_L2, 3) / width
+        window = out[y0:y1, x0:x1]
+        lightness = cv2.cvtColor(window, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        skin = (distance > STRAY_WHITE_RING) & (distance < 2 * STRAY_WHITE_RING)
+        if np.count_nonzero(skin) < 10:
+            continue
+        level = float(np.median(lightness[skin])) + STRAY_WHITE_MARGIN
+        # a shut eye (lid gap under MIN_OPENING of its width) has only lid inside: dimmed too
+        shut = float(np.clip(1.0 - _opening(points, lids, corners) / MIN_OPENING, 0.0, 1.0))
+        band = np.where(depth <= inside, 1.0, 0.0) if inside > 0 else 0.0
+        weight = np.where(distance > 0, np.clip(2.0 - distance / STRAY_WHITE_RING * 2.0, 0.0, 1.0),
+                          np.maximum(shut, band))
+        excess = np.clip(lightness - level, 0.0, None)
+        if not (excess * weight).any():
+            continue
+        wanted = lightness - weight * (1.0 - STRAY_WHITE_KEEP) * excess
+        gain = wanted / np.maximum(lightness, 1.0)
+        out[y0:y1, x0:x1] = np.clip(window.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return out

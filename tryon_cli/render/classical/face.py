@@ -13,7 +13,7 @@ from ..options import ClassicalOptions, Eyes
 from .blend import composite
 from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band
 from .detail import restore_detail
-from .eyes import eye_openings, open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids
+from .eyes import EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids
 from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
@@ -140,6 +140,10 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     local &= mask[box]
     if usable is not None:
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+    # A blurry photo's whites spread past its lids (and, under the target's eyeballs, lie in the band the
+    # eyeball leaves inside them), a shut eye's white is left as a line: dimmed to the skin round them.
+    warped = dim_stray_whites(warped, face.points - offset,
+                              inside=EYEBALL_INSET + EYEBALL_FEATHER if options.eyes is Eyes.target else 0.0)
     if options.eyes is Eyes.target:
         # The eyeballs come from the frame, inside the lids where they end up (after sliding), not from the
         # texture: the texture's mask (its glasses, its unusable dark sockets) does not apply to them.
