@@ -203,3 +203,36 @@ def test_stray_whites_round_an_eye_are_dimmed_to_the_skin_and_the_eye_itself_is_
     banded = dim_stray_whites(image, points, inside=0.1)
     assert int(cv2.cvtColor(banded[60:61, 40 - 19 : 40 - 18], cv2.COLOR_RGB2LAB)[0, 0, 0]) < skin + 30
     np.testing.assert_array_equal(banded[60, 35:45], image[60, 35:45])  # deeper inside: kept
+
+
+def test_the_targets_iris_takes_the_sources_colour_without_the_photos_tint():
+    """A brown-eyed photo onto a grey-blue-eyed target: the pasted iris is darker and warm (Lab b > 0),
+    its glint kept; a green tint over the whole photo does not make the iris green (nor red); a
+    black-and-white photo's iris leaves the target's chroma alone."""
+    from tryon_cli.render.classical.eyes import iris_colour, iris_recolour, paste_target_eyeballs
+
+    def lab(rgb: tuple[int, int, int]) -> np.ndarray:
+        return cv2.cvtColor(np.uint8([[rgb]]), cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+
+    target = _eye_points([(60, 80), (140, 80)], 20, opening=0.5)
+    frame = np.full((200, 200, 3), 235, np.uint8)
+    for loop, iris, cx in ((lm.RIGHT_EYE, lm.RIGHT_IRIS, 60), (lm.LEFT_EYE, lm.LEFT_IRIS, 140)):
+        cv2.circle(frame, (cx, 80), 7, (110, 135, 160), -1)  # grey-blue iris
+        cv2.circle(frame, (cx + 2, 78), 1, (255, 255, 255), -1)  # glint
+        target[iris[0], :2] = (cx, 80)
+        target[iris[1:], :2] = [(cx + 7, 80), (cx, 73), (cx - 7, 80), (cx, 87)]
+    target_iris = iris_colour(frame, target)
+    assert target_iris is not None and target_iris[2] < 128  # blue-ish
+    skin = lab((200, 150, 130))
+    brown = lab((90, 55, 30))
+    gain, shift = iris_recolour(brown, skin, target_iris, skin)
+    here = target.copy()
+    out, _ = paste_target_eyeballs(np.full((200, 200, 3), 150, np.uint8), frame, here, target, (gain, shift))
+    pasted = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[80, 57].astype(float)
+    assert pasted[0] < target_iris[0] - 15 and pasted[2] > 130
+    assert out[78, 62].min() > 200  # the glint
+    tint = np.float32([0, -20, 5])  # the whole photo green: skin and iris alike, in proportion to lightness
+    tinted = iris_recolour(brown + tint * brown[0] / skin[0], skin + tint, target_iris, skin)
+    assert np.allclose(tinted[1], shift, atol=1.0) and abs(tinted[0] - gain) < 1e-3
+    grey = iris_recolour(brown, skin, target_iris, skin, colourless=True)
+    assert not grey[1].any()

@@ -281,8 +281,85 @@ def _opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]
     return gap / max(float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])), 1e-6)
 
 
-def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray
-                          ) -> tuple[np.ndarray, np.ndarray]:
+IRIS_CORE = 0.7  # the iris's colour is read within this share of its radius (its rim and the white stay out)
+IRIS_LIGHTNESS_GAIN = (0.5, 1.5)  # how far the target's iris may be darkened or lightened toward the source's
+IRIS_CHROMA_SHIFT = 25.0  # at most this far (Lab a, b units) is its colour moved
+
+
+def iris_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """Median OpenCV Lab colour of both irises' cores (inside the eye openings), or None when fewer than
+    8 pixels show (eyes shut, no iris points). Reads only the eyes' box."""
+    if points.shape[0] < 478:
+        return None
+    h, w = image.shape[:2]
+    eyes = points[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), :2]
+    x0, y0 = np.maximum(np.floor(eyes.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(eyes.max(axis=0)).astype(int) + 2, (w, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for loop, iris in ((lm.RIGHT_EYE, lm.RIGHT_IRIS), (lm.LEFT_EYE, lm.LEFT_IRIS)):
+        opening = np.zeros_like(inside)
+        cv2.fillPoly(opening, [np.round(points[loop, :2] - (x0, y0)).astype(np.int32)], 1)
+        core = np.zeros_like(inside)
+        radius = float(np.mean(np.linalg.norm(points[iris[1:], :2] - points[iris[0], :2], axis=1)))
+        centre = tuple(int(v) for v in np.round(points[iris[0], :2] - (x0, y0)))
+        cv2.circle(core, centre, max(int(round(IRIS_CORE * radius)), 1), 1, -1)
+        inside |= opening & core
+    if np.count_nonzero(inside) < 8:
+        return None
+    lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
+    return np.median(lab[inside > 0].astype(np.float32), axis=0)
+
+
+def iris_recolour(source_iris: np.ndarray, source_skin: np.ndarray, target_iris: np.ndarray,
+                  target_skin: np.ndarray, colourless: bool = False) -> tuple[float, np.ndarray]:
+    """Lightness gain and (a, b) shift that give the target's iris the source's colour, within
+    IRIS_LIGHTNESS_GAIN and IRIS_CHROMA_SHIFT. Lightness: the source iris's relative to its skin's.
+    Chroma: the source iris's own, less the photo's cast (its skin's chroma scaled by the iris's lightness
+    over the skin's: a dark iris carries a tint or a side light's colour in proportion), plus the target
+    skin's cast at the new lightness; so a green-tinted photo's brown iris is neither green nor, taken
+    relative to the whole skin's tint, red. A colourless source (a black-and-white photo) keeps the
+    target's chroma. Colours are OpenCV Lab (skins: their means)."""
+    source_ratio = float(source_iris[0]) / max(float(source_skin[0]), 1.0)
+    wanted = source_ratio * float(target_skin[0])
+    gain = float(np.clip(wanted / max(float(target_iris[0]), 1.0), *IRIS_LIGHTNESS_GAIN))
+    if colourless:
+        return gain, np.zeros(2, np.float32)
+    own = (source_iris[1:3] - 128.0) - source_ratio * (source_skin[1:3] - 128.0)
+    new_ratio = gain * float(target_iris[0]) / max(float(target_skin[0]), 1.0)
+    shift = 128.0 + own + new_ratio * (target_skin[1:3] - 128.0) - target_iris[1:3]
+    size = float(np.linalg.norm(shift))
+    if size > IRIS_CHROMA_SHIFT:
+        shift = shift * (IRIS_CHROMA_SHIFT / size)
+    return gain, np.asarray(shift, np.float32)
+
+
+def _recolour_iris(eye: np.ndarray, target_points: np.ndarray, iris: np.ndarray, matrix: np.ndarray,
+                   scale: float, recolour: tuple[float, np.ndarray]) -> np.ndarray:
+    """`eye` (the target's eye warped into a window by `matrix`) with its iris's lightness scaled and its
+    chroma shifted by `recolour`, over a soft disc round the mapped iris; pixels brighter than the iris
+    (its glints) keep their lightness."""
+    gain, shift = recolour
+    centre = matrix[:, :2] @ target_points[iris[0], :2].astype(np.float64) + matrix[:, 2]
+    radius = scale * float(np.mean(np.linalg.norm(target_points[iris[1:], :2] - target_points[iris[0], :2], axis=1)))
+    if radius < 1.0:
+        return eye
+    ys, xs = np.mgrid[0 : eye.shape[0], 0 : eye.shape[1]].astype(np.float32)
+    disc = np.clip((1.1 * radius - np.hypot(xs - centre[0], ys - centre[1])) / max(0.2 * radius, 1.0), 0.0, 1.0)
+    if not disc.any():
+        return eye
+    lab = cv2.cvtColor(eye, cv2.COLOR_RGB2LAB).astype(np.float32)
+    level = float(np.median(lab[..., 0][disc > 0.5])) if np.count_nonzero(disc > 0.5) else 128.0
+    glint = np.clip((lab[..., 0] - 1.5 * level - 10.0) / 20.0, 0.0, 1.0)  # a glint is no iris
+    weight = disc * (1.0 - glint)
+    lab[..., 0] *= 1.0 + (gain - 1.0) * weight
+    lab[..., 1:3] += weight[..., None] * shift
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray,
+                          recolour: tuple[float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`warped` (the face's box) with each eye's eyeball (iris and white, inside the lid lines) taken
     from `frame` (the whole target frame), and the mask (0/255) of the pixels changed.
 
@@ -292,14 +369,15 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
     eyes' lid lines, EYEBALL_INSET within them: the swapped face keeps its own lids, lashes and outline,
     and the gaze, the iris's place under the lids and the glints are the frame's. `points` are the
     swapped face's landmarks (lids where they end up) in the box's coordinates, `target_points` the
-    target's in the frame's."""
+    target's in the frame's. `recolour` (`iris_recolour`: lightness gain, Lab a, b shift) gives the
+    target's iris the source's colour (its glints, the white and the lids keep theirs)."""
     h, w = warped.shape[:2]
     changed = np.zeros((h, w), np.uint8)
     if points.shape[0] < 468 or target_points.shape[0] < 468:
         return warped, changed
     out = warped.copy()
-    for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
-                                (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
+    for loop, lids, corners, iris in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS),
+                                      (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
         origin, axis, normal, width = _eye_frame(points, corners)
         t_origin, t_axis, t_normal, t_width = _eye_frame(target_points, corners)
         if width < 6 or t_width < 4:
@@ -337,6 +415,8 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
         alpha = (fade * np.clip((distance - inset) / max(EYEBALL_FEATHER * width, 1.0), 0.0, 1.0)).astype(np.float32)
         if not alpha.any():
             continue
+        if recolour is not None and target_points.shape[0] >= 478:
+            eye = _recolour_iris(eye, target_points, iris, matrix, scale, recolour)
         window = out[y0:y1, x0:x1].astype(np.float32)
         mixed = window * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...colour import transfer_skin
+from ...colour import is_colourless, transfer_skin
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
@@ -13,7 +13,8 @@ from ..options import ClassicalOptions, Eyes
 from .blend import composite
 from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band
 from .detail import restore_detail
-from .eyes import EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids
+from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
+                   open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
 from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
@@ -147,7 +148,13 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.eyes is Eyes.target:
         # The eyeballs come from the frame, inside the lids where they end up (after sliding), not from the
         # texture: the texture's mask (its glasses, its unusable dark sockets) does not apply to them.
-        warped, eyes = paste_target_eyeballs(warped, out, face.points - offset, face.target_points)
+        recolour = None
+        source_iris, target_iris = iris_colour(source.texture, texture_points), iris_colour(out, face.target_points)
+        if source_iris is not None and target_iris is not None and face.target_skin is not None:
+            # the target's iris in the source's colour (a grey-eyed target gave a brown-eyed photo grey eyes)
+            recolour = iris_recolour(source_iris, source.skin_stats[0], target_iris, face.target_skin[0],
+                                     is_colourless(source.skin_stats))
+        warped, eyes = paste_target_eyeballs(warped, out, face.points - offset, face.target_points, recolour)
         local |= eyes & covered & mask[box]
     # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
     region = detail_region(local, size) if options.restore_detail or options.match_grain else None
