@@ -3,10 +3,10 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching, detail restoration) or one opt-in part on (grain, target eyes, gaze, relight, source delighting,
-the target's creases, the face parser's masks, the source clean-up `clean`) or the eyes as photographed
-(source-eyes). Each output is scored
-by `tryon eval swap`.
+matching, detail restoration) or one opt-in part on (grain, gaze, relight, source delighting, the
+target's creases, the face parser's masks, the source clean-up `clean`) or other eyes: the source's
+irises following the target's glances (follow-eyes) or as photographed (source-eyes). Each output is
+scored by `tryon eval swap`.
 
     python benchmarks/swap_quality.py [--end 8] [--configs full naive no-3d no-colour no-smooth no-neutralise]
         [--portraits portrait_a.png] [--videos talking_frontal.mp4] [--sheets DIR]
@@ -34,7 +34,7 @@ CONFIGS = {
     "no-chroma": ["--no-chroma-weight"],
     "no-grain": ["--no-match-grain"],
     "grain": ["--grain"],
-    "target-eyes": ["--eyes", "target"],
+    "follow-eyes": ["--eyes", "follow"],
     "gaze": ["--eyes", "gaze"],
     "source-eyes": ["--eyes", "source"],
     "relight": ["--relight"],

@@ -55,9 +55,11 @@ CLASSICAL_FLAGS = (
          "then a cored unsharp mask, up to the frame's sharpness.", ("--restore-detail/--no-restore-detail",)),
     Flag("grain", "Also grain a face clearly softer than the frame (a small or old photo); costs some identity "
          "and flicker.", ("--grain/--no-grain",)),
-    Flag("eyes", "Eyes: follow (the source's irises move by the target's glances, from where the photo has "
-         "them), source (as photographed), gaze (the source's irises look where the target looks; costs identity "
-         "when the photo looks aside) or target (the target's eye openings inside the source's eye shape).",
+    Flag("eyes", "Eyes: target (the target's eyeballs, iris and white, inside the source's lids and eye shape: "
+         "its gaze and blinks in the same frame), follow (the source's irises move by the target's glances, "
+         "from where the photo has them; a dark, blurry or small photo's iris barely shows it), source (as "
+         "photographed) or gaze (the source's irises look where the target looks; costs identity when the "
+         "photo looks aside).",
          annotation=Eyes),
     Flag("relight", "Relight the face: spherical-harmonics lighting fitted on the mesh's normals, source's out, "
          "target's in.", ("--relight/--no-relight",)),

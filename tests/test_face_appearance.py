@@ -106,35 +106,6 @@ def test_a_black_and_white_source_takes_the_targets_skin_tone_with_a_warning(ast
     assert redness(swapped, swapped_points) > redness(astronaut, target_points) - 3.0
 
 
-def test_target_eyes_bring_the_targets_iris_into_the_swapped_eye_shape():
-    """The iris sits at the same place relative to the eye corners as in the target, inside the swapped
-    face's (wider, shifted) eye outline; outside the eye openings nothing changes."""
-    from tryon_cli.face3d import landmarks as lm
-    from tryon_cli.render.classical.eyes import paste_target_eyes
-
-    def eyes(points: np.ndarray, centres: list[tuple[float, float]], half_width: float) -> np.ndarray:
-        for loop, (cx, cy) in zip((lm.RIGHT_EYE, lm.LEFT_EYE), centres):
-            angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
-            points[loop, 0] = cx + half_width * np.cos(angles)
-            points[loop, 1] = cy + 0.4 * half_width * np.sin(angles)
-        return points
-
-    frame = np.full((200, 200, 3), 220, np.uint8)
-    target = eyes(np.zeros((478, 3), np.float32), [(60, 80), (140, 80)], 20)
-    for cx in (60 + 10, 140 + 10):  # the target looks to its left: irises 10 px (half an eye) right of centre
-        cv2.circle(frame, (cx, 80), 5, (20, 20, 20), -1)
-    warped = np.full((120, 160, 3), 150, np.uint8)
-    here = eyes(np.zeros((478, 3), np.float32), [(40, 50), (120, 50)], 30)  # box coordinates, wider eyes
-    out, changed = paste_target_eyes(warped, frame, here, target)
-    for cx in (40, 120):
-        row = out[50, cx - 30 : cx + 30, 0].astype(int)
-        iris = np.nonzero(row < 100)[0]
-        assert abs(float(iris.mean()) - 30 - 15) <= 1.5  # half an eye (15 px here) right of centre
-    outside = changed == 0
-    assert outside.any() and np.array_equal(out[outside], warped[outside])
-    assert changed[50, 40] == 255 and changed[5, 5] == 0
-
-
 def test_relight_replaces_a_side_light_by_the_targets_light():
     """A sphere lit from the left, relit toward a sphere lit from the right, ends up lit from the right."""
     from tryon_cli.render.classical.relight import relight

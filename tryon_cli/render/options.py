@@ -19,9 +19,10 @@ class Blend(str, Enum):
 
 
 class Eyes(str, Enum):
-    """Whose eyes the classical swap shows: the source's as photographed; the source's with its irises
-    moving by the target's glances from where the photo has them (follow); the source's with its irises
-    moved to the target's gaze; or the target's eye openings inside the source's eye shape."""
+    """Whose eyes the classical swap shows: the target's eyeballs (iris and white: its gaze, glints and
+    blinks in the same frame) inside the source's lids and eye shape (target, the default); the source's
+    as photographed; the source's with its irises moving by the target's glances from where the photo
+    has them (follow); or the source's with its irises moved to the target's gaze."""
 
     source = "source"
     follow = "follow"
@@ -55,7 +56,7 @@ class ClassicalOptions:
     restore_detail: bool = True  # and sharpen a softer one: the target's fine skin detail, then unsharp (detail.py)
     grain: bool = False  # and grain a softer one (costs some identity and flicker: opt-in)
     relight: bool = False  # spherical-harmonics relight on the mesh's normals, before the colour match (relight.py)
-    eyes: Eyes = Eyes.follow  # follow: the irises move by the target's glances; gaze: to its gaze; target: its eye openings (eyes.py)
+    eyes: Eyes = Eyes.target  # target: its eyeballs in the source's lids; follow: the source's irises move by its glances; gaze: to its gaze (eyes.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blend", Blend(self.blend))

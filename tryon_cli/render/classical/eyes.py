@@ -1,9 +1,11 @@
-"""The target's eyes inside the swapped face: gaze, blinks and lids from the frame, the source's eye shape.
+"""The eyes inside the swapped face: gaze, blinks and lids from the target frame, the source's eye shape.
 
-The source texture's iris never moves, so the swapped face cannot look where the target looks. Here
-each eye's opening (iris and white, between the lids) is taken from the target frame, mapped by the
-affine transform that takes the target's eye contour onto the swapped face's, and laid inside the
-swapped face's eye opening: the eye follows the target, its outline and surroundings stay the source's.
+The source texture's iris never moves, so the swapped face cannot look where the target looks. By
+default (`paste_target_eyeballs`) each eye's eyeball (iris and white, inside the lid lines) is the
+target frame's, laid on the swapped eye's corners, while its lids, lashes and outline stay the source's
+(`slide_lids` closes them as the target's close). Alternatively `shift_gaze` moves the source's own iris
+(`--eyes follow`, `--eyes gaze`): it only reads where the photo's eye is sharp and bright enough to
+show an iris against its white.
 """
 
 from __future__ import annotations
@@ -12,46 +14,6 @@ import cv2
 import numpy as np
 
 from ...face3d import landmarks as lm
-
-EYE_GROW = 0.06  # the opening grows by this fraction of the eye's width (reaches the lash line)
-EYE_FEATHER = 0.05  # feather sigma, as a fraction of the eye's width
-
-
-def _affine(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Least-squares 2x3 affine transform taking `source` points onto `target` points."""
-    design = np.hstack([source, np.ones((len(source), 1))])
-    solution, *_ = np.linalg.lstsq(design, target, rcond=None)
-    return solution.T.astype(np.float64)
-
-
-def paste_target_eyes(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """`warped` (the face's box) with both eye openings taken from `frame` (the whole target frame), and
-    the mask (0/255) of the pixels they changed. `points` are the swapped face's landmarks in the box's
-    coordinates, `target_points` the target's in the frame's."""
-    h, w = warped.shape[:2]
-    changed = np.zeros((h, w), np.uint8)
-    if points.shape[0] < 468 or target_points.shape[0] < 468:
-        return warped, changed
-    out = warped.astype(np.float32)
-    for loop in (lm.RIGHT_EYE, lm.LEFT_EYE):
-        there = target_points[loop, :2].astype(np.float64)
-        here = points[loop, :2].astype(np.float64)
-        width = float(np.ptp(here[:, 0]))
-        if width < 4 or float(np.ptp(there[:, 0])) < 4:
-            continue
-        matrix = _affine(there, here)  # frame coordinates -> box coordinates
-        eye = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mask = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(mask, [np.round(here * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
-        grow = max(int(round(width * EYE_GROW)), 1)
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-        alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(width * EYE_FEATHER, 0.6))
-        alpha[alpha < 0.02] = 0.0  # the feather's far tail: below a grey level, and it would leak past `changed`
-        out = out * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
-        changed |= np.where(alpha > 0, 255, 0).astype(np.uint8)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8), changed
-
 
 MAX_GAZE_SHIFT = (0.25, 0.12)  # eye widths the iris may move along and across the corner line
 MIN_OPENING = 0.12  # eye height over width below which an eye is too shut to move its iris
@@ -306,3 +268,211 @@ def eye_openings(shape: tuple[int, int], points: np.ndarray, growth: float = EYE
     weights = np.zeros(shape, np.float32)
     weights[y0:y1, x0:x1] = cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), sigma)
     return weights
+
+
+EYEBALL_INSET = 0.03  # the eyeball stops this far (eye widths) inside both lid lines: the lashes stay the source's
+EYEBALL_FEATHER = 0.04  # past the inset its weight ramps to 1 over this many eye widths
+MAX_EYEBALL_STRETCH = 1.3  # the target's eyeball stretched across the corner line at most this much
+
+
+def _opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:
+    """Lid gap over eye width."""
+    gap = float(np.linalg.norm(points[lids[0], :2] - points[lids[1], :2]))
+    return gap / max(float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])), 1e-6)
+
+
+IRIS_CORE = 0.7  # the iris's colour is read within this share of its radius (its rim and the white stay out)
+IRIS_LIGHTNESS_GAIN = (0.5, 1.5)  # how far the target's iris may be darkened or lightened toward the source's
+IRIS_CHROMA_SHIFT = 25.0  # at most this far (Lab a, b units) is its colour moved
+
+
+def iris_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """Median OpenCV Lab colour of both irises' cores (inside the eye openings), or None when fewer than
+    8 pixels show (eyes shut, no iris points). Reads only the eyes' box."""
+    if points.shape[0] < 478:
+        return None
+    h, w = image.shape[:2]
+    eyes = points[np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE]), :2]
+    x0, y0 = np.maximum(np.floor(eyes.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(eyes.max(axis=0)).astype(int) + 2, (w, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for loop, iris in ((lm.RIGHT_EYE, lm.RIGHT_IRIS), (lm.LEFT_EYE, lm.LEFT_IRIS)):
+        opening = np.zeros_like(inside)
+        cv2.fillPoly(opening, [np.round(points[loop, :2] - (x0, y0)).astype(np.int32)], 1)
+        core = np.zeros_like(inside)
+        radius = float(np.mean(np.linalg.norm(points[iris[1:], :2] - points[iris[0], :2], axis=1)))
+        centre = tuple(int(v) for v in np.round(points[iris[0], :2] - (x0, y0)))
+        cv2.circle(core, centre, max(int(round(IRIS_CORE * radius)), 1), 1, -1)
+        inside |= opening & core
+    if np.count_nonzero(inside) < 8:
+        return None
+    lab = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
+    return np.median(lab[inside > 0].astype(np.float32), axis=0)
+
+
+def iris_recolour(source_iris: np.ndarray, source_skin: np.ndarray, target_iris: np.ndarray,
+                  target_skin: np.ndarray, colourless: bool = False) -> tuple[float, np.ndarray]:
+    """Lightness gain and (a, b) shift that give the target's iris the source's colour, within
+    IRIS_LIGHTNESS_GAIN and IRIS_CHROMA_SHIFT. Lightness: the source iris's relative to its skin's.
+    Chroma: the source iris's own, less the photo's cast (its skin's chroma scaled by the iris's lightness
+    over the skin's: a dark iris carries a tint or a side light's colour in proportion), plus the target
+    skin's cast at the new lightness; so a green-tinted photo's brown iris is neither green nor, taken
+    relative to the whole skin's tint, red. A colourless source (a black-and-white photo) keeps the
+    target's chroma. Colours are OpenCV Lab (skins: their means)."""
+    source_ratio = float(source_iris[0]) / max(float(source_skin[0]), 1.0)
+    wanted = source_ratio * float(target_skin[0])
+    gain = float(np.clip(wanted / max(float(target_iris[0]), 1.0), *IRIS_LIGHTNESS_GAIN))
+    if colourless:
+        return gain, np.zeros(2, np.float32)
+    own = (source_iris[1:3] - 128.0) - source_ratio * (source_skin[1:3] - 128.0)
+    new_ratio = gain * float(target_iris[0]) / max(float(target_skin[0]), 1.0)
+    shift = 128.0 + own + new_ratio * (target_skin[1:3] - 128.0) - target_iris[1:3]
+    size = float(np.linalg.norm(shift))
+    if size > IRIS_CHROMA_SHIFT:
+        shift = shift * (IRIS_CHROMA_SHIFT / size)
+    return gain, np.asarray(shift, np.float32)
+
+
+def _recolour_iris(eye: np.ndarray, target_points: np.ndarray, iris: np.ndarray, matrix: np.ndarray,
+                   scale: float, recolour: tuple[float, np.ndarray]) -> np.ndarray:
+    """`eye` (the target's eye warped into a window by `matrix`) with its iris's lightness scaled and its
+    chroma shifted by `recolour`, over a soft disc round the mapped iris; pixels brighter than the iris
+    (its glints) keep their lightness."""
+    gain, shift = recolour
+    centre = matrix[:, :2] @ target_points[iris[0], :2].astype(np.float64) + matrix[:, 2]
+    radius = scale * float(np.mean(np.linalg.norm(target_points[iris[1:], :2] - target_points[iris[0], :2], axis=1)))
+    if radius < 1.0:
+        return eye
+    ys, xs = np.mgrid[0 : eye.shape[0], 0 : eye.shape[1]].astype(np.float32)
+    disc = np.clip((1.1 * radius - np.hypot(xs - centre[0], ys - centre[1])) / max(0.2 * radius, 1.0), 0.0, 1.0)
+    if not disc.any():
+        return eye
+    lab = cv2.cvtColor(eye, cv2.COLOR_RGB2LAB).astype(np.float32)
+    level = float(np.median(lab[..., 0][disc > 0.5])) if np.count_nonzero(disc > 0.5) else 128.0
+    glint = np.clip((lab[..., 0] - 1.5 * level - 10.0) / 20.0, 0.0, 1.0)  # a glint is no iris
+    weight = disc * (1.0 - glint)
+    lab[..., 0] *= 1.0 + (gain - 1.0) * weight
+    lab[..., 1:3] += weight[..., None] * shift
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndarray, target_points: np.ndarray,
+                          recolour: tuple[float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`warped` (the face's box) with each eye's eyeball (iris and white, inside the lid lines) taken
+    from `frame` (the whole target frame), and the mask (0/255) of the pixels changed.
+
+    The target's eye is laid on the swapped eye's corners by a similarity (the iris stays round: an
+    affine fitted to the lid contours squashed it into a narrower eye), stretched across the corner
+    line only where the swapped eye is the more open (up to MAX_EYEBALL_STRETCH), and kept inside both
+    eyes' lid lines, EYEBALL_INSET within them: the swapped face keeps its own lids, lashes and outline,
+    and the gaze, the iris's place under the lids and the glints are the frame's. `points` are the
+    swapped face's landmarks (lids where they end up) in the box's coordinates, `target_points` the
+    target's in the frame's. `recolour` (`iris_recolour`: lightness gain, Lab a, b shift) gives the
+    target's iris the source's colour (its glints, the white and the lids keep theirs)."""
+    h, w = warped.shape[:2]
+    changed = np.zeros((h, w), np.uint8)
+    if points.shape[0] < 468 or target_points.shape[0] < 468:
+        return warped, changed
+    out = warped.copy()
+    for loop, lids, corners, iris in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS),
+                                      (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS)):
+        origin, axis, normal, width = _eye_frame(points, corners)
+        t_origin, t_axis, t_normal, t_width = _eye_frame(target_points, corners)
+        if width < 6 or t_width < 4:
+            continue
+        ours, theirs_open = _opening(points, lids, corners), _opening(target_points, lids, corners)
+        # a (nearly) shut eye shows no eyeball: faded out below MIN_OPENING, gone at half of it
+        fade = float(np.clip((min(ours, theirs_open) - 0.5 * MIN_OPENING) / (0.5 * MIN_OPENING), 0.0, 1.0))
+        if fade <= 0.0:
+            continue
+        stretch = float(np.clip(ours / max(theirs_open, 1e-6), 1.0, MAX_EYEBALL_STRETCH))
+        # target frame -> box: eye coordinates (along, across the corner line) in the target's eye, the
+        # across one stretched, then laid on the swapped eye's corners
+        scale = width / t_width
+        to_eye = np.stack([t_axis, t_normal])  # rows: frame offsets -> target eye coordinates (pixels)
+        from_eye = np.stack([axis * scale, normal * scale * stretch], axis=1)
+        linear = from_eye @ to_eye
+        here = points[loop, :2].astype(np.float64)
+        there = target_points[loop, :2].astype(np.float64) @ linear.T + (origin - linear @ t_origin)
+        inset = max(EYEBALL_INSET * width, 0.5)
+        reach = int(np.ceil(inset + 4 * EYEBALL_FEATHER * width)) + 2
+        x0, y0 = np.maximum(np.floor(here.min(axis=0)).astype(int) - reach, 0)
+        x1, y1 = np.minimum(np.ceil(here.max(axis=0)).astype(int) + reach + 1, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        local = np.array([x0, y0], dtype=np.float64)
+        matrix = np.hstack([linear, (origin - linear @ t_origin - local)[:, None]])
+        eye = cv2.warpAffine(frame, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        theirs = np.zeros_like(inside)
+        cv2.fillPoly(inside, [np.round((here - local) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        cv2.fillPoly(theirs, [np.round((there - local) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        both = np.minimum(inside, theirs).astype(np.float32) / 255.0
+        # inset: the distance inside both lid lines, ramped over the feather
+        distance = cv2.distanceTransform(np.where(both > 0.5, 255, 0).astype(np.uint8), cv2.DIST_L2, 3)
+        alpha = (fade * np.clip((distance - inset) / max(EYEBALL_FEATHER * width, 1.0), 0.0, 1.0)).astype(np.float32)
+        if not alpha.any():
+            continue
+        if recolour is not None and target_points.shape[0] >= 478:
+            eye = _recolour_iris(eye, target_points, iris, matrix, scale, recolour)
+        window = out[y0:y1, x0:x1].astype(np.float32)
+        mixed = window * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
+        out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        changed[y0:y1, x0:x1] |= np.where(alpha > 0, 255, 0).astype(np.uint8)
+    return out, changed
+
+
+STRAY_WHITE_RING = 0.3  # eye widths round each eye's lid lines where whites brighter than the skin are dimmed
+STRAY_WHITE_MARGIN = 10.0  # Lab lightness (0..255) above the skin's median that a pixel there may keep
+STRAY_WHITE_KEEP = 0.1  # share of its excess over that level a pixel keeps
+
+
+def dim_stray_whites(warped: np.ndarray, points: np.ndarray, inside: float = 0.0) -> np.ndarray:
+    """`warped` (the face's box) with eye white left outside the lid lines dimmed to the skin around them.
+
+    A blurry or low-resolution photo spreads its eye whites past its lids, and the sliding lids leave a
+    shut eye's white as a line: outside the eye's opening, within STRAY_WHITE_RING eye widths of it (and
+    inside it as the eye shuts), lightness above the surrounding skin's median (plus STRAY_WHITE_MARGIN)
+    is cut to STRAY_WHITE_KEEP of its excess; so is a band `inside` eye widths wide within the lid lines
+    (where the target's eyeball, `paste_target_eyeballs`, does not reach fully). `points` are the face's
+    landmarks in the box's coordinates, lids where they end up."""
+    if points.shape[0] < 468:
+        return warped
+    h, w = warped.shape[:2]
+    out = warped.copy()
+    for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
+                                (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
+        width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+        if width < 6:
+            continue
+        here = points[loop, :2].astype(np.float64)
+        reach = int(np.ceil(2 * STRAY_WHITE_RING * width)) + 2
+        x0, y0 = np.maximum(np.floor(here.min(axis=0)).astype(int) - reach, 0)
+        x1, y1 = np.minimum(np.ceil(here.max(axis=0)).astype(int) + reach + 1, (w, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        opening = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(opening, [np.round((here - (x0, y0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+        # distance outside the lid lines and inside them, in eye widths
+        distance = cv2.distanceTransform(np.where(opening > 127, 0, 255).astype(np.uint8), cv2.DIST_L2, 3) / width
+        depth = cv2.distanceTransform(np.where(opening > 127, 255, 0).astype(np.uint8), cv2.DIST_L2, 3) / width
+        window = out[y0:y1, x0:x1]
+        lightness = cv2.cvtColor(window, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        skin = (distance > STRAY_WHITE_RING) & (distance < 2 * STRAY_WHITE_RING)
+        if np.count_nonzero(skin) < 10:
+            continue
+        level = float(np.median(lightness[skin])) + STRAY_WHITE_MARGIN
+        # a shut eye (lid gap under MIN_OPENING of its width) has only lid inside: dimmed too
+        shut = float(np.clip(1.0 - _opening(points, lids, corners) / MIN_OPENING, 0.0, 1.0))
+        band = np.where(depth <= inside, 1.0, 0.0) if inside > 0 else 0.0
+        weight = np.where(distance > 0, np.clip(2.0 - distance / STRAY_WHITE_RING * 2.0, 0.0, 1.0),
+                          np.maximum(shut, band))
+        excess = np.clip(lightness - level, 0.0, None)
+        if not (excess * weight).any():
+            continue
+        wanted = lightness - weight * (1.0 - STRAY_WHITE_KEEP) * excess
+        gain = wanted / np.maximum(lightness, 1.0)
+        out[y0:y1, x0:x1] = np.clip(window.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...colour import transfer_skin
+from ...colour import is_colourless, transfer_skin
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
 from ..contract import FaceTarget, SourceFace, SwapConditions
@@ -13,7 +13,8 @@ from ..options import ClassicalOptions, Eyes
 from .blend import composite
 from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band
 from .detail import restore_detail
-from .eyes import eye_openings, open_eye_points, paste_target_eyes, shift_gaze, slide_lids
+from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
+                   open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
 from .grain import detail_region, match_face_grain
 from .relight import box_normals, relight
 
@@ -134,16 +135,27 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
             looks = face.target_points if options.eyes is Eyes.gaze else face.points
             warped, _ = shift_gaze(warped, open_points - offset, texture_points, looks, source.triangles)
         warped = slide_lids(warped, open_points - offset, face.points - offset)
+    elif options.eyes in (Eyes.gaze, Eyes.follow):  # 2-D: the target's own landmarks
+        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if usable is not None:
         local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+    # A blurry photo's whites spread past its lids (and, under the target's eyeballs, lie in the band the
+    # eyeball leaves inside them), a shut eye's white is left as a line: dimmed to the skin round them.
+    warped = dim_stray_whites(warped, face.points - offset,
+                              inside=EYEBALL_INSET + EYEBALL_FEATHER if options.eyes is Eyes.target else 0.0)
     if options.eyes is Eyes.target:
-        # The eyes come from the frame, not the texture: the texture's mask (its glasses) does not apply.
-        warped, eyes = paste_target_eyes(warped, out, face.points - offset, face.target_points)
+        # The eyeballs come from the frame, inside the lids where they end up (after sliding), not from the
+        # texture: the texture's mask (its glasses, its unusable dark sockets) does not apply to them.
+        recolour = None
+        source_iris, target_iris = iris_colour(source.texture, texture_points), iris_colour(out, face.target_points)
+        if source_iris is not None and target_iris is not None and face.target_skin is not None:
+            # the target's iris in the source's colour (a grey-eyed target gave a brown-eyed photo grey eyes)
+            recolour = iris_recolour(source_iris, source.skin_stats[0], target_iris, face.target_skin[0],
+                                     is_colourless(source.skin_stats))
+        warped, eyes = paste_target_eyeballs(warped, out, face.points - offset, face.target_points, recolour)
         local |= eyes & covered & mask[box]
-    elif options.eyes in (Eyes.gaze, Eyes.follow) and open_points is None:  # 2-D: the target's own landmarks
-        warped, _ = shift_gaze(warped, face.points - offset, texture_points, face.target_points)
     # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
     region = detail_region(local, size) if options.restore_detail or options.match_grain else None
     if options.restore_detail:
