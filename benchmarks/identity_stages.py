@@ -37,6 +37,7 @@ from tryon_cli.face3d.morphable import Coefficients, MorphableModel, rest_brows,
 from tryon_cli.face3d.unwrap import closed_eye_points, mirrored_shape  # noqa: E402
 from tryon_cli.faceswap.expression_lines import expression_strength  # noqa: E402
 from tryon_cli.faceswap.source import BROW_REST_SHARE  # noqa: E402
+from tryon_cli.faceswap.source import _neutral_shape as _ORIGINAL_NEUTRAL_SHAPE  # noqa: E402
 from tryon_cli.metrics import pearson  # noqa: E402
 from tryon_cli.faceswap.options import SwapOptions  # noqa: E402
 from tryon_cli.faceswap.runner import swap_frames  # noqa: E402
@@ -64,15 +65,11 @@ def _as_photographed_shape(model, shape):
     return np.asarray(shape, dtype=np.float32)
 
 
-def _shrunk(threshold: float) -> Callable:
+def _shrunk(threshold: float, open_full: bool = False) -> Callable:
     """`_neutral_shape` removing only the part of each expression coefficient beyond `threshold` prior
-    standard deviations (soft thresholding)."""
+    standard deviations (soft thresholding); `open_full`: the mouth-opening components wholly."""
     def neutral_shape(model, shape):
-        fitted = model.fit(shape)
-        sigma = np.sqrt(model.expression_variance)
-        z = fitted.expression / sigma
-        kept = np.sign(z) * np.maximum(np.abs(z) - threshold, 0.0) * sigma
-        offset = model.expression_offset(shape, Coefficients(fitted.identity, kept.astype(np.float32), fitted.pose))
+        offset = _shrunk_offset(model, shape, threshold, open_full)
         neutral = spread_onto_skin(model, shape, np.asarray(shape, np.float32) - offset)
         neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
         shut = closed_eye_points(shape)
@@ -95,6 +92,60 @@ def _neutral_near_mouth(reach: float, keep_mouth: bool = True) -> Callable:
         weight = weight if keep_mouth else 1.0 - weight
         return (shape + weight * (neutral - shape)).astype(np.float32)
     return neutral_shape
+
+
+def _opening(model) -> np.ndarray:
+    """Per expression component, whether it mostly opens the mouth (the lips' gap moved per standard deviation)."""
+    sigma = np.sqrt(model.expression_variance)
+    gap = np.abs(model.expression_basis[:, 14, 1] - model.expression_basis[:, 13, 1]) * sigma
+    return gap > 0.5 * gap.max()
+
+
+def _shrunk_offset(model, shape, threshold: float, open_full: bool = False) -> np.ndarray:
+    fitted = model.fit(shape)
+    sigma = np.sqrt(model.expression_variance)
+    z = fitted.expression / sigma
+    kept = np.sign(z) * np.maximum(np.abs(z) - threshold, 0.0) * sigma
+    if open_full:
+        kept = np.where(_opening(model), fitted.expression, kept)
+    return model.expression_offset(shape, Coefficients(fitted.identity, kept.astype(np.float32), fitted.pose))
+
+
+def _planner_shrunk(threshold: float, open_full: bool = False):
+    """Stands in for the planner's MorphableModel: a track's identity neutralised as `_shrunk` does."""
+    class Loader:
+        @staticmethod
+        def load():
+            model = MorphableModel.load()
+            return type("Shrunk", (MorphableModel,), {"neutralise": lambda self, shape: (
+                np.asarray(shape, np.float32) - _shrunk_offset(self, shape, threshold, open_full)).astype(np.float32)})(
+                **{name: getattr(model, name) for name in model.__dataclass_fields__})
+    return Loader
+
+
+def _raw_x_source(model, shape):
+    """`_neutral_shape` moving points up and down only, unless the photo smiles (then sideways as much)."""
+    from tryon_cli.faceswap.folds import smile_strength
+
+    neutral = _ORIGINAL_NEUTRAL_SHAPE(model, shape)
+    smile = smile_strength(shape, neutral)
+    neutral[:, 0] = shape[:, 0] + smile * (neutral[:, 0] - shape[:, 0])
+    return neutral
+
+
+class _RawXPlanner:
+    """Stands in for the planner's MorphableModel: a track's identity neutralised up and down only."""
+
+    @staticmethod
+    def load():
+        model = MorphableModel.load()
+
+        def neutralise(self, shape):
+            out = MorphableModel.neutralise(self, shape)
+            out[:, 0] = np.asarray(shape, np.float32)[:, 0]
+            return out
+        return type("RawX", (MorphableModel,), {"neutralise": neutralise})(
+            **{name: getattr(model, name) for name in model.__dataclass_fields__})
 
 
 class _Unneutralised:
@@ -129,6 +180,20 @@ VARIANTS = {
                                            "tryon_cli.faceswap.planner.MorphableModel": _Unneutralised}),
     "neutral-mouth-only": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _neutral_near_mouth(0.15)}),
     "neutral-but-mouth": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _neutral_near_mouth(0.15, False)}),
+    "shrink-both-1.5": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _shrunk(1.5),
+                                        "tryon_cli.faceswap.planner.MorphableModel": _planner_shrunk(1.5)}),
+    "shrink-both-2.5": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _shrunk(2.5),
+                                        "tryon_cli.faceswap.planner.MorphableModel": _planner_shrunk(2.5)}),
+    "raw-x": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _raw_x_source,
+                              "tryon_cli.faceswap.planner.MorphableModel": _RawXPlanner}),
+    "raw-x-source": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _raw_x_source}),
+    "shrink-both-1.5-open": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _shrunk(1.5, True),
+                                             "tryon_cli.faceswap.planner.MorphableModel": _planner_shrunk(1.5, True)}),
+    "shrink-both-2.5-open": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _shrunk(2.5, True),
+                                             "tryon_cli.faceswap.planner.MorphableModel": _planner_shrunk(2.5, True)}),
+    "shrink-src-2.5-open": Variant(patches={"tryon_cli.faceswap.source._neutral_shape": _shrunk(2.5, True)}),
+    "tolerance-1.5": Variant(source={"tolerance": 1.5}, swap={"identity_tolerance": 1.5}),
+    "tolerance-2.5": Variant(source={"tolerance": 2.5}, swap={"identity_tolerance": 2.5}),
     "no-fold-band": Variant(patches={"tryon_cli.render.classical.face.swap_fold_band": _keep_first}),
     "no-flatten": Variant(patches={"tryon_cli.faceswap.source.flatten_folds": _keep_first,
                                    "tryon_cli.faceswap.source.soften_lines": _keep_first}),
