@@ -11,7 +11,11 @@ and source on top, to judge by eye what each stage does.
         [--seconds 2] [--variants full no-fold-band ...] [--sheets DIR]
 
 Stages without an option are switched off by replacing their function for the run (a benchmark's
-ablation, never the library's behaviour).
+ablation, never the library's behaviour). The neutralisation variants: `raw-source-shape` (the photo's
+shape as the source identity), `raw-target-id` (the target track's median shape unneutralised),
+`neutral-but-mouth` (the photo's own shape within ~0.3 eye distances of the lips), `shrink-*` (only the
+expression beyond N prior deviations removed; `-open`: the mouth's opening wholly; `both`: the target's
+tracks alike, which is what `--identity-tolerance N` does, variant `tolerance-N`).
 """
 
 from __future__ import annotations
@@ -206,6 +210,9 @@ VARIANTS = {
     "no-lids": Variant(patches={"tryon_cli.render.classical.face.slide_lids": _keep_first}),
 }
 
+DEFAULT_VARIANTS = ["full", "no-neutralise", "no-expression", "raw-source-shape", "raw-target-id", "neutral-but-mouth",
+                    "tolerance-1.5", "no-fold-band", "no-flatten", "no-detail", "no-colour", "no-clean", "source-eyes"]
+
 
 def _pick(video: Path, count: int, seconds: float) -> list[Frame]:
     frames = list(frames_of(video, None, seconds))
@@ -285,7 +292,7 @@ def run_pair(portrait: Path, video: Path, variants: list[str], count: int, secon
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", nargs="*", default=DEFAULT_PAIRS, help="portrait:video file names in faces/")
-    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
     parser.add_argument("--frames", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=2.0, help="Frames are picked from the first N seconds.")
     parser.add_argument("--sheets", type=Path, default=None)
