@@ -82,6 +82,7 @@ def swap(
     parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
     clean_source: Optional[bool] = typer.Option(None, "--clean-source/--no-clean-source", help="Clean the source photos with the face parser: hair over the face never pasted (a brow or eye under it mirrored from the other side, the rest left to the target), hands, objects and the mouth's inside never pasted, the glasses' frame painted over (the eyes behind the lenses kept; thin or blurry frames the parser misses found as lines round the eyes); without the parser, the skin-colour model. Default: hair and glasses (objects cost dlib's same-person rate on the grid); --no-clean-source: none.", show_default=False),
     delight: bool = typer.Option(False, "--delight/--no-delight", help="Divide each source photo's own lighting out of its face (spherical harmonics fitted on its mesh's normals), so a side light's dark half-face is not pasted; the target's lighting is applied in the render (opt-in: it cost same-person on some sources)."),
+    identity_tolerance: float = typer.Option(0.0, min=0.0, max=10.0, help="Neutralise the source photos' and the target's expression only beyond this many standard deviations of the morphable model's prior (the mouth's opening wholly): the model's identity bases barely span mouth width, lip height and chin length, so full neutralising sets them to the mean and the target's take their place. 0 (default): neutralise wholly."),
     regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
     """Swap the face in SOURCE onto the face(s) in TARGET (video or image), 3D-aware, on CPU."""
@@ -109,6 +110,7 @@ def swap(
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
                               mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
                               min_face=min_face, neutralise=neutralise, parsing=parsing,
+                              identity_tolerance=identity_tolerance,
                               regions=_parse_regions(regions))
         if not parsing and options.regions != FACE_REGIONS:
             raise InputError("--regions needs the face parser; add --parsing")
@@ -119,7 +121,7 @@ def swap(
             raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
                                 parser=loaded_parser if clean else None, chroma_weighted=chroma_weight,
-                                delight=delight, clean=clean)
+                                delight=delight, clean=clean, tolerance=identity_tolerance)
         if chroma_weight and is_colourless(source.skin_stats):
             console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
                           "the face takes the target's skin tone")

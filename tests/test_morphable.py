@@ -223,3 +223,36 @@ def test_a_scowls_brows_are_put_at_rest_where_the_rest_of_the_face_says(model, n
     lift = lambda i: float((plain[i, 1] - at_rest[i, 1]).mean())  # noqa: E731
     assert 0.2 * lift(BROWS) < lift(above) < lift(BROWS)
     np.testing.assert_array_equal(at_rest[lm.OUTER_LIPS], plain[lm.OUTER_LIPS])
+
+
+def _mouth_width(shape: np.ndarray) -> float:
+    return float(np.linalg.norm(shape[61, :2] - shape[291, :2]))
+
+
+def test_tolerance_keeps_a_narrow_mouth_and_still_closes_an_open_one(model, neutral):
+    """The identity bases barely span the mouth's width: full neutralising widens a narrow mouth to the
+    model's mean (the person's mouth lost); with a tolerance the width stays, and an opened mouth closes."""
+    narrow = neutral.copy()
+    lips = np.concatenate([lm.OUTER_LIPS, lm.INNER_LIPS])
+    middle = narrow[lips, 0].mean()
+    narrow[lips, 0] = middle + 0.8 * (narrow[lips, 0] - middle)
+    full = model.neutralise(narrow)
+    # each against the same neutralising of the unchanged face, so only the narrowing counts
+    kept_full = _mouth_width(model.neutralise(neutral)) - _mouth_width(full)
+    kept = _mouth_width(model.neutralise(neutral, tolerance=1.5)) - _mouth_width(model.neutralise(narrow, tolerance=1.5))
+    narrowed = _mouth_width(neutral) - _mouth_width(narrow)
+    assert kept_full < 0.7 * narrowed  # full neutralising takes a third of the narrowing for expression
+    assert kept > 0.8 * narrowed
+    opened = _open_mouth(neutral, 0.35)
+    back = model.neutralise(opened, tolerance=1.5)
+    rest = model.neutralise(neutral, tolerance=1.5)
+    assert abs(lm.mouth_open_ratio(back) - lm.mouth_open_ratio(rest)) < 0.08
+    assert np.array_equal(model.neutralise(narrow, tolerance=0.0), full)
+
+
+def test_swap_options_reject_a_negative_identity_tolerance():
+    from tryon_cli.faceswap.options import SwapOptions
+
+    with pytest.raises(ValueError, match="identity_tolerance"):
+        SwapOptions(identity_tolerance=-1.0)
+    assert SwapOptions(identity_tolerance=1.5).identity_tolerance == 1.5

@@ -26,6 +26,9 @@ SPREAD_SIGMA = 0.12  # eye distances: the neighbourhood whose expression displac
 SPREAD_REACH = 0.15  # eye distances: how far from the points the expression moves that displacement fades
 SPREAD_BELOW_EYES = 0.1  # eye distances below the eyes' lowest point: the skin above stays as it is
 BROWS = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
+OPENING_SHARE = 0.5  # an expression component that parts the lips at least this share of the most parting one's
+# motion (per prior standard deviation) opens the mouth: `neutralise` removes it wholly at any tolerance
+INNER_LIP_MIDDLE = (13, 14)  # the upper and lower inner lip's middle points
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,31 @@ class MorphableModel:
         offset = np.tensordot(coefficients.expression, self.expression_basis, axes=1)
         return (coefficients.pose.scale * offset @ coefficients.pose.rotation.T).astype(np.float32)
 
-    def neutralise(self, shape: np.ndarray) -> np.ndarray:
-        """The face with its fitted expression removed: identity and what the bases do not span stay."""
-        return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
+    def opening_components(self) -> np.ndarray:
+        """Per expression component, whether it opens the mouth (OPENING_SHARE of the most lip-parting one's
+        gap per prior standard deviation, or more)."""
+        upper, lower = INNER_LIP_MIDDLE
+        gap = np.abs(self.expression_basis[:, lower, 1] - self.expression_basis[:, upper, 1]) * np.sqrt(
+            self.expression_variance)
+        return gap >= OPENING_SHARE * gap.max()
+
+    def neutralise(self, shape: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
+        """The face with its fitted expression removed: identity and what the bases do not span stay.
+
+        `tolerance` (prior standard deviations): of each expression coefficient only the part beyond it is
+        removed (soft thresholding), but the mouth's opening is removed wholly. The identity bases barely
+        span the mouth's width, the lips' height above the chin or the chin's length (a few people's means
+        learnt them), so a fit explains those by expression, and removing it set every face's lower half
+        to the model's mean: the source's mouth and chin were lost and, the target's being set there too,
+        the target's took their place (its deviation from the mean came back as "expression")."""
+        if tolerance <= 0.0:
+            return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
+        fitted = self.fit(shape)
+        sigma = np.sqrt(self.expression_variance)
+        beyond = np.sign(fitted.expression) * np.maximum(np.abs(fitted.expression) / sigma - tolerance, 0.0) * sigma
+        removed = np.where(self.opening_components(), fitted.expression, beyond).astype(np.float32)
+        offset = self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
+        return (np.asarray(shape, dtype=np.float32) - offset).astype(np.float32)
 
 
 def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ class SwapOptions:
     use_3d: bool = True
     expression_gain: float = 1.0
     neutralise: bool = True  # recombine neutralised identities (morphable model); prepare_source(neutralise=True) too
+    identity_tolerance: float = 0.0  # expression neutralised only beyond this many prior standard deviations (the
+    # mouth's opening wholly), for the target's tracks as prepare_source(tolerance=...) does for the source
     max_faces: int = 16  # the largest this many faces per frame are swapped (with --target-face all)
     min_face: int = 24  # faces narrower than this (pixels, the detector's box) start no track
     parsing: bool = False  # masks from the face parser when one is passed to the planner (else the skin model)
@@ -34,5 +36,7 @@ class SwapOptions:
         if self.min_face < 8:
             raise ValueError(f"min_face must be at least 8 pixels, got {self.min_face}")
         check_regions(self.regions)
+        if self.identity_tolerance < 0:
+            raise ValueError(f"identity_tolerance must be at least 0, got {self.identity_tolerance}")
         if self.parse_every < 1:
             raise ValueError(f"parse_every must be at least 1, got {self.parse_every}")

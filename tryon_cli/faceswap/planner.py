@@ -51,7 +51,7 @@ class SwapPlanner:
         # With neutralising, a track's identity is its median shape without its fitted expression, so
         # its expression (shape minus that) is everything the face does, as the source's identity is.
         self.model = (model or MorphableModel.load()) if options.neutralise and options.use_3d else None
-        self.identities = {t: self.model.neutralise(i) for t, i in identities.items()} if self.model else identities
+        self.identities = {t: self._neutralise(i) for t, i in identities.items()} if self.model else identities
         self.need_normal_map = need_normal_map
         self._filters: dict[int, _TrackFilters] = {}
         self.parsing = None
@@ -59,6 +59,10 @@ class SwapPlanner:
             from ..masks.parsed import ParsingCadence
 
             self.parsing = ParsingCadence(parser, options.parse_every, options.parse_size)
+
+    def _neutralise(self, shape: np.ndarray) -> np.ndarray:
+        """A track's identity without its expression, as the source's was neutralised (the same tolerance)."""
+        return self.model.neutralise(shape, self.options.identity_tolerance)
 
     def reset(self) -> None:
         self._filters.clear()
@@ -77,7 +81,7 @@ class SwapPlanner:
                 views=ViewSelector(self.source.views, np.sqrt(self.model.expression_variance)) if self.model is not None and len(self.source.views) > 1 else None,
             )
             if state.views is not None and self.model is not None:
-                state.rest = self.model.fit(self.identities.get(track, self.model.neutralise(
+                state.rest = self.model.fit(self.identities.get(track, self._neutralise(
                     normalized_shape(self.source.frontal_mesh, face.points)[1]))).expression
             self._filters[track] = state
         state.last_index = index
@@ -98,7 +102,7 @@ class SwapPlanner:
             _, normalized = normalized_shape(self.source.frontal_mesh, face.points)
             identity = self.identities.get(track)
             if identity is None:
-                identity = self.model.neutralise(normalized) if self.model is not None else normalized
+                identity = self._neutralise(normalized) if self.model is not None else normalized
             if filters.expression is not None:
                 # The lids and irises pass unsmoothed: a blink lasts two or three frames, and any
                 # smoothing left the swapped eye a frame behind the target's.

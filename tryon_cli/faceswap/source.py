@@ -292,7 +292,7 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
                    chroma_weighted: bool = True, delight: bool = False,
-                   clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
+                   clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
@@ -305,6 +305,8 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     divided out of its face (`face3d.lighting.delight`), so a side light's dark half-face is not pasted;
     the render gives the face the target's lighting. It helped side-lit sources but cost same-person on
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
+    `tolerance`: the expression neutralised only beyond this many prior standard deviations, the mouth's
+    opening wholly (`MorphableModel.neutralise`); the target's identities must be neutralised alike.
     """
     unknown = set(clean) - set(CLEAN_KINDS)
     if unknown:
@@ -319,7 +321,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
     return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(),
-                       parser if clean else None, chroma_weighted, delight, tuple(clean))
+                       parser if clean else None, chroma_weighted, delight, tuple(clean), tolerance)
 
 
 def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
@@ -344,10 +346,11 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
                       triangles=triangles, skin_stats=skin, texture_mask=mask)
 
 
-def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
-    """A photo's shape without its expression (carried onto the still skin around the mouth too, and its
-    brows put at rest as much as it is far from neutral); a winked eye takes the open eye's mirrored shape."""
-    neutral = spread_onto_skin(model, shape, model.neutralise(shape))
+def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
+    """A photo's shape without its expression (beyond `tolerance`, `MorphableModel.neutralise`; carried onto
+    the still skin around the mouth too, and its brows put at rest as much as it is far from neutral); a
+    winked eye takes the open eye's mirrored shape."""
+    neutral = spread_onto_skin(model, shape, model.neutralise(shape, tolerance))
     # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
     neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
     shut = closed_eye_points(shape)
@@ -359,8 +362,8 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
                 parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False,
-                clean: tuple[str, ...] = CLEAN_KINDS) -> SourceFace:
-    neutrals = [_neutral_shape(model, s) for s in shapes]
+                clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
+    neutrals = [_neutral_shape(model, s, tolerance) for s in shapes]
     identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
     width = float(np.ptp(identity[:, 0]))
