@@ -379,26 +379,3 @@ def test_rescale_video_scales_and_loops_a_given_video(talking_video, tmp_path):
     assert video_size(out) == (64, 64, 75)  # 320x320 at 25 fps, 2 s looped to 3 s
     out = rescale_video(talking_video, tmp_path / "cut.mp4", seconds=1.0)
     assert video_size(out) == (320, 320, 25)
-
-
-def test_swap_renders_with_quick_thread_switches_and_restores_the_interval(talking_video, source_photo, monkeypatch):
-    """The pipeline's threads hand the GIL on within PIPELINE_SWITCH_INTERVAL_S while a swap runs; the
-    interpreter's interval is the caller's again afterwards, also when the swap fails."""
-    import sys
-
-    from tryon_cli.pipeline import PIPELINE_SWITCH_INTERVAL_S, quick_thread_switches
-
-    source = prepare_source([(source_photo, read_image(source_photo))])
-    engine = ClassicalEngine(workers=2)
-    seen: list[float] = []
-    render_one = engine.render_one
-    monkeypatch.setattr(engine, "render_one", lambda item: (seen.append(sys.getswitchinterval()), render_one(item))[1])
-    before = sys.getswitchinterval()
-    frames = lambda: (f for f in iter_frames(talking_video) if f.index < 3)  # noqa: E731
-    swap_frames(frames, source, engine, lambda f, image: None)
-    assert len(seen) == 3 and max(seen) <= PIPELINE_SWITCH_INTERVAL_S
-    assert sys.getswitchinterval() == before
-    with pytest.raises(RuntimeError):
-        with quick_thread_switches():
-            raise RuntimeError("a failed stage")
-    assert sys.getswitchinterval() == before

@@ -9,10 +9,8 @@ bit; the queues are bounded, so memory does not grow with the video's length.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections import deque
-from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -20,23 +18,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_DEPTH = 4  # items a stage may run ahead of its consumer
-PIPELINE_SWITCH_INTERVAL_S = 0.001  # the interpreter's thread switch interval while a pipeline runs: at
-# Python's default 5 ms a render worker that came back from an OpenCV call waited on the GIL held by the
-# plan or the other worker's Python code; at 1 ms a 720p swap's render pass took 4.9-5.1 s wall and 9.0-9.2 s
-# CPU against 5.8-5.9 s and 10.3-10.5 s (talk_720, two runs each, interleaved); 3 workers instead did not help
 _POLL_S = 0.1  # how often a blocked stage checks whether its consumer has gone
-
-
-@contextmanager
-def quick_thread_switches(interval: float = PIPELINE_SWITCH_INTERVAL_S) -> Iterator[None]:
-    """Run the block with the interpreter's thread switch interval at most `interval` seconds, restored after
-    (`sys.setswitchinterval` is process-wide: the pipeline's stages and workers hand the GIL on sooner)."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, previous))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 class _End:

@@ -20,7 +20,7 @@ from ..analysis.identity import DlibFaceEncoder
 from ..face3d.fitting import robust_identity
 from ..io.video import Frame
 from ..masks.shapes import bounding_box
-from ..pipeline import quick_thread_switches, threaded
+from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
@@ -92,16 +92,6 @@ def swap_frames(
     With `parser` (and `options.parsing`) the masks come from the face parser, else from the skin model.
     """
     engine.prepare(SwapConditions)
-    with quick_thread_switches():  # the passes' threads hand the GIL on sooner
-        return _swap_frames(frames_for_pass, source, engine, write, options, tracking, total, encoder, progress,
-                            debug_dir, parser)
-
-
-def _swap_frames(frames_for_pass: Callable[[], Iterator[Frame]], source: SourceFace, engine: Engine,
-                 write: Callable[[Frame, np.ndarray], None], options: SwapOptions, tracking: bool, total: int,
-                 encoder: DlibFaceEncoder | None, progress: Progress | None, debug_dir: Path | None,
-                 parser: FaceParser | None) -> SwapReport:
-    """`swap_frames` after the engine is prepared."""
     started = time.perf_counter()
     report = SwapReport()
     max_faces = 1 if options.target_face == "largest" and options.reference_descriptor is None else options.max_faces
