@@ -97,6 +97,29 @@ def test_identity_warp_reproduces_the_texture():
     assert np.abs(warped[inside].astype(int) - region[inside].astype(int)).max() <= 1
 
 
+def test_raster_interpolation_is_each_pixels_barycentric_mix_and_fill_outside():
+    """Every covered pixel gets its triangle's barycentric mix of the vertex values (per channel); every
+    uncovered pixel the fill."""
+    rng = np.random.default_rng(5)
+    points, triangles = _grid_mesh()
+    points[:, :2] += rng.uniform(-2, 2, size=(len(points), 2)).astype(np.float32)
+    values = rng.uniform(-50, 50, size=(len(points), 3)).astype(np.float32)
+    raster = rasterize(points, triangles, (64, 64))
+    out = raster.interpolate(values, triangles, fill=-7.0)
+    assert out.shape == raster.shape + (3,) and out.dtype == np.float32
+    ys, xs = np.nonzero(raster.coverage)
+    tri = triangles[raster.triangle[ys, xs]]
+    corners = raster.xy[tri]  # (n, 3, 2), frame pixels
+    p = np.stack([xs + raster.x0, ys + raster.y0], axis=1).astype(np.float64)
+    e1, e2, d = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0], p - corners[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    l1 = (d[:, 0] * e2[:, 1] - d[:, 1] * e2[:, 0]) / det
+    l2 = (e1[:, 0] * d[:, 1] - e1[:, 1] * d[:, 0]) / det
+    wanted = (1 - l1 - l2)[:, None] * values[tri[:, 0]] + l1[:, None] * values[tri[:, 1]] + l2[:, None] * values[tri[:, 2]]
+    np.testing.assert_allclose(out[ys, xs], wanted, atol=1e-2)
+    assert (out[~raster.coverage] == -7.0).all() and (~raster.coverage).any()
+
+
 def test_normal_map_of_a_flat_mesh_faces_the_camera():
     points, triangles = _grid_mesh()
     normals = normal_map(points, triangles, (64, 64))

@@ -369,3 +369,13 @@ def test_working_resolution_render_matches_full_resolution(big_face, source_phot
     np.testing.assert_array_equal(low[mask == 0], image[mask == 0])
     diff = np.abs(low.astype(int) - full.astype(int)).max(axis=2)[mask > 0]
     assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+
+
+def test_rescale_video_scales_and_loops_a_given_video(talking_video, tmp_path):
+    """`benchmark VIDEO --resolution/--seconds` prepares the video with rescale_video: short side and length as asked."""
+    from tryon_cli.benchmarking import rescale_video, video_size
+
+    out = rescale_video(talking_video, tmp_path / "scaled.mp4", short_side=64, seconds=3.0)
+    assert video_size(out) == (64, 64, 75)  # 320x320 at 25 fps, 2 s looped to 3 s
+    out = rescale_video(talking_video, tmp_path / "cut.mp4", seconds=1.0)
+    assert video_size(out) == (320, 320, 25)

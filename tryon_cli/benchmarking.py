@@ -136,7 +136,7 @@ def tryon_command(*args: str) -> list[str]:
 
 def video_size(path: Path) -> tuple[int, int, int]:
     """(width, height, frames) of a video, frames counted by decoding."""
-    from .io.video import iter_frames, probe_video, repeatable_x264_options
+    from .io.video import iter_frames, probe_video
 
     info = probe_video(path)
     frames = sum(1 for _ in iter_frames(path))
@@ -146,7 +146,7 @@ def video_size(path: Path) -> tuple[int, int, int]:
 def rescale_video(source: Path, dest: Path, short_side: int | None = None, seconds: float | None = None) -> Path:
     """Write `source` with its short side scaled to `short_side` (720 = 720p, portrait or landscape;
     even sizes, aspect kept) and looped or cut to `seconds`."""
-    from .io.video import iter_frames, probe_video
+    from .io.video import iter_frames, probe_video, repeatable_x264_options
 
     info = probe_video(source)
     scale = (short_side / min(info.width, info.height)) if short_side else 1.0

@@ -117,13 +117,12 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
             source = cv2.seamlessClone(source, base, inner, centre, cv2.NORMAL_CLONE)
         except cv2.error:
             pass
-    alpha = feather_alpha(local_mask, feather_radius)
-    bands = alpha  # the multi-band pyramid's masks
-    if hole_radius is not None:
-        filled = fill_holes(local_mask)
-        if not np.array_equal(filled, local_mask):
-            bands = feather_alpha(filled, feather_radius)
-            alpha = np.minimum(bands, feather_alpha(local_mask, hole_radius))
+    filled = fill_holes(local_mask) if hole_radius is not None else local_mask
+    if filled is local_mask or np.array_equal(filled, local_mask):
+        alpha = bands = feather_alpha(local_mask, feather_radius)  # bands: the multi-band pyramid's masks
+    else:  # the outline feathered wide, the holes narrow (the mask's own wide feather is never needed)
+        bands = feather_alpha(filled, feather_radius)
+        alpha = np.minimum(bands, feather_alpha(local_mask, hole_radius))
     # alpha is 0 outside the mask: only the mask's own box changes
     mx, my, mw, mh = cv2.boundingRect(local_mask)
     inside = (slice(my, my + mh), slice(mx, mx + mw))
