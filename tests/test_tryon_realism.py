@@ -13,7 +13,7 @@ from tryon_cli.analysis.body import Body
 from tryon_cli.garments.photo import prepare_garment
 from tryon_cli.garments.placement import arms_in_front, warp_garment
 from tryon_cli.masks.garment import MaskOptions, build_mask, neck_skin
-from tryon_cli.render.classical.garment import render_garment
+from tryon_cli.render.classical.garment import body_rounding, render_garment
 from tryon_cli.render.contract import GarmentConditions
 
 SKIN = (205, 150, 120)
@@ -412,3 +412,47 @@ def test_skin_coloured_specks_of_an_old_print_go_with_it_off_the_body():
         keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
     specks = out[305:395, 245:251].astype(int)
     assert np.abs(specks - 250).sum(axis=2).max() < 40, "no skin-coloured speck stays"
+
+
+def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
+    """An arm hanging against the torso is one blob with it in the person mask: filled as skin, arm and torso
+    were rounded as one wide body (one flat block, the old T-shirt's outline); each rounds on its own, and
+    where they meet the skin is shaded."""
+    person = np.zeros(SHAPE, np.uint8)
+    person[150:560, 150:350] = 255  # the torso
+    person[170:420, 110:150] = 255  # the image-left arm, touching it
+    arms = np.zeros(SHAPE, np.uint8)
+    arms[200:420, 116:146] = 255  # the arm's capsule (narrower than the arm)
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[150:560, 150:350] = 255
+    factor = body_rounding(person, arms, torso)
+    alone = body_rounding(person)
+    row = 320
+    seam, middle_of_arm = factor[row, 148:152].mean(), factor[row, 128:132].mean()
+    assert middle_of_arm > seam + 0.05, "the arm is lightest along its middle, shaded at the torso"
+    assert middle_of_arm > factor[row, 111] + 0.05  # ... and at its outer silhouette
+    assert factor[row, 248:252].mean() > 0.99  # the torso's middle stays lit
+    assert alone[row, 148:152].mean() > seam + 0.05  # (one blob: no seam between them)
+
+
+def test_a_new_garments_hem_shades_the_skin_just_below_it():
+    """Skin filled below a crop top's hem is darker just under the hem, where the garment shades the body,
+    than further down: the hem rests on the body instead of ending in a hard line over flat skin."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    alpha = alpha.copy()
+    alpha[300:] = 0  # a crop top: its hem on row 300
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = out.astype(np.float32).mean(axis=2)
+    under_hem, lower = grey[304:308, 235:265].mean(), grey[350:360, 235:265].mean()
+    assert under_hem < 0.97 * lower
+    assert lower > 0.9 * np.mean(SKIN)  # further down, the skin is not darkened

@@ -31,6 +31,11 @@ SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of sk
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
+LIMB_GROWTH = 0.6  # an arm's capsule is grown by this share of its half-width to reach the arm's silhouette
+CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
+CONTACT_DROP = 0.003  # ... lowered by this share of the long side (light from above) ...
+CONTACT_DARKEN = 0.3  # ... darkening the skin by up to this much
+SEAM_SOFTNESS = 0.004  # the rounding is blurred at this share of the long side (the arm-torso seam's shadow)
 ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
@@ -297,7 +302,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
-            shade = shade * body_rounding(conditions.person)
+            shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso)
+        shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
@@ -312,25 +318,68 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     return base, (hidden > 0) | (uncovered > 0)
 
 
-def body_rounding(person: np.ndarray) -> np.ndarray:
-    """Lightness factor (1 on the body's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its silhouette) of
-    a round body lit from the front: a limb or torso of local half-width R, at distance d inside its
-    silhouette, faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the
-    background near the pixel (the middle line's), so a torso darkens over its whole width, an arm over its
-    own (a thin rim alone left a filled midriff flat)."""
+def contact_shadow(alpha: np.ndarray, long_side: int) -> np.ndarray:
+    """Lightness factor of the skin around a garment: the garment stands off the body a little and shades
+    the skin just below and beside its edge (light from above the camera), so a hem reads as resting on
+    the body, not as a sticker with a hard line. 1 - CONTACT_DARKEN where the garment's blurred, lowered
+    alpha is full; the garment's own pixels are not touched (it lies over the factor)."""
+    sigma = max(CONTACT_SIGMA * long_side, 1.0)
+    drop = int(round(CONTACT_DROP * long_side))
+    lowered = np.zeros_like(alpha)
+    lowered[drop:] = alpha[: alpha.shape[0] - drop] if drop else alpha
+    cast = cv2.GaussianBlur(np.maximum(lowered, alpha), (0, 0), sigma)
+    return (1.0 - CONTACT_DARKEN * cast).astype(np.float32)
+
+
+def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.ndarray | None = None) -> np.ndarray:
+    """Lightness factor (1 on a body part's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its edge) of a
+    round body lit from the front: a limb or torso of local half-width R, at distance d inside its edge,
+    faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the edge near the pixel
+    (the middle line's), so a torso darkens over its whole width, an arm over its own (a thin rim alone
+    left a filled midriff flat). With `arms` (the arm capsules) each arm is a part of its own: an arm
+    hanging against the torso, in one person mask with it, was rounded as part of the torso's width, and
+    arms and midriff filled as one flat block; apart, each rounds on its own and they meet in a shaded
+    seam (`_limbs` says how far an arm reaches)."""
     h, w = person.shape
     scale = min(1.0, ROUNDING_WORKING_SIZE / max(h, w))
     size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
-    small = cv2.resize((person > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    distance = cv2.distanceTransform(small, cv2.DIST_L2, 3)
+
+    def small(values: np.ndarray) -> np.ndarray:
+        return cv2.resize((values > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+    body = small(person)
+    limbs = _limbs(body, small(arms), small(torso) if torso is not None else None) \
+        if arms is not None and arms.any() else np.zeros_like(body)
     reach = max(int(SKIN_ROUNDING_REACH * max(size)), 1)
-    radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-    # (the thinnest body part still darkens over the old rim's band, not within a pixel)
-    radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
-    depth = np.clip(distance / radius, 0.0, 1.0)
-    facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
-    factor = (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32)
+    factor = np.full(body.shape, 1.0 - SKIN_ROUNDING_DARKEN, np.float32)  # (off the body: its silhouette's)
+    for part in (body & (limbs == 0), limbs):
+        if not part.any():
+            continue
+        distance = cv2.distanceTransform(part, cv2.DIST_L2, 3)
+        radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+        # (the thinnest body part still darkens over the old rim's band, not within a pixel)
+        radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
+        depth = np.clip(distance / radius, 0.0, 1.0)
+        facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
+        factor = np.where(part > 0, (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32), factor)
+    if limbs.any():  # the seam between an arm and the torso is a soft shadow, not a drawn line
+        factor = cv2.GaussianBlur(factor, (0, 0), max(SEAM_SOFTNESS * max(size), 0.5))
     return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _limbs(body: np.ndarray, arms: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
+    """The arms as body parts: their capsules (narrower than most arms) grown within the person by
+    LIMB_GROWTH of their own half-width, but not into the torso's quadrilateral, so an arm reaches its
+    own silhouette and stops where it meets the torso."""
+    arms = arms & body
+    if not arms.any():
+        return arms
+    half_width = float(cv2.distanceTransform(arms, cv2.DIST_L2, 3).max())
+    grow = max(int(round(LIMB_GROWTH * half_width)), 1)
+    grown = cv2.dilate(arms, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)) & body
+    if torso is not None:
+        grown &= 1 - torso
+    return grown | arms
 
 
 def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
