@@ -456,3 +456,34 @@ def test_a_new_garments_hem_shades_the_skin_just_below_it():
     under_hem, lower = grey[304:308, 235:265].mean(), grey[350:360, 235:265].mean()
     assert under_hem < 0.97 * lower
     assert lower > 0.9 * np.mean(SKIN)  # further down, the skin is not darkened
+
+
+def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
+    """A short sleeve standing off the upper arm: once gone, the arm under it is as wide as the bare forearm
+    below it (a little more), and what the sleeve covered beyond that, on the arm's outer side, is backdrop
+    (filled as skin it made square shoulders and a fat upper arm)."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=person, old_garment=old, arms=arms, torso=_torso(body, SHAPE)))
+    # row 200: the upper arm's middle line is at x = 160; the sleeve reached 40 px out, the arm 20
+    assert old[200, 125] and old[200, 160]
+    flare = out[198:203, 120:128].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 150:165].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"

@@ -32,6 +32,10 @@ SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at 
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
 LIMB_GROWTH = 0.6  # an arm's capsule is grown by this share of its half-width to reach the arm's silhouette
+ARM_MIDDLE = 0.7  # an arm's width is measured on its capsule's pixels this deep (share of its radius) ...
+MIN_ARM_SAMPLES = 30  # ... when at least this many of them are bare skin ...
+ARM_WIDTH_PERCENTILE = 75  # ... as this percentile of their distance to anything not bare ...
+ARM_EASE = 1.2  # ... times this (the upper arm under a sleeve is a little thicker than the forearm below it)
 CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
 CONTACT_DROP = 0.003  # ... lowered by this share of the long side (light from above) ...
 CONTACT_DARKEN = 0.3  # ... darkening the skin by up to this much
@@ -250,6 +254,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     arms = shown & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= shown & conditions.arms
+    if conditions.arms is not None and conditions.person is not None:
+        # a sleeve standing off the arm (a T-shirt's flared short sleeve) is no arm: beyond the arm's own
+        # width, on its outer side, it is backdrop (filled as skin it made square shoulders, a fat upper arm)
+        # (with the old sleeve's soft outline beside it, which passes for backdrop and was left as a ghost)
+        flare = sleeve_flare(conditions.arms, bare & ~(conditions.old_garment > 0), conditions.torso) & (arms > 0)
+        arms[flare] = 0
+        outline = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * UNCOVERED_GROWTH + 1,) * 2)
+        uncovered |= cv2.dilate(flare.astype(np.uint8) * 255, outline) & mask & np.where(bare, 0, 255).astype(np.uint8)
     rest = uncovered & ~arms
     base = frame
     if rest.any():
@@ -316,6 +328,56 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base, (hidden > 0) | (uncovered > 0)
+
+
+def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
+    """What lies beyond each arm's own width on its outer side (away from the torso), beside the straight
+    part of its capsule and outside the torso's quadrilateral: where an old sleeve stood off the arm. The
+    arm's half-width is measured on its bare skin (distance to anything not bare, along the capsule's
+    middle), so only an arm with enough bare skin seen is trimmed; crossed arms (one component reaching
+    across the torso's middle) are left alone."""
+    flare = np.zeros(arms.shape, bool)
+    if torso is None or not torso.any():
+        return flare
+    centre = float(np.nonzero(torso.any(axis=0))[0].mean())
+    count, labels = cv2.connectedComponents((arms > 0).astype(np.uint8), connectivity=8)
+    bare_distance = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
+    for index in range(1, count):
+        capsule = labels == index
+        columns = np.nonzero(capsule.any(axis=0))[0]
+        if columns.min() <= centre <= columns.max():
+            continue
+        inside = cv2.distanceTransform(capsule.astype(np.uint8), cv2.DIST_L2, 3)
+        radius = float(inside.max())
+        middle = capsule & (inside >= ARM_MIDDLE * radius) & bare
+        if middle.sum() < MIN_ARM_SAMPLES:
+            continue
+        half_width = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE
+        if half_width <= radius:
+            continue
+        # beyond the half-width from the capsule's middle line (radius in from its edge) ...
+        beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
+        rows = np.nonzero(capsule.any(axis=1))[0]
+        top = int(rows[0] + radius)  # (below the round cap at its top)
+        axis = np.full(arms.shape[0], -1.0)
+        for row in rows[rows >= top]:
+            axis[row] = float(np.nonzero(capsule[row])[0].mean())
+        # ... and above the capsule (it starts a third down the upper arm, under the sleeve), up to the
+        # shoulder line, beyond the half-width from the upper arm's line carried up
+        ridge_y, ridge_x = np.nonzero(capsule & (inside >= ARM_MIDDLE * radius))
+        upper = ridge_y < top + 3 * radius
+        shoulder = int(np.nonzero(torso.any(axis=1))[0].min())
+        if upper.sum() >= 2 and np.ptp(ridge_y[upper]) > radius and top > shoulder:
+            slope, offset = np.polyfit(ridge_y[upper], ridge_x[upper], 1)
+            above = np.arange(shoulder, top)
+            axis[above] = slope * above + offset
+            x = np.arange(arms.shape[1])[None, :]
+            across = np.abs(x - axis[above][:, None]) / np.sqrt(1.0 + slope ** 2)  # (distance to the line)
+            beyond[above] = across > half_width
+        x = np.arange(arms.shape[1])[None, :]
+        outer = (x < axis[:, None]) if columns.mean() < centre else (x > axis[:, None])
+        flare |= beyond & outer & (axis[:, None] >= 0)
+    return flare & (torso == 0)
 
 
 def contact_shadow(alpha: np.ndarray, long_side: int) -> np.ndarray:
