@@ -487,3 +487,32 @@ def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
     assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
     arm = out[198:203, 150:165].astype(int)
     assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
+    """Skin-range pixels near a filled area are not all skin: long auburn hair over the shoulders outnumbered
+    the light bare forearms and the midriff was filled dark brown. The arms' own bare skin gives the tone."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = body.person.copy()
+    person[20:190, 100:401] = 255  # the head and long hair falling onto the shoulders
+    light, hair = (225, 185, 160), (130, 72, 45)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = light
+    frame[20:190, 100:401] = hair
+    frame[420:, 150:351] = (40, 45, 90)  # trousers
+    old = np.zeros(SHAPE, np.uint8)
+    old[190:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, elbow, 255, 44)  # its sleeves down to the elbows: the forearms bare
+    old[:190] = 0
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=person, old_garment=old, arms=arms))
+    middle = out[330:370, 235:265].reshape(-1, 3).astype(float).mean(axis=0)
+    assert np.abs(middle - light).sum() < np.abs(middle - hair).sum()
+    assert middle.mean() > 0.8 * np.mean(light)

@@ -100,6 +100,16 @@ def _nearby_skin(frame: np.ndarray, person: np.ndarray | None, region: np.ndarra
     return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
 
 
+def _arm_skin(frame: np.ndarray, arms: np.ndarray | None, bare: np.ndarray) -> np.ndarray | None:
+    """Median colour of the bare skin on the arms (their capsules), the surest skin of a person: the
+    skin colour range near a filled area also takes in auburn hair and a brown trouser print, and the
+    fill came out dark brown beside light forearms. None when too little of the arms is bare."""
+    if arms is None:
+        return None
+    pixels = frame[(arms > 0) & bare]
+    return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
+
+
 def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
     chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept)."""
@@ -280,7 +290,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             off_body = fill_masked(frame, rest | hidden | conditions.person | np.where(off, 255, 0).astype(np.uint8))
             base = np.where(off[..., None], off_body, base)
     if arms.any():
-        tone = _nearby_skin(frame, conditions.person, arms, bare)
+        # (a hand kept in front is no sample of an arm: lit more than the arm, and a long sleeve leaves
+        # only the hands bare)
+        seen_arm = (conditions.old_garment == 0) & (uncovered == 0)
+        if conditions.keep is not None:
+            seen_arm &= conditions.keep == 0
+        arm_tone = _arm_skin(frame, conditions.arms, bare & seen_arm)
+        near_tone = _nearby_skin(frame, conditions.person, arms, bare)
+        tone = arm_tone if arm_tone is not None else near_tone
         if tone is None:
             tone = skin_colour(frame, conditions.person, mask)
         long_side = max(frame.shape[:2])
@@ -290,6 +307,12 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
         tone_lab = cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
         close = np.linalg.norm(lab - tone_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
+        if arm_tone is not None and near_tone is not None:
+            # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
+            # the arms' (auburn hair, a brown print)
+            near_lab = cv2.cvtColor(np.clip(near_tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
+            if np.linalg.norm(near_lab.astype(np.float32) - tone_lab.astype(np.float32)) < 2 * SKIN_LOCAL_TOLERANCE:
+                close |= np.linalg.norm(lab - near_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
