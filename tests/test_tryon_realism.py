@@ -516,3 +516,26 @@ def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
     middle = out[330:370, 235:265].reshape(-1, 3).astype(float).mean(axis=0)
     assert np.abs(middle - light).sum() < np.abs(middle - hair).sum()
     assert middle.mean() > 0.8 * np.mean(light)
+
+
+def test_a_seam_on_the_old_top_leaves_no_line_on_the_filled_skin():
+    """The old garment's lightness shades the filled skin only at the body's scale: a placket seam (a thin
+    lighter line down a dark satin top) was carried onto the chest as a drawn line."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (40, 40, 44)  # the old top on the torso ...
+    frame[140:420, 249:252] = (75, 75, 80)  # ... with a seam down its middle
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = cv2.GaussianBlur(out.astype(np.float32).mean(axis=2), (0, 0), 1.5)  # (the skin's texture aside)
+    profile = grey[300:380, 220:281].mean(axis=0)
+    seam = profile[29:32].mean()
+    beside = (profile[19:21].mean() + profile[40:42].mean()) / 2  # 10 px either side
+    assert seam - beside < 2.0

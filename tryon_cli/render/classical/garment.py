@@ -20,7 +20,8 @@ FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpai
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNDER_EDGE_ALPHA = 0.98  # under a new garment's alpha below this, what lies beneath shows
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
-ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
+ARM_SHADE_SIGMA = 0.022  # scale of the old garment's lightness kept on filled skin (share of the long side: a
+# seam, a placket or a bra under a sheer top, finer than this, is no shading of the body)
 ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
 ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
 ARM_SHADE_FABRIC = 40.0  # grey levels from the covered area's median: beyond, another garment (a tie), not shade
@@ -330,7 +331,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
         fabric = old & (np.abs(grey - float(np.median(grey[(arms > 0) & old]))) < ARM_SHADE_FABRIC) \
             if ((arms > 0) & old).any() else old
-        shade, spread = _masked_blur(grey, fabric.astype(np.float32), ARM_SHADE_SIGMA)
+        shade, spread = _masked_blur(grey, fabric.astype(np.float32), max(ARM_SHADE_SIGMA * long_side, 2.0))
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
         reference = float(np.median(shade[(arms > 0) & fabric])) if ((arms > 0) & fabric).any() else 128.0
