@@ -539,3 +539,26 @@ def test_a_seam_on_the_old_top_leaves_no_line_on_the_filled_skin():
     seam = profile[29:32].mean()
     beside = (profile[19:21].mean() + profile[40:42].mean()) / 2  # 10 px either side
     assert seam - beside < 2.0
+
+
+def test_a_bare_arms_soft_silhouette_beside_the_old_top_is_not_filled_as_its_edge():
+    """The old top's region is grown a little (its coarse region stops short of its edge), but the soft
+    silhouette of a bare arm beside it, skin mixed with backdrop, is no part of it: filled as skin it left
+    a beaded rim of skin-coloured blocks along the arm."""
+    person = np.zeros(SHAPE, np.uint8)
+    person[140:560, 150:351] = 255  # the torso ...
+    person[150:400, 100:145] = 255  # ... and a bare arm hanging 5 px beside it
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = SKIN
+    frame[150:400, 143:145] = (227, 214, 206)  # the arm's soft silhouette: mostly backdrop
+    frame[150:400, 100:102] = (227, 214, 206)
+    frame[140:420, 150:351] = (30, 30, 34)  # the old top
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:420, 150:351] = 1.0  # the new top covers the old one
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old))
+    assert np.abs(out[200:380, 143:145].astype(int) - frame[200:380, 143:145]).max() < 12

@@ -45,7 +45,8 @@ ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-w
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
-OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
+OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
+SKIN_RIM = 0.004  # ... but not within this share of the long side of both bare skin and the person's outside
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
 SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
@@ -174,6 +175,15 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
 
 
+def _skin_rim(bare: np.ndarray, off_person: np.ndarray, long_side: int) -> np.ndarray:
+    """The soft silhouette of bare skin: pixels within SKIN_RIM of both bare skin and what is off the
+    person. Mixed skin and backdrop there is neither, and taken for the old garment's edge it was filled
+    as a beaded rim of skin-coloured blocks beside a bare arm."""
+    reach = max(int(round(SKIN_RIM * long_side)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+    return (cv2.dilate(bare.astype(np.uint8), kernel) > 0) & (cv2.dilate(off_person.astype(np.uint8), kernel) > 0)
+
+
 def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """The pixels of `allowed` of the old garment's colour (its median chroma within SAME_GARMENT_CHROMA,
     lightness within SAME_GARMENT_LIGHTNESS: folds shade it) connected to its region `old`, no lower than
@@ -248,7 +258,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
         reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
         grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-        old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0)
+        old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0) \
+            & ~_skin_rim(bare, conditions.person == 0, max(mask.shape))
     uncovered = np.where(old & ~bare_or_backdrop & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
