@@ -13,7 +13,7 @@ from tryon_cli.analysis.body import Body
 from tryon_cli.garments.photo import prepare_garment
 from tryon_cli.garments.placement import arms_in_front, warp_garment
 from tryon_cli.masks.garment import MaskOptions, build_mask, neck_skin
-from tryon_cli.render.classical.garment import render_garment
+from tryon_cli.render.classical.garment import body_rounding, render_garment
 from tryon_cli.render.contract import GarmentConditions
 
 SKIN = (205, 150, 120)
@@ -412,3 +412,153 @@ def test_skin_coloured_specks_of_an_old_print_go_with_it_off_the_body():
         keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
     specks = out[305:395, 245:251].astype(int)
     assert np.abs(specks - 250).sum(axis=2).max() < 40, "no skin-coloured speck stays"
+
+
+def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
+    """An arm hanging against the torso is one blob with it in the person mask: filled as skin, arm and torso
+    were rounded as one wide body (one flat block, the old T-shirt's outline); each rounds on its own, and
+    where they meet the skin is shaded."""
+    person = np.zeros(SHAPE, np.uint8)
+    person[150:560, 150:350] = 255  # the torso
+    person[170:420, 110:150] = 255  # the image-left arm, touching it
+    arms = np.zeros(SHAPE, np.uint8)
+    arms[200:420, 116:146] = 255  # the arm's capsule (narrower than the arm)
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[150:560, 150:350] = 255
+    factor = body_rounding(person, arms, torso)
+    alone = body_rounding(person)
+    row = 320
+    seam, middle_of_arm = factor[row, 148:152].mean(), factor[row, 128:132].mean()
+    assert middle_of_arm > seam + 0.05, "the arm is lightest along its middle, shaded at the torso"
+    assert middle_of_arm > factor[row, 111] + 0.05  # ... and at its outer silhouette
+    assert factor[row, 248:252].mean() > 0.99  # the torso's middle stays lit
+    assert alone[row, 148:152].mean() > seam + 0.05  # (one blob: no seam between them)
+
+
+def test_a_new_garments_hem_shades_the_skin_just_below_it():
+    """Skin filled below a crop top's hem is darker just under the hem, where the garment shades the body,
+    than further down: the hem rests on the body instead of ending in a hard line over flat skin."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    alpha = alpha.copy()
+    alpha[300:] = 0  # a crop top: its hem on row 300
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = out.astype(np.float32).mean(axis=2)
+    under_hem, lower = grey[304:308, 235:265].mean(), grey[350:360, 235:265].mean()
+    assert under_hem < 0.97 * lower
+    assert lower > 0.9 * np.mean(SKIN)  # further down, the skin is not darkened
+
+
+def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
+    """A short sleeve standing off the upper arm: once gone, the arm under it is as wide as the bare forearm
+    below it (a little more), and what the sleeve covered beyond that, on the arm's outer side, is backdrop
+    (filled as skin it made square shoulders and a fat upper arm)."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=person, old_garment=old, arms=arms, torso=_torso(body, SHAPE)))
+    # row 200: the upper arm's middle line is at x = 160; the sleeve reached 40 px out, the arm 20
+    assert old[200, 125] and old[200, 160]
+    flare = out[198:203, 120:128].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 150:165].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
+    """Skin-range pixels near a filled area are not all skin: long auburn hair over the shoulders outnumbered
+    the light bare forearms and the midriff was filled dark brown. The arms' own bare skin gives the tone."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = body.person.copy()
+    person[20:190, 100:401] = 255  # the head and long hair falling onto the shoulders
+    light, hair = (225, 185, 160), (130, 72, 45)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = light
+    frame[20:190, 100:401] = hair
+    frame[420:, 150:351] = (40, 45, 90)  # trousers
+    old = np.zeros(SHAPE, np.uint8)
+    old[190:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, elbow, 255, 44)  # its sleeves down to the elbows: the forearms bare
+    old[:190] = 0
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=person, old_garment=old, arms=arms))
+    middle = out[330:370, 235:265].reshape(-1, 3).astype(float).mean(axis=0)
+    assert np.abs(middle - light).sum() < np.abs(middle - hair).sum()
+    assert middle.mean() > 0.8 * np.mean(light)
+
+
+def test_a_seam_on_the_old_top_leaves_no_line_on_the_filled_skin():
+    """The old garment's lightness shades the filled skin only at the body's scale: a placket seam (a thin
+    lighter line down a dark satin top) was carried onto the chest as a drawn line."""
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:420, 150:351] = (40, 40, 44)  # the old top on the torso ...
+    frame[140:420, 249:252] = (75, 75, 80)  # ... with a seam down its middle
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
+        person=body.person, old_garment=old, arms=arms))
+    grey = cv2.GaussianBlur(out.astype(np.float32).mean(axis=2), (0, 0), 1.5)  # (the skin's texture aside)
+    profile = grey[300:380, 220:281].mean(axis=0)
+    seam = profile[29:32].mean()
+    beside = (profile[19:21].mean() + profile[40:42].mean()) / 2  # 10 px either side
+    assert seam - beside < 2.0
+
+
+def test_a_bare_arms_soft_silhouette_beside_the_old_top_is_not_filled_as_its_edge():
+    """The old top's region is grown a little (its coarse region stops short of its edge), but the soft
+    silhouette of a bare arm beside it, skin mixed with backdrop, is no part of it: filled as skin it left
+    a beaded rim of skin-coloured blocks along the arm."""
+    person = np.zeros(SHAPE, np.uint8)
+    person[140:560, 150:351] = 255  # the torso ...
+    person[150:400, 100:145] = 255  # ... and a bare arm hanging 5 px beside it
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = SKIN
+    frame[150:400, 143:145] = (227, 214, 206)  # the arm's soft silhouette: mostly backdrop
+    frame[150:400, 100:102] = (227, 214, 206)
+    frame[140:420, 150:351] = (30, 30, 34)  # the old top
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:420, 150:351] = 1.0  # the new top covers the old one
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old))
+    assert np.abs(out[200:380, 143:145].astype(int) - frame[200:380, 143:145]).max() < 12

@@ -20,7 +20,8 @@ FILL_WORKING_SIZE = 384.0  # long side (px) at which the uncovered area is inpai
 GARMENT_EDGE_SIGMA = 1.0  # anti-aliasing of the garment's alpha edge (px)
 UNDER_EDGE_ALPHA = 0.98  # under a new garment's alpha below this, what lies beneath shows
 UNCOVERED_GROWTH = 5  # the uncovered old garment is grown by this kernel (px) so no rim is left
-ARM_SHADE_SIGMA = 9.0  # scale of the lightness kept on filled arms (px)
+ARM_SHADE_SIGMA = 0.022  # scale of the old garment's lightness kept on filled skin (share of the long side: a
+# seam, a placket or a bra under a sheer top, finer than this, is no shading of the body)
 ARM_SHADE_RANGE = (0.8, 1.12)  # how much darker/brighter than the median a filled arm may be
 ARM_SHADE_OFFSET = 40.0  # grey levels added before that ratio
 ARM_SHADE_FABRIC = 40.0  # grey levels from the covered area's median: beyond, another garment (a tie), not shade
@@ -31,11 +32,21 @@ SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of sk
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
 SKIN_ROUNDING_REACH = 0.15  # a limb's or torso's half-width is looked for this far (share of the long side)
+LIMB_GROWTH = 0.6  # an arm's capsule is grown by this share of its half-width to reach the arm's silhouette
+ARM_MIDDLE = 0.7  # an arm's width is measured on its capsule's pixels this deep (share of its radius) ...
+MIN_ARM_SAMPLES = 30  # ... when at least this many of them are bare skin ...
+ARM_WIDTH_PERCENTILE = 75  # ... as this percentile of their distance to anything not bare ...
+ARM_EASE = 1.2  # ... times this (the upper arm under a sleeve is a little thicker than the forearm below it)
+CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
+CONTACT_DROP = 0.003  # ... lowered by this share of the long side (light from above) ...
+CONTACT_DARKEN = 0.3  # ... darkening the skin by up to this much
+SEAM_SOFTNESS = 0.004  # the rounding is blurred at this share of the long side (the arm-torso seam's shadow)
 ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
-OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge
+OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
+SKIN_RIM = 0.004  # ... but not within this share of the long side of both bare skin and the person's outside
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
 SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
@@ -88,6 +99,16 @@ def _nearby_skin(frame: np.ndarray, person: np.ndarray | None, region: np.ndarra
     reach = max(int(NEARBY_SKIN_REACH * max(h, w)), 3)
     near = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))) > 0
     pixels = frame[near & bare & (person > 0) & (region == 0)]
+    return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
+
+
+def _arm_skin(frame: np.ndarray, arms: np.ndarray | None, bare: np.ndarray) -> np.ndarray | None:
+    """Median colour of the bare skin on the arms (their capsules), the surest skin of a person: the
+    skin colour range near a filled area also takes in auburn hair and a brown trouser print, and the
+    fill came out dark brown beside light forearms. None when too little of the arms is bare."""
+    if arms is None:
+        return None
+    pixels = frame[(arms > 0) & bare]
     return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
 
 
@@ -152,6 +173,15 @@ def _collar_band(alpha: np.ndarray, mask: np.ndarray, person: np.ndarray, torso:
     # base lies that much higher above it
     reach = reach + top - top[columns].min()
     return columns[None, :] & (rows < top[None, :]) & (rows >= (top - reach)[None, :]) & (mask > 0) & (person > 0)
+
+
+def _skin_rim(bare: np.ndarray, off_person: np.ndarray, long_side: int) -> np.ndarray:
+    """The soft silhouette of bare skin: pixels within SKIN_RIM of both bare skin and what is off the
+    person. Mixed skin and backdrop there is neither, and taken for the old garment's edge it was filled
+    as a beaded rim of skin-coloured blocks beside a bare arm."""
+    reach = max(int(round(SKIN_RIM * long_side)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+    return (cv2.dilate(bare.astype(np.uint8), kernel) > 0) & (cv2.dilate(off_person.astype(np.uint8), kernel) > 0)
 
 
 def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -228,7 +258,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
         reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
         grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-        old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0)
+        old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0) \
+            & ~_skin_rim(bare, conditions.person == 0, max(mask.shape))
     uncovered = np.where(old & ~bare_or_backdrop & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
@@ -245,6 +276,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     arms = shown & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= shown & conditions.arms
+    if conditions.arms is not None and conditions.person is not None:
+        # a sleeve standing off the arm (a T-shirt's flared short sleeve) is no arm: beyond the arm's own
+        # width, on its outer side, it is backdrop (filled as skin it made square shoulders, a fat upper arm)
+        # (with the old sleeve's soft outline beside it, which passes for backdrop and was left as a ghost)
+        flare = sleeve_flare(conditions.arms, bare & ~(conditions.old_garment > 0), conditions.torso) & (arms > 0)
+        arms[flare] = 0
+        outline = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * UNCOVERED_GROWTH + 1,) * 2)
+        uncovered |= cv2.dilate(flare.astype(np.uint8) * 255, outline) & mask & np.where(bare, 0, 255).astype(np.uint8)
     rest = uncovered & ~arms
     base = frame
     if rest.any():
@@ -263,7 +302,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             off_body = fill_masked(frame, rest | hidden | conditions.person | np.where(off, 255, 0).astype(np.uint8))
             base = np.where(off[..., None], off_body, base)
     if arms.any():
-        tone = _nearby_skin(frame, conditions.person, arms, bare)
+        # (a hand kept in front is no sample of an arm: lit more than the arm, and a long sleeve leaves
+        # only the hands bare)
+        seen_arm = (conditions.old_garment == 0) & (uncovered == 0)
+        if conditions.keep is not None:
+            seen_arm &= conditions.keep == 0
+        arm_tone = _arm_skin(frame, conditions.arms, bare & seen_arm)
+        near_tone = _nearby_skin(frame, conditions.person, arms, bare)
+        tone = arm_tone if arm_tone is not None else near_tone
         if tone is None:
             tone = skin_colour(frame, conditions.person, mask)
         long_side = max(frame.shape[:2])
@@ -273,6 +319,12 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
         tone_lab = cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
         close = np.linalg.norm(lab - tone_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
+        if arm_tone is not None and near_tone is not None:
+            # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
+            # the arms' (auburn hair, a brown print)
+            near_lab = cv2.cvtColor(np.clip(near_tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
+            if np.linalg.norm(near_lab.astype(np.float32) - tone_lab.astype(np.float32)) < 2 * SKIN_LOCAL_TOLERANCE:
+                close |= np.linalg.norm(lab - near_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
@@ -290,14 +342,15 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
         fabric = old & (np.abs(grey - float(np.median(grey[(arms > 0) & old]))) < ARM_SHADE_FABRIC) \
             if ((arms > 0) & old).any() else old
-        shade, spread = _masked_blur(grey, fabric.astype(np.float32), ARM_SHADE_SIGMA)
+        shade, spread = _masked_blur(grey, fabric.astype(np.float32), max(ARM_SHADE_SIGMA * long_side, 2.0))
         # relative to the covered area's median, damped by an offset so a dark or sheer sleeve's contrast
         # does not turn into glossy highlights on the skin
         reference = float(np.median(shade[(arms > 0) & fabric])) if ((arms > 0) & fabric).any() else 128.0
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
-            shade = shade * body_rounding(conditions.person)
+            shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso)
+        shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
@@ -312,25 +365,118 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     return base, (hidden > 0) | (uncovered > 0)
 
 
-def body_rounding(person: np.ndarray) -> np.ndarray:
-    """Lightness factor (1 on the body's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its silhouette) of
-    a round body lit from the front: a limb or torso of local half-width R, at distance d inside its
-    silhouette, faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the
-    background near the pixel (the middle line's), so a torso darkens over its whole width, an arm over its
-    own (a thin rim alone left a filled midriff flat)."""
+def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
+    """What lies beyond each arm's own width on its outer side (away from the torso), beside the straight
+    part of its capsule and outside the torso's quadrilateral: where an old sleeve stood off the arm. The
+    arm's half-width is measured on its bare skin (distance to anything not bare, along the capsule's
+    middle), so only an arm with enough bare skin seen is trimmed; crossed arms (one component reaching
+    across the torso's middle) are left alone."""
+    flare = np.zeros(arms.shape, bool)
+    if torso is None or not torso.any():
+        return flare
+    centre = float(np.nonzero(torso.any(axis=0))[0].mean())
+    count, labels = cv2.connectedComponents((arms > 0).astype(np.uint8), connectivity=8)
+    bare_distance = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
+    for index in range(1, count):
+        capsule = labels == index
+        columns = np.nonzero(capsule.any(axis=0))[0]
+        if columns.min() <= centre <= columns.max():
+            continue
+        inside = cv2.distanceTransform(capsule.astype(np.uint8), cv2.DIST_L2, 3)
+        radius = float(inside.max())
+        middle = capsule & (inside >= ARM_MIDDLE * radius) & bare
+        if middle.sum() < MIN_ARM_SAMPLES:
+            continue
+        half_width = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE
+        if half_width <= radius:
+            continue
+        # beyond the half-width from the capsule's middle line (radius in from its edge) ...
+        beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
+        rows = np.nonzero(capsule.any(axis=1))[0]
+        top = int(rows[0] + radius)  # (below the round cap at its top)
+        axis = np.full(arms.shape[0], -1.0)
+        for row in rows[rows >= top]:
+            axis[row] = float(np.nonzero(capsule[row])[0].mean())
+        # ... and above the capsule (it starts a third down the upper arm, under the sleeve), up to the
+        # shoulder line, beyond the half-width from the upper arm's line carried up
+        ridge_y, ridge_x = np.nonzero(capsule & (inside >= ARM_MIDDLE * radius))
+        upper = ridge_y < top + 3 * radius
+        shoulder = int(np.nonzero(torso.any(axis=1))[0].min())
+        if upper.sum() >= 2 and np.ptp(ridge_y[upper]) > radius and top > shoulder:
+            slope, offset = np.polyfit(ridge_y[upper], ridge_x[upper], 1)
+            above = np.arange(shoulder, top)
+            axis[above] = slope * above + offset
+            x = np.arange(arms.shape[1])[None, :]
+            across = np.abs(x - axis[above][:, None]) / np.sqrt(1.0 + slope ** 2)  # (distance to the line)
+            beyond[above] = across > half_width
+        x = np.arange(arms.shape[1])[None, :]
+        outer = (x < axis[:, None]) if columns.mean() < centre else (x > axis[:, None])
+        flare |= beyond & outer & (axis[:, None] >= 0)
+    return flare & (torso == 0)
+
+
+def contact_shadow(alpha: np.ndarray, long_side: int) -> np.ndarray:
+    """Lightness factor of the skin around a garment: the garment stands off the body a little and shades
+    the skin just below and beside its edge (light from above the camera), so a hem reads as resting on
+    the body, not as a sticker with a hard line. 1 - CONTACT_DARKEN where the garment's blurred, lowered
+    alpha is full; the garment's own pixels are not touched (it lies over the factor)."""
+    sigma = max(CONTACT_SIGMA * long_side, 1.0)
+    drop = int(round(CONTACT_DROP * long_side))
+    lowered = np.zeros_like(alpha)
+    lowered[drop:] = alpha[: alpha.shape[0] - drop] if drop else alpha
+    cast = cv2.GaussianBlur(np.maximum(lowered, alpha), (0, 0), sigma)
+    return (1.0 - CONTACT_DARKEN * cast).astype(np.float32)
+
+
+def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.ndarray | None = None) -> np.ndarray:
+    """Lightness factor (1 on a body part's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its edge) of a
+    round body lit from the front: a limb or torso of local half-width R, at distance d inside its edge,
+    faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the edge near the pixel
+    (the middle line's), so a torso darkens over its whole width, an arm over its own (a thin rim alone
+    left a filled midriff flat). With `arms` (the arm capsules) each arm is a part of its own: an arm
+    hanging against the torso, in one person mask with it, was rounded as part of the torso's width, and
+    arms and midriff filled as one flat block; apart, each rounds on its own and they meet in a shaded
+    seam (`_limbs` says how far an arm reaches)."""
     h, w = person.shape
     scale = min(1.0, ROUNDING_WORKING_SIZE / max(h, w))
     size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
-    small = cv2.resize((person > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    distance = cv2.distanceTransform(small, cv2.DIST_L2, 3)
+
+    def small(values: np.ndarray) -> np.ndarray:
+        return cv2.resize((values > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+    body = small(person)
+    limbs = _limbs(body, small(arms), small(torso) if torso is not None else None) \
+        if arms is not None and arms.any() else np.zeros_like(body)
     reach = max(int(SKIN_ROUNDING_REACH * max(size)), 1)
-    radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-    # (the thinnest body part still darkens over the old rim's band, not within a pixel)
-    radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
-    depth = np.clip(distance / radius, 0.0, 1.0)
-    facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
-    factor = (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32)
+    factor = np.full(body.shape, 1.0 - SKIN_ROUNDING_DARKEN, np.float32)  # (off the body: its silhouette's)
+    for part in (body & (limbs == 0), limbs):
+        if not part.any():
+            continue
+        distance = cv2.distanceTransform(part, cv2.DIST_L2, 3)
+        radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+        # (the thinnest body part still darkens over the old rim's band, not within a pixel)
+        radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
+        depth = np.clip(distance / radius, 0.0, 1.0)
+        facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
+        factor = np.where(part > 0, (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32), factor)
+    if limbs.any():  # the seam between an arm and the torso is a soft shadow, not a drawn line
+        factor = cv2.GaussianBlur(factor, (0, 0), max(SEAM_SOFTNESS * max(size), 0.5))
     return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _limbs(body: np.ndarray, arms: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
+    """The arms as body parts: their capsules (narrower than most arms) grown within the person by
+    LIMB_GROWTH of their own half-width, but not into the torso's quadrilateral, so an arm reaches its
+    own silhouette and stops where it meets the torso."""
+    arms = arms & body
+    if not arms.any():
+        return arms
+    half_width = float(cv2.distanceTransform(arms, cv2.DIST_L2, 3).max())
+    grow = max(int(round(LIMB_GROWTH * half_width)), 1)
+    grown = cv2.dilate(arms, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)) & body
+    if torso is not None:
+        grown &= 1 - torso
+    return grown | arms
 
 
 def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
