@@ -42,7 +42,8 @@ def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_o
     the way to the target's opening (lid gap over eye width), all of it with share 1, its corners and
     width the source's; a target blink shuts it. A squint is never opened (its lids would stretch)."""
     from tryon_cli.face3d import landmarks as lm
-    from tryon_cli.face3d.fitting import EYE_OPENING_SHARE, _eye_opening_ratio, match_eye_opening
+    from tryon_cli.face3d.fitting import EYE_OPENING_SHARE, match_eye_opening
+    from tryon_cli.face3d.landmarks import eye_opening
 
     def eyes(opening: float, width: float = 1.0) -> np.ndarray:
         shape = np.zeros((478, 3))
@@ -61,20 +62,20 @@ def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_o
     lids = (lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS)
     out = recombine(glare, target, target)
     assert 0 < EYE_OPENING_SHARE < 1
-    assert _eye_opening_ratio(out, *lids) == pytest.approx(0.4 - EYE_OPENING_SHARE * 0.1, rel=0.02)
+    assert eye_opening(out, *lids) == pytest.approx(0.4 - EYE_OPENING_SHARE * 0.1, rel=0.02)
     full = recombine(glare, target, target, eye_opening_share=1.0)
-    assert _eye_opening_ratio(full, *lids) == pytest.approx(0.3, rel=0.02)
-    assert _eye_opening_ratio(recombine(glare, target, target, eye_opening_share=0.0), *lids) == pytest.approx(0.4)
+    assert eye_opening(full, *lids) == pytest.approx(0.3, rel=0.02)
+    assert eye_opening(recombine(glare, target, target, eye_opening_share=0.0), *lids) == pytest.approx(0.4)
     np.testing.assert_allclose(out[list(lm.RIGHT_EYE_CORNERS), :2], glare[list(lm.RIGHT_EYE_CORNERS), :2], atol=1e-6)
     assert np.ptp(out[lm.RIGHT_EYE, 0]) == pytest.approx(np.ptp(glare[lm.RIGHT_EYE, 0]))  # the source's width
     squint = eyes(0.15)
-    assert _eye_opening_ratio(match_eye_opening(squint, target, 1.0), *lids) == pytest.approx(0.15, rel=0.02)
-    assert _eye_opening_ratio(match_eye_opening(glare, eyes(0.0), 1.0), *lids) < 0.01  # a blink shuts it
+    assert eye_opening(match_eye_opening(squint, target, 1.0), *lids) == pytest.approx(0.15, rel=0.02)
+    assert eye_opening(match_eye_opening(glare, eyes(0.0), 1.0), *lids) < 0.01  # a blink shuts it
     # a target whose eyes stay shut all along (its rest face shut too, so its expression holds no closing):
     # the recombined eye is shut, not half-way
     shut = eyes(0.05)
-    assert _eye_opening_ratio(recombine(glare, shut, shut), *lids) == pytest.approx(0.05, rel=0.05)
-    narrowed = _eye_opening_ratio(recombine(glare, eyes(0.12), eyes(0.12)), *lids)  # a squint: part of the way more
+    assert eye_opening(recombine(glare, shut, shut), *lids) == pytest.approx(0.05, rel=0.05)
+    narrowed = eye_opening(recombine(glare, eyes(0.12), eyes(0.12)), *lids)  # a squint: part of the way more
     assert 0.12 < narrowed < 0.4 - EYE_OPENING_SHARE * 0.28
 
 

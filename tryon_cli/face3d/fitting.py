@@ -124,12 +124,6 @@ def eye_gains(source_identity: np.ndarray, target_identity: np.ndarray) -> np.nd
     return gains
 
 
-def _eye_opening_ratio(shape: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:
-    """An eye's lid gap over its width (corner to corner), in the shape's x, y."""
-    width = float(np.linalg.norm(shape[corners[0], :2] - shape[corners[1], :2]))
-    return float(np.linalg.norm(shape[lids[0], :2] - shape[lids[1], :2])) / max(width, 1e-6)
-
-
 def match_eye_opening(shape: np.ndarray, target_shape: np.ndarray, share: float = 1.0) -> np.ndarray:
     """`shape` with each eye opened or closed to `share` of the way to `target_shape`'s opening (lid gap
     over eye width): the lids' offsets from the corner line scaled, so the eye keeps its own outline
@@ -139,10 +133,10 @@ def match_eye_opening(shape: np.ndarray, target_shape: np.ndarray, share: float 
     out = np.array(shape, dtype=np.float32)
     for loop, lids, corners in ((lm.RIGHT_EYE, lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS),
                                 (lm.LEFT_EYE, lm.LEFT_EYE_LIDS, lm.LEFT_EYE_CORNERS)):
-        now = _eye_opening_ratio(out, lids, corners)
+        now = lm.eye_opening(out, lids, corners)
         if now < 1e-3:
             continue
-        there = _eye_opening_ratio(target_shape, lids, corners)
+        there = lm.eye_opening(target_shape, lids, corners)
         low, high = SHUT_OPENING
         shut = float(np.clip((high - there) / (high - low), 0.0, 1.0))  # 1: the target's eye is shut
         eye_share = share + (1.0 - share) * shut

@@ -68,11 +68,13 @@ def mouth_open_ratio(points: np.ndarray) -> float:
     return float(gap / max(width, 1e-6))
 
 
+def eye_opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:
+    """One eye's lid gap over its width (corner to corner), in the points' x, y."""
+    width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+    return float(np.linalg.norm(points[lids[0], :2] - points[lids[1], :2])) / max(width, 1e-6)
+
+
 def eye_open_ratio(points: np.ndarray) -> float:
     """Mean over both eyes of eyelid gap over eye width."""
-    ratios = []
-    for (upper, lower), (a, b) in ((RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS), (LEFT_EYE_LIDS, LEFT_EYE_CORNERS)):
-        gap = np.linalg.norm(points[upper, :2] - points[lower, :2])
-        width = np.linalg.norm(points[a, :2] - points[b, :2])
-        ratios.append(gap / max(width, 1e-6))
-    return float(np.mean(ratios))
+    return float(np.mean([eye_opening(points, RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS),
+                          eye_opening(points, LEFT_EYE_LIDS, LEFT_EYE_CORNERS)]))

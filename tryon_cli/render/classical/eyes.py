@@ -146,11 +146,7 @@ def open_eye_points(points: np.ndarray, rest_points: np.ndarray) -> np.ndarray:
         return out
     for loop, corners, iris, lids in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, lm.RIGHT_IRIS, lm.RIGHT_EYE_LIDS),
                                       (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, lm.LEFT_IRIS, lm.LEFT_EYE_LIDS)):
-        def opening(p: np.ndarray) -> float:
-            gap = np.linalg.norm(p[lids[0], :2] - p[lids[1], :2])
-            return float(gap / max(np.linalg.norm(p[corners[0], :2] - p[corners[1], :2]), 1e-6))
-
-        if opening(points) >= opening(rest_points):
+        if lm.eye_opening(points, lids, corners) >= lm.eye_opening(rest_points, lids, corners):
             continue
         move = _similarity((rest_points[corners[0], :2].astype(np.float64), rest_points[corners[1], :2].astype(np.float64)),
                            (points[corners[0], :2].astype(np.float64), points[corners[1], :2].astype(np.float64)))
@@ -275,12 +271,6 @@ EYEBALL_FEATHER = 0.04  # past the inset its weight ramps to 1 over this many ey
 MAX_EYEBALL_STRETCH = 1.3  # the target's eyeball stretched across the corner line at most this much
 
 
-def _opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:
-    """Lid gap over eye width."""
-    gap = float(np.linalg.norm(points[lids[0], :2] - points[lids[1], :2]))
-    return gap / max(float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2])), 1e-6)
-
-
 IRIS_CORE = 0.7  # the iris's colour is read within this share of its radius (its rim and the white stay out)
 IRIS_LIGHTNESS_GAIN = (0.5, 1.5)  # how far the target's iris may be darkened or lightened toward the source's
 IRIS_CHROMA_SHIFT = 25.0  # at most this far (Lab a, b units) is its colour moved
@@ -382,7 +372,7 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
         t_origin, t_axis, t_normal, t_width = _eye_frame(target_points, corners)
         if width < 6 or t_width < 4:
             continue
-        ours, theirs_open = _opening(points, lids, corners), _opening(target_points, lids, corners)
+        ours, theirs_open = lm.eye_opening(points, lids, corners), lm.eye_opening(target_points, lids, corners)
         # a (nearly) shut eye shows no eyeball: faded out below MIN_OPENING, gone at half of it
         fade = float(np.clip((min(ours, theirs_open) - 0.5 * MIN_OPENING) / (0.5 * MIN_OPENING), 0.0, 1.0))
         if fade <= 0.0:
@@ -465,7 +455,7 @@ def dim_stray_whites(warped: np.ndarray, points: np.ndarray, inside: float = 0.0
             continue
         level = float(np.median(lightness[skin])) + STRAY_WHITE_MARGIN
         # a shut eye (lid gap under MIN_OPENING of its width) has only lid inside: dimmed too
-        shut = float(np.clip(1.0 - _opening(points, lids, corners) / MIN_OPENING, 0.0, 1.0))
+        shut = float(np.clip(1.0 - lm.eye_opening(points, lids, corners) / MIN_OPENING, 0.0, 1.0))
         band = np.where(depth <= inside, 1.0, 0.0) if inside > 0 else 0.0
         weight = np.where(distance > 0, np.clip(2.0 - distance / STRAY_WHITE_RING * 2.0, 0.0, 1.0),
                           np.maximum(shut, band))
