@@ -17,6 +17,25 @@ from tryon_cli.render.classical.garment import body_rounding, render_garment
 from tryon_cli.render.contract import GarmentConditions
 
 SKIN = (205, 150, 120)
+ARMS_OUT = dict(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+
+
+def render_short_sleeve(frame: np.ndarray, body: Body, old: np.ndarray, hem: int | None = None,
+                        torso: np.ndarray | None = None) -> np.ndarray:
+    """`frame` re-dressed in the test short-sleeve top warped onto `body` (the mask the whole image), its
+    `old` garment gone: with `hem` None the new top is drawn with no alpha (what is filled shows alone),
+    else the top shows down to that row (a crop top)."""
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(body, SHAPE)
+    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    if hem is None:
+        alpha = alpha * 0
+    else:
+        alpha = alpha.copy()
+        alpha[hem:] = 0
+    return render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
+        person=body.person, old_garment=old, arms=arms, torso=torso))
 
 
 def pose_keypoints(points: dict[int, tuple[int, int]]) -> np.ndarray:
@@ -52,7 +71,7 @@ def _high_frequency(values: np.ndarray) -> np.ndarray:
 def test_filled_skin_carries_the_persons_own_skin_texture():
     """An old long sleeve filled as skin: the fill has the fine grain of the visible forearm skin, not a
     flat colour (it looked painted)."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     rng = np.random.default_rng(1)
     frame = np.full((*SHAPE, 3), 200, np.uint8)
     frame[140:420, 150:350] = 20
@@ -66,12 +85,7 @@ def test_filled_skin_carries_the_persons_own_skin_texture():
     grain = rng.normal(0, 10, SHAPE).astype(np.float32)
     textured = np.clip(np.array(SKIN, np.float32) + grain[..., None], 0, 255).astype(np.uint8)
     frame[skin_pixels > 0] = textured[skin_pixels > 0]
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
-        person=body.person, old_garment=old, arms=arms))
+    out = render_short_sleeve(frame, body, old)
     filled = _high_frequency(out)[205:235, 140:156]  # inside the image-left upper arm, once the old sleeve
     visible = _high_frequency(frame)[320:360, 108:122]  # the photographed forearm
     assert filled.std() > 0.4 * visible.std()
@@ -81,7 +95,7 @@ def test_a_warped_garment_has_no_light_line_of_its_photos_backdrop():
     """The photo's white backdrop next to the garment's edge is not interpolated into the worn edge."""
     photo = short_sleeve(colour=(40, 90, 200))
     garment = prepare_garment(photo, "upper")
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     warped, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper")
     edge = (alpha > 0.05) & (alpha < 0.95)
     assert edge.sum() > 50
@@ -93,7 +107,7 @@ def test_a_warped_garment_has_no_light_line_of_its_photos_backdrop():
 def test_the_skin_under_a_new_garments_soft_edge_is_skin_not_backdrop():
     """Where the new garment's edge is soft, what shows through is the body, filled as skin, not the
     backdrop inpainted over the old garment (a light line along the garment's outline)."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 250, np.uint8)
     frame[body.person > 0] = SKIN
     old = np.zeros(SHAPE, np.uint8)
@@ -239,18 +253,13 @@ def test_black_hair_is_no_reason_to_keep_a_black_collar():
 def test_a_filled_torso_is_round_across_its_whole_width():
     """A long top filled as skin: the bare torso darkens towards its sides over its own width, like a body
     lit from the front (a thin rim of darkening alone left a filled midriff flat as paint)."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 230, np.uint8)
     frame[body.person > 0] = SKIN
     frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
     old = np.zeros(SHAPE, np.uint8)
     old[140:420, 150:351] = 255
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
-        person=body.person, old_garment=old, arms=arms))
+    out = render_short_sleeve(frame, body, old)
     grey = out.astype(np.float32).mean(axis=2)
     middle = grey[360:400, 240:260].mean()
     side = grey[360:400, 172:180].mean()  # a quarter of the torso's half-width in from its side
@@ -320,7 +329,7 @@ def test_a_white_tops_sleeves_outside_its_coarse_region_are_old_garment():
     """A white top on a light backdrop whose coarse region holds only the torso's middle: its shoulders and
     sleeves, of its colour and joined to it, go with it (an old white sleeve stood at the shoulder beside
     the new crop top); a white skirt below its hem stays."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 236, np.uint8)
     frame[body.person > 0] = SKIN
     frame[140:380, 150:351] = (248, 248, 246)  # the white top ...
@@ -438,20 +447,13 @@ def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
 def test_a_new_garments_hem_shades_the_skin_just_below_it():
     """Skin filled below a crop top's hem is darker just under the hem, where the garment shades the body,
     than further down: the hem rests on the body instead of ending in a hard line over flat skin."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 230, np.uint8)
     frame[body.person > 0] = SKIN
     frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
     old = np.zeros(SHAPE, np.uint8)
     old[140:420, 150:351] = 255
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    alpha = alpha.copy()
-    alpha[300:] = 0  # a crop top: its hem on row 300
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
-        person=body.person, old_garment=old, arms=arms))
+    out = render_short_sleeve(frame, body, old, hem=300)
     grey = out.astype(np.float32).mean(axis=2)
     under_hem, lower = grey[304:308, 235:265].mean(), grey[350:360, 235:265].mean()
     assert under_hem < 0.97 * lower
@@ -464,7 +466,7 @@ def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
     (filled as skin it made square shoulders and a fat upper arm)."""
     from tryon_cli.garments.planner import _torso
 
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     person = body.person.copy()
     frame = np.full((*SHAPE, 3), 230, np.uint8)
     old = np.zeros(SHAPE, np.uint8)
@@ -475,12 +477,7 @@ def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
     frame[person > 0] = SKIN
     frame[old > 0] = (30, 30, 34)
     body = Body(body.keypoints, person, (), "pose")
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
-        person=person, old_garment=old, arms=arms, torso=_torso(body, SHAPE)))
+    out = render_short_sleeve(frame, body, old, torso=_torso(body, SHAPE))
     # row 200: the upper arm's middle line is at x = 160; the sleeve reached 40 px out, the arm 20
     assert old[200, 125] and old[200, 160]
     flare = out[198:203, 120:128].astype(int)
@@ -492,7 +489,7 @@ def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
 def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
     """Skin-range pixels near a filled area are not all skin: long auburn hair over the shoulders outnumbered
     the light bare forearms and the midriff was filled dark brown. The arms' own bare skin gives the tone."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     person = body.person.copy()
     person[20:190, 100:401] = 255  # the head and long hair falling onto the shoulders
     light, hair = (225, 185, 160), (130, 72, 45)
@@ -507,12 +504,7 @@ def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
     old[:190] = 0
     frame[old > 0] = (30, 30, 34)
     body = Body(body.keypoints, person, (), "pose")
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
-        person=person, old_garment=old, arms=arms))
+    out = render_short_sleeve(frame, body, old)
     middle = out[330:370, 235:265].reshape(-1, 3).astype(float).mean(axis=0)
     assert np.abs(middle - light).sum() < np.abs(middle - hair).sum()
     assert middle.mean() > 0.8 * np.mean(light)
@@ -521,19 +513,14 @@ def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
 def test_a_seam_on_the_old_top_leaves_no_line_on_the_filled_skin():
     """The old garment's lightness shades the filled skin only at the body's scale: a placket seam (a thin
     lighter line down a dark satin top) was carried onto the chest as a drawn line."""
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 230, np.uint8)
     frame[body.person > 0] = SKIN
     frame[140:420, 150:351] = (40, 40, 44)  # the old top on the torso ...
     frame[140:420, 249:252] = (75, 75, 80)  # ... with a seam down its middle
     old = np.zeros(SHAPE, np.uint8)
     old[140:420, 150:351] = 255
-    garment = prepare_garment(short_sleeve(), "upper")
-    arms = arms_in_front(body, SHAPE)
-    warped, alpha, keep = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
-    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
-        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0, keep=keep,
-        person=body.person, old_garment=old, arms=arms))
+    out = render_short_sleeve(frame, body, old)
     grey = cv2.GaussianBlur(out.astype(np.float32).mean(axis=2), (0, 0), 1.5)  # (the skin's texture aside)
     profile = grey[300:380, 220:281].mean(axis=0)
     seam = profile[29:32].mean()
