@@ -23,6 +23,33 @@ def shared_media(*parts: str) -> Path:
     return path
 
 
+def dance_frame(index: int) -> np.ndarray:
+    """Frame `index` (within its first 2 s) of the shared full_body_dance.mp4, or skip when it is absent."""
+    from tryon_cli.io.video import iter_frames
+
+    path = shared_media("tryon", "video", "full_body_dance.mp4")
+    return next(frame.image for frame in iter_frames(path, end=2.0) if frame.index == index)
+
+
+def pink_jeans_on(image: np.ndarray):
+    """The body found on `image` (one frame) and the frame with the shared pink jeans tried on as a lower
+    garment by the classical engine, through the planner's own per-frame path."""
+    from tryon_cli.analysis.body import BodyAnalyzer
+    from tryon_cli.garments.photo import load_garment
+    from tryon_cli.garments.planner import tryon_frames
+    from tryon_cli.io.video import Frame
+    from tryon_cli.masks.garment import MaskOptions
+    from tryon_cli.render.classical.engine import ClassicalEngine
+
+    model = load_garment(shared_media("tryon", "garments", "lower_pink_jeans.jpg"), "lower")
+    out = {}
+    with BodyAnalyzer() as analyzer:
+        body = analyzer.analyse(image)
+        tryon_frames(iter([Frame(0, image, 0, 0.0)]), model, ClassicalEngine(), MaskOptions(category="lower"),
+                     "mask", False, 0, lambda frame, result: out.setdefault("image", result), analyzer=analyzer)
+    return body, out["image"]
+
+
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real `tryon` command in a subprocess."""
     return subprocess.run([sys.executable, "-c", "from tryon_cli.app import main; main()", *args],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import shared_media
+from conftest import dance_frame, pink_jeans_on, shared_media
 from tryon_cli.analysis.body import LEFT_SHOULDER, RIGHT_SHOULDER, BodyAnalyzer
 from tryon_cli.garments.planner import mask_frames
 from tryon_cli.io.media import read_image
@@ -175,24 +175,14 @@ def test_new_trousers_leave_no_strip_of_a_high_old_waistband():
     """full_body_dance frame 7: the old jeans' waistband sits 0.5-0.6 torso scales above the hip joints;
     the lower mask stopped at 0.4 and a black strip of it stayed between the top and the new jeans."""
     from tryon_cli.analysis import body as bp
-    from tryon_cli.garments.photo import load_garment
-    from tryon_cli.garments.planner import tryon_frames
-    from tryon_cli.io.video import iter_frames
-    from tryon_cli.render.classical.engine import ClassicalEngine
 
-    path = shared_media("tryon", "video", "full_body_dance.mp4")
-    image = next(frame.image for frame in iter_frames(path, end=1.0) if frame.index == 7)
-    model = load_garment(shared_media("tryon", "garments", "lower_pink_jeans.jpg"), "lower")
-    out = {}
-    with BodyAnalyzer() as analyzer:
-        body = analyzer.analyse(image)
-        tryon_frames(iter([Frame(0, image, 0, 0.0)]), model, ClassicalEngine(), MaskOptions(category="lower"),
-                     "mask", False, 0, lambda frame, result: out.setdefault("image", result), analyzer=analyzer)
+    image = dance_frame(7)
+    body, tried = pink_jeans_on(image)
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     scale = float(np.ptp(body.visible((LEFT_SHOULDER, RIGHT_SHOULDER))[:, 0]))
     centre, row = int(hips[:, 0].mean()), float(hips[:, 1].mean())
     # the waist band above the hips, across the middle of the body (the buttons' column and beside it)
     band = (slice(int(row - 0.5 * scale), int(row - 0.3 * scale)), slice(int(centre - 0.2 * scale), int(centre + 0.2 * scale)))
     dark_before = (image[band].max(axis=2) < 60).mean()
-    dark_after = (out["image"][band].max(axis=2) < 60).mean()
+    dark_after = (tried[band].max(axis=2) < 60).mean()
     assert dark_before > 0.5 and dark_after < 0.05  # (0.15 before)

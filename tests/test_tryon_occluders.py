@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from conftest import shared_media
+from conftest import dance_frame, pink_jeans_on, shared_media
 
 from tryon_cli.analysis import body as bp
 from tryon_cli.analysis.body import Body
@@ -127,19 +127,12 @@ def test_colour_distance_and_person_skin_equal_their_whole_image_formulas():
     assert np.array_equal(person_skin(noisy, body.person), expected)
 
 
-def _dance_frame(index: int) -> np.ndarray:
-    from tryon_cli.io.video import iter_frames
-
-    path = shared_media("tryon", "video", "full_body_dance.mp4")
-    return next(frame.image for frame in iter_frames(path, end=2.0) if frame.index == index)
-
-
 def test_the_old_trousers_lit_by_a_hand_are_no_held_object():
     """full_body_dance frame 7: the black jeans beside the hand, lit warmer by it, were taken for a held
     object and kept in front of the new jeans (a black patch on the hip). Its colour is the jeans' own."""
     from tryon_cli.analysis.body import BodyAnalyzer
 
-    image = _dance_frame(7)
+    image = dance_frame(7)
     with BodyAnalyzer() as analyzer:
         body = analyzer.analyse(image)
     built = build_mask(image, body, MaskOptions(category="lower"))
@@ -150,22 +143,11 @@ def test_the_old_trousers_lit_by_a_hand_are_no_held_object():
 def test_a_forearm_across_the_hips_stays_in_front_of_new_trousers():
     """full_body_dance frame 25: the mustard sleeve of a forearm swinging across the hips was painted
     over by the new jeans."""
-    from tryon_cli.analysis.body import BodyAnalyzer
-    from tryon_cli.garments.photo import load_garment
-    from tryon_cli.garments.planner import tryon_frames
-    from tryon_cli.io.video import Frame
-    from tryon_cli.render.classical.engine import ClassicalEngine
-
-    image = _dance_frame(25)
-    model = load_garment(shared_media("tryon", "garments", "lower_pink_jeans.jpg"), "lower")
-    out = {}
-    with BodyAnalyzer() as analyzer:
-        body = analyzer.analyse(image)
-        tryon_frames(iter([Frame(0, image, 0, 0.0)]), model, ClassicalEngine(), MaskOptions(category="lower"),
-                     "mask", False, 0, lambda frame, result: out.setdefault("image", result), analyzer=analyzer)
+    image = dance_frame(25)
+    body, tried = pink_jeans_on(image)
     hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
     hips = int(hips[:, 1].mean() - 0.2 * np.ptp(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))[:, 0]))
     r, g, b = (image[hips:].astype(int)[..., k] for k in range(3))
     sleeve = (r - b > 70) & (g - b > 30) & (body.person[hips:] > 0)  # the mustard sleeve from just above the hips
-    kept = (np.abs(out["image"][hips:].astype(int) - image[hips:]).max(axis=2) <= 12)[sleeve].mean()
+    kept = (np.abs(tried[hips:].astype(int) - image[hips:]).max(axis=2) <= 12)[sleeve].mean()
     assert sleeve.sum() > 500 and kept > 0.6  # (none before)
