@@ -112,6 +112,11 @@ def _arm_skin(frame: np.ndarray, arms: np.ndarray | None, bare: np.ndarray) -> n
     return np.median(pixels, axis=0).astype(np.float32) if len(pixels) > NEARBY_SKIN_SAMPLES else None
 
 
+def _colour_lab(colour: np.ndarray) -> np.ndarray:
+    """One RGB colour (rounded to 8 bits) in 8-bit OpenCV Lab, as float32."""
+    return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+
+
 def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
     """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
     chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept)."""
@@ -317,14 +322,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # neckline), falling back to the median where no skin is near
         # (only skin close to the median's colour: a sheer sleeve or a skin-coloured print is no skin)
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
-        tone_lab = cv2.cvtColor(np.clip(tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
-        close = np.linalg.norm(lab - tone_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
+        tone_lab = _colour_lab(tone)
+        close = np.linalg.norm(lab - tone_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         if arm_tone is not None and near_tone is not None:
             # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
             # the arms' (auburn hair, a brown print)
-            near_lab = cv2.cvtColor(np.clip(near_tone, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0]
-            if np.linalg.norm(near_lab.astype(np.float32) - tone_lab.astype(np.float32)) < 2 * SKIN_LOCAL_TOLERANCE:
-                close |= np.linalg.norm(lab - near_lab.astype(np.float32), axis=2) < SKIN_LOCAL_TOLERANCE
+            near_lab = _colour_lab(near_tone)
+            if np.linalg.norm(near_lab - tone_lab) < 2 * SKIN_LOCAL_TOLERANCE:
+                close |= np.linalg.norm(lab - near_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
@@ -375,6 +380,7 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
     if torso is None or not torso.any():
         return flare
     centre = float(np.nonzero(torso.any(axis=0))[0].mean())
+    x = np.arange(arms.shape[1])[None, :]
     count, labels = cv2.connectedComponents((arms > 0).astype(np.uint8), connectivity=8)
     bare_distance = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
     for index in range(1, count):
@@ -406,10 +412,8 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
             slope, offset = np.polyfit(ridge_y[upper], ridge_x[upper], 1)
             above = np.arange(shoulder, top)
             axis[above] = slope * above + offset
-            x = np.arange(arms.shape[1])[None, :]
             across = np.abs(x - axis[above][:, None]) / np.sqrt(1.0 + slope ** 2)  # (distance to the line)
             beyond[above] = across > half_width
-        x = np.arange(arms.shape[1])[None, :]
         outer = (x < axis[:, None]) if columns.mean() < centre else (x > axis[:, None])
         flare |= beyond & outer & (axis[:, None] >= 0)
     return flare & (torso == 0)
