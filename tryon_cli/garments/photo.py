@@ -80,6 +80,14 @@ def shadow_rim(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.isin(parts, seeded[seeded > 0])
 
 
+def _inner_colour(image: np.ndarray, inner: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The blurred weight of `inner` at `sigma`, and the colours of `inner`'s pixels spread by the same
+    blur over every pixel (a normalised convolution)."""
+    weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), sigma)
+    spread = cv2.GaussianBlur(image.astype(np.float32) * inner[..., None], (0, 0), sigma)
+    return weight, spread / np.maximum(weight, 1e-4)[..., None]
+
+
 def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The photo with the garment's rim (and any backdrop or shadow the mask took in along its outline: see
     `shadow_rim`) and the background just around it replaced by the garment's own colours from further
@@ -89,14 +97,10 @@ def bleed_edges(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     inner = cv2.erode(solid, np.ones((3, 3), np.uint8), iterations=EDGE_BAND)
     if not inner.any():
         return image
-    colour = None
-    for sigma in (FAR_BLEED_SIGMA, EDGE_BLEED_SIGMA):  # the near blur wherever it reaches, the far one beyond
-        weight = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), sigma)
-        spread = cv2.GaussianBlur(image.astype(np.float32) * inner[..., None], (0, 0), sigma)
-        found = spread / np.maximum(weight, 1e-4)[..., None]
-        colour = found if colour is None else np.where((weight > 1e-3)[..., None], found, colour)
-        if sigma == FAR_BLEED_SIGMA:
-            far_weight = weight
+    # the near blur's colour wherever it reaches, the far one's beyond
+    far_weight, colour = _inner_colour(image, inner, FAR_BLEED_SIGMA)
+    near_weight, near = _inner_colour(image, inner, EDGE_BLEED_SIGMA)
+    colour = np.where((near_weight > 1e-3)[..., None], near, colour)
     replace = (inner == 0) & ((far_weight > 1e-3) | (mask > 0))
     bled = image.copy()
     bled[replace] = np.clip(colour[replace] + 0.5, 0, 255).astype(np.uint8)
