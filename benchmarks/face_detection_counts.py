@@ -100,15 +100,20 @@ def main() -> int:
         frontal = np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32)  # for identity samples
         cache, tracks = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
+        turned = {tid: state.turned for tid, state in tracks.items() if state.turned}
         analyses = list(cache)
         cache.close()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        swapped = {a.index: [a.faces[i] for i in choose_faces(a, options, set(), doubtful)[0]] for a in analyses}
+        swapped = {a.index: [a.faces[i] for i in choose_faces(a, options, set(), doubtful, turned)[0]]
+                   for a in analyses}
         print(f"\n{video.name}: {len(analyses)} frames, pass 1 {1000 * wall / len(analyses):.0f} ms/frame wall, "
               f"{1000 * cpu / len(analyses):.0f} ms/frame CPU")
         print("  faces found per frame:   " + "".join(str(min(a.found, 9)) for a in analyses))
         print("  faces bridged per frame: " + "".join(str(min(len(a.faces) - a.found, 9)) for a in analyses))
         print(f"  doubtful tracks (the detector rarely saw them; not swapped): {sorted(doubtful) or 'none'}")
+        print("  near-profile stretches (not swapped): " + (", ".join(
+            f"{tid} " + " ".join(f"{a}-{min(b, len(analyses) - 1)}" for a, b in spans)
+            for tid, spans in sorted(turned.items())) or "none"))
         if args.compare_old:  # what the swap used before: the face mesh alone, tracking mode, whole frame
             with FaceMeshAnalyzer(max_faces=options.max_faces, tracking=True) as mesh:
                 print("  before (mesh alone):     " + "".join(str(min(len(mesh.detect(f.image)), 9))

@@ -288,6 +288,8 @@ def test_a_track_the_detector_mostly_sees_as_a_near_profile_is_doubtful_and_not_
     from tryon_cli.faceswap.analysis_pass import choose_faces
     from tryon_cli.faceswap.options import SwapOptions
 
+    from tryon_cli.analysis.tracking import OPEN_END
+
     finder = FaceFinder(detector=_ProfileDetector(), fitter=_Fitter())
     frames = []
     for index in range(60):
@@ -296,6 +298,48 @@ def test_a_track_the_detector_mostly_sees_as_a_near_profile_is_doubtful_and_not_
     assert all(len(a.faces) == 2 for a in frames)
     frontal = next(t for f, t in zip(frames[0].faces, frames[0].tracks) if f.bbox[0] < 200)
     turned = next(t for t in frames[0].tracks if t != frontal)
-    assert finder.doubtful() == {turned}
-    chosen, _ = choose_faces(frames[30], SwapOptions(target_face="all"), set(), frozenset(finder.doubtful()))
-    assert [frames[30].tracks[i] for i in chosen] == [frontal]
+    assert finder.doubtful() == set() and finder.turned(frontal) == ()
+    assert finder.turned(turned) == ((0, OPEN_END),)
+    spans = {tid: finder.turned(tid) for tid in (frontal, turned)}
+    for index in (0, 30, 59):
+        chosen, _ = choose_faces(frames[index], SwapOptions(target_face="all"), set(), frozenset(), spans)
+        assert [frames[index].tracks[i] for i in chosen] == [frontal]
+
+
+class _TurningDetector:
+    """Two faces; the right one turns to a near-profile from frame 40 on (its nose beyond the far eye,
+    between the eyes on every third frame: noisy key points). The frame's index is in its first pixel."""
+
+    LEFT, RIGHT = (100.0, 100.0, 160.0, 160.0), (400.0, 100.0, 460.0, 160.0)
+
+    def detect(self, image, tiles_needed=None):
+        index = int(image[0, 0, 0])
+        nose = 0.52 if index < 40 else 0.6 if index % 3 == 0 else 0.85
+        return [_box_with_nose(self.LEFT, 0.5), _box_with_nose(self.RIGHT, nose)]
+
+    def close(self):
+        pass
+
+
+def test_a_face_that_turns_to_a_profile_halfway_keeps_its_frontal_stretch():
+    """The near-profile judgement is per stretch of a track: the frontal half of a shot is swapped."""
+    from tryon_cli.analysis.tracking import FaceFinder
+    from tryon_cli.faceswap.analysis_pass import choose_faces
+    from tryon_cli.faceswap.options import SwapOptions
+
+    finder = FaceFinder(detector=_TurningDetector(), fitter=_Fitter())
+    frames = []
+    for index in range(80):
+        image = np.full((300, 600, 3), 7, np.uint8)
+        image[0, 0, 0] = index
+        faces, tracks = finder.find(image, index)
+        frames.append(FrameAnalysis(index, tuple(faces), tuple(tracks), False))
+    assert all(len(a.faces) == 2 for a in frames) and len({t for a in frames for t in a.tracks}) == 2
+    right = next(t for f, t in zip(frames[0].faces, frames[0].tracks) if f.bbox[0] > 200)
+    spans = {tid: finder.turned(tid) for tid in frames[0].tracks}
+    swapped = [[frames[k].tracks[i] for i in choose_faces(frames[k], SwapOptions(target_face="all"), set(),
+                                                             frozenset(finder.doubtful()), spans)[0]]
+               for k in range(80)]
+    assert all(right in swapped[k] for k in range(40))  # frontal: swapped
+    assert all(right not in swapped[k] for k in range(48, 80))  # near-profile (the detector runs every 8)
+    assert all(len(s) == 2 for s in swapped[:40]) and all(len(s) == 1 for s in swapped[48:])

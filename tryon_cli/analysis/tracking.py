@@ -14,6 +14,7 @@ between the two sightings, so a face seen in most frames is swapped in all of th
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from dataclasses import dataclass, replace
 
@@ -37,13 +38,17 @@ VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
 # is not a face (the back of a grey-haired head, a crest on a wall).
 DETECTOR_SHARE = 1 / 3
 DOUBT_AFTER_RUNS = 3
-# A track the detector saw as a near-profile (its nose key point beyond both eyes' key points, by more
-# than `PROFILE_MARGIN` of their span) in at least `PROFILE_SHARE` of its sightings (after at least
-# `DOUBT_AFTER_RUNS`) is doubtful too: the mesh, whose detector and landmarks expect a face with two
-# visible eyes, fits such a face far too frontal (a passer-by in crowd_1080p got a two-eyed face pasted on
-# her profile). One frame's key points are noisy on blurred faces, hence the share over the track.
+# Where the detector sees a track as a near-profile (its nose key point beyond both eyes' key points, by
+# more than `PROFILE_MARGIN` of their span) the track is not swapped: the mesh, whose detector and landmarks
+# expect a face with two visible eyes, fits such a face far too frontal (a passer-by in crowd_1080p got a
+# two-eyed face pasted on her profile). It is judged per stretch of the track, not for the whole track (a
+# person turning to a profile halfway keeps the frontal half): each sighting with its two nearest ones
+# (near-profile when at least `PROFILE_SHARE` of the three are: one frame's key points are noisy on
+# blurred faces), and each frame takes the judgement of its nearest sighting.
 PROFILE_MARGIN = 0.1
 PROFILE_SHARE = 1 / 2
+PROFILE_WINDOW = 3
+OPEN_END = sys.maxsize  # the last frame of a range that runs to the end of the video
 
 
 def near_profile(box: FaceBox) -> bool:
@@ -105,20 +110,39 @@ class FaceFinder:
         self._interval = 1
         self.detections = 0  # detector runs so far (for the benchmark's cost figures)
         self.born: list[int] = []  # tracks that began on the last frame
-        # per track (ended ones too): detector runs during its life, runs whose boxes included it, and
-        # those of these runs whose box was a near-profile
+        # per track (ended ones too): detector runs during its life and runs whose boxes included it
         self.detector_checks: dict[int, list[int]] = {}
+        # per track: the frames of the runs whose boxes included it, and whether that box was a near-profile
+        self.sightings: dict[int, list[tuple[int, bool]]] = {}
 
     def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
         """The mesh of the face in `box` of an image outside the frame order (looking back)."""
         return self._fitter.fit(image, box, MESH_CROP)
 
     def doubtful(self) -> set[int]:
-        """Tracks the detector rarely confirmed (the mesh followed something that is not a face), or mostly
-        saw as a near-profile (the mesh's fit is far too frontal)."""
-        return {tid for tid, (runs, hits, profiles) in self.detector_checks.items()
-                if runs >= DOUBT_AFTER_RUNS and hits < DETECTOR_SHARE * runs
-                or hits >= DOUBT_AFTER_RUNS and profiles >= PROFILE_SHARE * hits}
+        """Tracks the detector rarely confirmed (the mesh followed something that is not a face)."""
+        return {tid for tid, (runs, hits) in self.detector_checks.items()
+                if runs >= DOUBT_AFTER_RUNS and hits < DETECTOR_SHARE * runs}
+
+    def turned(self, tid: int) -> tuple[tuple[int, int], ...]:
+        """Frame ranges (first, last, inclusive; the last `OPEN_END` past the last sighting) in which track
+        `tid` is judged a near-profile (the mesh's fit is far too frontal there): each detector sighting
+        with its nearest ones (`PROFILE_WINDOW` in all), each frame as its nearest sighting (ties: turned)."""
+        seen = self.sightings.get(tid, [])
+        count = len(seen)
+        ranges: list[tuple[int, int]] = []
+        for i, (index, _) in enumerate(seen):
+            start = min(max(i - PROFILE_WINDOW // 2, 0), max(count - PROFILE_WINDOW, 0))
+            window = [profile for _, profile in seen[start : start + PROFILE_WINDOW]]
+            if sum(window) < PROFILE_SHARE * len(window):
+                continue
+            first = 0 if i == 0 else (seen[i - 1][0] + index + 1) // 2  # ceil of the midpoint
+            last = OPEN_END if i == count - 1 else (index + seen[i + 1][0]) // 2
+            if ranges and ranges[-1][1] >= first - 1:
+                ranges[-1] = (ranges[-1][0], last)
+            else:
+                ranges.append((first, last))
+        return tuple(ranges)
 
     def _end(self, tid: int) -> None:
         del self._tracks[tid]
@@ -192,10 +216,11 @@ class FaceFinder:
             fitted[tid] = face
             confirmed[tid] = box
         for tid in fitted:
-            checks = self.detector_checks.setdefault(tid, [0, 0, 0])
+            checks = self.detector_checks.setdefault(tid, [0, 0])
             checks[0] += 1
             checks[1] += tid in confirmed
-            checks[2] += tid in confirmed and near_profile(confirmed[tid])
+            if tid in confirmed:
+                self.sightings.setdefault(tid, []).append((index, near_profile(confirmed[tid])))
         return new
 
     def _tiles_needed(self, whole: list[FaceBox], fitted: dict[int, Face]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class TrackState:
     seen: int = 0
     descriptor: np.ndarray | None = None
     doubtful: bool = False  # the detector rarely saw it: not swapped (FaceFinder.doubtful)
+    turned: tuple[tuple[int, int], ...] = ()  # frame ranges judged near-profile: not swapped (FaceFinder.turned)
 
     def add(self, frontal_mesh: np.ndarray, points: np.ndarray) -> None:
         """Count a sighting; pose-normalise and keep it only when it falls on the sampling stride."""
@@ -90,6 +91,8 @@ def analyse_frames(
             cache.append(item)
         for tid in finder.doubtful() & tracks.keys():
             tracks[tid].doubtful = True
+        for tid, state in tracks.items():
+            state.turned = finder.turned(tid)
     return cache, tracks
 
 
@@ -117,10 +120,13 @@ def _look_back(finder: FaceFinder, gaps: GapFiller, recent: deque[Frame], face: 
 
 
 def choose_faces(analysis: FrameAnalysis, options: SwapOptions, matching: set[int],
-                 doubtful: frozenset[int] = frozenset()) -> tuple[list[int], str]:
+                 doubtful: frozenset[int] = frozenset(),
+                 turned: Mapping[int, tuple[tuple[int, int], ...]] | None = None) -> tuple[list[int], str]:
     """Indices of the faces to swap in a frame, or a reason why none. Faces of `doubtful` tracks are
-    never chosen."""
-    order = [i for i, track in enumerate(analysis.tracks) if track not in doubtful]
+    never chosen, nor those of a track inside one of its `turned` frame ranges (first, last)."""
+    at = analysis.index
+    order = [i for i, track in enumerate(analysis.tracks) if track not in doubtful
+             and not any(first <= at <= last for first, last in (turned or {}).get(track, ()))]
     if not order:
         return [], "no face"
     mode = options.target_face

@@ -103,6 +103,7 @@ def swap_frames(
         identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
+        turned = {tid: state.turned for tid, state in tracks.items() if state.turned}
         planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None,
                               parser=parser)
         previous_time: float | None = None
@@ -114,7 +115,7 @@ def swap_frames(
                     planner.reset()
                 dt = frame.time - previous_time if previous_time is not None else 0.0
                 previous_time = frame.time
-                chosen, reason = choose_faces(analysis, options, matching, doubtful)
+                chosen, reason = choose_faces(analysis, options, matching, doubtful, turned)
                 report.frames += 1
                 report.faces_found.append(analysis.found)
                 report.faces_bridged.append(len(analysis.faces) - analysis.found)
