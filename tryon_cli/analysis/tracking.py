@@ -131,6 +131,8 @@ class FaceFinder:
         seen = self.sightings.get(tid, [])
         count = len(seen)
         ranges: list[tuple[int, int]] = []
+        if count < DOUBT_AFTER_RUNS:  # too few key points to judge
+            return ()
         for i, (index, _) in enumerate(seen):
             start = min(max(i - PROFILE_WINDOW // 2, 0), max(count - PROFILE_WINDOW, 0))
             window = [profile for _, profile in seen[start : start + PROFILE_WINDOW]]
