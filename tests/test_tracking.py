@@ -343,3 +343,32 @@ def test_a_face_that_turns_to_a_profile_halfway_keeps_its_frontal_stretch():
     assert all(right in swapped[k] for k in range(40))  # frontal: swapped
     assert all(right not in swapped[k] for k in range(48, 80))  # near-profile (the detector runs every 8)
     assert all(len(s) == 2 for s in swapped[:40]) and all(len(s) == 1 for s in swapped[48:])
+
+
+class _TurnedFitter(_Fitter):
+    """The mesh of the right-hand face turned `yaw` degrees (its eye corners apart in depth)."""
+
+    def __init__(self, yaw):
+        self.yaw = yaw
+
+    def fit(self, image, box, scale=1.6, track=None):
+        face = super().fit(image, box, scale, track)
+        if box[0] > 200:
+            x = face.points[:, 0] - face.points[:, 0].mean()
+            face.points[:, 2] = x * np.tan(np.radians(self.yaw))
+        return face
+
+
+@pytest.mark.parametrize("yaw, turned", [(20.0, False), (50.0, True)])
+def test_a_face_the_mesh_turns_past_the_profile_yaw_is_near_profile(yaw, turned):
+    """The detector's key points say frontal (they miss some near-profiles); the mesh's turn decides."""
+    from tryon_cli.analysis.tracking import OPEN_END, FaceFinder, mesh_yaw
+
+    finder = FaceFinder(detector=_TurningDetector(), fitter=_TurnedFitter(yaw))
+    for index in range(30):
+        image = np.full((300, 600, 3), 7, np.uint8)
+        faces, tracks = finder.find(image, index)  # index 0 in the first pixel: frontal key points
+    right = next(t for f, t in zip(faces, tracks) if f.bbox[0] > 200)
+    assert abs(mesh_yaw(faces[tracks.index(right)]) - yaw) < 1
+    assert finder.turned(right) == (((0, OPEN_END),) if turned else ())
+    assert finder.turned(next(t for t in tracks if t != right)) == ()
