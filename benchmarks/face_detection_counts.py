@@ -8,14 +8,16 @@ misses bridged) and the face choice of pass 2, and prints:
 - the reference: the tiled full-range detector run on every frame (no schedule, no tracking), its boxes
   at least --min-width px wide linked into faces across frames (gaps of up to 3 frames, broken at
   scene cuts; faces seen in fewer than 5 frames dropped); per reference face, its frames, width and
-  the share of those frames in which a swapped face covers it (the bar: at least 0.9).
+  the share of those frames in which a swapped face covers it (the bar: at least 0.9), and the frames
+  missed. A reference face on none of whose sampled frames (up to 8) the still mesh fits a face (the
+  back of a head, a blurred shape the detector took for a face) is listed but not counted.
 The reference is only a candidate list of what a person can see: `--sheet` draws it (yellow, numbered)
 and the swapped faces (green found, cyan bridged) on sampled frames, with crops of every reference face,
 so a person judges which reference faces are real, visible faces. `--swapped VIDEO` adds that video's
-frames (the swap's output) to the sheet.
+frames (the swap's output) to the sheet. `--max-gap` sets pass 1's bridged gap.
 
     python benchmarks/face_detection_counts.py [VIDEOS...] [--min-width 40] [--sheet DIR] [--swapped OUT.mp4 ...]
-        [--compare-old]
+        [--compare-old] [--max-gap 3]
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import cv2
 import numpy as np
 
 from tryon_cli.analysis.detection import FaceDetector
-from tryon_cli.analysis.face import FaceMeshAnalyzer, box_overlap
+from tryon_cli.analysis.face import CropMeshFitter, FaceMeshAnalyzer, box_overlap
+from tryon_cli.analysis.tracking import DETECTOR_CROPS
 from tryon_cli.faceswap.analysis_pass import analyse_frames, choose_faces
 from tryon_cli.faceswap.options import SwapOptions
 from tryon_cli.io.video import Frame
@@ -77,8 +80,31 @@ def reference_faces(path: Path, min_width: float, max_gap: int = 3, min_frames: 
             for k in range(a + 1, b):
                 share = (k - a) / (b - a)
                 visible[k] = tuple((1 - share) * np.array(face["frames"][a]) + share * np.array(face["frames"][b]))
-        kept.append({"visible": visible, "width": float(np.median([x1 - x0 for x0, _, x1, _ in face["frames"].values()]))})
+        kept.append({"visible": visible, "seen": sorted(face["frames"]), "width": float(np.median([x1 - x0 for x0, _, x1, _ in face["frames"].values()]))})
     return kept
+
+
+def check_with_mesh(path: Path, reference: list[dict], samples: int = 8) -> None:
+    """Mark each reference face with `mesh`: (frames of up to `samples` of its detected ones, spread over
+    them, on which the still mesh fits a face in its box, frames tried). The mesh's landmarks need a face
+    (eyes, nose, mouth): the back of a head or a blurred shape the detector took for one gets none."""
+    wanted: dict[int, list[int]] = {}
+    for rid, ref in enumerate(reference):
+        seen = sorted(ref["seen"])
+        for k in sorted({seen[int(i)] for i in np.linspace(0, len(seen) - 1, min(samples, len(seen)))}):
+            wanted.setdefault(k, []).append(rid)
+    counts = [[0, 0] for _ in reference]
+    with CropMeshFitter() as fitter:
+        for frame in frames_of(path):
+            for rid in wanted.get(frame.index, []):
+                box = reference[rid]["visible"][frame.index]
+                found = any(fitter.fit(frame.image, box, scale) is not None for scale in DETECTOR_CROPS)
+                counts[rid][0] += found
+                counts[rid][1] += 1
+            if frame.index >= max(wanted, default=-1):
+                break
+    for ref, count in zip(reference, counts):
+        ref["mesh"] = tuple(count)
 
 
 def main() -> int:
@@ -89,6 +115,7 @@ def main() -> int:
     parser.add_argument("--swapped", type=Path, nargs="*", default=[], help="the swap's outputs, in the videos' order")
     parser.add_argument("--sheet-frames", type=int, default=6)
     parser.add_argument("--compare-old", action="store_true", help="also print the face mesh alone's faces per frame")
+    parser.add_argument("--max-gap", type=int, default=3, help="frames of a miss bridged (the swap's default: 3)")
     args = parser.parse_args()
     videos = args.videos or [FACES / "crowd_1080p.mp4", FACES / "movie_several_people_720p.mp4"]
     if not all(v.exists() for v in videos):
@@ -98,7 +125,8 @@ def main() -> int:
     for number, video in enumerate(videos):
         wall, cpu = time.perf_counter(), time.process_time()
         frontal = np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32)  # for identity samples
-        cache, tracks = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face)
+        cache, tracks = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face,
+                                       max_gap=args.max_gap)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
         turned = {tid: state.turned for tid, state in tracks.items() if state.turned}
         analyses = list(cache)
@@ -127,21 +155,39 @@ def main() -> int:
             print(f"    {tid:3d} {rows[0][0]:4d}-{rows[-1][0]:<4d} {len(rows):4d} ({sum(r[1] for r in rows)}) "
                   f"{np.median([r[2] for r in rows]):5.0f}")
         reference = reference_faces(video, args.min_width)
+        check_with_mesh(video, reference)
         print(f"  reference faces (detector on every frame, >= {args.min_width} px): id frames width swapped-share")
         shares = []
         for rid, ref in enumerate(reference):
-            hit = sum(any(box_overlap(box, f.bbox) >= 0.5 for f in swapped.get(k, [])) for k, box in ref["visible"].items())
-            ref["share"] = hit / len(ref["visible"])
-            shares.append(ref["share"])
+            missed = [k for k, box in ref["visible"].items()
+                      if not any(box_overlap(box, f.bbox) >= 0.5 for f in swapped.get(k, []))]
+            ref["share"] = 1 - len(missed) / len(ref["visible"])
             frames = sorted(ref["visible"])
-            print(f"    {rid:3d} {frames[0]:4d}-{frames[-1]:<4d} {len(frames):4d} {ref['width']:5.0f} {ref['share']:.2f}"
-                  f"{'' if ref['share'] >= BAR else '  below the bar'}")
+            line = (f"    {rid:3d} {frames[0]:4d}-{frames[-1]:<4d} {len(frames):4d} {ref['width']:5.0f} "
+                    f"{ref['share']:.2f} mesh {ref['mesh'][0]}/{ref['mesh'][1]}")
+            if not ref["mesh"][0]:
+                print(line + "  not counted: the mesh fits a face on none of its frames (not a face)")
+                continue
+            shares.append(ref["share"])
+            print(line + ("" if ref["share"] >= BAR else "  below the bar") + _ranges(missed))
         if shares:
-            print(f"  reference faces at or above {BAR}: {sum(s >= BAR for s in shares)} of {len(shares)}")
+            print(f"  reference faces at or above {BAR}: {sum(s >= BAR for s in shares)} of {len(shares)}"
+                  f" ({len(reference) - len(shares)} not counted)")
         if args.sheet:
             after = args.swapped[number] if number < len(args.swapped) else None
             write_sheet(args.sheet / f"faces_{video.stem}.png", video, after, analyses, reference, args.sheet_frames)
     return 0
+
+
+def _ranges(indices: list[int]) -> str:
+    """'  missed 3-5 9' for frame indices, or '' when there are none."""
+    runs: list[list[int]] = []
+    for k in sorted(indices):
+        if runs and k == runs[-1][1] + 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    return ("  missed " + " ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)) if runs else ""
 
 
 def _draw(image: np.ndarray, index: int, analyses: dict, reference: list[dict]) -> np.ndarray:
@@ -200,8 +246,9 @@ def write_sheet(path: Path, video: Path, after: Path | None, analyses: list, ref
         tiles = [crops[(rid, k)] for k in keys]
         label = np.zeros((96, 150, 3), np.uint8)
         cv2.putText(label, f"ref {rid}", (5, 35), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 220, 0), 2)
-        cv2.putText(label, f"{ref['share']:.2f}", (5, 75), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
-                    (0, 255, 0) if ref["share"] >= BAR else (255, 60, 60), 2)
+        counted = ref["mesh"][0] > 0
+        cv2.putText(label, f"{ref['share']:.2f}" if counted else "no mesh", (5, 75), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
+                    (160, 160, 160) if not counted else (0, 255, 0) if ref["share"] >= BAR else (255, 60, 60), 2)
         strips.append(np.concatenate([label, *tiles, *[np.zeros((96, 96, 3), np.uint8)] * (3 - len(tiles))], 1))
     per_row = max(1, (2 * width) // strips[0].shape[1]) if strips else 1
     for i in range(0, len(strips), per_row):

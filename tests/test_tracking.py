@@ -372,3 +372,28 @@ def test_a_face_the_mesh_turns_past_the_profile_yaw_is_near_profile(yaw, turned)
     assert abs(mesh_yaw(faces[tracks.index(right)]) - yaw) < 1
     assert finder.turned(right) == (((0, OPEN_END),) if turned else ())
     assert finder.turned(next(t for t in tracks if t != right)) == ()
+
+
+def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(astronaut, tmp_path):
+    """faces_detection_counts' reference is the detector's boxes; one the mesh fits no face in on any of
+    its frames (the back of a head) is not counted, a real face is."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "face_detection_counts.py"
+    spec = importlib.util.spec_from_file_location("face_detection_counts", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    video = tmp_path / "two.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
+        for _ in range(4):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(astronaut), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    face, wall = (170.0, 60.0, 280.0, 190.0), (380.0, 300.0, 490.0, 430.0)  # her face; the suit and sky
+    reference = [{"visible": {k: box for k in range(4)}, "seen": list(range(4))} for box in (face, wall)]
+    bench.check_with_mesh(video, reference, samples=2)
+    assert reference[0]["mesh"] == (2, 2) and reference[1]["mesh"] == (0, 2)
