@@ -359,7 +359,7 @@ class _TurnedFitter(_Fitter):
         return face
 
 
-@pytest.mark.parametrize("yaw, turned", [(20.0, False), (50.0, True)])
+@pytest.mark.parametrize("yaw, turned", [(20.0, False), (34.0, False), (42.0, True), (50.0, True)])
 def test_a_face_the_mesh_turns_past_the_profile_yaw_is_near_profile(yaw, turned):
     """The detector's key points say frontal (they miss some near-profiles); the mesh's turn decides."""
     from tryon_cli.analysis.tracking import OPEN_END, FaceFinder, mesh_yaw
