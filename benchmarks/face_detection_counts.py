@@ -14,11 +14,10 @@ misses bridged) and the face choice of pass 2, and prints:
 The reference is only a candidate list of what a person can see: `--sheet` draws it (yellow, numbered)
 and the swapped faces (green found, cyan bridged) on sampled frames, with crops of every reference face,
 so a person judges which reference faces are real, visible faces. `--swapped VIDEO` adds that video's
-frames (the swap's output) to the sheet. `--max-gap` sets pass 1's bridged gap; `--no-recover` turns off
-its search for a lost track at its predicted place (to see what it adds).
+frames (the swap's output) to the sheet. `--max-gap` sets pass 1's bridged gap.
 
     python benchmarks/face_detection_counts.py [VIDEOS...] [--min-width 40] [--sheet DIR] [--swapped OUT.mp4 ...]
-        [--compare-old] [--max-gap 3] [--no-recover]
+        [--compare-old] [--max-gap 3]
 """
 
 from __future__ import annotations
@@ -117,7 +116,6 @@ def main() -> int:
     parser.add_argument("--sheet-frames", type=int, default=6)
     parser.add_argument("--compare-old", action="store_true", help="also print the face mesh alone's faces per frame")
     parser.add_argument("--max-gap", type=int, default=3, help="frames of a miss bridged (the swap's default: 3)")
-    parser.add_argument("--no-recover", action="store_true", help="do not look for a lost track at its predicted place")
     args = parser.parse_args()
     videos = args.videos or [FACES / "crowd_1080p.mp4", FACES / "movie_several_people_720p.mp4"]
     if not all(v.exists() for v in videos):
@@ -128,7 +126,7 @@ def main() -> int:
         wall, cpu = time.perf_counter(), time.process_time()
         frontal = np.random.default_rng(0).normal(size=(478, 3)).astype(np.float32)  # for identity samples
         cache, tracks = analyse_frames(frames_of(video), frontal, True, options.max_faces, min_face=options.min_face,
-                                       max_gap=args.max_gap, recover=not args.no_recover)
+                                       max_gap=args.max_gap)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
         turned = {tid: state.turned for tid, state in tracks.items() if state.turned}
         analyses = list(cache)

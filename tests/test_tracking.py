@@ -374,60 +374,6 @@ def test_a_face_the_mesh_turns_past_the_profile_yaw_is_near_profile(yaw, turned)
     assert finder.turned(next(t for t in tracks if t != right)) == ()
 
 
-class _BlurDetector:
-    """One face at BOX, missed on frames 10 to 15 (motion blur: its score below the threshold); the
-    frame's index is in its first pixel."""
-
-    BOX = (100.0, 100.0, 160.0, 160.0)
-
-    def detect(self, image, tiles_needed=None):
-        from tryon_cli.analysis.detection import FaceBox
-
-        blurred = 10 <= image[0, 0, 0] <= 15
-        return [] if blurred else [FaceBox(self.BOX, 0.9, np.zeros((6, 2)))]
-
-    def close(self):
-        pass
-
-
-class _BlurFitter(_Fitter):
-    """The tracking mesh loses the blurred face (frames 10 to 15); the still mesh, whose detector accepts
-    a lower score, fits it, `width` times its size (1: the face; other: a neighbour's)."""
-
-    def __init__(self, width=1.0):
-        self.width, self.index = width, 0
-
-    def fit(self, image, box, scale=1.6, track=None):
-        blurred = 10 <= image[0, 0, 0] <= 15
-        if blurred and track is not None:
-            return None
-        x0, y0, x1, y1 = box
-        w = (x1 - x0) * (self.width if blurred else 1.0)
-        return super().fit(image, (x0, y0, x0 + w, y0 + w * (y1 - y0) / (x1 - x0)), scale, track)
-
-
-@pytest.mark.parametrize("width, recovered", [(1.0, True), (2.0, False)])
-def test_a_track_its_mesh_loses_is_fitted_again_at_its_predicted_place(width, recovered):
-    """A blurred face the tracking mesh and the detector both miss for six frames (more than a track's
-    `max_misses`, 3) is fitted again on a still crop at its predicted box for three of them, so the track
-    lives on; a face of another size there is not it, and the track ends."""
-    from tryon_cli.analysis.tracking import FaceFinder
-
-    finder = FaceFinder(detector=_BlurDetector(), fitter=_BlurFitter(width))
-    found = []
-    for index in range(25):
-        image = np.full((300, 600, 3), 7, np.uint8)
-        image[0, 0, 0] = index
-        found.append(finder.find(image, index))
-    counts = [len(faces) for faces, _ in found]
-    tracks = {tracks[0] for _, tracks in found if tracks}
-    if recovered:
-        assert counts == [1] * 13 + [0] * 3 + [1] * 9 and len(tracks) == 1
-        assert all(abs(faces[0].bbox[2] - faces[0].bbox[0] - 60) < 1 for faces, _ in found if faces)
-    else:
-        assert counts == [1] * 10 + [0] * 6 + [1] * 9 and len(tracks) == 2
-
-
 def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(astronaut, tmp_path):
     """faces_detection_counts' reference is the detector's boxes; one the mesh fits no face in on any of
     its frames (the back of a head) is not counted, a real face is."""

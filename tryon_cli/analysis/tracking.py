@@ -32,15 +32,6 @@ IDLE_DETECTION_INTERVAL = 4  # frames between detections while no face is tracke
 # misses some blurred or turned faces on one crop and finds them on another.
 DETECTOR_CROPS = (2.0, 1.6, 2.8)
 MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
-# A track its own mesh lost (tracking mode: the crop's detector must score 0.5) is looked for again at its
-# predicted box by the still mesh (its detector confirms at a lower score) on crops of these sides per box
-# side; the face found must be about the track's size (width ratio within `RECOVER_WIDTH`) and sit on the
-# predicted box (intersection over union at least `RECOVER_IOU`), or it is a neighbour's face. At most
-# `max_misses` frames in a row are recovered so: a track the mesh and the detector do not see again ends
-# (the still mesh at a low score also fits the back of a head or a neighbour's blurred face).
-RECOVER_CROPS = (1.6, 2.2)
-RECOVER_WIDTH = (0.8, 1.25)
-RECOVER_IOU = 0.5
 SAME_FACE = 0.5  # intersection over the smaller box above which two boxes are one face
 VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
 # A track the detector saw in fewer than this share of its detection runs (after at least
@@ -96,7 +87,6 @@ class _Track:
     velocity: np.ndarray
     last_seen: int
     misses: int = 0
-    recovered: int = 0  # frames in a row found only by `FaceFinder._recover`
 
     def predicted(self, index: int) -> tuple[float, float, float, float]:
         """The box moved on at constant velocity to frame `index`."""
@@ -119,14 +109,12 @@ class FaceFinder:
     image as unrelated (detection on each). Detector and fitter are built here unless given."""
 
     def __init__(self, max_faces: int = 16, min_size: float = 24.0, max_misses: int = 3, tracking: bool = True,
-                 detector: FaceDetector | None = None, fitter: CropMeshFitter | None = None,
-                 recover: bool = True) -> None:
+                 detector: FaceDetector | None = None, fitter: CropMeshFitter | None = None) -> None:
         if max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
         if min_size < 1:
             raise ValueError(f"min_size must be at least 1 px, got {min_size}")
         self.max_faces, self.min_size, self.max_misses, self.tracking = max_faces, min_size, max_misses, tracking
-        self.recover = recover
         self._detector = detector or FaceDetector()
         self._fitter = fitter or CropMeshFitter()
         self._tracks: dict[int, _Track] = {}
@@ -189,25 +177,12 @@ class FaceFinder:
         fitted: dict[int, Face] = {}
         lost = False
         self.born = []
-        missed = []
         for tid, track in sorted(self._tracks.items(), key=lambda t: t[1].misses):
             face = self._fitter.fit(image, track.predicted(index), MESH_CROP, tid)
             if face is not None and not any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
                 fitted[tid] = face
-                track.recovered = 0
-            else:
-                missed.append((tid, track))
-        # Missed tracks are looked for again once every track its mesh followed holds its face, so none
-        # takes a neighbour's face before the neighbour's own track.
-        for tid, track in missed:
-            face = None
-            if self.recover and track.recovered < self.max_misses:
-                face = self._recover(image, track.predicted(index), fitted)
-            if face is not None:
-                fitted[tid] = face
-                track.recovered += 1
-            if track.misses == 0:
-                lost = True  # just lost (even if recovered: a new face may be there): detect now
+            elif track.misses == 0:
+                lost = True  # just lost: look again with the detector now
         if lost or index >= self._next_detection or not self._tracks:
             new = self._detect(image, index, fitted)
             cap = MAX_DETECTION_INTERVAL if len(fitted) <= 1 else CROWD_DETECTION_INTERVAL
@@ -225,22 +200,6 @@ class FaceFinder:
                 if self._tracks[tid].misses > self.max_misses or tid in fitted:
                     self._end(tid)  # gone too long, or dropped for larger faces
         return [face for _, face in kept], [tid for tid, _ in kept]
-
-    def _recover(self, image: np.ndarray, box: tuple[float, float, float, float],
-                 fitted: dict[int, Face]) -> Face | None:
-        """The face of a track its tracking mesh lost, fitted again on still crops round its predicted
-        `box` (motion blur, a turn or a hat brim drop the tracking mesh's score below its threshold), or
-        None: no face of the track's size there, or only one that another track holds."""
-        width = box[2] - box[0]
-        for scale in RECOVER_CROPS:
-            face = self._fitter.fit(image, box, scale)
-            if face is None:
-                continue
-            ratio = (face.bbox[2] - face.bbox[0]) / max(width, 1.0)
-            if (RECOVER_WIDTH[0] <= ratio <= RECOVER_WIDTH[1] and box_iou(face.bbox, box) >= RECOVER_IOU
-                    and not any(box_overlap(face.bbox, f.bbox) > SAME_FACE for f in fitted.values())):
-                return face
-        return None
 
     def _detect(self, image: np.ndarray, index: int, fitted: dict[int, Face]) -> int:
         """Fit the mesh on detections that are no fitted face yet; returns how many new tracks began."""
@@ -271,8 +230,6 @@ class FaceFinder:
                 self.born.append(tid)
             fitted[tid] = face
             confirmed[tid] = box
-        for tid in confirmed:
-            self._tracks[tid].recovered = 0  # the detector saw it
         for tid in fitted:
             checks = self.detector_checks.setdefault(tid, [0, 0])
             checks[0] += 1

@@ -55,21 +55,18 @@ def analyse_frames(
     total: int = 0,
     min_face: float = 24.0,
     max_gap: int = 3,
-    recover: bool = True,
 ) -> tuple[AnalysisCache, dict[int, TrackState]]:
     """Pass 1: faces, tracks and scene cuts of every frame, and each track's shape samples.
 
     Faces are found by `FaceFinder` (full-range detection, the mesh on each face's crop, tracks);
     misses of up to `max_gap` frames between two sightings are filled with interpolated meshes
     (`GapFiller`, on video only), and a new track is followed back into the frames before the detector
-    found it. `recover` looks for a lost track again at its predicted place (`FaceFinder`). Identity samples
-    come from sightings, not from interpolated meshes."""
+    found it. Identity samples come from sightings, not from interpolated meshes."""
     cache = AnalysisCache()
     tracks: dict[int, TrackState] = {}
     gaps = GapFiller(max_gap if tracking else 0, delay=LOOK_BACK if tracking else 0)
     recent: deque[Frame] = deque(maxlen=LOOK_BACK if tracking else 0)  # frames a new track looks back into
-    with FaceFinder(max_faces=max_faces, min_size=min_face, max_misses=max_gap, tracking=tracking,
-                    recover=recover) as finder:
+    with FaceFinder(max_faces=max_faces, min_size=min_face, max_misses=max_gap, tracking=tracking) as finder:
         # The scene-cut test (a full-frame resize) runs in its own thread, beside the face finder.
         for frame, cut in threaded(_with_scene_cuts(frames), name="cuts"):
             if cut:
