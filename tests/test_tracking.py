@@ -307,27 +307,32 @@ def test_a_track_the_detector_mostly_sees_as_a_near_profile_is_doubtful_and_not_
 
 
 class _TurningDetector:
-    """Two faces; the right one turns to a near-profile from frame 40 on (its nose beyond the far eye,
-    between the eyes on every third frame: noisy key points). The frame's index is in its first pixel."""
+    """Two faces; the right one is a near-profile (its nose beyond the far eye) from frame `start` to
+    frame `end`. The frame's index is in its first pixel."""
 
     LEFT, RIGHT = (100.0, 100.0, 160.0, 160.0), (400.0, 100.0, 460.0, 160.0)
 
+    def __init__(self, start=20, end=255):
+        self.start, self.end = start, end
+
     def detect(self, image, tiles_needed=None):
         index = int(image[0, 0, 0])
-        nose = 0.52 if index < 40 else 0.6 if index % 3 == 0 else 0.85
+        nose = 0.85 if self.start <= index <= self.end else 0.52
         return [_box_with_nose(self.LEFT, 0.5), _box_with_nose(self.RIGHT, nose)]
 
     def close(self):
         pass
 
 
-def test_a_face_that_turns_to_a_profile_halfway_keeps_its_frontal_stretch():
-    """The near-profile judgement is per stretch of a track: the frontal half of a shot is swapped."""
+@pytest.mark.parametrize("start, end, frontal_part", [(20, 255, range(16)), (40, 55, range(80))])
+def test_a_face_that_turns_to_a_profile_keeps_its_frontal_stretch(start, end, frontal_part):
+    """A track mostly seen as a near-profile is judged per stretch: the frontal part of a shot is swapped,
+    the rest not. One mostly frontal is swapped throughout (a three-quarter glance aside looks right)."""
     from tryon_cli.analysis.tracking import FaceFinder
     from tryon_cli.faceswap.analysis_pass import choose_faces
     from tryon_cli.faceswap.options import SwapOptions
 
-    finder = FaceFinder(detector=_TurningDetector(), fitter=_Fitter())
+    finder = FaceFinder(detector=_TurningDetector(start, end), fitter=_Fitter())
     frames = []
     for index in range(80):
         image = np.full((300, 600, 3), 7, np.uint8)
@@ -340,9 +345,10 @@ def test_a_face_that_turns_to_a_profile_halfway_keeps_its_frontal_stretch():
     swapped = [[frames[k].tracks[i] for i in choose_faces(frames[k], SwapOptions(target_face="all"), set(),
                                                              frozenset(finder.doubtful()), spans)[0]]
                for k in range(80)]
-    assert all(right in swapped[k] for k in range(40))  # frontal: swapped
-    assert all(right not in swapped[k] for k in range(48, 80))  # near-profile (the detector runs every 8)
-    assert all(len(s) == 2 for s in swapped[:40]) and all(len(s) == 1 for s in swapped[48:])
+    assert all(right in swapped[k] for k in frontal_part)  # frontal: swapped
+    profile = [k for k in range(80) if k not in frontal_part and k >= 24]  # the detector runs every 8 frames
+    assert all(right not in swapped[k] for k in profile)
+    assert all(len(swapped[k]) == 2 for k in frontal_part) and all(len(swapped[k]) == 1 for k in profile)
 
 
 class _TurnedFitter(_Fitter):

@@ -42,10 +42,12 @@ DOUBT_AFTER_RUNS = 3
 # Where the detector sees a track as a near-profile (its nose key point beyond both eyes' key points, by
 # more than `PROFILE_MARGIN` of their span) the track is not swapped: the mesh, whose detector and landmarks
 # expect a face with two visible eyes, fits such a face far too frontal (a passer-by in crowd_1080p got a
-# two-eyed face pasted on her profile). It is judged per stretch of the track, not for the whole track (a
-# person turning to a profile halfway keeps the frontal half): each sighting with its two nearest ones
-# (near-profile when at least `PROFILE_SHARE` of the three are: one frame's key points are noisy on
-# blurred faces), and each frame takes the judgement of its nearest sighting.
+# two-eyed face pasted on her profile). A track seen as a near-profile in at least `PROFILE_SHARE` of its
+# sightings is judged per stretch, so a person turning to a profile halfway keeps the frontal half: each
+# sighting with its two nearest ones (near-profile when at least `PROFILE_SHARE` of the three are: one
+# frame's key points are noisy on blurred faces), each frame as its nearest sighting. A track seen mostly
+# frontal is swapped throughout: its turned stretches are three-quarter views the swap places well (two
+# boys in crowd_1080p looking aside, both signals past their thresholds, looked right swapped).
 PROFILE_MARGIN = 0.1
 # The detector's key points miss some near-profiles (a woman turned about 70 degrees in crowd_1080p had
 # her nose between her eye points on most frames); the mesh, too frontal on such a face, still turns
@@ -139,13 +141,14 @@ class FaceFinder:
 
     def turned(self, tid: int) -> tuple[tuple[int, int], ...]:
         """Frame ranges (first, last, inclusive; the last `OPEN_END` past the last sighting) in which track
-        `tid` is judged a near-profile (the mesh's fit is far too frontal there): each detector sighting
-        with its nearest ones (`PROFILE_WINDOW` in all), each frame as its nearest sighting (ties: turned)."""
+        `tid` is judged a near-profile (the mesh's fit is far too frontal there), for a track mostly seen
+        so: each detector sighting with its nearest ones (`PROFILE_WINDOW` in all), each frame as its
+        nearest sighting (ties: turned)."""
         seen = self.sightings.get(tid, [])
         count = len(seen)
         ranges: list[tuple[int, int]] = []
-        if count < DOUBT_AFTER_RUNS:  # too few key points to judge
-            return ()
+        if count < DOUBT_AFTER_RUNS or sum(p for _, p in seen) < PROFILE_SHARE * count:
+            return ()  # too few sightings to judge, or a mostly frontal face: swapped throughout
         for i, (index, _) in enumerate(seen):
             start = min(max(i - PROFILE_WINDOW // 2, 0), max(count - PROFILE_WINDOW, 0))
             window = [profile for _, profile in seen[start : start + PROFILE_WINDOW]]
