@@ -51,8 +51,8 @@ DOUBT_AFTER_RUNS = 3
 PROFILE_MARGIN = 0.1
 # The detector's key points miss some near-profiles (a woman turned about 70 degrees in crowd_1080p had
 # her nose between her eye points on most frames); the mesh, too frontal on such a face, still turns
-# 43-58 degrees there. On that video's sheet every face the mesh turns past `PROFILE_YAW` is a
-# near-profile whose fit sits on the far cheek; frontal and three-quarter faces stay under 35.
+# 43-58 degrees there, past `PROFILE_YAW`; frontal faces on that video stay under 35. The boys looking
+# aside reach 40-53 on their turned frames too, which is why only a mostly turned track is cut.
 PROFILE_YAW = 40.0
 PROFILE_SHARE = 1 / 2
 PROFILE_WINDOW = 3
@@ -127,7 +127,8 @@ class FaceFinder:
         self.born: list[int] = []  # tracks that began on the last frame
         # per track (ended ones too): detector runs during its life and runs whose boxes included it
         self.detector_checks: dict[int, list[int]] = {}
-        # per track: the frames of the runs whose boxes included it, and whether that box was a near-profile
+        # per track: the frames of the runs whose boxes included it, and whether it was seen as a near-profile
+        # there (the box's key points or the mesh's turn)
         self.sightings: dict[int, list[tuple[int, bool]]] = {}
 
     def fit_still(self, image: np.ndarray, box: tuple[float, float, float, float]) -> Face | None:
