@@ -79,3 +79,68 @@ def test_the_keypoints_smoothing_keeps_pace_with_the_frames_timestamps():
         return jitter(smooth[30:]) / jitter(raw[30:])
 
     assert jitter_kept(True) < 0.7 * jitter_kept(False)
+
+
+class _ScriptedAnalyzer:
+    """An analyser that finds no keypoints on the first `blind` frames, then `posed`'s pose."""
+
+    def __init__(self, posed, blind: int) -> None:
+        self.posed, self.blind, self.calls = posed, blind, 0
+
+    def analyse(self, image, time=None):
+        from tryon_cli.analysis.body import Body
+
+        self.calls += 1
+        if self.calls <= self.blind:
+            return Body(None, self.posed.person, (), "none")
+        return self.posed
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _PaintingEngine:
+    """Paints every render item's mask flat red: what the planner hands over, frame by frame."""
+
+    def prepare(self, kind) -> None:
+        pass
+
+    def render_stream(self, items, progress=None):
+        for item in items:
+            out = item.frame.copy()
+            if item.mask is not None:
+                out[item.mask > 0] = (255, 0, 0)
+            yield item.key, out
+
+
+def test_a_video_frame_without_a_torso_is_left_as_it_was_and_the_garment_dissolves_in():
+    """upper1.mp4's walk-in (side-on, the pose found on the legs) had no keypoints: its garment sat on the
+    mask's growing box and swam. Such frames are left as they were and reported, and once a torso is
+    found the try-on dissolves in over DISSOLVE_SECONDS (no garment popping on in one frame)."""
+    import cv2
+
+    from test_tryon_worn import SHAPE, body_with, long_sleeve
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.planner import DISSOLVE_SECONDS, NO_TORSO, tryon_frames
+    from tryon_cli.io.video import Frame
+
+    posed = body_with((160, 270), (155, 380))
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[posed.person > 0] = (60, 110, 170)
+    cv2.circle(image, (250, 70), 45, (200, 160, 140), -1)
+    fps, blind, count = 25.0, 3, 3 + int(DISSOLVE_SECONDS * 25) + 3
+    frames = [Frame(i, image, i, i / fps) for i in range(count)]
+    out = []
+    report = tryon_frames(iter(frames), prepare_garment(long_sleeve(), "upper"), _PaintingEngine(),
+                          MaskOptions(category="upper"), "mask", True, 0, lambda f, r: out.append(r),
+                          analyzer=_ScriptedAnalyzer(posed, blind))
+    assert report.per_frame[:blind] == [NO_TORSO] * blind
+    for frame in out[:blind]:
+        np.testing.assert_array_equal(frame, image)
+    changed = [float(np.abs(frame.astype(int) - image).sum()) for frame in out[blind:]]
+    assert changed[0] > 0 and changed[0] < 0.3 * changed[-1]  # the first tried-on frame: a little of it
+    assert all(b >= a for a, b in zip(changed, changed[1:]))  # more of it frame by frame ...
+    assert changed[-2] == changed[-1]  # ... all of it after DISSOLVE_SECONDS
