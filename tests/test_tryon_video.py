@@ -144,3 +144,37 @@ def test_a_video_frame_without_a_torso_is_left_as_it_was_and_the_garment_dissolv
     assert changed[0] > 0 and changed[0] < 0.3 * changed[-1]  # the first tried-on frame: a little of it
     assert all(b >= a for a, b in zip(changed, changed[1:]))  # more of it frame by frame ...
     assert changed[-2] == changed[-1]  # ... all of it after DISSOLVE_SECONDS
+
+
+def test_a_headless_frames_mask_stops_at_the_tops_hem_over_a_high_white_skirt():
+    """upper1.mp4: a cream top over a high white skirt, the head cut at the chin. The mask, made from the
+    segmentation, ran down over the skirt to the wrists (1.59 times the reference mask's area, bar 1.6);
+    across the hips it now ends at the top's hem, though cream and white differ by less than ROW_CHANGE."""
+    from tryon_cli.analysis.body import Body
+    from tryon_cli.masks.garment import ROW_CHANGE
+    from tryon_cli.masks.occluders import colour_lab
+
+    shape = (600, 500)
+    cream, white, wall = (236, 231, 214), (248, 248, 246), (200, 200, 200)
+    change = np.linalg.norm(colour_lab(np.array([[cream]], np.uint8)) - colour_lab(np.array([[white]], np.uint8)))
+    assert change < ROW_CHANGE  # (the lower garment's usual test would not see this hem)
+    hem = 180
+    image = np.zeros((*shape, 3), np.uint8)
+    image[:] = wall
+    person = np.zeros(shape, np.uint8)
+    person[:, 150:350] = 255
+    image[:hem, 150:350] = cream
+    image[hem:, 160:340] = white
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 20), bp.RIGHT_SHOULDER: (320, 20), bp.LEFT_HIP: (210, 250),
+                          bp.RIGHT_HIP: (290, 250), bp.LEFT_ELBOW: (165, 140), bp.RIGHT_ELBOW: (335, 140),
+                          bp.LEFT_WRIST: (160, 260), bp.RIGHT_WRIST: (340, 260)}.items():
+        keypoints[index] = (x, y, 1.0)
+    keypoints[bp.NOSE] = (250, -60, 1.0)
+    headless = Body(keypoints, person, (), "headless")
+    masker = FrameMasker(MaskOptions(category="upper"), tracking=True, analyzer=_ScriptedAnalyzer(headless, 0))
+    from tryon_cli.io.video import Frame
+
+    _, mask, _ = masker(Frame(0, image, 0, 0.0))
+    assert mask.mask[hem - 30 : hem - 5, 210:290].all()  # the top above its hem
+    assert not mask.mask[hem + 10 :, 210:290].any()  # no skirt across the hips

@@ -13,7 +13,8 @@ from ..analysis.body import Body, BodyAnalyzer
 from ..errors import InputError
 from ..io.media import write_image
 from ..io.video import Frame
-from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box, overlay
+from ..masks.garment import (GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box, overlay,
+                             without_skirt_below_hem)
 from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
@@ -88,6 +89,10 @@ class FrameMasker:
             if not self.tracking:
                 raise
             return body, None, str(error)
+        if body.source == "headless" and self.options.category == "upper" and self.options.strategy != "box":
+            cut = without_skirt_below_hem(frame.image, body, mask.mask)
+            mask = GarmentMask(cut, mask.box, mask.source, None if mask.garment is None else mask.garment & cut,
+                               mask.protected, mask.front)
         mask = carry_box(mask, self._previous, masked, frame.image.shape[:2], carried_for=self._carried)
         self._carried = self._carried + 1 if mask.source == "carried" else 0
         self._previous = mask
