@@ -146,35 +146,61 @@ def test_a_video_frame_without_a_torso_is_left_as_it_was_and_the_garment_dissolv
     assert changed[-2] == changed[-1]  # ... all of it after DISSOLVE_SECONDS
 
 
-def test_a_headless_frames_mask_stops_at_the_tops_hem_over_a_high_white_skirt():
-    """upper1.mp4: a cream top over a high white skirt, the head cut at the chin. The mask, made from the
-    segmentation, ran down over the skirt to the wrists (1.59 times the reference mask's area, bar 1.6);
-    across the hips it now ends at the top's hem, though cream and white differ by less than ROW_CHANGE."""
+HEM = 180
+
+
+def _cream_top_over_white_skirt():
+    """A headless frame: a cream top over a high white skirt on a grey wall, its torso's keypoints."""
     from tryon_cli.analysis.body import Body
-    from tryon_cli.masks.garment import ROW_CHANGE
-    from tryon_cli.masks.occluders import colour_lab
 
     shape = (600, 500)
-    cream, white, wall = (236, 231, 214), (248, 248, 246), (200, 200, 200)
-    change = np.linalg.norm(colour_lab(np.array([[cream]], np.uint8)) - colour_lab(np.array([[white]], np.uint8)))
-    assert change < ROW_CHANGE  # (the lower garment's usual test would not see this hem)
-    hem = 180
     image = np.zeros((*shape, 3), np.uint8)
-    image[:] = wall
+    image[:] = (200, 200, 200)
     person = np.zeros(shape, np.uint8)
     person[:, 150:350] = 255
-    image[:hem, 150:350] = cream
-    image[hem:, 160:340] = white
+    image[:HEM, 150:350] = CREAM
+    image[HEM:, 160:340] = WHITE
     keypoints = np.zeros((33, 3), np.float32)
     for index, (x, y) in {bp.LEFT_SHOULDER: (180, 20), bp.RIGHT_SHOULDER: (320, 20), bp.LEFT_HIP: (210, 250),
                           bp.RIGHT_HIP: (290, 250), bp.LEFT_ELBOW: (165, 140), bp.RIGHT_ELBOW: (335, 140),
                           bp.LEFT_WRIST: (160, 260), bp.RIGHT_WRIST: (340, 260)}.items():
         keypoints[index] = (x, y, 1.0)
     keypoints[bp.NOSE] = (250, -60, 1.0)
-    headless = Body(keypoints, person, (), "headless")
+    return image, Body(keypoints, person, (), "headless")
+
+
+CREAM, WHITE = (236, 231, 214), (248, 248, 246)
+
+
+def test_a_headless_frames_mask_stops_at_the_tops_hem_over_a_high_white_skirt():
+    """upper1.mp4: a cream top over a high white skirt, the head cut at the chin. The mask, made from the
+    segmentation, ran down over the skirt to the wrists (1.59 times the reference mask's area, bar 1.6);
+    across the hips it now ends at the top's hem, though cream and white differ by less than ROW_CHANGE."""
+    from tryon_cli.io.video import Frame
+    from tryon_cli.masks.garment import ROW_CHANGE
+    from tryon_cli.masks.occluders import colour_lab
+
+    change = np.linalg.norm(colour_lab(np.array([[CREAM]], np.uint8)) - colour_lab(np.array([[WHITE]], np.uint8)))
+    assert change < ROW_CHANGE  # (the lower garment's usual test would not see this hem)
+    image, headless = _cream_top_over_white_skirt()
     masker = FrameMasker(MaskOptions(category="upper"), tracking=True, analyzer=_ScriptedAnalyzer(headless, 0))
+    _, mask, _ = masker(Frame(0, image, 0, 0.0))
+    assert mask.mask[HEM - 30 : HEM - 5, 210:290].all()  # the top above its hem
+    assert not mask.mask[HEM + 10 :, 210:290].any()  # no skirt across the hips
+
+
+def test_a_headless_frames_try_on_keeps_room_for_a_longer_top():
+    """Cut at the old top's hem, a try-on's region cut a long tee short, a strip of it hanging beside the
+    skirt: the try-on's region keeps the rows below the hem (the new top's own length decides)."""
+    from test_tryon_worn import long_sleeve
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.planner import tryon_frames
     from tryon_cli.io.video import Frame
 
-    _, mask, _ = masker(Frame(0, image, 0, 0.0))
-    assert mask.mask[hem - 30 : hem - 5, 210:290].all()  # the top above its hem
-    assert not mask.mask[hem + 10 :, 210:290].any()  # no skirt across the hips
+    image, headless = _cream_top_over_white_skirt()
+    out = []
+    tryon_frames(iter([Frame(0, image, 0, 0.0)]), prepare_garment(long_sleeve(), "upper"), _PaintingEngine(),
+                 MaskOptions(category="upper"), "mask", True, 0, lambda f, r: out.append(r),
+                 analyzer=_ScriptedAnalyzer(headless, 0))
+    painted = (out[0] == (255, 0, 0)).all(axis=2)
+    assert painted[HEM + 10 : HEM + 40, 210:290].all()

@@ -64,6 +64,9 @@ class FrameMasker:
     _previous: GarmentMask | None = None
     _carried: int = 0
     cut: bool = False  # whether the last frame began a new scene (tracks were reset)
+    # a headless frame's upper mask ends at the old top's hem (an agnostic mask: `tryon mask`); a try-on
+    # keeps the room below it for a longer new top (cut there, a tee hung in a strip beside the skirt)
+    to_hem: bool = True
 
     def __post_init__(self) -> None:
         self._owns_analyzer = self.analyzer is None
@@ -89,7 +92,8 @@ class FrameMasker:
             if not self.tracking:
                 raise
             return body, None, str(error)
-        if body.source == "headless" and self.options.category == "upper" and self.options.strategy != "box":
+        if self.to_hem and body.source == "headless" and self.options.category == "upper" \
+                and self.options.strategy != "box":
             cut = without_skirt_below_hem(frame.image, body, mask.mask)
             mask = GarmentMask(cut, mask.box, mask.source, None if mask.garment is None else mask.garment & cut,
                                mask.protected, mask.front)
@@ -200,7 +204,7 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
     one across many calls; `debug_dir` receives each frame's mask and a mask overlay."""
     engine.prepare(GarmentConditions)
     report = TryOnReport()
-    masker = FrameMasker(options, tracking, seed, sam, analyzer)
+    masker = FrameMasker(options, tracking, seed, sam, analyzer, to_hem=False)
     # on video, a garment placed by the mask's box moves onto the pose gradually once the pose is trusted
     ease = PlacementEase()
     last_time: list[float | None] = [None]
