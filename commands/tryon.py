@@ -12,7 +12,7 @@ import typer
 
 from tryon_cli.batch import BatchItem
 from tryon_cli.garments.photo import load_garment
-from tryon_cli.garments.planner import tryon_frames
+from tryon_cli.garments.planner import NO_TORSO, tryon_frames
 from tryon_cli.io.target_media import EncodeOptions, check_target, open_target
 from tryon_cli.masks.garment import Category, MaskOptions, Strategy
 from tryon_cli.render.options import TRYON_DIFFUSION_DEFAULTS, EngineOptions
@@ -80,13 +80,17 @@ def tryon(
                                           engine_options.diffusion.seed, write, progress, io.total, predictor,
                                           debug_dir=frames_dir)
                 summary = report.as_dict()
-                summary.pop("per_frame")
-                missed = report.frames - report.frames_rendered
+                no_torso = summary.pop("per_frame").count(NO_TORSO)
+                missed = report.frames - report.frames_rendered - no_torso
                 if missed:
                     console.print(f"[yellow]warning:[/] {missed} of {report.frames} frames of {item.target} had no "
                                   "person to dress; they are copied unchanged")
+                if no_torso:
+                    console.print(f"[yellow]warning:[/] {no_torso} of {report.frames} frames of {item.target} "
+                                  "showed a person but no torso to place the garment on; they are copied unchanged")
                 return {"output": str(item.output), "engine": render_engine.name, "mode": mode.value, **summary,
                         "frames_rendered": report.frames_rendered, "frames_without_person": missed,
+                        "frames_without_torso": no_torso,
                         "seconds": round(time.perf_counter() - started, 3)}
 
             return work

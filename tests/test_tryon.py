@@ -220,7 +220,8 @@ def test_video_tryon_keeps_frames_fps_and_audio(tmp_path):
     result = run_cli("tryon", str(video), str(garment), "-o", str(out), "-q", "--json", "--end", "1")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["frames"] == report["frames_rendered"] == 24
+    # (the walk-in's frames without a torso are left as they were, and reported)
+    assert report["frames"] == 24 and 0 < report["frames_rendered"] == 24 - report["frames_without_torso"]
     with av.open(str(out)) as a, av.open(str(video)) as b:
         assert a.streams.video[0].average_rate == b.streams.video[0].average_rate
         assert (a.streams.video[0].width, a.streams.video[0].height) == (b.streams.video[0].width, b.streams.video[0].height)

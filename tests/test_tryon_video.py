@@ -79,3 +79,128 @@ def test_the_keypoints_smoothing_keeps_pace_with_the_frames_timestamps():
         return jitter(smooth[30:]) / jitter(raw[30:])
 
     assert jitter_kept(True) < 0.7 * jitter_kept(False)
+
+
+class _ScriptedAnalyzer:
+    """An analyser that finds no keypoints on the first `blind` frames, then `posed`'s pose."""
+
+    def __init__(self, posed, blind: int) -> None:
+        self.posed, self.blind, self.calls = posed, blind, 0
+
+    def analyse(self, image, time=None):
+        from tryon_cli.analysis.body import Body
+
+        self.calls += 1
+        if self.calls <= self.blind:
+            return Body(None, self.posed.person, (), "none")
+        return self.posed
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _PaintingEngine:
+    """Paints every render item's mask flat red: what the planner hands over, frame by frame."""
+
+    def prepare(self, kind) -> None:
+        pass
+
+    def render_stream(self, items, progress=None):
+        for item in items:
+            out = item.frame.copy()
+            if item.mask is not None:
+                out[item.mask > 0] = (255, 0, 0)
+            yield item.key, out
+
+
+def test_a_video_frame_without_a_torso_is_left_as_it_was_and_the_garment_dissolves_in():
+    """upper1.mp4's walk-in (side-on, the pose found on the legs) had no keypoints: its garment sat on the
+    mask's growing box and swam. Such frames are left as they were and reported, and once a torso is
+    found the try-on dissolves in over DISSOLVE_SECONDS (no garment popping on in one frame)."""
+    import cv2
+
+    from test_tryon_worn import SHAPE, body_with, long_sleeve
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.planner import DISSOLVE_SECONDS, NO_TORSO, tryon_frames
+    from tryon_cli.io.video import Frame
+
+    posed = body_with((160, 270), (155, 380))
+    image = np.full((*SHAPE, 3), 235, np.uint8)
+    image[posed.person > 0] = (60, 110, 170)
+    cv2.circle(image, (250, 70), 45, (200, 160, 140), -1)
+    fps, blind, count = 25.0, 3, 3 + int(DISSOLVE_SECONDS * 25) + 3
+    frames = [Frame(i, image, i, i / fps) for i in range(count)]
+    out = []
+    report = tryon_frames(iter(frames), prepare_garment(long_sleeve(), "upper"), _PaintingEngine(),
+                          MaskOptions(category="upper"), "mask", True, 0, lambda f, r: out.append(r),
+                          analyzer=_ScriptedAnalyzer(posed, blind))
+    assert report.per_frame[:blind] == [NO_TORSO] * blind
+    for frame in out[:blind]:
+        np.testing.assert_array_equal(frame, image)
+    changed = [float(np.abs(frame.astype(int) - image).sum()) for frame in out[blind:]]
+    assert changed[0] > 0 and changed[0] < 0.3 * changed[-1]  # the first tried-on frame: a little of it
+    assert all(b >= a for a, b in zip(changed, changed[1:]))  # more of it frame by frame ...
+    assert changed[-2] == changed[-1]  # ... all of it after DISSOLVE_SECONDS
+
+
+HEM = 180
+
+
+def _cream_top_over_white_skirt():
+    """A headless frame: a cream top over a high white skirt on a grey wall, its torso's keypoints."""
+    from tryon_cli.analysis.body import Body
+
+    shape = (600, 500)
+    image = np.zeros((*shape, 3), np.uint8)
+    image[:] = (200, 200, 200)
+    person = np.zeros(shape, np.uint8)
+    person[:, 150:350] = 255
+    image[:HEM, 150:350] = CREAM
+    image[HEM:, 160:340] = WHITE
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, (x, y) in {bp.LEFT_SHOULDER: (180, 20), bp.RIGHT_SHOULDER: (320, 20), bp.LEFT_HIP: (210, 250),
+                          bp.RIGHT_HIP: (290, 250), bp.LEFT_ELBOW: (165, 140), bp.RIGHT_ELBOW: (335, 140),
+                          bp.LEFT_WRIST: (160, 260), bp.RIGHT_WRIST: (340, 260)}.items():
+        keypoints[index] = (x, y, 1.0)
+    keypoints[bp.NOSE] = (250, -60, 1.0)
+    return image, Body(keypoints, person, (), "headless")
+
+
+CREAM, WHITE = (236, 231, 214), (248, 248, 246)
+
+
+def test_a_headless_frames_mask_stops_at_the_tops_hem_over_a_high_white_skirt():
+    """upper1.mp4: a cream top over a high white skirt, the head cut at the chin. The mask, made from the
+    segmentation, ran down over the skirt to the wrists (1.59 times the reference mask's area, bar 1.6);
+    across the hips it now ends at the top's hem, though cream and white differ by less than ROW_CHANGE."""
+    from tryon_cli.io.video import Frame
+    from tryon_cli.masks.garment import ROW_CHANGE
+    from tryon_cli.masks.occluders import colour_lab
+
+    change = np.linalg.norm(colour_lab(np.array([[CREAM]], np.uint8)) - colour_lab(np.array([[WHITE]], np.uint8)))
+    assert change < ROW_CHANGE  # (the lower garment's usual test would not see this hem)
+    image, headless = _cream_top_over_white_skirt()
+    masker = FrameMasker(MaskOptions(category="upper"), tracking=True, analyzer=_ScriptedAnalyzer(headless, 0))
+    _, mask, _ = masker(Frame(0, image, 0, 0.0))
+    assert mask.mask[HEM - 30 : HEM - 5, 210:290].all()  # the top above its hem
+    assert not mask.mask[HEM + 10 :, 210:290].any()  # no skirt across the hips
+
+
+def test_a_headless_frames_try_on_keeps_room_for_a_longer_top():
+    """Cut at the old top's hem, a try-on's region cut a long tee short, a strip of it hanging beside the
+    skirt: the try-on's region keeps the rows below the hem (the new top's own length decides)."""
+    from test_tryon_worn import long_sleeve
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.planner import tryon_frames
+    from tryon_cli.io.video import Frame
+
+    image, headless = _cream_top_over_white_skirt()
+    out = []
+    tryon_frames(iter([Frame(0, image, 0, 0.0)]), prepare_garment(long_sleeve(), "upper"), _PaintingEngine(),
+                 MaskOptions(category="upper"), "mask", True, 0, lambda f, r: out.append(r),
+                 analyzer=_ScriptedAnalyzer(headless, 0))
+    painted = (out[0] == (255, 0, 0)).all(axis=2)
+    assert painted[HEM + 10 : HEM + 40, 210:290].all()

@@ -13,7 +13,8 @@ from ..analysis.body import Body, BodyAnalyzer
 from ..errors import InputError
 from ..io.media import write_image
 from ..io.video import Frame
-from ..masks.garment import GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box, overlay
+from ..masks.garment import (GarmentMask, MaskOptions, MaskSmoother, build_mask, carry_box, overlay,
+                             without_skirt_below_hem)
 from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
@@ -21,6 +22,8 @@ from .placement import arms_in_front, torso_corners, warp_garment
 from .transition import PlacementEase
 
 TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
+NO_TORSO = "no torso"  # a video frame's report: a person, but no keypoints to place a garment on
+DISSOLVE_SECONDS = 0.4  # after frames left as they were, the try-on dissolves in over this long
 
 
 @dataclass
@@ -61,6 +64,9 @@ class FrameMasker:
     _previous: GarmentMask | None = None
     _carried: int = 0
     cut: bool = False  # whether the last frame began a new scene (tracks were reset)
+    # a headless frame's upper mask ends at the old top's hem (an agnostic mask: `tryon mask`); a try-on
+    # keeps the room below it for a longer new top (cut there, a tee hung in a strip beside the skirt)
+    to_hem: bool = True
 
     def __post_init__(self) -> None:
         self._owns_analyzer = self.analyzer is None
@@ -86,6 +92,11 @@ class FrameMasker:
             if not self.tracking:
                 raise
             return body, None, str(error)
+        if self.to_hem and body.source == "headless" and self.options.category == "upper" \
+                and self.options.strategy != "box":
+            cut = without_skirt_below_hem(frame.image, body, mask.mask)
+            mask = GarmentMask(cut, mask.box, mask.source, None if mask.garment is None else mask.garment & cut,
+                               mask.protected, mask.front)
         mask = carry_box(mask, self._previous, masked, frame.image.shape[:2], carried_for=self._carried)
         self._carried = self._carried + 1 if mask.source == "carried" else 0
         self._previous = mask
@@ -153,6 +164,37 @@ def arms_over_bottoms(body: Body, mask: GarmentMask, shape: tuple[int, int]) -> 
     return arms & mask.mask
 
 
+@dataclass
+class _Dissolve:
+    """A video's try-on dissolving in over DISSOLVE_SECONDS after frames left as they were (no torso), so
+    the new garment does not pop onto the body in one frame; a video tried on from its start is untouched."""
+
+    seconds: float = DISSOLVE_SECONDS
+    _since: float | None = None  # time (s) of the last frame left as it was, while dissolving in after it
+    _weights: dict = field(default_factory=dict)  # frame index -> the try-on's share of it
+
+    def see(self, frame: Frame, tried_on: bool, cut: bool) -> None:
+        """Note one planned frame (in order): whether it is tried on and whether it starts a new scene."""
+        if cut:  # a new scene is no continuation of the old one's untouched frames
+            self._since = None
+        if not tried_on:
+            self._since = frame.time
+        elif self._since is not None:
+            weight = (frame.time - self._since) / max(self.seconds, 1e-6)
+            if weight < 1.0:
+                self._weights[frame.index] = max(weight, 0.0)
+            else:
+                self._since = None
+
+    def __call__(self, frame: Frame, rendered: np.ndarray) -> np.ndarray:
+        """The rendered frame mixed with the input by the frame's dissolve weight (itself when none)."""
+        weight = self._weights.pop(frame.index, None)
+        if weight is None:
+            return rendered
+        mixed = (1.0 - weight) * frame.image.astype(np.float32) + weight * rendered.astype(np.float32)
+        return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+
 def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine, options: MaskOptions,
                  mode: TryonMode, tracking: bool, seed: int, write: Callable[[Frame, np.ndarray], None],
                  progress: Progress | None = None, total: int = 0, sam=None,
@@ -162,15 +204,22 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
     one across many calls; `debug_dir` receives each frame's mask and a mask overlay."""
     engine.prepare(GarmentConditions)
     report = TryOnReport()
-    masker = FrameMasker(options, tracking, seed, sam, analyzer)
+    masker = FrameMasker(options, tracking, seed, sam, analyzer, to_hem=False)
     # on video, a garment placed by the mask's box moves onto the pose gradually once the pose is trusted
     ease = PlacementEase()
     last_time: list[float | None] = [None]
+    dissolve = _Dissolve()
 
     def planned() -> Iterator[RenderItem]:
         for frame in frames:
             body, mask, source = masker(frame)
+            if tracking and mask is not None and body.keypoints is None:
+                # no keypoints on a video frame (a person walking in side-on, the pose on the legs): a
+                # garment placed on the mask's box sat on a growing box and swam; the frame is left as it
+                # was, reported, and the try-on dissolves in once a torso is found
+                mask, source = None, NO_TORSO
             report.record(source, mask is not None)
+            dissolve.see(frame, mask is not None, masker.cut)
             if masker.cut or mask is None:
                 ease.reset()
             if mask is None:
@@ -206,7 +255,7 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
 
     try:
         for frame, rendered in engine.render_stream(planned(), progress):
-            write(frame, rendered)
+            write(frame, dissolve(frame, rendered))
             if progress:
                 progress("try-on", report.frames, total)
     finally:

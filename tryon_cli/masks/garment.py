@@ -69,6 +69,7 @@ HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wri
 WAIST_ABOVE_HIPS = 0.65  # torso scales: the highest a worn lower garment's waistband is looked for (the high
 # waistband of full_body_dance's jeans is 0.51-0.58 above the hip joints: at 0.4 a black strip of it stayed)
 ROW_CHANGE = 12.0  # colour distance (occluders.colour_lab) of a row's mean from the chest's: another garment
+HEM_CHANGE = 6.0  # ... on a headless video frame's segmentation-made mask, a change this big ends the top
 ROW_CHANGE_SHARE = 0.9  # ... when this share of the rows below it have changed too
 CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from this far below the shoulders
 HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side ...
@@ -273,11 +274,13 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
     return mask
 
 
-def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
+def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, scale: float,
+                           change: float = ROW_CHANGE, beside: bool = True) -> np.ndarray:
     """An upper garment's region without the lower garment it swallowed (a high-waisted skirt above the
     hip line). Row by row below the chest, the mean colour across the hips' span is compared with the
-    chest's: from the row where it changes for good, the rows' pixels within the hips' span (and any
-    pixel there far from the chest's colours) belong to the lower garment."""
+    chest's: from the row where it changes (by more than `change`) for good, the rows' pixels within the
+    hips' span (and, with `beside`, those beside it but for bands along the arms) belong to the lower
+    garment."""
     quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
     if len(quad) < 4 or not garment.any():
         return garment
@@ -298,7 +301,7 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
         return garment
     reference = np.median(means[chest], axis=0)
     bottom = int(rows.max())
-    changed = (np.linalg.norm(means - reference, axis=1) > ROW_CHANGE) | (counts < 0.1 * (x1 - x0))
+    changed = (np.linalg.norm(means - reference, axis=1) > change) | (counts < 0.1 * (x1 - x0))
     # the first row from which (almost) every row down to the region's bottom has changed
     tail = np.cumsum(changed[::-1])[::-1]  # changed rows from each row to the end
     span = np.arange(len(changed))[::-1] + 1  # rows from each row to the end
@@ -309,6 +312,8 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
     cut = int(after[0])
     result = garment.copy()
     result[cut:, x0:x1] = 0
+    if not beside:
+        return result
     # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
     arms = np.zeros(garment.shape, np.uint8)
     for side in bp.ARMS:
@@ -317,6 +322,17 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
             cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
     result[cut:] &= arms[cut:]
     return result
+
+
+def without_skirt_below_hem(image: np.ndarray, body: Body, mask: np.ndarray) -> np.ndarray:
+    """A headless video frame's upper mask (built from the segmentation) without the lower garment below
+    the old top's hem, across the hips' span: its box ran down to the wrists over upper1.mp4's high white
+    skirt (median area 1.59 times the reference mask's, the bar 1.6). The skirt's white is close to the
+    cream top's (8.5 against ROW_CHANGE 12), so a smaller change, HEM_CHANGE, ends the top; the arms beside
+    the hips keep their mask (the reference's reaches round them)."""
+    if not mask.any():
+        return mask
+    return _without_lower_garment(image, body, mask, _torso_scale(body, mask.shape), HEM_CHANGE, beside=False)
 
 
 def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
