@@ -29,6 +29,10 @@ BROWS = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
 OPENING_SHARE = 0.5  # an expression component that parts the lips at least this share of the most parting one's
 # motion (per prior standard deviation) opens the mouth: `neutralise` removes it wholly at any tolerance
 INNER_LIP_MIDDLE = (13, 14)  # the upper and lower inner lip's middle points
+REST_GAP = 0.05  # largest inner-lip gap over mouth width of a face at rest (lips closed)
+REST_EYES = 0.75  # a face at rest opens its eyes at least this share of its widest-but-few frames'
+REST_WIDTH = 1.05  # ... and its mouth no wider than this share of its closed-lip frames' median (no smile)
+MIN_REST_FRAMES = 3  # fewer rest frames than this (and a tenth of a track's): its identity is its median frame
 
 
 @dataclass(frozen=True)
@@ -139,14 +143,61 @@ class MorphableModel:
         learnt them), so a fit explains those by expression, and removing it set every face's lower half
         to the model's mean: the source's mouth and chin were lost and, the target's being set there too,
         the target's took their place (its deviation from the mean came back as "expression")."""
-        if tolerance <= 0.0:
-            return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
         fitted = self.fit(shape)
-        sigma = np.sqrt(self.expression_variance)
-        beyond = np.sign(fitted.expression) * np.maximum(np.abs(fitted.expression) / sigma - tolerance, 0.0) * sigma
-        removed = np.where(self.opening_components(), fitted.expression, beyond).astype(np.float32)
+        removed = fitted.expression
+        if tolerance > 0.0:
+            sigma = np.sqrt(self.expression_variance)
+            beyond = np.sign(removed) * np.maximum(np.abs(removed) / sigma - tolerance, 0.0) * sigma
+            removed = np.where(self.opening_components(), removed, beyond).astype(np.float32)
+        return self._uncrossed(shape, fitted, removed)
+
+    def _uncrossed(self, shape: np.ndarray, fitted: Coefficients, removed: np.ndarray) -> np.ndarray:
+        """`shape` less the expression `removed`, but the lips never pushed past closed: where removing a
+        wide-open mouth's fitted opening would lift the lower inner lip above the upper one (crossed lips,
+        drawn as a double lip), the opening components are removed only as far as they close it."""
+        shape = np.asarray(shape, dtype=np.float32)
         offset = self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
-        return (np.asarray(shape, dtype=np.float32) - offset).astype(np.float32)
+        upper, lower = INNER_LIP_MIDDLE
+        down = fitted.pose.rotation[:, 1]  # the model's downward axis in the shape's frame
+        gap = lambda points: float((points[lower] - points[upper]) @ down)  # noqa: E731
+        neutral = shape - offset
+        if gap(neutral) >= 0.0:
+            return neutral.astype(np.float32)
+        opening = np.where(self.opening_components(), removed, 0.0).astype(np.float32)
+        back = self.expression_offset(shape, Coefficients(fitted.identity, opening, fitted.pose))
+        # the gap grows linearly with the share of the opening put back; put back just enough to close it
+        opens = gap(neutral + back) - gap(neutral)
+        if opens <= 0.0:  # the fitted opening closed the mouth (a face at rest): nothing to put back
+            return neutral.astype(np.float32)
+        share = float(np.clip(-gap(neutral) / opens, 0.0, 1.0))
+        return (neutral + share * back).astype(np.float32)
+
+
+def rest_frames(shapes: np.ndarray, gap: float = REST_GAP) -> np.ndarray:
+    """Which of one person's pose-normalised frames (M, 478, 3) show the face at rest: lips closed (inner-lip
+    gap over mouth width at most `gap`), eyes open (REST_EYES of the person's 90th-percentile opening) and
+    no smile (mouth at most REST_WIDTH of the closed-lip frames' median width)."""
+    shapes = np.asarray(shapes)
+    gaps = np.array([lm.mouth_open_ratio(s) for s in shapes])
+    eyes = np.array([lm.eye_open_ratio(s) for s in shapes])
+    widths = np.linalg.norm(shapes[:, lm.MOUTH_LEFT, :2] - shapes[:, lm.MOUTH_RIGHT, :2], axis=1)
+    rest = (gaps <= gap) & (eyes >= REST_EYES * np.quantile(eyes, 0.9))
+    if rest.any():
+        rest &= widths <= REST_WIDTH * np.median(widths[rest])
+    return rest
+
+
+def rest_identity(shapes: np.ndarray) -> np.ndarray:
+    """A track's identity shape from its pose-normalised frames (M, 478, 3): the per-coordinate median of
+    its rest frames (`rest_frames`), or of all its frames when too few are at rest. The median of a
+    talking face's frames has a half-open mouth, a shorter chin and wider lips than the face at rest, and
+    a fit cannot tell all of that from identity: it came back on every frame as "expression" and put the
+    target's lower face on the swapped one."""
+    shapes = np.asarray(shapes, dtype=np.float32)
+    rest = rest_frames(shapes)
+    if rest.sum() >= max(MIN_REST_FRAMES, 0.1 * len(shapes)):
+        shapes = shapes[rest]
+    return np.median(shapes, axis=0).astype(np.float32)
 
 
 def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..analysis.identity import DlibFaceEncoder
-from ..face3d.fitting import robust_identity
+from ..face3d.morphable import rest_identity
 from ..io.video import Frame
 from ..masks.shapes import bounding_box
 from ..pipeline import threaded
@@ -100,7 +100,7 @@ def swap_frames(
         encoder if options.reference_descriptor is not None else None, progress, total, options.min_face,
     )
     try:
-        identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
+        identities = {tid: rest_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
         planner = SwapPlanner(source, identities, options, engine.needs_normal_map or debug_dir is not None,
