@@ -1,8 +1,9 @@
 """A linear morphable model of MediaPipe's 478-point mesh: identity and expression bases.
 
 shape ~ mean + identity_basis . alpha + expression_basis . beta (in the model's reference frame, in
-eye distances). The bases are PCA over pose-normalised meshes of many frames of many people:
-per-person means give identity, per-frame residuals from the person's mean give expression
+eye distances). The bases are PCA over pose-normalised meshes of many frames of many people: the
+means of each person's rest frames (lips closed, eyes open, no smile) give identity, each frame's
+residual from its person's rest face gives expression, so zero expression is a closed, neutral mouth
 (`scripts/build_morphable_model.py` writes the shipped file). Fitting is regularised least squares
 with the PCA variances as Gaussian priors; neutralising removes the fitted expression and keeps every
 identity detail the bases do not span. A face in another frame (any similarity of the reference) is
@@ -138,11 +139,10 @@ class MorphableModel:
         """The face with its fitted expression removed: identity and what the bases do not span stay.
 
         `tolerance` (prior standard deviations): of each expression coefficient only the part beyond it is
-        removed (soft thresholding), but the mouth's opening is removed wholly. The identity bases barely
-        span the mouth's width, the lips' height above the chin or the chin's length (a few people's means
-        learnt them), so a fit explains those by expression, and removing it set every face's lower half
-        to the model's mean: the source's mouth and chin were lost and, the target's being set there too,
-        the target's took their place (its deviation from the mean came back as "expression")."""
+        removed (soft thresholding), but the mouth's opening is removed wholly. The lips are never pushed
+        past closed (`_uncrossed`). The shipped model's identities are people's rest faces, so its zero
+        expression is a closed, neutral mouth and its identity bases carry mouth width, lip height and chin
+        length (an earlier model's did not, and neutralising set every face's lower half to its mean)."""
         fitted = self.fit(shape)
         removed = fitted.expression
         if tolerance > 0.0:
