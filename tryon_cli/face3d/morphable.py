@@ -30,6 +30,7 @@ BROWS = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
 OPENING_SHARE = 0.5  # an expression component that parts the lips at least this share of the most parting one's
 # motion (per prior standard deviation) opens the mouth: `neutralise` removes it wholly at any tolerance
 INNER_LIP_MIDDLE = (13, 14)  # the upper and lower inner lip's middle points
+CLOSED_GAP = 0.02  # inner-lip gap over mouth width of a neutralised face (at most; a closed photo keeps its own)
 REST_GAP = 0.05  # largest inner-lip gap over mouth width of a face at rest (lips closed)
 REST_EYES = 0.75  # a face at rest opens its eyes at least this share of its widest-but-few frames'
 REST_WIDTH = 1.05  # ... and its mouth no wider than this share of its closed-lip frames' median (no smile)
@@ -139,8 +140,8 @@ class MorphableModel:
         """The face with its fitted expression removed: identity and what the bases do not span stay.
 
         `tolerance` (prior standard deviations): of each expression coefficient only the part beyond it is
-        removed (soft thresholding), but the mouth's opening is removed wholly. The lips are never pushed
-        past closed (`_uncrossed`). The shipped model's identities are people's rest faces, so its zero
+        removed (soft thresholding), but the mouth's opening is removed wholly. The lips end closed
+        (`_closed`). The shipped model's identities are people's rest faces, so its zero
         expression is a closed, neutral mouth and its identity bases carry mouth width, lip height and chin
         length (an earlier model's did not, and neutralising set every face's lower half to its mean)."""
         fitted = self.fit(shape)
@@ -149,28 +150,31 @@ class MorphableModel:
             sigma = np.sqrt(self.expression_variance)
             beyond = np.sign(removed) * np.maximum(np.abs(removed) / sigma - tolerance, 0.0) * sigma
             removed = np.where(self.opening_components(), removed, beyond).astype(np.float32)
-        return self._uncrossed(shape, fitted, removed)
+        return self._closed(shape, fitted, removed)
 
-    def _uncrossed(self, shape: np.ndarray, fitted: Coefficients, removed: np.ndarray) -> np.ndarray:
-        """`shape` less the expression `removed`, but the lips never pushed past closed: where removing a
-        wide-open mouth's fitted opening would lift the lower inner lip above the upper one (crossed lips,
-        drawn as a double lip), the opening components are removed only as far as they close it."""
+    def _closed(self, shape: np.ndarray, fitted: Coefficients, removed: np.ndarray) -> np.ndarray:
+        """`shape` less the expression `removed`, then its lips set to the gap a neutral face has: the
+        photo's own when it is under CLOSED_GAP of the mouth's width (a closed mouth stays as closed),
+        else CLOSED_GAP, moved along the model's most lip-parting expression component. Removing the fitted
+        expression alone could part a closed mouth (a thin-lipped, short-chinned face fits as "lips pressed
+        together", and removing that parts them) or lift a wide-open mouth's lower lip above the upper one
+        (crossed lips): either drew a double lip."""
         shape = np.asarray(shape, dtype=np.float32)
-        offset = self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
+        neutral = shape - self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
         upper, lower = INNER_LIP_MIDDLE
         down = fitted.pose.rotation[:, 1]  # the model's downward axis in the shape's frame
         gap = lambda points: float((points[lower] - points[upper]) @ down)  # noqa: E731
-        neutral = shape - offset
-        if gap(neutral) >= 0.0:
+        width = float(np.linalg.norm(shape[lm.MOUTH_LEFT, :2] - shape[lm.MOUTH_RIGHT, :2]))
+        wanted = min(max(gap(shape), 0.0), CLOSED_GAP * width)
+        parting = self.expression_basis[:, lower, 1] - self.expression_basis[:, upper, 1]
+        k = int(np.argmax(np.abs(parting) * np.sqrt(self.expression_variance)))
+        unit = np.zeros(len(self.expression_basis), dtype=np.float32)
+        unit[k] = 1.0
+        step = self.expression_offset(shape, Coefficients(fitted.identity, unit, fitted.pose))
+        per_unit = gap(step)
+        if abs(per_unit) < 1e-9:
             return neutral.astype(np.float32)
-        opening = np.where(self.opening_components(), removed, 0.0).astype(np.float32)
-        back = self.expression_offset(shape, Coefficients(fitted.identity, opening, fitted.pose))
-        # the gap grows linearly with the share of the opening put back; put back just enough to close it
-        opens = gap(neutral + back) - gap(neutral)
-        if opens <= 0.0:  # the fitted opening closed the mouth (a face at rest): nothing to put back
-            return neutral.astype(np.float32)
-        share = float(np.clip(-gap(neutral) / opens, 0.0, 1.0))
-        return (neutral + share * back).astype(np.float32)
+        return (neutral + (wanted - gap(neutral)) / per_unit * step).astype(np.float32)
 
 
 def rest_frames(shapes: np.ndarray, gap: float = REST_GAP) -> np.ndarray:
