@@ -204,6 +204,15 @@ def rest_identity(shapes: np.ndarray) -> np.ndarray:
     return np.median(shapes, axis=0).astype(np.float32)
 
 
+def population_rest(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
+    """The model's mean face (the people's average at rest: lips closed, brows at rest) in `shape`'s frame,
+    placed on its rigid points: what a face's brows and mouth corners are measured against to tell a scowl
+    or a smile (a person's own fit cannot: its identity bases span brows and mouth widths that a scowl or a
+    smile also make)."""
+    pose, _ = model.align(shape)
+    return pose.apply(model.mean).astype(np.float32)
+
+
 def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:
     """`neutral` (`shape` neutralised by `model`, both pose-normalised, eye distances) with the expression's
     displacement carried onto the skin around the mouth that the expression bases leave still (the cheeks
@@ -245,17 +254,18 @@ def _harmonic(displacement: np.ndarray, free: np.ndarray) -> np.ndarray:
 
 def rest_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, strength: float) -> np.ndarray:
     """`neutral` (`shape` neutralised, both pose-normalised, eye distances) with its brows moved `strength`
-    (0..1) of the way to where the rest of the face says they sit at rest: the identity part of a fit that
-    leaves the brows out (mean + identity basis . alpha). A scowl, a raised brow or a wink moves the brows
-    more than the one expression component that holds brow motion explains; the rest stayed in the
-    neutral face and the warp pasted the photo's fierce or lifted brows on every frame. The skin between
-    the brows and the forehead follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and
-    rigid points stay."""
+    (0..1) of the way to where a face at rest has them: the model's mean face placed on the rigid points
+    (`population_rest`). A scowl, a raised brow or a wink moves the brows more than the one expression
+    component that holds brow motion explains; the rest stayed in the neutral face and the warp pasted the
+    photo's fierce or lifted brows on every frame. (The rest of the face's identity fit was the target
+    while the identity bases hardly moved the brows; the rebuilt model's do, and a fit that leaves the
+    brows out puts a scowl's brows where the scowl has them.) The skin between the brows and the forehead
+    follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and rigid points stay."""
     if strength <= 0.0:
         return neutral
     fitted = model.fit(shape, ignore=BROWS)
     _, aligned = model.align(neutral)
-    rest = model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1)
+    rest = model.mean
     move = np.zeros((POINTS, 3), dtype=np.float64)
     move[BROWS] = strength * (rest[BROWS] - aligned[BROWS])
     move[:, 2] = 0.0  # depth: MediaPipe's brows' z is too noisy to be told
