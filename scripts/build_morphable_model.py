@@ -127,15 +127,19 @@ def build(shapes: dict[str, np.ndarray], identity_count: int, expression_count: 
         step = max(len(s) // max_frames, 1)
         residuals.append((s[::step] - identity).reshape(len(s[::step]), -1))
     expression_rows = (np.concatenate(residuals).reshape(-1, 478, 3) * region[None, :, None]).reshape(-1, 478 * 3)
-    expression_basis, expression_variance, expression_left = pca(expression_rows, expression_count)
+    expression_basis, expression_variance, _ = pca(expression_rows, expression_count)
     # Identity spans the whole face, mouth and chin included: a person's rest face holds no expression,
     # so nothing of it is projected out (a smile widens a mouth; a wide mouth at rest is who one is).
     identity_rows = np.stack([(m - mean).reshape(-1) for m in identities.values()])
     identity_count = min(identity_count, len(identity_rows) - 1)
-    identity_basis, identity_variance, identity_left = pca(identity_rows, identity_count)
-    # What neither basis explains (a new person's shape beyond the identity components, the mesh's
-    # jitter) is the fit's noise, per coordinate.
-    noise = identity_left + expression_left
+    identity_basis, identity_variance, _ = pca(identity_rows, identity_count)
+    # In the expression fit a new person's own shape is the noise: people's rest faces differ by this
+    # much per coordinate inside the expression region, so only what moves far more than that is called
+    # expression, and a photo keeps the rest of its shape as its own. (The PCAs' leftover, 8e-5, about
+    # a tenth of it, made every small difference of a closed mouth an expression: portrait_b's mouth
+    # came out 10% narrower than photographed, and a target's constant smile its identity.)
+    spread = np.stack([(m - mean) for m in identities.values()])[:, region]
+    noise = float(spread.var(axis=0).mean())
     model = MorphableModel(
         mean=mean.astype(np.float32),
         identity_basis=identity_basis.reshape(-1, 478, 3).astype(np.float32),

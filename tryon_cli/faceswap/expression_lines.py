@@ -27,11 +27,12 @@ BROW_RAMP = (0.035, 0.07)  # the brows' distance from rest (eye distances, `scow
 # scowl's lines are softened, fully at the second: portrait_anger 0.074, portrait_dark_lowres 0.087,
 # portrait_fringe_laughing 0.056, side_light 0.042, a wink 0.032, portrait_a 0.032, a smile 0.012 (rest: the
 # model's mean face)
-EXPRESSION_RAMP = (2.0, 3.0)  # the fitted expression's distance from neutral (prior standard deviations,
+EXPRESSION_RAMP = (1.4, 2.2)  # the fitted expression's distance from neutral (prior standard deviations,
 # `expression_strength`) from which the lines are softened, fully at the second. The rebuilt morphable model's
-# priors are wider (residuals from each person's rest face, mouths open while talking): portrait_a 1.5,
-# glasses 1.9, c 2.1, b 2.3, anger 2.8, dark_lowres 2.9, a wink 3.2, side_light 4.4, a laugh 6.0 (the earlier
-# model's ramp 4.0-6.5 measured a 3.0, anger 6.8, laugh 7.5; these strengths match its within 0.3 but for c)
+# priors are wider (residuals from each person's rest face, mouths open while talking): portrait_a 1.05,
+# b 1.5, glasses 1.55, c 1.9, dark_lowres 2.1, anger 2.2, a wink 2.2, side_light 2.9, a laugh 4.3 (the earlier
+# model's ramp 4.0-6.5 measured a 3.0, anger 6.8, laugh 7.5; these strengths match its within 0.3 but for
+# c 0.59 (was 0.28) and glasses 0.19 (was 0.64))
 SCOWL_SHARE = 0.4  # the glabella's, forehead's and nose root's lines lose this share of their band at full
 # strength: 0.7 took the face further from the source in dlib's eyes (portrait_anger onto a talking_frontal
 # frame 0.42 -> 0.46, base 0.42 at 0.4; portrait_fringe_laughing 0.60 -> 0.63, 0.61 at 0.4)
