@@ -268,3 +268,37 @@ def test_swap_options_reject_a_negative_identity_tolerance():
     with pytest.raises(ValueError, match="identity_tolerance"):
         SwapOptions(identity_tolerance=-1.0)
     assert SwapOptions(identity_tolerance=1.5).identity_tolerance == 1.5
+
+
+def _lower_face(shape: np.ndarray) -> tuple[float, float, float]:
+    """Mouth width (outer corners), lip thickness (both lips' outer to inner middles), chin length (lower
+    lip's outer middle to the chin), eye distances."""
+    width = float(np.linalg.norm(shape[61, :2] - shape[291, :2]))
+    lips = float((shape[13, 1] - shape[0, 1]) + (shape[17, 1] - shape[14, 1]))
+    return width, lips, float(shape[lm.CHIN, 1] - shape[17, 1])
+
+
+@pytest.mark.media
+def test_a_neutralised_photo_keeps_its_own_lower_face_and_closes_an_open_mouth(model):
+    """Closed-mouthed portraits keep their own mouth width, lips and chin when their expression is removed
+    (the earlier model set them to its mean: portrait_b's mouth 0.445 -> 0.583 wide); open mouths (a
+    scream, a laugh, a toothy smile) come out closed."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.io.media import read_image
+
+    def shape_of(name: str) -> np.ndarray:
+        with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+            points = analyzer.detect(read_image(shared_media("faces", name)))[0].points
+        return normalized_shape(frontalize(points), points)[1]
+
+    changes = []
+    for name in ("portrait_a.png", "portrait_b.png", "portrait_side_light.jpg"):
+        shape = shape_of(name)
+        changes.append(np.abs(np.subtract(_lower_face(model.neutralise(shape)), _lower_face(shape))))
+    width, lips, chin = np.max(changes, axis=0)
+    assert width < 0.03 and lips < 0.02  # b's narrow mouth stays narrow
+    assert np.mean(changes, axis=0)[2] < 0.03  # chins (the weakest: 0.04 on b)
+    for name in ("portrait_anger.png", "portrait_fringe_laughing.jpg", "portrait_c.png"):
+        shape = shape_of(name)
+        assert lm.mouth_open_ratio(shape) > 0.14
+        assert lm.mouth_open_ratio(model.neutralise(shape)) < 0.05
