@@ -8,7 +8,7 @@ as the same person. With `--sheets DIR`, one PNG per pair: a row of face crops p
 and source on top, to judge by eye what each stage does.
 
     python benchmarks/identity_stages.py [--pairs portrait_b.png:grimaces_blinks.mp4 ...] [--frames 6]
-        [--seconds 2] [--variants full no-fold-band ...] [--sheets DIR]
+        [--seconds 2] [--variants full no-fold-band full@/tmp/other_model.npz ...] [--sheets DIR]
 
 Stages without an option are switched off by replacing their function for the run (a benchmark's
 ablation, never the library's behaviour). The neutralisation variants: `raw-source-shape` (the photo's
@@ -59,6 +59,7 @@ DEFAULT_PAIRS = [
     "portrait_c.png:grimaces_blinks.mp4",
 ]
 CROP = 128
+_LOAD = MorphableModel.load  # the real loader, before any variant replaces it
 
 
 def _keep_first(image, *args, **kwargs):
@@ -255,10 +256,13 @@ def run_pair(portrait: Path, video: Path, variants: list[str], count: int, secon
     print(f"\n{portrait.stem} -> {video.stem} ({len(frames)} frames)")
     print(f"{'variant':<19}{'to source':>10}{'to target':>10}{'inner src':>10}{'inner tgt':>10}{'same':>6}{'mouth r':>8}")
     for name in variants:
-        variant = VARIANTS[name]
+        variant = VARIANTS[name.split("@")[0]]
         with ExitStack() as stack:
             for target, function in variant.patches.items():
                 stack.enter_context(mock.patch(target, function))
+            if "@" in name:  # another morphable model file for this variant: "full@/tmp/model.npz"
+                other = _LOAD(Path(name.split("@", 1)[1]))
+                stack.enter_context(mock.patch.object(MorphableModel, "load", classmethod(lambda cls, *a, **k: other)))
             source_kwargs = {"clean": DEFAULT_CLEAN, **variant.source}
             source = prepare_source([(portrait, source_image)], parser=parser if source_kwargs["clean"] else None,
                                     **source_kwargs)
@@ -292,11 +296,15 @@ def run_pair(portrait: Path, video: Path, variants: list[str], count: int, secon
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", nargs="*", default=DEFAULT_PAIRS, help="portrait:video file names in faces/")
-    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=DEFAULT_VARIANTS,
+                        help=f"any of {', '.join(VARIANTS)}; NAME@PATH runs it with the morphable model file PATH")
     parser.add_argument("--frames", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=2.0, help="Frames are picked from the first N seconds.")
     parser.add_argument("--sheets", type=Path, default=None)
     args = parser.parse_args()
+    unknown = [v for v in args.variants if v.split("@")[0] not in VARIANTS or ("@" in v and not Path(v.split("@", 1)[1]).is_file())]
+    if unknown:
+        parser.error(f"unknown variant or missing model file: {', '.join(unknown)}")
     faces = SHARED_MEDIA / "faces"
     if not faces.exists():
         raise SystemExit(f"{faces} not found: this benchmark needs the shared media")

@@ -94,7 +94,8 @@ def test_a_smiling_source_photo_loses_its_fold_unless_used_as_photographed(astro
     model = MorphableModel.load()
     still = np.linalg.norm(model.expression_basis, axis=(0, 2)) <= 1e-3
     plain = model.neutralise(normalized_shape(frontalize(astronaut_points), astronaut_points)[1])
-    assert np.abs(smiling.identity_shape - plain)[still].max() > 0.035  # 0.06 (0.013 without)
+    # 0.018 (0.007 without); the rebuilt morphable model keeps more of her mouth's width as identity (was 0.06)
+    assert np.abs(smiling.identity_shape - plain)[still].max() > 0.012
     as_photographed = prepare_source([(Path("smile.png"), photo)], neutralise=False)
     assert np.array_equal(as_photographed.texture, photo)
 

@@ -1,8 +1,9 @@
 """A linear morphable model of MediaPipe's 478-point mesh: identity and expression bases.
 
 shape ~ mean + identity_basis . alpha + expression_basis . beta (in the model's reference frame, in
-eye distances). The bases are PCA over pose-normalised meshes of many frames of many people:
-per-person means give identity, per-frame residuals from the person's mean give expression
+eye distances). The bases are PCA over pose-normalised meshes of many frames of many people: the
+means of each person's rest frames (lips closed, eyes open, no smile) give identity, each frame's
+residual from its person's rest face gives expression, so zero expression is a closed, neutral mouth
 (`scripts/build_morphable_model.py` writes the shipped file). Fitting is regularised least squares
 with the PCA variances as Gaussian priors; neutralising removes the fitted expression and keeps every
 identity detail the bases do not span. A face in another frame (any similarity of the reference) is
@@ -29,6 +30,11 @@ BROWS = np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW])
 OPENING_SHARE = 0.5  # an expression component that parts the lips at least this share of the most parting one's
 # motion (per prior standard deviation) opens the mouth: `neutralise` removes it wholly at any tolerance
 INNER_LIP_MIDDLE = (13, 14)  # the upper and lower inner lip's middle points
+CLOSED_GAP = 0.02  # inner-lip gap over mouth width of a neutralised face (at most; a closed photo keeps its own)
+REST_GAP = 0.05  # largest inner-lip gap over mouth width of a face at rest (lips closed)
+REST_EYES = 0.75  # a face at rest opens its eyes at least this share of its widest-but-few frames'
+REST_WIDTH = 1.05  # ... and its mouth no wider than this share of its closed-lip frames' median (no smile)
+MIN_REST_FRAMES = 3  # fewer rest frames than this (and a tenth of a track's): its identity is its median frame
 
 
 @dataclass(frozen=True)
@@ -134,19 +140,77 @@ class MorphableModel:
         """The face with its fitted expression removed: identity and what the bases do not span stay.
 
         `tolerance` (prior standard deviations): of each expression coefficient only the part beyond it is
-        removed (soft thresholding), but the mouth's opening is removed wholly. The identity bases barely
-        span the mouth's width, the lips' height above the chin or the chin's length (a few people's means
-        learnt them), so a fit explains those by expression, and removing it set every face's lower half
-        to the model's mean: the source's mouth and chin were lost and, the target's being set there too,
-        the target's took their place (its deviation from the mean came back as "expression")."""
-        if tolerance <= 0.0:
-            return (np.asarray(shape, dtype=np.float32) - self.expression_offset(shape)).astype(np.float32)
+        removed (soft thresholding), but the mouth's opening is removed wholly. The lips end closed
+        (`_closed`). The shipped model's identities are people's rest faces, so its zero
+        expression is a closed, neutral mouth and its identity bases carry mouth width, lip height and chin
+        length (an earlier model's did not, and neutralising set every face's lower half to its mean)."""
         fitted = self.fit(shape)
-        sigma = np.sqrt(self.expression_variance)
-        beyond = np.sign(fitted.expression) * np.maximum(np.abs(fitted.expression) / sigma - tolerance, 0.0) * sigma
-        removed = np.where(self.opening_components(), fitted.expression, beyond).astype(np.float32)
-        offset = self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
-        return (np.asarray(shape, dtype=np.float32) - offset).astype(np.float32)
+        removed = fitted.expression
+        if tolerance > 0.0:
+            sigma = np.sqrt(self.expression_variance)
+            beyond = np.sign(removed) * np.maximum(np.abs(removed) / sigma - tolerance, 0.0) * sigma
+            removed = np.where(self.opening_components(), removed, beyond).astype(np.float32)
+        return self._closed(shape, fitted, removed)
+
+    def _closed(self, shape: np.ndarray, fitted: Coefficients, removed: np.ndarray) -> np.ndarray:
+        """`shape` less the expression `removed`, then its lips set to the gap a neutral face has: the
+        photo's own when it is under CLOSED_GAP of the mouth's width (a closed mouth stays as closed),
+        else CLOSED_GAP, moved along the model's most lip-parting expression component. Removing the fitted
+        expression alone could part a closed mouth (a thin-lipped, short-chinned face fits as "lips pressed
+        together", and removing that parts them) or lift a wide-open mouth's lower lip above the upper one
+        (crossed lips): either drew a double lip."""
+        shape = np.asarray(shape, dtype=np.float32)
+        neutral = shape - self.expression_offset(shape, Coefficients(fitted.identity, removed, fitted.pose))
+        upper, lower = INNER_LIP_MIDDLE
+        down = fitted.pose.rotation[:, 1]  # the model's downward axis in the shape's frame
+        gap = lambda points: float((points[lower] - points[upper]) @ down)  # noqa: E731
+        width = float(np.linalg.norm(shape[lm.MOUTH_LEFT, :2] - shape[lm.MOUTH_RIGHT, :2]))
+        wanted = min(max(gap(shape), 0.0), CLOSED_GAP * width)
+        parting = self.expression_basis[:, lower, 1] - self.expression_basis[:, upper, 1]
+        k = int(np.argmax(np.abs(parting) * np.sqrt(self.expression_variance)))
+        unit = np.zeros(len(self.expression_basis), dtype=np.float32)
+        unit[k] = 1.0
+        step = self.expression_offset(shape, Coefficients(fitted.identity, unit, fitted.pose))
+        per_unit = gap(step)
+        if abs(per_unit) < 1e-9:
+            return neutral.astype(np.float32)
+        return (neutral + (wanted - gap(neutral)) / per_unit * step).astype(np.float32)
+
+
+def rest_frames(shapes: np.ndarray, gap: float = REST_GAP) -> np.ndarray:
+    """Which of one person's pose-normalised frames (M, 478, 3) show the face at rest: lips closed (inner-lip
+    gap over mouth width at most `gap`), eyes open (REST_EYES of the person's 90th-percentile opening) and
+    no smile (mouth at most REST_WIDTH of the closed-lip frames' median width)."""
+    shapes = np.asarray(shapes)
+    gaps = np.array([lm.mouth_open_ratio(s) for s in shapes])
+    eyes = np.array([lm.eye_open_ratio(s) for s in shapes])
+    widths = np.linalg.norm(shapes[:, lm.MOUTH_LEFT, :2] - shapes[:, lm.MOUTH_RIGHT, :2], axis=1)
+    rest = (gaps <= gap) & (eyes >= REST_EYES * np.quantile(eyes, 0.9))
+    if rest.any():
+        rest &= widths <= REST_WIDTH * np.median(widths[rest])
+    return rest
+
+
+def rest_identity(shapes: np.ndarray) -> np.ndarray:
+    """A track's identity shape from its pose-normalised frames (M, 478, 3): the per-coordinate median of
+    its rest frames (`rest_frames`), or of all its frames when too few are at rest. The median of a
+    talking face's frames has a half-open mouth, a shorter chin and wider lips than the face at rest, and
+    a fit cannot tell all of that from identity: it came back on every frame as "expression" and put the
+    target's lower face on the swapped one."""
+    shapes = np.asarray(shapes, dtype=np.float32)
+    rest = rest_frames(shapes)
+    if rest.sum() >= max(MIN_REST_FRAMES, 0.1 * len(shapes)):
+        shapes = shapes[rest]
+    return np.median(shapes, axis=0).astype(np.float32)
+
+
+def population_rest(model: MorphableModel, shape: np.ndarray) -> np.ndarray:
+    """The model's mean face (the people's average at rest: lips closed, brows at rest) in `shape`'s frame,
+    placed on its rigid points: what a face's brows and mouth corners are measured against to tell a scowl
+    or a smile (a person's own fit cannot: its identity bases span brows and mouth widths that a scowl or a
+    smile also make)."""
+    pose, _ = model.align(shape)
+    return pose.apply(model.mean).astype(np.float32)
 
 
 def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:
@@ -190,17 +254,18 @@ def _harmonic(displacement: np.ndarray, free: np.ndarray) -> np.ndarray:
 
 def rest_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, strength: float) -> np.ndarray:
     """`neutral` (`shape` neutralised, both pose-normalised, eye distances) with its brows moved `strength`
-    (0..1) of the way to where the rest of the face says they sit at rest: the identity part of a fit that
-    leaves the brows out (mean + identity basis . alpha). A scowl, a raised brow or a wink moves the brows
-    more than the one expression component that holds brow motion explains; the rest stayed in the
-    neutral face and the warp pasted the photo's fierce or lifted brows on every frame. The skin between
-    the brows and the forehead follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and
-    rigid points stay."""
+    (0..1) of the way to where a face at rest has them: the model's mean face placed on the rigid points
+    (`population_rest`). A scowl, a raised brow or a wink moves the brows more than the one expression
+    component that holds brow motion explains; the rest stayed in the neutral face and the warp pasted the
+    photo's fierce or lifted brows on every frame. (The rest of the face's identity fit was the target
+    while the identity bases hardly moved the brows; the rebuilt model's do, and a fit that leaves the
+    brows out puts a scowl's brows where the scowl has them.) The skin between the brows and the forehead
+    follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and rigid points stay."""
     if strength <= 0.0:
         return neutral
     fitted = model.fit(shape, ignore=BROWS)
     _, aligned = model.align(neutral)
-    rest = model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1)
+    rest = model.mean
     move = np.zeros((POINTS, 3), dtype=np.float64)
     move[BROWS] = strength * (rest[BROWS] - aligned[BROWS])
     move[:, 2] = 0.0  # depth: MediaPipe's brows' z is too noisy to be told

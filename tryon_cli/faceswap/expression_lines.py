@@ -19,17 +19,20 @@ import numpy as np
 
 from ..colour import masked_blur
 from ..face3d import landmarks as lm
-from ..face3d.morphable import BROWS, MorphableModel
+from ..face3d.morphable import BROWS, MorphableModel, population_rest
 from ..masks.face import face_region, feature_regions
 from ..masks.shapes import hull_mask, points_box
 
-BROW_RAMP = (0.03, 0.07)  # the brows' distance from rest (eye distances, `scowl_strength`) from which the scowl's
-# lines are softened, fully at the second: portrait_anger 0.077, portrait_fringe_laughing 0.053, a wink 0.026,
-# a neutral portrait 0.025, a smile 0.016
-EXPRESSION_RAMP = (4.0, 6.5)  # the fitted expression's distance from neutral (prior standard deviations,
-# `expression_strength`) from which the lines are softened, fully at the second: a neutral portrait measures
-# about 3 (portrait_a 3.0), a wink 6.5, a scowl 6.8, a laugh 7.5; a noisy mesh of a low-resolution photo
-# reads high too (portrait_dark_lowres 9.3), and loses some of its (blurred) band for nothing
+BROW_RAMP = (0.035, 0.07)  # the brows' distance from rest (eye distances, `scowl_strength`) from which the
+# scowl's lines are softened, fully at the second: portrait_anger 0.074, portrait_dark_lowres 0.087,
+# portrait_fringe_laughing 0.056, side_light 0.042, a wink 0.032, portrait_a 0.032, a smile 0.012 (rest: the
+# model's mean face)
+EXPRESSION_RAMP = (1.4, 2.2)  # the fitted expression's distance from neutral (prior standard deviations,
+# `expression_strength`) from which the lines are softened, fully at the second. The rebuilt morphable model's
+# priors are wider (residuals from each person's rest face, mouths open while talking): portrait_a 1.05,
+# b 1.5, glasses 1.55, c 1.9, dark_lowres 2.1, anger 2.2, a wink 2.2, side_light 2.9, a laugh 4.3 (the earlier
+# model's ramp 4.0-6.5 measured a 3.0, anger 6.8, laugh 7.5; these strengths match its within 0.3 but for
+# c 0.59 (was 0.28) and glasses 0.19 (was 0.64))
 SCOWL_SHARE = 0.4  # the glabella's, forehead's and nose root's lines lose this share of their band at full
 # strength: 0.7 took the face further from the source in dlib's eyes (portrait_anger onto a talking_frontal
 # frame 0.42 -> 0.46, base 0.42 at 0.4; portrait_fringe_laughing 0.60 -> 0.63, 0.61 at 0.4)
@@ -52,12 +55,12 @@ LOWER_LIDS = (np.array([33, 7, 163, 144, 145, 153, 154, 155, 133]),
 
 def scowl_strength(model: MorphableModel, shape: np.ndarray) -> float:
     """How far a face's brows are from rest, 0..1: their mean distance (eye distances, in the image plane)
-    from where an identity fit that leaves them out puts them (`MorphableModel.fit(ignore=BROWS)`), ramped
+    from where a face at rest has them (`morphable.population_rest`: the model's mean face on the rigid
+    points; the rebuilt model's identity fit spans lowered brows, and called a scowl the person's own), ramped
     over BROW_RAMP. A scowl's or a glare's furrows come with the brows' motion; a laugh or a wink that
     leaves the brows where they rest measures 0, and its glabella keeps its band (softening it at the
     expression's full strength cost those photos dlib's same-person rate and the mouth's correlation)."""
-    fitted = model.fit(shape, ignore=BROWS)
-    rest = fitted.pose.apply(model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1))
+    rest = population_rest(model, shape)
     distance = float(np.linalg.norm((np.asarray(shape) - rest)[BROWS, :2], axis=1).mean())
     low, high = BROW_RAMP
     return float(np.clip((distance - low) / (high - low), 0.0, 1.0))

@@ -21,7 +21,9 @@ from ..face3d import landmarks as lm
 from ..masks.face import face_region, feature_regions
 from ..masks.shapes import hull_mask, points_box
 
-SMILE_RAMP = (0.05, 0.25)  # smile measure (eye distances) from which the folds are flattened, fully at the second
+SMILE_RAMP = (0.08, 0.25)  # smile measure (eye distances) from which the folds are flattened, fully at the second
+# (the source measures against the morphable model's mean, whose mouth is now at rest, a little narrower than a
+# talking mean: portrait_a 0.076, portrait_anger 0.09; c, glasses and fringe_laughing 0.25 or more)
 FOLD_SHARE = 0.25  # a broad smile's folds lose this share of their band (the cheeks following the mouth,
 # `spread_onto_skin`, already keeps them from tearing): all of it took dlib's identity down with it
 # (portrait_c -> talking_head_turns, closer to the source than the target 1.0 -> 0.47), half of it on

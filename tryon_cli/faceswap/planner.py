@@ -14,7 +14,8 @@ from ..face3d import landmarks as lm
 from ..face3d.fitting import fit_pose, normalized_shape, recombine
 from ..face3d.morphable import MorphableModel
 from ..face3d.raster import normal_map
-from ..masks.face import face_region, mouth_interior, occlusion_mask, skin_sample_region, skin_statistics
+from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
+from ..masks.shapes import polygon_mask
 from ..masks.thin_frames import thin_frames
 from ..render.contract import FaceTarget, SourceFace
 from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
@@ -166,7 +167,9 @@ class SwapPlanner:
                 keep = np.zeros(shape, dtype=np.uint8)
                 keep[y0:y1, x0:x1] = frame_pixels
         if self.options.mouth_mask:
-            mask &= ~mouth_interior(local_shape, local_target, local_points)
+            # the whole recombined opening: the runner moves the target's teeth and tongue into it
+            # (`mouth.mouth_into_opening`), wherever the source's lips put it
+            mask &= ~polygon_mask(local_shape, local_points[lm.INNER_LIPS])
         full_mask = np.zeros(shape, dtype=np.uint8)
         full_mask[y0:y1, x0:x1] = mask
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None

@@ -17,13 +17,14 @@ import cv2
 import numpy as np
 
 from ..analysis.identity import DlibFaceEncoder
-from ..face3d.fitting import robust_identity
+from ..face3d.morphable import rest_identity
 from ..io.video import Frame
 from ..masks.shapes import bounding_box
 from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
+from .mouth import mouth_into_opening
 from .options import SwapOptions
 from .planner import SwapPlanner
 
@@ -100,7 +101,7 @@ def swap_frames(
         encoder if options.reference_descriptor is not None else None, progress, total, options.min_face,
     )
     try:
-        identities = {tid: robust_identity(np.stack(state.samples)) for tid, state in tracks.items()}
+        identities = {tid: rest_identity(np.stack(state.samples)) for tid, state in tracks.items()}
         matching = matching_tracks(tracks, options.reference_descriptor)
         doubtful = frozenset(tid for tid, state in tracks.items() if state.doubtful)
         turned = {tid: state.turned for tid, state in tracks.items() if state.turned}
@@ -128,13 +129,17 @@ def swap_frames(
                 planned_faces = [planner.plan_face(frame.image, analysis.faces[i], analysis.tracks[i], frame.index, dt)
                                  for i in chosen]
                 faces = [p[0] for p in planned_faces]
+                image = frame.image
+                if options.mouth_mask:
+                    for face in faces:  # the target's teeth and tongue into the swapped face's opening
+                        image = mouth_into_opening(image, face.target_points, face.points)
                 mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
                 keeps = [p[2] for p in planned_faces if p[2] is not None]
                 put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
                 report.swapped += 1
                 if debug_dir is not None:
                     write_debug_images(debug_dir, frame.index, frame.image, mask, faces, source.triangles)
-                yield RenderItem(frame, frame.image, mask, SwapConditions(source, tuple(faces)))
+                yield RenderItem(frame, image, mask, SwapConditions(source, tuple(faces)))
 
         # The target's pixels to put back over each rendered frame (its glasses' frame), in frame order:
         # appended by the plan thread before it yields the item, taken here after the item is rendered.

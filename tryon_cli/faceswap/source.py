@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel, rest_brows, spread_onto_skin
+from ..face3d.morphable import MorphableModel, population_rest, rest_brows, spread_onto_skin
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
@@ -379,7 +379,9 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
         # furrows and a squint's crow's feet would sit on a calm face (`expression_lines`). (Flattening a
         # snarl's folds by the expression's strength too cost the mouth's expression correlation:
         # portrait_wink_hand onto grimaces_blinks 0.94 -> 0.89.)
-        smile = smile_strength(shape, neutral)
+        # against the people's rest face, not this person's neutral one: the rebuilt model's identity spans
+        # mouth widths a smile also makes, and its neutral face called a thin-lipped mouth a smile
+        smile = smile_strength(shape, population_rest(model, shape))
         smiles.append(smile)
         image = flatten_folds(image, face.points, FOLD_SHARE * smile, usable=mask)
         image = soften_lines(image, face.points, scowl_strength(model, shape), smile, usable=mask)
