@@ -580,6 +580,40 @@ def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strengt
     assert np.abs(amplitudes[True, "brow"] - amplitudes[False, "brow"]).max() <= 1.0  # the brow as before
 
 
+def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatch):
+    """A side-lit photo's nose ridge: a highlight 0.4 above its skin's level, where the target's brightest
+    skin detail is 0.08 above its own. The contrast match scales the whole band by at most 0.7, which left
+    a white streak down the nose on a pale target (portrait_side_light onto talking_frontal); the
+    highlight is compressed toward the target's level. The creases (dark) and the skin's ordinary
+    relief stay as the contrast match alone leaves them."""
+    from tryon_cli import colour
+    from tryon_cli.colour import match_shading_contrast, shading_band
+
+    blobs = _shaded_lab(150.0, 0.1, (150.0, 150.0))[..., 0]
+    lightness = blobs.copy()
+    lightness[:, 78:83] *= 1.4  # the ridge's highlight
+    lightness[:, 40:43] *= 0.7  # a crease
+    skin = np.full(lightness.shape, 255, np.uint8)
+    sigma = 16.0
+    out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    with monkeypatch.context() as patch:
+        patch.setattr(colour, "_highlight_knee", lambda band, low, knee: band)
+        plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    ridge = (slice(20, 100), slice(78, 83))
+
+    def peak(image: np.ndarray) -> float:
+        band, low = shading_band(image, skin, sigma)
+        return float((band[ridge] / low[ridge]).max())
+
+    # the knee acts on the band (blurred at its fine scale), so the ridge's sharp core keeps a little
+    assert peak(plain) > 0.3  # 0.33
+    assert peak(out) < 0.25  # 0.21
+    crease = (slice(20, 100), slice(40, 43))
+    np.testing.assert_allclose(out[crease], plain[crease], atol=0.01)
+    relief = (slice(20, 100), np.r_[10:34, 50:70, 92:150])
+    assert np.abs(out[relief] - plain[relief]).max() < 1.0
+
+
 def test_transfer_skin_makes_a_tinted_photos_shadows_more_coloured_than_its_highlights_as_the_targets():
     """On real skin the shadows are more coloured than the lit skin; a tinted photo's chroma rises with its
     light (coloured highlights, grey shadows: metal). The chroma's shading band follows the target's."""
