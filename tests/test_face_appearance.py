@@ -597,7 +597,7 @@ def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatc
     sigma = 16.0
     out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
     with monkeypatch.context() as patch:
-        patch.setattr(colour, "_highlight_knee", lambda band, low, knee: band)
+        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
         plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
     ridge = (slice(20, 100), slice(78, 83))
 
@@ -605,9 +605,8 @@ def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatc
         band, low = shading_band(image, skin, sigma)
         return float((band[ridge] / low[ridge]).max())
 
-    # the knee acts on the band (blurred at its fine scale), so the ridge's sharp core keeps a little
     assert peak(plain) > 0.3  # 0.33
-    assert peak(out) < 0.25  # 0.21
+    assert peak(out) < 0.18  # 0.15 (0.21 when the band alone was compressed: the ridge's sharp core stayed)
     crease = (slice(20, 100), slice(40, 43))
     np.testing.assert_allclose(out[crease], plain[crease], atol=0.01)
     relief = (slice(20, 100), np.r_[10:34, 50:70, 92:150])
@@ -748,3 +747,4 @@ def test_map_chroma_takes_a_pale_sources_mean_to_a_coloured_targets_without_doub
     mapped = map_chroma(np.array([[[150.0, 140.0]]], np.float32), np.array([[150, 136, 138], [30, 2, 2]], np.float32),
                         near)[0, 0]
     assert abs(mapped[0] - 128 - z.real) < 0.5 and abs(mapped[1] - 128 - z.imag) < 0.5
+

@@ -198,10 +198,13 @@ def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float, low_pa
 def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_skin: np.ndarray,
                            target_skin: np.ndarray, sigma: float,
                            target_detail: tuple[np.ndarray, np.ndarray, float] | None = None,
-                           low_pass: SkinLowPass | None = None, feather: np.ndarray | None = None) -> np.ndarray:
+                           low_pass: SkinLowPass | None = None, feather: np.ndarray | None = None,
+                           highlights: np.ndarray | None = None) -> np.ndarray:
     """Float `lightness` with its skin's shading detail (`shading_detail`) scaled to the target's relative
     amplitude (by at most CONTRAST_RANGE), feathered off the skin so the eyes, brows and lips keep theirs.
     `low_pass` (of `image_skin` at `sigma`) and `feather` (`skin_feather`): made once by the caller.
+    `highlights` (0..1 weights, default the skin's feather): where highlights are compressed; the nose's
+    tip and wings lie outside the skin sample, and their shine was left as hot spots.
 
     The colour match gives the face the target's mean colour and low-frequency light but keeps the
     source's shading detail at its own relative strength. A hard-lit, low-resolution or dark photo has
@@ -216,28 +219,30 @@ def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_sk
     if amplitude <= 0.0 or wanted <= 0.0:
         return lightness
     factor = float(np.clip(wanted / amplitude, *CONTRAST_RANGE))
-    scaled = factor * band
+    weight = skin_feather(image_skin, sigma) if feather is None else feather
+    out = lightness + weight * (factor - 1.0) * band
     inside = target_skin > 0
     if inside.any():  # the highlights no brighter than the target's own (`_highlight_knee`)
-        relative = target_band[inside] / np.maximum(target_low[inside], 1.0)
-        knee = float(np.percentile(relative, HIGHLIGHT_PERCENTILE))
+        knee = float(np.percentile(target_band[inside] / np.maximum(target_low[inside], 1.0), HIGHLIGHT_PERCENTILE))
         if knee > 0.0:
-            scaled = _highlight_knee(scaled, low, knee)
-    weight = skin_feather(image_skin, sigma) if feather is None else feather
-    return lightness + weight * (scaled - band)
+            out = _highlight_knee(out, factor * band, low, knee, weight if highlights is None else highlights)
+    return out
 
 
 HIGHLIGHT_PERCENTILE = 99.0  # the target's highlight level: this percentile of its skin's shading detail
 # relative to its skin level (0.17 on talking_frontal)
-HIGHLIGHT_ROOM = 0.5  # the face's shading highlights above that level are compressed softly into this share
+HIGHLIGHT_ROOM = 0.25  # the face's shading highlights above that level are compressed softly into this share
 # of it above it: a side-lit photo's nose ridge stayed at 0.36 (0.25 at its 99th percentile) after the
 # contrast match, a white streak down the nose
 
 
-def _highlight_knee(band: np.ndarray, low: np.ndarray, knee: float) -> np.ndarray:
-    """Shading detail `band` whose highlights (band over the skin level `low`) above `knee` are compressed
-    smoothly toward knee x (1 + HIGHLIGHT_ROOM), never past it; the rest (shadows, creases, the skin's
-    ordinary relief) unchanged.
+def _highlight_knee(lightness: np.ndarray, band: np.ndarray, low: np.ndarray, knee: float,
+                    weight: np.ndarray) -> np.ndarray:
+    """`lightness` whose highlights are compressed where its shading detail `band` (over the skin level
+    `low`) passes `knee`: there everything above the skin level is scaled so the band lands smoothly below
+    knee x (1 + HIGHLIGHT_ROOM), never past it (the finer detail riding on the highlight too: scaling
+    the band alone left a narrow highlight's sharp core); feathered by `weight`. Shadows, creases and
+    the skin's ordinary relief are unchanged.
 
     The contrast match scales the whole band by at most CONTRAST_RANGE: a hard light's highlights, twice
     the target's, kept half their excess, and on a paler, flatter target they read as wet white streaks."""
@@ -245,10 +250,11 @@ def _highlight_knee(band: np.ndarray, low: np.ndarray, knee: float) -> np.ndarra
     relative = band / level
     over = relative > knee
     if not over.any():
-        return band
+        return lightness
     room = HIGHLIGHT_ROOM * knee
-    out = band.copy()
-    out[over] = (knee + room * (1.0 - np.exp(-(relative[over] - knee) / room))) * level[over]
+    scale = (knee + room * (1.0 - np.exp(-(relative[over] - knee) / room))) / relative[over]
+    out = lightness.copy()
+    out[over] -= weight[over] * (1.0 - scale) * (lightness[over] - low[over])
     return out
 
 
@@ -418,8 +424,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
         # the target's shading detail, read by both the contrast and the chroma match
         target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
+        # highlights are compressed on the whole face but in the eyes (their whites and catchlights)
+        highlights = None if eyes is None else 1.0 - np.minimum(eyes, 1.0)
         lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
-                                           target_detail, here, feather)
+                                           target_detail, here, feather, highlights)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
         x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
@@ -485,3 +493,4 @@ def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
     a = (np.asarray(lab_a, dtype=np.float64) - (0, 128, 128)) * scale
     b = (np.asarray(lab_b, dtype=np.float64) - (0, 128, 128)) * scale
     return float(np.linalg.norm(a - b))
+
