@@ -748,3 +748,54 @@ def test_map_chroma_takes_a_pale_sources_mean_to_a_coloured_targets_without_doub
                         near)[0, 0]
     assert abs(mapped[0] - 128 - z.real) < 0.5 and abs(mapped[1] - 128 - z.imag) < 0.5
 
+
+def _lip_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lip ring (0/255), a swapped face after the skin's lift (its lips paler than its skin, with lines)
+    and a target whose lips are red and darker than its skin (OpenCV Lab)."""
+    ys, xs = np.mgrid[:120, :160]
+    lips = np.where(((xs - 80) / 40.0) ** 2 + ((ys - 60) / 12.0) ** 2 <= 1.0, 255, 0).astype(np.uint8)
+    lifted = _shaded_lab(170.0, 0.0, (136.0, 142.0))
+    lifted[lips > 0] = (225.0, 140.0, 137.0)
+    lifted[lips > 0, 0] += 10.0 * np.sin(xs[lips > 0] / 2.0)
+    target = _shaded_lab(170.0, 0.0, (136.0, 142.0))
+    target[lips > 0] = (110.0, 170.0, 150.0)
+    return lips, lifted, target
+
+
+def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
+    """A dark face's lips are lighter and pinker than its skin; lifted with the skin onto a pale target
+    they came out paler than the new skin (white lips on dark_lowres onto talking_frontal, and a mouth the
+    landmark model no longer followed). The lips take the target's lips' lightness and a chroma between its
+    skin's and its lips', keep their own texture, and the skin beyond the feather is untouched."""
+    from tryon_cli.colour import LIP_CHROMA_SHARE, match_lips
+
+    lips, lifted, target = _lip_scene()
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    image = _rgb(lifted)
+    out = cv2.cvtColor(match_lips(image, _rgb(target), lips, lips, skin_stats, 2.0), cv2.COLOR_RGB2LAB).astype(float)
+    inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+    assert abs(out[inner][:, 0].mean() - 110.0) < 5  # the target's lip level: darker than the skin
+    wanted = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (np.array([170.0, 150.0]) - skin_stats[0, 1:])
+    assert np.abs(out[inner][:, 1:].mean(axis=0) - wanted).max() < 3
+    assert out[inner][:, 0].std() > 2.0  # the lines are kept
+    far = cv2.dilate(lips, np.ones((15, 15), np.uint8)) == 0
+    assert np.abs(out[far] - cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[far]).max() <= 1
+
+
+def test_the_targets_lips_are_read_without_its_teeth_or_moustache():
+    """A grimace puts teeth inside the target's lip ring and a moustache hangs over it: read as lips,
+    they made the swapped lips pale grey on a dark target (dark_lowres onto grimaces_blinks, mouth
+    correlation 0.88 -> 0.65 on branch facelook4). Only the ring's redder half is its lips."""
+    from tryon_cli.colour import match_lips
+
+    lips, lifted, target = _lip_scene()
+    ys, xs = np.mgrid[:120, :160]
+    ring = lips > 0
+    target[ring & (ys >= 58) & (ys <= 64)] = (235.0, 129.0, 133.0)  # teeth across the middle of the ring
+    target[ring & (ys < 52)] = (45.0, 131.0, 132.0)  # a moustache over the upper lip
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    out = cv2.cvtColor(match_lips(_rgb(lifted), _rgb(target), lips, lips, skin_stats, 2.0),
+                       cv2.COLOR_RGB2LAB).astype(float)
+    inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+    assert abs(out[inner][:, 0].mean() - 110.0) < 6  # the lips' own level, not lifted by the teeth
+    assert out[inner][:, 1].mean() > 150.0  # and red, not greyed

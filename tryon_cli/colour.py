@@ -494,3 +494,56 @@ def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
     b = (np.asarray(lab_b, dtype=np.float64) - (0, 128, 128)) * scale
     return float(np.linalg.norm(a - b))
 
+
+LIP_CHROMA_SHARE = 0.7  # the swapped lips' chroma lies this share of the way from the skin's to the target's
+# lips' (a target's lipstick, at full, painted a red mouth on every source)
+LIP_HAIR_SHARE = 0.55  # lip-ring pixels darker than this share of the ring's median lightness (a moustache
+# over the lip) are not lips
+LIP_RED_PERCENTILE = 50.0  # of the target's lip ring, the pixels redder (OpenCV-Lab a) than this percentile of
+# it are its lips: teeth, a tongue's shadow and a moustache inside the ring are less red
+
+
+def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
+    """The Lab pixels of a lip ring (boolean mask) that are lips: not darker than LIP_HAIR_SHARE of the
+    ring's median lightness (a moustache); with `reddest`, also the redder half (`LIP_RED_PERCENTILE`)."""
+    pixels = lab[ring]
+    if len(pixels) == 0:
+        return pixels
+    keep = pixels[:, 0] >= LIP_HAIR_SHARE * np.median(pixels[:, 0])
+    if reddest:
+        keep &= pixels[:, 1] >= np.percentile(pixels[:, 1], LIP_RED_PERCENTILE)
+    return pixels[keep]
+
+
+def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
+               skin_stats: np.ndarray, feather_sigma: float) -> np.ndarray:
+    """`image` (RGB uint8) whose lips (`lips_here`, 0/255) take the target frame's lips' (`lips_there`)
+    lightness and a chroma between the skin's (`skin_stats`, the target's Lab skin statistics) and the
+    target's lips' (LIP_CHROMA_SHARE), keeping their own texture; feathered by `feather_sigma` pixels.
+
+    The skin's colour match lifts a face by one gain, lips included: a dark face's lips, lighter and
+    pinker than its skin, came out paler than a pale target's skin (white lips, and a mouth the landmark
+    model no longer found: portrait_dark_lowres onto talking_frontal). Lips are lighter or darker than
+    skin by the skin's own tone, so their level is the target's: lightness is scaled by the target's
+    lips' mean over these lips' (their detail and a moustache's darkness scale with it) and chroma is
+    shifted to the wanted mean. The target's lips are read from its lip ring's redder half only: with a
+    grimace's teeth in the ring they read pale and a dark target's lips came out grey (grimaces_blinks).
+    """
+    here, there = lips_here > 0, lips_there > 0
+    if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    own = _lip_pixels(lab, here, reddest=False)
+    theirs = _lip_pixels(cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32), there, reddest=True)
+    if len(own) < 10 or len(theirs) < 10:
+        return image
+    own_mean, their_mean = own.mean(axis=0), theirs.mean(axis=0)
+    wanted_ab = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (their_mean[1:] - skin_stats[0, 1:])
+    # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
+    weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
+    weight = weight[..., None]
+    mapped = lab.copy()
+    mapped[..., 0] *= their_mean[0] / max(float(own_mean[0]), 1.0)
+    mapped[..., 1:] += wanted_ab - own_mean[1:]
+    lab += weight * (mapped - lab)
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
