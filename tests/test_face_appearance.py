@@ -799,3 +799,16 @@ def test_the_targets_lips_are_read_without_its_teeth_or_moustache():
     inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
     assert abs(out[inner][:, 0].mean() - 110.0) < 6  # the lips' own level, not lifted by the teeth
     assert out[inner][:, 1].mean() > 150.0  # and red, not greyed
+
+
+def test_lips_darker_than_the_skin_keep_their_own_colour():
+    """Natural lips are darker than the skin round them: matched anyway, a dark face's lips on a dark
+    target darkened into the target's moustache (dark_lowres onto grimaces_blinks, mouth correlation
+    0.92 -> 0.83) and an old photo's shadowed lips were lifted 1.7x. Only lips as pale as the skin are matched."""
+    from tryon_cli.colour import match_lips
+
+    lips, lifted, target = _lip_scene()
+    lifted[lips > 0, 0] -= 90.0  # the face's lips now well below its skin (135 against 170)
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    image = _rgb(lifted)
+    assert np.array_equal(match_lips(image, _rgb(target), lips, lips, skin_stats, 2.0), image)

@@ -499,6 +499,11 @@ LIP_CHROMA_SHARE = 0.7  # the swapped lips' chroma lies this share of the way fr
 # lips' (a target's lipstick, at full, painted a red mouth on every source)
 LIP_HAIR_SHARE = 0.55  # lip-ring pixels darker than this share of the ring's median lightness (a moustache
 # over the lip) are not lips
+LIP_PALE_RANGE = (0.8, 1.0)  # lips this light relative to the target's skin (the lift's result) are matched
+# not at all .. fully: natural lips are darker than the skin round them; a dark face's lips lifted with its skin
+# came out as light as the new skin (dark_lowres onto talking_frontal 1.0) while lips already darker kept
+# theirs (matched anyway, dark_lowres onto grimaces_blinks' mouth correlation fell 0.92 -> 0.83, its lips
+# at 0.9 of the skin darkened into the moustache; old_photo's at 0.45 were lifted 1.7x)
 LIP_RED_PERCENTILE = 50.0  # of the target's lip ring, the pixels redder (OpenCV-Lab a) than this percentile of
 # it are its lips: teeth, a tongue's shadow and a moustache inside the ring are less red
 
@@ -528,6 +533,8 @@ def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lip
     lips' mean over these lips' (their detail and a moustache's darkness scale with it) and chroma is
     shifted to the wanted mean. The target's lips are read from its lip ring's redder half only: with a
     grimace's teeth in the ring they read pale and a dark target's lips came out grey (grimaces_blinks).
+    Only pale lips are matched: not at all below LIP_PALE_RANGE's low end of the skin's lightness, fully
+    from its high end (lips darker than their skin are natural lips, and keep their own colour).
     """
     here, there = lips_here > 0, lips_there > 0
     if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
@@ -538,10 +545,14 @@ def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lip
     if len(own) < 10 or len(theirs) < 10:
         return image
     own_mean, their_mean = own.mean(axis=0), theirs.mean(axis=0)
+    low, high = LIP_PALE_RANGE
+    strength = float(np.clip((own_mean[0] / max(float(skin_stats[0, 0]), 1.0) - low) / (high - low), 0.0, 1.0))
+    if strength <= 0.0:
+        return image
     wanted_ab = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (their_mean[1:] - skin_stats[0, 1:])
     # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
     weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
-    weight = weight[..., None]
+    weight = strength * weight[..., None]
     mapped = lab.copy()
     mapped[..., 0] *= their_mean[0] / max(float(own_mean[0]), 1.0)
     mapped[..., 1:] += wanted_ab - own_mean[1:]
