@@ -580,6 +580,39 @@ def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strengt
     assert np.abs(amplitudes[True, "brow"] - amplitudes[False, "brow"]).max() <= 1.0  # the brow as before
 
 
+def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatch):
+    """A side-lit photo's nose ridge: a highlight 0.4 above its skin's level, where the target's brightest
+    skin detail is 0.08 above its own. The contrast match scales the whole band by at most 0.7, which left
+    a white streak down the nose on a pale target (portrait_side_light onto talking_frontal); the
+    highlight is compressed toward the target's level. The creases (dark) and the skin's ordinary
+    relief stay as the contrast match alone leaves them."""
+    from tryon_cli import colour
+    from tryon_cli.colour import match_shading_contrast, shading_band
+
+    blobs = _shaded_lab(150.0, 0.1, (150.0, 150.0))[..., 0]
+    lightness = blobs.copy()
+    lightness[:, 78:83] *= 1.4  # the ridge's highlight
+    lightness[:, 40:43] *= 0.7  # a crease
+    skin = np.full(lightness.shape, 255, np.uint8)
+    sigma = 16.0
+    out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    with monkeypatch.context() as patch:
+        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
+        plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    ridge = (slice(20, 100), slice(78, 83))
+
+    def peak(image: np.ndarray) -> float:
+        band, low = shading_band(image, skin, sigma)
+        return float((band[ridge] / low[ridge]).max())
+
+    assert peak(plain) > 0.3  # 0.33
+    assert peak(out) < 0.18  # 0.15 (0.21 when the band alone was compressed: the ridge's sharp core stayed)
+    crease = (slice(20, 100), slice(40, 43))
+    np.testing.assert_allclose(out[crease], plain[crease], atol=0.01)
+    relief = (slice(20, 100), np.r_[10:34, 50:70, 92:150])
+    assert np.abs(out[relief] - plain[relief]).max() < 1.0
+
+
 def test_transfer_skin_makes_a_tinted_photos_shadows_more_coloured_than_its_highlights_as_the_targets():
     """On real skin the shadows are more coloured than the lit skin; a tinted photo's chroma rises with its
     light (coloured highlights, grey shadows: metal). The chroma's shading band follows the target's."""
@@ -714,3 +747,68 @@ def test_map_chroma_takes_a_pale_sources_mean_to_a_coloured_targets_without_doub
     mapped = map_chroma(np.array([[[150.0, 140.0]]], np.float32), np.array([[150, 136, 138], [30, 2, 2]], np.float32),
                         near)[0, 0]
     assert abs(mapped[0] - 128 - z.real) < 0.5 and abs(mapped[1] - 128 - z.imag) < 0.5
+
+
+def _lip_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lip ring (0/255), a swapped face after the skin's lift (its lips paler than its skin, with lines)
+    and a target whose lips are red and darker than its skin (OpenCV Lab)."""
+    ys, xs = np.mgrid[:120, :160]
+    lips = np.where(((xs - 80) / 40.0) ** 2 + ((ys - 60) / 12.0) ** 2 <= 1.0, 255, 0).astype(np.uint8)
+    lifted = _shaded_lab(170.0, 0.0, (136.0, 142.0))
+    lifted[lips > 0] = (225.0, 140.0, 137.0)
+    lifted[lips > 0, 0] += 10.0 * np.sin(xs[lips > 0] / 2.0)
+    target = _shaded_lab(170.0, 0.0, (136.0, 142.0))
+    target[lips > 0] = (110.0, 170.0, 150.0)
+    return lips, lifted, target
+
+
+def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
+    """A dark face's lips are lighter and pinker than its skin; lifted with the skin onto a pale target
+    they came out paler than the new skin (white lips on dark_lowres onto talking_frontal, and a mouth the
+    landmark model no longer followed). The lips take the target's lips' lightness and a chroma between its
+    skin's and its lips', keep their own texture, and the skin beyond the feather is untouched."""
+    from tryon_cli.colour import LIP_CHROMA_SHARE, match_lips
+
+    lips, lifted, target = _lip_scene()
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    image = _rgb(lifted)
+    out = cv2.cvtColor(match_lips(image, _rgb(target), lips, lips, skin_stats, 2.0), cv2.COLOR_RGB2LAB).astype(float)
+    inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+    assert abs(out[inner][:, 0].mean() - 110.0) < 5  # the target's lip level: darker than the skin
+    wanted = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (np.array([170.0, 150.0]) - skin_stats[0, 1:])
+    assert np.abs(out[inner][:, 1:].mean(axis=0) - wanted).max() < 3
+    assert out[inner][:, 0].std() > 2.0  # the lines are kept
+    far = cv2.dilate(lips, np.ones((15, 15), np.uint8)) == 0
+    assert np.abs(out[far] - cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[far]).max() <= 1
+
+
+def test_the_targets_lips_are_read_without_its_teeth_or_moustache():
+    """A grimace puts teeth inside the target's lip ring and a moustache hangs over it: read as lips,
+    they made the swapped lips pale grey on a dark target (dark_lowres onto grimaces_blinks, mouth
+    correlation 0.88 -> 0.65 on branch facelook4). Only the ring's redder half is its lips."""
+    from tryon_cli.colour import match_lips
+
+    lips, lifted, target = _lip_scene()
+    ys, xs = np.mgrid[:120, :160]
+    ring = lips > 0
+    target[ring & (ys >= 58) & (ys <= 64)] = (235.0, 129.0, 133.0)  # teeth across the middle of the ring
+    target[ring & (ys < 52)] = (45.0, 131.0, 132.0)  # a moustache over the upper lip
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    out = cv2.cvtColor(match_lips(_rgb(lifted), _rgb(target), lips, lips, skin_stats, 2.0),
+                       cv2.COLOR_RGB2LAB).astype(float)
+    inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
+    assert abs(out[inner][:, 0].mean() - 110.0) < 6  # the lips' own level, not lifted by the teeth
+    assert out[inner][:, 1].mean() > 150.0  # and red, not greyed
+
+
+def test_lips_darker_than_the_skin_keep_their_own_colour():
+    """Natural lips are darker than the skin round them: matched anyway, a dark face's lips on a dark
+    target darkened into the target's moustache (dark_lowres onto grimaces_blinks, mouth correlation
+    0.92 -> 0.83) and an old photo's shadowed lips were lifted 1.7x. Only lips as pale as the skin are matched."""
+    from tryon_cli.colour import match_lips
+
+    lips, lifted, target = _lip_scene()
+    lifted[lips > 0, 0] -= 90.0  # the face's lips now well below its skin (135 against 170)
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    image = _rgb(lifted)
+    assert np.array_equal(match_lips(image, _rgb(target), lips, lips, skin_stats, 2.0), image)

@@ -90,6 +90,53 @@ def test_neutralising_lowers_raised_brows(model, neutral):
     assert abs(back - rest) < 0.65 * abs(_brow_height(raised) - rest)
 
 
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = (points[triangles[:, k], :2] for k in range(3))
+    return (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
+
+
+def test_a_raised_brow_neutralised_takes_the_skin_under_it_along(model, neutral):
+    """A raised brow lifts the skin above the eyes with it; the expression bases move the brows' own
+    points only, so neutralised they came down over the still skin under them and the triangles there
+    turned inside out (the warp cut the brow's top off: portrait_dark_lowres). `spread_brows_onto_skin`
+    carries the move onto that skin: no triangle round the brows folds, the eyes and rigid points stay."""
+    from tryon_cli.face3d.morphable import BROWS, spread_brows_onto_skin
+
+    eyes = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE])
+    raised = neutral.copy()
+    above = neutral[:, 1] < neutral[eyes, 1].min()
+    above[lm.RIGID] = above[eyes] = above[468:] = False
+    raised[above, 1] -= 0.09  # brows and forehead up, as portrait_dark_lowres's (its brows came down 0.09)
+    plain = model.neutralise(raised)
+    spread = spread_brows_onto_skin(model, raised, plain)
+    triangles = triangulate(raised[:468])
+    near = triangles[np.isin(triangles, BROWS).any(axis=1)]
+    before = _signed_areas(raised, near)
+    assert (np.sign(_signed_areas(plain, near)) != np.sign(before)).sum() >= 3  # 7 fold without
+    assert (np.sign(_signed_areas(spread, near)) == np.sign(before)).all()
+    np.testing.assert_array_equal(spread[BROWS], plain[BROWS])
+    kept = np.concatenate([eyes, lm.RIGID, np.arange(468, 478)])
+    np.testing.assert_array_equal(spread[kept], plain[kept])
+    below = neutral[:, 1] > neutral[eyes, 1].max()
+    np.testing.assert_array_equal(spread[below], plain[below])
+
+
+@pytest.mark.media
+def test_a_raised_brow_photos_brows_are_warped_whole():
+    """portrait_dark_lowres raises his brows: his neutral face's triangles round the brows, laid on his
+    photo, keep their orientation (two folded there and the warp cut the brows' tops off)."""
+    from tryon_cli.face3d.morphable import BROWS
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+
+    path = shared_media("faces", "portrait_dark_lowres.png")
+    source = prepare_source([(path, read_image(path))])
+    near = source.triangles[np.isin(source.triangles, BROWS).any(axis=1)]
+    assert len(near) > 40
+    here, there = _signed_areas(source.identity_shape, near), _signed_areas(source.texture_points, near)
+    assert (np.sign(here) == np.sign(there)).all()
+
+
 def test_neutralising_never_reshapes_eyes_nose_or_outline(model, neutral):
     """Identity lives there: a person's eye opening, nose and upper face outline stay as photographed."""
     kept = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE, lm.NOSTRILS, lm.RIGID])

@@ -198,24 +198,64 @@ def shading_detail(lightness: np.ndarray, skin: np.ndarray, sigma: float, low_pa
 def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_skin: np.ndarray,
                            target_skin: np.ndarray, sigma: float,
                            target_detail: tuple[np.ndarray, np.ndarray, float] | None = None,
-                           low_pass: SkinLowPass | None = None, feather: np.ndarray | None = None) -> np.ndarray:
+                           low_pass: SkinLowPass | None = None, feather: np.ndarray | None = None,
+                           highlights: np.ndarray | None = None) -> np.ndarray:
     """Float `lightness` with its skin's shading detail (`shading_detail`) scaled to the target's relative
     amplitude (by at most CONTRAST_RANGE), feathered off the skin so the eyes, brows and lips keep theirs.
     `low_pass` (of `image_skin` at `sigma`) and `feather` (`skin_feather`): made once by the caller.
+    `highlights` (0..1 weights, default the skin's feather): where highlights are compressed; the nose's
+    tip and wings lie outside the skin sample, and their shine was left as hot spots.
 
     The colour match gives the face the target's mean colour and low-frequency light but keeps the
     source's shading detail at its own relative strength. A hard-lit, low-resolution or dark photo has
     about twice a frontally lit face's (a highlight on the nose ridge and cheekbones, deep sockets), and
     lifted onto a paler target with the target's flat chroma that contrast reads as grey metal. A flat
-    studio photo on a contrasty target gains a little of it (a flat mask otherwise).
+    studio photo on a contrasty target gains a little of it (a flat mask otherwise). Its highlights are
+    then kept near the target's own highlight level (`_highlight_knee`).
     """
-    band, _, amplitude = shading_detail(lightness, image_skin, sigma, low_pass)
-    _, _, wanted = target_detail if target_detail is not None else shading_detail(target_l, target_skin, sigma)
+    band, low, amplitude = shading_detail(lightness, image_skin, sigma, low_pass)
+    target_band, target_low, wanted = (target_detail if target_detail is not None
+                                       else shading_detail(target_l, target_skin, sigma))
     if amplitude <= 0.0 or wanted <= 0.0:
         return lightness
     factor = float(np.clip(wanted / amplitude, *CONTRAST_RANGE))
     weight = skin_feather(image_skin, sigma) if feather is None else feather
-    return lightness + weight * (factor - 1.0) * band
+    out = lightness + weight * (factor - 1.0) * band
+    inside = target_skin > 0
+    if inside.any():  # the highlights no brighter than the target's own (`_highlight_knee`)
+        knee = float(np.percentile(target_band[inside] / np.maximum(target_low[inside], 1.0), HIGHLIGHT_PERCENTILE))
+        if knee > 0.0:
+            out = _highlight_knee(out, factor * band, low, knee, weight if highlights is None else highlights)
+    return out
+
+
+HIGHLIGHT_PERCENTILE = 99.0  # the target's highlight level: this percentile of its skin's shading detail
+# relative to its skin level (0.17 on talking_frontal)
+HIGHLIGHT_ROOM = 0.25  # the face's shading highlights above that level are compressed softly into this share
+# of it above it: a side-lit photo's nose ridge stayed at 0.36 (0.25 at its 99th percentile) after the
+# contrast match, a white streak down the nose
+
+
+def _highlight_knee(lightness: np.ndarray, band: np.ndarray, low: np.ndarray, knee: float,
+                    weight: np.ndarray) -> np.ndarray:
+    """`lightness` whose highlights are compressed where its shading detail `band` (over the skin level
+    `low`) passes `knee`: there everything above the skin level is scaled so the band lands smoothly below
+    knee x (1 + HIGHLIGHT_ROOM), never past it (the finer detail riding on the highlight too: scaling
+    the band alone left a narrow highlight's sharp core); feathered by `weight`. Shadows, creases and
+    the skin's ordinary relief are unchanged.
+
+    The contrast match scales the whole band by at most CONTRAST_RANGE: a hard light's highlights, twice
+    the target's, kept half their excess, and on a paler, flatter target they read as wet white streaks."""
+    level = np.maximum(low, 1.0)
+    relative = band / level
+    over = relative > knee
+    if not over.any():
+        return lightness
+    room = HIGHLIGHT_ROOM * knee
+    scale = (knee + room * (1.0 - np.exp(-(relative[over] - knee) / room))) / relative[over]
+    out = lightness.copy()
+    out[over] -= weight[over] * (1.0 - scale) * (lightness[over] - low[over])
+    return out
 
 
 def skin_feather(skin: np.ndarray, sigma: float) -> np.ndarray:
@@ -384,8 +424,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
         # the target's shading detail, read by both the contrast and the chroma match
         target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
+        # highlights are compressed on the whole face but in the eyes (their whites and catchlights)
+        highlights = None if eyes is None else 1.0 - np.minimum(eyes, 1.0)
         lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
-                                           target_detail, here, feather)
+                                           target_detail, here, feather, highlights)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
         x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
@@ -451,3 +493,68 @@ def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
     a = (np.asarray(lab_a, dtype=np.float64) - (0, 128, 128)) * scale
     b = (np.asarray(lab_b, dtype=np.float64) - (0, 128, 128)) * scale
     return float(np.linalg.norm(a - b))
+
+
+LIP_CHROMA_SHARE = 0.7  # the swapped lips' chroma lies this share of the way from the skin's to the target's
+# lips' (a target's lipstick, at full, painted a red mouth on every source)
+LIP_HAIR_SHARE = 0.55  # lip-ring pixels darker than this share of the ring's median lightness (a moustache
+# over the lip) are not lips
+LIP_PALE_RANGE = (0.8, 1.0)  # lips this light relative to the target's skin (the lift's result) are matched
+# not at all .. fully: natural lips are darker than the skin round them; a dark face's lips lifted with its skin
+# came out as light as the new skin (dark_lowres onto talking_frontal 1.0) while lips already darker kept
+# theirs (matched anyway, dark_lowres onto grimaces_blinks' mouth correlation fell 0.92 -> 0.83, its lips
+# at 0.9 of the skin darkened into the moustache; old_photo's at 0.45 were lifted 1.7x)
+LIP_RED_PERCENTILE = 50.0  # of the target's lip ring, the pixels redder (OpenCV-Lab a) than this percentile of
+# it are its lips: teeth, a tongue's shadow and a moustache inside the ring are less red
+
+
+def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
+    """The Lab pixels of a lip ring (boolean mask) that are lips: not darker than LIP_HAIR_SHARE of the
+    ring's median lightness (a moustache); with `reddest`, also the redder half (`LIP_RED_PERCENTILE`)."""
+    pixels = lab[ring]
+    if len(pixels) == 0:
+        return pixels
+    keep = pixels[:, 0] >= LIP_HAIR_SHARE * np.median(pixels[:, 0])
+    if reddest:
+        keep &= pixels[:, 1] >= np.percentile(pixels[:, 1], LIP_RED_PERCENTILE)
+    return pixels[keep]
+
+
+def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
+               skin_stats: np.ndarray, feather_sigma: float) -> np.ndarray:
+    """`image` (RGB uint8) whose lips (`lips_here`, 0/255) take the target frame's lips' (`lips_there`)
+    lightness and a chroma between the skin's (`skin_stats`, the target's Lab skin statistics) and the
+    target's lips' (LIP_CHROMA_SHARE), keeping their own texture; feathered by `feather_sigma` pixels.
+
+    The skin's colour match lifts a face by one gain, lips included: a dark face's lips, lighter and
+    pinker than its skin, came out paler than a pale target's skin (white lips, and a mouth the landmark
+    model no longer found: portrait_dark_lowres onto talking_frontal). Lips are lighter or darker than
+    skin by the skin's own tone, so their level is the target's: lightness is scaled by the target's
+    lips' mean over these lips' (their detail and a moustache's darkness scale with it) and chroma is
+    shifted to the wanted mean. The target's lips are read from its lip ring's redder half only: with a
+    grimace's teeth in the ring they read pale and a dark target's lips came out grey (grimaces_blinks).
+    Only pale lips are matched: not at all below LIP_PALE_RANGE's low end of the skin's lightness, fully
+    from its high end (lips darker than their skin are natural lips, and keep their own colour).
+    """
+    here, there = lips_here > 0, lips_there > 0
+    if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    own = _lip_pixels(lab, here, reddest=False)
+    theirs = _lip_pixels(cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32), there, reddest=True)
+    if len(own) < 10 or len(theirs) < 10:
+        return image
+    own_mean, their_mean = own.mean(axis=0), theirs.mean(axis=0)
+    low, high = LIP_PALE_RANGE
+    strength = float(np.clip((own_mean[0] / max(float(skin_stats[0, 0]), 1.0) - low) / (high - low), 0.0, 1.0))
+    if strength <= 0.0:
+        return image
+    wanted_ab = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (their_mean[1:] - skin_stats[0, 1:])
+    # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
+    weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
+    weight = strength * weight[..., None]
+    mapped = lab.copy()
+    mapped[..., 0] *= their_mean[0] / max(float(own_mean[0]), 1.0)
+    mapped[..., 1:] += wanted_ab - own_mean[1:]
+    lab += weight * (mapped - lab)
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)

@@ -238,6 +238,31 @@ def spread_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarr
     return out.astype(np.float32)
 
 
+def spread_brows_onto_skin(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray) -> np.ndarray:
+    """`neutral` (`shape` neutralised, both pose-normalised) with the brows' and lids' displacement carried
+    onto the skin above the eyes that the expression bases leave still (between the brows and the lids,
+    and the forehead). The bases move the brows' own points only, so a raised brow neutralised came down
+    over the still points under it: the triangles between folded (the photo's triangles there turned
+    inside out) and the warp cut the brow's top off with a hard line across the forehead
+    (portrait_dark_lowres). Each still point above the eyes' middle (but the rigid ones, the eyes and irises)
+    takes a harmonic blend of its mesh neighbours' displacements (`_harmonic`), so the skin under a
+    lowered brow comes down part of the way, fading to the lids, and the forehead fades to its rigid points."""
+    moved = np.linalg.norm(model.expression_basis, axis=(0, 2)) > 1e-3
+    points = np.asarray(shape, dtype=np.float64)
+    eyes = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE])
+    free = ~moved
+    free[lm.RIGID] = free[eyes] = False
+    free[lm.RIGHT_IRIS[0] :] = False
+    free &= points[:, 1] < points[eyes, 1].mean()
+    if not free.any():
+        return neutral
+    displacement = np.asarray(neutral, dtype=np.float64) - points
+    displacement[free] = 0.0
+    out = np.array(neutral, dtype=np.float64)
+    out[free] = points[free] + _harmonic(displacement, free)
+    return out.astype(np.float32)
+
+
 def _harmonic(displacement: np.ndarray, free: np.ndarray) -> np.ndarray:
     """The `free` points' displacements (rows) that make every free point's the mean of its mesh
     neighbours' (`lm.EDGES`), the others' held as given: a discrete Laplace equation, so the

@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel, population_rest, rest_brows, spread_onto_skin
+from ..face3d.morphable import MorphableModel, population_rest, rest_brows, spread_brows_onto_skin, spread_onto_skin
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
@@ -351,6 +351,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 
     the still skin around the mouth too, and its brows put at rest as much as it is far from neutral); a
     winked eye takes the open eye's mirrored shape."""
     neutral = spread_onto_skin(model, shape, model.neutralise(shape, tolerance))
+    neutral = spread_brows_onto_skin(model, shape, neutral)  # a raised brow lowered takes its skin along
     # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
     neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
     shut = closed_eye_points(shape)

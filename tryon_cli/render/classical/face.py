@@ -5,9 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...colour import is_colourless, transfer_skin
+from ...colour import is_colourless, match_lips, transfer_skin
+from ...face3d import landmarks as lm
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
+from ...masks.shapes import polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
@@ -30,6 +32,7 @@ SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fractio
 EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this far around the openings (a
 # fraction of the eye's width): a blurry photo spreads its whites onto the lids, and a dark source's lift
 # turned them into pale rings
+LIP_FEATHER_PER_FACE_WIDTH = 0.008  # the lips' colour match fades over this fraction of the face's width
 WORK_PER_TEXTURE_WIDTH = 2.0  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 256.0  # ... and never on a face narrower than this (pixels)
 
@@ -107,6 +110,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
                                eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH))
+        warped = match_lips(warped, frame, _lips(covered.shape, points), _lips(covered.shape, target_points),
+                            face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size)
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
@@ -178,6 +183,11 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,
                                             feather_radius=feather_radius,
                                             hole_radius=max(int(feather_radius * HOLE_FEATHER_SHARE), 1))
+
+
+def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """The lips of a mesh: inside the outer lip line, outside the inner one (0/255)."""
+    return polygon_mask(shape, points[lm.OUTER_LIPS]) & ~polygon_mask(shape, points[lm.INNER_LIPS])
 
 
 def _face_box(points: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
