@@ -154,16 +154,18 @@ def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float, low_pass: Skin
 
 
 def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                  sigma: float) -> np.ndarray:
+                  sigma: float, target_ab: np.ndarray | None = None) -> np.ndarray:
     """(h, w, 2) shift that gives float OpenCV-Lab chroma `ab` the target frame's low-frequency skin
     chroma (skin-only blurs at `sigma`, target minus image), keeping `ab`'s finer detail.
 
     A global colour map moves the mean only: a side light's green-grey half face, the red blotches of an
     old photo's cheeks or a tinted shadow keep their place. Their chroma varies on the lighting's scale,
     so the target's own chroma at that scale replaces it (the face takes the frame's light colour and the
-    target's skin tone where it is measured: the cheeks).
+    target's skin tone where it is measured: the cheeks). `target_ab`: the target's float (a, b), when the
+    caller has it.
     """
-    target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
+    if target_ab is None:
+        target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
     return _low_band(target_ab, target_skin, sigma) - _low_band(ab.astype(np.float32), image_skin, sigma)
 
 
@@ -365,10 +367,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
+    target_lab_8 = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)  # once: the hair test, contrast and chroma read it
     if skip_hair:
         image_skin = without_dark_hair(source_l, image_skin, sigma)
-        target_skin = without_dark_hair(cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32),
-                                        target_skin, sigma)
+        target_skin = without_dark_hair(target_lab_8[..., 0].astype(np.float32), target_skin, sigma)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     # every band below at the lighting scale is read over one of these two masks: shrunk and blurred once
     low_passes = here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
@@ -380,7 +382,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lift = gain * ratio
     lightness = source_l * lift
     if shading_contrast:
-        target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
+        target_lab = target_lab_8.astype(np.float32)
         # the target's shading detail, read by both the contrast and the chroma match
         target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
@@ -395,7 +397,8 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lab[..., 0] = soft_clip_lightness(lightness)
     lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
     if chroma_low_band:
-        lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share)
+        lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share,
+                                      target_lab_8[..., 1:].astype(np.float32))
     if shading_contrast:
         lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail, low_passes,
                                    feather)
