@@ -395,14 +395,16 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
         level = skin_level(source_l, image_skin, sigma, here)[box]
         lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
-    lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
+    ab = map_chroma(lab[..., 1:], source_stats, target_stats)  # contiguous: read again below
     if chroma_low_band:
-        lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share,
-                                      target_lab_8[..., 1:].astype(np.float32))
+        ab += chroma_offset(ab, target, image_skin, target_skin, sigma * chroma_sigma_share,
+                            target_lab_8[..., 1:].astype(np.float32))
+    lab[..., 1:] = ab
     if shading_contrast:
         lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail, low_passes,
                                    feather)
-    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    lab += 0.5  # rounded half up by the truncating cast: in place, `lab` is this function's own
+    return cv2.cvtColor(np.clip(lab, 0, 255, out=lab).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
 MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a
