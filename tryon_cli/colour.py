@@ -258,7 +258,7 @@ def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np
     if not (target_skin > 0).any() or not (image_skin > 0).any() or float(np.hypot(*mean)) < 1.0:
         return lab
     hue = mean / float(np.hypot(*mean))
-    band, _ = shading_band(lab[..., 0], image_skin, sigma, here)
+    band, _ = shading_band(np.ascontiguousarray(lab[..., 0]), image_skin, sigma, here)  # read twice: one copy
     target_band = (target_detail[0] if target_detail is not None
                    else shading_band(target_lab[..., 0], target_skin, sigma, there)[0])
     wanted = float(np.clip(_shading_chroma_slope(target_band, target_lab[..., 1:], target_skin, hue, sigma, there),
@@ -368,9 +368,10 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
     target_lab_8 = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)  # once: the hair test, contrast and chroma read it
+    target_l = target_lab_8[..., 0].astype(np.float32)  # contiguous, as source_l
     if skip_hair:
         image_skin = without_dark_hair(source_l, image_skin, sigma)
-        target_skin = without_dark_hair(target_lab_8[..., 0].astype(np.float32), target_skin, sigma)
+        target_skin = without_dark_hair(target_l, target_skin, sigma)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     # every band below at the lighting scale is read over one of these two masks: shrunk and blurred once
     low_passes = here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
@@ -384,9 +385,9 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     if shading_contrast:
         target_lab = target_lab_8.astype(np.float32)
         # the target's shading detail, read by both the contrast and the chroma match
-        target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
+        target_detail = shading_detail(target_l, target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
-        lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
+        lightness = match_shading_contrast(lightness, target_l, image_skin, target_skin, sigma,
                                            target_detail, here, feather)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
