@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .masks.shapes import as_mask
+
 
 def lab_statistics(image: np.ndarray, region: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray | None:
     """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small.
     `lab`: `image` already in OpenCV Lab."""
-    inside = np.where(region > 0, 255, 0).astype(np.uint8)
+    inside = as_mask(region > 0)
     if cv2.countNonZero(inside) < 50:
         return None
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
@@ -391,7 +393,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
                                            target_detail, here, feather)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
-        x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
+        x, y, w, h = cv2.boundingRect(as_mask(eyes > 0))
         box = (slice(y, y + h), slice(x, x + w))
         level = skin_level(source_l, image_skin, sigma, here)[box]
         lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])

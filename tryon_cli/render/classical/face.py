@@ -8,6 +8,7 @@ import numpy as np
 from ...colour import is_colourless, transfer_skin
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
+from ...masks.shapes import as_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
@@ -88,7 +89,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     work_size = float(np.ptp(points[:, 0]))
     coords = texture_coordinates(texture_points, raster, source.triangles)
     warped = warp_texture(source.texture, texture_points, raster, source.triangles, coords=coords)
-    covered = np.where(raster.coverage, 255, 0).astype(np.uint8)
+    covered = as_mask(raster.coverage)
     usable = None
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
@@ -99,7 +100,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         # unusable pixels (glasses, hair, hands) are not skin
         skin_here = skin_sample_region(covered.shape, points) & covered
         if usable is not None:
-            skin_here &= np.where(usable > 127, 255, 0).astype(np.uint8)
+            skin_here &= as_mask(usable > 127)
         skin_there = skin_sample_region(covered.shape, target_points)
     if options.relight:
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
@@ -140,7 +141,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     local = covered & face_region((h, w), face.points - offset)
     local &= mask[box]
     if usable is not None:
-        local &= np.where(usable > 127, 255, 0).astype(np.uint8)
+        local &= as_mask(usable > 127)
     # A blurry photo's whites spread past its lids (and, under the target's eyeballs, lie in the band the
     # eyeball leaves inside them), a shut eye's white is left as a line: dimmed to the skin round them.
     warped = dim_stray_whites(warped, face.points - offset,
