@@ -17,9 +17,9 @@ from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
 from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
-from tryon_cli.masks.shapes import dilate, erode, erode_disc, feather
+from tryon_cli.masks.shapes import as_mask, dilate, erode, erode_disc, feather
 from tryon_cli.pipeline import threaded, threaded_map
-from tryon_cli.render.classical.blend import feather_alpha
+from tryon_cli.render.classical.blend import feather_alpha, fill_holes
 from tryon_cli.render.classical.engine import ClassicalEngine
 
 
@@ -287,6 +287,27 @@ def test_eye_openings_in_the_eyes_box_equal_the_whole_box(big_face):
         np.testing.assert_array_equal(eye_openings(shape, local), whole)
 
 
+def test_as_mask_equals_where_255_0():
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 4, size=(61, 47)).astype(np.uint8)
+    for condition in (values > 1, values, values.astype(np.float32) - 1.5, (values > 1)[::2, 1::3], values == 9):
+        mask = as_mask(condition)
+        assert mask.dtype == np.uint8
+        np.testing.assert_array_equal(mask, np.where(condition, 255, 0).astype(np.uint8))
+
+
+def test_fill_holes_fills_inside_the_outer_outline_only():
+    mask = np.zeros((40, 60), np.uint8)
+    cv2.rectangle(mask, (5, 5), (30, 30), 255, -1)
+    mask[12:20, 12:20] = 0  # a hole
+    mask[2:4, 40:50] = 7  # another part, not 255
+    filled = fill_holes(mask)
+    assert filled.dtype == np.uint8
+    np.testing.assert_array_equal(filled[12:20, 12:20], 255)
+    np.testing.assert_array_equal(filled[mask > 0], 255)
+    assert filled[0, 0] == 0 and np.count_nonzero(filled) == 26 * 26 + 2 * 10
+
+
 def test_feature_regions_grown_per_feature_equal_a_whole_crop_dilation(big_face):
     image, points = big_face
     ungrown = feature_regions(image.shape[:2], points, 0)
@@ -368,7 +389,8 @@ def test_working_resolution_render_matches_full_resolution(big_face, source_phot
     full = classical.render_face_swap(image, mask, conditions, ClassicalOptions())
     np.testing.assert_array_equal(low[mask == 0], image[mask == 0])
     diff = np.abs(low.astype(int) - full.astype(int)).max(axis=2)[mask > 0]
-    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 10
+    # 1.2 and 5 at 2 output pixels per texture pixel, 2.3 and 11 at 1.5 (the working face 201 px, this one 800)
+    assert diff.mean() < 3.0 and np.percentile(diff, 99) < 14
 
 
 def test_rescale_video_scales_and_loops_a_given_video(talking_video, tmp_path):

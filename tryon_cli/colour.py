@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .masks.shapes import as_mask
+
 
 def lab_statistics(image: np.ndarray, region: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray | None:
     """(2, 3) array: Lab mean and standard deviation over the region's pixels; None when too small.
     `lab`: `image` already in OpenCV Lab."""
-    inside = np.where(region > 0, 255, 0).astype(np.uint8)
+    inside = as_mask(region > 0)
     if cv2.countNonZero(inside) < 50:
         return None
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
@@ -154,16 +156,18 @@ def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float, low_pass: Skin
 
 
 def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray, target_skin: np.ndarray,
-                  sigma: float) -> np.ndarray:
+                  sigma: float, target_ab: np.ndarray | None = None) -> np.ndarray:
     """(h, w, 2) shift that gives float OpenCV-Lab chroma `ab` the target frame's low-frequency skin
     chroma (skin-only blurs at `sigma`, target minus image), keeping `ab`'s finer detail.
 
     A global colour map moves the mean only: a side light's green-grey half face, the red blotches of an
     old photo's cheeks or a tinted shadow keep their place. Their chroma varies on the lighting's scale,
     so the target's own chroma at that scale replaces it (the face takes the frame's light colour and the
-    target's skin tone where it is measured: the cheeks).
+    target's skin tone where it is measured: the cheeks). `target_ab`: the target's float (a, b), when the
+    caller has it.
     """
-    target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
+    if target_ab is None:
+        target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
     return _low_band(target_ab, target_skin, sigma) - _low_band(ab.astype(np.float32), image_skin, sigma)
 
 
@@ -296,7 +300,7 @@ def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np
     if not (target_skin > 0).any() or not (image_skin > 0).any() or float(np.hypot(*mean)) < 1.0:
         return lab
     hue = mean / float(np.hypot(*mean))
-    band, _ = shading_band(lab[..., 0], image_skin, sigma, here)
+    band, _ = shading_band(np.ascontiguousarray(lab[..., 0]), image_skin, sigma, here)  # read twice: one copy
     target_band = (target_detail[0] if target_detail is not None
                    else shading_band(target_lab[..., 0], target_skin, sigma, there)[0])
     wanted = float(np.clip(_shading_chroma_slope(target_band, target_lab[..., 1:], target_skin, hue, sigma, there),
@@ -405,10 +409,11 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
+    target_lab_8 = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)  # once: the hair test, contrast and chroma read it
+    target_l = target_lab_8[..., 0].astype(np.float32)  # contiguous, as source_l
     if skip_hair:
         image_skin = without_dark_hair(source_l, image_skin, sigma)
-        target_skin = without_dark_hair(cv2.cvtColor(target, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32),
-                                        target_skin, sigma)
+        target_skin = without_dark_hair(target_l, target_skin, sigma)
     gain = float(np.clip(target_stats[0, 0] / max(source_stats[0, 0], 1.0), 1.0 / max_gain, max_gain))
     # every band below at the lighting scale is read over one of these two masks: shrunk and blurred once
     low_passes = here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
@@ -420,28 +425,31 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lift = gain * ratio
     lightness = source_l * lift
     if shading_contrast:
-        target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
+        target_lab = target_lab_8.astype(np.float32)
         # the target's shading detail, read by both the contrast and the chroma match
-        target_detail = shading_detail(target_lab[..., 0], target_skin, sigma, there)
+        target_detail = shading_detail(target_l, target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
         # highlights are compressed on the whole face but in the eyes (their whites and catchlights)
         highlights = None if eyes is None else 1.0 - np.minimum(eyes, 1.0)
-        lightness = match_shading_contrast(lightness, target_lab[..., 0], image_skin, target_skin, sigma,
+        lightness = match_shading_contrast(lightness, target_l, image_skin, target_skin, sigma,
                                            target_detail, here, feather, highlights)
     if eyes is not None and eyes.any():
         # only inside the eyes' box: elsewhere their weight is 0 and the lightness stays as lifted
-        x, y, w, h = cv2.boundingRect(np.where(eyes > 0, 255, 0).astype(np.uint8))
+        x, y, w, h = cv2.boundingRect(as_mask(eyes > 0))
         box = (slice(y, y + h), slice(x, x + w))
         level = skin_level(source_l, image_skin, sigma, here)[box]
         lightness[box] = _keep_eye_whites(source_l[box], lightness[box], lift[box], level, eyes[box])
     lab[..., 0] = soft_clip_lightness(lightness)
-    lab[..., 1:] = map_chroma(lab[..., 1:], source_stats, target_stats)
+    ab = map_chroma(lab[..., 1:], source_stats, target_stats)  # contiguous: read again below
     if chroma_low_band:
-        lab[..., 1:] += chroma_offset(lab[..., 1:], target, image_skin, target_skin, sigma * chroma_sigma_share)
+        ab += chroma_offset(ab, target, image_skin, target_skin, sigma * chroma_sigma_share,
+                            target_lab_8[..., 1:].astype(np.float32))
+    lab[..., 1:] = ab
     if shading_contrast:
         lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail, low_passes,
                                    feather)
-    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    lab += 0.5  # rounded half up by the truncating cast: in place, `lab` is this function's own
+    return cv2.cvtColor(np.clip(lab, 0, 255, out=lab).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
 MULTIPLICATIVE_CHROMA = (3.0, 8.0)  # source skin chroma from which the chroma map turns from a shift to a

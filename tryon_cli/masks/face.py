@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..face3d import landmarks as lm
-from .shapes import dilate, ellipse_kernel, polygon_mask
+from .shapes import as_mask, dilate, ellipse_kernel, polygon_mask
 
 # The face parts (parser classes and groups) a swap replaces by default; a subset keeps the rest.
 FACE_REGIONS: tuple[str, ...] = ("skin", "brows", "eyes", "nose", "lips", "mouth")
@@ -148,7 +148,7 @@ def _occluders(lab: np.ndarray, points: np.ndarray, face: np.ndarray, skin: tupl
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= (size * size) * 0.004
-    return dilate(np.where(keep[labels], 255, 0).astype(np.uint8), max(int(size * 0.01), 1))
+    return dilate(as_mask(keep[labels]), max(int(size * 0.01), 1))
 
 
 def skin_sample_region(shape: tuple[int, int], points: np.ndarray, work_width: float = 160.0) -> np.ndarray:

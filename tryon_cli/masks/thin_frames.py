@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..face3d import landmarks as lm
-from .shapes import polygon_mask
+from .shapes import as_mask, polygon_mask
 
 LINE_WIDTH_PER_FACE_WIDTH = 0.035  # the black-hat's kernel: lines up to about half this wide are found
 MIN_KERNEL = 5  # pixels
@@ -64,7 +64,7 @@ def thin_frames(image: np.ndarray, points: np.ndarray) -> np.ndarray:
                            interpolation=cv2.INTER_AREA)
         found = _lines(small, (local + 0.5) / factor - 0.5, float(np.ptp(points[:, 0])) / factor)
         found = cv2.resize(found, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        found = np.where(found > 127, 255, 0).astype(np.uint8)
+        found = as_mask(found > 127)
     else:
         found = _lines(window, local, float(np.ptp(points[:, 0])))
     empty[y0:y1, x0:x1] = found
@@ -149,7 +149,7 @@ def _lines(window: np.ndarray, local: np.ndarray, face_width: float) -> np.ndarr
         return empty
     bridge = bridge_lines
 
-    return np.where(lines | bridge, 255, 0).astype(np.uint8)
+    return as_mask(lines | bridge)
 
 
 SMALL_FACE_WIDTH = 100.0  # pixels: a photo's face is also searched at about this width
@@ -166,5 +166,5 @@ def photo_thin_frames(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         local = points.copy()
         local[:, :2] = (points[:, :2] + 0.5) * scale - 0.5  # as cv2.resize maps pixel centres
         up = cv2.resize(thin_frames(small, local), (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-        found |= np.where(up > 127, 255, 0).astype(np.uint8)
+        found |= as_mask(up > 127)
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...masks.shapes import bounding_box, erode, feather
+from ...masks.shapes import as_mask, bounding_box, erode, feather
 
 BLEND_METHODS = ("feather", "multiband", "poisson")
 
@@ -85,11 +85,11 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """`mask` (uint8) with every hole inside its outer outlines filled (255)."""
-    contours, _ = cv2.findContours(np.where(mask > 0, 255, 0).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros_like(mask)
+    inside = as_mask(mask > 0)
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, dtype=np.uint8)
     cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
-    return np.where(mask > 0, 255, filled).astype(mask.dtype)
+    return (filled | inside).astype(mask.dtype, copy=False)  # filled is 0 or 255: the mask's pixels set
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",

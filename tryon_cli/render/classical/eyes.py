@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ...face3d import landmarks as lm
+from ...masks.shapes import as_mask
 
 MAX_GAZE_SHIFT = (0.25, 0.12)  # eye widths the iris may move along and across the corner line
 MIN_OPENING = 0.12  # eye height over width below which an eye is too shut to move its iris
@@ -119,7 +120,7 @@ def shift_gaze(warped: np.ndarray, points: np.ndarray, texture_points: np.ndarra
         inside = emptied.astype(np.float32) * (1 - iris_alpha[..., None]) + moved.astype(np.float32) * iris_alpha[..., None]
         mixed = window.astype(np.float32) * (1 - eye_alpha[..., None]) + inside * eye_alpha[..., None]
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
-        changed[y0:y1, x0:x1] |= np.where(eye_alpha > 0, 255, 0).astype(np.uint8)
+        changed[y0:y1, x0:x1] |= as_mask(eye_alpha > 0)
     return out, changed
 
 
@@ -401,7 +402,7 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
         cv2.fillPoly(theirs, [np.round((there - local) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
         both = np.minimum(inside, theirs).astype(np.float32) / 255.0
         # inset: the distance inside both lid lines, ramped over the feather
-        distance = cv2.distanceTransform(np.where(both > 0.5, 255, 0).astype(np.uint8), cv2.DIST_L2, 3)
+        distance = cv2.distanceTransform(as_mask(both > 0.5), cv2.DIST_L2, 3)
         alpha = (fade * np.clip((distance - inset) / max(EYEBALL_FEATHER * width, 1.0), 0.0, 1.0)).astype(np.float32)
         if not alpha.any():
             continue
@@ -410,7 +411,7 @@ def paste_target_eyeballs(warped: np.ndarray, frame: np.ndarray, points: np.ndar
         window = out[y0:y1, x0:x1].astype(np.float32)
         mixed = window * (1 - alpha[..., None]) + eye.astype(np.float32) * alpha[..., None]
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
-        changed[y0:y1, x0:x1] |= np.where(alpha > 0, 255, 0).astype(np.uint8)
+        changed[y0:y1, x0:x1] |= as_mask(alpha > 0)
     return out, changed
 
 
@@ -446,8 +447,8 @@ def dim_stray_whites(warped: np.ndarray, points: np.ndarray, inside: float = 0.0
         opening = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(opening, [np.round((here - (x0, y0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
         # distance outside the lid lines and inside them, in eye widths
-        distance = cv2.distanceTransform(np.where(opening > 127, 0, 255).astype(np.uint8), cv2.DIST_L2, 3) / width
-        depth = cv2.distanceTransform(np.where(opening > 127, 255, 0).astype(np.uint8), cv2.DIST_L2, 3) / width
+        distance = cv2.distanceTransform(as_mask(opening <= 127), cv2.DIST_L2, 3) / width
+        depth = cv2.distanceTransform(as_mask(opening > 127), cv2.DIST_L2, 3) / width
         window = out[y0:y1, x0:x1]
         lightness = cv2.cvtColor(window, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
         skin = (distance > STRAY_WHITE_RING) & (distance < 2 * STRAY_WHITE_RING)
