@@ -106,13 +106,16 @@ def test_a_raised_brow_neutralised_takes_the_skin_under_it_along(model, neutral)
     raised = neutral.copy()
     above = neutral[:, 1] < neutral[eyes, 1].min()
     above[lm.RIGID] = above[eyes] = above[468:] = False
-    raised[above, 1] -= 0.09  # brows and forehead up, as portrait_dark_lowres's (its brows came down 0.09)
-    plain = model.neutralise(raised)
+    raised[above, 1] -= 0.07  # brows and forehead up, as portrait_dark_lowres's
+    # a neutralisation that brings the brows' own points down and leaves the skin round them (the model built
+    # on rest identities reads most of this raise as identity and lowers it little, so the fold is made here)
+    plain = raised.copy()
+    plain[BROWS, 1] += 0.07
     spread = spread_brows_onto_skin(model, raised, plain)
     triangles = triangulate(raised[:468])
     near = triangles[np.isin(triangles, BROWS).any(axis=1)]
     before = _signed_areas(raised, near)
-    assert (np.sign(_signed_areas(plain, near)) != np.sign(before)).sum() >= 3  # 7 fold without
+    assert (np.sign(_signed_areas(plain, near)) != np.sign(before)).sum() >= 3  # 12 fold without
     assert (np.sign(_signed_areas(spread, near)) == np.sign(before)).all()
     np.testing.assert_array_equal(spread[BROWS], plain[BROWS])
     kept = np.concatenate([eyes, lm.RIGID, np.arange(468, 478)])
