@@ -138,9 +138,8 @@ def test_a_scowling_portrait_loses_its_furrows_and_a_neutral_one_is_untouched(mo
 
 @pytest.mark.media
 def test_a_scowling_portraits_identity_has_its_brows_at_rest(model):
-    """portrait_anger's source identity (its neutral shape) has the brows most of the way to where the rest
-    of its face puts them (`rest_brows`), not where the scowl lowered and knit them (a quarter of the way,
-    its V-shaped inner brows read angry on every calm frame)."""
+    """portrait_anger's source identity (its neutral shape) has the brows part of the way to where the rest
+    of its face puts them (`rest_brows`), not where the glare lifted and bunched them."""
     from tryon_cli.analysis.face import FaceMeshAnalyzer
     from tryon_cli.face3d.fitting import frontalize, normalized_shape
     from tryon_cli.face3d.morphable import BROWS
@@ -156,7 +155,7 @@ def test_a_scowling_portraits_identity_has_its_brows_at_rest(model):
     rest = fitted.pose.apply(model.mean + np.tensordot(fitted.identity, model.identity_basis, axes=1))
     identity = prepare_source([(angry, image)], model=model).identity_shape
     distance = lambda s: float(np.linalg.norm((s - rest)[BROWS, :2], axis=1).mean())  # noqa: E731
-    assert distance(identity) < 0.5 * distance(model.neutralise(shape))  # SCOWL_BROW_REST_SHARE of the way
+    assert distance(identity) < 0.9 * distance(model.neutralise(shape))  # BROW_REST_SHARE of the way
 
 
 def test_a_scowls_deep_furrows_go_and_the_skins_fine_texture_stays(astronaut, astronaut_points):

@@ -39,8 +39,6 @@ from .folds import FOLD_SHARE, flatten_folds, smile_strength
 BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
 # it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12),
 # half of it still 1.0 -> 0.92
-SCOWL_BROW_REST_SHARE = 0.8  # but a scowl's brows (`scowl_strength`: lowered, knit) move this share: at a quarter
-# of the way portrait_anger's V-shaped inner brows read angry on every calm target frame
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
@@ -402,12 +400,11 @@ def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: n
 
 def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
     """A photo's shape without its expression (beyond `tolerance`, `MorphableModel.neutralise`; carried onto
-    the still skin around the mouth too, and its brows put at rest as much as it is far from neutral, most
-    of the way for a scowl); a winked eye takes the open eye's mirrored shape."""
+    the still skin around the mouth too, and its brows put at rest as much as it is far from neutral); a
+    winked eye takes the open eye's mirrored shape."""
     neutral = spread_onto_skin(model, shape, model.neutralise(shape, tolerance))
     # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
-    share = max(BROW_REST_SHARE * expression_strength(model, shape), SCOWL_BROW_REST_SHARE * scowl_strength(model, shape))
-    neutral = rest_brows(model, shape, neutral, share)
+    neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
