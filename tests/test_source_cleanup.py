@@ -330,3 +330,67 @@ def test_a_sources_glasses_frame_is_painted_over_by_default(astronaut) -> None:
     pasted = (frame > 0) & (source.texture_mask > 0)
     assert source.texture.shape == image.shape and pasted.sum() > 0.5 * (frame > 0).sum()
     assert np.mean(source.texture[pasted].max(axis=1) < 60) < 0.1  # no dark frame left to paste
+
+
+def _tinted_lenses_scene(thick: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_scene` with the skin seen through the lenses darker (a tint, the sockets' shade) and fine grain on
+    all the skin: image, labels, the frame (bool) and the lenses' skin (bool). `thick`: the rims drawn this
+    many pixels thick instead (the thick frames of portrait_glasses)."""
+    image, labels, frame, _ = _scene()
+    if thick:
+        thick_frame = np.zeros((SIZE, SIZE), dtype=np.uint8)
+        for centre in EYES:
+            cv2.ellipse(thick_frame, centre, (22, 15), 0, 0, 360, 255, thick)
+        cv2.rectangle(thick_frame, (93, 85), (107, 91), 255, -1)
+        image[frame] = SKIN
+        frame = (thick_frame > 0) & (labels == CLASSES.index("eyeglasses"))
+        image[frame] = (20, 20, 20)
+    glasses = labels == CLASSES.index("eyeglasses")
+    eyes = np.zeros((SIZE, SIZE), dtype=np.uint8)
+    for centre in EYES:
+        cv2.ellipse(eyes, centre, (12, 6), 0, 0, 360, 255, -1)
+    lens_skin = glasses & ~frame & (eyes == 0)
+    image = image.astype(np.float32)
+    image[lens_skin] -= 20
+    # the light falling off across the face (so a shade darker is still skin) and fine grain
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    shade = 0.25 * (xs - SIZE / 2) + np.random.default_rng(3).normal(0, 4, (SIZE, SIZE)).astype(np.float32)
+    skin = (lens_skin | (labels == CLASSES.index("skin"))) & ~frame
+    image[skin] += shade[skin, None]
+    return np.clip(image, 0, 255).astype(np.uint8), labels, frame, lens_skin
+
+
+def test_a_painted_frame_meets_the_lenses_and_the_skin_without_a_step() -> None:
+    """The paint over a frame runs from the skin outside it to the (darker) skin seen through the lenses:
+    one flat colour from the skin around drew a pale ghost of the rims round each eye on every frame."""
+    from tryon_cli.faceswap.source import _paint_over
+
+    image, labels, frame, lens_skin = _tinted_lenses_scene(thick=7)
+    found, fill_from = photo_glasses_frame(FaceParsing(labels), image, _points())
+    as_u8 = lambda m: np.where(m, 255, 0).astype(np.uint8)  # noqa: E731
+    painted = _paint_over(image, as_u8(found), as_u8(fill_from), float(np.ptp(_points()[:, 0]))).astype(np.float32)
+    grey = painted.mean(axis=2)  # (the grain averages out over each set of pixels)
+    ring = np.ones((3, 3), np.uint8)
+    inner_edge = (cv2.dilate(as_u8(frame), ring) > 0) & lens_skin  # the lenses' pixels touching the frame
+    inner_paint = frame & (cv2.dilate(as_u8(lens_skin), ring) > 0)  # the frame's pixels touching them
+    outer_skin = (cv2.dilate(as_u8(frame), ring) > 0) & ~frame & (labels == CLASSES.index("skin"))
+    before = image.astype(np.float32).mean(axis=2)
+    lens_level, skin_level = before[inner_edge].mean(), before[outer_skin].mean()
+    assert skin_level - lens_level > 15  # the scene's step is there to be met
+    # the paint next to the lenses is nearly as dark as they are, not the skin's colour
+    assert abs(grey[inner_paint].mean() - lens_level) < 0.5 * (skin_level - lens_level)
+
+
+def test_a_painted_frame_has_the_skins_grain() -> None:
+    """The paint carries the skin's fine detail: a smooth band the shape of the frame read as glasses."""
+    from tryon_cli.faceswap.source import _paint_over
+
+    image, labels, frame, _ = _tinted_lenses_scene(thick=7)
+    found, fill_from = photo_glasses_frame(FaceParsing(labels), image, _points())
+    as_u8 = lambda m: np.where(m, 255, 0).astype(np.uint8)  # noqa: E731
+    painted = _paint_over(image, as_u8(found), as_u8(fill_from), float(np.ptp(_points()[:, 0]))).astype(np.float32)
+    fine = (painted - cv2.GaussianBlur(painted, (0, 0), 1.0)).mean(axis=2)
+    skin = cv2.erode(as_u8((labels == CLASSES.index("skin")) & ~frame), np.ones((9, 9), np.uint8)) > 0
+    core = cv2.erode(as_u8(frame), np.ones((5, 5), np.uint8)) > 0  # clear of the paint's edges
+    assert core.sum() > 200
+    assert fine[core].std() > 0.5 * fine[skin].std()

@@ -36,6 +36,8 @@ EXPRESSION_RAMP = (1.4, 2.2)  # the fitted expression's distance from neutral (p
 SCOWL_SHARE = 0.4  # the glabella's, forehead's and nose root's lines lose this share of their band at full
 # strength: 0.7 took the face further from the source in dlib's eyes (portrait_anger onto a talking_frontal
 # frame 0.42 -> 0.46, base 0.42 at 0.4; portrait_fringe_laughing 0.60 -> 0.63, 0.61 at 0.4)
+FURROW_WIDTH = 0.05  # furrows and creases narrower than this (fraction of the face's width) are found as lines
+CALM_SPREAD = 2.0  # ... and squashed in the scowl zone to about this many times their median there (lightness)
 EYE_SHARE = 0.45  # the crow's feet and the creases under the eyes (the eyes' surroundings carry identity: less)
 LINE_BAND = (0.005, 0.06)  # the lines' band: between these Gaussian blurs, as fractions of the face's width
 SCOWL_REACH = 0.05  # the scowl zone (brows' inner halves, forehead middle, nasion) grown by this fraction
@@ -127,7 +129,22 @@ def soften_lines(image: np.ndarray, points: np.ndarray, scowl: float, eyes: floa
         skin *= usable[box] > 127
     pixels = image[box].astype(np.float32)
     band = masked_blur(pixels, skin, low) - masked_blur(pixels, skin, high)
-    weights = np.maximum(SCOWL_SHARE * scowl * scowl_zone, EYE_SHARE * eyes * eye_zone)
+    # In the scowl zone the furrows and creases (dark valleys and the bunched ridges between them, narrower
+    # than FURROW_WIDTH: a grey closing's and opening's top-hats, whatever the broad shading round them)
+    # keep only their calm part: squashed softly to about the zone's usual size (CALM_SPREAD times their
+    # median there), so the deep ones go and the pores stay (the glabella does not turn to wax); then
+    # SCOWL_SHARE of the band is taken off, as before.
+    grey = pixels.mean(axis=2)
+    grey = np.where(skin > 0, grey, masked_blur(grey, skin, high))  # features filled
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(int(FURROW_WIDTH * face_width / 2), 1) + 1,) * 2)
+    furrows = (grey - cv2.morphologyEx(grey, cv2.MORPH_OPEN, disc)) - (cv2.morphologyEx(grey, cv2.MORPH_CLOSE, disc) - grey)
+    furrows = cv2.GaussianBlur(furrows, (0, 0), low)
+    measured = (skin > 0) & (scowl_zone > 0.5)  # the zone's own skin: its furrows are the fewer pixels
+    calm = CALM_SPREAD * float(np.median(np.abs(furrows[measured]))) if measured.any() else 0.0
+    excess = furrows - calm * np.tanh(furrows / max(calm, 1e-6))
+    scowl_weight = (scowl * scowl_zone)[..., None]
+    eye_weight = (EYE_SHARE * eyes * eye_zone)[..., None] * (1.0 - scowl_weight)
+    removed = scowl_weight * (SCOWL_SHARE * band + (1.0 - SCOWL_SHARE) * excess[..., None]) + eye_weight * band
     out = image.copy()
-    out[box] = np.clip(pixels - weights[..., None] * band + 0.5, 0, 255).astype(np.uint8)
+    out[box] = np.clip(pixels - removed + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -51,7 +51,9 @@ MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull g
 HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
-FRAME_FILL_SIGMA_PER_FACE_WIDTH = 0.015  # ... with the skin within about this distance of it
+FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through its border and the fine detail
+# (below this blur) of the skin beside it
+FRAME_DETAIL_PATCH_PER_FACE_WIDTH = 0.03  # ... lent by a calm square of this half side, tiled
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -182,29 +184,79 @@ def _paste(local: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, 
     return out
 
 
+def _membrane(values: np.ndarray, known: np.ndarray, iterations: int = 24) -> np.ndarray:
+    """`values` (H x W x C float32) with the pixels not `known` replaced by the smoothest surface through
+    the known ones (Laplace's equation, solved coarse to fine with Jacobi steps): the fill meets every
+    known pixel around a hole without a step, and carries the shading across it."""
+    height, width = known.shape
+    weight = known.astype(np.float32)
+    if min(height, width) <= 4 or not known.any():
+        mean = (values * weight[..., None]).sum((0, 1)) / max(float(weight.sum()), 1.0)
+        return np.where(known[..., None], values, mean[None, None, :]).astype(np.float32)
+    size = ((width + 1) // 2, (height + 1) // 2)
+    coarse_weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    coarse_values = cv2.resize(values * weight[..., None], size, interpolation=cv2.INTER_AREA)
+    coarse_values = coarse_values.reshape(size[1], size[0], -1) / np.maximum(coarse_weight, 1e-6)[..., None]
+    coarse = _membrane(coarse_values.astype(np.float32), coarse_weight > 0.25, iterations)
+    out = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR).reshape(values.shape)
+    out = np.where(known[..., None], values, out)
+    neighbours = np.array([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], np.float32)
+    for _ in range(iterations):
+        smoothed = cv2.filter2D(out, -1, neighbours, borderType=cv2.BORDER_REPLICATE).reshape(values.shape)
+        out = np.where(known[..., None], values, smoothed)
+    return out.astype(np.float32)
+
+
+def _borrowed_detail(window: np.ndarray, known: np.ndarray, inside: np.ndarray, face_width: float) -> np.ndarray:
+    """Fine skin detail (pores, the grain: the skin less its blur) for the `inside` pixels, zero elsewhere:
+    a square of the `known` skin, tiled mirrored over them. A
+    smooth paint alone read as a blurred band the shape of the frame; detail lent pixel by pixel from the
+    nearest skin drew combs and carried the frame's own edge."""
+    sigma = max(face_width * FRAME_DETAIL_SIGMA_PER_FACE_WIDTH, 0.8)
+    weight = known.astype(np.float32)
+    blur = cv2.GaussianBlur(window * weight[..., None], (0, 0), sigma) \
+        / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-6)[..., None]
+    clear = cv2.distanceTransform(np.pad(known, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    half = max(int(face_width * FRAME_DETAIL_PATCH_PER_FACE_WIDTH), 2)
+    detail = window - blur
+    # a square wholly on skin (3 sigma inside it) of the skin's typical (median) detail: the most wrinkled
+    # one (crow's feet) tiled drew chevrons, the calmest had none and left a smooth band
+    energy = cv2.boxFilter((detail**2).sum(axis=2), -1, (2 * half + 1,) * 2)
+    candidates = clear >= np.sqrt(2.0) * half + 3 * sigma
+    out = np.zeros_like(window)
+    if not candidates.any() or not inside.any():
+        return out
+    typical = np.where(candidates, np.abs(energy - np.median(energy[candidates])), np.inf)
+    cy, cx = np.unravel_index(int(np.argmin(typical)), energy.shape)
+    patch = detail[cy - half : cy + half, cx - half : cx + half]
+    reps = (-(-window.shape[0] // (2 * patch.shape[0])), -(-window.shape[1] // (2 * patch.shape[1])))
+    mirrored = np.concatenate([patch, patch[::-1]], axis=0)
+    mirrored = np.concatenate([mirrored, mirrored[:, ::-1]], axis=1)
+    tiled = np.tile(mirrored, (reps[0], reps[1], 1))[: window.shape[0], : window.shape[1]]
+    out[inside] = tiled[inside]
+    return out
+
+
 def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float) -> np.ndarray:
-    """`image` with `frame`'s pixels (a glasses frame, grown a little so its bright edge goes too) painted
-    with the skin around them: a normalised blur of the skin-coloured pixels nearby (an inpainting from
-    the frame's border picked up its highlights and drew pale glasses)."""
+    """`image` with `frame`'s pixels (a glasses frame, grown a little so its anti-aliased rim and shadow
+    go too) painted with the skin around them: the smoothest surface through the skin-coloured pixels
+    bordering it (`_membrane`). A normalised blur of the skin nearby averaged far-away skin into one flat,
+    pale colour with a step at every edge (a pale ghost of the frame on every swapped frame), and an
+    inpainting from the frame's raw border picked up its highlights."""
     if not frame.any():
         return image
     grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
     grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     ys, xs = np.nonzero(grown)
-    sigma = max(face_width * FRAME_FILL_SIGMA_PER_FACE_WIDTH, 1.0)
-    pad = int(6 * sigma) + grow
+    pad = 8 * grow
     y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, image.shape[0])
     x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, image.shape[1])
     window = image[y0:y1, x0:x1].astype(np.float32)
-    near_frame = cv2.dilate(grown[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * grow + 1,) * 2))
-    weight = ((skin_like[y0:y1, x0:x1] > 0) & (near_frame == 0)).astype(np.float32)
-    fill = None
-    for scale in (1.0, 3.0, 9.0):  # wider where no skin is near (a temple between hair and frame)
-        total = cv2.GaussianBlur(weight, (0, 0), scale * sigma)
-        mean = cv2.GaussianBlur(window * weight[..., None], (0, 0), scale * sigma) / np.maximum(total, 1e-6)[..., None]
-        fill = mean if fill is None else np.where((reached < 0.05)[..., None], mean, fill)
-        reached = total if scale == 1.0 else np.maximum(reached, total)
     inside = grown[y0:y1, x0:x1] > 0
+    # what the surface passes through: skin-coloured pixels outside the grown frame (the eyes, lashes and
+    # the hair beside it are neither: the surface is free there, and they keep their own pixels)
+    known = (skin_like[y0:y1, x0:x1] > 0) & ~inside
+    fill = _membrane(window, known) + _borrowed_detail(window, known, inside, face_width)
     alpha = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(window + alpha * (fill - window), 0, 255).astype(np.uint8)

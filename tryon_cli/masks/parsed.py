@@ -88,8 +88,9 @@ def photo_glasses_frame(parsing: FaceParsing, image: np.ndarray, points: np.ndar
     own = (_eyes(glasses.shape, points, max(int(size * EYE_GUARD_PER_FACE_WIDTH), 1)) > 0) | parsing.mask("brows")
     # what a frame may be painted from: skin-coloured pixels of the face and the brows (a rim over
     # a brow is painted brow). The colour test alone took a pale wall and a grey shirt for skin, and the
-    # paint over the frame came out as pale glasses.
-    fill_from = (skin_like & parsing.region(("face",))) | parsing.mask("brows")
+    # paint over the frame came out as pale glasses. The skin seen through the lenses counts too: left out,
+    # the paint met the lenses' darker sockets with a step, a pale ghost of the rims round each eye.
+    fill_from = (skin_like & parsing.region(("face", "eyeglasses"))) | parsing.mask("brows")
     return (around > 0) & ~skin_like & ~own, fill_from
 
 
