@@ -549,3 +549,36 @@ def test_a_bare_arms_soft_silhouette_beside_the_old_top_is_not_filled_as_its_edg
         garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
         keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old))
     assert np.abs(out[200:380, 143:145].astype(int) - frame[200:380, 143:145]).max() < 12
+
+
+def test_bare_arms_stay_as_photographed_beside_trousers_of_a_skin_like_print():
+    """Bare skin is told from other skin-range colours by the chroma of the person's own skin outside the
+    mask; a trouser print of muted reds and browns (in the skin range) outnumbered the face there, the
+    reference chroma was the print's, and the bare arms, taken for the old top, were painted over with
+    flat filled skin. The skin kept in front (face, hands) gives the reference."""
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[30:140, 200:301] = 255  # the head
+    arm_skin, print_colour = np.array((183, 133, 98)), np.array((114, 77, 73))
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = arm_skin
+    rows = np.arange(SHAPE[0])[:, None, None]
+    frame = np.where(person[..., None] > 0, np.clip(arm_skin + 12 * np.sin(rows / 4.0), 0, 255), frame).astype(np.uint8)
+    frame[420:, 150:351] = print_colour  # the trousers, a muted red print
+    frame[420:, 150:351:12] = (60, 40, 40)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    frame[old > 0] = (240, 240, 240)  # a white top
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[30:140, 200:301] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[130:420] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:300, 150:351] = 1.0  # a crop top
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=person, old_garment=old, arms=arms_in_front(body, SHAPE)))
+    forearm = (slice(320, 380), slice(100, 130))  # the image-left forearm, inside the mask, bare
+    assert np.abs(out[forearm].astype(int) - frame[forearm]).mean() < 3
+

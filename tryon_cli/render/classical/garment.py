@@ -117,12 +117,17 @@ def _colour_lab(colour: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
 
 
-def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+               keep: np.ndarray | None = None) -> np.ndarray:
     """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
-    chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept)."""
+    chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept). That chroma
+    is the skin kept in front's (`keep`: face, hands) when enough of it shows: a trouser print of muted
+    reds outside the mask is in the skin range too, outnumbered the face, and bare arms were not skin."""
     skin = is_skin(frame)
     if person is not None:
         seen = (person > 0) & (mask == 0) & skin
+        if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
+            seen &= keep > 0
         if seen.sum() > MIN_SKIN_SAMPLES:
             lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
             reference = np.median(lab[seen][:, 1:], axis=0)
@@ -243,7 +248,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     old = conditions.old_garment > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
-    bare = _bare_skin(frame, conditions.person, mask)
+    bare = _bare_skin(frame, conditions.person, mask, conditions.keep)
     backdrop, other = _swallowed(frame, mask, old, bare, conditions)
     bare_or_backdrop = bare | backdrop
     if conditions.category == "upper" and conditions.person is not None:
