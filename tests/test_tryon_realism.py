@@ -582,3 +582,23 @@ def test_bare_arms_stay_as_photographed_beside_trousers_of_a_skin_like_print():
     forearm = (slice(320, 380), slice(100, 130))  # the image-left forearm, inside the mask, bare
     assert np.abs(out[forearm].astype(int) - frame[forearm]).mean() < 3
 
+
+def test_an_upper_garments_region_on_a_dress_stops_at_its_waist():
+    """On a dress (the chest's fabric goes on across the hips, a skirt) the old top ends at the waist: what
+    lies below a short new top is the skirt, and was filled as a rectangle of skin cut across it. A top
+    over trousers of another colour still reaches down to the hips."""
+    keypoints = pose_keypoints({bp.NOSE: (250, 60), 2: (240, 50),
+                                bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                                bp.LEFT_HIP: (200, 420), bp.RIGHT_HIP: (300, 420)})
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    body = Body(keypoints, person, (), "pose")
+    dress = np.full((*SHAPE, 3), 235, np.uint8)
+    dress[140:581, 160:341] = (120, 40, 50)  # one fabric from the shoulders to below the knees
+    built = build_mask(dress, body, MaskOptions(category="upper"))
+    assert built.garment is not None and (built.garment[200:290, 200:300] > 0).mean() > 0.9
+    assert (built.garment[320:420, 200:300] > 0).mean() < 0.05  # from the waist (row 303) down: the skirt
+    separates = dress.copy()
+    separates[440:581, 160:341] = (40, 50, 110)  # the same top over navy trousers
+    built = build_mask(separates, body, MaskOptions(category="upper"))
+    assert (built.garment[320:420, 200:300] > 0).mean() > 0.9

@@ -74,6 +74,10 @@ CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from thi
 HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side ...
 SLEEVE_BAND = 0.3  # ... and beside it but for a band this many torso scales wide along each arm
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
+DRESS_BAND = 0.3  # torso scales below the hip line where a dress's skirt is looked for ...
+DRESS_SHARE = 0.9  # ... on the person across the hip joints' span: this share within ROW_CHANGE of the chest's
+# median colour (relative to the chest's own share) is the top's fabric going on as a skirt
+NATURAL_WAIST = 0.55  # a dress's waist, as a share of the way from the shoulder joints down to the hip joints
 
 
 @dataclass(frozen=True)
@@ -310,13 +314,47 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
     result = garment.copy()
     result[cut:, x0:x1] = 0
     # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
-    arms = np.zeros(garment.shape, np.uint8)
+    result[cut:] &= _arm_bands(body, garment.shape, scale)[cut:]
+    return result
+
+
+def dress_waist(image: np.ndarray, body: Body, scale: float) -> int | None:
+    """The waist row of a person in a dress (the chest's fabric goes on across the hips below the hip line,
+    a skirt), else None. An upper garment's region stops there, not at the hips: what lies below a short
+    new top on a dress is its skirt, and it was filled as a rectangle of skin cut straight across it."""
+    quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+    if len(quad) < 4:
+        return None
+    height, width = image.shape[:2]
+    x0, x1 = int(max(quad[2:, 0].min(), 0)), int(min(quad[2:, 0].max(), width))
+    top = int(max(quad[:2, 1].max() + CHEST_BELOW_SHOULDERS * scale, 0))
+    middle = int(max(quad[:, 1].mean(), 0))
+    line = int(max(quad[2:, 1].mean() + 0.1 * scale, 0))
+    bottom = min(int(line + DRESS_BAND * scale), height)
+    if x1 - x0 < 4 or middle <= top or bottom <= line:
+        return None
+    lab = colour_lab(image[:, x0:x1])
+    person = body.person[:, x0:x1] > 0
+    chest, below = lab[top:middle][person[top:middle]], lab[line:bottom][person[line:bottom]]
+    if len(chest) < 50 or len(below) < 50:
+        return None
+    reference = np.median(chest, axis=0)
+    share = (np.linalg.norm(below - reference, axis=1) < ROW_CHANGE).mean() \
+        / max((np.linalg.norm(chest - reference, axis=1) < ROW_CHANGE).mean(), 1e-3)
+    if share < DRESS_SHARE:
+        return None
+    shoulders, hips = float(quad[:2, 1].mean()), float(quad[2:, 1].mean())
+    return int(shoulders + NATURAL_WAIST * (hips - shoulders))
+
+
+def _arm_bands(body: Body, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """A band SLEEVE_BAND torso scales wide along each visible arm (where a long sleeve hangs)."""
+    arms = np.zeros(shape, np.uint8)
     for side in bp.ARMS:
         points = body.visible(side)
         if len(points) >= 2:
             cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
-    result[cut:] &= arms[cut:]
-    return result
+    return arms
 
 
 def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) -> np.ndarray:
@@ -487,6 +525,9 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
             garment = _without_lower_garment(image, body, garment, scale)
+            waist = dress_waist(image, body, scale)
+            if waist is not None:  # on a dress, at its waist: its skirt stays (a long sleeve below is
+                garment[max(waist, 0) :] = 0  # on the arm, which the renderer replaces anyway)
         else:
             garment[: max(line, 0)] = 0
     if options.category in ("upper", "dress") and len(hand_points):
