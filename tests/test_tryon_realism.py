@@ -602,3 +602,19 @@ def test_an_upper_garments_region_on_a_dress_stops_at_its_waist():
     separates[440:581, 160:341] = (40, 50, 110)  # the same top over navy trousers
     built = build_mask(separates, body, MaskOptions(category="upper"))
     assert (built.garment[320:420, 200:300] > 0).mean() > 0.9
+
+def test_filled_skin_goes_on_from_a_lit_chest_above_the_old_neckline_without_a_step():
+    """The fill's tone is the arms' (often in shadow at the sides); the chest above a straight old neckline,
+    lit from the front, is much brighter in the same skin's chroma. Left out of the skin the fill follows,
+    the fill below the neckline was a darker block with a step at the old neckline."""
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
+    frame[140:200, 150:351] = (180, 125, 95)  # the chest above the neckline, lit
+    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    out = render_short_sleeve(frame, body, old)
+    grey = out.astype(np.float32).mean(axis=2)
+    chest, below = grey[185:195, 230:270].mean(), grey[206:216, 230:270].mean()
+    assert abs(below - chest) < 15

@@ -28,6 +28,7 @@ ARM_SHADE_FABRIC = 40.0  # grey levels from the covered area's median: beyond, a
 SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
+SKIN_LIT_REACH = 60.0  # ... or as much brighter (8-bit L) with the chroma within it: lit skin (a chest in the light)
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
@@ -115,6 +116,16 @@ def _arm_skin(frame: np.ndarray, arms: np.ndarray | None, bare: np.ndarray) -> n
 def _colour_lab(colour: np.ndarray) -> np.ndarray:
     """One RGB colour (rounded to 8 bits) in 8-bit OpenCV Lab, as float32."""
     return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+
+
+def _like_skin(lab: np.ndarray, tone_lab: np.ndarray) -> np.ndarray:
+    """Pixels (8-bit Lab) of the skin of `tone_lab` in another light: the chroma within SKIN_LOCAL_TOLERANCE,
+    the lightness down to SKIN_LOCAL_TOLERANCE darker (darker still is a sheer sleeve over it) or up to
+    SKIN_LIT_REACH brighter (the tone is the arms', often in shadow: a chest in the light was left out, and
+    the fill below its neckline was a darker block with a step)."""
+    chroma = np.linalg.norm(lab[..., 1:] - tone_lab[1:], axis=-1) < SKIN_LOCAL_TOLERANCE
+    lightness = lab[..., 0] - tone_lab[0]
+    return chroma & (lightness > -SKIN_LOCAL_TOLERANCE) & (lightness < SKIN_LIT_REACH)
 
 
 def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
@@ -328,13 +339,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # (only skin close to the median's colour: a sheer sleeve or a skin-coloured print is no skin)
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
         tone_lab = _colour_lab(tone)
-        close = np.linalg.norm(lab - tone_lab, axis=2) < SKIN_LOCAL_TOLERANCE
+        close = _like_skin(lab, tone_lab)
         if arm_tone is not None and near_tone is not None:
             # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
             # the arms' (auburn hair, a brown print)
             near_lab = _colour_lab(near_tone)
             if np.linalg.norm(near_lab - tone_lab) < 2 * SKIN_LOCAL_TOLERANCE:
-                close |= np.linalg.norm(lab - near_lab, axis=2) < SKIN_LOCAL_TOLERANCE
+                close |= _like_skin(lab, near_lab)
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
