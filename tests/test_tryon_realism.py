@@ -583,6 +583,24 @@ def test_bare_arms_stay_as_photographed_beside_trousers_of_a_skin_like_print():
     assert np.abs(out[forearm].astype(int) - frame[forearm]).mean() < 3
 
 
+
+def test_filled_skin_goes_on_from_a_lit_chest_above_the_old_neckline_without_a_step():
+    """The fill's tone is the arms' (often in shadow at the sides); the chest above a straight old neckline,
+    lit from the front, is much brighter in the same skin's chroma. Left out of the skin the fill follows,
+    the fill below the neckline was a darker block with a step at the old neckline."""
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
+    frame[140:200, 150:351] = (180, 125, 95)  # the chest above the neckline, lit
+    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    out = render_short_sleeve(frame, body, old)
+    grey = out.astype(np.float32).mean(axis=2)
+    chest, below = grey[185:195, 230:270].mean(), grey[206:216, 230:270].mean()
+    assert abs(below - chest) < 15
+
+
 def test_an_upper_garments_region_on_a_dress_stops_at_its_waist():
     """On a dress (the chest's fabric goes on across the hips, a skirt) the old top ends at the waist: what
     lies below a short new top is the skirt, and was filled as a rectangle of skin cut across it. A top
@@ -603,18 +621,30 @@ def test_an_upper_garments_region_on_a_dress_stops_at_its_waist():
     built = build_mask(separates, body, MaskOptions(category="upper"))
     assert (built.garment[320:420, 200:300] > 0).mean() > 0.9
 
-def test_filled_skin_goes_on_from_a_lit_chest_above_the_old_neckline_without_a_step():
-    """The fill's tone is the arms' (often in shadow at the sides); the chest above a straight old neckline,
-    lit from the front, is much brighter in the same skin's chroma. Left out of the skin the fill follows,
-    the fill below the neckline was a darker block with a step at the old neckline."""
+
+def test_a_flared_sleeve_on_an_arm_whose_forearm_is_not_seen_is_trimmed_to_the_other_arms_width():
+    """The old garment's coarse region swallowed one forearm (no bare skin of that arm to measure): that
+    arm is as wide as the other, and its sleeve standing off it is backdrop (it stayed a square skin
+    shoulder)."""
+    from tryon_cli.garments.planner import _torso
+
     body = body_with(**ARMS_OUT)
-    frame = np.full((*SHAPE, 3), 235, np.uint8)
-    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
-    frame[140:200, 150:351] = (180, 125, 95)  # the chest above the neckline, lit
-    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
     old = np.zeros(SHAPE, np.uint8)
-    old[200:420, 150:351] = 255
-    out = render_short_sleeve(frame, body, old)
-    grey = out.astype(np.float32).mean(axis=2)
-    chest, below = grey[185:195, 230:270].mean(), grey[206:216, 230:270].mean()
-    assert abs(below - chest) < 15
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    coarse = old.copy()
+    coarse[220:420, 340:420] = 255  # the coarse region runs down over the image-right forearm (still bare)
+    body = Body(body.keypoints, person, (), "pose")
+    out = render_short_sleeve(frame, body, coarse, torso=_torso(body, SHAPE))
+    # row 200: the image-right upper arm's middle line is at x = 340; the sleeve reached 40 px out, the arm 20
+    assert old[200, 375] and old[200, 340]
+    flare = out[198:203, 372:380].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 335:350].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"

@@ -399,6 +399,7 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
     x = np.arange(arms.shape[1])[None, :]
     count, labels = cv2.connectedComponents((arms > 0).astype(np.uint8), connectivity=8)
     bare_distance = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
+    sides = []  # (capsule, its columns, distance inside it, its radius, the arm's measured half-width or None)
     for index in range(1, count):
         capsule = labels == index
         columns = np.nonzero(capsule.any(axis=0))[0]
@@ -407,10 +408,15 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
         inside = cv2.distanceTransform(capsule.astype(np.uint8), cv2.DIST_L2, 3)
         radius = float(inside.max())
         middle = capsule & (inside >= ARM_MIDDLE * radius) & bare
-        if middle.sum() < MIN_ARM_SAMPLES:
-            continue
-        half_width = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE
-        if half_width <= radius:
+        measured = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE \
+            if middle.sum() >= MIN_ARM_SAMPLES else None
+        sides.append((capsule, columns, inside, radius, measured))
+    # an arm whose bare skin is not seen (the old garment's coarse region swallowed the forearm) is as wide
+    # as the other (its sleeve was filled as a square skin shoulder)
+    widths = [side[4] for side in sides if side[4] is not None]
+    for capsule, columns, inside, radius, measured in sides:
+        half_width = measured if measured is not None else (max(widths) if widths else None)
+        if half_width is None or half_width <= radius:
             continue
         # beyond the half-width from the capsule's middle line (radius in from its edge) ...
         beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
