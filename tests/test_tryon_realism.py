@@ -648,3 +648,29 @@ def test_a_flared_sleeve_on_an_arm_whose_forearm_is_not_seen_is_trimmed_to_the_o
     assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
     arm = out[198:203, 335:350].astype(int)
     assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_a_loose_long_sleeve_with_no_forearm_seen_is_trimmed_to_an_arm_for_the_shoulders():
+    """Long loose sleeves on both arms (no bare forearm to measure): an arm is as wide as its capsule (sized
+    to the body), eased, and what the sleeve covered beyond that on its outer side is backdrop (filled as
+    skin it was a fat slab of an arm)."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.polylines(old, [np.array([shoulder, elbow, wrist], np.int32)], False, 255, 80)  # a loose sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    out = render_short_sleeve(frame, body, old, torso=_torso(body, SHAPE))
+    # row 200: the upper arm's middle line is at x = 160; the sleeve reaches 40 px out, the capsule 17
+    assert old[200, 125] and old[200, 160]
+    flare = out[198:203, 120:128].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 150:165].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"

@@ -415,8 +415,10 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
     # as the other (its sleeve was filled as a square skin shoulder)
     widths = [side[4] for side in sides if side[4] is not None]
     for capsule, columns, inside, radius, measured in sides:
-        half_width = measured if measured is not None else (max(widths) if widths else None)
-        if half_width is None or half_width <= radius:
+        # (and with neither forearm seen, under loose long sleeves, as wide as its capsule, eased: the
+        # capsule is sized to the body, and a bare arm measures about that)
+        half_width = measured if measured is not None else max(widths) if widths else ARM_EASE * radius
+        if half_width <= radius:
             continue
         # beyond the half-width from the capsule's middle line (radius in from its edge) ...
         beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
