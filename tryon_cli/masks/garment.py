@@ -239,7 +239,8 @@ def _hand_region(hand: np.ndarray, shape: tuple[int, int], image: np.ndarray | N
     ys, xs = np.nonzero(region)
     along = ((xs - wrist[0]) * axis[0] + (ys - wrist[1]) * axis[1]) / length**2
     end = along < HAND_WRIST_END
-    skin = cv2.dilate(is_skin(image).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    # (closed, not grown: grown it kept the cuff's last rows beside the skin, a dark line at the wrist)
+    skin = cv2.morphologyEx(is_skin(image).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)) > 0
     drop = end & ~skin[ys, xs]
     region[ys[drop], xs[drop]] = 0
     return region
