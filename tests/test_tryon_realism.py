@@ -674,3 +674,26 @@ def test_a_loose_long_sleeve_with_no_forearm_seen_is_trimmed_to_an_arm_for_the_s
     assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
     arm = out[198:203, 150:165].astype(int)
     assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_filled_skin_takes_its_texture_from_skin_in_the_tones_own_light(monkeypatch):
+    """The fill's colour follows lit skin beside it (a chest in the light), but its fine detail is copied
+    from skin in the tone's own light only: a lit chest's highlights and creases, laid over the fill as
+    texture, crumpled it like paper."""
+    import tryon_cli.render.classical.garment as garment_module
+
+    sources = []
+    detail = garment_module.skin_detail
+    monkeypatch.setattr(garment_module, "skin_detail",
+                        lambda frame, source, region, seed=0: sources.append(source) or detail(frame, source, region, seed))
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
+    frame[140:200, 150:351] = (170, 115, 88)  # the chest above the neckline, lit
+    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    out = render_short_sleeve(frame, body, old)
+    assert abs(out[206:216, 230:270].astype(float).mean() - frame[185:195, 230:270].mean()) < 15  # its colour
+    assert sources and not sources[0][150:190, 200:300].any()  # ... not its texture
+    assert sources[0][300:380, 105:120].all()  # the arms' is

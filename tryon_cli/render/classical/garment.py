@@ -340,12 +340,16 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
         tone_lab = _colour_lab(tone)
         close = _like_skin(lab, tone_lab)
+        # (the texture only from skin in the tone's own light: a lit chest's highlights, and whatever else
+        # is that bright, laid over the fill as detail, crumpled it like paper)
+        in_tone = np.linalg.norm(lab - tone_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         if arm_tone is not None and near_tone is not None:
             # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
             # the arms' (auburn hair, a brown print)
             near_lab = _colour_lab(near_tone)
             if np.linalg.norm(near_lab - tone_lab) < 2 * SKIN_LOCAL_TOLERANCE:
                 close |= _like_skin(lab, near_lab)
+                in_tone |= np.linalg.norm(lab - near_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
@@ -373,7 +377,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso)
         shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
-        texture = 1.0 + skin_detail(frame, seen, arms > 0)
+        texture = 1.0 + skin_detail(frame, seen & in_tone, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
         # full cover where the old garment was; a feathered fade into the bare skin next to it (inside the
         # mask), so the fill has no hard seam against the photographed arm or hand
