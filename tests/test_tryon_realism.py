@@ -697,3 +697,25 @@ def test_filled_skin_takes_its_texture_from_skin_in_the_tones_own_light(monkeypa
     assert abs(out[206:216, 230:270].astype(float).mean() - frame[185:195, 230:270].mean()) < 15  # its colour
     assert sources and not sources[0][150:190, 200:300].any()  # ... not its texture
     assert sources[0][300:380, 105:120].all()  # the arms' is
+
+
+def test_trousers_the_old_tops_coarse_region_reaches_over_stay_as_photographed():
+    """The old top's region is segmented at a reduced size and reaches over the trousers' waistband in
+    blocks: the pixels along its lower edge that are nearer the colours just below it (the trousers)
+    than the top's are no old top, and are not filled as a staircase of skin."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:400, 150:351] = (20, 20, 22)  # a black top down to row 400 ...
+    frame[400:560, 150:351] = (70, 72, 78)  # ... over dark grey trousers
+    frame[400:560:6, 150:351] = (95, 97, 104)  # (with some texture)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:400, 150:351] = 255
+    for x in range(150, 351, 24):  # its coarse region's blocks reach up to 12 px over the trousers
+        old[400 : 400 + (x // 24) % 3 * 6, x : x + 24] = 255
+    out = render_short_sleeve(frame, body, old, hem=300, torso=_torso(body, SHAPE))
+    trousers = out[405:412, 160:340].astype(int)  # (a few px below the hem: the fill's soft edge)
+    assert np.abs(trousers - frame[405:412, 160:340]).sum(axis=2).mean() < 20
+    assert np.abs(out[360:390, 200:300].astype(int) - SKIN).sum(axis=2).mean() < 60  # the midriff is skin

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ...analysis.body import is_skin
-from ...masks.occluders import colour_lab
+from ...masks.occluders import colour_clusters, colour_distance, colour_lab
 from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
@@ -47,6 +47,8 @@ SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this man
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
+HEM_BAND = 0.03  # share of the long side above and below the old top's lower edge where the garment below is sought
+HEM_MARGIN = 3.0  # colour distance (colour_lab) by which a pixel is nearer the garment below than the old one
 SKIN_RIM = 0.004  # ... but not within this share of the long side of both bare skin and the person's outside
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
@@ -227,6 +229,40 @@ def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np
     return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
 
 
+def _below_hem(frame: np.ndarray, old: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """The garment below an old top's hem that its coarse region (segmented at a reduced size) reaches over
+    in blocks: in the band along the region's lower edge across the hips, the pixels nearer (by HEM_MARGIN)
+    the colours just below that edge than the old garment's. The trousers' waistband was filled as a
+    staircase of skin."""
+    found = np.zeros(old.shape, bool)
+    h, w = old.shape
+    band = max(int(HEM_BAND * max(h, w)), 2)
+    across = np.nonzero((torso > 0).any(axis=0))[0]
+    if not len(across):
+        return found
+    # (the torso's columns and a quarter of its width either side: the hips reach past the joints' quad)
+    reach = (across[-1] - across[0]) // 4
+    columns = old.any(axis=0) & (np.abs(np.arange(w) - (across[0] + across[-1]) / 2) <= (across[-1] - across[0]) / 2 + reach)
+    if not columns.any():
+        return found
+    bottom = np.where(columns, h - 1 - np.argmax(old[::-1], axis=0), -1)  # each column's lowest old row
+    rows = np.arange(h)[:, None]
+    edge = columns[None] & (rows > bottom[None] - band) & old
+    under = columns[None] & (rows > bottom[None]) & (rows <= bottom[None] + band) & (person > 0)
+    inner = old & ~edge & columns[None]
+    if under.sum() < MIN_SKIN_SAMPLES or inner.sum() < MIN_SKIN_SAMPLES:
+        return found
+    lab = colour_lab(frame)
+    below, fabric = colour_clusters(lab[under]), colour_clusters(lab[inner])
+    x0, x1 = int(np.argmax(columns)), int(w - np.argmax(columns[::-1]))
+    y0 = max(int(bottom[columns].min()) - band, 0)
+    y1 = int(bottom[columns].max()) + 1
+    crop = lab[y0:y1, x0:x1]
+    nearer = colour_distance(crop, fabric) > colour_distance(crop, below) + HEM_MARGIN
+    found[y0:y1, x0:x1] = nearer & edge[y0:y1, x0:x1]
+    return found
+
+
 def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndarray) -> np.ndarray:
     """The hair that falls from what stays in front (the head's region, cut at the jaw) into `region`:
     its pixels of the hair's colour (the median of what stays in front just above `region`, skin left
@@ -281,6 +317,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
         old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0) \
             & ~_skin_rim(bare, conditions.person == 0, max(mask.shape))
+    if conditions.category == "upper" and conditions.person is not None and conditions.torso is not None:
+        old &= ~_below_hem(frame, old, conditions.person, conditions.torso)
     uncovered = np.where(old & ~bare_or_backdrop & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
