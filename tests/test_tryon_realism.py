@@ -719,3 +719,22 @@ def test_trousers_the_old_tops_coarse_region_reaches_over_stay_as_photographed()
     trousers = out[405:412, 160:340].astype(int)  # (a few px below the hem: the fill's soft edge)
     assert np.abs(trousers - frame[405:412, 160:340]).sum(axis=2).mean() < 20
     assert np.abs(out[360:390, 200:300].astype(int) - SKIN).sum(axis=2).mean() < 60  # the midriff is skin
+
+
+def test_a_bare_forearm_beside_a_dresss_skirt_leaves_the_skirt_in_its_capsule_as_photographed():
+    """The arms' capsules add an old sleeve wherever the old region stopped, but where the arm is bare
+    what else its capsule holds is beside or behind it: a dress's skirt beside a hanging bare forearm was
+    filled as skin, and the arm became a wide slab."""
+    body = body_with(**ARMS_OUT)
+    cream, skin = (242, 238, 228), (205, 150, 120)
+    frame = np.full((*SHAPE, 3), (150, 170, 200), np.uint8)  # a blue backdrop
+    frame[body.person > 0] = skin
+    frame[140:560, 150:351] = cream  # the dress: its bodice ...
+    frame[300:560, 90:411] = cream  # ... and its skirt, wider than the arms hang
+    for elbow, wrist in (((120, 280), (110, 390)), ((380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 24)  # the bare forearms in front of the skirt's sides
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:300, 150:351] = 255  # the old top's region stops at the dress's waist
+    out = render_short_sleeve(frame, body, old, hem=250)
+    beside = (slice(330, 380), slice(97, 100))  # inside the capsule, outside the forearm: the skirt
+    assert np.abs(out[beside].astype(int) - cream).sum(axis=2).mean() < 20

@@ -49,6 +49,8 @@ SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin t
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
 HEM_BAND = 0.03  # share of the long side above and below the old top's lower edge where the garment below is sought
 HEM_MARGIN = 3.0  # colour distance (colour_lab) by which a pixel is nearer the garment below than the old one
+SLEEVE_SCALE = 0.02  # share of the long side over which an arm's capsule is seen bare or sleeved ...
+BARE_ARM_SHARE = 0.25  # ... bare where at least this share of it is bare skin (a sleeve shows none)
 SKIN_RIM = 0.004  # ... but not within this share of the long side of both bare skin and the person's outside
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
@@ -229,6 +231,15 @@ def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np
     return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
 
 
+def _sleeved(capsules: np.ndarray, bare: np.ndarray, long_side: int) -> np.ndarray:
+    """The arms' capsules where the arm is sleeved: where, over SLEEVE_SCALE, less than BARE_ARM_SHARE of
+    the capsule is bare skin. Where the arm is bare, what else the capsule holds is beside or behind it
+    (a dress's skirt beside a hanging forearm, filled as skin it made the arm a wide slab), no sleeve."""
+    weight = capsules.astype(np.float32)
+    share, _ = _masked_blur((bare & capsules).astype(np.float32), weight, max(SLEEVE_SCALE * long_side, 1.0))
+    return capsules & (share < BARE_ARM_SHARE)
+
+
 def _below_hem(frame: np.ndarray, old: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
     """The garment below an old top's hem that its coarse region (segmented at a reduced size) reaches over
     in blocks: in the band along the region's lower edge across the hips, the pixels nearer (by HEM_MARGIN)
@@ -306,7 +317,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             allowed &= conditions.keep == 0
         old |= _same_garment(frame, old & ~bare, allowed)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
-        old |= (conditions.arms > 0) & ~other
+        old |= _sleeved(conditions.arms > 0, bare, max(mask.shape)) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
         old |= band & ~_hair_below_keep(frame, conditions.keep, band)
