@@ -738,3 +738,27 @@ def test_a_bare_forearm_beside_a_dresss_skirt_leaves_the_skirt_in_its_capsule_as
     out = render_short_sleeve(frame, body, old, hem=250)
     beside = (slice(330, 380), slice(97, 100))  # inside the capsule, outside the forearm: the skirt
     assert np.abs(out[beside].astype(int) - cream).sum(axis=2).mean() < 20
+
+
+def test_a_shadowed_neck_tinted_by_the_old_tops_light_is_no_old_collar():
+    """Under the chin the neck is in shadow, and a green T-shirt's reflected light takes it out of the skin
+    colour range: in the band above a new V neckline it was taken for the old collar and painted over in
+    blotches. Skin darker than the person's, with its yellowness, stays."""
+    from tryon_cli.garments.planner import _torso
+
+    body, image, top = neck_scene(((180, 150), (320, 150)), ((200, 430), (300, 440)), torso_top=130, top_from=150)
+    image[40:100, 225:276] = (190, 160, 140)  # a pale face ...
+    image[100:140, 225:276] = (96, 91, 73)  # ... and the neck under the chin, in the green top's light
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:100, 225:276] = 255  # the face above it, kept in front
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[100:] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    for x in range(160, 341):  # a new top with a deep V neckline
+        alpha[150 + max(80 - abs(x - 250), 0) : 300, x] = 1.0
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(image, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=body.person, old_garment=top, torso=_torso(body, SHAPE)))
+    neck = (slice(125, 140), slice(235, 266))
+    assert np.abs(out[neck].astype(int) - image[neck]).sum(axis=2).mean() < 15

@@ -45,6 +45,8 @@ SEAM_SOFTNESS = 0.004  # the rounding is blurred at this share of the long side 
 ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
+SHADED_SKIN_B = 6.0  # Lab b distance from the person's skin of skin in shadow (out of the skin range) ...
+SHADED_SKIN_A = 12.0  # ... and Lab a distance (a garment's reflected light shifts its redness)
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
 HEM_BAND = 0.03  # share of the long side above and below the old top's lower edge where the garment below is sought
@@ -132,22 +134,44 @@ def _like_skin(lab: np.ndarray, tone_lab: np.ndarray) -> np.ndarray:
     return chroma & (lightness > -SKIN_LOCAL_TOLERANCE) & (lightness < SKIN_LIT_REACH)
 
 
+def _skin_reference(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+                    keep: np.ndarray | None = None) -> np.ndarray | None:
+    """Median Lab (float) of the person's skin-range pixels outside the mask: those kept in front (`keep`:
+    face, hands) when enough show (a trouser print of muted reds outside the mask is in the skin range too,
+    and outnumbered the face); None when too few show."""
+    if person is None:
+        return None
+    seen = (person > 0) & (mask == 0) & is_skin(frame)
+    if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
+        seen &= keep > 0
+    if seen.sum() <= MIN_SKIN_SAMPLES:
+        return None
+    return np.median(cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[seen], axis=0)
+
+
 def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
                keep: np.ndarray | None = None) -> np.ndarray:
     """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
-    chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept). That chroma
-    is the skin kept in front's (`keep`: face, hands) when enough of it shows: a trouser print of muted
-    reds outside the mask is in the skin range too, outnumbered the face, and bare arms were not skin."""
+    chroma (`_skin_reference`: a lit red or pink sleeve falls in the range but is no skin, and must not be
+    kept)."""
     skin = is_skin(frame)
-    if person is not None:
-        seen = (person > 0) & (mask == 0) & skin
-        if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
-            seen &= keep > 0
-        if seen.sum() > MIN_SKIN_SAMPLES:
-            lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-            reference = np.median(lab[seen][:, 1:], axis=0)
-            skin &= np.linalg.norm(lab[..., 1:] - reference, axis=2) < SKIN_CHROMA_TOLERANCE
+    reference = _skin_reference(frame, person, mask, keep)
+    if reference is not None:
+        lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        skin &= np.linalg.norm(lab[..., 1:] - reference[1:], axis=2) < SKIN_CHROMA_TOLERANCE
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+
+
+def _shaded_skin(frame: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Skin in shadow, whether or not in the skin colour range: darker than the `reference` skin (Lab), its
+    yellowness within SHADED_SKIN_B and its redness within SHADED_SKIN_A of the reference's (a neck under the
+    chin, tinted by a green T-shirt's light, was out of the range and painted over as the old collar; a
+    black, white or green collar is no skin: no yellowness, or lighter)."""
+    if reference is None:
+        return np.zeros(frame.shape[:2], bool)
+    lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return (np.abs(lab[..., 2] - reference[2]) < SHADED_SKIN_B) & (np.abs(lab[..., 1] - reference[1]) < SHADED_SKIN_A) \
+        & (lab[..., 0] < reference[0])
 
 
 def _swallowed(frame: np.ndarray, mask: np.ndarray, old: np.ndarray, bare: np.ndarray,
@@ -320,6 +344,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         old |= _sleeved(conditions.arms > 0, bare, max(mask.shape)) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        band &= ~_shaded_skin(frame, _skin_reference(frame, conditions.person, mask, conditions.keep))
         old |= band & ~_hair_below_keep(frame, conditions.keep, band)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
