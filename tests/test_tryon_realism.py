@@ -165,6 +165,18 @@ def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
     assert (neck[141:150, 230:270] == 0).all()  # not the collar below it
 
 
+def test_the_collars_dark_anti_aliased_edge_is_no_rim_of_the_neck():
+    """The neck kept out of the mask is grown by its soft rim, but next to the collar the collar's own
+    anti-aliased edge (darker than the neck, mixed with the collar) is no neck: kept, it drew a thin dark
+    line round the neck where the collar was."""
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=140)
+    image[140:142, 160:341] = (115, 88, 75)  # the collar's top edge, half neck half black collar
+    old[140:142] = 0  # (the top's coarse region starts just below it)
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[139, 250] > 0  # the neck, to its rim
+    assert (neck[140:142, 230:270] == 0).all()  # not the collar's dark edge
+
+
 def hand_on_hip_scene() -> tuple[np.ndarray, Body, np.ndarray, np.ndarray]:
     """A person in a grey tee and black trousers on a light backdrop, the image-right hand on the hip:
     between that arm and the waist a gap of backdrop, which the coarse person mask and the old garment's

@@ -62,7 +62,8 @@ COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top 
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
 NECK_HALF_WIDTH = 0.2  # below it, the neck's half width in shoulder-joint distances ...
 NECK_BELOW_BASE = 0.08  # ... down to this many torso scales below it
-NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar
+NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar ...
+NECK_RIM_LIGHTNESS = 30.0  # ... where within this 8-bit L of the neck's median (not the collar's edge)
 NECK_FABRIC_CHROMA = 15.0  # 8-bit Lab (a, b) distance from the old garment's colour ...
 NECK_FABRIC_LIGHTNESS = 50.0  # ... and lightness distance: its collar, no neck rim
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
@@ -412,7 +413,14 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     # old tee stayed around the neck)
     edge = dilate(skin, NECK_RIM_PX)
     fabric &= skin == 0
-    return np.where(fabric, skin, np.where(near_collar, edge & ~garment | skin, grown)).astype(np.uint8)
+    next_to_collar = edge & ~garment | skin
+    if (skin > 0).any():
+        # (nor the collar's anti-aliased edge, skin-coloured but much darker or lighter than the neck: kept,
+        # it drew a thin line round the neck)
+        lightness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        like_neck = np.abs(lightness - float(np.median(lightness[skin > 0]))) < NECK_RIM_LIGHTNESS
+        next_to_collar = np.where(like_neck, next_to_collar, 0).astype(np.uint8)
+    return np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
 
 
 def _fabric_coloured(image: np.ndarray, garment: np.ndarray) -> np.ndarray:
