@@ -774,3 +774,21 @@ def test_a_shadowed_neck_tinted_by_the_old_tops_light_is_no_old_collar():
         keep=keep, person=body.person, old_garment=top, torso=_torso(body, SHAPE)))
     neck = (slice(125, 140), slice(235, 266))
     assert np.abs(out[neck].astype(int) - image[neck]).sum(axis=2).mean() < 15
+
+
+def test_a_flared_sleeve_on_an_arm_thinner_than_its_capsule_is_still_trimmed():
+    """A slim bare forearm measures narrower than the arm's capsule: what lies beyond the capsule on the
+    arm's outer side is still the sleeve's flare. (Skipped when no wider than the capsule, the trimming came
+    and went with a pixel of measured width: 02849's sleeve a square skin shoulder or not.)"""
+    from tryon_cli.garments.planner import _torso
+    from tryon_cli.render.classical.garment import sleeve_flare
+
+    body = body_with(**ARMS_OUT)
+    arms = arms_in_front(body, SHAPE)
+    bare = np.zeros(SHAPE, np.uint8)
+    for elbow, wrist in (((120, 280), (110, 390)), ((380, 280), (390, 390))):
+        cv2.line(bare, elbow, wrist, 255, 20)  # slim bare forearms (the capsule's radius is 17)
+    flare = sleeve_flare(arms, bare > 0, _torso(body, SHAPE))
+    assert flare[200, 130] and flare[200, 370], "25 px out from the upper arms' middle lines: flare"
+    assert not flare[200, 160] and not flare[200, 340], "the upper arms themselves"
+

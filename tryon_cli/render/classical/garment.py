@@ -38,6 +38,7 @@ ARM_MIDDLE = 0.7  # an arm's width is measured on its capsule's pixels this deep
 MIN_ARM_SAMPLES = 30  # ... when at least this many of them are bare skin ...
 ARM_WIDTH_PERCENTILE = 75  # ... as this percentile of their distance to anything not bare ...
 ARM_EASE = 1.2  # ... times this (the upper arm under a sleeve is a little thicker than the forearm below it)
+MIN_ARM_WIDTH = 0.5  # ... and trusted when at least this share of the capsule's radius
 CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
 CONTACT_DROP = 0.003  # ... lowered by this share of the long side (light from above) ...
 CONTACT_DARKEN = 0.3  # ... darkening the skin by up to this much
@@ -488,6 +489,8 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
         middle = capsule & (inside >= ARM_MIDDLE * radius) & bare
         measured = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE \
             if middle.sum() >= MIN_ARM_SAMPLES else None
+        if measured is not None and measured < MIN_ARM_WIDTH * radius:
+            measured = None  # (specks of bare skin, not an arm seen: a light arm beside a white top)
         sides.append((capsule, columns, inside, radius, measured))
     # an arm whose bare skin is not seen (the old garment's coarse region swallowed the forearm) is as wide
     # as the other (its sleeve was filled as a square skin shoulder)
@@ -496,8 +499,9 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
         # (and with neither forearm seen, under loose long sleeves, as wide as its capsule, eased: the
         # capsule is sized to the body, and a bare arm measures about that)
         half_width = measured if measured is not None else max(widths) if widths else ARM_EASE * radius
-        if half_width <= radius:
-            continue
+        # (an arm measured no wider than its capsule: beyond the capsule; skipped, the trimming came and went
+        # with a pixel of measured width, 02849's T-shirt sleeve a square skin shoulder or not)
+        half_width = max(half_width, radius)
         # beyond the half-width from the capsule's middle line (radius in from its edge) ...
         beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
         rows = np.nonzero(capsule.any(axis=1))[0]
