@@ -142,6 +142,7 @@ def test_a_hands_wrist_end_is_protected_only_where_it_is_skin():
     kept = protection_mask(body, (500, 300), "upper", 100.0, image)
     assert without[306, 100] > 0 and kept[306, 100] == 0  # the cuff is no longer protected
     assert kept[360, 100] > 0  # the fingers are
+    assert not kept[309:312, 100].any()  # nor the cuff's last rows beside the skin (a dark line at the wrist)
 
 
 def test_a_dress_mask_spans_the_gap_between_the_legs():

@@ -165,6 +165,18 @@ def test_the_neck_kept_out_of_the_mask_does_not_reach_into_the_old_collar():
     assert (neck[141:150, 230:270] == 0).all()  # not the collar below it
 
 
+def test_the_collars_dark_anti_aliased_edge_is_no_rim_of_the_neck():
+    """The neck kept out of the mask is grown by its soft rim, but next to the collar the collar's own
+    anti-aliased edge (darker than the neck, mixed with the collar) is no neck: kept, it drew a thin dark
+    line round the neck where the collar was."""
+    body, image, old = neck_scene(((180, 160), (320, 160)), ((200, 430), (300, 430)), torso_top=140, top_from=140)
+    image[140:142, 160:341] = (115, 88, 75)  # the collar's top edge, half neck half black collar
+    old[140:142] = 0  # (the top's coarse region starts just below it)
+    neck = neck_skin(image, body, old, scale=400.0)
+    assert neck[120, 250] > 0 and neck[139, 250] > 0  # the neck, to its rim
+    assert (neck[140:142, 230:270] == 0).all()  # not the collar's dark edge
+
+
 def hand_on_hip_scene() -> tuple[np.ndarray, Body, np.ndarray, np.ndarray]:
     """A person in a grey tee and black trousers on a light backdrop, the image-right hand on the hip:
     between that arm and the waist a gap of backdrop, which the coarse person mask and the old garment's
@@ -549,3 +561,234 @@ def test_a_bare_arms_soft_silhouette_beside_the_old_top_is_not_filled_as_its_edg
         garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
         keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old))
     assert np.abs(out[200:380, 143:145].astype(int) - frame[200:380, 143:145]).max() < 12
+
+
+def test_bare_arms_stay_as_photographed_beside_trousers_of_a_skin_like_print():
+    """Bare skin is told from other skin-range colours by the chroma of the person's own skin outside the
+    mask; a trouser print of muted reds and browns (in the skin range) outnumbered the face there, the
+    reference chroma was the print's, and the bare arms, taken for the old top, were painted over with
+    flat filled skin. The skin kept in front (face, hands) gives the reference."""
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[30:140, 200:301] = 255  # the head
+    arm_skin, print_colour = np.array((183, 133, 98)), np.array((114, 77, 73))
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = arm_skin
+    rows = np.arange(SHAPE[0])[:, None, None]
+    frame = np.where(person[..., None] > 0, np.clip(arm_skin + 12 * np.sin(rows / 4.0), 0, 255), frame).astype(np.uint8)
+    frame[420:, 150:351] = print_colour  # the trousers, a muted red print
+    frame[420:, 150:351:12] = (60, 40, 40)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    frame[old > 0] = (240, 240, 240)  # a white top
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[30:140, 200:301] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[130:420] = 255
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:300, 150:351] = 1.0  # a crop top
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=person, old_garment=old, arms=arms_in_front(body, SHAPE)))
+    forearm = (slice(320, 380), slice(100, 130))  # the image-left forearm, inside the mask, bare
+    assert np.abs(out[forearm].astype(int) - frame[forearm]).mean() < 3
+
+
+
+def test_filled_skin_goes_on_from_a_lit_chest_above_the_old_neckline_without_a_step():
+    """The fill's tone is the arms' (often in shadow at the sides); the chest above a straight old neckline,
+    lit from the front, is much brighter in the same skin's chroma. Left out of the skin the fill follows,
+    the fill below the neckline was a darker block with a step at the old neckline."""
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
+    frame[140:200, 150:351] = (180, 125, 95)  # the chest above the neckline, lit
+    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    out = render_short_sleeve(frame, body, old)
+    grey = out.astype(np.float32).mean(axis=2)
+    chest, below = grey[185:195, 230:270].mean(), grey[206:216, 230:270].mean()
+    assert abs(below - chest) < 15
+
+
+def test_an_upper_garments_region_on_a_dress_stops_at_its_waist():
+    """On a dress (the chest's fabric goes on across the hips, a skirt) the old top ends at the waist: what
+    lies below a short new top is the skirt, and was filled as a rectangle of skin cut across it. A top
+    over trousers of another colour still reaches down to the hips."""
+    keypoints = pose_keypoints({bp.NOSE: (250, 60), 2: (240, 50),
+                                bp.LEFT_SHOULDER: (180, 160), bp.RIGHT_SHOULDER: (320, 160),
+                                bp.LEFT_HIP: (200, 420), bp.RIGHT_HIP: (300, 420)})
+    person = np.zeros(SHAPE, np.uint8)
+    cv2.rectangle(person, (160, 140), (340, 580), 255, -1)
+    body = Body(keypoints, person, (), "pose")
+    dress = np.full((*SHAPE, 3), 235, np.uint8)
+    dress[140:581, 160:341] = (120, 40, 50)  # one fabric from the shoulders to below the knees
+    built = build_mask(dress, body, MaskOptions(category="upper"))
+    assert built.garment is not None and (built.garment[200:290, 200:300] > 0).mean() > 0.9
+    assert (built.garment[320:420, 200:300] > 0).mean() < 0.05  # from the waist (row 303) down: the skirt
+    separates = dress.copy()
+    separates[440:581, 160:341] = (40, 50, 110)  # the same top over navy trousers
+    built = build_mask(separates, body, MaskOptions(category="upper"))
+    assert (built.garment[320:420, 200:300] > 0).mean() > 0.9
+
+
+def test_a_flared_sleeve_on_an_arm_whose_forearm_is_not_seen_is_trimmed_to_the_other_arms_width():
+    """The old garment's coarse region swallowed one forearm (no bare skin of that arm to measure): that
+    arm is as wide as the other, and its sleeve standing off it is backdrop (it stayed a square skin
+    shoulder)."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    coarse = old.copy()
+    coarse[220:420, 340:420] = 255  # the coarse region runs down over the image-right forearm (still bare)
+    body = Body(body.keypoints, person, (), "pose")
+    out = render_short_sleeve(frame, body, coarse, torso=_torso(body, SHAPE))
+    # row 200: the image-right upper arm's middle line is at x = 340; the sleeve reached 40 px out, the arm 20
+    assert old[200, 375] and old[200, 340]
+    flare = out[198:203, 372:380].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 335:350].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_a_loose_long_sleeve_with_no_forearm_seen_is_trimmed_to_an_arm_for_the_shoulders():
+    """Long loose sleeves on both arms (no bare forearm to measure): an arm is as wide as its capsule (sized
+    to the body), eased, and what the sleeve covered beyond that on its outer side is backdrop (filled as
+    skin it was a fat slab of an arm)."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        cv2.polylines(old, [np.array([shoulder, elbow, wrist], np.int32)], False, 255, 80)  # a loose sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    body = Body(body.keypoints, person, (), "pose")
+    out = render_short_sleeve(frame, body, old, torso=_torso(body, SHAPE))
+    # row 200: the upper arm's middle line is at x = 160; the sleeve reaches 40 px out, the capsule 17
+    assert old[200, 125] and old[200, 160]
+    flare = out[198:203, 120:128].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    arm = out[198:203, 150:165].astype(int)
+    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
+def test_filled_skin_takes_its_texture_from_skin_in_the_tones_own_light(monkeypatch):
+    """The fill's colour follows lit skin beside it (a chest in the light), but its fine detail is copied
+    from skin in the tone's own light only: a lit chest's highlights and creases, laid over the fill as
+    texture, crumpled it like paper."""
+    import tryon_cli.render.classical.garment as garment_module
+
+    sources = []
+    detail = garment_module.skin_detail
+    monkeypatch.setattr(garment_module, "skin_detail",
+                        lambda frame, source, region, seed=0: sources.append(source) or detail(frame, source, region, seed))
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
+    frame[140:200, 150:351] = (170, 115, 88)  # the chest above the neckline, lit
+    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    out = render_short_sleeve(frame, body, old)
+    assert abs(out[206:216, 230:270].astype(float).mean() - frame[185:195, 230:270].mean()) < 15  # its colour
+    assert sources and not sources[0][150:190, 200:300].any()  # ... not its texture
+    assert sources[0][300:380, 105:120].all()  # the arms' is
+
+
+def test_trousers_the_old_tops_coarse_region_reaches_over_stay_as_photographed():
+    """The old top's region is segmented at a reduced size and reaches over the trousers' waistband in
+    blocks: the pixels along its lower edge that are nearer the colours just below it (the trousers)
+    than the top's are no old top, and are not filled as a staircase of skin."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame[140:400, 150:351] = (20, 20, 22)  # a black top down to row 400 ...
+    frame[400:560, 150:351] = (70, 72, 78)  # ... over dark grey trousers
+    frame[400:560:6, 150:351] = (95, 97, 104)  # (with some texture)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:400, 150:351] = 255
+    for x in range(150, 351, 24):  # its coarse region's blocks reach up to 12 px over the trousers
+        old[400 : 400 + (x // 24) % 3 * 6, x : x + 24] = 255
+    out = render_short_sleeve(frame, body, old, hem=300, torso=_torso(body, SHAPE))
+    trousers = out[405:412, 160:340].astype(int)  # (a few px below the hem: the fill's soft edge)
+    assert np.abs(trousers - frame[405:412, 160:340]).sum(axis=2).mean() < 20
+    assert np.abs(out[360:390, 200:300].astype(int) - SKIN).sum(axis=2).mean() < 60  # the midriff is skin
+
+
+def test_a_bare_forearm_beside_a_dresss_skirt_leaves_the_skirt_in_its_capsule_as_photographed():
+    """The arms' capsules add an old sleeve wherever the old region stopped, but where the arm is bare
+    what else its capsule holds is beside or behind it: a dress's skirt beside a hanging bare forearm was
+    filled as skin, and the arm became a wide slab."""
+    body = body_with(**ARMS_OUT)
+    cream, skin = (242, 238, 228), (205, 150, 120)
+    frame = np.full((*SHAPE, 3), (150, 170, 200), np.uint8)  # a blue backdrop
+    frame[body.person > 0] = skin
+    frame[140:560, 150:351] = cream  # the dress: its bodice ...
+    frame[300:560, 90:411] = cream  # ... and its skirt, wider than the arms hang
+    for elbow, wrist in (((120, 280), (110, 390)), ((380, 280), (390, 390))):
+        cv2.line(frame, elbow, wrist, skin, 24)  # the bare forearms in front of the skirt's sides
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:300, 150:351] = 255  # the old top's region stops at the dress's waist
+    out = render_short_sleeve(frame, body, old, hem=250)
+    beside = (slice(330, 380), slice(97, 100))  # inside the capsule, outside the forearm: the skirt
+    assert np.abs(out[beside].astype(int) - cream).sum(axis=2).mean() < 20
+
+
+def test_a_shadowed_neck_tinted_by_the_old_tops_light_is_no_old_collar():
+    """Under the chin the neck is in shadow, and a green T-shirt's reflected light takes it out of the skin
+    colour range: in the band above a new V neckline it was taken for the old collar and painted over in
+    blotches. Skin darker than the person's, with its yellowness, stays."""
+    from tryon_cli.garments.planner import _torso
+
+    body, image, top = neck_scene(((180, 150), (320, 150)), ((200, 430), (300, 440)), torso_top=130, top_from=150)
+    image[40:100, 225:276] = (190, 160, 140)  # a pale face ...
+    image[100:140, 225:276] = (96, 91, 73)  # ... and the neck under the chin, in the green top's light
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:100, 225:276] = 255  # the face above it, kept in front
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[100:] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    for x in range(160, 341):  # a new top with a deep V neckline
+        alpha[150 + max(80 - abs(x - 250), 0) : 300, x] = 1.0
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(image, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=body.person, old_garment=top, torso=_torso(body, SHAPE)))
+    neck = (slice(125, 140), slice(235, 266))
+    assert np.abs(out[neck].astype(int) - image[neck]).sum(axis=2).mean() < 15
+
+
+def test_a_flared_sleeve_on_an_arm_thinner_than_its_capsule_is_still_trimmed():
+    """A slim bare forearm measures narrower than the arm's capsule: what lies beyond the capsule on the
+    arm's outer side is still the sleeve's flare. (Skipped when no wider than the capsule, the trimming came
+    and went with a pixel of measured width: 02849's sleeve a square skin shoulder or not.)"""
+    from tryon_cli.garments.planner import _torso
+    from tryon_cli.render.classical.garment import sleeve_flare
+
+    body = body_with(**ARMS_OUT)
+    arms = arms_in_front(body, SHAPE)
+    bare = np.zeros(SHAPE, np.uint8)
+    for elbow, wrist in (((120, 280), (110, 390)), ((380, 280), (390, 390))):
+        cv2.line(bare, elbow, wrist, 255, 20)  # slim bare forearms (the capsule's radius is 17)
+    flare = sleeve_flare(arms, bare > 0, _torso(body, SHAPE))
+    assert flare[200, 130] and flare[200, 370], "25 px out from the upper arms' middle lines: flare"
+    assert not flare[200, 160] and not flare[200, 340], "the upper arms themselves"
+

@@ -62,7 +62,8 @@ COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top 
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
 NECK_HALF_WIDTH = 0.2  # below it, the neck's half width in shoulder-joint distances ...
 NECK_BELOW_BASE = 0.08  # ... down to this many torso scales below it
-NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar
+NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar ...
+NECK_RIM_LIGHTNESS = 30.0  # ... where within this 8-bit L of the neck's median (not the collar's edge)
 NECK_FABRIC_CHROMA = 15.0  # 8-bit Lab (a, b) distance from the old garment's colour ...
 NECK_FABRIC_LIGHTNESS = 50.0  # ... and lightness distance: its collar, no neck rim
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
@@ -75,6 +76,10 @@ CHEST_BELOW_SHOULDERS = 0.2  # torso scales: the chest's colour is read from thi
 HIP_SPAN = 0.3  # the lower garment is cut across the hip joints' span grown by this share on each side ...
 SLEEVE_BAND = 0.3  # ... and beside it but for a band this many torso scales wide along each arm
 SOLE_TO_ANKLE = 0.08  # without keypoints: the ankles sit this share of the person's height above the soles
+DRESS_BAND = 0.3  # torso scales below the hip line where a dress's skirt is looked for ...
+DRESS_SHARE = 0.9  # ... on the person across the hip joints' span: this share within ROW_CHANGE of the chest's
+# median colour (relative to the chest's own share) is the top's fabric going on as a skirt
+NATURAL_WAIST = 0.55  # a dress's waist, as a share of the way from the shoulder joints down to the hip joints
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,8 @@ def _hand_region(hand: np.ndarray, shape: tuple[int, int], image: np.ndarray | N
     ys, xs = np.nonzero(region)
     along = ((xs - wrist[0]) * axis[0] + (ys - wrist[1]) * axis[1]) / length**2
     end = along < HAND_WRIST_END
-    skin = cv2.dilate(is_skin(image).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    # (closed, not grown: grown it kept the cuff's last rows beside the skin, a dark line at the wrist)
+    skin = cv2.morphologyEx(is_skin(image).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)) > 0
     drop = end & ~skin[ys, xs]
     region[ys[drop], xs[drop]] = 0
     return region
@@ -315,13 +321,47 @@ def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, s
     if not beside:
         return result
     # beside the hips too, but for what lies along an arm (a long sleeve hanging there)
-    arms = np.zeros(garment.shape, np.uint8)
+    result[cut:] &= _arm_bands(body, garment.shape, scale)[cut:]
+    return result
+
+
+def dress_waist(image: np.ndarray, body: Body, scale: float) -> int | None:
+    """The waist row of a person in a dress (the chest's fabric goes on across the hips below the hip line,
+    a skirt), else None. An upper garment's region stops there, not at the hips: what lies below a short
+    new top on a dress is its skirt, and it was filled as a rectangle of skin cut straight across it."""
+    quad = body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER, bp.RIGHT_HIP, bp.LEFT_HIP))
+    if len(quad) < 4:
+        return None
+    height, width = image.shape[:2]
+    x0, x1 = int(max(quad[2:, 0].min(), 0)), int(min(quad[2:, 0].max(), width))
+    top = int(max(quad[:2, 1].max() + CHEST_BELOW_SHOULDERS * scale, 0))
+    middle = int(max(quad[:, 1].mean(), 0))
+    line = int(max(quad[2:, 1].mean() + 0.1 * scale, 0))
+    bottom = min(int(line + DRESS_BAND * scale), height)
+    if x1 - x0 < 4 or middle <= top or bottom <= line:
+        return None
+    lab = colour_lab(image[:, x0:x1])
+    person = body.person[:, x0:x1] > 0
+    chest, below = lab[top:middle][person[top:middle]], lab[line:bottom][person[line:bottom]]
+    if len(chest) < 50 or len(below) < 50:
+        return None
+    reference = np.median(chest, axis=0)
+    share = (np.linalg.norm(below - reference, axis=1) < ROW_CHANGE).mean() \
+        / max((np.linalg.norm(chest - reference, axis=1) < ROW_CHANGE).mean(), 1e-3)
+    if share < DRESS_SHARE:
+        return None
+    shoulders, hips = float(quad[:2, 1].mean()), float(quad[2:, 1].mean())
+    return int(shoulders + NATURAL_WAIST * (hips - shoulders))
+
+
+def _arm_bands(body: Body, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """A band SLEEVE_BAND torso scales wide along each visible arm (where a long sleeve hangs)."""
+    arms = np.zeros(shape, np.uint8)
     for side in bp.ARMS:
         points = body.visible(side)
         if len(points) >= 2:
             cv2.polylines(arms, [np.round(points).astype(np.int32)], False, 255, max(int(SLEEVE_BAND * scale), 1))
-    result[cut:] &= arms[cut:]
-    return result
+    return arms
 
 
 def without_skirt_below_hem(image: np.ndarray, body: Body, mask: np.ndarray) -> np.ndarray:
@@ -389,7 +429,14 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     # old tee stayed around the neck)
     edge = dilate(skin, NECK_RIM_PX)
     fabric &= skin == 0
-    return np.where(fabric, skin, np.where(near_collar, edge & ~garment | skin, grown)).astype(np.uint8)
+    next_to_collar = edge & ~garment | skin
+    if (skin > 0).any():
+        # (nor the collar's anti-aliased edge, skin-coloured but much darker or lighter than the neck: kept,
+        # it drew a thin line round the neck)
+        lightness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        like_neck = np.abs(lightness - float(np.median(lightness[skin > 0]))) < NECK_RIM_LIGHTNESS
+        next_to_collar = np.where(like_neck, next_to_collar, 0).astype(np.uint8)
+    return np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
 
 
 def _fabric_coloured(image: np.ndarray, garment: np.ndarray) -> np.ndarray:
@@ -503,6 +550,9 @@ def build_mask(image: np.ndarray, body: Body, options: MaskOptions = MaskOptions
         if options.category == "upper":
             garment[max(line, 0) :] = 0  # an upper garment ends at the hips; below is the other garment
             garment = _without_lower_garment(image, body, garment, scale)
+            waist = dress_waist(image, body, scale)
+            if waist is not None:  # on a dress, at its waist: its skirt stays (a long sleeve below is
+                garment[max(waist, 0) :] = 0  # on the arm, which the renderer replaces anyway)
         else:
             garment[: max(line, 0)] = 0
     if options.category in ("upper", "dress") and len(hand_points):

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ...analysis.body import is_skin
-from ...masks.occluders import colour_lab
+from ...masks.occluders import colour_clusters, colour_distance, colour_lab
 from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import feather
 from ..contract import GarmentConditions, paste_back
@@ -28,6 +28,7 @@ ARM_SHADE_FABRIC = 40.0  # grey levels from the covered area's median: beyond, a
 SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garment's region is coarse
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
+SKIN_LIT_REACH = 60.0  # ... or as much brighter (8-bit L) with the chroma within it: lit skin (a chest in the light)
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
@@ -37,6 +38,7 @@ ARM_MIDDLE = 0.7  # an arm's width is measured on its capsule's pixels this deep
 MIN_ARM_SAMPLES = 30  # ... when at least this many of them are bare skin ...
 ARM_WIDTH_PERCENTILE = 75  # ... as this percentile of their distance to anything not bare ...
 ARM_EASE = 1.2  # ... times this (the upper arm under a sleeve is a little thicker than the forearm below it)
+MIN_ARM_WIDTH = 0.5  # ... and trusted when at least this share of the capsule's radius
 CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
 CONTACT_DROP = 0.003  # ... lowered by this share of the long side (light from above) ...
 CONTACT_DARKEN = 0.3  # ... darkening the skin by up to this much
@@ -44,8 +46,14 @@ SEAM_SOFTNESS = 0.004  # the rounding is blurred at this share of the long side 
 ROUNDING_WORKING_SIZE = 256.0  # long side (px) at which the body's local half-width is measured
 SKIN_FEATHER = 0.6  # the fill fades into the bare skin next to it over this many hundredths of the long side ...
 SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
+SHADED_SKIN_B = 6.0  # Lab b distance from the person's skin of skin in shadow (out of the skin range) ...
+SHADED_SKIN_A = 12.0  # ... and Lab a distance (a garment's reflected light shifts its redness)
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
+HEM_BAND = 0.03  # share of the long side above and below the old top's lower edge where the garment below is sought
+HEM_MARGIN = 3.0  # colour distance (colour_lab) by which a pixel is nearer the garment below than the old one
+SLEEVE_SCALE = 0.02  # share of the long side over which an arm's capsule is seen bare or sleeved ...
+BARE_ARM_SHARE = 0.25  # ... bare where at least this share of it is bare skin (a sleeve shows none)
 SKIN_RIM = 0.004  # ... but not within this share of the long side of both bare skin and the person's outside
 COLLAR_BAND = 0.025  # share of the long side above the new neckline where anything but skin is old collar ...
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
@@ -117,17 +125,54 @@ def _colour_lab(colour: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
 
 
-def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+def _like_skin(lab: np.ndarray, tone_lab: np.ndarray) -> np.ndarray:
+    """Pixels (8-bit Lab) of the skin of `tone_lab` in another light: the chroma within SKIN_LOCAL_TOLERANCE,
+    the lightness down to SKIN_LOCAL_TOLERANCE darker (darker still is a sheer sleeve over it) or up to
+    SKIN_LIT_REACH brighter (the tone is the arms', often in shadow: a chest in the light was left out, and
+    the fill below its neckline was a darker block with a step)."""
+    chroma = np.linalg.norm(lab[..., 1:] - tone_lab[1:], axis=-1) < SKIN_LOCAL_TOLERANCE
+    lightness = lab[..., 0] - tone_lab[0]
+    return chroma & (lightness > -SKIN_LOCAL_TOLERANCE) & (lightness < SKIN_LIT_REACH)
+
+
+def _skin_reference(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+                    keep: np.ndarray | None = None) -> np.ndarray | None:
+    """Median Lab (float) of the person's skin-range pixels outside the mask: those kept in front (`keep`:
+    face, hands) when enough show (a trouser print of muted reds outside the mask is in the skin range too,
+    and outnumbered the face); None when too few show."""
+    if person is None:
+        return None
+    seen = (person > 0) & (mask == 0) & is_skin(frame)
+    if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
+        seen &= keep > 0
+    if seen.sum() <= MIN_SKIN_SAMPLES:
+        return None
+    return np.median(cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[seen], axis=0)
+
+
+def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+               keep: np.ndarray | None = None) -> np.ndarray:
     """Bare skin: the skin colour range, and, where the person's skin shows outside the mask, that skin's
-    chroma (a lit red or pink sleeve falls in the range but is no skin, and must not be kept)."""
+    chroma (`_skin_reference`: a lit red or pink sleeve falls in the range but is no skin, and must not be
+    kept)."""
     skin = is_skin(frame)
-    if person is not None:
-        seen = (person > 0) & (mask == 0) & skin
-        if seen.sum() > MIN_SKIN_SAMPLES:
-            lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-            reference = np.median(lab[seen][:, 1:], axis=0)
-            skin &= np.linalg.norm(lab[..., 1:] - reference, axis=2) < SKIN_CHROMA_TOLERANCE
+    reference = _skin_reference(frame, person, mask, keep)
+    if reference is not None:
+        lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        skin &= np.linalg.norm(lab[..., 1:] - reference[1:], axis=2) < SKIN_CHROMA_TOLERANCE
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+
+
+def _shaded_skin(frame: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Skin in shadow, whether or not in the skin colour range: darker than the `reference` skin (Lab), its
+    yellowness within SHADED_SKIN_B and its redness within SHADED_SKIN_A of the reference's (a neck under the
+    chin, tinted by a green T-shirt's light, was out of the range and painted over as the old collar; a
+    black, white or green collar is no skin: no yellowness, or lighter)."""
+    if reference is None:
+        return np.zeros(frame.shape[:2], bool)
+    lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    return (np.abs(lab[..., 2] - reference[2]) < SHADED_SKIN_B) & (np.abs(lab[..., 1] - reference[1]) < SHADED_SKIN_A) \
+        & (lab[..., 0] < reference[0])
 
 
 def _swallowed(frame: np.ndarray, mask: np.ndarray, old: np.ndarray, bare: np.ndarray,
@@ -211,6 +256,49 @@ def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np
     return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
 
 
+def _sleeved(capsules: np.ndarray, bare: np.ndarray, long_side: int) -> np.ndarray:
+    """The arms' capsules where the arm is sleeved: where, over SLEEVE_SCALE, less than BARE_ARM_SHARE of
+    the capsule is bare skin. Where the arm is bare, what else the capsule holds is beside or behind it
+    (a dress's skirt beside a hanging forearm, filled as skin it made the arm a wide slab), no sleeve."""
+    weight = capsules.astype(np.float32)
+    share, _ = _masked_blur((bare & capsules).astype(np.float32), weight, max(SLEEVE_SCALE * long_side, 1.0))
+    return capsules & (share < BARE_ARM_SHARE)
+
+
+def _below_hem(frame: np.ndarray, old: np.ndarray, person: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """The garment below an old top's hem that its coarse region (segmented at a reduced size) reaches over
+    in blocks: in the band along the region's lower edge across the hips, the pixels nearer (by HEM_MARGIN)
+    the colours just below that edge than the old garment's. The trousers' waistband was filled as a
+    staircase of skin."""
+    found = np.zeros(old.shape, bool)
+    h, w = old.shape
+    band = max(int(HEM_BAND * max(h, w)), 2)
+    across = np.nonzero((torso > 0).any(axis=0))[0]
+    if not len(across):
+        return found
+    # (the torso's columns and a quarter of its width either side: the hips reach past the joints' quad)
+    reach = (across[-1] - across[0]) // 4
+    columns = old.any(axis=0) & (np.abs(np.arange(w) - (across[0] + across[-1]) / 2) <= (across[-1] - across[0]) / 2 + reach)
+    if not columns.any():
+        return found
+    bottom = np.where(columns, h - 1 - np.argmax(old[::-1], axis=0), -1)  # each column's lowest old row
+    rows = np.arange(h)[:, None]
+    edge = columns[None] & (rows > bottom[None] - band) & old
+    under = columns[None] & (rows > bottom[None]) & (rows <= bottom[None] + band) & (person > 0)
+    inner = old & ~edge & columns[None]
+    if under.sum() < MIN_SKIN_SAMPLES or inner.sum() < MIN_SKIN_SAMPLES:
+        return found
+    lab = colour_lab(frame)
+    below, fabric = colour_clusters(lab[under]), colour_clusters(lab[inner])
+    x0, x1 = int(np.argmax(columns)), int(w - np.argmax(columns[::-1]))
+    y0 = max(int(bottom[columns].min()) - band, 0)
+    y1 = int(bottom[columns].max()) + 1
+    crop = lab[y0:y1, x0:x1]
+    nearer = colour_distance(crop, fabric) > colour_distance(crop, below) + HEM_MARGIN
+    found[y0:y1, x0:x1] = nearer & edge[y0:y1, x0:x1]
+    return found
+
+
 def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndarray) -> np.ndarray:
     """The hair that falls from what stays in front (the head's region, cut at the jaw) into `region`:
     its pixels of the hair's colour (the median of what stays in front just above `region`, skin left
@@ -243,7 +331,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     old = conditions.old_garment > 0
     # what is skin already (an arm the old garment's coarse region swallowed) stays as photographed, and
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
-    bare = _bare_skin(frame, conditions.person, mask)
+    bare = _bare_skin(frame, conditions.person, mask, conditions.keep)
     backdrop, other = _swallowed(frame, mask, old, bare, conditions)
     bare_or_backdrop = bare | backdrop
     if conditions.category == "upper" and conditions.person is not None:
@@ -254,9 +342,10 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             allowed &= conditions.keep == 0
         old |= _same_garment(frame, old & ~bare, allowed)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
-        old |= (conditions.arms > 0) & ~other
+        old |= _sleeved(conditions.arms > 0, bare, max(mask.shape)) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
+        band &= ~_shaded_skin(frame, _skin_reference(frame, conditions.person, mask, conditions.keep))
         old |= band & ~_hair_below_keep(frame, conditions.keep, band)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
@@ -265,6 +354,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         grown = cv2.dilate(old.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
         old |= (grown > 0) & (conditions.person > 0) & ~bare_or_backdrop & ~other & (mask > 0) \
             & ~_skin_rim(bare, conditions.person == 0, max(mask.shape))
+    if conditions.category == "upper" and conditions.person is not None and conditions.torso is not None:
+        old &= ~_below_hem(frame, old, conditions.person, conditions.torso)
     uncovered = np.where(old & ~bare_or_backdrop & (alpha < 0.5), 255, 0).astype(np.uint8)
     uncovered = cv2.dilate(uncovered, np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # the old garment covered the body: what it leaves on the person is skin (arms, a bare midriff, the
@@ -323,13 +414,17 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # (only skin close to the median's colour: a sheer sleeve or a skin-coloured print is no skin)
         lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float32)
         tone_lab = _colour_lab(tone)
-        close = np.linalg.norm(lab - tone_lab, axis=2) < SKIN_LOCAL_TOLERANCE
+        close = _like_skin(lab, tone_lab)
+        # (the texture only from skin in the tone's own light: a lit chest's highlights, and whatever else
+        # is that bright, laid over the fill as detail, crumpled it like paper)
+        in_tone = np.linalg.norm(lab - tone_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         if arm_tone is not None and near_tone is not None:
             # the skin near the fill (the neck above a neckline) is followed too, unless it is far from
             # the arms' (auburn hair, a brown print)
             near_lab = _colour_lab(near_tone)
             if np.linalg.norm(near_lab - tone_lab) < 2 * SKIN_LOCAL_TOLERANCE:
-                close |= np.linalg.norm(lab - near_lab, axis=2) < SKIN_LOCAL_TOLERANCE
+                close |= _like_skin(lab, near_lab)
+                in_tone |= np.linalg.norm(lab - near_lab, axis=2) < SKIN_LOCAL_TOLERANCE
         seen = (bare & close & (uncovered == 0) & (conditions.person > 0 if conditions.person is not None else True))
         # (measured at the inpainting's working size: the colour varies slowly)
         h, w = mask.shape
@@ -357,7 +452,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso)
         shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
-        texture = 1.0 + skin_detail(frame, seen, arms > 0)
+        texture = 1.0 + skin_detail(frame, seen & in_tone, arms > 0)
         skin = np.clip(colour * (shade * texture)[..., None], 0, 255)
         # full cover where the old garment was; a feathered fade into the bare skin next to it (inside the
         # mask), so the fill has no hard seam against the photographed arm or hand
@@ -383,6 +478,7 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
     x = np.arange(arms.shape[1])[None, :]
     count, labels = cv2.connectedComponents((arms > 0).astype(np.uint8), connectivity=8)
     bare_distance = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
+    sides = []  # (capsule, its columns, distance inside it, its radius, the arm's measured half-width or None)
     for index in range(1, count):
         capsule = labels == index
         columns = np.nonzero(capsule.any(axis=0))[0]
@@ -391,11 +487,21 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -
         inside = cv2.distanceTransform(capsule.astype(np.uint8), cv2.DIST_L2, 3)
         radius = float(inside.max())
         middle = capsule & (inside >= ARM_MIDDLE * radius) & bare
-        if middle.sum() < MIN_ARM_SAMPLES:
-            continue
-        half_width = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE
-        if half_width <= radius:
-            continue
+        measured = float(np.percentile(bare_distance[middle], ARM_WIDTH_PERCENTILE)) * ARM_EASE \
+            if middle.sum() >= MIN_ARM_SAMPLES else None
+        if measured is not None and measured < MIN_ARM_WIDTH * radius:
+            measured = None  # (specks of bare skin, not an arm seen: a light arm beside a white top)
+        sides.append((capsule, columns, inside, radius, measured))
+    # an arm whose bare skin is not seen (the old garment's coarse region swallowed the forearm) is as wide
+    # as the other (its sleeve was filled as a square skin shoulder)
+    widths = [side[4] for side in sides if side[4] is not None]
+    for capsule, columns, inside, radius, measured in sides:
+        # (and with neither forearm seen, under loose long sleeves, as wide as its capsule, eased: the
+        # capsule is sized to the body, and a bare arm measures about that)
+        half_width = measured if measured is not None else max(widths) if widths else ARM_EASE * radius
+        # (an arm measured no wider than its capsule: beyond the capsule; skipped, the trimming came and went
+        # with a pixel of measured width, 02849's T-shirt sleeve a square skin shoulder or not)
+        half_width = max(half_width, radius)
         # beyond the half-width from the capsule's middle line (radius in from its edge) ...
         beyond = cv2.distanceTransform((~capsule).astype(np.uint8), cv2.DIST_L2, 3) > half_width - radius
         rows = np.nonzero(capsule.any(axis=1))[0]
