@@ -138,7 +138,10 @@ def swap_frames(
                 put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
                 report.swapped += 1
                 if debug_dir is not None:
-                    write_debug_images(debug_dir, frame.index, frame.image, mask, faces, source.triangles)
+                    # the mask written is every pixel the swap may change: the warped mouth interior too
+                    # (the render mask leaves the target's mouth opening out)
+                    moved = np.where((image != frame.image).any(axis=2), 255, 0).astype(mask.dtype)
+                    write_debug_images(debug_dir, frame.index, frame.image, mask | moved, faces, source.triangles)
                 yield RenderItem(frame, image, mask, SwapConditions(source, tuple(faces)))
 
         # The target's pixels to put back over each rendered frame (its glasses' frame), in frame order:
