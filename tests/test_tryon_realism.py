@@ -337,6 +337,35 @@ def test_no_dark_line_of_the_old_collar_at_the_masks_edge():
     assert (out[mask == 0] == frame[mask == 0]).all()
 
 
+def flared_sleeve_scene() -> tuple[np.ndarray, Body, np.ndarray]:
+    """Arms out in a dark top whose short sleeves stand 40 px off the upper arms (the arms are 20 px wide):
+    the frame, the body (its person mask holding the sleeves) and the old top's region."""
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
+    person[old > 0] = 255
+    frame[person > 0] = SKIN
+    frame[old > 0] = (30, 30, 34)
+    return frame, Body(body.keypoints, person, (), "pose"), old
+
+
+def assert_sleeve_trimmed(out: np.ndarray, old: np.ndarray, middle: int, outward: int) -> None:
+    """On row 200 of `flared_sleeve_scene`, the upper arm whose middle line is at x = `middle` (its outer side
+    towards `outward`, -1 or 1): the sleeve reached 40 px out, the arm 20. Beyond the arm it is backdrop now,
+    the arm itself skin."""
+    assert old[200, middle + 35 * outward] and old[200, middle]
+    far = sorted((middle + 32 * outward, middle + 40 * outward))
+    flare = out[198:203, far[0]:far[1]].astype(int)
+    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
+    inner, outer = sorted((middle - 5 * outward, middle + 10 * outward))  # mostly on the arm's inner side
+    arm = out[198:203, inner:outer]
+    assert np.abs(arm.astype(int) - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+
+
 def test_a_white_tops_sleeves_outside_its_coarse_region_are_old_garment():
     """A white top on a light backdrop whose coarse region holds only the torso's middle: its shoulders and
     sleeves, of its colour and joined to it, go with it (an old white sleeve stood at the shoulder beside
@@ -478,24 +507,9 @@ def test_a_flared_sleeve_beyond_the_arms_width_is_backdrop_not_a_fat_skin_arm():
     (filled as skin it made square shoulders and a fat upper arm)."""
     from tryon_cli.garments.planner import _torso
 
-    body = body_with(**ARMS_OUT)
-    person = body.person.copy()
-    frame = np.full((*SHAPE, 3), 230, np.uint8)
-    old = np.zeros(SHAPE, np.uint8)
-    old[140:420, 150:351] = 255
-    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
-        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
-    person[old > 0] = 255
-    frame[person > 0] = SKIN
-    frame[old > 0] = (30, 30, 34)
-    body = Body(body.keypoints, person, (), "pose")
+    frame, body, old = flared_sleeve_scene()
     out = render_short_sleeve(frame, body, old, torso=_torso(body, SHAPE))
-    # row 200: the upper arm's middle line is at x = 160; the sleeve reached 40 px out, the arm 20
-    assert old[200, 125] and old[200, 160]
-    flare = out[198:203, 120:128].astype(int)
-    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
-    arm = out[198:203, 150:165].astype(int)
-    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+    assert_sleeve_trimmed(out, old, middle=160, outward=-1)
 
 
 def test_filled_skin_takes_the_bare_forearms_colour_not_auburn_hair_beside_it():
@@ -596,18 +610,24 @@ def test_bare_arms_stay_as_photographed_beside_trousers_of_a_skin_like_print():
 
 
 
+def render_on_lit_chest(chest: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Arms out, in shadow ((120, 75, 55)); the chest above an old white top's straight neckline (row 200) lit
+    to `chest`: the frame and its short-sleeve re-dress."""
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[body.person > 0] = (120, 75, 55)
+    frame[140:200, 150:351] = chest
+    frame[200:420, 150:351] = (240, 240, 242)
+    old = np.zeros(SHAPE, np.uint8)
+    old[200:420, 150:351] = 255
+    return frame, render_short_sleeve(frame, body, old)
+
+
 def test_filled_skin_goes_on_from_a_lit_chest_above_the_old_neckline_without_a_step():
     """The fill's tone is the arms' (often in shadow at the sides); the chest above a straight old neckline,
     lit from the front, is much brighter in the same skin's chroma. Left out of the skin the fill follows,
     the fill below the neckline was a darker block with a step at the old neckline."""
-    body = body_with(**ARMS_OUT)
-    frame = np.full((*SHAPE, 3), 235, np.uint8)
-    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
-    frame[140:200, 150:351] = (180, 125, 95)  # the chest above the neckline, lit
-    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
-    old = np.zeros(SHAPE, np.uint8)
-    old[200:420, 150:351] = 255
-    out = render_short_sleeve(frame, body, old)
+    _, out = render_on_lit_chest((180, 125, 95))
     grey = out.astype(np.float32).mean(axis=2)
     chest, below = grey[185:195, 230:270].mean(), grey[206:216, 230:270].mean()
     assert abs(below - chest) < 15
@@ -640,26 +660,11 @@ def test_a_flared_sleeve_on_an_arm_whose_forearm_is_not_seen_is_trimmed_to_the_o
     shoulder)."""
     from tryon_cli.garments.planner import _torso
 
-    body = body_with(**ARMS_OUT)
-    person = body.person.copy()
-    frame = np.full((*SHAPE, 3), 230, np.uint8)
-    old = np.zeros(SHAPE, np.uint8)
-    old[140:420, 150:351] = 255
-    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
-        cv2.line(old, shoulder, ((shoulder[0] + elbow[0]) // 2, (shoulder[1] + elbow[1]) // 2), 255, 80)  # the sleeve
-    person[old > 0] = 255
-    frame[person > 0] = SKIN
-    frame[old > 0] = (30, 30, 34)
+    frame, body, old = flared_sleeve_scene()
     coarse = old.copy()
     coarse[220:420, 340:420] = 255  # the coarse region runs down over the image-right forearm (still bare)
-    body = Body(body.keypoints, person, (), "pose")
     out = render_short_sleeve(frame, body, coarse, torso=_torso(body, SHAPE))
-    # row 200: the image-right upper arm's middle line is at x = 340; the sleeve reached 40 px out, the arm 20
-    assert old[200, 375] and old[200, 340]
-    flare = out[198:203, 372:380].astype(int)
-    assert (flare.min(axis=2) > 200).all(), "beyond the arm's width, the sleeve's place is backdrop"
-    arm = out[198:203, 335:350].astype(int)
-    assert np.abs(arm - SKIN).sum(axis=2).mean() < 60, "the upper arm itself is skin"
+    assert_sleeve_trimmed(out, old, middle=340, outward=1)
 
 
 def test_a_loose_long_sleeve_with_no_forearm_seen_is_trimmed_to_an_arm_for_the_shoulders():
@@ -698,14 +703,7 @@ def test_filled_skin_takes_its_texture_from_skin_in_the_tones_own_light(monkeypa
     detail = garment_module.skin_detail
     monkeypatch.setattr(garment_module, "skin_detail",
                         lambda frame, source, region, seed=0: sources.append(source) or detail(frame, source, region, seed))
-    body = body_with(**ARMS_OUT)
-    frame = np.full((*SHAPE, 3), 235, np.uint8)
-    frame[body.person > 0] = (120, 75, 55)  # the arms, in shadow
-    frame[140:200, 150:351] = (170, 115, 88)  # the chest above the neckline, lit
-    frame[200:420, 150:351] = (240, 240, 242)  # the old white top
-    old = np.zeros(SHAPE, np.uint8)
-    old[200:420, 150:351] = 255
-    out = render_short_sleeve(frame, body, old)
+    frame, out = render_on_lit_chest((170, 115, 88))
     assert abs(out[206:216, 230:270].astype(float).mean() - frame[185:195, 230:270].mean()) < 15  # its colour
     assert sources and not sources[0][150:190, 200:300].any()  # ... not its texture
     assert sources[0][300:380, 105:120].all()  # the arms' is
