@@ -65,6 +65,20 @@ def test_kill_half_way_and_rerun_finishes_without_redoing(viton, tmp_path):
     assert json.loads(again.stdout)["built"] == 0
 
 
+def test_a_shard_with_no_items_writes_an_empty_manifest(viton, built, tmp_path):
+    """Items go to shards by their content hash, so a shard can get none: it still finishes with its
+    (empty) manifest, and a user merging the shards' manifests finds every one (the shard that got none
+    had written nothing, as if it had never run)."""
+    ids = {json.loads(line)["id"] for line in (built / "manifest.jsonl").read_text().splitlines()}
+    taken = {int(identifier, 16) % 1000 for identifier in ids}
+    empty = next(i for i in range(1000) if i not in taken)
+    out = tmp_path / "out"
+    result = run_cli("build-triplets", str(viton), "-o", str(out), "-q", "--json", "--shard", f"{empty}/1000")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["built"] == 0
+    assert (out / f"manifest.shard-{empty:03d}-of-1000.jsonl").read_text() == ""
+
+
 def test_items_are_deterministic_and_shards_split_them(viton, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert run_cli("build-triplets", str(viton), "-o", str(a), "-q", "--workers", "2").returncode == 0

@@ -108,5 +108,7 @@ def build_triplets(folder: Path, out: Path, settings: TripletSettings, workers: 
             writer.close()
             if output_format == OutputFormat.webdataset and manifest.path.exists():
                 write_parquet_index(manifest.records(), out / f"manifest{suffix}.parquet")
+        if not manifest.path.exists():
+            manifest.rewrite([])  # a shard with nothing to build is finished too: its manifest says so, empty
         summary.seconds = time.perf_counter() - started
     return summary
