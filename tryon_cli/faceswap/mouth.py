@@ -9,9 +9,10 @@ onto the recombined one: across by the ratio of the mouths' widths, down by the 
 
 Only the interior moves: the target's inner-lip outline shrunk by INTERIOR_ERODE of its width, less the
 lip-coloured pixels near that outline (the target's lips, which showed as a second red lip edge inside
-the source's). The gaps are filled from the interior round them, and the paste's edge is feathered
-outwards (PASTE_FEATHER of the face's width): the blend's narrow feather round the opening then shows
-the mouth's own dark, not the target's lips, and no hard teeth edge is cut along the outline.
+the source's). The gaps are filled from the interior round them. The paste's edge is soft over
+PASTE_FEATHER of the face's width: the interior darkens towards the outline into the lips' shadow (their colour, darkened) and that
+dark is feathered a little outside it, where the blend's narrow hole feather shows the frame through the
+swapped lips: the lips fade into the mouth's shadow, not into a hard teeth edge or the target's lips.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ MIN_OPENING_PX = 2.0  # a target opening narrower than this (pixels) scales like
 INTERIOR_ERODE = 0.03  # the target's inner-lip outline is shrunk by this share of its mouth's width
 LIP_RIM = 0.12  # lip-coloured pixels this share of the mouth's width from the outline are the target's lips
 LIP_COLOUR_DISTANCE = 14.0  # Lab distance (a*, b* doubled, L once) to the lips' median colour that is "lip"
-PASTE_FEATHER = 0.015  # the paste's soft edge, outside the recombined opening, as a share of the face's width
+PASTE_FEATHER = 0.015  # the paste's soft edge (shaded inside, feathered outside), as a share of the face's width
+RIM_SHADE = 0.4  # the mouth's shadow at its outline: the target's lip colour darkened this much
+RIM_INTERIOR = 0.3  # the interior's share at the outline, over the shadow (1 deeper than PASTE_FEATHER in)
 
 
 def _frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -84,6 +87,22 @@ def mouth_interior(image: np.ndarray, target: np.ndarray, box: tuple[int, int, i
     return interior & ~(lip_like & (from_outline < LIP_RIM * mouth_width))
 
 
+def lip_shadow(image: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """The shadow between lips and teeth (RGB float): the target's lip colour (median over the ring
+    between its outer and inner lips) times RIM_SHADE; None where the ring has no pixels."""
+    height, width = image.shape[:2]
+    outer = target[lm.OUTER_LIPS, :2]
+    x0, y0 = np.maximum(np.floor(outer.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(axis=0)).astype(int) + 1, (width, height))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    shape = (y1 - y0, x1 - x0)
+    ring = (polygon_mask(shape, outer - (x0, y0)) > 0) & ~(polygon_mask(shape, target[lm.INNER_LIPS, :2] - (x0, y0)) > 0)
+    if not ring.any():
+        return None
+    return np.median(image[y0:y1, x0:x1][ring].astype(np.float32), axis=0) * RIM_SHADE
+
+
 def mouth_into_opening(image: np.ndarray, target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
     """`image` (RGB uint8) with the target's mouth interior warped into the recombined inner-lip outline
     (inside it only; a copy). A face with closed recombined lips (an opening under MIN_OPENING_PX high on
@@ -123,8 +142,15 @@ def mouth_into_opening(image: np.ndarray, target: np.ndarray, recombined: np.nda
         valid = cv2.erode(valid, np.ones((3, 3), np.uint8)) > 0  # its edge read the lips too (bilinear)
         if valid.any():  # the lips' and the outline's pixels filled from the interior round them
             warped = cv2.inpaint(warped, (~valid).astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
-    # 1 over the whole opening, falling to 0 over about 2 * radius outside it (under the swapped lips)
-    grown = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(round(radius)) + 1,) * 2))
+    # The soft edge: the interior darkens towards the outline over `radius` (the lips' shadow), the dark
+    # reaching about `radius` outside it, under the swapped lips, where the blend's narrow hole feather
+    # shows the frame: the lips' inner edge fades into the mouth's dark, not into a hard teeth edge.
+    shadow = lip_shadow(image, target)
+    if shadow is not None:
+        depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+        weight = (RIM_INTERIOR + (1.0 - RIM_INTERIOR) * np.clip(depth / radius, 0.0, 1.0))[..., None]
+        warped = (shadow + (warped.astype(np.float32) - shadow) * weight).round().astype(np.uint8)
+    grown = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(round(radius / 2)) + 1,) * 2))
     alpha = np.maximum(cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), radius / 2.0), inside > 0)
     out = image.copy()
     box = out[y0:y1, x0:x1]
