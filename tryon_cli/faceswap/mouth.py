@@ -30,7 +30,7 @@ LIP_RIM = 0.12  # lip-coloured pixels this share of the mouth's width from the o
 LIP_COLOUR_DISTANCE = 14.0  # Lab distance (a*, b* doubled, L once) to the lips' median colour that is "lip"
 PASTE_FEATHER = 0.015  # the paste's soft edge (shaded inside, feathered outside), as a share of the face's width
 RIM_SHADE = 0.4  # the mouth's shadow at its outline: the target's lip colour darkened this much
-RIM_INTERIOR = 0.3  # the interior's share at the outline, over the shadow (1 deeper than PASTE_FEATHER in)
+RIM_INTERIOR = 0.45  # the interior's share at the outline, over the shadow (1 deeper than PASTE_FEATHER in)
 
 
 def _frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -148,7 +148,9 @@ def mouth_into_opening(image: np.ndarray, target: np.ndarray, recombined: np.nda
     shadow = lip_shadow(image, target)
     if shadow is not None:
         depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-        weight = (RIM_INTERIOR + (1.0 - RIM_INTERIOR) * np.clip(depth / radius, 0.0, 1.0))[..., None]
+        # a thin opening is shaded over at most a third of its depth: its teeth are not all shadow
+        reach = min(radius, float(depth.max()) / 3.0) if depth.max() > 0 else radius
+        weight = (RIM_INTERIOR + (1.0 - RIM_INTERIOR) * np.clip(depth / reach, 0.0, 1.0))[..., None]
         warped = (shadow + (warped.astype(np.float32) - shadow) * weight).round().astype(np.uint8)
     grown = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(round(radius / 2)) + 1,) * 2))
     alpha = np.maximum(cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), radius / 2.0), inside > 0)
