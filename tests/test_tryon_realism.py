@@ -262,15 +262,21 @@ def test_black_hair_is_no_reason_to_keep_a_black_collar():
     assert collar.sum(axis=2).mean() > 300, "the old collar is filled as skin (in the old garment's shade)"
 
 
-def test_a_filled_torso_is_round_across_its_whole_width():
-    """A long top filled as skin: the bare torso darkens towards its sides over its own width, like a body
-    lit from the front (a thin rim of darkening alone left a filled midriff flat as paint)."""
+def dark_top_scene() -> tuple[np.ndarray, Body, np.ndarray]:
+    """Arms out, bare, on a light backdrop, a dark top on the torso: the frame, the body and the top's region."""
     body = body_with(**ARMS_OUT)
     frame = np.full((*SHAPE, 3), 230, np.uint8)
     frame[body.person > 0] = SKIN
     frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
     old = np.zeros(SHAPE, np.uint8)
     old[140:420, 150:351] = 255
+    return frame, body, old
+
+
+def test_a_filled_torso_is_round_across_its_whole_width():
+    """A long top filled as skin: the bare torso darkens towards its sides over its own width, like a body
+    lit from the front (a thin rim of darkening alone left a filled midriff flat as paint)."""
+    frame, body, old = dark_top_scene()
     out = render_short_sleeve(frame, body, old)
     grey = out.astype(np.float32).mean(axis=2)
     middle = grey[360:400, 240:260].mean()
@@ -488,12 +494,7 @@ def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
 def test_a_new_garments_hem_shades_the_skin_just_below_it():
     """Skin filled below a crop top's hem is darker just under the hem, where the garment shades the body,
     than further down: the hem rests on the body instead of ending in a hard line over flat skin."""
-    body = body_with(**ARMS_OUT)
-    frame = np.full((*SHAPE, 3), 230, np.uint8)
-    frame[body.person > 0] = SKIN
-    frame[140:420, 150:351] = (60, 60, 64)  # the old top on the torso
-    old = np.zeros(SHAPE, np.uint8)
-    old[140:420, 150:351] = 255
+    frame, body, old = dark_top_scene()
     out = render_short_sleeve(frame, body, old, hem=300)
     grey = out.astype(np.float32).mean(axis=2)
     under_hem, lower = grey[304:308, 235:265].mean(), grey[350:360, 235:265].mean()
