@@ -27,11 +27,6 @@ def face_region(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     return polygon_mask(shape, points[lm.FACE_OVAL])
 
 
-def mouth_interior(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
-    """Where both the target's and the recombined inner lips are open: the target's teeth and tongue."""
-    return cv2.bitwise_and(polygon_mask(shape, target[lm.INNER_LIPS]), polygon_mask(shape, recombined[lm.INNER_LIPS]))
-
-
 def feature_regions(shape: tuple[int, int], points: np.ndarray, grow: int) -> np.ndarray:
     """Eyes, brows, lips and nostrils, grown by `grow` pixels: dark or coloured by nature, never taken for
     occluders.
