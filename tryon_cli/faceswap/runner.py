@@ -19,7 +19,7 @@ import numpy as np
 from ..analysis.identity import DlibFaceEncoder
 from ..face3d.morphable import rest_identity
 from ..io.video import Frame
-from ..masks.shapes import bounding_box
+from ..masks.shapes import as_mask, bounding_box
 from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
@@ -140,7 +140,7 @@ def swap_frames(
                 if debug_dir is not None:
                     # the mask written is every pixel the swap may change: the warped mouth interior too
                     # (the render mask leaves the target's mouth opening out)
-                    moved = np.where((image != frame.image).any(axis=2), 255, 0).astype(mask.dtype)
+                    moved = as_mask((image != frame.image).any(axis=2))
                     write_debug_images(debug_dir, frame.index, frame.image, mask | moved, faces, source.triangles)
                 yield RenderItem(frame, image, mask, SwapConditions(source, tuple(faces)))
 
