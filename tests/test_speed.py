@@ -17,9 +17,9 @@ from tryon_cli.faceswap.source import prepare_source
 from tryon_cli.io.media import read_image
 from tryon_cli.io.video import iter_frames
 from tryon_cli.masks.face import feature_regions, skin_sample_region, skin_statistics
-from tryon_cli.masks.shapes import as_mask, dilate, erode, erode_disc, feather
+from tryon_cli.masks.shapes import as_mask, dilate, erode, erode_disc, feather, fill_holes
 from tryon_cli.pipeline import threaded, threaded_map
-from tryon_cli.render.classical.blend import feather_alpha, fill_holes
+from tryon_cli.render.classical.blend import feather_alpha
 from tryon_cli.render.classical.engine import ClassicalEngine
 
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..masks.shapes import bounding_box
+from ..masks.shapes import bounding_box, fill_holes
 from .neckline import neck_opening
 
 
@@ -175,14 +175,6 @@ def _background_model(lab: np.ndarray, band: int) -> tuple[np.ndarray, float]:
     return full.astype(np.float32), mad
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Regions not reachable from the image border are filled (prints, white stripes, buttons)."""
-    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    flood = padded.copy()
-    cv2.floodFill(flood, np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8), (0, 0), 255)
-    return (padded | cv2.bitwise_not(flood))[1:-1, 1:-1]
-
-
 def _main_parts(mask: np.ndarray, share: float = 0.15) -> np.ndarray:
     """The largest connected part and any other part at least `share` of its size (a pair of shoes, a
     detached strap are rare, but two legs joined only by a thin crotch seam are not)."""
@@ -259,7 +251,7 @@ def segment_with_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edges[:band], edges[-band:], edges[:, :band], edges[:, -band:] = 0, 0, 0, 0
     cues = np.where(colour, 255, 0).astype(np.uint8) | cv2.dilate(edges, np.ones((3, 3), np.uint8))
     rough = cv2.morphologyEx(cues, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE_SIZE, CLOSE_SIZE)))
-    rough = _main_parts(_fill_holes(rough))
+    rough = _main_parts(fill_holes(rough))
     rough = cv2.morphologyEx(rough, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     if not rough.any():
         raise InputError("no garment found on the photo's background")
@@ -278,7 +270,7 @@ def segment_with_channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         refined = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     except cv2.error:
         refined = rough
-    refined = _main_parts(_fill_holes(refined))
+    refined = _main_parts(fill_holes(refined))
     channels = _backdrop_channels(cues, refined, colour)
     # back to full size with a smooth outline: the upscaled mask blurred, then cut at one half
     soft = cv2.resize(refined.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)

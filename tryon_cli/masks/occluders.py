@@ -15,7 +15,7 @@ import numpy as np
 
 from ..analysis import body as bp
 from ..analysis.body import Body, is_skin
-from .shapes import dilate, ellipse_kernel
+from .shapes import dilate, ellipse_kernel, fill_holes
 
 # pose points of each hand: wrist, pinky, index, thumb (MediaPipe pose numbering)
 POSE_HANDS = ((bp.LEFT_WRIST, 17, 19, 21), (bp.RIGHT_WRIST, 18, 20, 22))
@@ -227,7 +227,7 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
             core[y0:y1, x0:x1] |= np.where(part, 255, 0).astype(np.uint8)
     if not core.any():
         return core
-    found = _fill_holes(_refine(image, core, front_hands, skin, clothing | backdrop_like, scale))
+    found = fill_holes(_refine(image, core, front_hands, skin, clothing | backdrop_like, scale))
     # an object whose typical colour is one of the person's clothing colours is that garment in another
     # light (black jeans lit warm by the hand beside them were kept in front of the new jeans, a black patch)
     count, parts = cv2.connectedComponents(found, connectivity=8)
@@ -283,14 +283,6 @@ def _refine(image: np.ndarray, core: np.ndarray, hands: np.ndarray, skin: np.nda
     ids = np.unique(parts[(core > 0) & (box > 0)])
     found[y0:y1, x0:x1] = np.where(np.isin(parts, ids[ids > 0]), 255, 0).astype(np.uint8) | (core & ~hands)
     return found
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """The mask with its enclosed holes filled (a bag's print, its clasp's shadow)."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    filled = np.zeros_like(mask)
-    cv2.drawContours(filled, contours, -1, 255, -1)
-    return filled
 
 
 def in_front(image: np.ndarray, body: Body, garment: np.ndarray | None, scale: float) -> np.ndarray:

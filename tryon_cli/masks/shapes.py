@@ -15,6 +15,16 @@ def as_mask(condition: np.ndarray) -> np.ndarray:
     return np.multiply(condition, np.uint8(255), dtype=np.uint8)
 
 
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """`mask` with every hole inside its outer outlines filled (a mouth kept out of a face, a print on a
+    garment, a clasp's shadow): uint8 0/255, non-zero pixels of `mask` included."""
+    inside = as_mask(mask)
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, dtype=np.uint8)
+    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
+    return filled | inside
+
+
 def polygon_mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
     """uint8 mask (0/255) of a filled polygon given in pixels."""
     mask = np.zeros(shape, dtype=np.uint8)

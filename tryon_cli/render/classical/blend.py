@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...masks.shapes import as_mask, bounding_box, erode, feather
+from ...masks.shapes import bounding_box, erode, feather, fill_holes
 
 BLEND_METHODS = ("feather", "multiband", "poisson")
 
@@ -81,15 +81,6 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
     alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.bitwise_and(alpha, alpha, mask=mask)  # exactly 0 where the mask is (bit for bit)
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """`mask` (uint8) with every hole inside its outer outlines filled (255)."""
-    inside = as_mask(mask > 0)
-    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros(mask.shape, dtype=np.uint8)
-    cv2.drawContours(filled, contours, -1, 255, cv2.FILLED)
-    return (filled | inside).astype(mask.dtype, copy=False)  # filled is 0 or 255: the mask's pixels set
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
