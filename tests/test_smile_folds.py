@@ -152,27 +152,34 @@ def _band_energy(image: np.ndarray, zone: np.ndarray, face_width: float) -> floa
     return float(band[zone].std())
 
 
-@pytest.mark.media
-def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_mouth(tmp_path):
-    """portrait_c (a broad smile) onto a neutral frame of talking_head_turns: the skin beside the nose and
-    mouth holds the softened smile lines, not the torn folds (1.85 times the target's own crease energy
-    there; the soft lines moved with the cheeks 1.46 times)."""
+def _smile_swapped_on_first_frame(tmp_path: Path, video: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """portrait_c (a broad smile) swapped onto `video`'s first frame: (frame, output, frame's mesh points,
+    face width)."""
     from conftest import run_cli
     from tryon_cli.analysis.face import FaceMeshAnalyzer
-    from tryon_cli.faceswap.folds import fold_zone
     from tryon_cli.io.media import read_image, write_image
     from tryon_cli.io.video import iter_frames
 
-    frame = next(iter(iter_frames(shared_media("faces", "talking_head_turns.mp4")))).image
+    frame = next(iter(iter_frames(shared_media("faces", video)))).image
     target, out = tmp_path / "frame.png", tmp_path / "out.png"
     write_image(target, frame)
     result = run_cli("swap", str(shared_media("faces", "portrait_c.png")), str(target), "-o", str(out), "-q")
     assert result.returncode == 0, result.stderr
     with FaceMeshAnalyzer(1, tracking=False) as analyzer:
         points = analyzer.detect(frame)[0].points
-    width = float(np.ptp(points[:, 0]))
+    return frame, read_image(out), points, float(np.ptp(points[:, 0]))
+
+
+@pytest.mark.media
+def test_a_smiling_selfie_on_a_still_face_leaves_no_streaks_beside_the_nose_and_mouth(tmp_path):
+    """portrait_c (a broad smile) onto a neutral frame of talking_head_turns: the skin beside the nose and
+    mouth holds the softened smile lines, not the torn folds (1.85 times the target's own crease energy
+    there; the soft lines moved with the cheeks 1.46 times)."""
+    from tryon_cli.faceswap.folds import fold_zone
+
+    frame, out, points, width = _smile_swapped_on_first_frame(tmp_path, "talking_head_turns.mp4")
     zone = fold_zone(frame.shape[:2], points, width)[0] > 0.5
-    assert _band_energy(read_image(out), zone, width) < 1.65 * _band_energy(frame, zone, width)  # now 1.46
+    assert _band_energy(out, zone, width) < 1.65 * _band_energy(frame, zone, width)  # now 1.46
 
 
 def test_neutralising_a_smile_keeps_the_skin_beside_the_nostrils_with_the_nostrils(astronaut_points):
@@ -231,19 +238,8 @@ def test_a_smiling_selfie_on_a_talking_face_shows_the_targets_folds_not_its_own(
     """portrait_c (a broad smile) onto talking_frontal's first frame (a calm, half-open mouth): along the
     folds' lines the creases band holds about the target's own energy (1.14 times), not the photo's dark
     curved streaks (2.28 times before the band there was the target's)."""
-    from conftest import run_cli
-    from tryon_cli.analysis.face import FaceMeshAnalyzer
-    from tryon_cli.io.media import read_image, write_image
-    from tryon_cli.io.video import iter_frames
     from tryon_cli.render.classical.creases import nasolabial_zone
 
-    frame = next(iter(iter_frames(shared_media("faces", "talking_frontal.mp4")))).image
-    target, out = tmp_path / "frame.png", tmp_path / "out.png"
-    write_image(target, frame)
-    result = run_cli("swap", str(shared_media("faces", "portrait_c.png")), str(target), "-o", str(out), "-q")
-    assert result.returncode == 0, result.stderr
-    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
-        points = analyzer.detect(frame)[0].points
-    width = float(np.ptp(points[:, 0]))
+    frame, out, points, width = _smile_swapped_on_first_frame(tmp_path, "talking_frontal.mp4")
     zone = nasolabial_zone(frame.shape[:2], points, points, width) > 0.5
-    assert _band_energy(read_image(out), zone, width) < 1.5 * _band_energy(frame, zone, width)
+    assert _band_energy(out, zone, width) < 1.5 * _band_energy(frame, zone, width)
