@@ -403,3 +403,48 @@ def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(a
     reference = [{"visible": {k: box for k in range(4)}, "seen": list(range(4))} for box in (face, wall)]
     bench.check_with_mesh(video, reference, samples=2)
     assert reference[0]["mesh"] == (2, 2) and reference[1]["mesh"] == (0, 2)
+
+
+def test_the_benchmark_reference_does_not_link_a_small_face_to_a_close_up_over_it(tmp_path, monkeypatch):
+    """A close-up that passes in front of a small face (its box holding the small one's) is another face:
+    the reference keeps the two apart, so neither's frames count for the other."""
+    import importlib.util
+    from pathlib import Path
+
+    from tryon_cli.analysis.detection import FaceBox
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "face_detection_counts.py"
+    spec = importlib.util.spec_from_file_location("face_detection_counts", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    video = tmp_path / "grey.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 320, "yuv420p"
+        for _ in range(20):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((320, 320, 3), 90, np.uint8), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+    class Detector:  # a 60 px face for 10 frames, then a 200 px close-up over it for 10
+        frame = -1
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def detect(self, image):
+            Detector.frame += 1
+            small = (100.0 + Detector.frame, 100.0, 160.0 + Detector.frame, 160.0)
+            box = small if Detector.frame < 10 else (40.0, 40.0, 240.0, 240.0)
+            return [FaceBox(box, 0.9, np.zeros((6, 2), np.float32))]
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    monkeypatch.setattr(bench, "FaceDetector", Detector)
+    faces = bench.reference_faces(video, 40)
+    assert sorted((min(f["visible"]), max(f["visible"]), round(f["width"])) for f in faces) == [(0, 9, 60), (10, 19, 200)]
