@@ -6,8 +6,8 @@ misses bridged) and the face choice of pass 2, and prints:
 - faces found (and bridged) per frame, and pass 1's seconds per frame (CPU and wall);
 - pass 1's tracks (frames, bridged frames, median width);
 - the reference: the tiled full-range detector run on every frame (no schedule, no tracking), its boxes
-  at least --min-width px wide linked into faces across frames (gaps of up to 3 frames, broken at
-  scene cuts; faces seen in fewer than 5 frames dropped); per reference face, its frames, width and
+  at least --min-width px wide linked into faces across frames (overlapping boxes of similar width, gaps
+  of up to 3 frames, broken at scene cuts; faces seen in fewer than 5 frames dropped); per reference face, its frames, width and
   the share of those frames in which a swapped face covers it (the bar: at least 0.9), and the frames
   missed. A reference face on none of whose sampled frames (up to 8) the still mesh fits a face (the
   back of a head, a blurred shape the detector took for a face) is listed but not counted.
@@ -42,12 +42,22 @@ from tryon_cli.temporal import SceneCutDetector
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT.parent / "shared" / "media" / "faces"
 BAR = 0.9
+SIZE_RATIO = 1.5  # the largest width ratio of two boxes linked into one reference face
 
 
 def frames_of(path: Path):
     with av.open(str(path)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             yield Frame(index=index, image=frame.to_ndarray(format="rgb24"), pts=index, time=float(frame.time or 0.0))
+
+
+def same_size(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two boxes' widths are within `SIZE_RATIO` of each other: a face's box does not halve or double
+    between two sightings a few frames apart, but a small blurred face's box lies inside a close-up's that
+    passes in front of it (movie_several_people's lead dancer over an audience face), and linking the two
+    made one reference face of two."""
+    wa, wb = a[2] - a[0], b[2] - b[0]
+    return max(wa, wb) <= SIZE_RATIO * min(wa, wb)
 
 
 def reference_faces(path: Path, min_width: float, max_gap: int = 3, min_frames: int = 5) -> list[dict]:
@@ -63,7 +73,8 @@ def reference_faces(path: Path, min_width: float, max_gap: int = 3, min_frames: 
             for found in sorted(detector.detect(frame.image), key=lambda b: -b.width):
                 if found.width < min_width:
                     continue
-                best = max(live, key=lambda f: box_overlap(f["box"], found.box), default=None)
+                best = max((f for f in live if same_size(f["box"], found.box)),
+                           key=lambda f: box_overlap(f["box"], found.box), default=None)
                 if best is None or best["last"] == frame.index or box_overlap(best["box"], found.box) < 0.4:
                     best = {"frames": {}, "box": found.box, "last": frame.index}
                     faces.append(best)

@@ -403,3 +403,113 @@ def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(a
     reference = [{"visible": {k: box for k in range(4)}, "seen": list(range(4))} for box in (face, wall)]
     bench.check_with_mesh(video, reference, samples=2)
     assert reference[0]["mesh"] == (2, 2) and reference[1]["mesh"] == (0, 2)
+
+
+def test_the_benchmark_reference_does_not_link_a_small_face_to_a_close_up_over_it(tmp_path, monkeypatch):
+    """A close-up that passes in front of a small face (its box holding the small one's) is another face:
+    the reference keeps the two apart, so neither's frames count for the other."""
+    import importlib.util
+    from pathlib import Path
+
+    from tryon_cli.analysis.detection import FaceBox
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "face_detection_counts.py"
+    spec = importlib.util.spec_from_file_location("face_detection_counts", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    video = tmp_path / "grey.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 320, "yuv420p"
+        for _ in range(20):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((320, 320, 3), 90, np.uint8), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+    class Detector:  # a 60 px face for 10 frames, then a 200 px close-up over it for 10
+        frame = -1
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def detect(self, image):
+            Detector.frame += 1
+            small = (100.0 + Detector.frame, 100.0, 160.0 + Detector.frame, 160.0)
+            box = small if Detector.frame < 10 else (40.0, 40.0, 240.0, 240.0)
+            return [FaceBox(box, 0.9, np.zeros((6, 2), np.float32))]
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    monkeypatch.setattr(bench, "FaceDetector", Detector)
+    faces = bench.reference_faces(video, 40)
+    assert sorted((min(f["visible"]), max(f["visible"]), round(f["width"])) for f in faces) == [(0, 9, 60), (10, 19, 200)]
+
+
+def test_a_blurred_audience_face_is_fitted_on_its_sharpened_crop():
+    """movie_several_people's frame 174: a face behind the dancers, blurred out of focus, that the
+    detector boxes; the mesh finds no face on any plain crop of it, and the finder fits it on a sharpened
+    crop."""
+    from conftest import shared_media
+
+    from tryon_cli.analysis.detection import FaceDetector
+    from tryon_cli.analysis.face import CropMeshFitter, box_overlap
+    from tryon_cli.analysis.tracking import DETECTOR_CROPS, FaceFinder
+
+    with av.open(str(shared_media("faces", "movie_several_people_720p.mp4"))) as container:
+        image = next(f for i, f in enumerate(container.decode(video=0)) if i == 174).to_ndarray(format="rgb24")
+    with FaceDetector() as detector:  # the detector's box on the face (about 287, 155, 357, 225; score 0.68)
+        box = next(b.box for b in detector.detect(image) if abs(b.box[0] - 287) < 8 and abs(b.box[1] - 155) < 8)
+    with CropMeshFitter() as fitter:
+        assert all(fitter.fit(image, box, scale) is None for scale in DETECTOR_CROPS)
+    with FaceFinder() as finder:
+        faces, _ = finder.find(image, 0)
+    face = next(f for f in faces if box_overlap(f.bbox, box) >= 0.5)
+    x0, y0, x1, y1 = face.bbox  # on the face: centred in the box, face-sized
+    assert abs((x0 + x1) / 2 - 322) < 15 and abs((y0 + y1) / 2 - 190) < 20 and 55 < x1 - x0 < 110
+
+
+@pytest.mark.parametrize("yaw, shift, kept", [
+    (0.0, 0.0, True),  # a frontal face where the detector saw its eyes and nose: kept
+    (30.0, 0.0, False),  # turned: the mesh, found only sharpened, is too frontal a fit (a profile, a half-hidden face)
+    (0.0, 0.3, False),  # its eyes and nose a third of the box away from the detector's: another face
+])
+def test_a_face_found_only_on_the_sharpened_crop_is_kept_only_frontal_and_on_the_detector_key_points(yaw, shift, kept):
+    from tryon_cli.analysis.detection import FaceBox
+    from tryon_cli.analysis.tracking import FaceFinder
+
+    x0, y0, w = 100.0, 100.0, 60.0
+    keypoints = np.array([[x0 + 0.3 * w, y0 + 0.4 * w], [x0 + 0.7 * w, y0 + 0.4 * w], [x0 + 0.5 * w, y0 + 0.6 * w],
+                          [x0 + 0.45 * w, y0 + 0.8 * w], [x0, y0 + 0.4 * w], [x0 + w, y0 + 0.4 * w]], np.float32)
+
+    class Detector:
+        def detect(self, image, tiles_needed=None):
+            return [FaceBox((x0, y0, x0 + w, y0 + w), 0.7, keypoints)]
+
+        def close(self):
+            pass
+
+    class Fitter:  # no face on the plain crops (a blurred face), one on the sharpened crop
+        def fit(self, image, box, scale=1.6, track=None, min_overlap=0.3, sharpen=False):
+            if not sharpen:
+                return None
+            grid = np.random.default_rng(2).uniform(0, 1, (N_POINTS, 3)).astype(np.float32)
+            points = np.column_stack([x0 + w * grid[:, 0], y0 + w * grid[:, 1], np.zeros(N_POINTS)])
+            for index, (x, y) in {33: (0.2, 0.4), 133: (0.4, 0.4), 362: (0.6, 0.4), 263: (0.8, 0.4), 1: (0.5, 0.6)}.items():
+                points[index] = (x0 + x * w, y0 + y * w, 0.0)
+            points[263, 2] = 0.6 * w * np.tan(np.radians(yaw))
+            points[:, 0] += shift * w
+            return Face(points=points.astype(np.float32))
+
+        def release(self, track):
+            pass
+
+        def close(self):
+            pass
+
+    faces, _ = FaceFinder(detector=Detector(), fitter=Fitter()).find(np.zeros((300, 300, 3), np.uint8), 0)
+    assert len(faces) == (1 if kept else 0)

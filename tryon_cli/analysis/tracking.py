@@ -31,6 +31,20 @@ IDLE_DETECTION_INTERVAL = 4  # frames between detections while no face is tracke
 # Crop sides per detector box side (the box is tight: brows to mouth), tried in turn: the mesh's own detector
 # misses some blurred or turned faces on one crop and finds them on another.
 DETECTOR_CROPS = (2.0, 1.6, 2.8)
+# Where no crop finds a face, the crops of these sides are tried sharpened (`face.sharpened`): the mesh's
+# detector misses a blurred face on one framing and finds it on another (movie_several_people frame 174, an
+# audience face out of focus: nothing on the plain crops, a face on the sharpened 1.6 crop). A retry's face is
+# weaker evidence, kept only where its box overlaps the detector's `SHARPENED_OVERLAP` (intersection over the
+# smaller box), its eyes and nose lie within `KEYPOINT_OFFSET` box widths of the detector's key points, and it
+# looks straight on (the mesh turned under `RETRY_YAW` degrees): on crowd_1080p the retries fitted a frontal
+# mesh on an old man's profile (14-22 degrees) and on a half-hidden face, running onto his neighbour; on
+# movie_several_people on a face half hidden behind the dancer's hair (13-26 degrees); the blurred frontal
+# faces they found read 2-5 degrees.
+RETRY_CROPS = (1.6, 2.0)
+SHARPENED_OVERLAP = 0.5
+KEYPOINT_OFFSET = 0.2
+RETRY_YAW = 12.0
+NOSE_TIP = 1  # the face mesh's nose-tip point
 MESH_CROP = 1.6  # crop side per previous mesh box side (the mesh's box holds the whole face)
 SAME_FACE = 0.5  # intersection over the smaller box above which two boxes are one face
 VELOCITY_KEEP = 0.5  # each new step's share of a track's velocity estimate
@@ -72,6 +86,23 @@ def near_profile(box: FaceBox) -> bool:
         return True
     position = (nose - near) / span  # 0..1 between the eyes
     return bool(position < -PROFILE_MARGIN or position > 1.0 + PROFILE_MARGIN)
+
+
+def keypoint_offset(face: Face, box: FaceBox) -> float:
+    """How far the mesh's eyes and nose tip lie from the detector's (the mean of the three points each),
+    over the detector box's width; 0 without key points."""
+    if not np.any(box.keypoints):
+        return 0.0
+    corners = face.points[[*RIGHT_EYE_CORNERS, *LEFT_EYE_CORNERS], :2]
+    mesh = (corners[:2].mean(axis=0) + corners[2:].mean(axis=0) + face.points[NOSE_TIP, :2]) / 3
+    detector = box.keypoints[:3].mean(axis=0)
+    return float(np.linalg.norm(mesh - detector) / box.width)
+
+
+def agrees_with_keypoints(face: Face, box: FaceBox) -> bool:
+    """Whether the mesh sits on the face the detector saw: a retry's mesh can land on a face half hidden
+    behind hair, or on a turned head's hair, where the detector's eyes and nose are elsewhere."""
+    return keypoint_offset(face, box) <= KEYPOINT_OFFSET
 
 
 def mesh_yaw(face: Face) -> float:
@@ -221,8 +252,7 @@ class FaceFinder:
                 continue  # only smaller faces are left, and the largest `max_faces` are fitted already
             if box.width < self.min_size:
                 continue
-            face = next((f for f in (self._fitter.fit(image, box.box, scale) for scale in DETECTOR_CROPS)
-                         if f is not None), None)
+            face = self._fit_detected(image, box)
             if face is None or any(box_iou(face.bbox, f.bbox) > SAME_FACE for f in fitted.values()):
                 continue
             missing = [(box_iou(face.bbox, t.predicted(index)), tid) for tid, t in self._tracks.items()
@@ -242,6 +272,20 @@ class FaceFinder:
                 turned = near_profile(confirmed[tid]) or mesh_yaw(fitted[tid]) >= PROFILE_YAW
                 self.sightings.setdefault(tid, []).append((index, turned))
         return new
+
+    def _fit_detected(self, image: np.ndarray, box: FaceBox) -> Face | None:
+        """The mesh on a detector's box: each crop of `DETECTOR_CROPS`, then the sharpened crops of
+        `RETRY_CROPS` (a blurred face); a retry's face is kept only on a frontal face that agrees with the
+        detector's key points (`agrees_with_keypoints`)."""
+        for scale in DETECTOR_CROPS:
+            face = self._fitter.fit(image, box.box, scale)
+            if face is not None:
+                return face
+        for scale in RETRY_CROPS:
+            face = self._fitter.fit(image, box.box, scale, sharpen=True, min_overlap=SHARPENED_OVERLAP)
+            if face is not None:
+                return face if agrees_with_keypoints(face, box) and mesh_yaw(face) < RETRY_YAW else None
+        return None
 
     def _tiles_needed(self, whole: list[FaceBox], fitted: dict[int, Face]) -> bool:
         """Whether the detector's tiles can change this frame's outcome. They find the faces too small for
