@@ -76,12 +76,11 @@ def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
     return band * squared / (squared + threshold * threshold)
 
 
-def spare_highlights(band: np.ndarray, grey: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+def spare_highlights(band: np.ndarray, grey: np.ndarray) -> np.ndarray:
     """The unsharp mask's `band` without its brightening of highlights: where grey lightness `grey` stands
     above its own blur at HIGHLIGHT_SIGMA by HIGHLIGHT_SHARE (a shine on the nose's tip or ridge, a wet
     lip's glint), the band's positive part fades out (fully at twice that share); its dark side and every
-    other edge are kept. `where` (0/255, default everywhere): where highlights are spared (the caller
-    leaves the eyes and lips out: their whites, catchlights and glints are features, sharp by nature).
+    other edge are kept.
 
     A side-lit photo's nose tip carries the photo's own light as a shine; the colour match compresses it
     (`colour.match_shading_contrast`), and the unsharp mask then gave it back as a small, sharp white spot
@@ -89,16 +88,12 @@ def spare_highlights(band: np.ndarray, grey: np.ndarray, where: np.ndarray | Non
     around = cv2.GaussianBlur(grey, (0, 0), HIGHLIGHT_SIGMA)
     excess = grey / np.maximum(around, 1.0) - 1.0 - HIGHLIGHT_SHARE
     weight = np.clip(excess / HIGHLIGHT_SHARE, 0.0, 1.0)
-    if where is not None:
-        weight *= where > 0
     return band - weight * np.maximum(band, 0.0)
 
 
-def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray,
-                   spare: np.ndarray | None = None) -> np.ndarray:
+def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) with detail added until its sharpness ratio to `target` over
-    `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go;
-    `spare` (0/255, default everywhere) where the sharpening spares highlights (`spare_highlights`).
+    `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go.
 
     Sharpness is `grain.laplacian_variance`; each image's Laplacian over the region is taken once."""
     inside = region > 0
@@ -124,7 +119,7 @@ def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, sk
     with_fine = _mixed(patch_sums, fine_sums, patch_fine, amount)  # of lap_patch + amount * lap_fine
     if _variance(n, with_fine) < goal:
         band = spare_highlights(cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region),
-                                grey_patch, spare)
+                                grey_patch)
         lap_band = cv2.Laplacian(band, cv2.CV_32F)[inside]
         cross = float(np.dot(lap_patch, lap_band)) + amount * float(np.dot(lap_fine, lap_band))
         added += _smallest(n, with_fine, _sums(lap_band), cross, SHARPEN_AMOUNTS, goal) * band

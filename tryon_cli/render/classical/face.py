@@ -33,7 +33,6 @@ EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this 
 # fraction of the eye's width): a blurry photo spreads its whites onto the lids, and a dark source's lift
 # turned them into pale rings
 LIP_FEATHER_PER_FACE_WIDTH = 0.008  # the lips' colour match fades over this fraction of the face's width
-FEATURE_GROW_PER_FACE_WIDTH = 0.015  # the eyes and lips, grown this much, keep their highlights sharpened
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
 # working face from the usual 134 px texture face) the render cost about 60 ms CPU a 720 close-up, 12 more than
@@ -167,12 +166,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
     region = detail_region(local, size) if options.restore_detail or options.match_grain else None
     if options.restore_detail:
-        # a shine is not sharpened back, the eyes' whites and catchlights and the lips' glints are
-        features = face.points - offset
-        grow = max(int(size * FEATURE_GROW_PER_FACE_WIDTH), 1)
-        eyes_and_lips = cv2.dilate(polygon_mask((h, w), features[lm.RIGHT_EYE]) | polygon_mask((h, w), features[lm.LEFT_EYE])
-                                   | polygon_mask((h, w), features[lm.OUTER_LIPS]), np.ones((2 * grow + 1,) * 2, np.uint8))
-        warped = restore_detail(warped, out[box], region, skin_here & skin_there, spare=cv2.bitwise_not(eyes_and_lips))
+        warped = restore_detail(warped, out[box], region, skin_here & skin_there)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain,
                                   region=region)
