@@ -30,8 +30,6 @@ SHARPEN_AMOUNTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)  # and then the unsharp mask a
 CORING_MADS = 1.5  # band values under this many median absolute deviations are mostly noise: shrunk
 CORING_SAMPLES = 40_000  # the deviation's median is taken over about this many of the region's values
 SKIN_FEATHER = 2.0  # pixels: the skin weight's soft edge
-HIGHLIGHT_SIGMA = 4.0  # pixels: a highlight is lighter than the face's blur at this scale ...
-HIGHLIGHT_SHARE = 0.08  # ... by more than this share of it (fully at twice it): the unsharp mask spares it
 
 
 def _mixed(base: tuple[float, float], detail: tuple[float, float], cross: float,
@@ -76,21 +74,6 @@ def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
     return band * squared / (squared + threshold * threshold)
 
 
-def spare_highlights(band: np.ndarray, grey: np.ndarray) -> np.ndarray:
-    """The unsharp mask's `band` without its brightening of highlights: where grey lightness `grey` stands
-    above its own blur at HIGHLIGHT_SIGMA by HIGHLIGHT_SHARE (a shine on the nose's tip or ridge, a wet
-    lip's glint), the band's positive part fades out (fully at twice that share); its dark side and every
-    other edge are kept.
-
-    A side-lit photo's nose tip carries the photo's own light as a shine; the colour match compresses it
-    (`colour.match_shading_contrast`), and the unsharp mask then gave it back as a small, sharp white spot
-    (portrait_side_light onto talking_frontal)."""
-    around = cv2.GaussianBlur(grey, (0, 0), HIGHLIGHT_SIGMA)
-    excess = grey / np.maximum(around, 1.0) - 1.0 - HIGHLIGHT_SHARE
-    weight = np.clip(excess / HIGHLIGHT_SHARE, 0.0, 1.0)
-    return band - weight * np.maximum(band, 0.0)
-
-
 def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) with detail added until its sharpness ratio to `target` over
     `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go.
@@ -118,8 +101,7 @@ def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, sk
     added = fine * np.float32(amount)
     with_fine = _mixed(patch_sums, fine_sums, patch_fine, amount)  # of lap_patch + amount * lap_fine
     if _variance(n, with_fine) < goal:
-        band = spare_highlights(cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region),
-                                grey_patch)
+        band = cored(grey_patch - cv2.GaussianBlur(grey_patch, (0, 0), SHARPEN_SIGMA), region)
         lap_band = cv2.Laplacian(band, cv2.CV_32F)[inside]
         cross = float(np.dot(lap_patch, lap_band)) + amount * float(np.dot(lap_fine, lap_band))
         added += _smallest(n, with_fine, _sums(lap_band), cross, SHARPEN_AMOUNTS, goal) * band
