@@ -394,3 +394,34 @@ def test_a_painted_frame_has_the_skins_grain() -> None:
     core = cv2.erode(as_u8(frame), np.ones((5, 5), np.uint8)) > 0  # clear of the paint's edges
     assert core.sum() > 200
     assert fine[core].std() > 0.5 * fine[skin].std()
+
+
+def test_a_turned_faces_midline_seam_through_the_lips_is_closed(astronaut) -> None:
+    """Unwrapped, a near-profile's own side and its mirror image each stop a pixel short of the midline:
+    a seam down the lips and the chin, where the target's red lips showed through as a line up the upper
+    lip (portrait_side_light). The seam is filled; the mouth's opening is left to the target."""
+    from tryon_cli.faceswap.source import _detect, prepare_source
+
+    _, image, face = _detect([(None, astronaut)])[0]
+    profile = _turned(image, face.points, 55.0)
+
+    class _Background(_Parser):
+        def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+            labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+            labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
+            return FaceParsing(labels)
+
+    source = prepare_source([(None, profile)], parser=_Background(None))
+    assert source.texture.shape != profile.shape  # unwrapped
+    points = source.texture_points
+    shape = source.texture.shape[:2]
+    outer, opening = (cv2.fillPoly(np.zeros(shape, np.uint8), [np.round(points[ring, :2]).astype(np.int32)], 255)
+                      for ring in (lm.OUTER_LIPS, lm.INNER_LIPS))
+    width = float(np.ptp(points[:, 0]))
+    mid_x = float(points[[0, 17], 0].mean())
+    xs = np.arange(shape[1])[None, :]
+    near_opening = cv2.dilate(opening, np.ones((5, 5), np.uint8)) > 0  # its outline rasterised either way
+    midline = (np.abs(xs - mid_x) <= 0.03 * width) & (outer > 0) & ~near_opening
+    assert midline.sum() > 10
+    assert (source.texture_mask[midline] > 0).mean() > 0.95
+    assert not (source.texture_mask[cv2.erode(opening, np.ones((3, 3), np.uint8)) > 0] > 0).any()

@@ -49,6 +49,7 @@ SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
 MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
 HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
+SEAM_PER_FACE_WIDTH = 0.03  # ... and its gaps narrower than about this, anywhere inside it (the midline's seam)
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
 FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through its border and the fine detail
@@ -161,6 +162,28 @@ def _fill_holes(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
     painted = cv2.inpaint(texture, np.where(mask == 0, 255, 0).astype(np.uint8), max(int(face_width * 0.03), 2),
                           cv2.INPAINT_TELEA)
     return np.where(holes[..., None] > 0, painted, texture), mask | holes
+
+
+def _close_seams(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
+                 triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An unwrapped face's thin gaps (0/255 `mask` closed by a disc SEAM_PER_FACE_WIDTH across), inside
+    its outline but not in the mouth's opening, inpainted from around them and made usable.
+
+    Where the photo's side and its mirror image meet on the midline of a turned face, both sides' masks
+    stop a pixel short of it (the part past the profile is cut on each): a one- or two-pixel seam down
+    the philtrum, the lips and the chin, which `_fill_holes` leaves (it keeps off the lips and the
+    outline). The target's own pixels showed through it, a red line up the upper lip and a dark notch
+    under it: a moustache-like smudge once blended."""
+    face_width = float(np.ptp(points[:, 0]))
+    size = max(int(SEAM_PER_FACE_WIDTH * face_width) | 1, 3)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    inside = cv2.erode(_silhouette(mask.shape, points, triangles), disc)
+    opening = polygon_mask(mask.shape, points[lm.INNER_LIPS])
+    seams = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, disc) & ~mask & inside & ~opening
+    if not seams.any():
+        return texture, mask
+    painted = cv2.inpaint(texture, np.where(mask == 0, 255, 0).astype(np.uint8), max(size // 2, 2), cv2.INPAINT_TELEA)
+    return np.where(seams[..., None] > 0, painted, texture), mask | seams
 
 
 def _brows_and_eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
@@ -452,6 +475,7 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
                                shut=shut)
             texture, points, mask = unwrapped.texture, unwrapped.points, unwrapped.mask
             texture, mask = _fill_holes(texture, mask, points, triangles)
+            texture, mask = _close_seams(texture, mask, points, triangles)
             skin = skin_colour_statistics(texture, skin_sample_region(texture.shape[:2], points) & mask, chroma_weighted)
             if skin is None:
                 raise InputError(f"{path}: the source face is too small to use")
