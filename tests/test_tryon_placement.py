@@ -78,3 +78,15 @@ def test_a_necklines_back_collar_reaches_the_neck():
     _, alpha, _ = warp_garment(prepare_garment(tee(), "upper"), body, whole(), SHAPE, "upper")
     for column in (190, 310):  # beside the neck
         assert int(np.nonzero(alpha[:, column] > 0.5)[0].min()) <= 128
+
+
+def test_on_video_the_tops_width_and_collar_do_not_follow_the_silhouettes_frame_to_frame_changes():
+    """A video holds the size its lengths are scaled by (`size`): there a top is placed by the pose alone,
+    so a silhouette that widens or shows its neck from one frame to the next moves neither the collar nor
+    the torso's sides (the shoulders stay clipped to the silhouette and the sleeves follow the arms' width
+    beside it, as on a photo: compared below them)."""
+    garment = prepare_garment(tee(), "upper")
+    slim, broad = standing(), standing(torso=(140, 120, 360, 560), neck=(220, 60, 280, 120))
+    frames = [warp_garment(garment, body, whole(), SHAPE, "upper", size=140.0)[1] for body in (slim, broad)]
+    np.testing.assert_array_equal(frames[0][220:], frames[1][220:])
+    assert int(np.nonzero(frames[1][:, 190] > 0.5)[0].min()) > 128  # the collar not raised to the neck

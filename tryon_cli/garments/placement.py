@@ -493,15 +493,14 @@ def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.n
     return np.where(band, np.maximum(mask, mirrored), mask).astype(np.uint8)
 
 
-def _torso_top_width(body: Body, shape: tuple[int, int], frame: tuple[np.ndarray, ...],
-                     anchors: np.ndarray | None) -> float:
+def _torso_top_width(body: Body, shape: tuple[int, int], frame: tuple[np.ndarray, ...], still: bool) -> float:
     """A top's torso width (px) at the shoulder line: CHEST_PER_SHOULDER_JOINTS shoulder-joint distances,
-    or the person's own chest where that is wider (a broad torso: at the fixed share its sides were left
-    to be filled as skin); the fixed share alone when the placement's anchors are given (a video easing
-    from the mask's box)."""
+    or, on a `still` photo, the person's own chest where that is wider (a broad torso: at the fixed share
+    its sides were left to be filled as skin). On video the fixed share alone: the silhouette's width
+    changes from frame to frame, and the garment's width would jitter with it."""
     s_left, s_right, h_left, h_right = frame
     chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
-    if anchors is not None or len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
+    if not still or len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
         return chest
     measured = _chest_width(body, shape, s_left, s_right, h_left, h_right)
     return max(chest, measured) if measured is not None else chest
@@ -512,7 +511,9 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     photo = _photo_frame(garment)
     s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category, anchors)
     centre = (s_left + s_right) / 2
-    chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), anchors)
+    # a still photo (no anchors or size held steady over a video's frames) is measured on its silhouette
+    still = anchors is None and size is None
+    chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), still)
     half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
     hip_centre = (h_left + h_right) / 2
     # (a top is at least as wide at the hips as across the chest: a broad torso's tee does not taper in)
@@ -542,8 +543,9 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     unit = flat * (size or float(np.linalg.norm(s_right - s_left))) / photo.width
     # a neckline that would sit below the neck's base or the old collar is raised to the higher of them (the
     # yoke stretched, the rest kept): a tee's back collar sits where the neck starts, not on the collarbones
+    # (on a still photo: on video the silhouette's neck moves from frame to frame, and the collar would too)
     raised = [d for d in (_collar_depth(mask, s_left, s_right),
-                          _neck_base(body.person, s_left, s_right) if anchors is None else None) if d is not None]
+                          _neck_base(body.person, s_left, s_right) if still else None) if d is not None]
     collar = max(raised) if raised else None
     yoke = (photo.top - ys[0], collar) if collar is not None and collar > (photo.top - ys[0]) * unit else None
     parts = [_torso_part(garment, photo, torso_mask, (centre - half, centre + half),
@@ -877,7 +879,7 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:
         _, _, h_left, h_right = _body_frame(body, mask, category, anchors)
-        chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), anchors)
+        chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), anchors is None and size is None)
         warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, chest))
         if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
             bottom = int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
