@@ -40,3 +40,16 @@ def test_a_fill_carries_the_skins_soft_shading_not_only_its_grain():
     laid = _band(detail, 4.0, 18.0)[260:440, 230:450].std()
     assert laid > 0.4 * visible  # (fine grain alone: 0.03 of it)
     assert np.abs(detail[~region]).max() == 0  # nothing laid outside the fill
+
+
+def test_skin_at_the_frames_border_gives_texture_without_error():
+    """Skin seen only along the frame's border (an arm cut by it): the middle band's larger patches are
+    centred far enough from the border to fit in the frame."""
+    frame, _ = mottled_skin()
+    seen = np.zeros(SHAPE, bool)
+    seen[:, :40] = True  # a strip along the left border
+    seen[:30, :] = True  # and the top
+    region = np.zeros(SHAPE, bool)
+    region[250:450, 220:460] = True
+    detail = skin_detail(frame, seen, region)
+    assert np.isfinite(detail).all() and detail[region].std() > 0

@@ -75,13 +75,13 @@ def _patches(relative: np.ndarray, centres: np.ndarray, on: np.ndarray, region: 
     return laid
 
 
-def _centres(source: np.ndarray, reach: int) -> np.ndarray | None:
-    """`source` eroded by `reach` px and kept `reach` px off the frame's border; None when fewer than
-    MIN_SOURCES pixels remain."""
+def _centres(source: np.ndarray, reach: int, margin: int) -> np.ndarray | None:
+    """`source` eroded by `reach` px and kept `margin` px (half a patch) off the frame's border; None when
+    fewer than MIN_SOURCES pixels remain."""
     h, w = source.shape
     core = cv2.erode(source.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
-    core[:reach + 1] = core[h - reach - 1 :] = False
-    core[:, :reach + 1] = core[:, w - reach - 1 :] = False
+    core[:margin + 1] = core[h - margin - 1 :] = False
+    core[:, :margin + 1] = core[:, w - margin - 1 :] = False
     return core if core.sum() >= MIN_SOURCES else None
 
 
@@ -97,7 +97,7 @@ def skin_detail(frame: np.ndarray, source: np.ndarray, region: np.ndarray, seed:
     grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0  # (+8: no division by black)
     sigma = max(DETAIL_SIGMA * long_side, MIN_DETAIL_SIGMA)
     patch = max(int(PATCH * long_side), MIN_PATCH)
-    inner = _centres(source, patch // 2)
+    inner = _centres(source, patch // 2, patch // 2)
     if inner is None:
         return detail
     relative = np.clip(grey / cv2.GaussianBlur(grey, (0, 0), sigma) - 1.0, -DETAIL_CLIP, DETAIL_CLIP)
@@ -108,7 +108,7 @@ def skin_detail(frame: np.ndarray, source: np.ndarray, region: np.ndarray, seed:
     # the middle band, measured on a little inside the skin only: a patch lays only its skin's pixels
     skin = cv2.erode(source.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     mid_patch = max(int(MID_PATCH * long_side), 2 * MIN_PATCH)
-    centres = _centres(skin, max(int(MID_CENTRE_DEPTH * mid_patch), 1))
+    centres = _centres(skin, max(int(MID_CENTRE_DEPTH * mid_patch), 1), mid_patch // 2)
     if centres is not None:
         band = _relative(grey, skin, max(MID_FINE * long_side, sigma), max(MID_SIGMA * long_side, 2 * sigma), MID_CLIP)
         laid = laid + MID_STRENGTH * _patches(band, centres, skin.astype(np.float32), region, mid_patch, rng,
