@@ -28,8 +28,8 @@ def mottled_skin(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_a_fill_carries_the_skins_soft_shading_not_only_its_grain():
-    """The skin's variation over a few to a dozen px (the middle band) is laid over the fill too, at about
-    its contrast in the visible skin: with the fine grain alone a filled midriff was a flat slab."""
+    """The skin's variation over a few to a dozen px (the middle band) is laid over the fill too, at a share
+    of its contrast in the visible skin: with the fine grain alone a filled midriff was a flat slab."""
     frame, seen = mottled_skin()
     region = np.zeros(SHAPE, bool)
     region[250:450, 220:460] = True  # a midriff to fill
@@ -38,7 +38,7 @@ def test_a_fill_carries_the_skins_soft_shading_not_only_its_grain():
     relative = grey / cv2.GaussianBlur(grey, (0, 0), 30.0) - 1.0
     visible = _band(relative, 4.0, 18.0)[seen].std()
     laid = _band(detail, 4.0, 18.0)[260:440, 230:450].std()
-    assert laid > 0.4 * visible  # (fine grain alone: 0.03 of it)
+    assert laid > 0.2 * visible  # (at MID_STRENGTH of its contrast: 0.33; with the fine grain alone: 0.03)
     assert np.abs(detail[~region]).max() == 0  # nothing laid outside the fill
 
 

@@ -25,7 +25,7 @@ MID_FINE, MID_SIGMA = 0.008, 0.03
 MID_PATCH = 0.06
 MID_CENTRE_DEPTH = 0.15  # a middle patch is centred at least this share of its side inside the skin
 MID_CLIP = 0.05  # ... within +-this (a shadow's edge, a vein or stubble is no texture) ...
-MID_STRENGTH = 1.0  # ... at this share of the source's contrast
+MID_STRENGTH = 0.6  # ... at this share of the source's contrast (at full contrast a filled arm looked blotchy)
 MIN_SOURCES = 20  # patch centres needed before a band is laid at all
 
 
