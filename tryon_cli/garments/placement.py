@@ -20,9 +20,17 @@ from ..masks.garment import GarmentMask, protection_mask
 from .photo import GarmentModel
 
 CHEST_PER_SHOULDER_JOINTS = 0.95  # a top's body width under the arms, in shoulder-joint distances
-# A flat garment is half its circumference wide; worn, its front shows less: its lengths are scaled so its
-# width would be this many shoulder-joint distances, and it is then narrowed to the body (a wrap, not a shear).
-FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.25
+# A flat top's lengths are scaled so its torso band would be this many shoulder-joint distances wide (it is
+# then narrowed to the body: a wrap, not a shear). Measured on the shared product photos, whose tees lie
+# narrower than half their circumference: at 1.25 a plain tee (VITON-HD 00057) reached the crotch of a man
+# whose own tee ends at his hips; at 1.0 it ends there too.
+FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.0
+# A dress's band is its bodice at the waist (DRESS_BODICE_ROWS), narrower than a top's torso: its own scale.
+FLAT_BODICE_PER_SHOULDER_JOINTS = 1.25
+CHEST_ROWS = (0.2, 0.6)  # the person's chest width is measured across these shares of shoulder line -> hips
+NECK_BASE_WIDTH = 0.6  # shoulder-joint distances: walking up from the shoulder line, the neck starts where
+# the person's silhouette is first narrower than this
+MAX_NECK_BASE = 0.4  # ... looked for up to this far above the shoulder line (shoulder-joint distances)
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
 LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed
@@ -321,6 +329,54 @@ def _collar_depth(mask: GarmentMask, s_left: np.ndarray, s_right: np.ndarray) ->
     return float(np.percentile(tops, 80))
 
 
+def _run_through(mask: np.ndarray, row: int, column: int) -> int:
+    """The length of the run of `mask` pixels along `row` that holds `column` (0 when that pixel is off)."""
+    height, width = mask.shape
+    if not (0 <= row < height and 0 <= column < width) or not mask[row, column]:
+        return 0
+    line = mask[row] > 0
+    left = column - int(np.argmin(line[column::-1])) if not line[: column + 1].all() else -1
+    right = column + int(np.argmin(line[column:])) if not line[column:].all() else width
+    return right - left - 1
+
+
+def _chest_width(body: Body, shape: tuple[int, int], s_left: np.ndarray, s_right: np.ndarray,
+                 h_left: np.ndarray, h_right: np.ndarray) -> float | None:
+    """The person's torso width (px) across the chest: the median, over the rows CHEST_ROWS of the way from
+    the shoulder line down to the hips, of the silhouette's run (less the arms in front of it, so an arm
+    hanging beside the torso is not counted) through the torso's centre line; None without a silhouette or
+    with too few rows measured (arms crossed over the centre)."""
+    if not body.person.any():
+        return None
+    torso = (body.person > 0) & (arms_in_front(body, shape) == 0)
+    top, bottom = (s_left + s_right) / 2, (h_left + h_right) / 2
+    widths = []
+    for share in np.linspace(*CHEST_ROWS, 9):
+        x, y = top + share * (bottom - top)
+        run = _run_through(torso, int(round(y)), int(round(x)))
+        if run > 0:
+            widths.append(run)
+    return float(np.median(widths)) if len(widths) >= 5 else None
+
+
+def _neck_base(person: np.ndarray, s_left: np.ndarray, s_right: np.ndarray) -> float | None:
+    """How far (px) above the shoulder line the neck starts: walking up the centre from the line, the first
+    row where the silhouette's run is narrower than NECK_BASE_WIDTH shoulder-joint distances (the sides of
+    the neck, where a collar sits); None without a silhouette there or no such row within MAX_NECK_BASE."""
+    width = float(np.linalg.norm(s_right - s_left))
+    centre = (s_left + s_right) / 2
+    x = int(round(centre[0]))
+    if not person.any() or _run_through(person, int(round(centre[1])), x) < NECK_BASE_WIDTH * width:
+        return None
+    for rise in range(1, int(MAX_NECK_BASE * width) + 1):
+        run = _run_through(person, int(round(centre[1])) - rise, x)
+        if run == 0:
+            return None
+        if run < NECK_BASE_WIDTH * width:
+            return float(rise)
+    return None
+
+
 def _limb_part(garment: GarmentModel, part_mask: np.ndarray, root: np.ndarray, end: np.ndarray, chain: np.ndarray,
                unit: float, shape: tuple[int, int], wrap: float = LIMB_WRAP,
                profile: tuple[np.ndarray, np.ndarray] | None = None) -> Part:
@@ -437,16 +493,32 @@ def _mirror_filled(mask: np.ndarray, photo: _PhotoFrame, first_row: int) -> np.n
     return np.where(band, np.maximum(mask, mirrored), mask).astype(np.uint8)
 
 
+def _torso_top_width(body: Body, shape: tuple[int, int], frame: tuple[np.ndarray, ...], still: bool) -> float:
+    """A top's torso width (px) at the shoulder line: CHEST_PER_SHOULDER_JOINTS shoulder-joint distances,
+    or, on a `still` photo, the person's own chest where that is wider (a broad torso: at the fixed share
+    its sides were left to be filled as skin). On video the fixed share alone: the silhouette's width
+    changes from frame to frame, and the garment's width would jitter with it."""
+    s_left, s_right, h_left, h_right = frame
+    chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
+    if not still or len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
+        return chest
+    measured = _chest_width(body, shape, s_left, s_right, h_left, h_right)
+    return max(chest, measured) if measured is not None else chest
+
+
 def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
                  anchors: np.ndarray | None = None, size: float | None = None) -> list[Part]:
     photo = _photo_frame(garment)
     s_left, s_right, h_left, h_right = _body_frame(body, mask, garment.category, anchors)
     centre = (s_left + s_right) / 2
-    chest = CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left))
+    # a still photo (no anchors or size held steady over a video's frames) is measured on its silhouette
+    still = anchors is None and size is None
+    chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), still)
     half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
     hip_centre = (h_left + h_right) / 2
+    # (a top is at least as wide at the hips as across the chest: a broad torso's tee does not taper in)
     hip_half = (h_right - h_left) / max(np.linalg.norm(h_right - h_left), 1e-6) \
-        * HIPS_PER_HIP_JOINTS * float(np.linalg.norm(h_right - h_left)) / 2
+        * max(HIPS_PER_HIP_JOINTS * float(np.linalg.norm(h_right - h_left)), chest) / 2
     columns = np.arange(garment.mask.shape[1])[None, :]
     overlap = SLEEVE_OVERLAP * photo.width
     ys = np.nonzero(garment.mask.any(axis=1))[0]
@@ -467,9 +539,14 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
         torso_mask = garment.mask  # no arms to follow: the sleeves stay where the photo has them
     # the photo's inner back, seen through its neck opening, is not worn on the chest: the body shows there
     torso_mask = np.where(garment.opening > 0, 0, torso_mask).astype(np.uint8)
-    unit = FLAT_WIDTH_PER_SHOULDER_JOINTS * (size or float(np.linalg.norm(s_right - s_left))) / photo.width
-    # a neckline that would sit below the old collar is raised to it (the yoke stretched, the rest kept)
-    collar = _collar_depth(mask, s_left, s_right)
+    flat = FLAT_BODICE_PER_SHOULDER_JOINTS if garment.category == "dress" else FLAT_WIDTH_PER_SHOULDER_JOINTS
+    unit = flat * (size or float(np.linalg.norm(s_right - s_left))) / photo.width
+    # a neckline that would sit below the neck's base or the old collar is raised to the higher of them (the
+    # yoke stretched, the rest kept): a tee's back collar sits where the neck starts, not on the collarbones
+    # (on a still photo: on video the silhouette's neck moves from frame to frame, and the collar would too)
+    raised = [d for d in (_collar_depth(mask, s_left, s_right),
+                          _neck_base(body.person, s_left, s_right) if still else None) if d is not None]
+    collar = max(raised) if raised else None
     yoke = (photo.top - ys[0], collar) if collar is not None and collar > (photo.top - ys[0]) * unit else None
     parts = [_torso_part(garment, photo, torso_mask, (centre - half, centre + half),
                          (hip_centre - hip_half, hip_centre + hip_half), shape, unit, yoke)]
@@ -652,15 +729,15 @@ def _close_leg_gap(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[n
     return warped, alpha
 
 
-def _neck_half_width(garment: GarmentModel, shoulder_width: float) -> float:
+def _neck_half_width(garment: GarmentModel, chest: float) -> float:
     """Half the new top's neck opening on the body (px): its top row's extent in the photo, at the torso's
-    scale (the torso band spans CHEST_PER_SHOULDER_JOINTS shoulder widths)."""
+    scale (the torso band spans `chest` px, see `_torso_top_width`)."""
     photo = _photo_frame(garment)
     ys = np.nonzero(garment.mask.any(axis=1))[0]
     xs = np.nonzero(garment.mask[ys[0] + max(int(0.04 * (ys[-1] - ys[0])), 1)])[0]
     if not len(xs):
         return 0.0
-    return float(xs.max() - xs.min()) / 2 * CHEST_PER_SHOULDER_JOINTS * shoulder_width / photo.width
+    return float(xs.max() - xs.min()) / 2 * chest / photo.width
 
 
 def _fit_shoulders(warped: np.ndarray, alpha: np.ndarray, old: np.ndarray, s_left: np.ndarray,
@@ -801,7 +878,9 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2
     if garment.category != "lower" and shoulders_seen and mask.garment is not None:
-        warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, scale))
+        _, _, h_left, h_right = _body_frame(body, mask, category, anchors)
+        chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), anchors is None and size is None)
+        warped, alpha = _fit_shoulders(warped, alpha, mask.garment, s_left, s_right, _neck_half_width(garment, chest))
         if any(part.limb for part in parts):  # sleeves: the old garment's shoulders and arms beside them are covered
             bottom = int(max(s_left[1], s_right[1]) + SHOULDER_FIT_DEPTH * scale)
             if _limbs(body, bp.ARMS)[0] is None:  # arms cut by the frame: all along the sleeves, as far as they go
