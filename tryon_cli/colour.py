@@ -386,7 +386,8 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
                   image_skin: np.ndarray, target_skin: np.ndarray, sigma: float, max_gain: float = MAX_GAIN,
                   max_ratio: float = MAX_RATIO, eyes: np.ndarray | None = None, chroma_low_band: bool = True,
                   shading_contrast: bool = True, chroma_sigma_share: float = CHROMA_SIGMA_SHARE,
-                  refine_shading: float = 0.0, skip_hair: bool = True) -> np.ndarray:
+                  refine_shading: float = 0.0, skip_hair: bool = True,
+                  target_lab: np.ndarray | None = None) -> np.ndarray:
     """Move `image`'s skin colour from the source's statistics to the target's, and give it the target's
     low-frequency lightness (its lighting), keeping `image`'s detail, in one float Lab pass.
 
@@ -406,10 +407,12 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     target's relative strength (`match_shading_contrast`) and its chroma follows it as the target's does
     (`match_shading_chroma`), so a hard-lit, dark or low-resolution photo does not read as grey metal.
     `skip_hair`: both skin masks lose their dark hair (`without_dark_hair`) before anything is measured.
+    `target_lab`: `target` in OpenCV's 8-bit Lab, when the caller has it (`match_lips` reads it too).
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     source_l = np.ascontiguousarray(lab[..., 0])  # one copy, not a strided view in every step below
-    target_lab_8 = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)  # once: the hair test, contrast and chroma read it
+    # once: the hair test, contrast and chroma read it
+    target_lab_8 = cv2.cvtColor(target, cv2.COLOR_RGB2LAB) if target_lab is None else target_lab
     target_l = target_lab_8[..., 0].astype(np.float32)  # contiguous, as source_l
     if skip_hair:
         image_skin = without_dark_hair(source_l, image_skin, sigma)
@@ -425,7 +428,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
     lift = gain * ratio
     lightness = source_l * lift
     if shading_contrast:
-        target_lab = target_lab_8.astype(np.float32)
+        target_lab_f = target_lab_8.astype(np.float32)
         # the target's shading detail, read by both the contrast and the chroma match
         target_detail = shading_detail(target_l, target_skin, sigma, there)
         feather = skin_feather(image_skin, sigma)
@@ -446,7 +449,7 @@ def transfer_skin(image: np.ndarray, source_stats: np.ndarray, target_stats: np.
                             target_lab_8[..., 1:].astype(np.float32))
     lab[..., 1:] = ab
     if shading_contrast:
-        lab = match_shading_chroma(lab, target_lab, image_skin, target_skin, sigma, target_detail, low_passes,
+        lab = match_shading_chroma(lab, target_lab_f, image_skin, target_skin, sigma, target_detail, low_passes,
                                    feather)
     lab += 0.5  # rounded half up by the truncating cast: in place, `lab` is this function's own
     return cv2.cvtColor(np.clip(lab, 0, 255, out=lab).astype(np.uint8), cv2.COLOR_LAB2RGB)
@@ -529,7 +532,7 @@ def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
 
 
 def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
-               skin_stats: np.ndarray, feather_sigma: float) -> np.ndarray:
+               skin_stats: np.ndarray, feather_sigma: float, target_lab: np.ndarray | None = None) -> np.ndarray:
     """`image` (RGB uint8) whose lips (`lips_here`, 0/255) take the target frame's lips' (`lips_there`)
     lightness and a chroma between the skin's (`skin_stats`, the target's Lab skin statistics) and the
     target's lips' (LIP_CHROMA_SHARE), keeping their own texture; feathered by `feather_sigma` pixels.
@@ -543,13 +546,16 @@ def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lip
     grimace's teeth in the ring they read pale and a dark target's lips came out grey (grimaces_blinks).
     Only pale lips are matched: not at all below LIP_PALE_RANGE's low end of the skin's lightness, fully
     from its high end (lips darker than their skin are natural lips, and keep their own colour).
+    `target_lab`: `target` in OpenCV's 8-bit Lab, when the caller has it.
     """
     here, there = lips_here > 0, lips_there > 0
     if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
         return image
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     own = _lip_pixels(lab, here, reddest=False)
-    theirs = _lip_pixels(cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32), there, reddest=True)
+    if target_lab is None:
+        target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)
+    theirs = _lip_pixels(target_lab.astype(np.float32), there, reddest=True)
     if len(own) < 10 or len(theirs) < 10:
         return image
     own_mean, their_mean = own.mean(axis=0), theirs.mean(axis=0)

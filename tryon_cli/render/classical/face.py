@@ -109,11 +109,12 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.relight:
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
+        frame_lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)  # once: the skin's and the lips' match read it
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
-                               eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH))
+                               eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH), target_lab=frame_lab)
         warped = match_lips(warped, frame, _lips(covered.shape, points), _lips(covered.shape, target_points),
-                            face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size)
+                            face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size, target_lab=frame_lab)
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
