@@ -832,3 +832,34 @@ def test_a_white_shirt_collar_inside_a_new_neckline_is_filled_as_skin():
     assert opening.sum() > 1000
     shirt_left = (np.abs(out[opening].astype(int) - (228, 228, 230)).sum(axis=1) < 30).mean()
     assert shirt_left < 0.05, f"{shirt_left:.0%} of the shirt inside the neckline kept"
+
+
+def test_a_dress_fills_the_old_sleeves_above_the_hips_as_arms_beyond_their_capsules():
+    """full_body_dance in a dress: the arm capsules follow keypoints a little behind a swinging arm, and
+    the old sleeve beyond them (off the torso) was inpainted from the backdrop, a ghost of an arm. Above
+    the hips what the person's old top leaves is arms, skin, whatever the capsules say."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, elbow, 255, 44)  # short sleeves: the forearms bare
+    old &= body.person
+    frame[old > 0] = (30, 30, 34)
+    torso = _torso(body, SHAPE)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[150:580, 160:341] = 1.0  # a sleeveless dress
+    warped = np.full((*SHAPE, 3), (230, 120, 40), np.uint8)
+    mask = cv2.dilate(old, np.ones((9, 9), np.uint8)) | np.where(alpha > 0, 255, 0).astype(np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=None, torso=torso,
+        category="dress"))
+    sleeves = (old > 0) & (torso == 0) & (alpha == 0)
+    sleeves = cv2.erode(sleeves.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert sleeves.sum() > 500
+    colour = out[sleeves].astype(float).mean(axis=0)
+    assert np.abs(colour - SKIN).sum() < np.abs(colour - 230).sum(), colour

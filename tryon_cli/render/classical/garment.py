@@ -377,6 +377,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
     whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
     on_body = conditions.person if whole_person else conditions.torso
+    if conditions.category == "dress" and conditions.person is not None and on_body is not None and on_body.any():
+        # ... and the arms above the hips wherever they are: a swinging arm's sleeve beyond its capsule (the
+        # video's keypoints a little behind the arm) was inpainted from the backdrop, a ghost of an arm
+        hips = int(np.nonzero(on_body.any(axis=1))[0].max())
+        upper_body = conditions.person.copy()
+        upper_body[hips + 1 :] = 0
+        on_body = on_body | upper_body
     hidden = cv2.dilate(np.where(old & ~bare_or_backdrop, 255, 0).astype(np.uint8),
                         np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # under the new garment's soft edge the body shows through: skin there too, not the inpainted backdrop
