@@ -151,3 +151,24 @@ def test_a_forearm_across_the_hips_stays_in_front_of_new_trousers():
     sleeve = (r - b > 70) & (g - b > 30) & (body.person[hips:] > 0)  # the mustard sleeve from just above the hips
     kept = (np.abs(tried[hips:].astype(int) - image[hips:]).max(axis=2) <= 12)[sleeve].mean()
     assert sleeve.sum() > 500 and kept > 0.6  # (none before)
+
+
+def test_a_dark_edge_along_a_sleeved_forearm_is_no_held_object():
+    """full_body_dance frame 22: beside a swinging forearm in a long sleeve (the keypoints a little behind
+    it) a dark edge touching the hand was taken for a held object and grown into the whole sleeve, kept in
+    front of the new tee as a mustard block. What lies along the forearm is the arm's; a bag is still kept."""
+    image, body, hand, _ = scene(bag=False)
+    sleeve = np.zeros(SHAPE, np.uint8)
+    cv2.polylines(sleeve, [np.array([(180, 160), (175, 290), (185, 390)], np.int32)], False, 255, 28)
+    image[(sleeve > 0) & (hand == 0)] = GARMENT  # the image-left arm sleeved down to the wrist
+    edge = np.zeros(SHAPE, np.uint8)
+    cv2.line(edge, (192, 300), (201, 398), 255, 5)  # a dark edge along its inner side, touching the hand
+    image[edge > 0] = (35, 30, 30)
+    garment = np.zeros(SHAPE, np.uint8)
+    garment[(np.abs(image.astype(int) - GARMENT).sum(axis=2) < 10)] = 255
+    front = in_front(image, body, garment, scale=140.0)
+    assert _share(front, edge) < 0.1
+    image, body, _, bag = scene()  # (a bag below the same hand stays in front)
+    garment = np.zeros(SHAPE, np.uint8)
+    garment[(np.abs(image.astype(int) - GARMENT).sum(axis=2) < 10)] = 255
+    assert _share(in_front(image, body, garment, scale=140.0), bag) > 0.9

@@ -791,3 +791,75 @@ def test_a_flared_sleeve_on_an_arm_thinner_than_its_capsule_is_still_trimmed():
     assert flare[200, 130] and flare[200, 370], "25 px out from the upper arms' middle lines: flare"
     assert not flare[200, 160] and not flare[200, 340], "the upper arms themselves"
 
+
+
+def test_a_white_shirt_collar_inside_a_new_neckline_is_filled_as_skin():
+    """upper_body_suit.mp4: a white shirt between the jacket's lapels, of the light backdrop's colours, and
+    its collar's points rising beside the jaw into the head kept in front. Inside a striped top's wide
+    neckline the shirt was kept as photographed: taken for the backdrop seen through a gap, and for hair
+    falling from the head (the collar points were the head's only non-skin pixels near the neckline)."""
+    rng = np.random.default_rng(5)
+    frame = np.clip(232 + rng.normal(0, 1.5, (*SHAPE, 3)), 0, 255).astype(np.uint8)
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[20:141, 200:301] = 255  # the head and neck
+    frame[person > 0] = SKIN
+    frame[20:50, 200:301] = (15, 12, 12)  # black hair on top of the head
+    frame[140:560, 150:351] = (30, 32, 60)  # the navy jacket ...
+    shirt = np.zeros(SHAPE, np.uint8)
+    cv2.fillPoly(shirt, [np.array([(205, 120), (295, 120), (275, 300), (225, 300)], np.int32)], 255)
+    shirt[120:128, 225:275] = 0  # (the neck between the collar's points)
+    frame[shirt > 0] = (228, 228, 230)  # ... open on a white shirt, as light as the backdrop
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[20:128, 200:301] = 255  # the head, down to the jaw: the collar's points reach into it
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:560, 150:351] = 255
+    old[shirt > 0] = 0  # (the jacket's coarse region leaves the shirt out)
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[128:560, 100:400] = 255
+    mask[person == 0] = 0
+    body = Body(body.keypoints, person, (), "pose")
+    warped = np.full((*SHAPE, 3), (230, 200, 40), np.uint8)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:560, 150:351] = 1.0
+    cv2.ellipse(alpha, (250, 140), (75, 90), 0, 0, 180, 0.0, -1)  # a wide, deep neckline down to row 230
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=keep, person=person, old_garment=old, arms=arms_in_front(body, SHAPE),
+        torso=np.where(old > 0, 255, 0).astype(np.uint8)))
+    opening = (shirt > 0) & (alpha == 0) & (keep == 0)
+    opening[:150] = False  # (its top rows stay near the neck, whose soft edge blends in)
+    assert opening.sum() > 1000
+    shirt_left = (np.abs(out[opening].astype(int) - (228, 228, 230)).sum(axis=1) < 30).mean()
+    assert shirt_left < 0.05, f"{shirt_left:.0%} of the shirt inside the neckline kept"
+
+
+def test_a_dress_fills_the_old_sleeves_above_the_hips_as_arms_beyond_their_capsules():
+    """full_body_dance in a dress: the arm capsules follow keypoints a little behind a swinging arm, and
+    the old sleeve beyond them (off the torso) was inpainted from the backdrop, a ghost of an arm. Above
+    the hips what the person's old top leaves is arms, skin, whatever the capsules say."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), 230, np.uint8)
+    frame[body.person > 0] = SKIN
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow in (((180, 160), (120, 280)), ((320, 160), (380, 280))):
+        cv2.line(old, shoulder, elbow, 255, 44)  # short sleeves: the forearms bare
+    old &= body.person
+    frame[old > 0] = (30, 30, 34)
+    torso = _torso(body, SHAPE)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[150:580, 160:341] = 1.0  # a sleeveless dress
+    warped = np.full((*SHAPE, 3), (230, 120, 40), np.uint8)
+    mask = cv2.dilate(old, np.ones((9, 9), np.uint8)) | np.where(alpha > 0, 255, 0).astype(np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old, arms=None, torso=torso,
+        category="dress"))
+    sleeves = (old > 0) & (torso == 0) & (alpha == 0)
+    sleeves = cv2.erode(sleeves.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert sleeves.sum() > 500
+    colour = out[sleeves].astype(float).mean(axis=0)
+    assert np.abs(colour - SKIN).sum() < np.abs(colour - 230).sum(), colour

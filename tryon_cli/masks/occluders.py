@@ -28,6 +28,8 @@ OBJECT_TOUCH = 0.06  # ... touching the hand (grown by this share of the torso s
 OBJECT_MIN_AREA = 0.01  # ... at least this share of a torso scale squared
 OBJECT_MAX_AREA = 0.4  # ... at most this share of a torso scale squared (a handbag, not a trouser leg)
 FOREARM_WIDTH = 0.15  # torso scales: the band along elbow -> wrist that is arm, not a held object
+FOREARM_REACH = 0.25  # torso scales either side of elbow -> wrist: an object with more than ...
+ALONG_FOREARM_SHARE = 0.6  # ... this share of its pixels that near is the arm's sleeve, not a held object
 SEED_SHRINK = 0.6  # the torso's and thighs' quadrilaterals shrunk this much: surely garment
 OBJECT_RIM_SHARE = 0.04  # ... with at most this share of its pixels in the search disc's outer tenth
 LIGHTNESS_WEIGHT = 0.5  # colour distances weigh lightness this much against chroma (folds and shadows
@@ -141,15 +143,15 @@ def pose_hands(image: np.ndarray, body: Body, scale: float) -> list[tuple[np.nda
     return hands
 
 
-def _forearms(body: Body, shape: tuple[int, int], scale: float) -> np.ndarray:
-    """Along the arms' bones, elbow to wrist: the arm itself (whatever its colour in this light), never
-    what a hand holds."""
+def _forearms(body: Body, shape: tuple[int, int], scale: float, width: float = FOREARM_WIDTH) -> np.ndarray:
+    """Along the arms' bones, elbow to wrist, `width` torso scales wide: the arm itself (whatever its colour
+    in this light), never what a hand holds."""
     region = np.zeros(shape, np.uint8)
     for side in ((bp.LEFT_ELBOW, bp.LEFT_WRIST), (bp.RIGHT_ELBOW, bp.RIGHT_WRIST)):
         points = body.visible(side)
         if len(points) == 2:
             cv2.line(region, tuple(int(v) for v in points[0]), tuple(int(v) for v in points[1]), 255,
-                     max(int(FOREARM_WIDTH * scale), 1))
+                     max(int(width * scale), 1))
     return region > 0
 
 
@@ -235,6 +237,15 @@ def held_objects(image: np.ndarray, body: Body, garment: np.ndarray | None, scal
         part = parts == label
         if len(clothing_colours) and colour_distance(np.median(lab[part], axis=0)[None, None],
                                                      clothing_colours)[0, 0] <= HELD_CLOTHING_DISTANCE:
+            found[part] = 0
+    # an object lying along a forearm is its sleeve (on a dancing arm, the keypoints a little behind it, a dark
+    # edge beside the forearm grew into the whole sleeve, kept as a mustard block in front of the new top);
+    # a bag hangs below the hand or beside the arm
+    forearms = _forearms(body, shape, scale, 2 * FOREARM_REACH)
+    count, parts = cv2.connectedComponents(found, connectivity=8)
+    for label in range(1, count):
+        part = parts == label
+        if forearms[part].mean() > ALONG_FOREARM_SHARE:
             found[part] = 0
     # a bag is compact and within the frame; more is a garment or the backdrop taken for one: left alone
     border = found[0].any() or found[-1].any() or found[:, 0].any() or found[:, -1].any()

@@ -61,6 +61,7 @@ SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's m
 SAME_GARMENT_LIGHTNESS = 40.0  # ... and lightness distance (its folds)
 HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
 HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
+HAIR_HEAD_TOLERANCE = 36.0  # ... and from the colour of the head's hair, at most, of the hair that falls from it
 SWALLOWED_WORKING_SIZE = 512.0  # long side (px) at which the backdrop and other garments in the mask are found
 PASTE_FEATHER = 3  # feather of the paste-back region (px)
 SHADE_WORKING_SIZE = 384.0  # long side (px) at which the old garment's shading is measured
@@ -314,6 +315,12 @@ def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndar
     if seeds.sum() < MIN_SKIN_SAMPLES:
         return found
     hair = np.median(lab[seeds], axis=0)
+    # the hair is the head's: of the colour of what stays in front and is no skin above `region` (a white
+    # shirt collar rising beside the jaw into the head's region is no hair, and it stayed inside a neckline)
+    head = (keep > 0) & ~is_skin(frame)
+    head[int(np.nonzero(region.any(axis=1))[0].min()) :] = False
+    if head.sum() >= MIN_SKIN_SAMPLES and np.linalg.norm(np.median(lab[head], axis=0) - hair) > HAIR_HEAD_TOLERANCE:
+        return found
     like = np.linalg.norm(lab - hair, axis=2) < HAIR_TOLERANCE
     candidates = like & (near | region)  # (through any gap between what stays in front and `region`)
     count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
@@ -346,7 +353,14 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
         band = _collar_band(alpha, mask, conditions.person, conditions.torso) & ~bare
         band &= ~_shaded_skin(frame, _skin_reference(frame, conditions.person, mask, conditions.keep))
-        old |= band & ~_hair_below_keep(frame, conditions.keep, band)
+        band &= ~_hair_below_keep(frame, conditions.keep, band)
+        old |= band
+        # no backdrop shows between the neck and the new neckline, away from the person's outline (which is
+        # soft): what has the backdrop's colours there is an old light collar (a white shirt's, under a suit,
+        # was kept as photographed inside the neckline)
+        reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
+        inner = cv2.erode(conditions.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        bare_or_backdrop &= ~(band & inner)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
         # arm's silhouette): what is on the person, not skin, just beside it is old garment too
@@ -363,6 +377,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     # (a skirt or dress stands off the legs, so there only the torso and the arms are skin)
     whole_person = conditions.category == "upper" and conditions.person is not None and conditions.person.any()
     on_body = conditions.person if whole_person else conditions.torso
+    if conditions.category == "dress" and conditions.person is not None and on_body is not None and on_body.any():
+        # ... and the arms above the hips wherever they are: a swinging arm's sleeve beyond its capsule (the
+        # video's keypoints a little behind the arm) was inpainted from the backdrop, a ghost of an arm
+        hips = int(np.nonzero(on_body.any(axis=1))[0].max())
+        upper_body = conditions.person.copy()
+        upper_body[hips + 1 :] = 0
+        on_body = on_body | upper_body
     hidden = cv2.dilate(np.where(old & ~bare_or_backdrop, 255, 0).astype(np.uint8),
                         np.ones((UNCOVERED_GROWTH, UNCOVERED_GROWTH), np.uint8)) & mask
     # under the new garment's soft edge the body shows through: skin there too, not the inpainted backdrop
