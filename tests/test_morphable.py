@@ -352,3 +352,66 @@ def test_a_neutralised_photo_keeps_its_own_lower_face_and_closes_an_open_mouth(m
         shape = shape_of(name)
         assert lm.mouth_open_ratio(shape) > 0.14
         assert lm.mouth_open_ratio(model.neutralise(shape)) < 0.05
+
+
+def _brow_bend(shape: np.ndarray, rest: np.ndarray) -> float:
+    """How far the brows' shape is from a resting brow's, their place aside: each brow's offset from
+    `rest` less its mean offset (eye distances, mean over points)."""
+    from tryon_cli.face3d.morphable import BROWS
+
+    offset = (shape - rest)[BROWS, :2]
+    sides = len(lm.RIGHT_BROW)
+    return float(np.mean([np.linalg.norm(offset[p] - offset[p].mean(axis=0), axis=1).mean()
+                          for p in (slice(0, sides), slice(sides, None))]))
+
+
+def test_a_scowls_v_is_unbent_where_the_brows_are(model, neutral):
+    """A scowl's V (each brow's inner end pulled down and in, its outer end up): `calm_brows` gives each
+    brow a resting brow's shape and keeps its place (the mean point of each brow: the person's brow
+    height and spacing); the skin above follows, the eyes, rigid points and lips stay."""
+    from tryon_cli.face3d.morphable import BROWS, calm_brows, population_rest
+
+    centre = neutral[lm.RIGID, 0].mean()
+    side = np.sign(neutral[BROWS, 0] - centre)
+    inward = np.abs(neutral[BROWS, 0] - centre)
+    inward = (inward.max() - inward) / np.ptp(inward)  # 1 at the inner ends, 0 at the outer
+    scowl = neutral.copy()
+    scowl[BROWS, 1] += 0.16 * (inward - inward.mean()) - 0.03  # V: inner ends down, outer up; brows a bit high
+    scowl[BROWS, 0] -= 0.05 * side * (inward - inward.mean())  # inner ends drawn together
+    rest = population_rest(model, scowl)
+    calm = calm_brows(model, scowl, scowl, 1.0)
+    assert _brow_bend(calm, rest) < 0.35 * _brow_bend(scowl, rest)
+    sides = len(lm.RIGHT_BROW)
+    for part in (BROWS[:sides], BROWS[sides:]):  # each brow stays where it was (its height: identity)
+        np.testing.assert_allclose(calm[part, :2].mean(axis=0), scowl[part, :2].mean(axis=0), atol=2e-3)
+    inner = [55, 107, 285, 336]
+    assert (calm[inner, 1] < scowl[inner, 1] - 0.03).all()  # the inner ends come up
+    kept = np.concatenate([lm.RIGHT_EYE, lm.LEFT_EYE, lm.RIGID, np.arange(468, 478)])
+    np.testing.assert_allclose(calm[kept], scowl[kept], atol=1e-5)
+    np.testing.assert_array_equal(calm[lm.OUTER_LIPS], scowl[lm.OUTER_LIPS])
+    assert calm_brows(model, scowl, scowl, 0.0) is scowl
+
+
+def test_a_scowling_photos_neutral_brows_are_unbent_and_calm_photos_keep_theirs(model, monkeypatch):
+    """portrait_anger's neutral face (the source identity every frame is built on) has brows of a resting
+    shape, the scowl's V gone (it read angry on every frame, whatever the target did); portrait_a and
+    portrait_c (no scowl) keep their own brows exactly (as without `calm_brows`)."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.face3d.morphable import population_rest
+    from tryon_cli.faceswap import source
+    from tryon_cli.faceswap.source import _neutral_shape
+    from tryon_cli.io.media import read_image
+
+    def shape_of(name: str) -> np.ndarray:
+        with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+            points = analyzer.detect(read_image(shared_media("faces", name)))[0].points
+        return normalized_shape(frontalize(points), points)[1]
+
+    anger = shape_of("portrait_anger.png")
+    rest = population_rest(model, anger)
+    assert _brow_bend(anger, rest) > 0.015  # the photo's V (0.018)
+    assert _brow_bend(_neutral_shape(model, anger), rest) < 0.004  # neutralising alone left 0.013
+    calm = [_neutral_shape(model, shape_of(name)) for name in ("portrait_a.png", "portrait_c.png")]
+    monkeypatch.setattr(source, "BROW_CALM_SHARE", 0.0)
+    for name, neutral in zip(("portrait_a.png", "portrait_c.png"), calm):
+        np.testing.assert_array_equal(neutral, _neutral_shape(model, shape_of(name)))

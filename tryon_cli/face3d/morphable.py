@@ -288,11 +288,32 @@ def rest_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, st
     follows (`_carry`, as the cheeks follow the mouth); the eyes, irises and rigid points stay."""
     if strength <= 0.0:
         return neutral
-    fitted = model.fit(shape, ignore=BROWS)
     _, aligned = model.align(neutral)
-    rest = model.mean
+    return _move_brows(model, shape, neutral, strength * (model.mean[BROWS] - aligned[BROWS]))
+
+
+def calm_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, strength: float) -> np.ndarray:
+    """`neutral` (as `rest_brows`) with each brow's shape moved `strength` (0..1) of the way to the shape a
+    face at rest gives it (the model's mean face), the brow's mean place kept: a scowl's V (inner ends
+    pulled down and together, outer ends up) unbent, the brows' height and spacing (identity) left as
+    they are. Pulling a scowl's brows wholly to rest calmed it but moved them where another person has
+    theirs (dlib's same-person rate fell); the scowl is in the brows' bend, not their height."""
+    if strength <= 0.0:
+        return neutral
+    _, aligned = model.align(neutral)
+    offset = model.mean[BROWS] - aligned[BROWS]
+    sides = len(lm.RIGHT_BROW)
+    for part in (slice(0, sides), slice(sides, None)):  # each brow's mean offset removed: its place is kept
+        offset[part] -= offset[part].mean(axis=0)
+    return _move_brows(model, shape, neutral, strength * offset)
+
+
+def _move_brows(model: MorphableModel, shape: np.ndarray, neutral: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """`neutral` with its brows moved by `offset` (BROWS rows, in the model's aligned frame; depth
+    ignored), the skin above the eyes carried along (`_carry`); the eyes, irises and rigid points stay."""
+    fitted = model.fit(shape, ignore=BROWS)
     move = np.zeros((POINTS, 3), dtype=np.float64)
-    move[BROWS] = strength * (rest[BROWS] - aligned[BROWS])
+    move[BROWS] = offset
     move[:, 2] = 0.0  # depth: MediaPipe's brows' z is too noisy to be told
     pose = fitted.pose
     move = pose.scale * move @ pose.rotation.T  # into `neutral`'s frame

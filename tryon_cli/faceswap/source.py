@@ -24,7 +24,8 @@ from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
-from ..face3d.morphable import MorphableModel, population_rest, rest_brows, spread_brows_onto_skin, spread_onto_skin
+from ..face3d.morphable import (MorphableModel, calm_brows, population_rest, rest_brows, spread_brows_onto_skin,
+                                spread_onto_skin)
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
@@ -39,6 +40,8 @@ from .folds import FOLD_SHARE, flatten_folds, smile_strength
 BROW_REST_SHARE = 0.25  # a strong expression's brows move this share of the way to rest (`rest_brows`): all of
 # it took dlib's same-person rate down (portrait_anger -> grimaces_blinks 1.0 -> 0.88, portrait_c 0.29 -> 0.12),
 # half of it still 1.0 -> 0.92
+BROW_CALM_SHARE = 1.0  # a scowl's brows (`scowl_strength`) take this share of a resting brow's shape, in place
+# (`calm_brows`): their bend is the scowl, their height and spacing the person
 FACE_POINTS = 468  # the iris points stay out of the triangulation: they would fold the lids on a blink
 MAX_TEXTURE_FACE_WIDTH = 512  # canonical face width in pixels (the photos' own resolution up to this)
 UNWRAP_YAW = 30.0  # degrees: a photo turned further is unwrapped onto the frontal shape
@@ -429,6 +432,9 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 
     neutral = spread_brows_onto_skin(model, shape, neutral)  # a raised brow lowered takes its skin along
     # a scowl's, a wink's or a lifted brow: part of the way to where the rest of the face says they rest
     neutral = rest_brows(model, shape, neutral, BROW_REST_SHARE * expression_strength(model, shape))
+    # a scowl's V (inner ends low and drawn together) unbent where the brows are: the target's expression
+    # then bends them (a V pasted on every frame read angry whatever the target did)
+    neutral = calm_brows(model, shape, neutral, BROW_CALM_SHARE * scowl_strength(model, shape))
     shut = closed_eye_points(shape)
     if len(shut):
         neutral[shut] = mirrored_shape(neutral, model.mirror)[shut]
