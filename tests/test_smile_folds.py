@@ -247,3 +247,47 @@ def test_a_smiling_selfie_on_a_talking_face_shows_the_targets_folds_not_its_own(
     width = float(np.ptp(points[:, 0]))
     zone = nasolabial_zone(frame.shape[:2], points, points, width) > 0.5
     assert _band_energy(read_image(out), zone, width) < 1.5 * _band_energy(frame, zone, width)
+
+
+def _with_moustache(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`image` with a dark horseshoe moustache (at 0.45 of the skin's lightness) over the upper lip and down
+    beside the mouth's corners to below the lower lip, on the skin only, and its mask."""
+    width = float(np.ptp(points[lm.FACE_OVAL, 0]))
+    left, right = points[61, 0] - 0.08 * width, points[291, 0] + 0.08 * width
+    top, bottom = points[2, 1] + 0.02 * width, points[17, 1]  # from under the nose to below the lower lip
+    box = np.array([[left, top], [right, top], [right, bottom], [left, bottom]])
+    hair = cv2.fillPoly(np.zeros(image.shape[:2], np.uint8), [np.round(box).astype(np.int32)], 255) > 0
+    from tryon_cli.masks.face import feature_regions
+
+    hair &= feature_regions(image.shape[:2], points, 0) == 0  # over the skin, not the lips
+    darker = image.astype(np.float32) * np.where(hair, 0.45, 1.0)[..., None]
+    return darker.astype(np.uint8), hair
+
+
+def test_the_targets_moustache_is_shaved_before_its_fold_band_is_taken(astronaut, astronaut_points):
+    """A bearded target's fold band held its moustache, and `swap_fold_band` put it on a clean-shaven source
+    (a grey-brown smudge round the mouth, portrait_c onto grimaces_blinks). `without_facial_hair` fills the
+    dark hair below the nose's wings with the skin around it; the eyes, brows and lips stay as they are."""
+    from tryon_cli.render.classical.creases import nasolabial_zone, swap_fold_band, without_facial_hair
+
+    width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
+    bearded, hair = _with_moustache(astronaut, astronaut_points)
+    grey = lambda image: cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)  # noqa: E731
+    drop = grey(astronaut)[hair].mean() - grey(bearded)[hair].mean()
+    assert drop > 40
+    shaved = without_facial_hair(bearded, astronaut_points, width)
+    assert grey(astronaut)[hair].mean() - grey(shaved)[hair].mean() < 0.35 * drop
+    above = np.zeros(hair.shape, dtype=bool)
+    above[: int(astronaut_points[[129, 358], 1].min()) - 2] = True  # above the nose's wings: untouched
+    assert np.array_equal(shaved[above], bearded[above])
+    lips = cv2.erode(cv2.fillPoly(np.zeros(hair.shape, np.uint8), [np.round(astronaut_points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255),
+                     np.ones((5, 5), np.uint8)) > 0
+    assert np.abs(shaved[lips].astype(int) - bearded[lips]).mean() < 2.0
+    # The fold band: from the bearded frame it darkens the rendered face along the moustache's ends, from
+    # the shaved one hardly.
+    zone = nasolabial_zone(astronaut.shape[:2], astronaut_points, astronaut_points, width)
+    ends = zone > 0.5
+    carried = grey(astronaut)[ends].mean() - grey(swap_fold_band(astronaut, bearded, zone, width))[ends].mean()
+    kept = grey(astronaut)[ends].mean() - grey(swap_fold_band(astronaut, shaved, zone, width))[ends].mean()
+    assert carried > 6
+    assert kept < 0.5 * carried
