@@ -291,3 +291,39 @@ def test_the_targets_moustache_is_shaved_before_its_fold_band_is_taken(astronaut
     kept = grey(astronaut)[ends].mean() - grey(swap_fold_band(astronaut, shaved, zone, width))[ends].mean()
     assert carried > 6
     assert kept < 0.5 * carried
+
+
+def test_the_targets_smile_keeps_a_smiling_sources_own_folds(astronaut, astronaut_points):
+    """The planner reads how much the target smiles (`FaceTarget.smile`); the renderer swaps a smiling
+    source's fold band for the target's only as much as the source smiles more. A smiling target has folds
+    of its own where the photo's are, and dlib reads the photo's as the person (portrait_c onto
+    grimaces_blinks, same-person 0.67 with the band always swapped)."""
+    from dataclasses import replace
+
+    from tryon_cli.analysis.face import Face
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.render.classical.face import render_face_swap
+    from tryon_cli.render.contract import SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    identity = normalized_shape(source.frontal_mesh, astronaut_points)[1]
+    planner = SwapPlanner(source, {0: identity}, SwapOptions(smooth=0.0), need_normal_map=False)
+    smiling, mask, _ = planner.plan_face(astronaut, Face(points=astronaut_points), 0, 0, 1 / 25)
+    calm_points = astronaut_points.copy()
+    centre = astronaut_points[lm.INNER_LIPS, :2].mean(axis=0)
+    for corner in (61, 291, 78, 308):  # the mouth's corners pulled in and down: no smile
+        calm_points[corner, :2] += 0.25 * (centre - astronaut_points[corner, :2]) + (0.0, 0.03 * float(np.ptp(astronaut_points[:, 0])))
+    calm, _, _ = planner.plan_face(astronaut, Face(points=calm_points), 0, 5, 1 / 25)
+    assert smiling.smile > 0.5 and calm.smile == 0.0
+
+    def render(source_smile: float, target_smile: float) -> np.ndarray:
+        conditions = SwapConditions(replace(source, smile=source_smile), (replace(smiling, smile=target_smile),))
+        return render_face_swap(astronaut, mask, conditions, ClassicalOptions())
+
+    plain = render(0.0, 0.0)
+    assert not np.array_equal(render(1.0, 0.0), plain)  # a calm target: the band is the target's
+    np.testing.assert_array_equal(render(1.0, 1.0), plain)  # smiling as much: the photo's own folds stay
