@@ -243,3 +243,83 @@ def test_a_smiling_selfie_on_a_talking_face_shows_the_targets_folds_not_its_own(
     frame, out, points, width = _smile_swapped_on_first_frame(tmp_path, "talking_frontal.mp4")
     zone = nasolabial_zone(frame.shape[:2], points, points, width) > 0.5
     assert _band_energy(out, zone, width) < 1.5 * _band_energy(frame, zone, width)
+
+
+def _with_moustache(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`image` with a dark horseshoe moustache (at 0.45 of the skin's lightness) over the upper lip and down
+    beside the mouth's corners to below the lower lip, on the skin only, and its mask."""
+    width = float(np.ptp(points[lm.FACE_OVAL, 0]))
+    left, right = points[61, 0] - 0.08 * width, points[291, 0] + 0.08 * width
+    top, bottom = points[2, 1] + 0.02 * width, points[17, 1]  # from under the nose to below the lower lip
+    box = np.array([[left, top], [right, top], [right, bottom], [left, bottom]])
+    hair = cv2.fillPoly(np.zeros(image.shape[:2], np.uint8), [np.round(box).astype(np.int32)], 255) > 0
+    from tryon_cli.masks.face import feature_regions
+
+    hair &= feature_regions(image.shape[:2], points, 0) == 0  # over the skin, not the lips
+    darker = image.astype(np.float32) * np.where(hair, 0.45, 1.0)[..., None]
+    return darker.astype(np.uint8), hair
+
+
+def test_the_targets_moustache_is_shaved_before_its_fold_band_is_taken(astronaut, astronaut_points):
+    """A bearded target's fold band held its moustache, and `swap_fold_band` put it on a clean-shaven source
+    (a grey-brown smudge round the mouth, portrait_c onto grimaces_blinks). `without_facial_hair` fills the
+    dark hair below the nose's wings with the skin around it; the eyes, brows and lips stay as they are."""
+    from tryon_cli.render.classical.creases import nasolabial_zone, swap_fold_band, without_facial_hair
+
+    width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
+    bearded, hair = _with_moustache(astronaut, astronaut_points)
+    grey = lambda image: cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)  # noqa: E731
+    drop = grey(astronaut)[hair].mean() - grey(bearded)[hair].mean()
+    assert drop > 40
+    shaved = without_facial_hair(bearded, astronaut_points, width)
+    assert grey(astronaut)[hair].mean() - grey(shaved)[hair].mean() < 0.35 * drop
+    above = np.zeros(hair.shape, dtype=bool)
+    above[: int(astronaut_points[[129, 358], 1].min()) - 2] = True  # above the nose's wings: untouched
+    assert np.array_equal(shaved[above], bearded[above])
+    lips = cv2.erode(cv2.fillPoly(np.zeros(hair.shape, np.uint8), [np.round(astronaut_points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255),
+                     np.ones((5, 5), np.uint8)) > 0
+    assert np.abs(shaved[lips].astype(int) - bearded[lips]).mean() < 2.0
+    # The fold band: from the bearded frame it darkens the rendered face along the moustache's ends, from
+    # the shaved one hardly.
+    zone = nasolabial_zone(astronaut.shape[:2], astronaut_points, astronaut_points, width)
+    ends = zone > 0.5
+    carried = grey(astronaut)[ends].mean() - grey(swap_fold_band(astronaut, bearded, zone, width))[ends].mean()
+    kept = grey(astronaut)[ends].mean() - grey(swap_fold_band(astronaut, shaved, zone, width))[ends].mean()
+    assert carried > 6
+    assert kept < 0.5 * carried
+
+
+def test_the_targets_smile_keeps_a_smiling_sources_own_folds(astronaut, astronaut_points):
+    """The planner reads how much the target smiles (`FaceTarget.smile`); the renderer swaps a smiling
+    source's fold band for the target's only as much as the source smiles more. A smiling target has folds
+    of its own where the photo's are, and dlib reads the photo's as the person (portrait_c onto
+    grimaces_blinks, same-person 0.67 with the band always swapped)."""
+    from dataclasses import replace
+
+    from tryon_cli.analysis.face import Face
+    from tryon_cli.face3d.fitting import normalized_shape
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.render.classical.face import render_face_swap
+    from tryon_cli.render.contract import SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    source = prepare_source([(Path("astronaut.png"), astronaut)])
+    identity = normalized_shape(source.frontal_mesh, astronaut_points)[1]
+    planner = SwapPlanner(source, {0: identity}, SwapOptions(smooth=0.0), need_normal_map=False)
+    smiling, mask, _ = planner.plan_face(astronaut, Face(points=astronaut_points), 0, 0, 1 / 25)
+    calm_points = astronaut_points.copy()
+    centre = astronaut_points[lm.INNER_LIPS, :2].mean(axis=0)
+    for corner in (61, 291, 78, 308):  # the mouth's corners pulled in and down: no smile
+        calm_points[corner, :2] += 0.25 * (centre - astronaut_points[corner, :2]) + (0.0, 0.03 * float(np.ptp(astronaut_points[:, 0])))
+    calm, _, _ = planner.plan_face(astronaut, Face(points=calm_points), 0, 5, 1 / 25)
+    assert smiling.smile > 0.5 and calm.smile == 0.0
+
+    def render(source_smile: float, target_smile: float) -> np.ndarray:
+        conditions = SwapConditions(replace(source, smile=source_smile), (replace(smiling, smile=target_smile),))
+        return render_face_swap(astronaut, mask, conditions, ClassicalOptions())
+
+    plain = render(0.0, 0.0)
+    assert not np.array_equal(render(1.0, 0.0), plain)  # a calm target: the band is the target's
+    np.testing.assert_array_equal(render(1.0, 1.0), plain)  # smiling as much: the photo's own folds stay

@@ -12,13 +12,14 @@ from ..analysis.face import Face
 from ..colour import lab_statistics
 from ..face3d import landmarks as lm
 from ..face3d.fitting import fit_pose, normalized_shape, recombine
-from ..face3d.morphable import MorphableModel
+from ..face3d.morphable import MorphableModel, population_rest
 from ..face3d.raster import normal_map
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.shapes import polygon_mask
 from ..masks.thin_frames import thin_frames
 from ..render.contract import FaceTarget, SourceFace
 from ..temporal import ExponentialAverage, OneEuroFilter, landmark_filter
+from .folds import smile_strength
 from .options import SwapOptions
 from .views import ViewSelector
 
@@ -93,6 +94,7 @@ class SwapPlanner:
         """The face to render, the mask where it may change pixels, and the target's pixels to put back
         after rendering (its glasses' frame, uint8 full-frame) or None."""
         keep = None
+        smile = 0.0  # the target's smile (3-D, neutralised swaps): the smiling source's folds stay that far
         shape = image.shape[:2]
         filters = self._filters_for(track, face, index)
         target = filters.landmarks(face.points, dt) if filters.landmarks else face.points
@@ -116,6 +118,8 @@ class SwapPlanner:
             if filters.views is not None and self.model is not None:
                 texture_points = filters.views(pose, self.model.fit(normalized).expression - filters.rest)
             rest_points = pose.apply(self.source.identity_shape)
+            if self.model is not None:
+                smile = smile_strength(normalized, population_rest(self.model, normalized))
         else:
             points, texture_points, rest_points = target, None, None
         if filters.landmarks is not None and face.points.shape[0] > EYE_POINTS.max():
@@ -174,5 +178,5 @@ class SwapPlanner:
         full_mask[y0:y1, x0:x1] = mask
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
         face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
-                                 texture_points=texture_points, rest_points=rest_points)
+                                 texture_points=texture_points, rest_points=rest_points, smile=smile)
         return face_target, full_mask, keep

@@ -77,6 +77,9 @@ class FaceTarget:
     # The source's neutral face under this frame's pose (its eyes open): where the classical engine
     # places the source's open eyes before sliding the lids to `points` (eyes.slide_lids).
     rest_points: np.ndarray | None = None
+    # How much the target smiles in this frame (0..1, `faceswap.folds.smile_strength`): as much as it does,
+    # a smiling source's own folds are where the target's would be, and they stay (`nasolabial_zone`).
+    smile: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...colour import masked_blur
 from ...face3d import landmarks as lm
 from ...masks.face import face_region, feature_regions
 from ...masks.shapes import hull_mask
@@ -30,6 +31,7 @@ FOLDS_WEIGHT = 0.5  # how much of the source's band the folds zone loses; it get
 # target's moustache or beard is in that band there (it showed as a ghost moustache), and swapped fully,
 # the skin around the mouth took dlib's same-person rate down with it
 CHIN = 152
+NOSE_WINGS = (129, 358)  # mesh points at the outer edge of each nostril's wing
 NASOLABIAL = ((203, 206, 216, 212, 202), (423, 426, 436, 432, 422))  # mesh points along each smile fold: beside
 # the nose's wing, past the mouth's corner, down towards the chin (where portrait_c's folds lie on its mesh)
 NASOLABIAL_HALF_WIDTH = 0.05  # the folds' zone: the lines through NASOLABIAL grown by this fraction of the face's width
@@ -40,6 +42,52 @@ FOLD_SWAP_BAND = (0.004, 0.1)  # the band swapped there (fractions of the face's
 # Cost: dlib reads the photo's folds as identity. portrait_c onto grimaces_blinks (--end 2), same-person rate
 # 0.46 -> 0.04 (closer to the source 0.83 -> 0.75); half swapped 0.17 (0.83), the streaks half there; onto
 # talking_frontal 1.0 either way (benchmarks/swap_quality.py)
+
+
+FACIAL_HAIR_SHARE = 0.72  # a face pixel darker than this share of the skin's level around it is facial hair
+# (a moustache, a goatee, stubble): grimaces_blinks' moustache is at 0.3 / 0.6 of its skin's level (10th / 50th
+# percentile of the upper lip's skin), talking_frontal's clean upper lip and mouth corners above 0.89
+FACIAL_HAIR_LEVEL = 0.08  # the skin's level: a blur of this fraction of the face's width over the skin
+FACIAL_HAIR_GROW = 0.008  # the hair found is grown by this fraction of the face's width (its soft edge)
+
+
+def without_facial_hair(image: np.ndarray, points: np.ndarray, face_width: float) -> np.ndarray:
+    """`image` (RGB uint8) with the facial hair inside the lower face of mesh `points` (below the nose's
+    wings; dark against the skin around it, FACIAL_HAIR_SHARE; eyes, brows, lips and nostrils are not hair) replaced by that skin's own
+    colour (a blur over the skin that is not hair): the face as it would be shaved.
+
+    The bands taken from a target frame for the source's face (`swap_fold_band`) are read from this: from
+    the frame itself, a target's moustache and beard came with them onto a source that has none."""
+    shape = image.shape[:2]
+    face = (face_region(shape, points) > 0) & _below_nose(shape, points)
+    features = feature_regions(shape, points, 0) > 0
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    sigma = max(FACIAL_HAIR_LEVEL * face_width, 1.0)
+    skin = (face & ~features).astype(np.float32)
+    hair = np.zeros(shape, dtype=bool)
+    for _ in range(2):  # the level read again without the hair found: a thick beard pulls it down
+        level = masked_blur(grey, skin * ~hair, sigma)
+        hair = face & ~features & (grey < FACIAL_HAIR_SHARE * level)
+    if not hair.any():
+        return image
+    grow = max(int(round(FACIAL_HAIR_GROW * face_width)), 1)
+    hair = cv2.dilate(hair.astype(np.uint8), _disc(grow)) > 0
+    clean = (face & ~features & ~hair).astype(np.float32)
+    fill = masked_blur(image.astype(np.float32), clean, max(0.5 * sigma, 1.0))
+    weight = cv2.GaussianBlur((hair & face).astype(np.float32), (0, 0), grow)[..., None]
+    return np.clip(image * (1.0 - weight) + fill * weight + 0.5, 0, 255).astype(np.uint8)
+
+
+def _below_nose(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Pixels below the line through the nose's wings (across the face, whatever its roll): where a moustache
+    and a beard grow. Above it the lids, lashes and brows are dark too."""
+    wings = points[[NOSE_WINGS[0], NOSE_WINGS[1]], :2]
+    along = wings[1] - wings[0]
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    if float(np.dot(points[CHIN, :2] - wings[0], down)) < 0:
+        down = -down
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    return (xs - wings[0][0]) * down[0] + (ys - wings[0][1]) * down[1] > 0
 
 
 def _disc(radius: int) -> np.ndarray:
