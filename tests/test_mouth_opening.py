@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from tryon_cli.face3d import landmarks as lm
-from tryon_cli.faceswap.mouth import mouth_into_opening, mouth_transform
+import cv2
+
+from tryon_cli.faceswap.mouth import band_width, mouth_into_opening, mouth_transform
 from tryon_cli.masks.shapes import polygon_mask
 
 
@@ -43,6 +45,30 @@ def test_the_targets_teeth_fill_the_recombined_opening_and_nothing_else_changes(
     assert (image[opening] == 250).all(axis=1).mean() < 0.6  # where the target's teeth are: partly outside
     out = mouth_into_opening(image, target, recombined)
     assert (out[opening] == 250).all(axis=1).mean() > 0.9
-    np.testing.assert_array_equal(out[~opening], image[~opening])
+    band = band_width(recombined)
+    reach = cv2.dilate(opening.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2)) > 0
+    np.testing.assert_array_equal(out[~reach], image[~reach])
     closed = _mouth((112, 128), 44, 0)
     np.testing.assert_array_equal(mouth_into_opening(image, target, closed), image)
+
+
+def test_the_band_round_the_opening_holds_the_targets_warped_lips_not_its_unmoved_pixels():
+    """The blend fades the swapped lips in over a band round the opening, and there the warped image shows
+    through: the target's own lips warped with its teeth (one edge from teeth to lips), not what lay
+    there before the warp (here the target's wider opening: a white rim of teeth round the new one)."""
+    image = np.full((240, 240, 3), (200, 150, 130), dtype=np.uint8)  # skin
+    target, recombined = _mouth((120, 120), 90, 40), _mouth((120, 122), 60, 20)
+    target[lm.FACE_OVAL, 0] = np.linspace(10, 230, len(lm.FACE_OVAL))
+    recombined[lm.FACE_OVAL, 0] = np.linspace(10, 230, len(lm.FACE_OVAL))
+    lips = polygon_mask(image.shape[:2], _mouth((120, 120), 120, 64)[lm.INNER_LIPS, :2]) > 0
+    image[lips] = (170, 40, 50)
+    image[polygon_mask(image.shape[:2], target[lm.INNER_LIPS, :2]) > 0] = (250, 250, 250)
+    opening = polygon_mask(image.shape[:2], recombined[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    band = band_width(recombined)
+    assert band >= 3
+    ring = grow(band - 1) & ~grow(1)  # inside the band, off the opening's own edge
+    assert (image[ring] == 250).all(axis=1).mean() > 0.9  # before: the target's teeth lie there
+    out = mouth_into_opening(image, target, recombined)
+    reddish = (out[ring, 0].astype(int) - out[ring, 1]) > 60
+    assert reddish.mean() > 0.9
