@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 from tryon_cli.face3d import landmarks as lm
-import cv2
-
 from tryon_cli.faceswap.mouth import band_width, mouth_into_opening, mouth_transform
 from tryon_cli.masks.shapes import polygon_mask
 
@@ -72,3 +73,38 @@ def test_the_band_round_the_opening_holds_the_targets_warped_lips_not_its_unmove
     out = mouth_into_opening(image, target, recombined)
     reddish = (out[ring, 0].astype(int) - out[ring, 1]) > 60
     assert reddish.mean() > 0.9
+
+
+def test_the_swapped_lips_cover_the_frame_round_a_filled_opening(astronaut, source_photo):
+    """The classical blend feathers the lips' inner edge narrowly round an opening the frame already
+    fills (`FaceTarget.mouth_filled`): with the holes' wide feather the frame's pixels under the lips (the
+    target's unmoved lips or teeth; green here) showed through them as a band round the teeth."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+    from tryon_cli.masks.face import face_region
+    from tryon_cli.render.classical.face import mouth_feather_radius, render_face_swap
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a face 180 px wide
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(target)[0].points
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    shape = target.shape[:2]
+    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    edge = 2 * mouth_feather_radius(float(np.ptp(points[:, 0]))) + 1
+    ring = grow(edge + 4) & ~grow(edge)  # under the lips, past the narrow fade
+    frame = target.copy()
+    frame[grow(edge + 8) & ~(opening > 0)] = (0, 255, 0)
+    mask = face_region(shape, points) & ~opening
+    # the blend alone: the colour match would carry the frame's green into the whole face
+    options = ClassicalOptions(colour_match=False, match_grain=False, restore_detail=False)
+    green = {}
+    for filled in (False, True):
+        face = FaceTarget(points=points, target_points=points, target_skin=None, mouth_filled=filled)
+        pixels = render_face_swap(frame, mask, SwapConditions(source, (face,)), options)[ring].astype(int)
+        green[filled] = float((pixels[:, 1] - pixels[:, [0, 2]].max(axis=1)).mean())
+    assert green[False] > 30  # the frame's green through the lips
+    assert green[True] < 3

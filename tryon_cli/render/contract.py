@@ -77,6 +77,9 @@ class FaceTarget:
     # The source's neutral face under this frame's pose (its eyes open): where the classical engine
     # places the source's open eyes before sliding the lids to `points` (eyes.slide_lids).
     rest_points: np.ndarray | None = None
+    # The frame already holds the target's mouth interior warped into `points`' opening
+    # (`faceswap.mouth`): the classical blend then feathers the lips' inner edge narrowly.
+    mouth_filled: bool = False
 
 
 @dataclass(frozen=True)
