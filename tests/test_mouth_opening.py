@@ -67,8 +67,8 @@ def test_the_band_round_the_opening_holds_the_targets_warped_lips_not_its_unmove
     opening = polygon_mask(image.shape[:2], recombined[lm.INNER_LIPS, :2])
     grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
     band = band_width(recombined)
-    assert band >= 3
-    ring = grow(band - 1) & ~grow(1)  # inside the band, off the opening's own edge
+    assert band >= 5
+    ring = grow(4) & ~grow(1)  # inside the band (and the warped lips), off the opening's own edge
     assert (image[ring] == 250).all(axis=1).mean() > 0.9  # before: the target's teeth lie there
     out = mouth_into_opening(image, target, recombined)
     reddish = (out[ring, 0].astype(int) - out[ring, 1]) > 60
@@ -95,7 +95,7 @@ def test_the_swapped_lips_cover_the_frame_round_a_filled_opening(astronaut, sour
     opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
     grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
     edge = 2 * mouth_feather_radius(float(np.ptp(points[:, 0]))) + 1
-    ring = grow(edge + 4) & ~grow(edge)  # under the lips, past the narrow fade
+    ring = grow(edge + 2) & ~grow(edge)  # under the lips, past the narrow fade
     frame = target.copy()
     frame[grow(edge + 8) & ~(opening > 0)] = (0, 255, 0)
     mask = face_region(shape, points) & ~opening

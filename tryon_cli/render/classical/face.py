@@ -26,11 +26,12 @@ HOLE_FEATHER_SHARE = 0.5  # the blend's holes (the target's mouth, occluders) ar
 # the source's own lips show round the kept mouth: portrait_c onto grimaces_blinks mouth-opening correlation
 # 0.84 at 0.25, 0.89 at 0.5 (0.97 before). Open: dark_lowres onto talking_frontal reads 0.60 at 0.5 and at 1.0
 # alike (0.94 before this branch; its lifted pale lips), one run at 0.5 read 0.90
-MOUTH_FEATHER_PER_FACE_WIDTH = 0.006  # the swapped lips' inner edge is feathered this narrowly round an opening
-# the frame fills with the target's warped mouth (`FaceTarget.mouth_filled`): the hole feather's wide band showed
-# the frame's pixels through the lips there, a thin outline round the demo's teeth and the target's lips inside
-# the source's (portrait_b onto grimaces_blinks mouth correlation 0.77 -> 0.93, c 0.82 -> 0.90; at 0.012 0.90
-# and 0.88). It also shows the rendered lips whole: on a dark target they come out a deep red
+MOUTH_FEATHER_PER_FACE_WIDTH = 0.02  # the swapped lips' inner edge is feathered this narrowly round an opening
+# the frame fills with the target's warped mouth (`FaceTarget.mouth_filled`; the holes' feather is 0.03): the
+# wide band showed the frame's unmoved pixels through the lips, a thin outline round the demo's teeth and the
+# target's lips inside the source's (portrait_b onto grimaces_blinks mouth correlation 0.77 -> 0.85, c 0.82 ->
+# 0.86). At 0.006 (0.93, 0.90) the rendered lips' own inner edge showed: dark drips from a closed photo's lip
+# line stretched open, torn strips round a wide-open mouth (talking_head_turns flicker 1.10 -> 1.21)
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width: at 0.05 a
 # lit cheekbone's highlight came along (cheek Delta E lower) but so did the target's own face shading, and dlib's
 # same-person rate fell (0.46 -> 0.18 dark_lowres onto talking_frontal, 0.83 -> 0.42 side_light onto grimaces)
