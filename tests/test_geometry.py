@@ -174,6 +174,33 @@ def test_composite_feathers_a_kept_mouth_narrowly_so_the_frames_moustache_does_n
                                   composite(frame, patch, solid, method=method, feather_radius=16))
 
 
+@pytest.mark.parametrize("method", ["feather", "multiband"])
+def test_composite_feathers_holes_inside_narrow_over_its_radius_only(method):
+    """A swapped mouth's opening (`narrow` weights round it): the swapped lips fade in over `narrow_radius`
+    from its edge; over the hole feather's wide band the frame's lips showed through them as an outline.
+    A hole elsewhere (an occluder) keeps `hole_radius`."""
+    frame = np.full((160, 160, 3), 40, np.uint8)  # the frame's own (darker) lips round both holes
+    patch = np.full((160, 160, 3), 170, np.uint8)
+    mask = np.zeros((160, 160), np.uint8)
+    cv2.ellipse(mask, (80, 80), (65, 75), 0, 0, 360, 255, -1)
+    mouth, other = np.zeros_like(mask), np.zeros_like(mask)
+    cv2.ellipse(mouth, (80, 110), (24, 6), 0, 0, 360, 255, -1)
+    cv2.ellipse(other, (80, 45), (24, 6), 0, 0, 360, 255, -1)
+    mask[(mouth > 0) | (other > 0)] = 0
+    narrow = np.zeros(mask.shape, np.float32)
+    narrow[90:130, 40:120] = 1.0
+    out = composite(frame, patch, mask, method=method, feather_radius=16, hole_radius=8, narrow=narrow, narrow_radius=1)
+    below_mouth, below_other = (slice(120, 122), slice(70, 90)), (slice(55, 57), slice(70, 90))  # 4-5 px off the holes
+    assert out[below_mouth].astype(int).min() >= 150
+    assert out[below_other].astype(int).max() < 120  # the wide hole feather there
+    np.testing.assert_array_equal(out[mouth > 0], frame[mouth > 0])
+    np.testing.assert_array_equal(out[other > 0], frame[other > 0])
+    wide = composite(frame, patch, mask, method=method, feather_radius=16, hole_radius=8)
+    assert wide[below_mouth].astype(int).max() < 120  # the defect: the frame's lips show through
+    far = narrow == 0
+    np.testing.assert_allclose(out[far], wide[far], atol=1)  # (the weights' blend rounds)
+
+
 def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():
     import cv2
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 from tryon_cli.face3d import landmarks as lm
-from tryon_cli.faceswap.mouth import mouth_into_opening, mouth_transform
+from tryon_cli.faceswap.mouth import band_width, mouth_into_opening, mouth_transform
 from tryon_cli.masks.shapes import polygon_mask
 
 
@@ -43,6 +46,65 @@ def test_the_targets_teeth_fill_the_recombined_opening_and_nothing_else_changes(
     assert (image[opening] == 250).all(axis=1).mean() < 0.6  # where the target's teeth are: partly outside
     out = mouth_into_opening(image, target, recombined)
     assert (out[opening] == 250).all(axis=1).mean() > 0.9
-    np.testing.assert_array_equal(out[~opening], image[~opening])
+    band = band_width(recombined)
+    reach = cv2.dilate(opening.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2)) > 0
+    np.testing.assert_array_equal(out[~reach], image[~reach])
     closed = _mouth((112, 128), 44, 0)
     np.testing.assert_array_equal(mouth_into_opening(image, target, closed), image)
+
+
+def test_the_band_round_the_opening_holds_the_targets_warped_lips_not_its_unmoved_pixels():
+    """The blend fades the swapped lips in over a band round the opening, and there the warped image shows
+    through: the target's own lips warped with its teeth (one edge from teeth to lips), not what lay
+    there before the warp (here the target's wider opening: a white rim of teeth round the new one)."""
+    image = np.full((240, 240, 3), (200, 150, 130), dtype=np.uint8)  # skin
+    target, recombined = _mouth((120, 120), 90, 40), _mouth((120, 122), 60, 20)
+    target[lm.FACE_OVAL, 0] = np.linspace(10, 230, len(lm.FACE_OVAL))
+    recombined[lm.FACE_OVAL, 0] = np.linspace(10, 230, len(lm.FACE_OVAL))
+    lips = polygon_mask(image.shape[:2], _mouth((120, 120), 120, 64)[lm.INNER_LIPS, :2]) > 0
+    image[lips] = (170, 40, 50)
+    image[polygon_mask(image.shape[:2], target[lm.INNER_LIPS, :2]) > 0] = (250, 250, 250)
+    opening = polygon_mask(image.shape[:2], recombined[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    band = band_width(recombined)
+    assert band >= 5
+    ring = grow(4) & ~grow(1)  # inside the band (and the warped lips), off the opening's own edge
+    assert (image[ring] == 250).all(axis=1).mean() > 0.9  # before: the target's teeth lie there
+    out = mouth_into_opening(image, target, recombined)
+    reddish = (out[ring, 0].astype(int) - out[ring, 1]) > 60
+    assert reddish.mean() > 0.9
+
+
+def test_the_swapped_lips_cover_the_frame_round_a_filled_opening(astronaut, source_photo):
+    """The classical blend feathers the lips' inner edge narrowly round an opening the frame already
+    fills (`FaceTarget.mouth_filled`): with the holes' wide feather the frame's pixels under the lips (the
+    target's unmoved lips or teeth; green here) showed through them as a band round the teeth."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+    from tryon_cli.masks.face import face_region
+    from tryon_cli.render.classical.face import mouth_feather_radius, render_face_swap
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a face 180 px wide
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(target)[0].points
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    shape = target.shape[:2]
+    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    edge = 2 * mouth_feather_radius(float(np.ptp(points[:, 0]))) + 1
+    ring = grow(edge + 2) & ~grow(edge)  # under the lips, past the narrow fade
+    frame = target.copy()
+    frame[grow(edge + 8) & ~(opening > 0)] = (0, 255, 0)
+    mask = face_region(shape, points) & ~opening
+    # the blend alone: the colour match would carry the frame's green into the whole face
+    options = ClassicalOptions(colour_match=False, match_grain=False, restore_detail=False)
+    green = {}
+    for filled in (False, True):
+        face = FaceTarget(points=points, target_points=points, target_skin=None, mouth_filled=filled)
+        pixels = render_face_swap(frame, mask, SwapConditions(source, (face,)), options)[ring].astype(int)
+        green[filled] = float((pixels[:, 1] - pixels[:, [0, 2]].max(axis=1)).mean())
+    assert green[False] > 30  # the frame's green through the lips
+    assert green[True] < 3

@@ -178,5 +178,6 @@ class SwapPlanner:
         full_mask[y0:y1, x0:x1] = mask
         normals = normal_map(points, self.source.triangles, shape) if self.need_normal_map else None
         face_target = FaceTarget(points=points, target_points=target, target_skin=target_skin, normal_map=normals,
-                                 texture_points=texture_points, rest_points=rest_points, smile=smile)
+                                 texture_points=texture_points, rest_points=rest_points, smile=smile,
+                                 mouth_filled=self.options.mouth_mask)
         return face_target, full_mask, keep

@@ -80,6 +80,9 @@ class FaceTarget:
     # How much the target smiles in this frame (0..1, `faceswap.folds.smile_strength`): as much as it does,
     # a smiling source's own folds are where the target's would be, and they stay (`nasolabial_zone`).
     smile: float = 0.0
+    # The frame already holds the target's mouth interior warped into `points`' opening
+    # (`faceswap.mouth`): the classical blend then feathers the lips' inner edge narrowly.
+    mouth_filled: bool = False
 
 
 @dataclass(frozen=True)

@@ -84,13 +84,18 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
 
 
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
-              feather_radius: int = 8, hole_radius: int | None = None) -> np.ndarray:
+              feather_radius: int = 8, hole_radius: int | None = None,
+              narrow: np.ndarray | None = None, narrow_radius: int = 1) -> np.ndarray:
     """Put `patch` (same size as frame) into `frame` inside `mask` (uint8); outside, frame is untouched.
 
     `hole_radius`: the mask's holes (a mouth kept from the frame, an occluder) are feathered this narrowly
     and the multi-band pyramid blends as if they were filled, so the frame does not show through a band
     `feather_radius` wide around them: around a kept mouth that band was the target's moustache, a grey
     smudge on a clean-shaven face. The outer outline keeps `feather_radius`.
+
+    `narrow` (float weights in [0, 1], the frame's size; with `hole_radius`): where it is 1 the holes are
+    feathered over `narrow_radius` instead (a swapped mouth's opening, filled before the blend with the
+    target's teeth warped into it: a wide feather showed the frame's lips round them as a second outline).
     """
     if method not in BLEND_METHODS:
         raise ValueError(f"unknown blend method '{method}' (use one of {', '.join(BLEND_METHODS)})")
@@ -113,7 +118,12 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         alpha = bands = feather_alpha(local_mask, feather_radius)  # bands: the multi-band pyramid's masks
     else:  # the outline feathered wide, the holes narrow (the mask's own wide feather is never needed)
         bands = feather_alpha(filled, feather_radius)
-        alpha = np.minimum(bands, feather_alpha(local_mask, hole_radius))
+        holes = feather_alpha(local_mask, hole_radius)
+        if narrow is not None:
+            weight = np.ascontiguousarray(narrow[region], dtype=np.float32)
+            if weight.any():
+                holes = cv2.blendLinear(holes, feather(local_mask, narrow_radius), 1.0 - weight, weight)
+        alpha = np.minimum(bands, holes)
     # alpha is 0 outside the mask: only the mask's own box changes
     mx, my, mw, mh = cv2.boundingRect(local_mask)
     inside = (slice(my, my + mh), slice(mx, mx + mw))

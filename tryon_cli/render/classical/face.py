@@ -26,6 +26,12 @@ HOLE_FEATHER_SHARE = 0.5  # the blend's holes (the target's mouth, occluders) ar
 # the source's own lips show round the kept mouth: portrait_c onto grimaces_blinks mouth-opening correlation
 # 0.84 at 0.25, 0.89 at 0.5 (0.97 before). Open: dark_lowres onto talking_frontal reads 0.60 at 0.5 and at 1.0
 # alike (0.94 before this branch; its lifted pale lips), one run at 0.5 read 0.90
+MOUTH_FEATHER_PER_FACE_WIDTH = 0.02  # the swapped lips' inner edge is feathered this narrowly round an opening
+# the frame fills with the target's warped mouth (`FaceTarget.mouth_filled`; the holes' feather is 0.03): the
+# wide band showed the frame's unmoved pixels through the lips, a thin outline round the demo's teeth and the
+# target's lips inside the source's (portrait_b onto grimaces_blinks mouth correlation 0.77 -> 0.85, c 0.82 ->
+# 0.86). At 0.006 (0.93, 0.90) the rendered lips' own inner edge showed: dark drips from a closed photo's lip
+# line stretched open, torn strips round a wide-open mouth (talking_head_turns flicker 1.10 -> 1.21)
 SHADING_SIGMA_PER_FACE_WIDTH = 0.1  # low-frequency lighting scale, as a fraction of the face's width: at 0.05 a
 # lit cheekbone's highlight came along (cheek Delta E lower) but so did the target's own face shading, and dlib's
 # same-person rate fell (0.46 -> 0.18 dark_lowres onto talking_frontal, 0.83 -> 0.42 side_light onto grimaces)
@@ -188,9 +194,26 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     patch[inner] = cv2.copyTo(warped, covered, patch[inner])  # the warped face where it is covered
     allowed = np.zeros(base.shape[:2], dtype=np.uint8)
     allowed[inner] = local
+    hole_radius = max(int(feather_radius * HOLE_FEATHER_SHARE), 1)
     out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,
-                                            feather_radius=feather_radius,
-                                            hole_radius=max(int(feather_radius * HOLE_FEATHER_SHARE), 1))
+                                            feather_radius=feather_radius, hole_radius=hole_radius,
+                                            narrow=_around_mouth(base.shape[:2], face.points - (left, top, 0),
+                                                                 2 * hole_radius + 2) if face.mouth_filled else None,
+                                            narrow_radius=mouth_feather_radius(size))
+
+
+def mouth_feather_radius(face_width: float) -> int:
+    """The blend's feather (pixels) of the swapped lips' inner edge, for a face `face_width` pixels wide."""
+    return max(int(face_width * MOUTH_FEATHER_PER_FACE_WIDTH), 1)
+
+
+def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.ndarray:
+    """Weights (float32): 1 within `reach` pixels of the mesh's mouth opening (its inner-lip outline),
+    falling to 0 over `reach` more."""
+    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
+    near = cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    outside = cv2.distanceTransform(cv2.bitwise_not(near), cv2.DIST_L2, 3)
+    return np.clip(1.0 - outside / max(reach, 1), 0.0, 1.0).astype(np.float32)
 
 
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
