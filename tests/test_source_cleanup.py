@@ -139,23 +139,30 @@ def _turned(image: np.ndarray, points: np.ndarray, degrees: float, background: i
     return out
 
 
-def test_a_near_profiles_texture_takes_no_background_on_the_midline(astronaut) -> None:
-    """The background in front of a near-profile's philtrum and under its lip is hidden (the parser's
-    background), and the unwrapped texture fills those midline holes with skin: no grey mixed in, and
-    no hole there for the target's own philtrum and chin to show through."""
+class _BackgroundParser(_Parser):
+    """Skin everywhere but the turned photo's flat grey background (128), which is background."""
+
+    def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
+        labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
+        labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
+        return FaceParsing(labels)
+
+
+def _turned_source(astronaut: np.ndarray):
+    """The astronaut turned 55 degrees (a near-profile on grey) and the source prepared from it."""
     from tryon_cli.faceswap.source import _detect, prepare_source
 
     _, image, face = _detect([(None, astronaut)])[0]
     profile = _turned(image, face.points, 55.0)
+    return profile, prepare_source([(None, profile)], parser=_BackgroundParser(None))
+
+
+def test_a_near_profiles_texture_takes_no_background_on_the_midline(astronaut) -> None:
+    """The background in front of a near-profile's philtrum and under its lip is hidden (the parser's
+    background), and the unwrapped texture fills those midline holes with skin: no grey mixed in, and
+    no hole there for the target's own philtrum and chin to show through."""
+    profile, source = _turned_source(astronaut)
     grey = np.all(profile == 128, axis=2)
-
-    class _Background(_Parser):
-        def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
-            labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
-            labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
-            return FaceParsing(labels)
-
-    source = prepare_source([(None, profile)], parser=_Background(None))
     assert source.texture.shape != profile.shape  # unwrapped
     points = source.texture_points
     # the lower face's midline band: nose tip to chin, a tenth of the face wide
@@ -400,18 +407,7 @@ def test_a_turned_faces_midline_seam_through_the_lips_is_closed(astronaut) -> No
     """Unwrapped, a near-profile's own side and its mirror image each stop a pixel short of the midline:
     a seam down the lips and the chin, where the target's red lips showed through as a line up the upper
     lip (portrait_side_light). The seam is filled; the mouth's opening is left to the target."""
-    from tryon_cli.faceswap.source import _detect, prepare_source
-
-    _, image, face = _detect([(None, astronaut)])[0]
-    profile = _turned(image, face.points, 55.0)
-
-    class _Background(_Parser):
-        def parse(self, crop: np.ndarray, size: int | None = None) -> FaceParsing:
-            labels = np.full(crop.shape[:2], CLASSES.index("skin"), dtype=np.uint8)
-            labels[np.all(crop == 128, axis=2)] = CLASSES.index("background")
-            return FaceParsing(labels)
-
-    source = prepare_source([(None, profile)], parser=_Background(None))
+    profile, source = _turned_source(astronaut)
     assert source.texture.shape != profile.shape  # unwrapped
     points = source.texture_points
     shape = source.texture.shape[:2]

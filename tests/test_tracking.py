@@ -380,9 +380,8 @@ def test_a_face_the_mesh_turns_past_the_profile_yaw_is_near_profile(yaw, turned)
     assert finder.turned(next(t for t in tracks if t != right)) == ()
 
 
-def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(astronaut, tmp_path):
-    """faces_detection_counts' reference is the detector's boxes; one the mesh fits no face in on any of
-    its frames (the back of a head) is not counted, a real face is."""
+def _detection_counts_benchmark():
+    """benchmarks/face_detection_counts.py, loaded as a module (benchmarks are scripts, not a package)."""
     import importlib.util
     from pathlib import Path
 
@@ -390,15 +389,28 @@ def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(a
     spec = importlib.util.spec_from_file_location("face_detection_counts", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    video = tmp_path / "two.mp4"
-    with av.open(str(video), "w") as container:
+    return bench
+
+
+def _still_video(path, image: np.ndarray, frames: int):
+    """An H.264 video at 25 fps holding `image` (RGB, even sides) for `frames` frames; returns `path`."""
+    height, width = image.shape[:2]
+    with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
-        for _ in range(4):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(astronaut), format="rgb24")):
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for _ in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+    return path
+
+
+def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(astronaut, tmp_path):
+    """faces_detection_counts' reference is the detector's boxes; one the mesh fits no face in on any of
+    its frames (the back of a head) is not counted, a real face is."""
+    bench = _detection_counts_benchmark()
+    video = _still_video(tmp_path / "two.mp4", astronaut, 4)
     face, wall = (170.0, 60.0, 280.0, 190.0), (380.0, 300.0, 490.0, 430.0)  # her face; the suit and sky
     reference = [{"visible": {k: box for k in range(4)}, "seen": list(range(4))} for box in (face, wall)]
     bench.check_with_mesh(video, reference, samples=2)
@@ -408,24 +420,10 @@ def test_the_benchmark_reference_does_not_count_what_the_mesh_finds_no_face_on(a
 def test_the_benchmark_reference_does_not_link_a_small_face_to_a_close_up_over_it(tmp_path, monkeypatch):
     """A close-up that passes in front of a small face (its box holding the small one's) is another face:
     the reference keeps the two apart, so neither's frames count for the other."""
-    import importlib.util
-    from pathlib import Path
-
     from tryon_cli.analysis.detection import FaceBox
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "face_detection_counts.py"
-    spec = importlib.util.spec_from_file_location("face_detection_counts", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    video = tmp_path / "grey.mp4"
-    with av.open(str(video), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 320, 320, "yuv420p"
-        for _ in range(20):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((320, 320, 3), 90, np.uint8), format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    bench = _detection_counts_benchmark()
+    video = _still_video(tmp_path / "grey.mp4", np.full((320, 320, 3), 90, np.uint8), 20)
 
     class Detector:  # a 60 px face for 10 frames, then a 200 px close-up over it for 10
         frame = -1
