@@ -71,6 +71,15 @@ def test_a_top_is_as_wide_as_a_broad_torso():
         assert (alpha[row, 146:355] > 0.5).all()
 
 
+def test_a_silhouette_merged_with_what_is_beside_the_person_does_not_widen_the_top():
+    """The silhouette's run across the chest 2.5 shoulder-joint distances wide is not a chest (the astronaut's
+    spacesuit and helmet read as one region): the top keeps its usual width instead of a box to the edges."""
+    body = standing(torso=(75, 140, 425, 560))  # 350 px
+    _, alpha, _ = warp_garment(prepare_garment(vest(), "upper"), body, whole(), SHAPE, "upper")
+    row = alpha[260] > 0.5
+    assert row.any() and not row[:110].any() and not row[390:].any()
+
+
 def test_a_necklines_back_collar_reaches_the_neck():
     """With no old collar to go by, a top's collar is raised to where the person's neck starts (the
     silhouette narrows), not left on the collarbones below it."""

@@ -28,6 +28,10 @@ FLAT_WIDTH_PER_SHOULDER_JOINTS = 1.0
 # A dress's band is its bodice at the waist (DRESS_BODICE_ROWS), narrower than a top's torso: its own scale.
 FLAT_BODICE_PER_SHOULDER_JOINTS = 1.25
 CHEST_ROWS = (0.2, 0.6)  # the person's chest width is measured across these shares of shoulder line -> hips
+# A silhouette run wider than this many shoulder-joint distances is not the chest (people measure 0.8-1.13 on
+# the shared photos): the silhouette has merged with something beside the person (a helmet, a chair, the
+# backdrop), and the fixed share is used.
+MAX_CHEST_PER_SHOULDER_JOINTS = 1.8
 NECK_BASE_WIDTH = 0.6  # shoulder-joint distances: walking up from the shoulder line, the neck starts where
 # the person's silhouette is first narrower than this
 MAX_NECK_BASE = 0.4  # ... looked for up to this far above the shoulder line (shoulder-joint distances)
@@ -503,7 +507,9 @@ def _torso_top_width(body: Body, shape: tuple[int, int], frame: tuple[np.ndarray
     if not still or len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2:
         return chest
     measured = _chest_width(body, shape, s_left, s_right, h_left, h_right)
-    return max(chest, measured) if measured is not None else chest
+    if measured is None or measured > MAX_CHEST_PER_SHOULDER_JOINTS * float(np.linalg.norm(s_right - s_left)):
+        return chest
+    return max(chest, measured)
 
 
 def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],
