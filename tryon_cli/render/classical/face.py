@@ -209,9 +209,21 @@ def mouth_feather_radius(face_width: float) -> int:
 
 def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.ndarray:
     """Weights (float32): 1 within `reach` pixels of the mesh's mouth opening (its inner-lip outline),
-    falling to 0 over `reach` more."""
-    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
-    near = cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    falling to 0 over `reach` more.
+
+    The opening is grown by `reach` on its own box only (grown by reach + 2: the same pixels as a dilation
+    of the whole shape, which cost ~9 ms a frame at 720p with its large kernel)."""
+    outline = np.round(points[lm.INNER_LIPS, :2] * 16).astype(np.int32)  # polygon_mask's fixed point
+    margin = reach + 2
+    x0, y0 = (max(int(v) // 16 - margin, 0) for v in outline.min(axis=0))
+    x1 = min(int(outline[:, 0].max()) // 16 + margin + 2, shape[1])
+    y1 = min(int(outline[:, 1].max()) // 16 + margin + 2, shape[0])
+    near = np.zeros(shape, dtype=np.uint8)
+    if x1 > x0 and y1 > y0:
+        opening = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+        cv2.fillPoly(opening, [outline - np.array([16 * x0, 16 * y0], np.int32)], 255, lineType=cv2.LINE_8,
+                     shift=4)
+        near[y0:y1, x0:x1] = cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
     outside = cv2.distanceTransform(cv2.bitwise_not(near), cv2.DIST_L2, 3)
     return np.clip(1.0 - outside / max(reach, 1), 0.0, 1.0).astype(np.float32)
 
