@@ -32,7 +32,7 @@ from .mottling import calm_mottling
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.parsed import photo_glasses_frame
 from ..masks.thin_frames import photo_thin_frames
-from ..masks.shapes import polygon_mask
+from ..masks.shapes import as_mask, polygon_mask
 from ..render.contract import SourceFace, SourceView
 from .expression_lines import expression_strength, scowl_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
@@ -185,7 +185,7 @@ def _close_seams(texture: np.ndarray, mask: np.ndarray, points: np.ndarray,
     seams = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, disc) & ~mask & inside & ~opening
     if not seams.any():
         return texture, mask
-    painted = cv2.inpaint(texture, np.where(mask == 0, 255, 0).astype(np.uint8), max(size // 2, 2), cv2.INPAINT_TELEA)
+    painted = cv2.inpaint(texture, as_mask(mask == 0), max(size // 2, 2), cv2.INPAINT_TELEA)
     return np.where(seams[..., None] > 0, painted, texture), mask | seams
 
 

@@ -9,7 +9,7 @@ from ...colour import is_colourless, match_lips, transfer_skin
 from ...face3d import landmarks as lm
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, skin_sample_region
-from ...masks.shapes import as_mask, polygon_mask
+from ...masks.shapes import as_mask, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
@@ -223,7 +223,7 @@ def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.
         opening = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
         cv2.fillPoly(opening, [outline - np.array([16 * x0, 16 * y0], np.int32)], 255, lineType=cv2.LINE_8,
                      shift=4)
-        near[y0:y1, x0:x1] = cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+        near[y0:y1, x0:x1] = dilate(opening, reach)
     outside = cv2.distanceTransform(cv2.bitwise_not(near), cv2.DIST_L2, 3)
     return np.clip(1.0 - outside / max(reach, 1), 0.0, 1.0).astype(np.float32)
 

@@ -8,7 +8,7 @@ import numpy as np
 from ...analysis.body import is_skin
 from ...masks.occluders import colour_clusters, colour_distance, colour_lab
 from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
-from ...masks.shapes import feather
+from ...masks.shapes import erode, feather
 from ..contract import GarmentConditions, paste_back
 from .skin_texture import skin_detail
 
@@ -359,7 +359,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # soft): what has the backdrop's colours there is an old light collar (a white shirt's, under a suit,
         # was kept as photographed inside the neckline)
         reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
-        inner = cv2.erode(conditions.person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        inner = erode(conditions.person, reach) > 0
         bare_or_backdrop &= ~(band & inner)
     if conditions.person is not None and conditions.person.any():
         # the old garment's coarse region stops short of its edge (a dark line of the old sleeve along the
