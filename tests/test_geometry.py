@@ -79,6 +79,37 @@ def test_recombined_eyes_close_toward_the_targets_opening_and_keep_the_sources_o
     assert 0.12 < narrowed < 0.4 - EYE_OPENING_SHARE * 0.28
 
 
+def test_a_target_blink_shuts_a_source_eye_whose_lid_points_are_not_above_one_another():
+    """A photo's mesh puts its two lid points apart along the corner line (0.14 of the eye's width on
+    portrait_a): measured as their straight distance, the gap never fell below that, so a target's shut
+    eye left the recombined eye reading open (0.13), and the renderer drew it open, a pale slit. The
+    opening is the gap across the corner line: the lids meet, the eye reads shut."""
+    from tryon_cli.face3d import landmarks as lm
+    from tryon_cli.face3d.fitting import match_eye_opening
+    from tryon_cli.face3d.landmarks import eye_opening
+
+    def eyes(opening: float, skew: float) -> np.ndarray:
+        shape = np.zeros((478, 3))
+        for loop, corners, lids, side in ((lm.RIGHT_EYE, lm.RIGHT_EYE_CORNERS, lm.RIGHT_EYE_LIDS, -1.0),
+                                          (lm.LEFT_EYE, lm.LEFT_EYE_CORNERS, lm.LEFT_EYE_LIDS, 1.0)):
+            angles = np.linspace(0, 2 * np.pi, len(loop), endpoint=False)
+            shape[loop, 0] = side * 1.5 + 0.5 * np.cos(angles)
+            shape[loop, 1] = 0.5 * opening * np.sin(angles)
+            shape[corners[0], :2], shape[corners[1], :2] = (side * 1.5 - 0.5, 0.0), (side * 1.5 + 0.5, 0.0)
+            shape[lids[0], :2] = (side * 1.5 - skew / 2, -0.5 * opening)  # upper lid point
+            shape[lids[1], :2] = (side * 1.5 + skew / 2, 0.5 * opening)  # lower, 'skew' along the line
+        return shape
+
+    lids = (lm.RIGHT_EYE_LIDS, lm.RIGHT_EYE_CORNERS)
+    photo = eyes(0.35, skew=0.14)
+    assert eye_opening(photo, *lids) == pytest.approx(0.35)  # the skew does not count as opening
+    shut = match_eye_opening(photo, eyes(0.0, skew=0.04), 1.0)
+    assert eye_opening(shut, *lids) < 0.01
+    # the rotated face reads the same
+    turn = np.array([[np.cos(0.4), -np.sin(0.4), 0], [np.sin(0.4), np.cos(0.4), 0], [0, 0, 1]])
+    assert eye_opening(photo @ turn.T, *lids) == pytest.approx(0.35)
+
+
 def _grid_mesh(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = np.meshgrid(np.linspace(4, size - 5, 6), np.linspace(4, size - 5, 6))
     points = np.stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)], axis=1).astype(np.float32)
