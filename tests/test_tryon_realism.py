@@ -863,3 +863,39 @@ def test_a_dress_fills_the_old_sleeves_above_the_hips_as_arms_beyond_their_capsu
     assert sleeves.sum() > 500
     colour = out[sleeves].astype(float).mean(axis=0)
     assert np.abs(colour - SKIN).sum() < np.abs(colour - 230).sum(), colour
+
+
+def test_a_long_sleeves_shaded_edge_gives_no_colour_to_the_filled_arms():
+    """The shaded edge of a mustard long sleeve is in the skin range (a dark yellowish brown) and, beside the
+    sleeve's coarse region, was read as the arms' bare skin: the filled arms came out that flat brown beside
+    a pale face. The fill takes the person's own skin seen outside the mask (the face), its lit half: dark
+    hair is in the skin range too."""
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[20:141, 200:301] = 255  # the head
+    pale, hair = (225, 185, 165), (120, 88, 74)
+    mustard, edge = (190, 140, 30), (110, 86, 68)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = pale
+    frame[20:90, 200:301] = hair  # (more of the head than its face)
+    frame[140:420, 150:351] = mustard
+    frame[420:, 150:351] = (30, 30, 36)  # black trousers
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        points = np.array([shoulder, elbow, wrist], np.int32)
+        cv2.polylines(person, [points], False, 255, 48)  # (loose sleeves)
+        cv2.polylines(frame, [points], False, edge, 48)
+        cv2.polylines(frame, [points], False, mustard, 26)
+        cv2.polylines(old, [points], False, 255, 26)  # (the coarse region misses the edge)
+    mask = np.full(SHAPE, 255, np.uint8)
+    mask[:140] = 0
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(Body(body.keypoints, person, (), "pose"), SHAPE)
+    warped, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0,
+        keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old, arms=arms))
+    arm = out[215:226, 145:156].reshape(-1, 3).astype(float).mean(axis=0)  # the upper arm's middle
+    assert np.abs(arm - pale).sum() < np.abs(arm - edge).sum()
+    assert arm.mean() > 0.85 * np.mean(pale)
