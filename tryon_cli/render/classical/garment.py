@@ -61,6 +61,7 @@ COLLAR_BAND = 0.025  # share of the long side above the new neckline where anyth
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
 SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
 SAME_GARMENT_LIGHTNESS = 40.0  # ... and lightness distance (its folds)
+HIP_REACH = 0.25  # share of the torso quadrilateral's width the hips reach beyond it either side
 HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
 HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
 HAIR_HEAD_TOLERANCE = 36.0  # ... and from the colour of the head's hair, at most, of the hair that falls from it
@@ -266,10 +267,14 @@ def _skin_rim(bare: np.ndarray, off_person: np.ndarray, long_side: int) -> np.nd
     return (cv2.dilate(bare.astype(np.uint8), kernel) > 0) & (cv2.dilate(off_person.astype(np.uint8), kernel) > 0)
 
 
-def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray,
+                  torso: np.ndarray | None = None) -> np.ndarray:
     """The pixels of `allowed` of the old garment's colour (its median chroma within SAME_GARMENT_CHROMA,
     lightness within SAME_GARMENT_LIGHTNESS: folds shade it) connected to its region `old`, no lower than
-    the region's hem (its lowest row across its middle third: a skirt of its colour below stays)."""
+    the region's hem (its lowest row across its middle third: a skirt of its colour below stays), except
+    beside the hips: outside the `torso` quadrilateral's columns grown by HIP_REACH of its width either
+    side, a long sleeve on an arm swung out reaches below the hem (on a video the arm's keypoints trail a
+    fast arm, its capsule missed the forearm and the sleeve was left as a mustard block)."""
     found = np.zeros(old.shape, bool)
     if old.sum() < MIN_SKIN_SAMPLES:
         return found
@@ -282,7 +287,12 @@ def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np
     like = (np.linalg.norm(lab[..., 1:] - fabric[1:], axis=2) < SAME_GARMENT_CHROMA) \
         & (np.abs(lab[..., 0] - fabric[0]) < SAME_GARMENT_LIGHTNESS)
     candidates = like & allowed
-    candidates[hem + 1 :] = False
+    below = np.ones(old.shape[1], bool)  # the columns where nothing below the hem is taken
+    across = np.nonzero((torso > 0).any(axis=0))[0] if torso is not None else np.zeros(0, int)
+    if len(across):
+        reach = HIP_REACH * (across[-1] - across[0])
+        below = (np.arange(old.shape[1]) >= across[0] - reach) & (np.arange(old.shape[1]) <= across[-1] + reach)
+    candidates[hem + 1 :, below] = False
     count, labels = cv2.connectedComponents((candidates | old).astype(np.uint8), connectivity=8)
     touching = np.unique(labels[old])
     return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
@@ -378,7 +388,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         allowed = (conditions.person > 0) & (mask > 0) & ~bare_or_backdrop & ~other
         if conditions.keep is not None:
             allowed &= conditions.keep == 0
-        old |= _same_garment(frame, old & ~bare, allowed)
+        old |= _same_garment(frame, old & ~bare, allowed, conditions.torso)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= _sleeved(conditions.arms > 0, bare, max(mask.shape)) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
