@@ -863,3 +863,75 @@ def test_a_dress_fills_the_old_sleeves_above_the_hips_as_arms_beyond_their_capsu
     assert sleeves.sum() > 500
     colour = out[sleeves].astype(float).mean(axis=0)
     assert np.abs(colour - SKIN).sum() < np.abs(colour - 230).sum(), colour
+
+
+def test_a_long_sleeves_shaded_edge_gives_no_colour_to_the_filled_arms():
+    """The shaded edge of a mustard long sleeve is in the skin range (a dark yellowish brown) and, beside the
+    sleeve's coarse region, was read as the arms' bare skin: the filled arms came out that flat brown beside
+    a pale face. The fill takes the person's own skin seen outside the mask (the face), its lit half: dark
+    hair is in the skin range too."""
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[20:141, 200:301] = 255  # the head
+    pale, hair = (225, 185, 165), (120, 88, 74)
+    mustard, edge = (190, 140, 30), (110, 86, 68)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = pale
+    frame[20:90, 200:301] = hair  # (more of the head than its face)
+    frame[140:420, 150:351] = mustard
+    frame[420:, 150:351] = (30, 30, 36)  # black trousers
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for shoulder, elbow, wrist in (((180, 160), (120, 280), (110, 390)), ((320, 160), (380, 280), (390, 390))):
+        points = np.array([shoulder, elbow, wrist], np.int32)
+        cv2.polylines(person, [points], False, 255, 48)  # (loose sleeves)
+        cv2.polylines(frame, [points], False, edge, 48)
+        cv2.polylines(frame, [points], False, mustard, 26)
+        cv2.polylines(old, [points], False, 255, 26)  # (the coarse region misses the edge)
+    mask = np.full(SHAPE, 255, np.uint8)
+    mask[:140] = 0
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(Body(body.keypoints, person, (), "pose"), SHAPE)
+    warped, alpha, _ = warp_garment(garment, body, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0,
+        keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old, arms=arms))
+    arm = out[215:226, 145:156].reshape(-1, 3).astype(float).mean(axis=0)  # the upper arm's middle
+    assert np.abs(arm - pale).sum() < np.abs(arm - edge).sum()
+    assert arm.mean() > 0.85 * np.mean(pale)
+
+
+def test_a_long_sleeve_on_a_forearm_swung_out_below_the_hem_goes_with_the_top():
+    """On a video the arm's keypoints trail a fast arm: the capsule missed the forearm swung out beside the
+    hips, and the long sleeve there, below the top's hem (where a skirt of the top's colour is left alone),
+    stayed as a mustard block on the new short-sleeved arm. Beside the hips, not below the torso, it is the
+    top's sleeve and is filled."""
+    from tryon_cli.garments.planner import _torso
+
+    body = body_with(**ARMS_OUT)
+    person = body.person.copy()
+    person[20:141, 200:301] = 255  # the head
+    pale, mustard = (225, 185, 165), (190, 140, 30)
+    swung = np.array([(180, 160), (120, 280), (70, 470)], np.int32)  # the left arm as filmed
+    cv2.polylines(person, [swung], False, 255, 40)
+    frame = np.full((*SHAPE, 3), 235, np.uint8)
+    frame[person > 0] = pale
+    frame[140:420, 150:351] = mustard
+    frame[420:, 150:351] = (30, 30, 36)  # black trousers
+    for points in (swung, np.array([(320, 160), (380, 280), (390, 390)], np.int32)):
+        cv2.polylines(frame, [points], False, mustard, 40)
+    cv2.circle(frame, (66, 490), 16, pale, -1)  # the hand
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255  # (the coarse region holds the torso only)
+    mask = np.full(SHAPE, 255, np.uint8)
+    mask[:140] = 0
+    full = Body(body.keypoints, person, (), "pose")
+    garment = prepare_garment(short_sleeve(), "upper")
+    arms = arms_in_front(full, SHAPE)
+    warped, alpha, _ = warp_garment(garment, full, whole(), SHAPE, "upper", arms)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha * 0,
+        keep=np.zeros(SHAPE, np.uint8), person=person, old_garment=old, arms=arms, torso=_torso(full, SHAPE)))
+    forearm = out[440:461, 70:86].reshape(-1, 3).astype(float).mean(axis=0)  # below the hem, past the wrist
+    assert np.abs(forearm - pale).sum() < np.abs(forearm - mustard).sum()
+    assert np.abs(out[500:560, 200:300].astype(int) - frame[500:560, 200:300]).max() == 0  # the trousers stay

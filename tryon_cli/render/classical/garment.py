@@ -29,6 +29,8 @@ SKIN_EDGE_SIGMA = 2.0  # softness of the filled skin's edge (px): the old garmen
 SKIN_LOCAL_SIGMA = 0.04  # the filled skin's colour: bare skin blurred at this share of the long side ...
 SKIN_LOCAL_TOLERANCE = 20.0  # ... from skin within this distance (8-bit Lab units) of the median skin colour
 SKIN_LIT_REACH = 60.0  # ... or as much brighter (8-bit L) with the chroma within it: lit skin (a chest in the light)
+OWN_SKIN_SHADE = 40.0  # 8-bit L: the arms' or nearby skin's tone this much darker than the face's lit skin is a
+# sleeve's shaded edge in the skin range, not skin in shade
 SKIN_LOCAL_SUPPORT = 0.05  # ... trusted where at least this blurred share of skin pixels is near (else the median)
 SKIN_ROUNDING_BAND = 0.02  # filled skin darkens towards the silhouette over at least this share of the long side ...
 SKIN_ROUNDING_DARKEN = 0.2  # ... by up to this much at the silhouette itself
@@ -59,6 +61,7 @@ COLLAR_BAND = 0.025  # share of the long side above the new neckline where anyth
 COLLAR_BAND_PER_TORSO = 0.1  # ... or of the torso's width, whichever is more
 SAME_GARMENT_CHROMA = 10.0  # 8-bit Lab (a, b) distance from the old garment's median: still its fabric ...
 SAME_GARMENT_LIGHTNESS = 40.0  # ... and lightness distance (its folds)
+HIP_REACH = 0.25  # share of the torso quadrilateral's width the hips reach beyond it either side
 HAIR_REACH = 0.05  # share of the long side above `region` where the hair that falls into it is sampled
 HAIR_TOLERANCE = 18.0  # 8-bit Lab distance from the hair's colour that still counts as hair
 HAIR_HEAD_TOLERANCE = 36.0  # ... and from the colour of the head's hair, at most, of the hair that falls from it
@@ -124,6 +127,35 @@ def _arm_skin(frame: np.ndarray, arms: np.ndarray | None, bare: np.ndarray) -> n
 def _colour_lab(colour: np.ndarray) -> np.ndarray:
     """One RGB colour (rounded to 8 bits) in 8-bit OpenCV Lab, as float32."""
     return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+
+
+def _lit_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+              keep: np.ndarray | None) -> np.ndarray | None:
+    """Median RGB of the lighter half (by lightness) of the skin-range pixels `_skin_reference` reads: the
+    lit skin of the face, neck and hands. Dark hair is in the skin range too (only darker), and with the
+    shadows under it the plain median was a brown no skin of the person's had. None when too few show."""
+    if person is None:
+        return None
+    seen = (person > 0) & (mask == 0) & is_skin(frame)
+    if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
+        seen &= keep > 0
+    if seen.sum() <= MIN_SKIN_SAMPLES:
+        return None
+    pixels = frame[seen]
+    lightness = cv2.cvtColor(pixels[None], cv2.COLOR_RGB2LAB)[0, :, 0]
+    lighter = np.argsort(lightness, kind="stable")[len(pixels) // 2 :]  # (by rank: ties of a flat hair colour)
+    return np.median(pixels[lighter], axis=0).astype(np.float32)
+
+
+def _own_skin(tone: np.ndarray | None, lit: np.ndarray | None) -> np.ndarray | None:
+    """`tone` (RGB) when it may be the person's skin whose `lit` colour (`_lit_skin`) is known: its chroma within
+    SKIN_LOCAL_TOLERANCE and no more than OWN_SKIN_SHADE darker; else None (a garment's shade in the skin
+    range). `tone` as it is without `lit`."""
+    if tone is None or lit is None:
+        return tone
+    lab, lit_lab = _colour_lab(tone), _colour_lab(lit)
+    same_chroma = np.linalg.norm(lab[1:] - lit_lab[1:]) < SKIN_LOCAL_TOLERANCE
+    return tone if same_chroma and lab[0] > lit_lab[0] - OWN_SKIN_SHADE else None
 
 
 def _like_skin(lab: np.ndarray, tone_lab: np.ndarray) -> np.ndarray:
@@ -235,10 +267,14 @@ def _skin_rim(bare: np.ndarray, off_person: np.ndarray, long_side: int) -> np.nd
     return (cv2.dilate(bare.astype(np.uint8), kernel) > 0) & (cv2.dilate(off_person.astype(np.uint8), kernel) > 0)
 
 
-def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray,
+                  torso: np.ndarray | None = None) -> np.ndarray:
     """The pixels of `allowed` of the old garment's colour (its median chroma within SAME_GARMENT_CHROMA,
     lightness within SAME_GARMENT_LIGHTNESS: folds shade it) connected to its region `old`, no lower than
-    the region's hem (its lowest row across its middle third: a skirt of its colour below stays)."""
+    the region's hem (its lowest row across its middle third: a skirt of its colour below stays), except
+    beside the hips: outside the `torso` quadrilateral's columns grown by HIP_REACH of its width either
+    side, a long sleeve on an arm swung out reaches below the hem (on a video the arm's keypoints trail a
+    fast arm, its capsule missed the forearm and the sleeve was left as a mustard block)."""
     found = np.zeros(old.shape, bool)
     if old.sum() < MIN_SKIN_SAMPLES:
         return found
@@ -251,7 +287,12 @@ def _same_garment(frame: np.ndarray, old: np.ndarray, allowed: np.ndarray) -> np
     like = (np.linalg.norm(lab[..., 1:] - fabric[1:], axis=2) < SAME_GARMENT_CHROMA) \
         & (np.abs(lab[..., 0] - fabric[0]) < SAME_GARMENT_LIGHTNESS)
     candidates = like & allowed
-    candidates[hem + 1 :] = False
+    below = np.ones(old.shape[1], bool)  # the columns where nothing below the hem is taken
+    across = np.nonzero((torso > 0).any(axis=0))[0] if torso is not None else np.zeros(0, int)
+    if len(across):
+        reach = HIP_REACH * (across[-1] - across[0])
+        below = (np.arange(old.shape[1]) >= across[0] - reach) & (np.arange(old.shape[1]) <= across[-1] + reach)
+    candidates[hem + 1 :, below] = False
     count, labels = cv2.connectedComponents((candidates | old).astype(np.uint8), connectivity=8)
     touching = np.unique(labels[old])
     return np.isin(labels, touching[touching > 0]) & candidates if count > 1 else found
@@ -347,7 +388,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         allowed = (conditions.person > 0) & (mask > 0) & ~bare_or_backdrop & ~other
         if conditions.keep is not None:
             allowed &= conditions.keep == 0
-        old |= _same_garment(frame, old & ~bare, allowed)
+        old |= _same_garment(frame, old & ~bare, allowed, conditions.torso)
     if conditions.arms is not None:  # an old sleeve on an arm, wherever the old garment's region stopped
         old |= _sleeved(conditions.arms > 0, bare, max(mask.shape)) & ~other
     if conditions.category != "lower" and conditions.person is not None and conditions.torso is not None:
@@ -424,9 +465,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         seen_arm = (conditions.old_garment == 0) & (uncovered == 0)
         if conditions.keep is not None:
             seen_arm &= conditions.keep == 0
-        arm_tone = _arm_skin(frame, conditions.arms, bare & seen_arm)
-        near_tone = _nearby_skin(frame, conditions.person, arms, bare)
-        tone = arm_tone if arm_tone is not None else near_tone
+        # (the arms' and the nearby skin's colour only where they are the person's own skin in another light:
+        # the shaded edge of a long sleeve passes the skin range, and its dark mustard made the filled arms
+        # a flat yellowish brown beside a pale face; then the face's, neck's and hands' colour is taken)
+        own = _lit_skin(frame, conditions.person, mask, conditions.keep)
+        arm_tone = _own_skin(_arm_skin(frame, conditions.arms, bare & seen_arm), own)
+        near_tone = _own_skin(_nearby_skin(frame, conditions.person, arms, bare), own)
+        tone = arm_tone if arm_tone is not None else near_tone if near_tone is not None else own
         if tone is None:
             tone = skin_colour(frame, conditions.person, mask)
         long_side = max(frame.shape[:2])
