@@ -73,19 +73,25 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     """`masks.shapes.feather` (1 deep inside, exactly 0 outside), its erosion and blur at low resolution.
 
     A wide feather is smooth on the scale of its radius, so the erosion and blur run where the radius is
-    LOW_RES_FEATHER_RADIUS pixels (mask area-averaged down, alpha bilinearly up); only the final "0
-    outside the mask" is applied at full resolution, which keeps pixels outside the mask exact.
+    LOW_RES_FEATHER_RADIUS pixels: the mask area-averaged down by the whole part of the factor (OpenCV's
+    fast path; a fractional area resize cost 1.2 ms at 1080p), bilinearly by the rest (at most 2x), the
+    alpha bilinearly up; only the final "0 outside the mask" is applied at full resolution, which keeps
+    pixels outside the mask exact.
     """
     if radius <= LOW_RES_FEATHER_RADIUS:
         return feather(mask, radius)
-    scale = LOW_RES_FEATHER_RADIUS / radius
+    whole = radius // LOW_RES_FEATHER_RADIUS
     height, width = mask.shape
-    size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-    small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    padded = cv2.copyMakeBorder(mask, 0, -height % whole, 0, -width % whole, cv2.BORDER_REPLICATE)
+    size = (padded.shape[1] // whole, padded.shape[0] // whole)
+    small = cv2.resize(padded, size, interpolation=cv2.INTER_AREA) if whole > 1 else padded
+    scale = LOW_RES_FEATHER_RADIUS / radius
+    size = (max(int(round(padded.shape[1] * scale)), 1), max(int(round(padded.shape[0] * scale)), 1))
+    small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
     inner = erode(small, LOW_RES_FEATHER_RADIUS)
     alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
-    alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.copyTo(alpha, mask, np.zeros_like(alpha))  # exactly 0 where the mask is (bit for bit)
+    alpha = cv2.resize(alpha, padded.shape[1::-1], interpolation=cv2.INTER_LINEAR)[:height, :width]
+    return cv2.copyTo(alpha, mask, np.zeros(mask.shape, np.float32))  # exactly 0 where the mask is (bit for bit)
 
 
 def _narrow_holes(holes: np.ndarray, mask: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
