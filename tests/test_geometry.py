@@ -223,7 +223,7 @@ def _reference_multiband(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray
 
 def test_multiband_composite_matches_the_reference_pyramid_blend_at_the_faces_edge():
     """A synthetic face (textured, lit unlike the frame, with a mouth hole) blended at 1080p scale: the fast
-    pyramid (its full-size level built from level 1, in integers) stays within 2 levels of the textbook
+    pyramid (its full-size level built from level 1, in integers) stays within 3 levels of the textbook
     blend everywhere, so it leaves no seam along the outline or round the mouth."""
     from tryon_cli.masks.shapes import fill_holes
     from tryon_cli.render.classical.blend import feather_alpha
@@ -252,7 +252,7 @@ def test_multiband_composite_matches_the_reference_pyramid_blend_at_the_faces_ed
     difference = np.abs(out[box].astype(np.float64) - expected)
     edge = (alpha[..., 0] > 0.02) & (alpha[..., 0] < 0.98)  # the feathered outline and the mouth's rim
     assert edge.sum() > 10_000
-    assert difference.max() <= 2.0
+    assert difference.max() <= 3.0
     assert difference[edge].mean() < 0.6
     assert abs((out[box].astype(np.float64) - expected)[edge].mean()) < 0.3  # no bias (a seam's step)
 
