@@ -51,7 +51,8 @@ def _multiband(patch: np.ndarray, base: np.ndarray, alpha: np.ndarray, levels: i
     """
     y0, y1, x0, x1 = box
     mask = alpha.astype(np.float32, copy=False)
-    gauss_d = [cv2.pyrDown(cv2.subtract(patch, base, dtype=cv2.CV_16S)).astype(np.float32)]  # level 1
+    d = np.subtract(patch, base, dtype=np.int16)  # (numpy's mixed-type subtract is 2x OpenCV's)
+    gauss_d = [cv2.pyrDown(d).astype(np.float32)]  # level 1
     gauss_m = [cv2.pyrDown(mask)]
     for _ in range(levels - 1):
         gauss_d.append(cv2.pyrDown(gauss_d[-1]))
@@ -115,6 +116,16 @@ def _narrow_holes(holes: np.ndarray, mask: np.ndarray, weight: np.ndarray, radiu
     return holes
 
 
+def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    """The smallest (x, y, w, h) box holding boxes a and b (an empty one, w or h 0, holds nothing)."""
+    if b is None or b[2] == 0 or b[3] == 0:
+        return a
+    if a[2] == 0 or a[3] == 0:
+        return b
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    return x0, y0, max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
+
+
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
               feather_radius: int = 8, hole_radius: int | None = None,
               narrow: np.ndarray | None = None, narrow_radius: int = 1) -> np.ndarray:
@@ -150,10 +161,19 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         alpha = bands = feather_alpha(local_mask, feather_radius)  # bands: the multi-band pyramid's masks
     else:  # the outline feathered wide, the holes narrow (the mask's own wide feather is never needed)
         bands = feather_alpha(filled, feather_radius)
-        holes = feather_alpha(local_mask, hole_radius)
-        if narrow is not None:
-            holes = _narrow_holes(holes, local_mask, np.asarray(narrow[region], dtype=np.float32), narrow_radius)
-        alpha = np.minimum(bands, holes)
+        # The narrow feather is under the wide one but near the holes (on a straight outline, at depth x
+        # feather_r is about Phi(2x / r - 2), larger for the smaller r): made on the holes' box only.
+        weight = None if narrow is None else np.asarray(narrow[region], dtype=np.float32)
+        hx, hy, hw, hh = _union(cv2.boundingRect(cv2.subtract(filled, local_mask)),
+                                None if weight is None else cv2.boundingRect(cv2.compare(weight, 0.0, cv2.CMP_GT)))
+        grow = 4 * hole_radius + 4  # its erosion and blur's reach, and a low-resolution pixel or two
+        height, width = local_mask.shape
+        near = (slice(max(hy - grow, 0), min(hy + hh + grow, height)), slice(max(hx - grow, 0), min(hx + hw + grow, width)))
+        holes = feather_alpha(local_mask[near], hole_radius)
+        if weight is not None:
+            holes = _narrow_holes(holes, local_mask[near], weight[near], narrow_radius)
+        alpha = bands.copy()
+        alpha[near] = np.minimum(bands[near], holes)
     # alpha is 0 outside the mask: only the mask's own box changes
     mx, my, mw, mh = cv2.boundingRect(local_mask)
     inside = (slice(my, my + mh), slice(mx, mx + mw))
