@@ -257,6 +257,28 @@ def test_multiband_composite_matches_the_reference_pyramid_blend_at_the_faces_ed
     assert abs((out[box].astype(np.float64) - expected)[edge].mean()) < 0.3  # no bias (a seam's step)
 
 
+def test_narrow_lip_feather_on_its_box_equals_the_whole_masks():
+    """The lips' narrow feather is made on the lip weights' box (grown by its reach) only: inside that box
+    it is the whole mask's feather bit for bit, wherever the box lies (edges of the mask included)."""
+    from tryon_cli.render.classical.blend import _narrow_holes
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mask = np.zeros((200, 180), np.uint8)
+        cv2.ellipse(mask, (int(rng.integers(40, 140)), int(rng.integers(40, 160))), (int(rng.integers(30, 90)),
+                    int(rng.integers(30, 110))), float(rng.uniform(0, 180)), 0, 360, 255, -1)
+        cv2.ellipse(mask, (int(rng.integers(20, 160)), int(rng.integers(20, 180))), (20, 6), 0, 0, 360, 0, -1)
+        weight = np.zeros(mask.shape, np.float32)
+        x, y = int(rng.integers(0, 150)), int(rng.integers(0, 170))
+        weight[y : y + int(rng.integers(5, 50)), x : x + int(rng.integers(5, 60))] = rng.uniform(0.1, 1.0)
+        holes = rng.uniform(0, 1, mask.shape).astype(np.float32)
+        radius = int(rng.integers(1, 9))
+        whole = cv2.blendLinear(holes, feather(mask, radius), 1.0 - weight, weight)
+        boxed = _narrow_holes(holes, mask, weight, radius)
+        np.testing.assert_array_equal(boxed[weight > 0], whole[weight > 0])
+        np.testing.assert_allclose(boxed, whole, atol=1e-4)  # elsewhere only blendLinear's epsilon
+
+
 def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():
     import cv2
 
