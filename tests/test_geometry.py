@@ -232,6 +232,84 @@ def test_composite_feathers_holes_inside_narrow_over_its_radius_only(method):
     np.testing.assert_allclose(out[far], wide[far], atol=1)  # (the weights' blend rounds)
 
 
+def _reference_multiband(frame: np.ndarray, patch: np.ndarray, alpha: np.ndarray, levels: int) -> np.ndarray:
+    """The textbook Laplacian-pyramid blend (float64, two pyramids, every level at its own size): what
+    `composite`'s faster pyramid stands for."""
+    def laplacian(image):
+        gauss = [image]
+        for _ in range(levels):
+            gauss.append(cv2.pyrDown(gauss[-1]))
+        bands = [gauss[i] - cv2.pyrUp(gauss[i + 1], dstsize=gauss[i].shape[1::-1]) for i in range(levels)]
+        return bands + [gauss[-1]]
+    masks = [alpha.astype(np.float64)]
+    for _ in range(levels):
+        masks.append(cv2.pyrDown(masks[-1]))
+    ones = laplacian(frame.astype(np.float64)), laplacian(patch.astype(np.float64))
+    out = None
+    for a, b, m in zip(ones[0][::-1], ones[1][::-1], masks[::-1]):
+        level = a * (1.0 - m[..., None]) + b * m[..., None]
+        out = level if out is None else cv2.pyrUp(out, dstsize=level.shape[1::-1]) + level
+    return out
+
+
+def test_multiband_composite_matches_the_reference_pyramid_blend_at_the_faces_edge():
+    """A synthetic face (textured, lit unlike the frame, with a mouth hole) blended at 1080p scale: the fast
+    pyramid (its full-size level built from level 1, in integers) stays within 3 levels of the textbook
+    blend everywhere, so it leaves no seam along the outline or round the mouth."""
+    from tryon_cli.masks.shapes import fill_holes
+    from tryon_cli.render.classical.blend import feather_alpha
+
+    rng = np.random.default_rng(4)
+    height, width = 420, 360
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    frame = np.dstack([90 + 60 * xx / width, 70 + 40 * yy / height, np.full_like(xx, 60)])
+    frame = np.clip(frame + rng.normal(0, 6, frame.shape), 0, 255).astype(np.uint8)
+    texture = cv2.GaussianBlur(rng.normal(0, 25, (height, width, 3)).astype(np.float32), (0, 0), 1.5)
+    patch = np.clip(np.dstack([200 - 80 * yy / height, 150 + 0 * xx, 120 + 50 * xx / width]) + texture, 0, 255)
+    patch = patch.astype(np.uint8)
+    mask = np.zeros((height, width), np.uint8)
+    cv2.ellipse(mask, (180, 210), (140, 180), 0, 0, 360, 255, -1)
+    cv2.ellipse(mask, (180, 300), (40, 10), 0, 0, 360, 0, -1)  # a kept mouth
+    radius = 24
+    out = composite(frame, patch, mask, method="multiband", feather_radius=radius, hole_radius=radius // 2)
+    # the reference, built the same way: the filled outline's wide feather as the bands' masks, the final
+    # alpha with the hole feathered narrowly, on composite's own crop
+    box = (slice(2, 418), slice(0, 360))  # the mask's box grown by 2 * radius + 4, cut to the frame
+    levels = int(np.clip(np.log2(max(min(416, 360) / 16, 1)), 1, 5))
+    bands = feather_alpha(fill_holes(mask[box]), radius)
+    alpha = np.minimum(bands, feather_alpha(mask[box], radius // 2))[..., None]
+    changed = np.clip(_reference_multiband(frame[box], patch[box], bands, levels), 0, 255)
+    expected = frame[box] * (1.0 - alpha) + changed * alpha
+    difference = np.abs(out[box].astype(np.float64) - expected)
+    edge = (alpha[..., 0] > 0.02) & (alpha[..., 0] < 0.98)  # the feathered outline and the mouth's rim
+    assert edge.sum() > 10_000
+    assert difference.max() <= 3.0
+    assert difference[edge].mean() < 0.6
+    assert abs((out[box].astype(np.float64) - expected)[edge].mean()) < 0.3  # no bias (a seam's step)
+
+
+def test_narrow_lip_feather_on_its_box_equals_the_whole_masks():
+    """The lips' narrow feather is made on the lip weights' box (grown by its reach) only: inside that box
+    it is the whole mask's feather bit for bit, wherever the box lies (edges of the mask included)."""
+    from tryon_cli.render.classical.blend import _narrow_holes
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        mask = np.zeros((200, 180), np.uint8)
+        cv2.ellipse(mask, (int(rng.integers(40, 140)), int(rng.integers(40, 160))), (int(rng.integers(30, 90)),
+                    int(rng.integers(30, 110))), float(rng.uniform(0, 180)), 0, 360, 255, -1)
+        cv2.ellipse(mask, (int(rng.integers(20, 160)), int(rng.integers(20, 180))), (20, 6), 0, 0, 360, 0, -1)
+        weight = np.zeros(mask.shape, np.float32)
+        x, y = int(rng.integers(0, 150)), int(rng.integers(0, 170))
+        weight[y : y + int(rng.integers(5, 50)), x : x + int(rng.integers(5, 60))] = rng.uniform(0.1, 1.0)
+        holes = rng.uniform(0, 1, mask.shape).astype(np.float32)
+        radius = int(rng.integers(1, 9))
+        whole = cv2.blendLinear(holes, feather(mask, radius), 1.0 - weight, weight)
+        boxed = _narrow_holes(holes, mask, weight, radius)
+        np.testing.assert_array_equal(boxed[weight > 0], whole[weight > 0])
+        np.testing.assert_allclose(boxed, whole, atol=1e-4)  # elsewhere only blendLinear's epsilon
+
+
 def test_colour_transfer_moves_the_mean_and_takes_the_targets_lighting():
     import cv2
 
