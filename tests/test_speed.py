@@ -253,6 +253,39 @@ def test_low_res_occlusion_mask_matches_full_res(big_face):
     assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
 
 
+def test_face_lab_gives_the_planners_skin_statistics_and_occluders_as_the_whole_crop_in_lab(big_face):
+    """The planner converts only the box round the face and its skin sample to Lab (`face_lab`): the
+    skin statistics and the occlusion mask, shrunk by 1, 2 or 3, are those of the whole crop in Lab,
+    with the crop's corner at every offset against the shrink's blocks."""
+    from tryon_cli.masks.face import face_lab, face_region, occlusion_mask
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x, y = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x - 30, y), (x + int(size * 0.4), y + int(size * 0.12)), (20, 120, 30), -1)  # a green bar
+    for shift in range(3):
+        x0, y0 = (np.floor(points[:, :2].min(axis=0)).astype(int) - 60 - shift)
+        x1, y1 = (np.ceil(points[:, :2].max(axis=0)).astype(int) + 60)
+        crop, local = occluded[y0:y1, x0:x1], points - np.float32([x0, y0, 0])
+        face, skin_region = face_region(crop.shape[:2], local), skin_sample_region(crop.shape[:2], local)
+        whole = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
+        for work_width in (1e9, size / 2, size / 3):
+            part = face_lab(crop, local, (face, skin_region), work_width)
+            assert (part == 0).all(axis=2).sum() > 0.2 * face.size  # the margin was not converted
+            for region in (face, skin_region):  # every pixel of both regions converted
+                np.testing.assert_array_equal(part[region > 0], whole[region > 0])
+            np.testing.assert_array_equal(colour.lab_statistics(crop, skin_region, lab=whole),
+                                          colour.lab_statistics(crop, skin_region, lab=part))
+            skin = skin_statistics(crop, skin_region, whole)
+            for a, b in zip(skin, skin_statistics(crop, skin_region, part)):
+                np.testing.assert_array_equal(a, b)
+            expected = occlusion_mask(crop, local, face, skin, lab=whole, work_width=work_width)
+            assert (expected > 0).sum() > 0.01 * (face > 0).sum()  # the bar is found
+            np.testing.assert_array_equal(occlusion_mask(crop, local, face, skin, lab=part, work_width=work_width),
+                                          expected)
+
+
 def test_pyramid_upsampled_in_a_box_equals_the_whole_upsampled_then_cut():
     from tryon_cli.render.classical.blend import _pyr_up
 
