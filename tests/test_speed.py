@@ -361,6 +361,24 @@ def test_sampled_skin_statistics_match_every_pixel(big_face, monkeypatch):
     np.testing.assert_allclose(covariance, full_covariance, rtol=0.1, atol=2.0)
 
 
+def test_skin_statistics_read_the_whole_images_sampling_grid(big_face):
+    """The sampled skin statistics read the region's box only, its corner on the sampling grid: exactly
+    the pixels (in order) of every step-th row and column of the whole image inside the region."""
+    from tryon_cli.masks import face
+
+    image, points = big_face
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+    for shift in range(4):  # the region's corner at every offset against the grid
+        region = face.face_region(image.shape[:2], points + np.float32([shift, 2 * shift, 0]))
+        step = max(int(np.sqrt(cv2.countNonZero(region) / face.SKIN_SAMPLE_PIXELS)), 1)
+        assert step > 1
+        pixels = lab[::step, ::step][region[::step, ::step] > 0].astype(np.float64)
+        mean, covariance = skin_statistics(image, region, lab)
+        np.testing.assert_array_equal(mean, pixels.mean(axis=0))
+        centred = pixels - pixels.mean(axis=0)
+        np.testing.assert_array_equal(covariance, centred.T @ centred / (len(pixels) - 1) + np.eye(3) * 4.0)
+
+
 def test_benchmark_json_fields(tmp_path):
     done = run_cli("benchmark", "--resolution", "240", "--face", "closeup", "--seconds", "0.4", "--json", "-q",
                    "--workdir", str(tmp_path))

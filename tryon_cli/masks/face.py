@@ -69,9 +69,12 @@ def skin_statistics(image: np.ndarray, region: np.ndarray,
     1080p close-up cost more than the rest of the skin model.
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
+    region = region if region.dtype == np.uint8 else as_mask(region)
     step = max(int(np.sqrt(cv2.countNonZero(region) / SKIN_SAMPLE_PIXELS)), 1)
-    if step > 1:
-        lab, region = lab[::step, ::step], region[::step, ::step]
+    # the grid's pixels inside the region's box only (its corner on the grid): the same pixels, in order
+    x, y, w, h = cv2.boundingRect(region)
+    x0, y0 = x - x % step, y - y % step
+    lab, region = lab[y0 : y + h : step, x0 : x + w : step], region[y0 : y + h : step, x0 : x + w : step]
     pixels = lab[region > 0].astype(np.float64)
     if len(pixels) < 50:
         return None
