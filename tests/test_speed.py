@@ -361,6 +361,24 @@ def test_sampled_skin_statistics_match_every_pixel(big_face, monkeypatch):
     np.testing.assert_allclose(covariance, full_covariance, rtol=0.1, atol=2.0)
 
 
+def test_skin_region_erosion_in_the_masks_box_equals_the_whole_images():
+    """The skin sample's erosion runs on the oval's box grown by the radius: the same pixels as eroding
+    the whole image, for masks inside it, cut by its edges, or empty."""
+    from tryon_cli.masks.face import _eroded_in_box
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(5, 120, 2))
+        mask = np.zeros((height, width), dtype=np.uint8)
+        for _ in range(int(rng.integers(0, 4))):
+            centre = (int(rng.integers(-20, width + 20)), int(rng.integers(-20, height + 20)))
+            axes = (int(rng.integers(1, 70)), int(rng.integers(1, 70)))
+            cv2.ellipse(mask, centre, axes, float(rng.integers(0, 180)), 0, 360, 255, -1)
+        radius = int(rng.integers(1, 16))
+        expected = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+        np.testing.assert_array_equal(_eroded_in_box(mask, radius), expected)
+
+
 def test_skin_statistics_read_the_whole_images_sampling_grid(big_face):
     """The sampled skin statistics read the region's box only, its corner on the sampling grid: exactly
     the pixels (in order) of every step-th row and column of the whole image inside the region."""

@@ -178,6 +178,20 @@ def _occluders(lab: np.ndarray, points: np.ndarray, face: np.ndarray, skin: tupl
     return dilate(as_mask(keep[labels]), max(int(size * 0.01), 1))
 
 
+def _eroded_in_box(mask: np.ndarray, radius: int) -> np.ndarray:
+    """`mask` (uint8) eroded by an ellipse `radius` pixels round, on the mask's box grown by the radius
+    only: beyond the box it is 0 and stays 0, and inside it every kernel reads the same pixels (the
+    erosion's border value passes everything, as the whole image's does at its edge)."""
+    out = np.zeros_like(mask)
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return out
+    x0, y0 = max(x - radius, 0), max(y - radius, 0)
+    x1, y1 = min(x + w + radius, mask.shape[1]), min(y + h + radius, mask.shape[0])
+    out[y0:y1, x0:x1] = cv2.erode(mask[y0:y1, x0:x1], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    return out
+
+
 def skin_sample_region(shape: tuple[int, int], points: np.ndarray, work_width: float = 160.0) -> np.ndarray:
     """Face oval without its features, shrunk away from the outline: a clean sample of skin.
 
@@ -196,6 +210,6 @@ def skin_sample_region(shape: tuple[int, int], points: np.ndarray, work_width: f
     small = (max(int(round(height * scale)), 1), max(int(round(width * scale)), 1))
     local = points * np.array([small[1] / width, small[0] / height, 1.0], dtype=np.float32)
     radius = max(int(round(4 * iterations * scale)), 1)
-    region = cv2.erode(face_region(small, local), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    region = _eroded_in_box(face_region(small, local), radius)
     region = cv2.bitwise_and(region, cv2.bitwise_not(feature_regions(small, local, max(int(round(grow * scale)), 1))))
     return cv2.compare(cv2.resize(region, (width, height), interpolation=cv2.INTER_LINEAR), 127, cv2.CMP_GT)
