@@ -253,6 +253,28 @@ def test_low_res_occlusion_mask_matches_full_res(big_face):
     assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
 
 
+def test_occlusion_mask_in_the_faces_box_equals_the_whole_images(big_face):
+    """The occluders are found in the face's box (grown, its corner on the shrink's blocks): the same
+    mask as found on the whole image, at shrink 1, 2 and 3, with an occluder across the face's edge."""
+    from tryon_cli.masks.face import _occlusion_in, face_region, occlusion_mask, occlusion_factor
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x, y = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x - 40, y), (x + int(size * 0.4), y + int(size * 0.12)), (20, 120, 30), -1)
+    lab = cv2.cvtColor(occluded, cv2.COLOR_RGB2LAB)
+    for shift in range(3):
+        local = points + np.float32([shift, 2 * shift, 0])
+        face = face_region(image.shape[:2], local)
+        skin = skin_statistics(occluded, skin_sample_region(image.shape[:2], local), lab)
+        for work_width in (1e9, size / 2, size / 3):
+            whole = _occlusion_in(lab, local, face, skin, 5.0, size, occlusion_factor(local, work_width))
+            assert (whole > 0).sum() > 0.01 * (face > 0).sum()  # the bar is found
+            np.testing.assert_array_equal(occlusion_mask(occluded, local, face, skin, lab=lab, work_width=work_width),
+                                          whole)
+
+
 def test_face_lab_gives_the_planners_skin_statistics_and_occluders_as_the_whole_crop_in_lab(big_face):
     """The planner converts only the box round the face and its skin sample to Lab (`face_lab`): the
     skin statistics and the occlusion mask, shrunk by 1, 2 or 3, are those of the whole crop in Lab,

@@ -118,6 +118,23 @@ def occlusion_mask(image: np.ndarray, points: np.ndarray, face: np.ndarray,
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if lab is None else lab
     size = float(np.ptp(points[:, 0]))
     factor = occlusion_factor(points, work_width)
+    # Only round the face: its box grown past the speck filter's, the grow's and the upsampling's reach,
+    # its corner on the shrink's blocks. The mask is 0 near that box's edges, so the same as on the whole.
+    x, y, w, h = cv2.boundingRect(face)
+    out = np.zeros_like(face)
+    if w == 0 or h == 0:
+        return out
+    margin = 2 * factor + int(size * 0.03) + 8
+    x0, y0 = (max(x - margin, 0) // factor) * factor, (max(y - margin, 0) // factor) * factor
+    x1, y1 = min(x + w + margin, face.shape[1]), min(y + h + margin, face.shape[0])
+    out[y0:y1, x0:x1] = _occlusion_in(lab[y0:y1, x0:x1], points - np.float32([x0, y0, 0]), face[y0:y1, x0:x1],
+                                      skin, threshold, size, factor)
+    return out
+
+
+def _occlusion_in(lab: np.ndarray, points: np.ndarray, face: np.ndarray, skin: tuple[np.ndarray, np.ndarray],
+                  threshold: float, size: float, factor: int) -> np.ndarray:
+    """`occlusion_mask` of a window (`lab`, `points` and `face` in its pixels), shrunk by `factor`."""
     if factor <= 1:
         return _occluders(lab, points, face, skin, threshold, size, 5)
     height, width = face.shape
