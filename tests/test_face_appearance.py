@@ -812,3 +812,18 @@ def test_lips_darker_than_the_skin_keep_their_own_colour():
     skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
     image = _rgb(lifted)
     assert np.array_equal(match_lips(image, _rgb(target), lips, lips, skin_stats, 2.0), image)
+
+
+def test_laplacian_variance_on_the_regions_box_equals_the_whole_images():
+    """The Laplacian taken on the region's box grown by its kernel's reach gives the whole image's values
+    over the region, exactly, for regions inside the image and touching its edges."""
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        h, w = (int(v) for v in rng.integers(40, 120, 2))
+        grey = (rng.random((h, w)) * 255).astype(np.float32)
+        region = np.zeros((h, w), dtype=np.uint8)
+        x0, y0 = (0, 0) if trial % 4 == 0 else (int(rng.integers(1, w // 2)), int(rng.integers(1, h // 2)))
+        x1, y1 = (w, h) if trial % 4 == 1 else (int(rng.integers(x0 + 16, w + 1)), int(rng.integers(y0 + 16, h + 1)))
+        region[y0:y1, x0:x1] = 255
+        whole = cv2.Laplacian(grey, cv2.CV_32F)[region > 0]
+        assert laplacian_variance(grey, region) == float(whole.var())

@@ -253,6 +253,61 @@ def test_low_res_occlusion_mask_matches_full_res(big_face):
     assert (full & low).sum() / (full | low).sum() > 0.8  # the outline within a low-resolution pixel or so
 
 
+def test_occlusion_mask_in_the_faces_box_equals_the_whole_images(big_face):
+    """The occluders are found in the face's box (grown, its corner on the shrink's blocks): the same
+    mask as found on the whole image, at shrink 1, 2 and 3, with an occluder across the face's edge."""
+    from tryon_cli.masks.face import _occlusion_in, face_region, occlusion_mask, occlusion_factor
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x, y = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x - 40, y), (x + int(size * 0.4), y + int(size * 0.12)), (20, 120, 30), -1)
+    lab = cv2.cvtColor(occluded, cv2.COLOR_RGB2LAB)
+    for shift in range(3):
+        local = points + np.float32([shift, 2 * shift, 0])
+        face = face_region(image.shape[:2], local)
+        skin = skin_statistics(occluded, skin_sample_region(image.shape[:2], local), lab)
+        for work_width in (1e9, size / 2, size / 3):
+            whole = _occlusion_in(lab, local, face, skin, 5.0, size, occlusion_factor(local, work_width))
+            assert (whole > 0).sum() > 0.01 * (face > 0).sum()  # the bar is found
+            np.testing.assert_array_equal(occlusion_mask(occluded, local, face, skin, lab=lab, work_width=work_width),
+                                          whole)
+
+
+def test_face_lab_gives_the_planners_skin_statistics_and_occluders_as_the_whole_crop_in_lab(big_face):
+    """The planner converts only the box round the face and its skin sample to Lab (`face_lab`): the
+    skin statistics and the occlusion mask, shrunk by 1, 2 or 3, are those of the whole crop in Lab,
+    with the crop's corner at every offset against the shrink's blocks."""
+    from tryon_cli.masks.face import face_lab, face_region, occlusion_mask
+
+    image, points = big_face
+    size = float(np.ptp(points[:, 0]))
+    occluded = image.copy()
+    x, y = int(points[:, 0].min()), int(points[:, 1].mean())
+    cv2.rectangle(occluded, (x - 30, y), (x + int(size * 0.4), y + int(size * 0.12)), (20, 120, 30), -1)  # a green bar
+    for shift in range(3):
+        x0, y0 = (np.floor(points[:, :2].min(axis=0)).astype(int) - 60 - shift)
+        x1, y1 = (np.ceil(points[:, :2].max(axis=0)).astype(int) + 60)
+        crop, local = occluded[y0:y1, x0:x1], points - np.float32([x0, y0, 0])
+        face, skin_region = face_region(crop.shape[:2], local), skin_sample_region(crop.shape[:2], local)
+        whole = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
+        for work_width in (1e9, size / 2, size / 3):
+            part = face_lab(crop, local, (face, skin_region), work_width)
+            assert (part == 0).all(axis=2).sum() > 0.2 * face.size  # the margin was not converted
+            for region in (face, skin_region):  # every pixel of both regions converted
+                np.testing.assert_array_equal(part[region > 0], whole[region > 0])
+            np.testing.assert_array_equal(colour.lab_statistics(crop, skin_region, lab=whole),
+                                          colour.lab_statistics(crop, skin_region, lab=part))
+            skin = skin_statistics(crop, skin_region, whole)
+            for a, b in zip(skin, skin_statistics(crop, skin_region, part)):
+                np.testing.assert_array_equal(a, b)
+            expected = occlusion_mask(crop, local, face, skin, lab=whole, work_width=work_width)
+            assert (expected > 0).sum() > 0.01 * (face > 0).sum()  # the bar is found
+            np.testing.assert_array_equal(occlusion_mask(crop, local, face, skin, lab=part, work_width=work_width),
+                                          expected)
+
+
 def test_pyramid_upsampled_in_a_box_equals_the_whole_upsampled_then_cut():
     from tryon_cli.render.classical.blend import _pyr_up
 
@@ -326,6 +381,42 @@ def test_sampled_skin_statistics_match_every_pixel(big_face, monkeypatch):
     full_mean, full_covariance = skin_statistics(image, region)
     np.testing.assert_allclose(mean, full_mean, atol=0.5)
     np.testing.assert_allclose(covariance, full_covariance, rtol=0.1, atol=2.0)
+
+
+def test_skin_region_erosion_in_the_masks_box_equals_the_whole_images():
+    """The skin sample's erosion runs on the oval's box grown by the radius: the same pixels as eroding
+    the whole image, for masks inside it, cut by its edges, or empty."""
+    from tryon_cli.masks.face import _eroded_in_box
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        height, width = (int(v) for v in rng.integers(5, 120, 2))
+        mask = np.zeros((height, width), dtype=np.uint8)
+        for _ in range(int(rng.integers(0, 4))):
+            centre = (int(rng.integers(-20, width + 20)), int(rng.integers(-20, height + 20)))
+            axes = (int(rng.integers(1, 70)), int(rng.integers(1, 70)))
+            cv2.ellipse(mask, centre, axes, float(rng.integers(0, 180)), 0, 360, 255, -1)
+        radius = int(rng.integers(1, 16))
+        expected = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+        np.testing.assert_array_equal(_eroded_in_box(mask, radius), expected)
+
+
+def test_skin_statistics_read_the_whole_images_sampling_grid(big_face):
+    """The sampled skin statistics read the region's box only, its corner on the sampling grid: exactly
+    the pixels (in order) of every step-th row and column of the whole image inside the region."""
+    from tryon_cli.masks import face
+
+    image, points = big_face
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+    for shift in range(4):  # the region's corner at every offset against the grid
+        region = face.face_region(image.shape[:2], points + np.float32([shift, 2 * shift, 0]))
+        step = max(int(np.sqrt(cv2.countNonZero(region) / face.SKIN_SAMPLE_PIXELS)), 1)
+        assert step > 1
+        pixels = lab[::step, ::step][region[::step, ::step] > 0].astype(np.float64)
+        mean, covariance = skin_statistics(image, region, lab)
+        np.testing.assert_array_equal(mean, pixels.mean(axis=0))
+        centred = pixels - pixels.mean(axis=0)
+        np.testing.assert_array_equal(covariance, centred.T @ centred / (len(pixels) - 1) + np.eye(3) * 4.0)
 
 
 def test_benchmark_json_fields(tmp_path):

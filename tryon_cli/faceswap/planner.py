@@ -14,7 +14,7 @@ from ..face3d import landmarks as lm
 from ..face3d.fitting import fit_pose, normalized_shape, recombine
 from ..face3d.morphable import MorphableModel, population_rest
 from ..face3d.raster import normal_map
-from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
+from ..masks.face import face_lab, face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.shapes import polygon_mask
 from ..masks.thin_frames import thin_frames
 from ..render.contract import FaceTarget, SourceFace
@@ -142,7 +142,8 @@ class SwapPlanner:
         skin_region = skin_sample_region(local_shape, local_target)
         # The target's skin is measured plainly: weighting it by chroma too (as the source's is) gave a
         # higher cheek Delta E on 5 of the 8 hard sources onto talking_frontal (single frames).
-        crop_lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)  # once: the skin statistics and the skin model read it
+        # once, round the face only: the skin statistics and the skin model read it
+        crop_lab = face_lab(crop, local_target, (target_face, skin_region))
         skin_stats = lab_statistics(crop, skin_region, lab=crop_lab)
         target_skin = filters.skin(skin_stats).astype(np.float32) if skin_stats is not None else None
         if self.parsing is not None:

@@ -63,6 +63,8 @@ def thin_frames(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         small = cv2.resize(window, (max((x1 - x0) // factor, 1), max((y1 - y0) // factor, 1)),
                            interpolation=cv2.INTER_AREA)
         found = _lines(small, (local + 0.5) / factor - 0.5, float(np.ptp(points[:, 0])) / factor)
+        if not found.any():  # no glasses (usually): nothing to upsample
+            return empty
         found = cv2.resize(found, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         found = as_mask(found > 127)
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...masks.shapes import erode_disc
+from ...masks.shapes import as_mask, erode_disc
 from .softness import crossing_sigma, match_softness
 
 LOW, HIGH = 0.75, 1.5  # sharpness ratios (patch / target) left alone; outside, moved back inside
@@ -27,9 +27,22 @@ GRAIN_CELL = 1.5  # output pixels per grain lattice cell: 1-pixel grain is the f
 
 
 def laplacian_variance(grey: np.ndarray, region: np.ndarray) -> float:
-    """Variance of the Laplacian of a grey image over the region's pixels (nan when too few)."""
-    values = cv2.Laplacian(grey, cv2.CV_32F)[region > 0]
+    """Variance of the Laplacian of a grey image over the region's pixels (nan when too few).
+
+    The Laplacian runs on the region's box grown by its 3x3 kernel's reach only: every region pixel's
+    neighbours (or the image's reflected border) are the same there, so the values are the same."""
+    x, y, w, h = cv2.boundingRect(region if region.dtype == np.uint8 else as_mask(region))
+    if w == 0 or h == 0:
+        return float("nan")
+    x0, y0 = max(x - 1, 0), max(y - 1, 0)
+    x1, y1 = min(x + w + 1, grey.shape[1]), min(y + h + 1, grey.shape[0])
+    values = cv2.Laplacian(grey[y0:y1, x0:x1], cv2.CV_32F)[region[y0:y1, x0:x1] > 0]
     return float(values.var()) if values.size >= MIN_PIXELS else float("nan")
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 `image` as float32 grey: what the sharpness measures read."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
 def _hash_noise(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -70,12 +83,14 @@ def _blur_sigma(grey: np.ndarray, region: np.ndarray, goal: float) -> float:
     return crossing_sigma(sigmas, values, goal, floor=1e-6)
 
 
-def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray | None) -> np.ndarray:
+def match_sharpness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, grain: np.ndarray | None,
+                    greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> np.ndarray:
     """`patch` (RGB uint8) blurred or grained so its face region's sharpness ratio to `target`'s lands in
     [LOW, HIGH]. `grain` is `texture_grain` over the same box (None: a soft face stays soft); `region`
-    the face pixels both share."""
-    grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    target_value = laplacian_variance(cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32), region)
+    the face pixels both share. `greys`: the patch's and the target's float32 grey (`grey`), when the
+    caller has them."""
+    grey_patch = grey(patch) if greys[0] is None else greys[0]
+    target_value = laplacian_variance(grey(target) if greys[1] is None else greys[1], region)
     patch_value = laplacian_variance(grey_patch, region)
     if not (np.isfinite(target_value) and np.isfinite(patch_value)) or target_value < 1e-3:
         return patch
@@ -111,5 +126,9 @@ def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray,
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
     # Blur first where the frame is soft at the features' scale (motion, focus); the finest scale's noise
     # and grain are then matched on the blurred face.
-    warped = match_softness(warped, target, region, face_width)
-    return match_sharpness(warped, target, region, texture_grain(coords, cell) if add_grain else None)
+    # both matches read the two greys: made once (the patch's again only when the softness blurred it)
+    greys = grey(warped), grey(target)
+    softened = match_softness(warped, target, region, face_width, greys)
+    if softened is not warped:
+        greys = grey(softened), greys[1]
+    return match_sharpness(softened, target, region, texture_grain(coords, cell) if add_grain else None, greys)

@@ -31,8 +31,11 @@ SIGMAS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)  # candidate blurs at the shrunk s
 MIN_PIXELS = 150  # shrunk region pixels needed to judge
 
 
-def _shrunk(image: np.ndarray, region: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+def _shrunk(image: np.ndarray, region: np.ndarray, scale: float, grey: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """`image` (or its float32 grey `grey`, when the caller has it) as float32 grey and `region` as bool,
+    both shrunk by `scale`."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) if grey is None else grey
     if scale >= 1.0:
         return grey, region > 0
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -88,17 +91,19 @@ def _sharpness_along(tensors: tuple[np.ndarray, np.ndarray], direction: np.ndarr
     return float(direction @ fine @ direction) / max(float(direction @ coarse @ direction), 1e-9)
 
 
-def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, face_width: float) -> np.ndarray:
+def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, face_width: float,
+                   greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) blurred, along the frame's motion and then evenly, when its face
     `region` is clearly sharper than `target`'s at the features' scale; otherwise `patch` itself.
 
     Sharpness is contrast-free: fine over coarse gradient energy (`fine_to_coarse`), measured along the
     frame's least sharp direction u and across it v. Motion: the patch is too sharp along u by more than
     MOTION_GAIN times what it is along v. Blur: both directions' ratios (patch / frame) above BAND_HIGH.
+    `greys`: the patch's and the target's float32 grey, when the caller has them.
     """
     scale = min(BAND_FACE_WIDTH / max(face_width, 1.0), 1.0)
-    grey, inside = _shrunk(patch, region, scale)
-    target_grey, _ = _shrunk(target, region, scale)
+    grey, inside = _shrunk(patch, region, scale, greys[0])
+    target_grey, _ = _shrunk(target, region, scale, greys[1])
     if int(inside.sum()) < MIN_PIXELS:
         return patch
     target_tensors = fine_to_coarse(target_grey, inside)
