@@ -1,0 +1,149 @@
+"""The target's beard below the swapped face's chin, shaved off the frame before the face is rendered.
+
+The swap region ends at the face's outline: a goatee or chin beard that hangs below a target's chin (and
+the stubble along the underside of its jaw) stayed on every output, under a source that has none (a
+woman with the target's goatee; dlib's descriptor reads it as the target). In a band along the lower
+outline of both faces (the target's and the swapped one), widest under the chin and narrowing toward the
+mouth corners' height so hair hanging beside the jaw (dreadlocks, long hair) is left alone, what is much
+darker than the skin-coloured pixels around it is filled with their own colour: the neck under the chin,
+as it would be shaved. The frame is changed before rendering, as the target's mouth is moved
+(`mouth.mouth_into_opening`): the rendered face is blended over a frame without the beard.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..colour import masked_blur
+from ..face3d import landmarks as lm
+from ..masks.face import face_region, feature_regions, skin_distance, skin_sample_region, skin_statistics
+
+CHIN = 152
+LOWER_LIP_BOTTOM = 17
+MOUTH_CORNERS = (61, 291)
+BEARD_REACH = 0.2  # the band reaches this fraction of the face's width below the chin...
+BEARD_REACH_ENDS = 0.02  # ... tapering to this at the mouth corners' height
+BEARD_INSIDE = 0.06  # and this far inside the outline (the blend's feather shows the frame there)
+BEARD_SHARE = 0.72  # darker than this share of the skin's level around it is hair (creases.FACIAL_HAIR_SHARE)
+BEARD_LEVEL = 0.1  # the skin's level and fill: blurs of this fraction of the face's width over the skin
+BEARD_GROW = 0.01  # the hair found is grown by this fraction of the face's width (its soft edge)
+CHIN_HAIR = (0.2, 0.4)  # a chin whose skin is this share hair (below the lower lip, inside the outline, darker
+# than BEARD_SHARE of the cheeks' level) is bearded: shaved from none at the first to fully at the second.
+# grimaces_blinks' goatee 0.41-0.62; talking_frontal, talking_gaze_blinks, talking_glasses, talking_head_turns,
+# music_video_turns at most 0.02 (their dark under-chin shadow is no beard: filled, it looked like a goitre)
+SKIN_DISTANCE = 12.0  # skin-coloured: within this squared Mahalanobis distance of the target's cheeks' colour
+# (a shadowed neck is; a beard, a pale backdrop and a white collar are not)
+
+
+def _down(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point on the mouth corners' line and the unit vector across it toward the chin."""
+    left, right = points[MOUTH_CORNERS[0], :2].astype(np.float64), points[MOUTH_CORNERS[1], :2].astype(np.float64)
+    along = right - left
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    if float(np.dot(points[CHIN, :2] - left, down)) < 0:
+        down = -down
+    return left, down
+
+
+def _lower_outline(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face oval's points below the mouth corners' line, in order along the outline, with each one's
+    reach weight: 1 at the chin, 0 at the mouth corners' height."""
+    oval = points[lm.FACE_OVAL, :2].astype(np.float64)
+    left, down = _down(points)
+    depth = (oval - left) @ down
+    chin_depth = max(float((points[CHIN, :2] - left) @ down), 1e-6)
+    below = depth > 0
+    # the oval is a loop: roll it so the points below the line are one run
+    start = int(np.argmax(~below & np.roll(below, -1))) + 1
+    order = np.roll(np.arange(len(oval)), -start)
+    run = order[below[order]]
+    return oval[run], np.clip(depth[run] / chin_depth, 0.0, 1.0)
+
+
+def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
+    """Where a beard below the chin is looked for (bool): round the lower outline of both faces, BEARD_REACH
+    of the face's width below the chin, tapering up to the mouth corners, below both faces' mouth corners'
+    line."""
+    zone = np.zeros(shape, dtype=np.uint8)
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    below = np.ones(shape, dtype=bool)
+    for points in (target, recombined):
+        left, down = _down(points)
+        below &= (xs - left[0]) * down[0] + (ys - left[1]) * down[1] > 0
+        width = float(np.ptp(points[:, 0]))
+        outline, weight = _lower_outline(points)
+        inside = max(int(round(BEARD_INSIDE * width)), 1)
+        for (x, y), w in zip(outline, weight):
+            radius = int(round((BEARD_REACH_ENDS + (BEARD_REACH - BEARD_REACH_ENDS) * w) * width))
+            cv2.circle(zone, (int(round(x)), int(round(y))), max(radius, inside), 255, -1)
+        if len(outline) > 1:
+            cv2.polylines(zone, [np.round(outline).astype(np.int32)], False, 255, 2 * inside + 1)
+    return (zone > 0) & below
+
+
+def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float:
+    """The share of the chin's skin (inside the face's outline shrunk by BEARD_GROW x 3, below the lower lip,
+    the lips left out) darker than BEARD_SHARE of the skin's `level` (L of Lab, 0..255): a beard's."""
+    shape = grey.shape
+    width = float(np.ptp(points[:, 0]))
+    inset = max(int(round(3 * BEARD_GROW * width)), 1)
+    oval = cv2.erode(face_region(shape, points), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
+    lip = points[LOWER_LIP_BOTTOM, :2]
+    down = points[CHIN, :2] - lip
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
+    below = (xs - lip[0]) * down[0] + (ys - lip[1]) * down[1] > 2 * inset * float(np.hypot(*down))
+    chin = (oval > 0) & below & (feature_regions(shape, points, 2 * inset) == 0)
+    if not chin.any():
+        return 0.0
+    return float(np.mean(grey[chin] < BEARD_SHARE * level))
+
+
+def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
+    """`image` (RGB uint8) with the dark hair in `beard_zone` filled with the skin-coloured pixels round it
+    (a copy; the same array when none is found). `target` and `recombined` are the target's and the swapped
+    face's meshes (image coordinates)."""
+    height, width = image.shape[:2]
+    face_width = float(max(np.ptp(target[:, 0]), np.ptp(recombined[:, 0])))
+    margin = int(BEARD_REACH * face_width + 3 * BEARD_LEVEL * face_width) + 2
+    both = np.concatenate([target[:, :2], recombined[:, :2]])
+    x0, y0 = np.maximum(np.floor(both.min(axis=0)).astype(int) - margin, 0)
+    x1, y1 = np.minimum(np.ceil(both.max(axis=0)).astype(int) + margin, (width, height))
+    if x1 <= x0 or y1 <= y0:
+        return image
+    offset = np.array([x0, y0, 0], dtype=np.float32)
+    crop = image[y0:y1, x0:x1]
+    zone = beard_zone(crop.shape[:2], target - offset, recombined - offset)
+    if not zone.any():
+        return image
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
+    model = skin_statistics(crop, skin_sample_region(crop.shape[:2], target - offset), lab)
+    if model is None:
+        return image
+    grey = lab[..., 0].astype(np.float32)
+    bearded = float(np.clip((chin_hair_share(grey, target - offset, float(model[0][0])) - CHIN_HAIR[0])
+                            / (CHIN_HAIR[1] - CHIN_HAIR[0]), 0.0, 1.0))
+    if bearded == 0.0:
+        return image
+    sigma = max(BEARD_LEVEL * face_width, 1.0)
+    # the skin round the zone: the neck under the chin, the chin and jaw above (read again without the hair
+    # found, so a thick beard does not pull the level down)
+    around = cv2.dilate(zone.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * int(sigma) + 1,) * 2)) > 0
+    skin = around & (skin_distance(crop, model, lab) < SKIN_DISTANCE)
+    if not skin.any():
+        return image
+    hair = np.zeros(zone.shape, dtype=bool)
+    for _ in range(2):
+        level = masked_blur(grey, (skin & ~hair).astype(np.float32), sigma)
+        hair = zone & (grey < BEARD_SHARE * level)
+    if not hair.any():
+        return image
+    grow = max(int(round(BEARD_GROW * face_width)), 1)
+    hair = cv2.dilate(hair.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)) > 0
+    clean = (skin & ~hair).astype(np.float32)
+    fill = masked_blur(crop.astype(np.float32), clean, sigma)
+    weight = bearded * cv2.GaussianBlur((hair & zone).astype(np.float32), (0, 0), grow)[..., None]
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(crop * (1.0 - weight) + fill * weight + 0.5, 0, 255).astype(np.uint8)
+    return out
