@@ -27,7 +27,9 @@ BEARD_REACH_ENDS = 0.02  # ... tapering to this at the mouth corners' height
 BEARD_INSIDE = 0.06  # and this far inside the outline (the blend's feather shows the frame there)
 BEARD_SHARE = 0.72  # darker than this share of the skin's level around it is hair (creases.FACIAL_HAIR_SHARE)
 BEARD_LEVEL = 0.1  # the skin's level and fill: blurs of this fraction of the face's width over the skin
-BEARD_GROW = 0.01  # the hair found is grown by this fraction of the face's width (its soft edge)
+FINE_SHARE = 0.25  # the fill's near blur, as a share of the level's (BEARD_LEVEL)
+FINE_SUPPORT = 0.3  # ... used alone where this share of its Gaussian falls on skin, blended toward the wide one below
+BEARD_GROW = 0.02  # the hair found is grown by this fraction of the face's width (its soft edge)
 CHIN_HAIR = (0.2, 0.4)  # a chin whose skin is this share hair (below the lower lip, inside the outline, darker
 # than BEARD_SHARE of the cheeks' level) is bearded: shaved from none at the first to fully at the second.
 # grimaces_blinks' goatee 0.41-0.62; talking_frontal, talking_gaze_blinks, talking_glasses, talking_head_turns,
@@ -142,7 +144,14 @@ def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarr
     grow = max(int(round(BEARD_GROW * face_width)), 1)
     hair = cv2.dilate(hair.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)) > 0
     clean = (skin & ~hair).astype(np.float32)
-    fill = masked_blur(crop.astype(np.float32), clean, sigma)
+    # the fill: the skin nearest each hair pixel (a blur a quarter as wide) where there is enough of it
+    # within reach, else the wide blur's (one colour for the whole band under the chin lay lighter than the
+    # neck, a pale strip under the chin)
+    fine_sigma = max(FINE_SHARE * sigma, 1.0)
+    reach = cv2.GaussianBlur(clean, (0, 0), fine_sigma)
+    fine = masked_blur(crop.astype(np.float32), clean, fine_sigma)
+    near = np.clip(reach / FINE_SUPPORT, 0.0, 1.0)[..., None]
+    fill = near * fine + (1.0 - near) * masked_blur(crop.astype(np.float32), clean, sigma)
     weight = bearded * cv2.GaussianBlur((hair & zone).astype(np.float32), (0, 0), grow)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(crop * (1.0 - weight) + fill * weight + 0.5, 0, 255).astype(np.uint8)
