@@ -91,3 +91,25 @@ def test_grimaces_blinks_goatee_goes_and_talking_frontals_chin_stays():
     shaved = shave_below_chin(bearded, points, points)
     assert (hanging & (_grey(shaved) < 0.5 * skin_level)).sum() < 0.2 * hair.sum()
     assert shave_below_chin(clean, clean_points, clean_points) is clean
+
+
+def test_grimaces_blinks_chin_reads_bearded_on_every_frame():
+    """The goatee is shaved on every frame or it pops back for one: the chin measured clear of the lips
+    read 0 (no chin left) while the mouth was wide open (frames 4 and 6) when its margins were wider."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.faceswap.beard import CHIN_HAIR, chin_hair_share
+    from tryon_cli.io.target_media import frames_of
+    from tryon_cli.masks.face import skin_sample_region, skin_statistics
+
+    shares = []
+    with FaceMeshAnalyzer(1, tracking=False) as analyzer:
+        for k, f in enumerate(frames_of(shared_media("faces", "grimaces_blinks.mp4"), None, 2.0)):
+            if k % 2:
+                continue
+            image = np.ascontiguousarray(f.image)
+            points = analyzer.detect(image)[0].points
+            lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+            level = skin_statistics(image, skin_sample_region(image.shape[:2], points), lab)[0][0]
+            shares.append(chin_hair_share(lab[..., 0].astype(np.float32), points, float(level)))
+    assert len(shares) == 12
+    assert min(shares) >= CHIN_HAIR[1], shares

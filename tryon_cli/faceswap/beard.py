@@ -30,10 +30,12 @@ BEARD_LEVEL = 0.1  # the skin's level and fill: blurs of this fraction of the fa
 FINE_SHARE = 0.25  # the fill's near blur, as a share of the level's (BEARD_LEVEL)
 FINE_SUPPORT = 0.3  # ... used alone where this share of its Gaussian falls on skin, blended toward the wide one below
 BEARD_GROW = 0.02  # the hair found is grown by this fraction of the face's width (its soft edge)
-CHIN_HAIR = (0.2, 0.4)  # a chin whose skin is this share hair (below the lower lip, inside the outline, darker
+CHIN_HAIR = (0.25, 0.4)  # a chin whose skin is this share hair (below the lower lip, inside the outline, darker
 # than BEARD_SHARE of the cheeks' level) is bearded: shaved from none at the first to fully at the second.
-# grimaces_blinks' goatee 0.41-0.62; talking_frontal, talking_gaze_blinks, talking_glasses, talking_head_turns,
-# music_video_turns at most 0.02 (their dark under-chin shadow is no beard: filled, it looked like a goitre)
+# grimaces_blinks' goatee 0.41-0.67 (every other frame of 4 s); phone_portrait_dance at most 0.18;
+# talking_frontal, talking_gaze_blinks, talking_glasses, talking_head_turns, music_video_turns at most 0.07
+# (their dark under-chin shadow is no beard: filled, it looked like a goitre)
+CHIN_INSET = 0.03  # the chin measured inside its outline and below the lips by this fraction of the face's width
 SKIN_DISTANCE = 12.0  # skin-coloured: within this squared Mahalanobis distance of the target's cheeks' colour
 # (a shadowed neck is; a beard, a pale backdrop and a white collar are not)
 
@@ -85,17 +87,18 @@ def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarra
 
 
 def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float:
-    """The share of the chin's skin (inside the face's outline shrunk by BEARD_GROW x 3, below the lower lip,
-    the lips left out) darker than BEARD_SHARE of the skin's `level` (L of Lab, 0..255): a beard's."""
+    """The share of the chin's skin (inside the face's outline shrunk by CHIN_INSET, below the lower lip and
+    clear of the lips by as much) darker than BEARD_SHARE of the skin's `level` (L of Lab, 0..255): a beard's.
+    0 where no chin is left (a wide-open mouth on a small face)."""
     shape = grey.shape
     width = float(np.ptp(points[:, 0]))
-    inset = max(int(round(3 * BEARD_GROW * width)), 1)
+    inset = max(int(round(CHIN_INSET * width)), 1)
     oval = cv2.erode(face_region(shape, points), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
     lip = points[LOWER_LIP_BOTTOM, :2]
     down = points[CHIN, :2] - lip
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
-    below = (xs - lip[0]) * down[0] + (ys - lip[1]) * down[1] > 2 * inset * float(np.hypot(*down))
-    chin = (oval > 0) & below & (feature_regions(shape, points, 2 * inset) == 0)
+    below = (xs - lip[0]) * down[0] + (ys - lip[1]) * down[1] > inset * float(np.hypot(*down))
+    chin = (oval > 0) & below & (feature_regions(shape, points, inset) == 0)
     if not chin.any():
         return 0.0
     return float(np.mean(grey[chin] < BEARD_SHARE * level))
