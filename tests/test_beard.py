@@ -90,6 +90,10 @@ def test_grimaces_blinks_goatee_goes_and_talking_frontals_chin_stays():
     assert hair.sum() > 300  # the goatee is there
     shaved = shave_below_chin(bearded, points, points)
     assert (hanging & (_grey(shaved) < 0.5 * skin_level)).sum() < 0.2 * hair.sum()
+    # the mouth (the target's, moved into the swapped opening before this) is never filled: a closed
+    # mouth's dark line filled with skin read as an open mouth
+    lips = cv2.fillPoly(np.zeros(bearded.shape[:2], np.uint8), [np.round(points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255) > 0
+    assert np.array_equal(shaved[lips], bearded[lips])
     assert shave_below_chin(clean, clean_points, clean_points) is clean
 
 

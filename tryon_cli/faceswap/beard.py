@@ -18,6 +18,7 @@ import numpy as np
 from ..colour import masked_blur
 from ..face3d import landmarks as lm
 from ..masks.face import face_region, feature_regions, skin_distance, skin_sample_region, skin_statistics
+from ..masks.shapes import dilate, erode, polygon_mask
 
 CHIN = 152
 LOWER_LIP_BOTTOM = 17
@@ -68,8 +69,11 @@ def _lower_outline(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
     """Where a beard below the chin is looked for (bool): round the lower outline of both faces, BEARD_REACH
     of the face's width below the chin, tapering up to the mouth corners, below both faces' mouth corners'
-    line."""
+    line; inside the swapped face only BEARD_INSIDE deep (the rest is rendered over) and never on either
+    face's lips (the target's mouth interior is moved into the swapped opening before this: filled, a
+    closed target mouth read as open)."""
     zone = np.zeros(shape, dtype=np.uint8)
+    lips = np.zeros(shape, dtype=np.uint8)
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     below = np.ones(shape, dtype=bool)
     for points in (target, recombined):
@@ -83,7 +87,10 @@ def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarra
             cv2.circle(zone, (int(round(x)), int(round(y))), max(radius, inside), 255, -1)
         if len(outline) > 1:
             cv2.polylines(zone, [np.round(outline).astype(np.int32)], False, 255, 2 * inside + 1)
-    return (zone > 0) & below
+        lips |= dilate(polygon_mask(shape, points[lm.OUTER_LIPS]), inside)
+    width = float(np.ptp(recombined[:, 0]))
+    rendered = erode(face_region(shape, recombined), max(int(round(BEARD_INSIDE * width)), 1))
+    return (zone > 0) & below & (rendered == 0) & (lips == 0)
 
 
 def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float:
