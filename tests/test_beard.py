@@ -117,3 +117,22 @@ def test_grimaces_blinks_chin_reads_bearded_on_every_frame():
             shares.append(chin_hair_share(lab[..., 0].astype(np.float32), points, float(level)))
     assert len(shares) == 12
     assert min(shares) >= CHIN_HAIR[1], shares
+
+
+def test_hair_hanging_beside_the_jaw_is_not_shaved(astronaut, astronaut_points):
+    """A dreadlock hanging beside the jaw is the head's hair: filled, it was cut off below the mouth's corners
+    with its end left floating (grimaces_blinks). Only what lies within the mouth's corners plus a margin,
+    across, is looked at."""
+    width = float(np.ptp(astronaut_points[:, 0]))
+    oval = cv2.fillPoly(np.zeros(astronaut.shape[:2], np.uint8),
+                        [np.round(astronaut_points[lm.FACE_OVAL, :2]).astype(np.int32)], 255) > 0
+    ys = np.arange(astronaut.shape[0])[:, None]
+    xs = np.arange(astronaut.shape[1])[None, :]
+    on_chin = oval & (ys > astronaut_points[17, 1] + 0.03 * width) & (np.abs(xs - astronaut_points[152, 0]) < 0.2 * width)
+    corner = astronaut_points[291, :2]  # the mouth's corner on the image's right
+    strand_x = corner[0] + 0.2 * width
+    strand = (np.abs(xs - strand_x) < 0.02 * width) & (ys > corner[1] - 0.2 * width) & (ys < corner[1] + 0.35 * width)
+    bearded = _darken(astronaut, on_chin | _below_outline(astronaut.shape[:2], astronaut_points, 0.1) | strand, 0.3)
+    shaved = shave_below_chin(bearded, astronaut_points, astronaut_points)
+    assert shaved is not bearded  # the goatee is shaved...
+    assert np.array_equal(shaved[strand], bearded[strand])  # ...the strand beside the jaw is not

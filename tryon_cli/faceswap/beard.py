@@ -25,6 +25,7 @@ LOWER_LIP_BOTTOM = 17
 MOUTH_CORNERS = (61, 291)
 BEARD_REACH = 0.2  # the band reaches this fraction of the face's width below the chin...
 BEARD_REACH_ENDS = 0.02  # ... tapering to this at the mouth corners' height
+BEARD_SIDE = 0.1  # ... and this fraction of the face's width beyond the mouth's corners, across
 BEARD_INSIDE = 0.06  # and this far inside the outline (the blend's feather shows the frame there)
 BEARD_SHARE = 0.72  # darker than this share of the skin's level around it is hair (creases.FACIAL_HAIR_SHARE)
 BEARD_LEVEL = 0.1  # the skin's level and fill: blurs of this fraction of the face's width over the skin
@@ -79,6 +80,12 @@ def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarra
     for points in (target, recombined):
         left, down = _down(points)
         below &= (xs - left[0]) * down[0] + (ys - left[1]) * down[1] > 0
+        # across, no further from the chin than the mouth's corners plus BEARD_SIDE: hair hanging beside the
+        # jaw (a dreadlock) is the head's, and filled it was cut off with its end left floating
+        corners = points[list(MOUTH_CORNERS), :2].astype(np.float64)
+        across = np.array([down[1], -down[0]])
+        span = 0.5 * abs(float((corners[1] - corners[0]) @ across)) + BEARD_SIDE * float(np.ptp(points[:, 0]))
+        below &= np.abs((xs - points[CHIN, 0]) * across[0] + (ys - points[CHIN, 1]) * across[1]) < span
         width = float(np.ptp(points[:, 0]))
         outline, weight = _lower_outline(points)
         inside = max(int(round(BEARD_INSIDE * width)), 1)
