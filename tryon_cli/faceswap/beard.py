@@ -37,6 +37,7 @@ CHIN_HAIR = (0.25, 0.4)  # a chin whose skin is this share hair (below the lower
 # grimaces_blinks' goatee 0.41-0.67 (every other frame of 4 s); phone_portrait_dance at most 0.18;
 # talking_frontal, talking_gaze_blinks, talking_glasses, talking_head_turns, music_video_turns at most 0.07
 # (their dark under-chin shadow is no beard: filled, it looked like a goitre)
+CHIN_MEMORY = 0.7  # a track's share is carried over frames with this weight on the previous (`smoothed_share`)
 CHIN_INSET = 0.03  # the chin measured inside its outline and below the lips by this fraction of the face's width
 SKIN_DISTANCE = 12.0  # skin-coloured: within this squared Mahalanobis distance of the target's cheeks' colour
 # (a shadowed neck is; a beard, a pale backdrop and a white collar are not)
@@ -118,10 +119,29 @@ def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float
     return float(np.mean(grey[chin] < BEARD_SHARE * level))
 
 
-def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
+def chin_beard(image: np.ndarray, target: np.ndarray) -> float:
+    """`chin_hair_share` of the target's face (mesh `target`) in `image`, its level the cheeks' (0 without
+    enough skin to measure)."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+    model = skin_statistics(image, skin_sample_region(image.shape[:2], target), lab)
+    if model is None:
+        return 0.0
+    return chin_hair_share(lab[..., 0].astype(np.float32), target, float(model[0][0]))
+
+
+def smoothed_share(previous: float | None, share: float) -> float:
+    """A track's chin-hair share carried over frames (an exponential mean, CHIN_MEMORY of the previous):
+    a grimace that hides the chin for a frame (grimaces_blinks' frame 2 read 0.28, its neighbours 0.48 and
+    0.51) would bring the goatee back for that frame."""
+    return share if previous is None else CHIN_MEMORY * previous + (1.0 - CHIN_MEMORY) * share
+
+
+def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarray,
+                     share: float | None = None) -> np.ndarray:
     """`image` (RGB uint8) with the dark hair in `beard_zone` filled with the skin-coloured pixels round it
     (a copy; the same array when none is found). `target` and `recombined` are the target's and the swapped
-    face's meshes (image coordinates)."""
+    face's meshes (image coordinates); `share` the chin's hair share (`chin_beard`, smoothed over a track),
+    measured on this frame when None."""
     height, width = image.shape[:2]
     face_width = float(max(np.ptp(target[:, 0]), np.ptp(recombined[:, 0])))
     margin = int(BEARD_REACH * face_width + 3 * BEARD_LEVEL * face_width) + 2
@@ -140,8 +160,9 @@ def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarr
     if model is None:
         return image
     grey = lab[..., 0].astype(np.float32)
-    bearded = float(np.clip((chin_hair_share(grey, target - offset, float(model[0][0])) - CHIN_HAIR[0])
-                            / (CHIN_HAIR[1] - CHIN_HAIR[0]), 0.0, 1.0))
+    if share is None:
+        share = chin_hair_share(grey, target - offset, float(model[0][0]))
+    bearded = float(np.clip((share - CHIN_HAIR[0]) / (CHIN_HAIR[1] - CHIN_HAIR[0]), 0.0, 1.0))
     if bearded == 0.0:
         return image
     sigma = max(BEARD_LEVEL * face_width, 1.0)
