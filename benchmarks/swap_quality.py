@@ -3,7 +3,7 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching, detail restoration) or one opt-in part on (grain, gaze, relight, source delighting, the
+matching, detail restoration, shaving a bearded target's chin) or one opt-in part on (grain, gaze, relight, source delighting, the
 target's creases, the face parser's masks, the source clean-up `clean`) or other eyes: the source's
 irises following the target's glances (follow-eyes) or as photographed (source-eyes). Each output is
 scored by `tryon eval swap`.
@@ -26,7 +26,7 @@ from _common import OUT, SHARED_MEDIA, run_measured, tryon  # noqa: E402
 
 CONFIGS = {
     "full": [],
-    "naive": ["--2d", "--no-colour-match", "--blend", "poisson", "--smooth", "0", "--no-occlusion", "--no-mouth-mask"],
+    "naive": ["--2d", "--no-colour-match", "--blend", "poisson", "--smooth", "0", "--no-occlusion", "--no-mouth-mask", "--no-shave"],
     "no-3d": ["--2d"],
     "no-colour": ["--no-colour-match"],
     "no-smooth": ["--smooth", "0"],
@@ -44,6 +44,7 @@ CONFIGS = {
     "parsing": ["--parsing"],
     "clean": ["--clean-source"],
     "no-clean": ["--no-clean-source"],
+    "no-shave": ["--no-shave"],
 }
 
 

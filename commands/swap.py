@@ -72,6 +72,7 @@ def swap(
     end: Optional[float] = typer.Option(None, help="End time in seconds (trim)."),
     mouth_mask: bool = typer.Option(True, "--mouth-mask/--no-mouth-mask", help="Keep the target's mouth interior (teeth, tongue)."),
     occlusion: bool = typer.Option(True, "--occlusion/--no-occlusion", help="Keep hair, glasses and objects in front of the face."),
+    shave: bool = typer.Option(True, "--shave/--no-shave", help="A target whose chin is bearded has the beard below the swapped face's chin filled with the skin round it (the swap region ends at the face's outline; the goatee stayed under a beardless source)."),
     smooth: float = typer.Option(0.5, min=0.0, max=1.0, help="Temporal smoothing strength, 0 (off) to 1."),
     use_3d: bool = typer.Option(True, "--3d/--2d", help="3D identity/expression split (--2d: naive warp onto the target's landmarks)."),
     min_face: int = typer.Option(24, min=8, help="Smallest face to find and swap: the face box's width in pixels."),
@@ -108,7 +109,7 @@ def swap(
             if reference_descriptor is None:
                 raise InputError(f"{reference}: no face found in the reference photo")
         options = SwapOptions(target_face=_parse_target_face(target_face), reference_descriptor=reference_descriptor,
-                              mouth_mask=mouth_mask, occlusion=occlusion, smooth=smooth, use_3d=use_3d,
+                              mouth_mask=mouth_mask, occlusion=occlusion, shave=shave, smooth=smooth, use_3d=use_3d,
                               min_face=min_face, neutralise=neutralise, parsing=parsing,
                               identity_tolerance=identity_tolerance,
                               regions=_parse_regions(regions))

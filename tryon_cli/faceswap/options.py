@@ -17,6 +17,7 @@ class SwapOptions:
     reference_descriptor: np.ndarray | None = None  # dlib descriptor of the person to swap (--reference)
     mouth_mask: bool = True
     occlusion: bool = True
+    shave: bool = True  # a bearded target chin's beard below the swapped face's chin filled with skin (beard.py)
     smooth: float = 0.5
     use_3d: bool = True
     expression_gain: float = 1.0

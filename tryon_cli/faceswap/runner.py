@@ -24,6 +24,7 @@ from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
+from .beard import chin_beard, shave_below_chin, smoothed_share
 from .mouth import mouth_into_opening
 from .options import SwapOptions
 from .planner import SwapPlanner
@@ -109,11 +110,14 @@ def swap_frames(
                               parser=parser)
         previous_time: float | None = None
 
+        chin_shares: dict[int, float] = {}  # per track: its chin's hair share, smoothed (beard.smoothed_share)
+
         def planned() -> Iterator[RenderItem]:
             nonlocal previous_time
             for frame, analysis in threaded(zip(frames_for_pass(), cache), name="decode"):
                 if analysis.scene_cut:
                     planner.reset()
+                    chin_shares.clear()
                 dt = frame.time - previous_time if previous_time is not None else 0.0
                 previous_time = frame.time
                 chosen, reason = choose_faces(analysis, options, matching, doubtful, turned)
@@ -133,13 +137,19 @@ def swap_frames(
                 if options.mouth_mask:
                     for face in faces:  # the target's teeth and tongue into the swapped face's opening
                         image = mouth_into_opening(image, face.target_points, face.points)
+                if options.shave:
+                    for i, face in zip(chosen, faces):  # a bearded target's beard below the swapped face's chin
+                        track = analysis.tracks[i]
+                        chin_shares[track] = smoothed_share(chin_shares.get(track),
+                                                            chin_beard(frame.image, face.target_points))
+                        image = shave_below_chin(image, face.target_points, face.points, chin_shares[track])
                 mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
                 keeps = [p[2] for p in planned_faces if p[2] is not None]
                 put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
                 report.swapped += 1
                 if debug_dir is not None:
-                    # the mask written is every pixel the swap may change: the warped mouth interior too
-                    # (the render mask leaves the target's mouth opening out)
+                    # the mask written is every pixel the swap may change: the warped mouth interior and the
+                    # shaved beard too (the render mask leaves the target's mouth opening out)
                     moved = as_mask((image != frame.image).any(axis=2))
                     write_debug_images(debug_dir, frame.index, frame.image, mask | moved, faces, source.triangles)
                 yield RenderItem(frame, image, mask, SwapConditions(source, tuple(faces)))
