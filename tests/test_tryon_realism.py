@@ -502,6 +502,34 @@ def test_larger_skin_coloured_pieces_of_an_old_print_enclosed_by_it_go_with_it()
     assert np.abs(out[200:350, 128:137].astype(int) - SKIN).sum(axis=2).max() < 30, "the bare arm stays skin"
 
 
+def test_the_old_region_reaching_off_a_bare_arm_is_filled_from_the_backdrop_alone():
+    """The old top's coarse region reaches 8 px off two bare arms whose silhouettes are soft (skin fading into
+    the backdrop): what it holds off the person is the backdrop behind, not inpainted from the arm's skin
+    beside it too (full_body_tee_trousers: a peach strip along the right arm, a pale ghost of the old sleeve
+    at the left shoulder)."""
+    from tryon_cli.analysis import body as bp
+
+    backdrop = (170, 200, 235)
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), backdrop, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame = cv2.GaussianBlur(frame, (0, 0), 3)  # a soft silhouette
+    frame[140:420, 150:351] = (40, 40, 48)  # a dark old top on the torso, the arms bare
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for a, b, c in bp.ARMS:  # (the arms are 40 px wide)
+        cv2.polylines(old, [np.array([body.keypoints[i, :2] for i in (a, b, c)], np.int32)], False, 255, 56)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:420, 150:351] = 1.0
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old))
+    beside = (old > 0) & (cv2.dilate(body.person, np.ones((7, 7), np.uint8)) == 0)  # 3 px and more off the arms
+    off = np.abs(out.astype(int) - backdrop).sum(axis=2)[beside]
+    assert np.percentile(off, 95) < 45, "off the arms it is the backdrop, no strip of skin"
+
+
 def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
     """An arm hanging against the torso is one blob with it in the person mask: filled as skin, arm and torso
     were rounded as one wide body (one flat block, the old T-shirt's outline); each rounds on its own, and

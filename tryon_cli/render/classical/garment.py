@@ -434,6 +434,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # from around the old garment (the backdrop), never from the old garment under the new one, which
         # would bleed its colour back into the strip beside the new garment and under its soft edge
         base = fill_masked(frame, rest | hidden)
+        if conditions.category == "upper" and conditions.person is not None:
+            # where the old garment's coarse region reached off the person (beside a bare arm, under a sleeve
+            # that stood off the arm) what lies behind is the backdrop alone: read from the arm's skin beside
+            # it too, the fill was a peach strip along the arm, a pale ghost of the sleeve at the shoulder
+            behind = (rest > 0) & (conditions.person == 0)
+            if behind.any():
+                base = np.where(behind[..., None], fill_masked(frame, rest | hidden | conditions.person), base)
         if conditions.category != "upper" and conditions.person is not None:
             # what a skirt or dress leaves off the torso is backdrop: only the backdrop around the person
             # is read there (the gap between two legs where a skirt hung was filled with the colours of
