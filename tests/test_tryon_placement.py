@@ -71,6 +71,17 @@ def test_a_top_is_as_wide_as_a_broad_torso():
         assert (alpha[row, 146:355] > 0.5).all()
 
 
+def test_a_top_is_as_wide_as_the_persons_own_hips():
+    """Hips broader than the usual share of the hip joints (2.8 of them here): the top reaches across them
+    near its hem, not tapered to the chest's width with the trousers left showing beside it (05997)."""
+    body = standing()
+    cv2.rectangle(body.person, (110, 330), (390, 560), 255, -1)  # 280 px across the hips
+    _, alpha, _ = warp_garment(prepare_garment(vest(), "upper"), body, whole(), SHAPE, "upper")
+    hem = int(np.nonzero(alpha[:, 250] > 0.5)[0].max())
+    row = alpha[min(hem - 5, HIPS[0][1])] > 0.5
+    assert row[125:376].all(), "across the hips"
+
+
 def test_a_silhouette_merged_with_what_is_beside_the_person_does_not_widen_the_top():
     """The silhouette's run across the chest 2.5 shoulder-joint distances wide is not a chest (the astronaut's
     spacesuit and helmet read as one region): the top keeps its usual width instead of a box to the edges."""
