@@ -37,9 +37,6 @@ NECK_BASE_WIDTH = 0.6  # shoulder-joint distances: walking up from the shoulder 
 MAX_NECK_BASE = 0.4  # ... looked for up to this far above the shoulder line (shoulder-joint distances)
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
-HIP_ROWS = (0.8, 1.0)  # on a still photo the person's own hip width is measured across these shares of shoulder
-# line -> hips (above the hands hanging beside the thighs) ...
-MAX_HIPS_PER_HIP_JOINTS = 3.0  # ... and trusted up to this many hip-joint distances
 LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
 MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
@@ -356,9 +353,9 @@ def _run_through(mask: np.ndarray, row: int, column: int) -> int:
 
 
 def _chest_width(body: Body, shape: tuple[int, int], s_left: np.ndarray, s_right: np.ndarray,
-                 h_left: np.ndarray, h_right: np.ndarray, rows: tuple[float, float] = CHEST_ROWS) -> float | None:
-    """The person's torso width (px) across the chest: the median, over the `rows` (shares of the way from
-    the shoulder line down to the hips), of the silhouette's run (less the arms in front of it, so an arm
+                 h_left: np.ndarray, h_right: np.ndarray) -> float | None:
+    """The person's torso width (px) across the chest: the median, over the rows CHEST_ROWS of the way from
+    the shoulder line down to the hips, of the silhouette's run (less the arms in front of it, so an arm
     hanging beside the torso is not counted) through the torso's centre line; None without a silhouette or
     with too few rows measured (arms crossed over the centre)."""
     if not body.person.any():
@@ -366,7 +363,7 @@ def _chest_width(body: Body, shape: tuple[int, int], s_left: np.ndarray, s_right
     torso = (body.person > 0) & (arms_in_front(body, shape) == 0)
     top, bottom = (s_left + s_right) / 2, (h_left + h_right) / 2
     widths = []
-    for share in np.linspace(*rows, 9):
+    for share in np.linspace(*CHEST_ROWS, 9):
         x, y = top + share * (bottom - top)
         run = _run_through(torso, int(round(y)), int(round(x)))
         if run > 0:
@@ -533,16 +530,9 @@ def _upper_parts(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     chest = _torso_top_width(body, shape, (s_left, s_right, h_left, h_right), still)
     half = (s_right - s_left) / max(np.linalg.norm(s_right - s_left), 1e-6) * chest / 2
     hip_centre = (h_left + h_right) / 2
-    # (a top is at least as wide at the hips as across the chest: a broad torso's tee does not taper in;
-    # a top on a still photo at least as wide as the person's own hips: at the fixed share 05997's tee
-    # narrowed to her waist and left the jeans showing beside it; a dress's skirt has its own flare there)
-    hip_joints = float(np.linalg.norm(h_right - h_left))
-    hip_width = max(HIPS_PER_HIP_JOINTS * hip_joints, chest)
-    if still and garment.category == "upper" and len(body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))) == 2:
-        measured = _chest_width(body, shape, s_left, s_right, h_left, h_right, HIP_ROWS)
-        if measured is not None and measured <= MAX_HIPS_PER_HIP_JOINTS * hip_joints:
-            hip_width = max(hip_width, measured)
-    hip_half = (h_right - h_left) / max(hip_joints, 1e-6) * hip_width / 2
+    # (a top is at least as wide at the hips as across the chest: a broad torso's tee does not taper in)
+    hip_half = (h_right - h_left) / max(np.linalg.norm(h_right - h_left), 1e-6) \
+        * max(HIPS_PER_HIP_JOINTS * float(np.linalg.norm(h_right - h_left)), chest) / 2
     columns = np.arange(garment.mask.shape[1])[None, :]
     overlap = SLEEVE_OVERLAP * photo.width
     ys = np.nonzero(garment.mask.any(axis=1))[0]
