@@ -94,3 +94,37 @@ def test_a_backdrop_fill_beside_a_cream_garment_on_white_is_not_leftover():
     filled[beside] = 226  # ... or is filled with the backdrop
     assert evaluate_frame(person, garment, left, body, options, built.mask).leftover_share > 0.02
     assert evaluate_frame(person, garment, filled, body, options, built.mask).leftover_share < 0.005
+
+
+def test_a_backdrop_fill_in_the_backdrops_own_shade_there_is_not_leftover():
+    """A grey old top on a white backdrop that is a shade darker beside the shoulders than elsewhere (as
+    full_body_tee_trousers' backdrop darkens by the feet, where its white T-shirt's colour lay 2 Delta E
+    from the backdrop's median): filled beside the new garment with the backdrop's own shade there, nothing
+    is left over (against the backdrop's one median colour the darker fill passed for the old top: the
+    magenta dots by the feet); the old top left there still counts."""
+    import numpy as np
+
+    from test_tryon_worn import body_with, short_sleeve
+    from tryon_cli.garments.evaluate import evaluate_frame
+    from tryon_cli.garments.photo import prepare_garment
+    from tryon_cli.garments.placement import arms_in_front, warp_garment
+    from tryon_cli.masks.garment import MaskOptions, build_mask
+
+    garment = prepare_garment(short_sleeve(), "upper")
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    person = np.full((*body.person.shape, 3), 245, np.uint8)
+    person[180:300] = 214  # the backdrop in a shade beside the shoulders
+    backdrop = person.copy()
+    person[body.person > 0] = 205  # a grey top, 3.4 Delta E darker than that shade
+    options = MaskOptions(category="upper")
+    built = build_mask(person, body, options)
+    warped, alpha, keep = warp_garment(garment, body, built, person.shape[:2], "upper",
+                                       arms_in_front(body, person.shape[:2]))
+    covered = (alpha > 0.5) & (built.mask > 0)
+    left = person.copy()
+    left[covered] = warped[covered]  # the old grey stays beside the new garment
+    filled = left.copy()
+    beside = (built.mask > 0) & ~covered
+    filled[beside] = backdrop[beside]  # ... or is filled with the backdrop's shade there
+    assert evaluate_frame(person, garment, left, body, options, built.mask).leftover_share > 0.02
+    assert evaluate_frame(person, garment, filled, body, options, built.mask).leftover_share < 0.005

@@ -71,6 +71,16 @@ def test_a_top_is_as_wide_as_a_broad_torso():
         assert (alpha[row, 146:355] > 0.5).all()
 
 
+def test_a_hem_hangs_level_with_level_hips_under_a_raised_shoulder():
+    """Shoulders tilted (one joint 30 px higher), hips level: the top's hem follows the hips, level, not the
+    shoulder line's slant (05997's hem rose with her raised shoulder)."""
+    body = standing()
+    body.keypoints[bp.RIGHT_SHOULDER, 1] -= 30
+    _, alpha, _ = warp_garment(prepare_garment(vest(), "upper"), body, whole(), SHAPE, "upper")
+    hems = [int(np.nonzero(alpha[:, column] > 0.5)[0].max()) for column in (200, 300)]
+    assert abs(hems[0] - hems[1]) <= 4, hems
+
+
 def test_a_silhouette_merged_with_what_is_beside_the_person_does_not_widen_the_top():
     """The silhouette's run across the chest 2.5 shoulder-joint distances wide is not a chest (the astronaut's
     spacesuit and helmet read as one region): the top keeps its usual width instead of a box to the edges."""

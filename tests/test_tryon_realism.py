@@ -470,6 +470,66 @@ def test_skin_coloured_specks_of_an_old_print_go_with_it_off_the_body():
     assert np.abs(specks - 250).sum(axis=2).max() < 40, "no skin-coloured speck stays"
 
 
+def test_larger_skin_coloured_pieces_of_an_old_print_enclosed_by_it_go_with_it():
+    """Pieces of a trouser print in the skin's range too large for a closing (a score of px, as the pink bits
+    of full_body_tee_trousers' print by the feet), enclosed by the old garment, where a new garment leaves
+    the backdrop: they go with the old garment, no dots of it stay against the backdrop; a bare arm beside
+    the old garment, as large, stays as photographed."""
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    person = np.zeros(SHAPE, np.uint8)
+    person[40:420, 150:351] = 255
+    person[300:595, 180:231] = person[300:595, 270:321] = 255  # (the ankles below the mask: skin seen)
+    person[150:400, 125:150] = 255  # a bare arm beside the old garment
+    frame[person > 0] = SKIN
+    frame[40:420, 150:351] = (60, 60, 75)  # a dark old print ...
+    for y in range(305, 395, 30):  # ... with pieces in the skin's range between the legs
+        frame[y:y + 20, 240:262] = SKIN
+    old = np.zeros(SHAPE, np.uint8)
+    old[150:420, 150:351] = 255
+    torso = np.zeros(SHAPE, np.uint8)
+    torso[100:260, 170:331] = 255
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[140:570, 110:390] = 255
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[250:300, 175:326] = 1.0
+    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0
+    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
+    out = render_garment(frame, mask, GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    pieces = out[305:395, 240:262].astype(int)
+    assert np.abs(pieces - 250).sum(axis=2).max() < 40, "no piece of the print stays"
+    assert np.abs(out[200:350, 128:137].astype(int) - SKIN).sum(axis=2).max() < 30, "the bare arm stays skin"
+
+
+def test_the_old_region_reaching_off_a_bare_arm_is_filled_from_the_backdrop_alone():
+    """The old top's coarse region reaches 8 px off two bare arms whose silhouettes are soft (skin fading into
+    the backdrop): what it holds off the person is the backdrop behind, not inpainted from the arm's skin
+    beside it too (full_body_tee_trousers: a peach strip along the right arm, a pale ghost of the old sleeve
+    at the left shoulder)."""
+    from tryon_cli.analysis import body as bp
+
+    backdrop = (170, 200, 235)
+    body = body_with(**ARMS_OUT)
+    frame = np.full((*SHAPE, 3), backdrop, np.uint8)
+    frame[body.person > 0] = SKIN
+    frame = cv2.GaussianBlur(frame, (0, 0), 3)  # a soft silhouette
+    frame[140:420, 150:351] = (40, 40, 48)  # a dark old top on the torso, the arms bare
+    old = np.zeros(SHAPE, np.uint8)
+    old[140:420, 150:351] = 255
+    for a, b, c in bp.ARMS:  # (the arms are 40 px wide)
+        cv2.polylines(old, [np.array([body.keypoints[i, :2] for i in (a, b, c)], np.int32)], False, 255, 56)
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[140:420, 150:351] = 1.0
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, np.full(SHAPE, 255, np.uint8), GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
+        keep=np.zeros(SHAPE, np.uint8), person=body.person, old_garment=old))
+    beside = (old > 0) & (cv2.dilate(body.person, np.ones((7, 7), np.uint8)) == 0)  # 3 px and more off the arms
+    off = np.abs(out.astype(int) - backdrop).sum(axis=2)[beside]
+    assert np.percentile(off, 95) < 45, "off the arms it is the backdrop, no strip of skin"
+
+
 def test_an_arm_against_the_torso_rounds_on_its_own_not_as_part_of_the_torso():
     """An arm hanging against the torso is one blob with it in the person mask: filled as skin, arm and torso
     were rounded as one wide body (one flat block, the old T-shirt's outline); each rounds on its own, and

@@ -296,6 +296,14 @@ def _torso_part(garment: GarmentModel, photo: _PhotoFrame, part_mask: np.ndarray
     xs, ys = _grid(shape)
     u = (xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]
     v = (xs - centre[0]) * down[0] + (ys - centre[1]) * down[1]
+    # the rows turn from the shoulder line's slant at the top to the hip line's at the hips (then keep it):
+    # a hem hangs level with level hips under a raised shoulder (05997's rose with her shoulders, slanted)
+    hip_across = (hips[1] - hips[0]) / max(hip_width, 1e-6)
+    hip_down = np.array([-hip_across[1], hip_across[0]])
+    if hip_width > 1.0 and float(hip_down @ down) > 0.5:
+        at_hips = (xs - hip_centre[0]) * hip_down[0] + (ys - hip_centre[1]) * hip_down[1] + hip_depth
+        turn = np.clip(v / hip_depth, 0.0, 1.0)
+        v = v + (at_hips - v) * turn
     share = np.clip(v / hip_depth, 0.0, 1.0)
     width = top_width + (hip_width - top_width) * share
     # the centre line runs from between the shoulders to between the hips (a turned or leaning body)

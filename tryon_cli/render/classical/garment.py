@@ -51,6 +51,9 @@ SKIN_FEATHER_WEIGHT = 0.6  # ... starting from this weight at the seam
 SHADED_SKIN_B = 6.0  # Lab b distance from the person's skin of skin in shadow (out of the skin range) ...
 SHADED_SKIN_A = 12.0  # ... and Lab a distance (a garment's reflected light shifts its redness)
 SKIN_CHROMA_TOLERANCE = 14.0  # Lab (a, b) distance from the person's own skin that still counts as bare skin
+SPECK_AREA = 0.0015  # bare skin in pieces under this share of the long side squared ...
+SPECK_RING = 3  # ... whose ring this many px wide ...
+SPECK_ENCLOSED = 0.8  # ... lies at least this much on the old garment is the old garment's print, no skin
 OLD_EDGE_REACH = 0.015  # share of the long side beside the old garment's region still taken as its edge ...
 HEM_BAND = 0.03  # share of the long side above and below the old top's lower edge where the garment below is sought
 HEM_MARGIN = 3.0  # colour distance (colour_lab) by which a pixel is nearer the garment below than the old one
@@ -194,6 +197,28 @@ def _bare_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
         lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
         skin &= np.linalg.norm(lab[..., 1:] - reference[1:], axis=2) < SKIN_CHROMA_TOLERANCE
     return cv2.morphologyEx(skin.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+
+
+def _print_specks(bare: np.ndarray, garment: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The pieces of `bare` in the mask smaller than SPECK_AREA and enclosed by `garment` (SPECK_ENCLOSED of
+    a ring round them on it, not bare): the pink bits of a trouser print or a brown button pass for skin,
+    and kept as photographed they stood as dots of the old print in the backdrop filled beside a dress."""
+    found = np.zeros(bare.shape, bool)
+    pieces = (bare & (mask > 0)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    h, w = bare.shape
+    limit = SPECK_AREA * max(h, w) ** 2
+    kernel = np.ones((2 * SPECK_RING + 1,) * 2, np.uint8)
+    for index in np.nonzero(stats[1:, cv2.CC_STAT_AREA] < limit)[0] + 1:
+        x, y, bw, bh = stats[index, :4]
+        y0, y1, x0, x1 = y - SPECK_RING, y + bh + SPECK_RING, x - SPECK_RING, x + bw + SPECK_RING
+        if y0 < 0 or x0 < 0 or y1 > h or x1 > w:
+            continue  # (at the frame's border: not seen enclosed)
+        piece = labels[y0:y1, x0:x1] == index
+        ring = (cv2.dilate(piece.astype(np.uint8), kernel) > 0) & ~piece
+        if (ring & garment[y0:y1, x0:x1] & ~bare[y0:y1, x0:x1]).sum() >= SPECK_ENCLOSED * ring.sum():
+            found[y0:y1, x0:x1] |= piece
+    return found
 
 
 def _shaded_skin(frame: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
@@ -381,6 +406,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     # so does the backdrop the coarse regions swallowed (the gap between an arm and the waist)
     bare = _bare_skin(frame, conditions.person, mask, conditions.keep)
     backdrop, other = _swallowed(frame, mask, old, bare, conditions)
+    bare &= ~_print_specks(bare, old & ~backdrop & ~other, mask)
     bare_or_backdrop = bare | backdrop
     if conditions.category == "upper" and conditions.person is not None:
         # a white top on a white backdrop: its coarse region may hold only the torso's middle, its sleeves
@@ -449,6 +475,13 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # from around the old garment (the backdrop), never from the old garment under the new one, which
         # would bleed its colour back into the strip beside the new garment and under its soft edge
         base = fill_masked(frame, rest | hidden)
+        if conditions.category == "upper" and conditions.person is not None:
+            # where the old garment's coarse region reached off the person (beside a bare arm, under a sleeve
+            # that stood off the arm) what lies behind is the backdrop alone: read from the arm's skin beside
+            # it too, the fill was a peach strip along the arm, a pale ghost of the sleeve at the shoulder
+            behind = (rest > 0) & (conditions.person == 0)
+            if behind.any():
+                base = np.where(behind[..., None], fill_masked(frame, rest | hidden | conditions.person), base)
         if conditions.category != "upper" and conditions.person is not None:
             # what a skirt or dress leaves off the torso is backdrop: only the backdrop around the person
             # is read there (the gap between two legs where a skirt hung was filled with the colours of
