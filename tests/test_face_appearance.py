@@ -802,18 +802,18 @@ def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
 def test_a_pale_photos_lips_on_a_dark_target_are_not_deep_red():
     """Carried with the skin's lift, a pale photo's pink lips came out deep red on a dark target
     (portrait_b onto grimaces_blinks: L 58, a 164 under skin L 105, a 151; the target's own lips read L 78,
-    a 150). They relate to the new skin as the target's lips do: the target's lips' lightness ratio and
-    no redder than its lips against its skin."""
+    a 150). With a skin tone that far from the target's (LIP_TONE_CHANGE) they relate to the new skin as
+    the target's lips do: the target's lips' lightness ratio and no redder than its lips against its skin."""
     from tryon_cli.colour import match_lips
 
     lips, _, _ = _lip_scene()
-    before = _shaded_lab(153.0, 0.0, (136.0, 138.0))
-    before[lips > 0] = (106.0, 148.0, 136.0)
+    before = _shaded_lab(175.0, 0.0, (136.0, 138.0))
+    before[lips > 0] = (120.0, 148.0, 136.0)
     lifted = _shaded_lab(105.0, 0.0, (151.0, 157.0))
     lifted[lips > 0] = (58.0, 164.0, 147.0)
     target = _shaded_lab(105.0, 0.0, (151.0, 157.0))
     target[lips > 0] = (78.0, 150.0, 153.0)
-    source_stats = np.array([[153.0, 136.0, 138.0], [5.0, 2.0, 2.0]], np.float32)
+    source_stats = np.array([[175.0, 136.0, 138.0], [5.0, 2.0, 2.0]], np.float32)  # 1.67x the target's
     skin_stats = np.array([[105.0, 151.0, 157.0], [5.0, 2.0, 2.0]], np.float32)
     out = match_lips(_rgb(lifted), _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats,
                      skin_stats, 2.0)
@@ -822,26 +822,20 @@ def test_a_pale_photos_lips_on_a_dark_target_are_not_deep_red():
     assert own[1] - skin[1] < 3.0  # not redder than the skin by more than the target's lips are
 
 
-def test_lips_on_a_skin_of_the_same_tone_keep_the_photos_own_colour():
-    """The skin's match treats lips as skin: on the demo (a pale photo onto a pale, smiling target) its
-    low band, read over the target's teeth, turned the photo's red lips pale beige (L 180, a 139 from
-    L 145, a 161 under skin L 186). Where the skin's tone hardly changes, the lips relate to their new skin
-    as they did to the photo's: its lightness ratio and its chroma offset, whatever the target's lips are."""
+def test_lips_darker_than_the_skin_keep_their_own_colour_on_a_skin_of_the_same_tone():
+    """Natural lips are darker than the skin round them: matched anyway, a dark face's lips on a dark
+    target darkened into the target's moustache (dark_lowres onto grimaces_blinks, mouth correlation
+    0.92 -> 0.83) and, set against the skin, the tests' talking head read further from its source (0.603,
+    bar 0.6). On a skin of about the same tone only lips as pale as the skin are matched."""
     from tryon_cli.colour import match_lips
 
-    lips, _, target = _lip_scene()
-    before = _shaded_lab(186.0, 0.0, (144.0, 156.0))
-    before[lips > 0] = (145.0, 161.0, 165.0)
-    lifted = _shaded_lab(178.0, 0.0, (137.0, 146.0))
-    lifted[lips > 0] = (180.0, 139.0, 144.0)
-    target[lips > 0] = (178.0, 140.0, 143.0)  # teeth read as the target's lips
-    source_stats = np.array([[186.0, 144.0, 156.0], [5.0, 2.0, 2.0]], np.float32)
-    skin_stats = np.array([[178.0, 137.0, 146.0], [5.0, 2.0, 2.0]], np.float32)
-    out = match_lips(_rgb(lifted), _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats,
-                     skin_stats, 2.0)
-    own, skin = _lip_means(out, lips)
-    assert abs(own[0] / skin[0] - 145.0 / 186.0) < 0.04
-    assert np.abs((own[1:] - skin[1:]) - np.array([17.0, 9.0])).max() < 3.0
+    lips, lifted, target = _lip_scene()
+    lifted[lips > 0, 0] -= 90.0  # the face's lips now well below its skin (135 against 170)
+    before = lifted.copy()
+    stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    image = _rgb(lifted)
+    assert np.array_equal(match_lips(image, _rgb(before), _rgb(target), lips, lips, _around(lips), stats, stats,
+                                     2.0), image)
 
 
 def test_the_targets_lips_are_read_without_its_teeth_or_moustache():
