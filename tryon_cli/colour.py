@@ -506,17 +506,19 @@ def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b))
 
 
-LIP_CHROMA_SHARE = 0.7  # the swapped lips' chroma lies this share of the way from the skin's to the target's
-# lips' (a target's lipstick, at full, painted a red mouth on every source)
 LIP_HAIR_SHARE = 0.55  # lip-ring pixels darker than this share of the ring's median lightness (a moustache
 # over the lip) are not lips
-LIP_PALE_RANGE = (0.8, 1.0)  # lips this light relative to the target's skin (the lift's result) are matched
-# not at all .. fully: natural lips are darker than the skin round them; a dark face's lips lifted with its skin
-# came out as light as the new skin (dark_lowres onto talking_frontal 1.0) while lips already darker kept
-# theirs (matched anyway, dark_lowres onto grimaces_blinks' mouth correlation fell 0.92 -> 0.83, its lips
-# at 0.9 of the skin darkened into the moustache; old_photo's at 0.45 were lifted 1.7x)
 LIP_RED_PERCENTILE = 50.0  # of the target's lip ring, the pixels redder (OpenCV-Lab a) than this percentile of
 # it are its lips: teeth, a tongue's shadow and a moustache inside the ring are less red
+LIP_CHROMA_SHARE = 0.7  # on a skin of the same tone, pale lips' chroma lies this share of the way from the skin's
+# to the target's lips' (a target's lipstick, at full, painted a red mouth on every source)
+LIP_PALE_RANGE = (0.8, 1.0)  # ... and lips this light relative to the target's skin are matched not at all ..
+# fully (natural lips are darker than the skin round them)
+LIP_TONE_CHANGE = 1.6  # a skin lightness change (target's mean skin over the source's, either way) from which
+# the swapped lips relate to their skin as the target's lips to its skin; at 1 (same tone) as the source's.
+# Carried with the skin's lift alone, a pale photo's lips came out deep red on a dark target (portrait_b onto
+# grimaces_blinks: L 58, a 164 under skin L 105, a 151, where the target's lips read L 78, a 150) and a dark
+# face's lips, lighter than its skin, white on a pale one (dark_lowres onto talking_frontal)
 
 
 def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
@@ -531,23 +533,71 @@ def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
     return pixels[keep]
 
 
-def match_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
-               skin_stats: np.ndarray, feather_sigma: float, target_lab: np.ndarray | None = None) -> np.ndarray:
-    """`image` (RGB uint8) whose lips (`lips_here`, 0/255) take the target frame's lips' (`lips_there`)
-    lightness and a chroma between the skin's (`skin_stats`, the target's Lab skin statistics) and the
-    target's lips' (LIP_CHROMA_SHARE), keeping their own texture; feathered by `feather_sigma` pixels.
+def _lip_relation(lips: np.ndarray, skin: np.ndarray) -> tuple[float, np.ndarray]:
+    """How lips (mean Lab) relate to their skin (mean Lab): lightness ratio and (a, b) offset."""
+    return float(lips[0] / max(float(skin[0]), 1.0)), lips[1:] - skin[1:]
 
-    The skin's colour match lifts a face by one gain, lips included: a dark face's lips, lighter and
-    pinker than its skin, came out paler than a pale target's skin (white lips, and a mouth the landmark
-    model no longer found: portrait_dark_lowres onto talking_frontal). Lips are lighter or darker than
-    skin by the skin's own tone, so their level is the target's: lightness is scaled by the target's
-    lips' mean over these lips' (their detail and a moustache's darkness scale with it) and chroma is
-    shifted to the wanted mean. The target's lips are read from its lip ring's redder half only: with a
-    grimace's teeth in the ring they read pale and a dark target's lips came out grey (grimaces_blinks).
-    Only pale lips are matched: not at all below LIP_PALE_RANGE's low end of the skin's lightness, fully
-    from its high end (lips darker than their skin are natural lips, and keep their own colour).
-    `target_lab`: `target` in OpenCV's 8-bit Lab, when the caller has it.
+
+def match_lips(image: np.ndarray, before: np.ndarray, target: np.ndarray, lips_here: np.ndarray,
+               lips_there: np.ndarray, around_here: np.ndarray, source_stats: np.ndarray, skin_stats: np.ndarray,
+               feather_sigma: float, target_lab: np.ndarray | None = None) -> np.ndarray:
+    """`image` (RGB uint8, after the skin's colour match) whose lips (`lips_here`, 0/255) relate to the
+    skin round them (`around_here`, 0/255) as they did before the match (`before`: the photo's own
+    colour), or, as far as the skin's tone changed (LIP_TONE_CHANGE; `source_stats` and `skin_stats`: the
+    photo's and the target's Lab skin statistics), as the target frame's lips (`lips_there`) relate to its
+    skin. Lightness by ratio, chroma by offset, the lips' own texture kept; feathered by `feather_sigma`.
+
+    The skin's match treats lips as skin: its gain and the target's shading contrast took a pale photo's
+    lips to deep red on a dark target, and its low band, read over a smiling target's teeth, to pale beige
+    (the demo). The skin round the lips after the match carries the target's lighting, so lips set against
+    it are lit as the target. The target's lips are read from its lip ring's redder half only (teeth and a
+    moustache in the ring are not lips). `target_lab`: `target` in OpenCV's 8-bit Lab, when the caller has it.
     """
+    here, around = lips_here > 0, around_here > 0
+    if np.count_nonzero(here) < 20 or np.count_nonzero(around) < 20:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    before_lab = cv2.cvtColor(before, cv2.COLOR_RGB2LAB).astype(np.float32)
+    own, own_before = _lip_pixels(lab, here, reddest=False), _lip_pixels(before_lab, here, reddest=False)
+    skin, skin_before = _lip_pixels(lab, around, reddest=False), _lip_pixels(before_lab, around, reddest=False)
+    if min(len(own), len(own_before), len(skin), len(skin_before)) < 10:
+        return image
+    ratio, offset = _lip_relation(own_before.mean(axis=0), skin_before.mean(axis=0))
+    change = abs(np.log(max(float(skin_stats[0, 0]), 1.0) / max(float(source_stats[0, 0]), 1.0)))
+    share = float(np.clip(change / np.log(LIP_TONE_CHANGE), 0.0, 1.0))
+    # on a skin of about the same tone the pale-lip match (`_match_pale_lips`) stands: set against the
+    # skin there, the tests' talking head read 0.603 from its source (bar 0.6) and the demo's pose 5.1 deg
+    same_tone = _match_pale_lips(image, target, lips_here, lips_there, skin_stats, feather_sigma, target_lab)
+    if share <= 0.0:
+        return same_tone
+    if share > 0.0:
+        there = lips_there > 0
+        if target_lab is None:
+            target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)
+        theirs = _lip_pixels(target_lab.astype(np.float32), there, reddest=True) if np.count_nonzero(there) >= 20 else []
+        if len(theirs) >= 10:
+            their_ratio, their_offset = _lip_relation(theirs.mean(axis=0), skin_stats[0])
+            # lightness mixed as ratios (geometrically), chroma as offsets
+            ratio = float(np.exp((1.0 - share) * np.log(max(ratio, 1e-3)) + share * np.log(max(their_ratio, 1e-3))))
+            offset = (1.0 - share) * offset + share * their_offset
+    skin_mean, own_mean = skin.mean(axis=0), own.mean(axis=0)
+    # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
+    weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
+    weight = weight[..., None]
+    mapped = lab.copy()
+    mapped[..., 0] *= ratio * skin_mean[0] / max(float(own_mean[0]), 1.0)
+    mapped[..., 1:] += skin_mean[1:] + offset - own_mean[1:]
+    lab += weight * (mapped - lab)
+    # as far as the tone changed, the lips set against the skin; the rest, the same-tone match
+    lab = share * lab + (1.0 - share) * cv2.cvtColor(same_tone, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def _match_pale_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
+               skin_stats: np.ndarray, feather_sigma: float, target_lab: np.ndarray | None = None) -> np.ndarray:
+    """`image` whose lips, where they are as pale as the target's skin (LIP_PALE_RANGE), take the target's
+    lips' lightness and a chroma LIP_CHROMA_SHARE of the way from its skin's to its lips' (the match on a skin
+    of the same tone: lips darker than their skin are natural and keep their colour)."""
     here, there = lips_here > 0, lips_there > 0
     if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
         return image

@@ -39,6 +39,8 @@ EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this 
 # fraction of the eye's width): a blurry photo spreads its whites onto the lids, and a dark source's lift
 # turned them into pale rings
 LIP_FEATHER_PER_FACE_WIDTH = 0.008  # the lips' colour match fades over this fraction of the face's width
+LIP_SKIN_PER_FACE_WIDTH = 0.05  # the lips' colour is set against the skin this far round them (a fraction of the
+# face's width)
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
 # working face from the usual 134 px texture face) the render cost about 60 ms CPU a 720 close-up, 12 more than
@@ -116,11 +118,15 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
         frame_lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)  # once: the skin's and the lips' match read it
+        before = warped
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
                                eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH), target_lab=frame_lab)
-        warped = match_lips(warped, frame, _lips(covered.shape, points), _lips(covered.shape, target_points),
-                            face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size, target_lab=frame_lab)
+        lips = _lips(covered.shape, points)
+        around = _around_lips(covered.shape, points, LIP_SKIN_PER_FACE_WIDTH * work_size) & skin_here
+        warped = match_lips(warped, before, frame, lips, _lips(covered.shape, target_points), around,
+                            source.skin_stats, face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size,
+                            target_lab=frame_lab)
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
@@ -231,6 +237,12 @@ def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     """The lips of a mesh: inside the outer lip line, outside the inner one (0/255)."""
     return polygon_mask(shape, points[lm.OUTER_LIPS]) & ~polygon_mask(shape, points[lm.INNER_LIPS])
+
+
+def _around_lips(shape: tuple[int, int], points: np.ndarray, reach: float) -> np.ndarray:
+    """The band (0/255) from 1 to `reach` pixels outside a mesh's outer lip line: the skin round the lips."""
+    outer = polygon_mask(shape, points[lm.OUTER_LIPS])
+    return dilate(outer, max(int(round(reach)), 2)) & ~dilate(outer, 1)
 
 
 def _face_box(points: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
