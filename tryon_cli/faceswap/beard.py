@@ -121,12 +121,19 @@ def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float
 
 def chin_beard(image: np.ndarray, target: np.ndarray) -> float:
     """`chin_hair_share` of the target's face (mesh `target`) in `image`, its level the cheeks' (0 without
-    enough skin to measure)."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
-    model = skin_statistics(image, skin_sample_region(image.shape[:2], target), lab)
+    enough skin to measure). Measured on the face's box only: over the whole frame it cost 0.2 s a 1080p
+    frame, in the planning stage every frame goes through one by one."""
+    height, width = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(target[:, :2].min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(target[:, :2].max(axis=0)).astype(int) + 3, (width, height))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    crop, local = image[y0:y1, x0:x1], target - np.array([x0, y0, 0], dtype=np.float32)
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
+    model = skin_statistics(crop, skin_sample_region(crop.shape[:2], local), lab)
     if model is None:
         return 0.0
-    return chin_hair_share(lab[..., 0].astype(np.float32), target, float(model[0][0]))
+    return chin_hair_share(lab[..., 0].astype(np.float32), local, float(model[0][0]))
 
 
 def smoothed_share(previous: float | None, share: float) -> float:
@@ -142,6 +149,8 @@ def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarr
     (a copy; the same array when none is found). `target` and `recombined` are the target's and the swapped
     face's meshes (image coordinates); `share` the chin's hair share (`chin_beard`, smoothed over a track),
     measured on this frame when None."""
+    if share is not None and share <= CHIN_HAIR[0]:
+        return image  # no beard: nothing to look for (most targets; each frame passes here one by one)
     height, width = image.shape[:2]
     face_width = float(max(np.ptp(target[:, 0]), np.ptp(recombined[:, 0])))
     margin = int(BEARD_REACH * face_width + 3 * BEARD_LEVEL * face_width) + 2
