@@ -161,7 +161,7 @@ def test_a_chin_hidden_for_one_frame_keeps_the_track_shaved():
 
 
 def test_the_chins_hair_share_read_on_the_faces_box_equals_the_whole_frames(astronaut, astronaut_points):
-    """`chin_beard` reads the face's box only (over the whole frame it cost 0.2 s a 1080p frame, in the
+    """`chin_beard` reads the face's box only, shrunk (over the whole frame it cost 0.2 s a 1080p frame, in the
     stage that plans frames one by one): the same share as measured over the whole frame, wherever the face
     lies in a larger frame, near its border too."""
     from tryon_cli.faceswap.beard import chin_beard, chin_hair_share

@@ -39,6 +39,7 @@ CHIN_HAIR = (0.25, 0.4)  # a chin whose skin is this share hair (below the lower
 # (their dark under-chin shadow is no beard: filled, it looked like a goitre)
 CHIN_MEMORY = 0.7  # a track's share is carried over frames with this weight on the previous (`smoothed_share`)
 CHIN_INSET = 0.03  # the chin measured inside its outline and below the lips by this fraction of the face's width
+CHIN_READ_WIDTH = 160.0  # the chin's share is read on the face shrunk to at most this many pixels wide
 SKIN_DISTANCE = 12.0  # skin-coloured: within this squared Mahalanobis distance of the target's cheeks' colour
 # (a shadowed neck is; a beard, a pale backdrop and a white collar are not)
 
@@ -122,13 +123,19 @@ def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float
 def chin_beard(image: np.ndarray, target: np.ndarray) -> float:
     """`chin_hair_share` of the target's face (mesh `target`) in `image`, its level the cheeks' (0 without
     enough skin to measure). Measured on the face's box only: over the whole frame it cost 0.2 s a 1080p
-    frame, in the planning stage every frame goes through one by one."""
+    frame, in the planning stage every frame goes through one by one), shrunk to CHIN_READ_WIDTH."""
     height, width = image.shape[:2]
     x0, y0 = np.maximum(np.floor(target[:, :2].min(axis=0)).astype(int) - 2, 0)
     x1, y1 = np.minimum(np.ceil(target[:, :2].max(axis=0)).astype(int) + 3, (width, height))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return 0.0
     crop, local = image[y0:y1, x0:x1], target - np.array([x0, y0, 0], dtype=np.float32)
+    scale = min(1.0, CHIN_READ_WIDTH / max(float(np.ptp(target[:, 0])), 1.0))
+    if scale < 1.0:  # a share of pixels: read as well on a face CHIN_READ_WIDTH pixels wide
+        size = (max(int(round(crop.shape[1] * scale)), 4), max(int(round(crop.shape[0] * scale)), 4))
+        factors = np.array([size[0] / crop.shape[1], size[1] / crop.shape[0], 1.0], dtype=np.float32)
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        local = (local + (0.5, 0.5, 0.0)) * factors - (0.5, 0.5, 0.0)
     lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
     model = skin_statistics(crop, skin_sample_region(crop.shape[:2], local), lab)
     if model is None:
