@@ -132,17 +132,25 @@ def _colour_lab(colour: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(colour, 0, 255).astype(np.uint8)[None, None], cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
 
 
-def _lit_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
-              keep: np.ndarray | None) -> np.ndarray | None:
-    """Median RGB of the lighter half (by lightness) of the skin-range pixels `_skin_reference` reads: the
-    lit skin of the face, neck and hands. Dark hair is in the skin range too (only darker), and with the
-    shadows under it the plain median was a brown no skin of the person's had. None when too few show."""
+def _seen_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+               keep: np.ndarray | None) -> np.ndarray | None:
+    """The person's skin-range pixels outside the mask (bool): only those kept in front (`keep`: face,
+    hands) when enough of them show; None without a person or with too few."""
     if person is None:
         return None
     seen = (person > 0) & (mask == 0) & is_skin(frame)
     if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
         seen &= keep > 0
-    if seen.sum() <= MIN_SKIN_SAMPLES:
+    return seen if seen.sum() > MIN_SKIN_SAMPLES else None
+
+
+def _lit_skin(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarray,
+              keep: np.ndarray | None) -> np.ndarray | None:
+    """Median RGB of the lighter half (by lightness) of the skin-range pixels `_seen_skin` picks: the
+    lit skin of the face, neck and hands. Dark hair is in the skin range too (only darker), and with the
+    shadows under it the plain median was a brown no skin of the person's had. None when too few show."""
+    seen = _seen_skin(frame, person, mask, keep)
+    if seen is None:
         return None
     pixels = frame[seen]
     lightness = cv2.cvtColor(pixels[None], cv2.COLOR_RGB2LAB)[0, :, 0]
@@ -176,12 +184,8 @@ def _skin_reference(frame: np.ndarray, person: np.ndarray | None, mask: np.ndarr
     """Median Lab (float) of the person's skin-range pixels outside the mask: those kept in front (`keep`:
     face, hands) when enough show (a trouser print of muted reds outside the mask is in the skin range too,
     and outnumbered the face); None when too few show."""
-    if person is None:
-        return None
-    seen = (person > 0) & (mask == 0) & is_skin(frame)
-    if keep is not None and (seen & (keep > 0)).sum() > MIN_SKIN_SAMPLES:
-        seen &= keep > 0
-    if seen.sum() <= MIN_SKIN_SAMPLES:
+    seen = _seen_skin(frame, person, mask, keep)
+    if seen is None:
         return None
     return np.median(cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[seen], axis=0)
 
