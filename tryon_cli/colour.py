@@ -565,48 +565,44 @@ def match_lips(image: np.ndarray, before: np.ndarray, target: np.ndarray, lips_h
     ratio, offset = _lip_relation(own_before.mean(axis=0), skin_before.mean(axis=0))
     change = abs(np.log(max(float(skin_stats[0, 0]), 1.0) / max(float(source_stats[0, 0]), 1.0)))
     share = float(np.clip(change / np.log(LIP_TONE_CHANGE), 0.0, 1.0))
-    # on a skin of about the same tone the pale-lip match (`_match_pale_lips`) stands: set against the
-    # skin there, the tests' talking head read 0.603 from its source (bar 0.6) and the demo's pose 5.1 deg
-    same_tone = _match_pale_lips(image, target, lips_here, lips_there, skin_stats, feather_sigma, target_lab)
-    if share <= 0.0:
-        return same_tone
-    if share > 0.0:
-        there = lips_there > 0
+    # the target's lips, the lips' feathered weight: read once for both matches
+    there = lips_there > 0
+    theirs = None
+    if np.count_nonzero(there) >= 20:
         if target_lab is None:
             target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)
-        theirs = _lip_pixels(target_lab.astype(np.float32), there, reddest=True) if np.count_nonzero(there) >= 20 else []
-        if len(theirs) >= 10:
-            their_ratio, their_offset = _lip_relation(theirs.mean(axis=0), skin_stats[0])
-            # lightness mixed as ratios (geometrically), chroma as offsets
-            ratio = float(np.exp((1.0 - share) * np.log(max(ratio, 1e-3)) + share * np.log(max(their_ratio, 1e-3))))
-            offset = (1.0 - share) * offset + share * their_offset
-    skin_mean, own_mean = skin.mean(axis=0), own.mean(axis=0)
+        theirs = _lip_pixels(target_lab.astype(np.float32), there, reddest=True)
     # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
     weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
     weight = weight[..., None]
+    # on a skin of about the same tone the pale-lip match (`_match_pale_lips`) stands: set against the
+    # skin there, the tests' talking head read 0.603 from its source (bar 0.6) and the demo's pose 5.1 deg
+    same_tone = _match_pale_lips(image, lab, own, theirs, skin_stats, weight) if share < 1.0 else None
+    if share <= 0.0:
+        return same_tone
+    if theirs is not None and len(theirs) >= 10:
+        their_ratio, their_offset = _lip_relation(theirs.mean(axis=0), skin_stats[0])
+        # lightness mixed as ratios (geometrically), chroma as offsets
+        ratio = float(np.exp((1.0 - share) * np.log(max(ratio, 1e-3)) + share * np.log(max(their_ratio, 1e-3))))
+        offset = (1.0 - share) * offset + share * their_offset
+    skin_mean, own_mean = skin.mean(axis=0), own.mean(axis=0)
     mapped = lab.copy()
     mapped[..., 0] *= ratio * skin_mean[0] / max(float(own_mean[0]), 1.0)
     mapped[..., 1:] += skin_mean[1:] + offset - own_mean[1:]
     lab += weight * (mapped - lab)
-    # as far as the tone changed, the lips set against the skin; the rest, the same-tone match
-    lab = share * lab + (1.0 - share) * cv2.cvtColor(same_tone, cv2.COLOR_RGB2LAB).astype(np.float32)
+    if same_tone is not None:  # as far as the tone changed, the lips set against the skin; the rest, the same-tone match
+        lab = share * lab + (1.0 - share) * cv2.cvtColor(same_tone, cv2.COLOR_RGB2LAB).astype(np.float32)
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
-def _match_pale_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarray, lips_there: np.ndarray,
-               skin_stats: np.ndarray, feather_sigma: float, target_lab: np.ndarray | None = None) -> np.ndarray:
+def _match_pale_lips(image: np.ndarray, lab: np.ndarray, own: np.ndarray, theirs: np.ndarray | None,
+                     skin_stats: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """`image` whose lips, where they are as pale as the target's skin (LIP_PALE_RANGE), take the target's
     lips' lightness and a chroma LIP_CHROMA_SHARE of the way from its skin's to its lips' (the match on a skin
-    of the same tone: lips darker than their skin are natural and keep their colour)."""
-    here, there = lips_here > 0, lips_there > 0
-    if np.count_nonzero(here) < 20 or np.count_nonzero(there) < 20:
-        return image
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    own = _lip_pixels(lab, here, reddest=False)
-    if target_lab is None:
-        target_lab = cv2.cvtColor(target, cv2.COLOR_RGB2LAB)
-    theirs = _lip_pixels(target_lab.astype(np.float32), there, reddest=True)
-    if len(own) < 10 or len(theirs) < 10:
+    of the same tone: lips darker than their skin are natural and keep their colour). `lab`: `image` in Lab
+    (float32, left as it is), `own` and `theirs` the lips' pixels here and the target's (`_lip_pixels`; None:
+    too few lips there), `weight` the lips' feathered weight (h, w, 1)."""
+    if theirs is None or len(own) < 10 or len(theirs) < 10:
         return image
     own_mean, their_mean = own.mean(axis=0), theirs.mean(axis=0)
     low, high = LIP_PALE_RANGE
@@ -614,11 +610,8 @@ def _match_pale_lips(image: np.ndarray, target: np.ndarray, lips_here: np.ndarra
     if strength <= 0.0:
         return image
     wanted_ab = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (their_mean[1:] - skin_stats[0, 1:])
-    # soft at the outline, full across thin lips (a plain blur stays under 1 inside them)
-    weight = np.minimum(1.5 * cv2.GaussianBlur(here.astype(np.float32), (0, 0), max(feather_sigma, 0.5)), 1.0)
-    weight = strength * weight[..., None]
     mapped = lab.copy()
     mapped[..., 0] *= their_mean[0] / max(float(own_mean[0]), 1.0)
     mapped[..., 1:] += wanted_ab - own_mean[1:]
-    lab += weight * (mapped - lab)
-    return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    matched = lab + strength * weight * (mapped - lab)
+    return cv2.cvtColor(np.clip(matched + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
