@@ -415,16 +415,9 @@ def test_a_red_top_in_the_skins_hue_range_is_no_neck():
     assert (neck[137:146, 230:270] == 0).all()  # not the red top's edge
 
 
-def test_the_gap_a_skirt_leaves_between_new_trousers_legs_is_backdrop():
-    """A cream skirt over bare legs, new trousers on the legs: the gap between the trouser legs where the
-    skirt hung is the backdrop, not the legs' skin colour smeared in from beside it."""
-    frame = np.full((*SHAPE, 3), 250, np.uint8)
-    person = np.zeros(SHAPE, np.uint8)
-    person[40:420, 150:351] = 255  # a dress: the bodice and the skirt ...
-    person[300:560, 180:231] = person[300:560, 270:321] = 255  # ... over two legs
-    person[150:400, 125:150] = person[150:400, 351:376] = 255  # the arms beside it
-    frame[person > 0] = SKIN
-    frame[40:420, 150:351] = (235, 230, 215)
+def _new_trousers_over_old_garment(frame: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """`frame` with new dark trousers (a waist band and two legs) rendered over the old garment that covers
+    rows 150-420 of the body, columns 150-351 (the torso above it, the mask reaching below the feet)."""
     old = np.zeros(SHAPE, np.uint8)
     old[150:420, 150:351] = 255
     torso = np.zeros(SHAPE, np.uint8)
@@ -435,9 +428,22 @@ def test_the_gap_a_skirt_leaves_between_new_trousers_legs_is_backdrop():
     alpha[250:300, 175:326] = 1.0  # the trousers' waist ...
     alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0  # ... and legs
     warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
+    return render_garment(frame, mask, GarmentConditions(
         garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
         keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+
+
+def test_the_gap_a_skirt_leaves_between_new_trousers_legs_is_backdrop():
+    """A cream skirt over bare legs, new trousers on the legs: the gap between the trouser legs where the
+    skirt hung is the backdrop, not the legs' skin colour smeared in from beside it."""
+    frame = np.full((*SHAPE, 3), 250, np.uint8)
+    person = np.zeros(SHAPE, np.uint8)
+    person[40:420, 150:351] = 255  # a dress: the bodice and the skirt ...
+    person[300:560, 180:231] = person[300:560, 270:321] = 255  # ... over two legs
+    person[150:400, 125:150] = person[150:400, 351:376] = 255  # the arms beside it
+    frame[person > 0] = SKIN
+    frame[40:420, 150:351] = (235, 230, 215)
+    out = _new_trousers_over_old_garment(frame, person)
     gap = out[302:340, 242:259].astype(int)
     assert np.abs(gap - 250).sum(axis=2).mean() < 25, "the gap between the legs is backdrop"
 
@@ -453,19 +459,7 @@ def test_skin_coloured_specks_of_an_old_print_go_with_it_off_the_body():
     frame[40:420, 150:351] = (235, 230, 215)
     for y in range(305, 395, 14):  # skin-coloured specks of the print between the legs
         frame[y:y + 6, 245:251] = SKIN
-    old = np.zeros(SHAPE, np.uint8)
-    old[150:420, 150:351] = 255
-    torso = np.zeros(SHAPE, np.uint8)
-    torso[100:260, 170:331] = 255
-    mask = np.zeros(SHAPE, np.uint8)
-    mask[140:570, 110:390] = 255
-    alpha = np.zeros(SHAPE, np.float32)
-    alpha[250:300, 175:326] = 1.0
-    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0
-    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    out = _new_trousers_over_old_garment(frame, person)
     specks = out[305:395, 245:251].astype(int)
     assert np.abs(specks - 250).sum(axis=2).max() < 40, "no skin-coloured speck stays"
 
@@ -484,19 +478,7 @@ def test_larger_skin_coloured_pieces_of_an_old_print_enclosed_by_it_go_with_it()
     frame[40:420, 150:351] = (60, 60, 75)  # a dark old print ...
     for y in range(305, 395, 30):  # ... with pieces in the skin's range between the legs
         frame[y:y + 20, 240:262] = SKIN
-    old = np.zeros(SHAPE, np.uint8)
-    old[150:420, 150:351] = 255
-    torso = np.zeros(SHAPE, np.uint8)
-    torso[100:260, 170:331] = 255
-    mask = np.zeros(SHAPE, np.uint8)
-    mask[140:570, 110:390] = 255
-    alpha = np.zeros(SHAPE, np.float32)
-    alpha[250:300, 175:326] = 1.0
-    alpha[300:570, 175:236] = alpha[300:570, 265:326] = 1.0
-    warped = np.full((*SHAPE, 3), (20, 50, 90), np.uint8)
-    out = render_garment(frame, mask, GarmentConditions(
-        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped, warped_alpha=alpha,
-        keep=np.zeros(SHAPE, np.uint8), category="lower", person=person, old_garment=old, torso=torso))
+    out = _new_trousers_over_old_garment(frame, person)
     pieces = out[305:395, 240:262].astype(int)
     assert np.abs(pieces - 250).sum(axis=2).max() < 40, "no piece of the print stays"
     assert np.abs(out[200:350, 128:137].astype(int) - SKIN).sum(axis=2).max() < 30, "the bare arm stays skin"
