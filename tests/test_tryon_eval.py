@@ -67,33 +67,46 @@ def test_colour_is_judged_where_the_garment_was_placed():
     assert figures["colour_delta_e_placed"] > 10 and not verdict(figures)["colour_within_10"]
 
 
+def _tee_and_body():
+    """A short-sleeved tee (prepared) and a body with its arms held out and down."""
+    from test_tryon_worn import body_with, short_sleeve
+    from tryon_cli.garments.photo import prepare_garment
+
+    garment = prepare_garment(short_sleeve(), "upper")
+    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    return garment, body
+
+
+def _new_tee_over(person, garment, body):
+    """The upper mask options and mask of `person`, the photo with the tee warped in where it covers the mask
+    (the old garment left beside it), and where the mask is not covered (bool)."""
+    from tryon_cli.garments.placement import arms_in_front, warp_garment
+    from tryon_cli.masks.garment import MaskOptions, build_mask
+
+    options = MaskOptions(category="upper")
+    built = build_mask(person, body, options)
+    warped, alpha, _ = warp_garment(garment, body, built, person.shape[:2], "upper", arms_in_front(body, person.shape[:2]))
+    covered = (alpha > 0.5) & (built.mask > 0)
+    left = person.copy()
+    left[covered] = warped[covered]
+    return options, built.mask, left, (built.mask > 0) & ~covered
+
+
 def test_a_backdrop_fill_beside_a_cream_garment_on_white_is_not_leftover():
     """Light on light: where a cream old garment is filled with the pale grey backdrop around it (within
     the old colour's radius), nothing is left over; where the cream itself is left, it is."""
     import numpy as np
 
-    from test_tryon_worn import body_with, short_sleeve
     from tryon_cli.garments.evaluate import evaluate_frame
-    from tryon_cli.garments.photo import prepare_garment
-    from tryon_cli.garments.placement import arms_in_front, warp_garment
-    from tryon_cli.masks.garment import MaskOptions, build_mask
 
-    garment = prepare_garment(short_sleeve(), "upper")
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    garment, body = _tee_and_body()
     person = np.full((*body.person.shape, 3), 225, np.uint8)
     person[body.person > 0] = (235, 226, 205)  # a cream top and trousers on a pale grey backdrop
-    options = MaskOptions(category="upper")
-    built = build_mask(person, body, options)
-    warped, alpha, keep = warp_garment(garment, body, built, person.shape[:2], "upper",
-                                       arms_in_front(body, person.shape[:2]))
-    covered = (alpha > 0.5) & (built.mask > 0)
-    left = person.copy()
-    left[covered] = warped[covered]  # the old cream stays beside the new garment
+    options, mask, left, beside = _new_tee_over(person, garment, body)  # the old cream stays beside it
     filled = left.copy()
-    beside = (built.mask > 0) & ~covered
     filled[beside] = 226  # ... or is filled with the backdrop
-    assert evaluate_frame(person, garment, left, body, options, built.mask).leftover_share > 0.02
-    assert evaluate_frame(person, garment, filled, body, options, built.mask).leftover_share < 0.005
+    assert evaluate_frame(person, garment, left, body, options, mask).leftover_share > 0.02
+    assert evaluate_frame(person, garment, filled, body, options, mask).leftover_share < 0.005
 
 
 def test_a_backdrop_fill_in_the_backdrops_own_shade_there_is_not_leftover():
@@ -104,27 +117,15 @@ def test_a_backdrop_fill_in_the_backdrops_own_shade_there_is_not_leftover():
     magenta dots by the feet); the old top left there still counts."""
     import numpy as np
 
-    from test_tryon_worn import body_with, short_sleeve
     from tryon_cli.garments.evaluate import evaluate_frame
-    from tryon_cli.garments.photo import prepare_garment
-    from tryon_cli.garments.placement import arms_in_front, warp_garment
-    from tryon_cli.masks.garment import MaskOptions, build_mask
 
-    garment = prepare_garment(short_sleeve(), "upper")
-    body = body_with(left_elbow=(120, 280), left_wrist=(110, 390), right_elbow=(380, 280), right_wrist=(390, 390))
+    garment, body = _tee_and_body()
     person = np.full((*body.person.shape, 3), 245, np.uint8)
     person[180:300] = 214  # the backdrop in a shade beside the shoulders
     backdrop = person.copy()
     person[body.person > 0] = 205  # a grey top, 3.4 Delta E darker than that shade
-    options = MaskOptions(category="upper")
-    built = build_mask(person, body, options)
-    warped, alpha, keep = warp_garment(garment, body, built, person.shape[:2], "upper",
-                                       arms_in_front(body, person.shape[:2]))
-    covered = (alpha > 0.5) & (built.mask > 0)
-    left = person.copy()
-    left[covered] = warped[covered]  # the old grey stays beside the new garment
+    options, mask, left, beside = _new_tee_over(person, garment, body)  # the old grey stays beside it
     filled = left.copy()
-    beside = (built.mask > 0) & ~covered
     filled[beside] = backdrop[beside]  # ... or is filled with the backdrop's shade there
-    assert evaluate_frame(person, garment, left, body, options, built.mask).leftover_share > 0.02
-    assert evaluate_frame(person, garment, filled, body, options, built.mask).leftover_share < 0.005
+    assert evaluate_frame(person, garment, left, body, options, mask).leftover_share > 0.02
+    assert evaluate_frame(person, garment, filled, body, options, mask).leftover_share < 0.005
