@@ -182,3 +182,32 @@ def test_the_chins_hair_share_read_on_the_faces_box_equals_the_whole_frames(astr
         whole = chin_hair_share(lab[..., 0].astype(np.float32), points, float(model[0][0]))
         assert whole > 0.4
         assert chin_beard(frame, points) == pytest.approx(whole, abs=0.02)
+
+
+def test_a_tracks_chin_is_read_every_few_frames_and_held_between(monkeypatch):
+    """The chin's read (`chin_beard`, about 4 ms a 720 close-up in the sequential planning stage) runs on a
+    track's first frame and every CHIN_EVERY frames after; the frames between carry the last read into the
+    smoothed share, so a bearded track's share builds up as before. Each track and a scene cut start afresh."""
+    from tryon_cli.faceswap import beard
+    from tryon_cli.faceswap.beard import CHIN_EVERY, ChinShares, smoothed_share
+
+    reads = iter(np.linspace(0.3, 0.7, 64))
+    calls: list[float] = []
+
+    def read(image: np.ndarray, target: np.ndarray) -> float:
+        calls.append(next(reads))
+        return calls[-1]
+
+    monkeypatch.setattr(beard, "chin_beard", read)
+    shares = ChinShares()
+    expected = None
+    for frame in range(3 * CHIN_EVERY):
+        got = shares.share(7, np.zeros((4, 4, 3), np.uint8), np.zeros((478, 3), np.float32))
+        expected = smoothed_share(expected, calls[frame // CHIN_EVERY])
+        assert got == pytest.approx(expected)
+    assert len(calls) == 3  # frames 0, CHIN_EVERY and 2 * CHIN_EVERY
+    shares.share(8, np.zeros((4, 4, 3), np.uint8), np.zeros((478, 3), np.float32))
+    assert len(calls) == 4  # another track: read on its first frame
+    shares.clear()
+    assert shares.share(7, np.zeros((4, 4, 3), np.uint8), np.zeros((478, 3), np.float32)) == calls[-1]
+    assert len(calls) == 5  # after a cut: read afresh, nothing carried

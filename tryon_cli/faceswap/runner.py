@@ -24,7 +24,7 @@ from ..pipeline import threaded
 from ..render.contract import Engine, Progress, RenderItem, SourceFace, SwapConditions
 from .analysis_pass import analyse_frames, choose_faces, matching_tracks
 from .debug import write_debug_images, write_face_counts
-from .beard import chin_beard, shave_below_chin, smoothed_share
+from .beard import ChinShares, shave_below_chin
 from .mouth import mouth_into_opening
 from .options import SwapOptions
 from .planner import SwapPlanner
@@ -110,7 +110,7 @@ def swap_frames(
                               parser=parser)
         previous_time: float | None = None
 
-        chin_shares: dict[int, float] = {}  # per track: its chin's hair share, smoothed (beard.smoothed_share)
+        chin_shares = ChinShares()  # per track: its chin's hair share, smoothed and read every few frames
 
         def planned() -> Iterator[RenderItem]:
             nonlocal previous_time
@@ -139,10 +139,8 @@ def swap_frames(
                         image = mouth_into_opening(image, face.target_points, face.points)
                 if options.shave:
                     for i, face in zip(chosen, faces):  # a bearded target's beard below the swapped face's chin
-                        track = analysis.tracks[i]
-                        chin_shares[track] = smoothed_share(chin_shares.get(track),
-                                                            chin_beard(frame.image, face.target_points))
-                        image = shave_below_chin(image, face.target_points, face.points, chin_shares[track])
+                        share = chin_shares.share(analysis.tracks[i], frame.image, face.target_points)
+                        image = shave_below_chin(image, face.target_points, face.points, share)
                 mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
                 keeps = [p[2] for p in planned_faces if p[2] is not None]
                 put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
