@@ -80,6 +80,28 @@ class ExponentialAverage:
         return self._value.copy()
 
 
+CUT_THUMBNAIL = (64, 36)  # the scene-cut test's histogram is read on the frame area-averaged to this size
+
+
+def thumbnail(image: np.ndarray, size: tuple[int, int] = CUT_THUMBNAIL) -> np.ndarray:
+    """`image` area-averaged down to `size` (width, height): first by whole factors to at least twice `size`
+    (OpenCV's area resize is fast only then: 1.5 ms instead of 4 ms a 1080x1080 frame, in the scene-cut
+    test's thread of the analysis pass), the rows and columns left over (fewer than a factor) cut evenly
+    from both edges, then to `size`. The cut shifts the thumbnail's pixels by a fraction of one, and its
+    colours' histogram (all the cut test reads) hardly moves: the correlations between frames moved by at
+    most 0.006 on nine shared videos, every cut the same. A frame a whole factor larger than `size`
+    (1280x720) gives the one-step resize's pixels."""
+    height, width = image.shape[:2]
+    if width % size[0] == 0 and height % size[1] == 0:
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)  # whole factors already
+    kx, ky = max(width // (2 * size[0]), 1), max(height // (2 * size[1]), 1)
+    if kx > 1 or ky > 1:
+        x0, y0 = (width % kx) // 2, (height % ky) // 2
+        image = cv2.resize(image[y0 : y0 + (height // ky) * ky, x0 : x0 + (width // kx) * kx],
+                           (width // kx, height // ky), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 @dataclass
 class SceneCutDetector:
     """Flag a frame whose colour histogram differs sharply from the previous frame's."""
@@ -88,8 +110,7 @@ class SceneCutDetector:
     _previous: np.ndarray | None = field(default=None, repr=False)
 
     def __call__(self, image: np.ndarray) -> bool:
-        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
-        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        hsv = cv2.cvtColor(thumbnail(image), cv2.COLOR_RGB2HSV)
         hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
         cv2.normalize(hist, hist)
         previous, self._previous = self._previous, hist
