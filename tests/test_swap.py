@@ -250,3 +250,18 @@ def test_real_portrait_onto_real_talking_video_meets_the_bars(tmp_path):
     assert report["cheek_delta_e"]["median"] <= 8
     assert report["flicker_ratio"] <= 1.2
     assert report["pose_error_degrees"]["median"] < 5
+
+
+def test_the_union_of_the_faces_masks_is_their_pixelwise_or_and_one_mask_is_not_copied():
+    """The runner merges each frame's faces' masks (and glasses frames to put back); with one face the mask
+    passes as it is (stacking a one-item list for `np.bitwise_or.reduce` cost 1.5 ms a 1080x1080 frame in
+    the sequential planning stage), with several it is their OR."""
+    from tryon_cli.faceswap.runner import union
+
+    rng = np.random.default_rng(5)
+    masks = [np.where(rng.random((48, 64)) < 0.2, 255, 0).astype(np.uint8) for _ in range(3)]
+    assert union(masks[:1]) is masks[0]
+    for count in (2, 3):
+        before = [mask.copy() for mask in masks]
+        assert np.array_equal(union(masks[:count]), np.bitwise_or.reduce(masks[:count]))
+        assert all(np.array_equal(mask, kept) for mask, kept in zip(masks, before))  # inputs untouched

@@ -46,6 +46,18 @@ def paste_back(rendered: np.ndarray, target: np.ndarray, keep: np.ndarray) -> np
     return out
 
 
+def union(masks: list[np.ndarray]) -> np.ndarray:
+    """The pixelwise OR of `masks` (uint8 frames, one shape, at least one); the one mask itself when there
+    is one. `np.bitwise_or.reduce` of a list stacks it first: 1.5 ms a 1080x1080 frame for a single face's
+    mask, in the planning stage that takes frames one by one."""
+    if len(masks) == 1:
+        return masks[0]
+    out = np.bitwise_or(masks[0], masks[1])
+    for mask in masks[2:]:
+        np.bitwise_or(out, mask, out=out)
+    return out
+
+
 @dataclass
 class SwapReport:
     """What a swap did, frame by frame, in counts."""
@@ -141,9 +153,9 @@ def swap_frames(
                     for i, face in zip(chosen, faces):  # a bearded target's beard below the swapped face's chin
                         share = chin_shares.share(analysis.tracks[i], frame.image, face.target_points)
                         image = shave_below_chin(image, face.target_points, face.points, share)
-                mask = np.bitwise_or.reduce([p[1] for p in planned_faces])
+                mask = union([p[1] for p in planned_faces])
                 keeps = [p[2] for p in planned_faces if p[2] is not None]
-                put_back.append(np.bitwise_or.reduce(keeps) if keeps else None)
+                put_back.append(union(keeps) if keeps else None)
                 report.swapped += 1
                 if debug_dir is not None:
                     # the mask written is every pixel the swap may change: the warped mouth interior and the
