@@ -306,7 +306,8 @@ def match_shading_chroma(lab: np.ndarray, target_lab: np.ndarray, image_skin: np
     `low_passes` (of `image_skin` and `target_skin` at `sigma`) and `feather`: made once by the caller.
     """
     here, there = low_passes or (SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma))
-    mean = target_lab[..., 1:][target_skin > 0].mean(axis=0) - 128.0
+    # the skin's mean chroma (cv2.mean reads the mask in place: gathering the strided (a, b) cost 0.5 ms)
+    mean = np.array(cv2.mean(target_lab, mask=as_mask(target_skin > 0))[1:3]) - 128.0
     if not (target_skin > 0).any() or not (image_skin > 0).any() or float(np.hypot(*mean)) < 1.0:
         return lab
     hue = mean / float(np.hypot(*mean))
