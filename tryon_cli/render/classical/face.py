@@ -17,7 +17,7 @@ from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_f
 from .detail import restore_detail
 from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
                    open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
-from .grain import detail_region, match_face_grain
+from .grain import detail_region, grey, match_face_grain
 from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
@@ -182,12 +182,14 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped, eyes = paste_target_eyeballs(warped, out, face.points - offset, face.target_points, recolour)
         local |= eyes & covered & mask[box]
     # Detail and grain measure sharpness over the same region: the pasted pixels shrunk off their edge.
-    region = detail_region(local, size) if options.restore_detail or options.match_grain else None
+    region = target_grey = None
+    if options.restore_detail or options.match_grain:
+        region, target_grey = detail_region(local, size), grey(out[box])  # the frame's grey: both read it
     if options.restore_detail:
-        warped = restore_detail(warped, out[box], region, skin_here & skin_there)
+        warped = restore_detail(warped, out[box], region, skin_here & skin_there, target_grey)
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain,
-                                  region=region)
+                                  region=region, target_grey=target_grey)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)
