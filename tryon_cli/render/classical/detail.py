@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .grain import MIN_PIXELS
+from .grain import MIN_PIXELS, grey
 
 LOW = 0.8  # a face at least this sharp (ratio to the target's) is left alone
 GOAL = 1.0  # restored up to this ratio (the output's encoding takes some back)
@@ -71,19 +71,24 @@ def cored(band: np.ndarray, region: np.ndarray) -> np.ndarray:
     values = values[:: max(values.size // CORING_SAMPLES, 1)]
     threshold = CORING_MADS * float(np.median(np.abs(values))) / 0.6745 + 1e-3
     squared = band * band
-    return band * squared / (squared + threshold * threshold)
+    denominator = squared + threshold * threshold
+    # band * squared / denominator, the same operations in place (two fewer box-sized arrays: 1 ms at 1080)
+    np.multiply(band, squared, out=squared)
+    return np.divide(squared, denominator, out=squared)
 
 
-def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray) -> np.ndarray:
+def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, skin: np.ndarray,
+                   target_grey: np.ndarray | None = None) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) with detail added until its sharpness ratio to `target` over
     `region` reaches GOAL, when it is under LOW; `skin` (0/255) is where the target's fine detail may go.
 
-    Sharpness is `grain.laplacian_variance`; each image's Laplacian over the region is taken once."""
+    Sharpness is `grain.laplacian_variance`; each image's Laplacian over the region is taken once.
+    `target_grey`: `grain.grey(target)`, when the caller has it (the grain match reads it too)."""
     inside = region > 0
     if np.count_nonzero(inside) < MIN_PIXELS:
         return patch
     grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grey_target = cv2.cvtColor(target, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey_target = grey(target) if target_grey is None else target_grey
     lap_patch = cv2.Laplacian(grey_patch, cv2.CV_32F)[inside]
     target_value = float(cv2.Laplacian(grey_target, cv2.CV_32F)[inside].var())
     patch_value = float(lap_patch.var())

@@ -461,9 +461,11 @@ def dim_stray_whites(warped: np.ndarray, points: np.ndarray, inside: float = 0.0
         weight = np.where(distance > 0, np.clip(2.0 - distance / STRAY_WHITE_RING * 2.0, 0.0, 1.0),
                           np.maximum(shut, band))
         excess = np.clip(lightness - level, 0.0, None)
-        if not (excess * weight).any():
+        dimmed = excess * weight > 0  # elsewhere the gain below is 1 and the pixel stays
+        if not dimmed.any():
             continue
-        wanted = lightness - weight * (1.0 - STRAY_WHITE_KEEP) * excess
-        gain = wanted / np.maximum(lightness, 1.0)
-        out[y0:y1, x0:x1] = np.clip(window.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
+        wanted = lightness[dimmed] - weight[dimmed] * (1.0 - STRAY_WHITE_KEEP) * excess[dimmed]
+        gain = wanted / np.maximum(lightness[dimmed], 1.0)
+        window = out[y0:y1, x0:x1]
+        window[dimmed] = np.clip(window[dimmed].astype(np.float32) * gain[:, None] + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -117,17 +117,18 @@ def detail_region(pasted: np.ndarray, face_width: float) -> np.ndarray:
 
 def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray, coords: np.ndarray,
                      texture_face_width: float, face_width: float, add_grain: bool = True,
-                     region: np.ndarray | None = None) -> np.ndarray:
+                     region: np.ndarray | None = None, target_grey: np.ndarray | None = None) -> np.ndarray:
     """`match_sharpness` for one face's box: measured over the pasted pixels shrunk off their edge (the
     warp's border and the mask's outline are not the face's detail; `region`, when the caller has it
-    already, is `detail_region(pasted, face_width)`); grain GRAIN_CELL output pixels fine."""
+    already, is `detail_region(pasted, face_width)`; `target_grey`, `grey(target)`); grain GRAIN_CELL output
+    pixels fine."""
     if region is None:
         region = detail_region(pasted, face_width)
     cell = max(GRAIN_CELL * texture_face_width / max(face_width, 1.0), 1.0)
     # Blur first where the frame is soft at the features' scale (motion, focus); the finest scale's noise
     # and grain are then matched on the blurred face.
     # both matches read the two greys: made once (the patch's again only when the softness blurred it)
-    greys = grey(warped), grey(target)
+    greys = grey(warped), grey(target) if target_grey is None else target_grey
     softened = match_softness(warped, target, region, face_width, greys)
     if softened is not warped:
         greys = grey(softened), greys[1]
