@@ -42,10 +42,12 @@ EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this 
 LIP_FEATHER_PER_FACE_WIDTH = 0.008  # the lips' colour match fades over this fraction of the face's width
 LIP_SKIN_PER_FACE_WIDTH = 0.05  # the lips' colour is set against the skin this far round them (a fraction of the
 # face's width)
-BEARD_SHADOW = 0.04  # the target's skin this far round its facial hair (a fraction of the face's width) is not
+BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fraction of the face's width) is not
 # measured either: its stubble's shadow (grimaces_blinks: L 0.68 / 0.77 / 0.89 of the cheeks' at 0-0.02 /
 # 0.02-0.04 / 0.04-0.06 from the hair, b 3 units bluer) gave the swapped lips' surround and chin a grey-blue
-# shaved look; chin L over the cheeks' 0.66 -> 0.81 at 0.04 (the photo's own 0.92), at 0.06 it turned greener
+# shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
+# own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
+# the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
 # working face from the usual 134 px texture face) the render cost about 60 ms CPU a 720 close-up, 12 more than
