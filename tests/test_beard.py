@@ -211,3 +211,28 @@ def test_a_tracks_chin_is_read_every_few_frames_and_held_between(monkeypatch):
     shares.clear()
     assert shares.share(7, np.zeros((4, 4, 3), np.uint8), np.zeros((478, 3), np.float32)) == calls[-1]
     assert len(calls) == 5  # after a cut: read afresh, nothing carried
+
+
+def test_the_fill_stays_off_a_white_collar_beside_the_beard(astronaut, astronaut_points):
+    """The fill's soft edge spread the neck's colour over a white collar touching the beard (a brown haze
+    along the collar's edge under grimaces_blinks' turned head). Pixels that are neither skin nor hair keep
+    their own colour; the beard beside them is still filled."""
+    width = float(np.ptp(astronaut_points[:, 0]))
+    hanging = _below_outline(astronaut.shape[:2], astronaut_points, 0.1)
+    oval = cv2.fillPoly(np.zeros(astronaut.shape[:2], np.uint8),
+                        [np.round(astronaut_points[lm.FACE_OVAL, :2]).astype(np.int32)], 255) > 0
+    ys = np.arange(astronaut.shape[0])[:, None]
+    on_chin = oval & (ys > astronaut_points[17, 1] + 0.03 * width) & (np.abs(
+        np.arange(astronaut.shape[1])[None, :] - astronaut_points[152, 0]) < 0.2 * width)
+    bearded = _darken(astronaut, on_chin | hanging, 0.3)
+    # a white collar right under the beard, over the lower half of the band below the chin
+    chin_y = astronaut_points[152, 1]
+    collar = (ys > chin_y + 0.05 * width) & (ys < chin_y + 0.3 * width) & (np.abs(
+        np.arange(astronaut.shape[1])[None, :] - astronaut_points[152, 0]) < 0.3 * width) & ~oval
+    collar &= ~hanging
+    bearded[collar] = (238, 236, 226)
+    shaved = shave_below_chin(bearded, astronaut_points, astronaut_points)
+    assert _grey(shaved)[hanging].mean() - _grey(bearded)[hanging].mean() > 20  # the beard is still filled
+    changed = np.abs(shaved.astype(int) - bearded).max(axis=2)
+    inner = cv2.erode(collar.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # off its edge's own pixel
+    assert changed[inner].max() <= 2, changed[inner].max()

@@ -297,6 +297,37 @@ def test_the_targets_moustache_is_shaved_before_its_fold_band_is_taken(astronaut
     assert kept < 0.5 * carried
 
 
+def test_the_targets_moustache_and_stubble_shadow_are_not_measured_as_its_skin(astronaut, astronaut_points):
+    """The colour match gives the face the target's low-frequency skin lightness and chroma; a moustache
+    read as skin (most of it lies above the dark-hair test's 0.55 of the level) and the stubble's shadow
+    round it were carried onto a clean-shaven source: a grey-blue shaved look round its mouth (portrait_a
+    onto grimaces_blinks, upper lip L 0.58 -> 0.89 of the cheeks'). `target_skin_region` leaves them out."""
+    from tryon_cli.colour import skin_colour_statistics, transfer_skin
+    from tryon_cli.masks.face import skin_sample_region
+    from tryon_cli.render.classical.face import target_skin_region
+
+    width = float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))
+    bearded, hair = _with_moustache(astronaut, astronaut_points)
+    ring = (cv2.dilate(hair.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~hair
+    lab = cv2.cvtColor(bearded, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[ring, 0] *= 0.8  # the stubble's shadow: darker and bluer
+    lab[ring, 2] -= 4.0
+    bearded = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    skin = skin_sample_region(astronaut.shape[:2], astronaut_points)
+    stats = skin_colour_statistics(astronaut, skin), skin_colour_statistics(bearded, skin)
+    zone = hair | ring
+
+    def lightness(target_skin: np.ndarray) -> float:
+        out = transfer_skin(astronaut, *stats, bearded, skin, target_skin, sigma=0.1 * width)
+        return float(cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0][zone].mean())
+
+    photo = float(cv2.cvtColor(astronaut, cv2.COLOR_RGB2LAB)[..., 0][zone].mean())  # what it should stay
+    carried = lightness(skin_sample_region(astronaut.shape[:2], astronaut_points))
+    shaved = lightness(target_skin_region(cv2.cvtColor(bearded, cv2.COLOR_RGB2LAB), astronaut_points, width))
+    assert photo - carried > 8.0  # the defect: the moustache's darkness carried onto the clean face
+    assert abs(photo - shaved) < 0.4 * (photo - carried)
+
+
 def test_the_targets_smile_keeps_a_smiling_sources_own_folds(astronaut, astronaut_points):
     """The planner reads how much the target smiles (`FaceTarget.smile`); the renderer swaps a smiling
     source's fold band for the target's only as much as the source smiles more. A smiling target has folds

@@ -60,6 +60,9 @@ def is_colourless(stats: np.ndarray) -> bool:
     return float(np.hypot(stats[0, 1] - 128.0, stats[0, 2] - 128.0)) < COLOURLESS_CHROMA
 
 
+MIN_SUPPORT = 0.05  # a low band is trusted fully where the skin's blurred weights reach this (skin about 2
+# sigmas away), not at all where they are 0; a target's moustache and beard left out of its skin left the
+# upper lip's band unmeasured at the chroma's scale: deep blue blots
 LOW_RES_SIGMA = 6.0  # the low bands are blurred where their sigma is about this many pixels, then upsampled
 # (12 cost the colour match 15 -> 40 ms a 720 frame once the chroma took a finer band; at 6 the grid moved
 # within noise). The shrink is by a whole factor, so the blur's sigma lies within 2/3 and 2x of it
@@ -98,7 +101,8 @@ class SkinLowPass:
         self.factor = max(int(round(sigma / LOW_RES_SIGMA)), 1)
         self.sigma = sigma / self.factor  # the blur's sigma where it runs
         self.weights = self.shrink((skin > 0).astype(np.float32))
-        self.norm = np.maximum(cv2.GaussianBlur(self.weights, (0, 0), self.sigma), 1e-3)
+        self.reach = cv2.GaussianBlur(self.weights, (0, 0), self.sigma)  # the weights' blur: `support`'s measure
+        self.norm = np.maximum(self.reach, 1e-3)
 
     def shrink(self, values: np.ndarray) -> np.ndarray:
         """`values` (the mask's size) area-averaged down by the factor: each small pixel a factor x factor
@@ -124,6 +128,13 @@ class SkinLowPass:
     def small(self, values: np.ndarray) -> np.ndarray:
         """The masked blur of `values` already at the reduced size."""
         return _normalised_blur(values, self.weights, self.norm, self.sigma)
+
+    def support(self, small: bool = False) -> np.ndarray:
+        """How far the skin's low band is measured at each pixel, 0..1 (the mask's blurred weights over
+        MIN_SUPPORT, clipped): 0 where no skin lies within the blur's reach, whose band is then only the
+        floored normalisation's (near 0: chroma a deep blue, lightness black). `small`: at the reduced size."""
+        weight = np.clip(self.reach * (1.0 / MIN_SUPPORT), 0.0, 1.0)
+        return weight if small else self.grow(weight)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         """The low band of float `values` ((h, w) or (h, w, c), the mask's size), at full size."""
@@ -152,7 +163,10 @@ def shading_ratio(image_l: np.ndarray, target_rgb: np.ndarray, image_skin: np.nd
     target_l = cv2.cvtColor(here.shrink(target_rgb), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     low_image = here.small(here.shrink(image_l))
     low_target = there.small(target_l)
-    return here.grow(np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio))
+    ratio = np.clip(low_target / np.maximum(low_image, 1.0), 1.0 / max_ratio, max_ratio)
+    # where either side's skin is out of reach the ratio is unmeasured: 1 (the mean gain's lift alone)
+    ratio = 1.0 + np.minimum(here.support(small=True), there.support(small=True)) * (ratio - 1.0)
+    return here.grow(ratio)
 
 
 def _low_band(values: np.ndarray, skin: np.ndarray, sigma: float, low_pass: SkinLowPass | None = None
@@ -177,8 +191,10 @@ def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray
     if target_ab is None:
         target_ab = cv2.cvtColor(target_rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float32)
     here, there = SkinLowPass(image_skin, sigma), SkinLowPass(target_skin, sigma)
-    # the difference of the two low bands taken where they are small, upsampled once (the upsampling is linear)
-    return here.grow(there.small(there.shrink(target_ab)) - here.small(here.shrink(ab.astype(np.float32))))
+    # the difference of the two low bands taken where they are small, upsampled once (the upsampling is linear);
+    # unmeasured (no skin within reach on either side): the mapped chroma stays
+    offset = there.small(there.shrink(target_ab)) - here.small(here.shrink(ab.astype(np.float32)))
+    return here.grow(offset * np.minimum(here.support(small=True), there.support(small=True))[..., None])
 
 
 CONTRAST_FINE_PER_SIGMA = 0.1  # the shading detail's band runs from this fraction of the lighting scale (its

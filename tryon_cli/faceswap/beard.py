@@ -218,7 +218,8 @@ def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarr
     # found, so a thick beard does not pull the level down)
     around = cv2.dilate(zone.astype(np.uint8), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (2 * int(sigma) + 1,) * 2)) > 0
-    skin = around & (skin_distance(crop, model, lab) < SKIN_DISTANCE)
+    skin_like = skin_distance(crop, model, lab) < SKIN_DISTANCE
+    skin = around & skin_like
     if not skin.any():
         return image
     hair = np.zeros(zone.shape, dtype=bool)
@@ -238,7 +239,11 @@ def shave_below_chin(image: np.ndarray, target: np.ndarray, recombined: np.ndarr
     fine = masked_blur(crop.astype(np.float32), clean, fine_sigma)
     near = np.clip(reach / FINE_SUPPORT, 0.0, 1.0)[..., None]
     fill = near * fine + (1.0 - near) * masked_blur(crop.astype(np.float32), clean, sigma)
-    weight = bearded * cv2.GaussianBlur((hair & zone).astype(np.float32), (0, 0), grow)[..., None]
+    weight = bearded * cv2.GaussianBlur((hair & zone).astype(np.float32), (0, 0), grow)
+    # neither skin nor hair (a white collar, a pale backdrop beside the neck) keeps its own pixels: the fill's
+    # soft edge spread the neck's colour over the collar, a brown haze along its edge on a turned head
+    weight[~skin_like & (grey >= BEARD_SHARE * level)] = 0.0
+    weight = weight[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(crop * (1.0 - weight) + fill * weight + 0.5, 0, 255).astype(np.uint8)
     return out

@@ -13,7 +13,8 @@ from ...masks.shapes import as_mask, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .creases import carry_target_creases, crease_zones, nasolabial_zone, swap_fold_band, without_facial_hair
+from .creases import (FACIAL_HAIR_GROW, carry_target_creases, crease_zones, facial_hair, nasolabial_zone,
+                      swap_fold_band, without_facial_hair)
 from .detail import restore_detail
 from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
                    open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
@@ -41,6 +42,12 @@ EYE_SURROUND_GROWTH = 0.3  # the colour match keeps eye whites below white this 
 LIP_FEATHER_PER_FACE_WIDTH = 0.008  # the lips' colour match fades over this fraction of the face's width
 LIP_SKIN_PER_FACE_WIDTH = 0.05  # the lips' colour is set against the skin this far round them (a fraction of the
 # face's width)
+BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fraction of the face's width) is not
+# measured either: its stubble's shadow (grimaces_blinks: L 0.68 / 0.77 / 0.89 of the cheeks' at 0-0.02 /
+# 0.02-0.04 / 0.04-0.06 from the hair, b 3 units bluer) gave the swapped lips' surround and chin a grey-blue
+# shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
+# own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
+# the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
 # working face from the usual 134 px texture face) the render cost about 60 ms CPU a 720 close-up, 12 more than
@@ -106,18 +113,18 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
-    skin_here = skin_there = None
+    skin_here = skin_there = frame_lab = None
     if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
         # skin to measure on, under the rendered face and under the target's own face; the texture's
-        # unusable pixels (glasses, hair, hands) are not skin
+        # unusable pixels (glasses, hair, hands) are not skin, nor the target's moustache and beard
         skin_here = skin_sample_region(covered.shape, points) & covered
         if usable is not None:
             skin_here &= as_mask(usable > 127)
-        skin_there = skin_sample_region(covered.shape, target_points)
+        frame_lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)  # once: the hair test, the skin's and lips' match
+        skin_there = target_skin_region(frame_lab, target_points, work_size)
     if options.relight:
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
-        frame_lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)  # once: the skin's and the lips' match read it
         before = warped
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
@@ -208,6 +215,18 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
                                             narrow=_around_mouth(base.shape[:2], face.points - (left, top, 0),
                                                                  2 * hole_radius + 2) if face.mouth_filled else None,
                                             narrow_radius=mouth_feather_radius(size))
+
+
+def target_skin_region(frame_lab: np.ndarray, target_points: np.ndarray, face_width: float) -> np.ndarray:
+    """The target's skin to measure its colour and light on (0/255): `skin_sample_region` less its facial
+    hair and BEARD_SHADOW round it. `frame_lab`: the frame (OpenCV 8-bit Lab), `face_width` the mesh's width.
+
+    Read as skin, a moustache's dark, colourless low band and the stubble's shadow round it were carried
+    onto a clean-shaven source: a grey-blue shaved look round its mouth and chin."""
+    skin = skin_sample_region(frame_lab.shape[:2], target_points)
+    beard = facial_hair(frame_lab[..., 0].astype(np.float32), target_points, face_width,
+                        grow=FACIAL_HAIR_GROW + BEARD_SHADOW)
+    return skin & ~as_mask(beard)
 
 
 def mouth_feather_radius(face_width: float) -> int:
