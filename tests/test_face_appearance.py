@@ -913,8 +913,9 @@ def test_a_side_lights_odd_shading_is_divided_out_and_the_faces_symmetric_featur
 
 
 def test_prepare_source_evens_out_a_strong_side_light_only(astronaut, monkeypatch):
-    """A photo with one half face far darker than the other (as dark_lowres) comes out of `prepare_source`
-    with its halves close; a photo in ordinary light (the astronaut's, soft from one side) is left as it is."""
+    """With `even_light`, a photo with one half face far darker than the other (as dark_lowres) comes out of
+    `prepare_source` with its halves close; a photo in ordinary light (the astronaut's, soft from one side) is
+    left as it is."""
     from pathlib import Path
 
     from tryon_cli.faceswap import source
@@ -922,15 +923,18 @@ def test_prepare_source_evens_out_a_strong_side_light_only(astronaut, monkeypatc
     from tryon_cli.masks.face import skin_sample_region
 
     def untouched(*args, **kwargs):
-        raise AssertionError("an ordinarily lit photo was evened out")
+        raise AssertionError("the photo was evened out")
 
     with monkeypatch.context() as patch:
         patch.setattr(source, "divide_side_light", untouched)
-        even = prepare_source([(Path("even.png"), astronaut)])
+        even = prepare_source([(Path("even.png"), astronaut)], even_light=True)
     x0, x1 = even.texture_points[:, 0].min(), even.texture_points[:, 0].max()
     ramp = np.clip(1.0 - 0.7 * (np.arange(astronaut.shape[1]) - (x0 + x1) / 2) / ((x1 - x0) / 2), 0.2, 2.0)
     photo = np.clip(astronaut.astype(np.float32) * ramp[None, :, None], 0, 255).astype(np.uint8)
-    lit = prepare_source([(Path("side.png"), photo)])
+    lit = prepare_source([(Path("side.png"), photo)], even_light=True)
+    with monkeypatch.context() as patch:  # opt-in: without it, not even the side-lit photo is evened
+        patch.setattr(source, "divide_side_light", untouched)
+        prepare_source([(Path("side.png"), photo)])
     ys, cols = np.nonzero(skin_sample_region(photo.shape[:2], lit.texture_points) > 0)
     middle = np.median(cols)
 

@@ -49,8 +49,8 @@ BACKGROUND_GROW_PER_FACE_WIDTH = 0.02  # a turned photo's background inside its 
 PROFILE = np.array([2, 164, 0, 13, 14, 17, 18, 200, 199, 175, 152])  # the midline from under the nose to the chin
 NOSE_TIP = 1
 SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
-SIDE_LIGHT_SPREAD = 0.25  # a photo whose lighting's odd part (`face3d.lighting.side_light`, log units) spreads
-# further than this over its skin is evened out: dark_lowres 0.34 (a pale and a brown half face in every frame);
+SIDE_LIGHT_SPREAD = 0.25  # with `even_light`, a photo whose lighting's odd part (`face3d.lighting.side_light`, log
+# units) spreads further than this over its skin is evened out: dark_lowres 0.34 (a pale and a brown half face in every frame);
 # every other portrait 0.16 or less (glasses and b 0.16, anger 0.15, a 0.13, the rest 0.07 or less), where the
 # hair's edge and the face's own asymmetry weigh as much as the light
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
@@ -374,7 +374,8 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
                    chroma_weighted: bool = True, delight: bool = False,
-                   clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
+                   clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0, even_light: bool = False
+                   ) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
@@ -389,6 +390,12 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     `tolerance`: the expression neutralised only beyond this many prior standard deviations, the mouth's
     opening wholly (`MorphableModel.neutralise`); the target's identities must be neutralised alike.
+    `even_light` (opt-in, normalised sources): a photo lit hard from one side has that light's odd part
+    divided out (`_side_light_evened`; only the part mirrored points disagree on, so the eye sockets' and
+    the nose's own shading stay). On dark_lowres the face's halves came out closer (L 132/58 -> 101/82 on
+    the warped face) and cheek Delta E fell on most clips, but dlib's same-person rate against the side-lit
+    photo fell (talking_frontal clips 1.0 -> 0.33, 0.53 -> 0.13): evening the photo itself moves its own
+    descriptor 0.20, as far as making it grey; so it is not the default.
     """
     unknown = set(clean) - set(CLEAN_KINDS)
     if unknown:
@@ -403,7 +410,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
     return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(),
-                       parser if clean else None, chroma_weighted, delight, tuple(clean), tolerance)
+                       parser if clean else None, chroma_weighted, delight, tuple(clean), tolerance, even_light)
 
 
 def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
@@ -461,7 +468,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
                 parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False,
-                clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
+                clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0, even_light: bool = False) -> SourceFace:
     neutrals = [_neutral_shape(model, s, tolerance) for s in shapes]
     identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
@@ -507,7 +514,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             # what is hidden is left to the target (a mirrored forehead or cheek edge drew seams).
             texture, mask = mirror_fill(texture, mask, points, triangles, model.mirror,
                                         where=_brows_and_eyes(texture.shape[:2], points))
-        texture, skin = _side_light_evened(texture, points, triangles, model.mirror, mask, skin, chroma_weighted)
+        if even_light:
+            texture, skin = _side_light_evened(texture, points, triangles, model.mirror, mask, skin, chroma_weighted)
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
         textures.append(texture)
         masks.append(mask)
