@@ -393,9 +393,11 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     `even_light` (opt-in, normalised sources): a photo lit hard from one side has that light's odd part
     divided out (`_side_light_evened`; only the part mirrored points disagree on, so the eye sockets' and
     the nose's own shading stay). On dark_lowres the face's halves came out closer (L 132/58 -> 101/82 on
-    the warped face) and cheek Delta E fell on most clips, but dlib's same-person rate against the side-lit
-    photo fell (talking_frontal clips 1.0 -> 0.33, 0.53 -> 0.13): evening the photo itself moves its own
-    descriptor 0.20, as far as making it grey; so it is not the default.
+    the warped face), closer-to-source rose onto grimaces_blinks (0.87 -> 1.0 on two clips), but dlib's
+    same-person rate against the side-lit photo fell onto talking_frontal (three clips 1.0/1.0/0.53 ->
+    0.6/0.33/0.13) and cheek Delta E moved both ways (2.5..4.0 from 3.5..4.7 there, +0.5 onto
+    grimaces_blinks): evening the photo itself moves its own descriptor 0.20, as far as making it grey; so
+    it is not the default.
     """
     unknown = set(clean) - set(CLEAN_KINDS)
     if unknown:
