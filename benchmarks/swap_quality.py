@@ -3,7 +3,7 @@
 Configurations: the default pipeline; a naive baseline (per-frame 2D warp onto the target's landmarks,
 Poisson blend, no colour match, no smoothing, no occlusion or mouth masks); and the default with one
 part off at a time (3D split, colour matching, smoothing, source neutralisation, chroma weighting, grain
-matching, detail restoration, shaving a bearded target's chin) or one opt-in part on (grain, gaze, relight, source delighting, the
+matching, detail restoration, shaving a bearded target's chin) or one opt-in part on (grain, gaze, relight, source delighting, evening a source's side light, the
 target's creases, the face parser's masks, the source clean-up `clean`) or other eyes: the source's
 irises following the target's glances (follow-eyes) or as photographed (source-eyes). Each output is
 scored by `tryon eval swap`.
@@ -39,6 +39,7 @@ CONFIGS = {
     "source-eyes": ["--eyes", "source"],
     "relight": ["--relight"],
     "delight": ["--delight"],
+    "even-light": ["--even-light"],
     "no-detail": ["--no-restore-detail"],
     "creases": ["--target-creases"],
     "parsing": ["--parsing"],

@@ -83,6 +83,7 @@ def swap(
     parsing: bool = typer.Option(False, "--parsing/--no-parsing", help="Masks from the face parser: hair, hands and the glasses' frame stay the target's (opt-in: with the target's glasses kept, dlib's same-person rate falls); default: the skin-colour model."),
     clean_source: Optional[bool] = typer.Option(None, "--clean-source/--no-clean-source", help="Clean the source photos with the face parser: hair over the face never pasted (a brow or eye under it mirrored from the other side, the rest left to the target), hands, objects and the mouth's inside never pasted, the glasses' frame painted over (the eyes behind the lenses kept; thin or blurry frames the parser misses found as lines round the eyes); without the parser, the skin-colour model. Default: hair and glasses (objects cost dlib's same-person rate on the grid); --no-clean-source: none.", show_default=False),
     delight: bool = typer.Option(False, "--delight/--no-delight", help="Divide each source photo's own lighting out of its face (spherical harmonics fitted on its mesh's normals), so a side light's dark half-face is not pasted; the target's lighting is applied in the render (opt-in: it cost same-person on some sources)."),
+    even_light: bool = typer.Option(False, "--even-light/--no-even-light", help="Even out a source photo lit hard from one side: the part of its shading that differs between mirrored points of the face (fitted on the mesh's normals) is divided out, the face's own shading kept (opt-in: it cost dlib's same-person rate against the side-lit photo)."),
     identity_tolerance: float = typer.Option(0.0, min=0.0, max=10.0, help="Neutralise the source photos' and the target's expression only beyond this many standard deviations of the morphable model's prior (the mouth's opening wholly): the model's identity bases barely span mouth width, lip height and chin length, so full neutralising sets them to the mean and the target's take their place. 0 (default): neutralise wholly."),
     regions: str = typer.Option(",".join(FACE_REGIONS), help=f"Face parts to swap, comma-separated ({', '.join(FACE_REGIONS)}); the others stay the target's (needs --parsing)."),
 ) -> None:
@@ -122,7 +123,7 @@ def swap(
             raise InputError("--regions needs the face parser, which is not installed (python -m tryon_cli.models.fetch)")
         source = prepare_source([(p, read_image(p)) for p in source_paths], neutralise=neutralise and use_3d,
                                 parser=loaded_parser if clean else None, chroma_weighted=chroma_weight,
-                                delight=delight, clean=clean, tolerance=identity_tolerance)
+                                delight=delight, clean=clean, tolerance=identity_tolerance, even_light=even_light)
         if chroma_weight and is_colourless(source.skin_stats):
             console.print("[yellow]warning:[/] the source photo has (almost) no colour, as a black-and-white photo: "
                           "the face takes the target's skin tone")

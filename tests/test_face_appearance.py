@@ -927,3 +927,73 @@ def test_transfer_skin_leaves_the_face_as_mapped_where_no_target_skin_is_in_reac
 
     middle, mapped = lab(holed), lab(skin, chroma_low_band=False)  # the global match alone
     assert np.abs(middle - mapped).max() < 1.5, (middle, mapped)
+
+
+def _mirror_partners(points: np.ndarray) -> np.ndarray:
+    """Each point's left/right partner on the hemisphere (mirrored about its vertical axis)."""
+    centre = (points[:, 0].max() + points[:, 0].min()) / 2
+    mirrored = points[:, :2] * (-1.0, 1.0) + (2 * centre, 0.0)
+    return np.argmin(np.linalg.norm(points[None, :, :2] - mirrored[:, None, :], axis=2), axis=1)
+
+
+def test_a_side_lights_odd_shading_is_divided_out_and_the_faces_symmetric_features_kept():
+    """A hemisphere lit from the left, with two dark 'eye sockets' placed symmetrically: the light's odd part
+    (the one difference between mirrored points) goes, both halves come out alike, and the sockets (albedo
+    both sides share, as the shading of an eye socket or a nose's shape) stay as dark against their skin."""
+    from tryon_cli.face3d.lighting import divide_side_light, side_light
+
+    points, triangles, normals = _hemisphere()
+    mirror = _mirror_partners(points)
+    inside = normals[..., 2] > 0.35
+    albedo = np.ones(inside.shape, np.float32)
+    for x in (55, 105):
+        cv2.circle(albedo, (x, 65), 9, 0.6, -1)
+    shade = np.clip(normals @ np.array([-0.7, 0.0, 0.7]), 0, 1) * 0.6 + 0.4
+    image = np.clip(np.array(SKIN, np.float32) * (albedo * shade)[..., None], 0, 255).astype(np.uint8)
+    skin = np.where(inside & (albedo == 1.0), 255, 0).astype(np.uint8)
+    odd, spread = side_light(image, points, triangles, mirror, skin)
+    out = divide_side_light(image, points, triangles, odd)
+    grey_in = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(float)
+    grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float)
+    left, right = grey[45:115, 30:70], grey[45:115, 90:130]
+    assert abs(left.mean() - right.mean()) < 0.25 * abs(grey_in[45:115, 30:70].mean() - grey_in[45:115, 90:130].mean())
+    for x in (55, 105):  # each socket as dark against the skin beside it (below) as the albedo says
+        assert 0.5 < grey[65, x] / grey[85, x] < 0.72
+    assert spread > 0.2
+    evenly_lit = np.clip(np.array(SKIN, np.float32) * albedo[..., None], 0, 255).astype(np.uint8)
+    odd, spread = side_light(evenly_lit, points, triangles, mirror, skin)
+    assert spread < 0.02  # the symmetric sockets are no side light
+    assert np.abs(divide_side_light(evenly_lit, points, triangles, odd).astype(int) - evenly_lit).max() <= 3
+
+
+def test_prepare_source_evens_out_a_strong_side_light_only(astronaut, monkeypatch):
+    """With `even_light`, a photo with one half face far darker than the other (as dark_lowres) comes out of
+    `prepare_source` with its halves close; a photo in ordinary light (the astronaut's, soft from one side) is
+    left as it is."""
+    from pathlib import Path
+
+    from tryon_cli.faceswap import source
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.face import skin_sample_region
+
+    def untouched(*args, **kwargs):
+        raise AssertionError("the photo was evened out")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(source, "divide_side_light", untouched)
+        even = prepare_source([(Path("even.png"), astronaut)], even_light=True)
+    x0, x1 = even.texture_points[:, 0].min(), even.texture_points[:, 0].max()
+    ramp = np.clip(1.0 - 0.7 * (np.arange(astronaut.shape[1]) - (x0 + x1) / 2) / ((x1 - x0) / 2), 0.2, 2.0)
+    photo = np.clip(astronaut.astype(np.float32) * ramp[None, :, None], 0, 255).astype(np.uint8)
+    lit = prepare_source([(Path("side.png"), photo)], even_light=True)
+    with monkeypatch.context() as patch:  # opt-in: without it, not even the side-lit photo is evened
+        patch.setattr(source, "divide_side_light", untouched)
+        prepare_source([(Path("side.png"), photo)])
+    ys, cols = np.nonzero(skin_sample_region(photo.shape[:2], lit.texture_points) > 0)
+    middle = np.median(cols)
+
+    def imbalance(texture: np.ndarray) -> float:
+        grey = cv2.cvtColor(texture, cv2.COLOR_RGB2GRAY).astype(float)
+        return float(grey[ys[cols > middle], cols[cols > middle]].mean() - grey[ys[cols <= middle], cols[cols <= middle]].mean())
+
+    assert abs(imbalance(lit.texture)) < 0.3 * abs(imbalance(photo))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..colour import masked_blur, soft_clip_lightness
 from . import landmarks as lm
-from .raster import Raster, rasterize, vertex_normals
+from .raster import Raster, rasterize, vertex_normals, warp_texture
 
 MAX_SAMPLES = 4000  # skin pixels used per fit (evenly strided)
 RIDGE = 1e-2  # regularisation of the fit, relative to the data's scale (keeps a thin region sane)
@@ -44,14 +44,15 @@ def box_normals(points: np.ndarray, triangles: np.ndarray, raster: Raster) -> np
 
 
 def _solve(design: np.ndarray, values: np.ndarray) -> np.ndarray:
+    terms = design.shape[1]
     gram = design.T @ design
-    gram += RIDGE * np.trace(gram) / 9 * np.eye(9)
+    gram += RIDGE * np.trace(gram) / terms * np.eye(terms)
     return np.linalg.solve(gram, design.T @ values)
 
 
 def fit_lighting(lightness: np.ndarray, basis: np.ndarray, region: np.ndarray, robust: bool = False) -> np.ndarray | None:
-    """The nine coefficients that best explain `lightness` over `region` (ridge least squares); None when
-    the region is too small to fit. `robust`: refit without the first fit's outliers (OUTLIER_MADS)."""
+    """The coefficients (one per basis term: nine for `sh_basis`) that best explain `lightness` over `region`
+    (ridge least squares); None when the region is too small to fit. `robust`: refit without the first fit's outliers (OUTLIER_MADS)."""
     ys, xs = np.nonzero(region)
     if len(ys) < 100:
         return None
@@ -76,6 +77,12 @@ def _eyes_and_lips(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         cv2.fillPoly(mask, [np.round(points[loop, :2]).astype(np.int32)], 255)
     grow = max(int(0.02 * np.ptp(points[:, 0])), 1)
     return cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+
+
+def _feather(inside: np.ndarray, width: int) -> np.ndarray:
+    """0..1 weight, 1 inside the mesh and falling to 0 over 4% of its `width` at its outline."""
+    edge = max(int(0.04 * width), 1)
+    return cv2.GaussianBlur(cv2.erode(inside, np.ones((3, 3), np.uint8), iterations=edge), (0, 0), edge / 2 + 0.5)
 
 
 def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: np.ndarray) -> np.ndarray:
@@ -106,8 +113,7 @@ def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: 
     sigma = max(RATIO_SIGMA * w, 1.0)
     ratio = masked_blur(ratio, inside, sigma)
     # Feathered to 1 at the mesh's outline, so the face meets the untouched image without a step.
-    edge = max(int(0.04 * w), 1)
-    weight = cv2.GaussianBlur(cv2.erode(inside, np.ones((3, 3), np.uint8), iterations=edge), (0, 0), edge / 2 + 0.5)
+    weight = _feather(inside, w)
     lightness = lab[..., 0] * (1.0 + weight * (ratio - 1.0))
     # The photo's shine (nose, forehead) is its light's too: compressed toward the skin's level, on the skin
     # and the nose only (eye whites and teeth are bright by nature).
@@ -120,6 +126,70 @@ def delight(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, skin: 
     lightness = np.where(shiny, knee + SPECULAR_KEEP * (lightness - knee) * weight + (1 - weight) * (lightness - knee), lightness)
     # Highlights are compressed, not clipped: a brightened specular spot keeps its shape instead of a white patch.
     lab[..., 0] = soft_clip_lightness(lightness)
+    out = image.copy()
+    out[box] = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return out
+
+
+SIDE_DETAIL_SIGMA = 0.02  # the log-lightness is smoothed at this fraction of the face's width before each pixel is
+# compared with its mirrored partner: pores and a few pixels of mesh misregistration are not lighting
+MAX_SIDE_RATIO = 2.0  # the side light's correction stays within [1 / MAX_SIDE_RATIO, MAX_SIDE_RATIO]
+LOG_FLOOR = 8.0  # OpenCV-Lab lightness below this is taken as this in the log (no blow-up in a black shadow)
+
+
+def side_light(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, mirror: np.ndarray,
+               skin: np.ndarray) -> tuple[np.ndarray, float]:
+    """The part of the face's log-shading that differs between mirrored points, and its strength.
+
+    The skin's albedo is taken as left/right symmetric (each point and its mirrored partner, `mirror`, share
+    it), so half the log-lightness difference between a pixel and its partner is the lighting's odd part,
+    which a side light makes and the face's own features (eye sockets, the nose's shape, a darker forehead)
+    do not. It is fitted, as a function of the normals at both points (second-order spherical harmonics on
+    the photo's own mesh), on the skin seen on both sides; what is returned is that smooth, geometry-explained
+    field (h, w) over the raster's box, in log units, to be subtracted, and its spread over the skin (the
+    standard deviation: 0 for an evenly lit face).
+    """
+    raster = rasterize(points, triangles, image.shape[:2])
+    h, w = raster.shape
+    box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
+    covered = raster.coverage
+    lightness = cv2.cvtColor(image[box], cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    own_skin = (skin[box] > 0) & covered
+    log_l = masked_blur(np.log(np.maximum(lightness, LOG_FLOOR)), own_skin.astype(np.float32),
+                        max(SIDE_DETAIL_SIGMA * w, 1.0))
+    local = points - (raster.x0, raster.y0, 0)
+    partner = local[mirror]
+    mirrored_l = warp_texture(log_l, partner, raster, triangles)
+    mirrored_skin = warp_texture(own_skin.astype(np.uint8) * 255, partner, raster, triangles,
+                                 border=cv2.BORDER_CONSTANT) > 127
+    region = own_skin & mirrored_skin
+    normals = vertex_normals(points, triangles) * np.array([1.0, -1.0, -1.0], dtype=np.float32)
+    own_n = raster.interpolate(normals, triangles, fill=0.0)
+    partner_n = raster.interpolate(normals[mirror], triangles, fill=0.0)
+    own_n /= np.maximum(np.linalg.norm(own_n, axis=2, keepdims=True), 1e-6)
+    partner_n /= np.maximum(np.linalg.norm(partner_n, axis=2, keepdims=True), 1e-6)
+    design = (sh_basis(own_n) - sh_basis(partner_n))[..., 1:]  # the constant cancels
+    coefficients = fit_lighting(log_l - mirrored_l, design, region, robust=True)
+    if coefficients is None:
+        return np.zeros((h, w), np.float32), 0.0
+    odd = 0.5 * (design @ coefficients).astype(np.float32)
+    # No extrapolation (as in `delight`): normals the fit never saw (the outline, the nose's underside) take
+    # the nearest value it did see.
+    low, high = np.percentile(odd[region], [1.0, 99.0])
+    odd = np.clip(odd, max(low, -np.log(MAX_SIDE_RATIO)), min(high, np.log(MAX_SIDE_RATIO)))
+    odd = masked_blur(odd, covered.astype(np.float32), max(RATIO_SIGMA * w, 1.0)) * covered
+    return odd, float(np.std(odd[region]))
+
+
+def divide_side_light(image: np.ndarray, points: np.ndarray, triangles: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """`image` (RGB uint8) with a side light's odd shading (`side_light`'s field over the mesh's box) divided
+    out of the face's Lab lightness, feathered to nothing at the mesh's outline. Each mirrored pair of points
+    meets at their geometric mean, so the face's overall lightness and its colour are kept."""
+    raster = rasterize(points, triangles, image.shape[:2])
+    h, w = raster.shape
+    box = (slice(raster.y0, raster.y0 + h), slice(raster.x0, raster.x0 + w))
+    lab = cv2.cvtColor(image[box], cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= np.exp(-odd * _feather(raster.coverage.astype(np.float32), w))
     out = image.copy()
     out[box] = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
     return out

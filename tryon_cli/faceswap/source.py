@@ -22,7 +22,7 @@ from ..analysis.parsing import FaceParser, crop, crop_box
 from ..colour import skin_colour_statistics
 from ..errors import InputError
 from ..face3d import landmarks as lm
-from ..face3d.lighting import delight as delight_face
+from ..face3d.lighting import delight as delight_face, divide_side_light, side_light
 from ..face3d.fitting import Pose, frontalize, normalized_shape, robust_identity, rotation_angle_degrees
 from ..face3d.morphable import (MorphableModel, calm_brows, population_rest, rest_brows, spread_brows_onto_skin,
                                 spread_onto_skin)
@@ -49,6 +49,10 @@ BACKGROUND_GROW_PER_FACE_WIDTH = 0.02  # a turned photo's background inside its 
 PROFILE = np.array([2, 164, 0, 13, 14, 17, 18, 200, 199, 175, 152])  # the midline from under the nose to the chin
 NOSE_TIP = 1
 SOURCE_PARSE_SIZE = 448  # a photo is parsed once, at the parser's training size (video crops: 320, for speed)
+SIDE_LIGHT_SPREAD = 0.25  # with `even_light`, a photo whose lighting's odd part (`face3d.lighting.side_light`, log
+# units) spreads further than this over its skin is evened out: dark_lowres 0.34 (a pale and a brown half face in every frame);
+# every other portrait 0.16 or less (glasses and b 0.16, anger 0.15, a 0.13, the rest 0.07 or less), where the
+# hair's edge and the face's own asymmetry weigh as much as the light
 MIRROR_FILL_YAW = 20.0  # degrees: a photo facing the camera closer than this has a hidden brow or eye mirrored
 MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull grown this much
 HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
@@ -370,7 +374,8 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
 def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = True,
                    model: MorphableModel | None = None, parser: FaceParser | None = None,
                    chroma_weighted: bool = True, delight: bool = False,
-                   clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
+                   clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0, even_light: bool = False
+                   ) -> SourceFace:
     """The source identity from one or more photos: identity shape, texture, skin colour.
 
     `neutralise` removes the photos' expression and head turn (needs the morphable model: the shipped
@@ -385,6 +390,14 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     others (a dark low-resolution source 0.56 -> 0.42), so it is not the default.
     `tolerance`: the expression neutralised only beyond this many prior standard deviations, the mouth's
     opening wholly (`MorphableModel.neutralise`); the target's identities must be neutralised alike.
+    `even_light` (opt-in, normalised sources): a photo lit hard from one side has that light's odd part
+    divided out (`_side_light_evened`; only the part mirrored points disagree on, so the eye sockets' and
+    the nose's own shading stay). On dark_lowres the face's halves came out closer (L 132/58 -> 101/82 on
+    the warped face), closer-to-source rose onto grimaces_blinks (0.87 -> 1.0 on two clips), but dlib's
+    same-person rate against the side-lit photo fell onto talking_frontal (three clips 1.0/1.0/0.53 ->
+    0.6/0.33/0.13) and cheek Delta E moved both ways (2.5..4.0 from 3.5..4.7 there, +0.5 onto
+    grimaces_blinks): evening the photo itself moves its own descriptor 0.20, as far as making it grey; so
+    it is not the default.
     """
     unknown = set(clean) - set(CLEAN_KINDS)
     if unknown:
@@ -399,7 +412,7 @@ def prepare_source(images: list[tuple[Path, np.ndarray]], neutralise: bool = Tru
     if not neutralise:
         return _as_photographed(faces, frontal_mesh, shapes, frontal, chroma_weighted, delight)
     return _normalised(faces, frontal_mesh, poses, shapes, frontal, model or MorphableModel.load(),
-                       parser if clean else None, chroma_weighted, delight, tuple(clean), tolerance)
+                       parser if clean else None, chroma_weighted, delight, tuple(clean), tolerance, even_light)
 
 
 def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarray,
@@ -408,6 +421,19 @@ def _delit(image: np.ndarray, face: Face, mask: np.ndarray, triangles: np.ndarra
     skin_region = skin_sample_region(image.shape[:2], face.points)
     image = delight_face(image, face.points, triangles, skin_region & mask)
     return image, skin_colour_statistics(image, skin_region, chroma_weighted)
+
+
+def _side_light_evened(texture: np.ndarray, points: np.ndarray, triangles: np.ndarray, mirror: np.ndarray,
+                       mask: np.ndarray, skin: np.ndarray, chroma_weighted: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A side-lit photo (its lighting's odd part spreads past SIDE_LIGHT_SPREAD) with that part divided out
+    (`face3d.lighting.divide_side_light`), and its skin colour measured again; any other photo as it is."""
+    region = skin_sample_region(texture.shape[:2], points) & mask
+    odd, spread = side_light(texture, points, triangles, mirror, region)
+    if spread <= SIDE_LIGHT_SPREAD:
+        return texture, skin
+    texture = divide_side_light(texture, points, triangles, odd)
+    evened = skin_colour_statistics(texture, region, chroma_weighted)
+    return texture, skin if evened is None else evened
 
 
 def _as_photographed(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray,
@@ -444,7 +470,7 @@ def _neutral_shape(model: MorphableModel, shape: np.ndarray, tolerance: float = 
 def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.ndarray, poses: tuple[Pose, ...],
                 shapes: tuple[np.ndarray, ...], frontal: int, model: MorphableModel,
                 parser: FaceParser | None, chroma_weighted: bool = True, delight: bool = False,
-                clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0) -> SourceFace:
+                clean: tuple[str, ...] = CLEAN_KINDS, tolerance: float = 0.0, even_light: bool = False) -> SourceFace:
     neutrals = [_neutral_shape(model, s, tolerance) for s in shapes]
     identity = robust_identity(np.stack(neutrals))
     triangles = triangulate(identity[:FACE_POINTS])
@@ -490,6 +516,8 @@ def _normalised(faces: list[tuple[Path, np.ndarray, Face]], frontal_mesh: np.nda
             # what is hidden is left to the target (a mirrored forehead or cheek edge drew seams).
             texture, mask = mirror_fill(texture, mask, points, triangles, model.mirror,
                                         where=_brows_and_eyes(texture.shape[:2], points))
+        if even_light:
+            texture, skin = _side_light_evened(texture, points, triangles, model.mirror, mask, skin, chroma_weighted)
         offset = np.array([sum(t.shape[1] for t in textures), 0, 0], dtype=np.float32)
         textures.append(texture)
         masks.append(mask)
