@@ -71,6 +71,7 @@ COLLAR_SHADE_CHROMATICITY = 0.1  # RGB-share distance within which a pixel near 
 # the fabric's median, 0.16-0.22 from the neck's; the two medians 0.14 apart) ...
 MIN_COLLAR_CONTRAST = 0.05  # ... when the garment's and the neck's medians are at least this far apart
 NECK_SHADE_MIN_SUM = 60  # R+G+B under which a pixel's RGB shares are noise (black fabric, a deep shadow)
+COLLAR_FABRIC_REACH = 0.3  # torso scales below the collar where the old garment's colour is read
 NECK_SHADE_SAMPLES = 50  # pixels of the garment and of the skin above the collar needed to compare them
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.65  # torso scales: the highest a worn lower garment's waistband is looked for (the high
@@ -413,7 +414,7 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # (from the garment region's own top: the collar row is held down to the neck's base)
         rim = max(int(0.04 * scale), 2)
         fabric |= _fabric_in_shade(image, garment, candidates & ~fabric, min(collar, int(rows.min())) - rim,
-                                   collar + rim)
+                                   collar + rim, int(COLLAR_FABRIC_REACH * scale))
     collar_fabric = fabric & (garment > 0)  # (before `fabric` is narrowed below)
     skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
@@ -469,17 +470,20 @@ def chromaticity(pixels: np.ndarray) -> np.ndarray:
     return values / np.maximum(values.sum(axis=-1, keepdims=True), 1.0)
 
 
-def _fabric_in_shade(image: np.ndarray, garment: np.ndarray, skin: np.ndarray, top: int, bottom: int) -> np.ndarray:
+def _fabric_in_shade(image: np.ndarray, garment: np.ndarray, skin: np.ndarray, top: int, bottom: int,
+                     reach: int) -> np.ndarray:
     """Pixels in rows top..bottom (the band round the collar) of the old garment's colour in its own shade:
-    their chromaticity nearer the garment's median than the `skin`'s (above the band) and within
+    their chromaticity nearer the garment's median (within `reach` rows below the band's top: a dress's region
+    takes in the trousers below) than the `skin`'s (above the band) and within
     COLLAR_SHADE_CHROMATICITY of it, and bright enough for their chromaticity to be read. A mock neck's
     collar folds over in shadow: darker and less saturated than the fabric in the light (out of
     `_fabric_coloured`'s range), in the skin range, it stayed as a mustard line under the chin."""
     found = np.zeros(garment.shape, bool)
     top, bottom = max(top, 0), min(bottom, garment.shape[0])
-    if bottom <= top or garment.sum() < NECK_SHADE_SAMPLES or skin[:top].sum() < NECK_SHADE_SAMPLES:
+    near = garment[top : top + max(reach, 1)] > 0
+    if bottom <= top or near.sum() < NECK_SHADE_SAMPLES or skin[:top].sum() < NECK_SHADE_SAMPLES:
         return found
-    fabric = np.median(chromaticity(image[garment > 0]), axis=0)
+    fabric = np.median(chromaticity(image[top : top + max(reach, 1)][near]), axis=0)
     neck = np.median(chromaticity(image[:top][skin[:top]]), axis=0)
     if np.linalg.norm(fabric - neck) < MIN_COLLAR_CONTRAST:
         return found  # (a skin-coloured garment: the colour cannot tell its shade from the neck)
