@@ -109,3 +109,23 @@ def test_the_notch_where_a_bottoms_leg_steps_in_below_its_hips_is_closed():
     assert (closed[262:275, 160:178] == 1.0).all(), "the notch on the person below the hips' corner"
     assert np.abs(warped[262:275, 160:178] - 220).max() < 5.0, "in the garment's colour"
     assert (closed[262:275, 140:150] == 0).all(), "nothing off the person"
+
+
+def test_black_shadows_of_the_hair_falling_past_the_chin_are_hair():
+    """Hair falls from the head (kept in front) past the chin into the band above a new neckline, its strands'
+    shadows black: darker than the hair's median by more than its colour tolerance, they were taken for the
+    old collar and filled as a pink block of skin in the hair (full_body_dance frame 31)."""
+    from tryon_cli.render.classical.garment import _hair_below_keep
+
+    frame = np.full((*SHAPE, 3), 225, np.uint8)
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:200, 180:320] = 255  # the head, cut at the chin
+    frame[40:200, 180:320] = (45, 38, 38)  # dark hair ...
+    frame[60:200, 215:285] = (215, 170, 150)  # ... round the face
+    frame[200:260, 180:215] = (45, 38, 38)  # the hair falling past the chin ...
+    frame[215:245, 185:210] = (4, 3, 3)  # ... black in its shadow
+    region = np.zeros(SHAPE, bool)
+    region[200:260, 170:330] = True  # the band above the new neckline
+    hair = _hair_below_keep(frame, keep, region)
+    assert hair[215:245, 185:210].all(), "the hair's black shadow"
+    assert not hair[200:260, 225:330].any(), "not the band beside it"

@@ -393,7 +393,10 @@ def _hair_below_keep(frame: np.ndarray, keep: np.ndarray | None, region: np.ndar
     head[int(np.nonzero(region.any(axis=1))[0].min()) :] = False
     if head.sum() >= MIN_SKIN_SAMPLES and np.linalg.norm(np.median(lab[head], axis=0) - hair) > HAIR_HEAD_TOLERANCE:
         return found
-    like = np.linalg.norm(lab - hair, axis=2) < HAIR_TOLERANCE
+    # (or darker, of its chroma: the strands' shadows, black where the hair falls over the collar, were no
+    # hair and a pink block of skin stood in the hair beside the neck, full_body_dance frame 31)
+    like = (np.linalg.norm(lab - hair, axis=2) < HAIR_TOLERANCE) \
+        | ((lab[..., 0] < hair[0]) & (np.linalg.norm(lab[..., 1:] - hair[1:], axis=2) < HAIR_TOLERANCE))
     candidates = like & (near | region)  # (through any gap between what stays in front and `region`)
     count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
     touching = np.unique(labels[seeds & like])
