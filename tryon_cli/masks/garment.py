@@ -413,8 +413,11 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     else:  # (the collar's own shaded edge, darker and out of the fabric's Lab range, was kept as neck)
         # (from the garment region's own top: the collar row is held down to the neck's base)
         rim = max(int(0.04 * scale), 2)
-        fabric |= _fabric_in_shade(image, garment, candidates & ~fabric, min(collar, int(rows.min())) - rim,
-                                   collar + rim, int(COLLAR_FABRIC_REACH * scale))
+        # (skin-range pixels only: the others are no neck anyway, and the backdrop beside the neck of a light
+        # top's colour must stay under the neck's grown rim, else the new top's shoulder showed on it)
+        top = min(collar, int(rows.min())) - rim
+        fabric |= candidates & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
+                                                int(COLLAR_FABRIC_REACH * scale))
     collar_fabric = fabric & (garment > 0)  # (before `fabric` is narrowed below)
     skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
@@ -450,7 +453,7 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         like_neck = np.abs(lightness - float(np.median(lightness[skin > 0]))) < NECK_RIM_LIGHTNESS
         next_to_collar = np.where(like_neck, next_to_collar, 0).astype(np.uint8)
     neck = np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
-    neck[_just_above(collar_fabric, NECK_RIM_PX)] = 0
+    neck[_just_above(collar_fabric, NECK_RIM_PX) & candidates] = 0
     return neck
 
 
