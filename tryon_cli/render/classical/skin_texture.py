@@ -27,8 +27,6 @@ MID_CENTRE_DEPTH = 0.15  # a middle patch is centred at least this share of its 
 MID_CLIP = 0.05  # ... within +-this (a shadow's edge, a vein or stubble is no texture) ...
 MID_STRENGTH = 0.6  # ... at this share of the source's contrast (at full contrast a filled arm looked blotchy)
 MIN_SOURCES = 20  # patch centres needed before a band is laid at all
-FINE_MIN_AREA = 1.0  # ... and, for the fine band, centres over at least this many patches' area (about four distinct
-# patches; full_body_dance's face gave 0.7 in frame 22 and 0.1 in frame 2, a 1024 px photo's face dozens)
 
 
 def _relative(grey: np.ndarray, source: np.ndarray, fine: float, coarse: float, clip: float) -> np.ndarray:
@@ -87,17 +85,10 @@ def _centres(source: np.ndarray, reach: int, margin: int) -> np.ndarray | None:
     return core if core.sum() >= MIN_SOURCES else None
 
 
-def _varied(centres: np.ndarray, patch: int) -> bool:
-    """Whether the fine patches' centres span at least FINE_MIN_AREA patches' area: from less, the same few
-    patches (a small face's fringe and its motion streaks) were tiled over a whole filled neck and both arms,
-    which looked crumpled and hairy (full_body_dance frame 22: 208 centre pixels for 17 px patches)."""
-    return int(centres.sum()) >= FINE_MIN_AREA * patch * patch
-
-
 def skin_detail(frame: np.ndarray, source: np.ndarray, region: np.ndarray, seed: int = 0) -> np.ndarray:
     """Relative detail (float32, about 0, frame-sized) over `region`, copied from `source` (bool masks):
-    the fine band from patches wholly inside it where they vary enough (`_varied`), plus the middle band where it
-    holds enough of its patches' centres; zero elsewhere, and zero everywhere when it holds too few fine patches."""
+    the fine band from patches wholly inside it, plus the middle band where it holds enough of its patches'
+    centres; zero elsewhere, and zero everywhere when it holds too few fine patches."""
     h, w = region.shape
     detail = np.zeros((h, w), np.float32)
     if not region.any():
@@ -112,10 +103,8 @@ def skin_detail(frame: np.ndarray, source: np.ndarray, region: np.ndarray, seed:
     relative = np.clip(grey / cv2.GaussianBlur(grey, (0, 0), sigma) - 1.0, -DETAIL_CLIP, DETAIL_CLIP)
     rng = np.random.default_rng(seed)
     # (a fine patch lies wholly inside the skin: the whole patch counts)
-    laid = np.zeros((h, w), np.float32)
-    if _varied(inner, patch):
-        laid = _patches(relative, inner, cv2.dilate(inner.astype(np.uint8), np.ones((patch + 1, patch + 1), np.uint8))
-                        .astype(np.float32), region, patch, rng, inner)
+    laid = _patches(relative, inner, cv2.dilate(inner.astype(np.uint8), np.ones((patch + 1, patch + 1), np.uint8))
+                    .astype(np.float32), region, patch, rng, inner)
     # the middle band, measured on a little inside the skin only: a patch lays only its skin's pixels
     skin = cv2.erode(source.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     mid_patch = max(int(MID_PATCH * long_side), 2 * MIN_PATCH)
