@@ -71,6 +71,7 @@ COLLAR_SHADE_CHROMATICITY = 0.1  # RGB-share distance within which a pixel near 
 # the fabric's median, 0.16-0.22 from the neck's; the two medians 0.14 apart) ...
 MIN_COLLAR_CONTRAST = 0.05  # ... when the garment's and the neck's medians are at least this far apart
 NECK_SHADE_MIN_SUM = 60  # R+G+B under which a pixel's RGB shares are noise (black fabric, a deep shadow)
+LIPS_MARGIN = 0.15  # torso scales below the mouth's corners where the face's hull may still reach (lower lip, jaw)
 COLLAR_FABRIC_REACH = 0.3  # torso scales below the collar where the old garment's colour is read
 NECK_SHADE_SAMPLES = 50  # pixels of the garment and of the skin above the collar needed to compare them
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
@@ -416,9 +417,10 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # (skin-range pixels only: the others are no neck anyway, and the backdrop beside the neck of a light
         # top's colour must stay under the neck's grown rim, else the new top's shoulder showed on it)
         top = min(collar, int(rows.min())) - rim
-        fabric |= candidates & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
+        fabric |= candidates & _below_lips(body, scale, garment.shape) & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
                                                 int(COLLAR_FABRIC_REACH * scale))
     collar_fabric = fabric & (garment > 0)  # (before `fabric` is narrowed below)
+    lips = _below_lips(body, scale, garment.shape)  # (a bowed head's high collar reaches the jaw: the face stays out)
     skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     if len(shoulders) == 2:
@@ -453,8 +455,19 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         like_neck = np.abs(lightness - float(np.median(lightness[skin > 0]))) < NECK_RIM_LIGHTNESS
         next_to_collar = np.where(like_neck, next_to_collar, 0).astype(np.uint8)
     neck = np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
-    neck[_just_above(collar_fabric, NECK_RIM_PX) & candidates] = 0
+    neck[_just_above(collar_fabric, NECK_RIM_PX) & candidates & lips] = 0
     return neck
+
+
+def _below_lips(body: Body, scale: float, shape: tuple[int, int]) -> np.ndarray:
+    """The rows (bool image) more than LIPS_MARGIN torso scales below the mouth's corners (all rows without
+    them): the collar's shade and edge are taken from the neck only there (full_body_dance's bowed head: 6 mask
+    pixels inside the face mesh's lips-to-brows hull over 150 frames)."""
+    below = np.ones(shape, bool)
+    mouth = body.visible((9, 10))  # (BlazePose's mouth corners)
+    if len(mouth):
+        below[: max(int(float(mouth[:, 1].max()) + LIPS_MARGIN * scale), 0)] = False
+    return below
 
 
 def _just_above(region: np.ndarray, rows: int) -> np.ndarray:
