@@ -37,6 +37,9 @@ NECK_BASE_WIDTH = 0.6  # shoulder-joint distances: walking up from the shoulder 
 MAX_NECK_BASE = 0.4  # ... looked for up to this far above the shoulder line (shoulder-joint distances)
 LIMB_WRAP = 0.9  # a sleeve's or leg's width seen from the front, as a share of its flat width
 HIPS_PER_HIP_JOINTS = 1.7  # the body's width at the hips, in hip-joint distances
+HIP_NOTCH_LENGTH = 0.6  # hip-joint distances: about half the longest run down a column closed where a bottom's
+# legs meet its hips ...
+HIP_NOTCH_DEPTH = 0.5  # ... from the hip joints down this share of the way to the knees
 LEG_GAP_CLOSE = 0.3  # hip-joint distances: a gap this narrow between the new legs, on the person, is closed
 HIP_TO_WAISTBAND_WIDTH = 1.6  # a waistband's width seen from the front, in hip-joint distances
 MAX_WAIST_LIFT = 0.6  # the waistband is raised to the old garment's at most this many hip-joint distances
@@ -743,6 +746,40 @@ def _close_leg_gap(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[n
     return warped, alpha
 
 
+def _close_hip_notches(warped: np.ndarray, alpha: np.ndarray, body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """The notches at the seam of a bottom's hips and its legs (from the hip joints down to HIP_NOTCH_DEPTH of
+    the way to the knees), on the person: a run down a column between two garment pixels, shorter than
+    HIP_NOTCH_LENGTH hip-joint distances, is garment too, its colour carried in from the garment round it
+    (inpainted). The hips are laid square and each leg along its thigh: where a thigh turns in, the leg
+    stepped in below the hips' corner and out again lower down, and the old trousers' place between was
+    filled as a grey block of backdrop (full_body_dance, pink jeans, frame 22)."""
+    hips = body.visible((bp.LEFT_HIP, bp.RIGHT_HIP))
+    knees = body.visible((bp.LEFT_KNEE, bp.RIGHT_KNEE))
+    if len(hips) < 2 or not len(knees) or not body.person.any():
+        return warped, alpha
+    hip_width = float(np.linalg.norm(hips[0] - hips[1]))
+    top = int(max(hips[:, 1].min() - HIP_NOTCH_LENGTH * hip_width, 0))
+    bottom = int(min(hips[:, 1].max() + HIP_NOTCH_DEPTH * max(float(knees[:, 1].mean() - hips[:, 1].mean()), 0.0),
+                     alpha.shape[0]))
+    if bottom <= top:
+        return warped, alpha
+    length = max(int(HIP_NOTCH_LENGTH * hip_width), 1)
+    solid = (alpha[top:bottom] > 0.5).astype(np.uint8)
+    column = np.ones((2 * length + 1, 1), np.uint8)  # (closing: runs up to about twice the half-length)
+    notch = np.zeros(alpha.shape, bool)
+    notch[top:bottom] = (cv2.morphologyEx(solid, cv2.MORPH_CLOSE, column) > 0) & (solid == 0) \
+        & (body.person[top:bottom] > 0)
+    if not notch.any():
+        return warped, alpha
+    # (inpainted from the garment alone, in the band: the warp is black off the garment)
+    band = np.clip(warped[top:bottom], 0, 255).astype(np.uint8)
+    filled = np.zeros(warped.shape, np.uint8)
+    filled[top:bottom] = cv2.inpaint(band, 1 - solid, 3, cv2.INPAINT_TELEA)
+    warped = np.where(notch[..., None], filled.astype(warped.dtype), warped)
+    alpha = np.where(notch, 1.0, alpha).astype(alpha.dtype)
+    return warped, alpha
+
+
 def _neck_half_width(garment: GarmentModel, chest: float) -> float:
     """Half the new top's neck opening on the body (px): its top row's extent in the photo, at the torso's
     scale (the torso band spans `chest` px, see `_torso_top_width`)."""
@@ -888,6 +925,7 @@ def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tu
     warped = np.where(alpha[..., None] > 1e-3, image / np.maximum(alpha[..., None], 1e-3), 0)
     if garment.category == "lower":
         warped, alpha = _close_leg_gap(warped, alpha, body)
+        warped, alpha = _close_hip_notches(warped, alpha, body)
     s_left, s_right, _, _ = _body_frame(body, mask, category, anchors)
     scale = float(np.linalg.norm(s_right - s_left)) or 0.25 * min(shape)
     shoulders_seen = len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) == 2

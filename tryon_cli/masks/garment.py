@@ -66,6 +66,14 @@ NECK_RIM_PX = 2  # the neck's skin grown this much (px) next to the old collar .
 NECK_RIM_LIGHTNESS = 30.0  # ... where within this 8-bit L of the neck's median (not the collar's edge)
 NECK_FABRIC_CHROMA = 15.0  # 8-bit Lab (a, b) distance from the old garment's colour ...
 NECK_FABRIC_LIGHTNESS = 50.0  # ... and lightness distance: its collar, no neck rim
+COLLAR_SHADE_CHROMATICITY = 0.1  # RGB-share distance within which a pixel near the collar, nearer the old
+# garment's than the neck's, is that garment in shade (full_body_dance's mustard collar edge: 0.05-0.09 from
+# the fabric's median, 0.16-0.22 from the neck's; the two medians 0.14 apart) ...
+MIN_COLLAR_CONTRAST = 0.05  # ... when the garment's and the neck's medians are at least this far apart
+NECK_SHADE_MIN_SUM = 60  # R+G+B under which a pixel's RGB shares are noise (black fabric, a deep shadow)
+LIPS_MARGIN = 0.15  # torso scales below the mouth's corners where the face's hull may still reach (lower lip, jaw)
+COLLAR_FABRIC_REACH = 0.3  # torso scales below the collar where the old garment's colour is read
+NECK_SHADE_SAMPLES = 50  # pixels of the garment and of the skin above the collar needed to compare them
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
 WAIST_ABOVE_HIPS = 0.65  # torso scales: the highest a worn lower garment's waistband is looked for (the high
 # waistband of full_body_dance's jeans is 0.51-0.58 above the hip joints: at 0.4 a black strip of it stayed)
@@ -403,6 +411,16 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     above = candidates[: max(collar, 0)]
     if (above & fabric[: max(collar, 0)]).sum() > 0.5 * max(int(above.sum()), 1):
         fabric[:] = False
+    else:  # (the collar's own shaded edge, darker and out of the fabric's Lab range, was kept as neck)
+        # (from the garment region's own top: the collar row is held down to the neck's base)
+        rim = max(int(0.04 * scale), 2)
+        # (skin-range pixels only: the others are no neck anyway, and the backdrop beside the neck of a light
+        # top's colour must stay under the neck's grown rim, else the new top's shoulder showed on it)
+        top = min(collar, int(rows.min())) - rim
+        fabric |= candidates & _below_lips(body, scale, garment.shape) & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
+                                                int(COLLAR_FABRIC_REACH * scale))
+    collar_fabric = fabric & (garment > 0)  # (before `fabric` is narrowed below)
+    lips = _below_lips(body, scale, garment.shape)  # (a bowed head's high collar reaches the jaw: the face stays out)
     skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     if len(shoulders) == 2:
@@ -436,7 +454,61 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         lightness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
         like_neck = np.abs(lightness - float(np.median(lightness[skin > 0]))) < NECK_RIM_LIGHTNESS
         next_to_collar = np.where(like_neck, next_to_collar, 0).astype(np.uint8)
-    return np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
+    neck = np.where(fabric, skin, np.where(near_collar, next_to_collar, grown)).astype(np.uint8)
+    neck[_just_above(collar_fabric, NECK_RIM_PX) & candidates & lips] = 0
+    return neck
+
+
+def _below_lips(body: Body, scale: float, shape: tuple[int, int]) -> np.ndarray:
+    """The rows (bool image) more than LIPS_MARGIN torso scales below the mouth's corners (all rows without
+    them): the collar's shade and edge are taken from the neck only there (full_body_dance's bowed head: 6 mask
+    pixels inside the face mesh's lips-to-brows hull over 150 frames)."""
+    below = np.ones(shape, bool)
+    mouth = body.visible((9, 10))  # (BlazePose's mouth corners)
+    if len(mouth):
+        below[: max(int(float(mouth[:, 1].max()) + LIPS_MARGIN * scale), 0)] = False
+    return below
+
+
+def _just_above(region: np.ndarray, rows: int) -> np.ndarray:
+    """The `rows` pixels above each pixel of `region` (bool), not in it: an old collar's soft top edge, a mix
+    of the neck and the collar that no colour test calls either, kept as neck it stood as a line under the chin."""
+    found = np.zeros(region.shape, bool)
+    for step in range(1, rows + 1):
+        found[:-step] |= region[step:]
+    return found & ~region
+
+
+def chromaticity(pixels: np.ndarray) -> np.ndarray:
+    """Each pixel's RGB shares of R+G+B (float32; the last axis sums to 1): its colour without its
+    lightness, the same for a fabric in the light and in its own shade."""
+    values = pixels.astype(np.float32)
+    return values / np.maximum(values.sum(axis=-1, keepdims=True), 1.0)
+
+
+def _fabric_in_shade(image: np.ndarray, garment: np.ndarray, skin: np.ndarray, top: int, bottom: int,
+                     reach: int) -> np.ndarray:
+    """Pixels in rows top..bottom (the band round the collar) of the old garment's colour in its own shade:
+    their chromaticity nearer the garment's median (within `reach` rows below the band's top: a dress's region
+    takes in the trousers below) than the `skin`'s (above the band) and within
+    COLLAR_SHADE_CHROMATICITY of it, and bright enough for their chromaticity to be read. A mock neck's
+    collar folds over in shadow: darker and less saturated than the fabric in the light (out of
+    `_fabric_coloured`'s range), in the skin range, it stayed as a mustard line under the chin."""
+    found = np.zeros(garment.shape, bool)
+    top, bottom = max(top, 0), min(bottom, garment.shape[0])
+    near = garment[top : top + max(reach, 1)] > 0
+    if bottom <= top or near.sum() < NECK_SHADE_SAMPLES or skin[:top].sum() < NECK_SHADE_SAMPLES:
+        return found
+    fabric = np.median(chromaticity(image[top : top + max(reach, 1)][near]), axis=0)
+    neck = np.median(chromaticity(image[:top][skin[:top]]), axis=0)
+    if np.linalg.norm(fabric - neck) < MIN_COLLAR_CONTRAST:
+        return found  # (a skin-coloured garment: the colour cannot tell its shade from the neck)
+    band = image[top:bottom]
+    shares = chromaticity(band)
+    to_fabric = np.linalg.norm(shares - fabric, axis=-1)
+    found[top:bottom] = (to_fabric < np.linalg.norm(shares - neck, axis=-1)) \
+        & (to_fabric < COLLAR_SHADE_CHROMATICITY) & (band.astype(np.int32).sum(axis=-1) >= NECK_SHADE_MIN_SUM)
+    return found
 
 
 def _fabric_coloured(image: np.ndarray, garment: np.ndarray) -> np.ndarray:
