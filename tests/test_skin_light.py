@@ -26,7 +26,7 @@ def test_the_side_the_light_comes_from_is_read_from_the_skin():
     right = fit_skin_light(*lit_disc(0.2, 0.3))
     left = fit_skin_light(*lit_disc(-0.2, 0.3))
     assert right.side > 0.1 and left.side < -0.1
-    assert right.falloff > 0.25
+    assert right.falloff > 0.25  # (0.3 drawn, the range's top)
 
 
 def test_evenly_lit_skin_or_none_is_shaded_as_a_soft_front_light():

@@ -21,8 +21,9 @@ MIN_PIECE_AREA = 0.0004  # a skin piece under this share of the working size squ
 MIN_LIGHT_SAMPLES = 200  # working-size skin pixels needed before a fitted light is trusted
 LIGHTNESS_CLIP = 0.3  # skin pixels this far from their piece's median lightness (relative) are not read (dark hair, a glint)
 SIDE_RANGE = 0.25  # the fitted left-right lean kept within +-this (half of a hard side light's contrast)
-FALLOFF_RANGE = (0.2, 0.4)  # the fitted falloff kept within this: never flatter than the fixed front light of
-# before (0.2; flat, evenly lit photos fitted 0.1-0.12), nor darker than the most rounded seen (0.34, a studio light)
+FALLOFF_RANGE = (0.2, 0.3)  # the fitted falloff kept within this: never flatter than the fixed front light of
+# before (0.2; flat, evenly lit photos fitted 0.1-0.12), and at most 0.3 (a studio-lit photo fitted 0.34; on
+# full_body_dance the fit jumped 0.2-0.35 between frames, a flicker of the filled skin's edges)
 DEFAULT_FALLOFF = 0.2  # falloff without enough visible skin: a soft front light
 
 
