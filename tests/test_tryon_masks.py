@@ -187,3 +187,14 @@ def test_new_trousers_leave_no_strip_of_a_high_old_waistband():
     dark_before = (image[band].max(axis=2) < 60).mean()
     dark_after = (tried[band].max(axis=2) < 60).mean()
     assert dark_before > 0.5 and dark_after < 0.05  # (0.15 before)
+
+
+def test_a_dress_mask_covers_the_trouser_cuff_just_above_each_foot():
+    """The feet are kept out of the mask as their keypoints' hull grown round; grown above the ankle too, it
+    bit a round notch into a long dress's mask above each shoe, and the old trousers' print stayed there.
+    Above a foot's highest keypoint is leg: in the mask; the foot itself stays out."""
+    image = np.full((600, 500, 3), 120, np.uint8)
+    body = _standing(540)
+    mask = build_mask(image, body, MaskOptions(category="dress"))
+    assert mask.mask[532, 215] > 0 and mask.mask[532, 285] > 0  # just above each ankle
+    assert mask.protected is not None and mask.protected[560, 225] > 0  # the foot below it

@@ -977,3 +977,23 @@ def test_a_long_sleeve_on_a_forearm_swung_out_below_the_hem_goes_with_the_top():
     forearm = out[440:461, 70:86].reshape(-1, 3).astype(float).mean(axis=0)  # below the hem, past the wrist
     assert np.abs(forearm - pale).sum() < np.abs(forearm - mustard).sum()
     assert np.abs(out[500:560, 200:300].astype(int) - frame[500:560, 200:300]).max() == 0  # the trousers stay
+
+
+def test_filled_skin_is_lit_from_the_side_the_persons_own_skin_is():
+    """A face lit from the image's right (brighter towards its right edge): the torso filled as skin where a
+    long top was is brighter on its right side than on its left, not evenly rounded as if lit from the front
+    (the filled arms and midriff were flat paint beside a side-lit face)."""
+    frame, body, old = dark_top_scene()
+    face = np.zeros(SHAPE, np.uint8)
+    cv2.circle(face, (250, 80), 45, 255, -1)
+    x = np.arange(SHAPE[1], dtype=np.float32)[None, :].repeat(SHAPE[0], 0)
+    lit = np.clip(1.0 + 0.3 * (x - 250) / 45, 0.7, 1.3)[..., None] * np.array(SKIN, np.float32)
+    frame[face > 0] = np.clip(lit[face > 0], 0, 255).astype(np.uint8)
+    person = body.person | face
+    warped = np.full((*SHAPE, 3), (200, 40, 40), np.uint8)
+    out = render_garment(frame, np.where(face > 0, 0, 255).astype(np.uint8), GarmentConditions(
+        garment=warped, garment_mask=np.full(SHAPE, 255, np.uint8), warped=warped,
+        warped_alpha=np.zeros(SHAPE, np.float32), keep=face, person=person, old_garment=old))
+    grey = out.astype(np.float32).mean(axis=2)
+    left, right = grey[360:400, 165:185].mean(), grey[360:400, 315:335].mean()
+    assert right > 1.05 * left

@@ -56,7 +56,7 @@ STRATEGIES = tuple(s.value for s in Strategy)
 PERSON_FILLS_BOX = 0.5  # without pose, the person mask is trusted when it fills this share of the box
 PERSON_MARGIN = (0.25, 0.12)  # the mask reaches at most this far (torso scales; across, down) beyond the
 # person's silhouette: wider across, where arms swing and agnostic masks hide the sleeves' width
-FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull kept out of every mask
+FOOT_MARGIN = 0.08  # torso scales around the ankle-heel-toe hull (below its top) kept out of every mask
 ANKLE_MARGIN = 0.03  # a lower mask ends this many torso scales below the ankles
 COLLAR_MARGIN = 0.02  # skin this many torso scales below the old garment's top still counts as neck
 NECK_ABOVE_SHOULDERS = 0.1  # the base of the neck, in torso scales above the shoulder joints
@@ -283,9 +283,18 @@ def protection_mask(body: Body, shape: tuple[int, int], category: str, scale: fl
         if len(points):
             foot = np.zeros(shape, np.uint8)
             cv2.fillConvexPoly(foot, cv2.convexHull(np.round(points).astype(np.int32)), 255)
-            mask |= dilate(foot, max(int(FOOT_MARGIN * scale), 1))
+            mask |= _below_foot_top(dilate(foot, max(int(FOOT_MARGIN * scale), 1)), points)
     del feet
     return mask
+
+
+def _below_foot_top(grown: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A foot's grown hull (`grown`) without what lies above its highest keypoint (`points`, x, y): above the
+    ankle is leg, the garment's to cover (grown round, a trouser cuff's round bite stayed above each shoe
+    under a new long dress)."""
+    grown = grown.copy()
+    grown[: max(int(np.floor(points[:, 1].min())), 0)] = 0
+    return grown
 
 
 def _without_lower_garment(image: np.ndarray, body: Body, garment: np.ndarray, scale: float,

@@ -10,6 +10,7 @@ from ...masks.occluders import colour_clusters, colour_distance, colour_lab
 from ...masks.worn import backdrop_colours, backdrop_seen, garment_colours, other_clothing
 from ...masks.shapes import erode, feather
 from ..contract import GarmentConditions, paste_back
+from .skin_light import SkinLight, fit_skin_light, part_normals
 from .skin_texture import skin_detail
 
 FALLBACK_SKIN = (198, 160, 140)  # RGB used when no skin of the person is visible outside the mask
@@ -558,7 +559,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         shade = np.clip((shade + ARM_SHADE_OFFSET) / (reference + ARM_SHADE_OFFSET), *ARM_SHADE_RANGE)
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
-            shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso)
+            light = fit_skin_light(frame, _seen_skin(frame, conditions.person, mask, conditions.keep))
+            shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso, light)
         shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen & in_tone, arms > 0)
@@ -660,7 +662,8 @@ def contact_shadow(alpha: np.ndarray, long_side: int) -> np.ndarray:
     return (1.0 - CONTACT_DARKEN * cast).astype(np.float32)
 
 
-def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.ndarray | None = None) -> np.ndarray:
+def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.ndarray | None = None,
+                  light: SkinLight | None = None) -> np.ndarray:
     """Lightness factor (1 on a body part's middle line, down to 1 - SKIN_ROUNDING_DARKEN at its edge) of a
     round body lit from the front: a limb or torso of local half-width R, at distance d inside its edge,
     faces the camera at cos = sqrt(1 - (1 - d/R)^2). R is the largest distance to the edge near the pixel
@@ -668,7 +671,9 @@ def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.
     left a filled midriff flat). With `arms` (the arm capsules) each arm is a part of its own: an arm
     hanging against the torso, in one person mask with it, was rounded as part of the torso's width, and
     arms and midriff filled as one flat block; apart, each rounds on its own and they meet in a shaded
-    seam (`_limbs` says how far an arm reaches)."""
+    seam (`_limbs` says how far an arm reaches). With `light` (`skin_light.fit_skin_light`, the light on the
+    person's visible skin) the falloff is that skin's and the side the light comes from is lit: the normal
+    leans outwards by 1 - d/R too (`skin_light.part_normals`); without, a soft front light."""
     h, w = person.shape
     scale = min(1.0, ROUNDING_WORKING_SIZE / max(h, w))
     size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
@@ -680,7 +685,8 @@ def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.
     limbs = _limbs(body, small(arms), small(torso) if torso is not None else None) \
         if arms is not None and arms.any() else np.zeros_like(body)
     reach = max(int(SKIN_ROUNDING_REACH * max(size)), 1)
-    factor = np.full(body.shape, 1.0 - SKIN_ROUNDING_DARKEN, np.float32)  # (off the body: its silhouette's)
+    light = light if light is not None else SkinLight(falloff=SKIN_ROUNDING_DARKEN)
+    factor = np.full(body.shape, 1.0 - light.falloff, np.float32)  # (off the body: its silhouette's)
     for part in (body & (limbs == 0), limbs):
         if not part.any():
             continue
@@ -688,9 +694,7 @@ def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.
         radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
         # (the thinnest body part still darkens over the old rim's band, not within a pixel)
         radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
-        depth = np.clip(distance / radius, 0.0, 1.0)
-        facing = np.sqrt(1.0 - (1.0 - depth) ** 2)
-        factor = np.where(part > 0, (1.0 - SKIN_ROUNDING_DARKEN * (1.0 - facing)).astype(np.float32), factor)
+        factor = np.where(part > 0, light.shade(part_normals(part, radius)), factor)
     if limbs.any():  # the seam between an arm and the torso is a soft shadow, not a drawn line
         factor = cv2.GaussianBlur(factor, (0, 0), max(SEAM_SOFTNESS * max(size), 0.5))
     return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)
