@@ -25,11 +25,13 @@ FEATHER_PER_FACE_WIDTH = 0.04  # blend feather radius of the face's outline, as 
 # and jaw 8-16 % of the face's width in) the source's face carried its identity (`benchmarks/identity_regions.py`:
 # the target's pixels back in that band took portrait_a onto grimaces_blinks from 0.55 to 0.66 dlib distance).
 # At 0.06, dlib same-person rate portrait_a onto grimaces_blinks 0.83, side_light onto talking_frontal 0.78;
-# 0.04 (with JAW_FEATHER below) 1.00 and 0.94. At 0.03 side_light's photo showed its texture's own edge (a
+# 0.04 (with JAW_FEATHER below) 0.96 and 0.96, the mean distance to the source down 0.02-0.04 on all eight pairs
+# of portrait_a, b, glasses, side_light onto grimaces_blinks and talking_frontal (`--end 2`). At 0.03 side_light's photo showed its texture's own edge (a
 # dark fleck on the cheek, its hair's pale streak on the forehead); at 0.04 the streak shows a little more
 # than at 0.06, where it was already faintly there
 JAW_FEATHER_PER_FACE_WIDTH = 0.03  # ... and below the mouth corners' line (`_below_mouth`), where the target's
-# shaved chin and jaw line showed through: glasses onto grimaces_blinks 0.62 -> 0.75 (0.04 alone, 0.03 here)
+# shaved chin and jaw line showed through (portrait_a onto grimaces_blinks mean distance 0.512 at 0.04 alone,
+# 0.504 with this)
 JAW_RAMP_PER_FACE_WIDTH = 0.1  # ... faded to the outline's feather over this much above that line
 HOLE_FEATHER_PER_FACE_WIDTH = 0.03  # the blend's holes (the target's mouth, occluders) are feathered this
 # narrowly (half the outline's feather before it narrowed):
