@@ -509,8 +509,10 @@ def test_working_resolution_render_matches_full_resolution(big_face, source_phot
     full = classical.render_face_swap(image, mask, conditions, ClassicalOptions())
     np.testing.assert_array_equal(low[mask == 0], image[mask == 0])
     diff = np.abs(low.astype(int) - full.astype(int)).max(axis=2)[mask > 0]
-    # 1.2 and 5 at 2 output pixels per texture pixel, 2.3 and 11 at 1.5 (the working face 201 px, this one 800)
-    assert diff.mean() < 3.0 and np.percentile(diff, 99) < 14
+    # 1.2 and 5 at 2 output pixels per texture pixel, 2.3 and 11 at 1.5 (the working face 201 px, this one 800);
+    # 3.0 and 13 since the outline's feather narrowed (0.06 -> 0.04 face widths): more of the mask is the
+    # rendered face, where the two differ
+    assert diff.mean() < 3.4 and np.percentile(diff, 99) < 15
 
 
 def test_rescale_video_scales_and_loops_a_given_video(talking_video, tmp_path):

@@ -6,6 +6,8 @@ outside the mask are bit-exact the frame's.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import cv2
 import numpy as np
 
@@ -126,9 +128,35 @@ def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int] | None) ->
     return x0, y0, max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
 
 
+def _tightening_table(ratio: float) -> np.ndarray:
+    """(256,) float32: a feather's alpha (indexed by alpha x 255) -> the alpha of a feather `ratio` times
+    narrower at the same place.
+
+    A feather of radius r (`masks.shapes.feather`: eroded by r, blurred with sigma r / 2) is, at depth x
+    inside a straight outline, Phi(2x / r - 2); so the narrower one there is Phi(ratio (z + 2) - 2), z the
+    wide alpha's Phi^-1. A table on the wide alpha costs a lookup where a second feather cost 4 ms a 720p
+    close-up."""
+    normal = NormalDist()
+    levels = np.clip(np.arange(256) / 255.0, 1e-6, 1.0 - 1e-6)
+    table = np.array([normal.cdf(ratio * (normal.inv_cdf(a) + 2.0) - 2.0) for a in levels], dtype=np.float32)
+    table[0], table[-1] = 0.0, 1.0  # 0 outside the mask stays 0
+    return table
+
+
+def _outline_alpha(mask: np.ndarray, radius: int, tight: np.ndarray | None, tight_radius: int) -> np.ndarray:
+    """`feather_alpha(mask, radius)`, moved towards a feather of `tight_radius` as far as the weights `tight`
+    (float, the mask's size, or None) say; exactly 0 outside the mask either way."""
+    wide = feather_alpha(mask, radius)
+    if tight is None or tight_radius >= radius or not tight.any():
+        return wide
+    narrow = cv2.LUT(cv2.convertScaleAbs(wide, alpha=255.0), _tightening_table(radius / tight_radius))
+    return cv2.blendLinear(wide, narrow, 1.0 - tight, tight)
+
+
 def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: str = "multiband",
               feather_radius: int = 8, hole_radius: int | None = None,
-              narrow: np.ndarray | None = None, narrow_radius: int = 1) -> np.ndarray:
+              narrow: np.ndarray | None = None, narrow_radius: int = 1,
+              tight: np.ndarray | None = None, tight_radius: int = 1) -> np.ndarray:
     """Put `patch` (same size as frame) into `frame` inside `mask` (uint8); outside, frame is untouched.
 
     `hole_radius`: the mask's holes (a mouth kept from the frame, an occluder) are feathered this narrowly
@@ -139,6 +167,9 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
     `narrow` (float weights in [0, 1], the frame's size; with `hole_radius`): where it is 1 the holes are
     feathered over `narrow_radius` instead (a swapped mouth's opening, filled before the blend with the
     target's teeth warped into it: a wide feather showed the frame's lips round them as a second outline).
+
+    `tight` (float weights in [0, 1], the frame's size): where it is 1 the outer outline is feathered over
+    `tight_radius` instead of `feather_radius` (in between, the two feathers mixed by the weight).
     """
     if method not in BLEND_METHODS:
         raise ValueError(f"unknown blend method '{method}' (use one of {', '.join(BLEND_METHODS)})")
@@ -157,10 +188,12 @@ def composite(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, method: st
         except cv2.error:
             pass
     filled = fill_holes(local_mask) if hole_radius is not None else local_mask
+    tight_weight = None if tight is None else np.asarray(tight[region], dtype=np.float32)
     if filled is local_mask or np.array_equal(filled, local_mask):
-        alpha = bands = feather_alpha(local_mask, feather_radius)  # bands: the multi-band pyramid's masks
+        # bands: the multi-band pyramid's masks
+        alpha = bands = _outline_alpha(local_mask, feather_radius, tight_weight, tight_radius)
     else:  # the outline feathered wide, the holes narrow (the mask's own wide feather is never needed)
-        bands = feather_alpha(filled, feather_radius)
+        bands = _outline_alpha(filled, feather_radius, tight_weight, tight_radius)
         # The narrow feather is under the wide one but near the holes (on a straight outline, at depth x
         # feather_r is about Phi(2x / r - 2), larger for the smaller r): made on the holes' box only.
         weight = None if narrow is None else np.asarray(narrow[region], dtype=np.float32)

@@ -21,8 +21,21 @@ from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_opening
 from .grain import detail_region, grey, match_face_grain
 from .relight import box_normals, relight
 
-FEATHER_PER_FACE_WIDTH = 0.06  # blend feather radius, as a fraction of the face's width
-HOLE_FEATHER_SHARE = 0.5  # the blend's holes (the target's mouth, occluders) are feathered this share of it:
+FEATHER_PER_FACE_WIDTH = 0.04  # blend feather radius of the face's outline, as a fraction of its width: the
+# feather mixes the target in up to about twice its radius inside the outline, and there (the cheeks, temples
+# and jaw 8-16 % of the face's width in) the source's face carried its identity (`benchmarks/identity_regions.py`:
+# the target's pixels back in that band took portrait_a onto grimaces_blinks from 0.55 to 0.66 dlib distance).
+# At 0.06, dlib same-person rate portrait_a onto grimaces_blinks 0.83, side_light onto talking_frontal 0.78;
+# 0.04 (with JAW_FEATHER below) 0.96 and 0.96, the mean distance to the source down 0.02-0.04 on all eight pairs
+# of portrait_a, b, glasses, side_light onto grimaces_blinks and talking_frontal (`--end 2`). At 0.03 side_light's photo showed its texture's own edge (a
+# dark fleck on the cheek, its hair's pale streak on the forehead); at 0.04 the streak shows a little more
+# than at 0.06, where it was already faintly there
+JAW_FEATHER_PER_FACE_WIDTH = 0.03  # ... and below the mouth corners' line (`_below_mouth`), where the target's
+# shaved chin and jaw line showed through (portrait_a onto grimaces_blinks mean distance 0.512 at 0.04 alone,
+# 0.504 with this)
+JAW_RAMP_PER_FACE_WIDTH = 0.1  # ... faded to the outline's feather over this much above that line
+HOLE_FEATHER_PER_FACE_WIDTH = 0.03  # the blend's holes (the target's mouth, occluders) are feathered this
+# narrowly (half the outline's feather before it narrowed):
 # at the full radius the target's moustache showed through around its kept mouth (a grey smudge). Narrower,
 # the source's own lips show round the kept mouth: portrait_c onto grimaces_blinks mouth-opening correlation
 # 0.84 at 0.25, 0.89 at 0.5 (0.97 before). Open: dark_lowres onto talking_frontal reads 0.60 at 0.5 and at 1.0
@@ -48,6 +61,8 @@ BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fract
 # shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
 # own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
 # the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
+MOUTH_CORNERS = (61, 291)  # the mesh's outer mouth corners
+RAMP_GRID = 8  # `_below_mouth`'s weights are made on a grid this many pixels apart
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
 # working face from the usual 134 px texture face) the render cost about 60 ms CPU a 720 close-up, 12 more than
@@ -209,12 +224,15 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     patch[inner] = cv2.copyTo(warped, covered, patch[inner])  # the warped face where it is covered
     allowed = np.zeros(base.shape[:2], dtype=np.uint8)
     allowed[inner] = local
-    hole_radius = max(int(feather_radius * HOLE_FEATHER_SHARE), 1)
+    hole_radius = max(int(size * HOLE_FEATHER_PER_FACE_WIDTH), 1)
     out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,
                                             feather_radius=feather_radius, hole_radius=hole_radius,
                                             narrow=_around_mouth(base.shape[:2], face.points - (left, top, 0),
                                                                  2 * hole_radius + 2) if face.mouth_filled else None,
-                                            narrow_radius=mouth_feather_radius(size))
+                                            narrow_radius=mouth_feather_radius(size),
+                                            tight=_below_mouth(base.shape[:2], face.points - (left, top, 0),
+                                                               JAW_RAMP_PER_FACE_WIDTH * size),
+                                            tight_radius=max(int(size * JAW_FEATHER_PER_FACE_WIDTH), 1))
 
 
 def target_skin_region(frame_lab: np.ndarray, target_points: np.ndarray, face_width: float) -> np.ndarray:
@@ -261,6 +279,26 @@ def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.
     outside = cv2.distanceTransform(cv2.bitwise_not(near), cv2.DIST_L2, 3)
     weights[gy0:gy1, gx0:gx1] = np.clip(1.0 - outside / max(reach, 1), 0.0, 1.0)
     return weights
+
+
+def _below_mouth(shape: tuple[int, int], points: np.ndarray, ramp: float) -> np.ndarray:
+    """Weights (float32): 1 below the line through a mesh's mouth corners (on its chin's side), falling to 0
+    over `ramp` pixels above it."""
+    left, right = points[MOUTH_CORNERS[0], :2].astype(np.float64), points[MOUTH_CORNERS[1], :2].astype(np.float64)
+    along = right - left
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    if float(np.dot(points[lm.CHIN, :2] - left, down)) < 0:
+        down = -down
+    # The weight is linear but for its clip: made on a grid RAMP_GRID times coarser (sampled where the
+    # upsampling puts its pixel centres) and upsampled bilinearly, within a pixel of the full-size ramp
+    # (at full size it cost 4 ms a 720p close-up).
+    height, width = shape
+    small = (max(-(-height // RAMP_GRID), 2), max(-(-width // RAMP_GRID), 2))
+    ys = (np.arange(small[0]) + 0.5) * height / small[0] - 0.5
+    xs = (np.arange(small[1]) + 0.5) * width / small[1] - 0.5
+    depth = np.add.outer((ys - left[1]) * down[1], (xs - left[0]) * down[0])
+    weights = np.clip(1.0 + depth / max(ramp, 1.0), 0.0, 1.0).astype(np.float32)
+    return cv2.resize(weights, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
