@@ -55,3 +55,31 @@ def test_black_shadows_of_the_hair_falling_past_the_chin_are_hair():
     hair = _hair_below_keep(frame, keep, region)
     assert hair[215:245, 185:210].all(), "the hair's black shadow"
     assert not hair[200:260, 225:330].any(), "not the band beside it"
+
+
+def test_the_notch_where_a_bottoms_leg_steps_in_below_its_hips_is_closed():
+    """The hips are laid square and each leg along its thigh: where a thigh turns in, the leg steps in below
+    the hips' corner and out again lower down, and on the person that notch was filled as a grey block of
+    backdrop (full_body_dance, pink jeans, frame 22). On the person it is garment, coloured from the garment
+    round it; off the person nothing is added."""
+    from tryon_cli.analysis import body as bp
+    from tryon_cli.analysis.body import Body
+    from tryon_cli.garments.placement import _close_hip_notches
+
+    keypoints = np.zeros((33, 3), np.float32)
+    for index, point in ((bp.LEFT_HIP, (200, 220)), (bp.RIGHT_HIP, (300, 220)), (bp.LEFT_KNEE, (215, 420)),
+                         (bp.RIGHT_KNEE, (300, 420))):
+        keypoints[index] = (*point, 1.0)
+    person = np.zeros(SHAPE, np.uint8)
+    person[180:560, 150:351] = 255
+    body = Body(keypoints, person, (), "pose")
+    alpha = np.zeros(SHAPE, np.float32)
+    alpha[180:260, 140:351] = 1.0  # the hips, a little wider than the person on the left
+    for row in range(260, 560):  # the image-left leg stepped in by 40 px, its outer edge back out 60 px lower
+        alpha[row, 180 - min(max(row - 260, 0) * 40 // 60, 40) : 250] = 1.0
+    alpha[260:560, 255:351] = 1.0
+    warped = np.where(alpha[..., None] > 0, np.float32(220), np.float32(0)) * np.ones(3, np.float32)
+    warped, closed = _close_hip_notches(warped, alpha, body)
+    assert (closed[262:275, 160:178] == 1.0).all(), "the notch on the person below the hips' corner"
+    assert np.abs(warped[262:275, 160:178] - 220).max() < 5.0, "in the garment's colour"
+    assert (closed[262:275, 140:150] == 0).all(), "nothing off the person"
