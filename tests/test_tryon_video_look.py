@@ -1,15 +1,12 @@
 """Issue 13's try-on on video (full_body_dance): the old mock neck's shaded collar edge goes with the old top,
-a swung arm whose pose trails it is not trimmed as a sleeve's flare, the hair's black shadows past the chin
-are hair, and a bottom's hips meet its legs without a notch. Synthetic scenes, so no model runs."""
+the hair's black shadows past the chin are hair, and a bottom's hips meet its legs without a notch. Synthetic scenes, so no model runs."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-from test_tryon_realism import ARMS_OUT, neck_scene
-from test_tryon_worn import SHAPE, body_with
+from test_tryon_realism import neck_scene
+from test_tryon_worn import SHAPE
 
-from tryon_cli.garments.placement import arms_in_front
 from tryon_cli.masks.garment import neck_skin
 
 MUSTARD = (184, 132, 41)
@@ -40,28 +37,24 @@ def test_a_skin_coloured_tops_neck_is_kept_down_to_its_collar():
     assert neck[120, 250] > 0 and neck[136, 250] > 0
 
 
-def test_a_swung_arm_whose_capsule_trails_it_is_not_trimmed_as_a_flare():
-    """On video the pose trails a swung arm: its capsule lies inside the old sleeve's outline, off to one
-    side, and what lay beyond it on the outer side was the arm itself, trimmed away as a sleeve standing off
-    the arm (full_body_dance frame 2: a thin upper arm, a step at the elbow). Trimming that would take more
-    of the fill than the capsule's own area is skipped; a thin real flare is still trimmed."""
-    from tryon_cli.garments.planner import _torso
-    from tryon_cli.render.classical.garment import sleeve_flare
+def test_black_shadows_of_the_hair_falling_past_the_chin_are_hair():
+    """Hair falls from the head (kept in front) past the chin into the band above a new neckline, its strands'
+    shadows black: darker than the hair's median by more than its colour tolerance, they were taken for the
+    old collar and filled as a pink block of skin in the hair (full_body_dance frame 31)."""
+    from tryon_cli.render.classical.garment import _hair_below_keep
 
-    body = body_with(**ARMS_OUT)
-    arms = arms_in_front(body, SHAPE)
-    torso = _torso(body, SHAPE)
-    nothing_bare = np.zeros(SHAPE, bool)
-    # the image-left arm is really swung 45 px further out than its capsule: the sleeve's fill spans both
-    fill = (arms > 0) | (np.roll(arms, -45, axis=1) > 0)
-    fill[:, 250:] = arms[:, 250:] > 0
-    flare = sleeve_flare(arms, nothing_bare, torso, fill)
-    assert not (flare & fill)[:, :250].any(), "the swung arm kept whole"
-    # a real flare: a thin strip of sleeve beside the image-right upper arm
-    strip = np.zeros(SHAPE, bool)
-    strip[190:250, 385:395] = True
-    flare = sleeve_flare(arms, nothing_bare, torso, (arms > 0) | strip)
-    assert flare[200:240, 388:395].all(), "the strip beyond the capsule trimmed"
+    frame = np.full((*SHAPE, 3), 225, np.uint8)
+    keep = np.zeros(SHAPE, np.uint8)
+    keep[40:200, 180:320] = 255  # the head, cut at the chin
+    frame[40:200, 180:320] = (45, 38, 38)  # dark hair ...
+    frame[60:200, 215:285] = (215, 170, 150)  # ... round the face
+    frame[200:260, 180:215] = (45, 38, 38)  # the hair falling past the chin ...
+    frame[215:245, 185:210] = (4, 3, 3)  # ... black in its shadow
+    region = np.zeros(SHAPE, bool)
+    region[200:260, 170:330] = True  # the band above the new neckline
+    hair = _hair_below_keep(frame, keep, region)
+    assert hair[215:245, 185:210].all(), "the hair's black shadow"
+    assert not hair[200:260, 225:330].any(), "not the band beside it"
 
 
 def test_the_notch_where_a_bottoms_leg_steps_in_below_its_hips_is_closed():
@@ -90,23 +83,3 @@ def test_the_notch_where_a_bottoms_leg_steps_in_below_its_hips_is_closed():
     assert (closed[262:275, 160:178] == 1.0).all(), "the notch on the person below the hips' corner"
     assert np.abs(warped[262:275, 160:178] - 220).max() < 5.0, "in the garment's colour"
     assert (closed[262:275, 140:150] == 0).all(), "nothing off the person"
-
-
-def test_black_shadows_of_the_hair_falling_past_the_chin_are_hair():
-    """Hair falls from the head (kept in front) past the chin into the band above a new neckline, its strands'
-    shadows black: darker than the hair's median by more than its colour tolerance, they were taken for the
-    old collar and filled as a pink block of skin in the hair (full_body_dance frame 31)."""
-    from tryon_cli.render.classical.garment import _hair_below_keep
-
-    frame = np.full((*SHAPE, 3), 225, np.uint8)
-    keep = np.zeros(SHAPE, np.uint8)
-    keep[40:200, 180:320] = 255  # the head, cut at the chin
-    frame[40:200, 180:320] = (45, 38, 38)  # dark hair ...
-    frame[60:200, 215:285] = (215, 170, 150)  # ... round the face
-    frame[200:260, 180:215] = (45, 38, 38)  # the hair falling past the chin ...
-    frame[215:245, 185:210] = (4, 3, 3)  # ... black in its shadow
-    region = np.zeros(SHAPE, bool)
-    region[200:260, 170:330] = True  # the band above the new neckline
-    hair = _hair_below_keep(frame, keep, region)
-    assert hair[215:245, 185:210].all(), "the hair's black shadow"
-    assert not hair[200:260, 225:330].any(), "not the band beside it"

@@ -40,8 +40,6 @@ LIMB_GROWTH = 0.6  # an arm's capsule is grown by this share of its half-width t
 ARM_MIDDLE = 0.7  # an arm's width is measured on its capsule's pixels this deep (share of its radius) ...
 MIN_ARM_SAMPLES = 30  # ... when at least this many of them are bare skin ...
 ARM_WIDTH_PERCENTILE = 75  # ... as this percentile of their distance to anything not bare ...
-FLARE_MAX_SHARE = 0.6  # ... an arm's trimming is skipped where it would take more of the fill than this share of its
-# capsule's area (full_body_dance: 0.94 under a trailing pose in frame 2, 0.26-0.29 elsewhere; photos under 0.01)
 ARM_EASE = 1.2  # ... times this (the upper arm under a sleeve is a little thicker than the forearm below it)
 MIN_ARM_WIDTH = 0.5  # ... and trusted when at least this share of the capsule's radius
 CONTACT_SIGMA = 0.006  # the shadow a garment casts on the skin beside it: blurred at this share of the long side ...
@@ -474,8 +472,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # a sleeve standing off the arm (a T-shirt's flared short sleeve) is no arm: beyond the arm's own
         # width, on its outer side, it is backdrop (filled as skin it made square shoulders, a fat upper arm)
         # (with the old sleeve's soft outline beside it, which passes for backdrop and was left as a ghost)
-        flare = sleeve_flare(conditions.arms, bare & ~(conditions.old_garment > 0), conditions.torso,
-                             arms > 0) & (arms > 0)
+        flare = sleeve_flare(conditions.arms, bare & ~(conditions.old_garment > 0), conditions.torso) & (arms > 0)
         arms[flare] = 0
         outline = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * UNCOVERED_GROWTH + 1,) * 2)
         uncovered |= cv2.dilate(flare.astype(np.uint8) * 255, outline) & mask & np.where(bare, 0, 255).astype(np.uint8)
@@ -576,8 +573,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     return base, (hidden > 0) | (uncovered > 0)
 
 
-def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None,
-                 fill: np.ndarray | None = None) -> np.ndarray:
+def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
     """What lies beyond each arm's own width on its outer side (away from the torso), beside the straight
     part of its capsule and outside the torso's quadrilateral: where an old sleeve stood off the arm. The
     arm's half-width is measured on its bare skin (distance to anything not bare, along the capsule's
@@ -633,20 +629,8 @@ def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None,
             across = np.abs(x - axis[above][:, None]) / np.sqrt(1.0 + slope ** 2)  # (distance to the line)
             beyond[above] = across > half_width
         outer = (x < axis[:, None]) if columns.mean() < centre else (x > axis[:, None])
-        part = beyond & outer & (axis[:, None] >= 0) & (torso == 0)
-        if fill is not None and _off_the_arm(part & fill, capsule):
-            continue
-        flare |= part
+        flare |= beyond & outer & (axis[:, None] >= 0)
     return flare & (torso == 0)
-
-
-def _off_the_arm(trimmed: np.ndarray, capsule: np.ndarray) -> bool:
-    """Whether an arm's capsule lies off the arm it stands for: what it would trim of the fill beside it is
-    more than FLARE_MAX_SHARE of its own area. An old sleeve standing off the arm is a thin strip beside it; a
-    swung arm whose pose keypoints trail it (a video) leaves the capsule inside the old sleeve's outline, and
-    the arm's outer half was trimmed away as backdrop (full_body_dance frame 2: a thin upper arm and a step at
-    the elbow, the forearm below it full width)."""
-    return bool(trimmed.sum() > FLARE_MAX_SHARE * capsule.sum())
 
 
 def contact_shadow(alpha: np.ndarray, long_side: int) -> np.ndarray:
