@@ -71,7 +71,9 @@ COLLAR_SHADE_CHROMATICITY = 0.1  # RGB-share distance within which a pixel near 
 # the fabric's median, 0.16-0.22 from the neck's; the two medians 0.14 apart) ...
 MIN_COLLAR_CONTRAST = 0.05  # ... when the garment's and the neck's medians are at least this far apart
 NECK_SHADE_MIN_SUM = 60  # R+G+B under which a pixel's RGB shares are noise (black fabric, a deep shadow)
-LIPS_MARGIN = 0.15  # torso scales below the mouth's corners where the face's hull may still reach (lower lip, jaw)
+LIPS_MARGIN = 0.25  # torso scales below the mouth's corners where the face's hull may still reach (lower lip, jaw):
+# at 0.15 full_body_dance's bowed head (frames 104-105) put 6 mask pixels inside the face mesh's lips-to-brows hull,
+# 25-30 px below the corners; at 0.25 none, frame 2's shaded collar still masked, frame 22's 128 px fewer
 COLLAR_FABRIC_REACH = 0.3  # torso scales below the collar where the old garment's colour is read
 NECK_SHADE_SAMPLES = 50  # pixels of the garment and of the skin above the collar needed to compare them
 HAND_WRIST_END = 0.35  # the hand's hull nearer the wrist than this share of wrist->knuckles is kept only as skin
