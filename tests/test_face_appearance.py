@@ -774,6 +774,16 @@ def _lip_means(image: np.ndarray, lips: np.ndarray) -> tuple[np.ndarray, np.ndar
     return lab[inner].mean(axis=0), lab[_around(lips) > 0].mean(axis=0)
 
 
+def _dark_photo(lips: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dark photo before the lift (OpenCV Lab: its lips lighter than its skin), its skin statistics and
+    the pale target's."""
+    before = _shaded_lab(90.0, 0.0, (150.0, 155.0))
+    before[lips > 0] = (110.0, 160.0, 150.0)
+    source_stats = np.array([[90.0, 150.0, 155.0], [5.0, 2.0, 2.0]], np.float32)
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    return before, source_stats, skin_stats
+
+
 def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
     """A dark face's lips are lighter and pinker than its skin; lifted with the skin onto a pale target
     they came out paler than the new skin (white lips on dark_lowres onto talking_frontal, and a mouth the
@@ -783,10 +793,7 @@ def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
     from tryon_cli.colour import match_lips
 
     lips, lifted, target = _lip_scene()
-    before = _shaded_lab(90.0, 0.0, (150.0, 155.0))  # the dark photo: lips lighter than its skin
-    before[lips > 0] = (110.0, 160.0, 150.0)
-    source_stats = np.array([[90.0, 150.0, 155.0], [5.0, 2.0, 2.0]], np.float32)
-    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    before, source_stats, skin_stats = _dark_photo(lips)
     image = _rgb(lifted)
     out = match_lips(image, _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats, skin_stats, 2.0)
     own, skin = _lip_means(out, lips)
@@ -846,10 +853,7 @@ def test_the_lips_match_works_on_the_lips_box_alone():
     from tryon_cli.colour import match_lips
 
     lips, lifted, target = _lip_scene()
-    before = _shaded_lab(90.0, 0.0, (150.0, 155.0))
-    before[lips > 0] = (110.0, 160.0, 150.0)
-    source_stats = np.array([[90.0, 150.0, 155.0], [5.0, 2.0, 2.0]], np.float32)
-    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    before, source_stats, skin_stats = _dark_photo(lips)
     alone = match_lips(_rgb(lifted), _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats,
                        skin_stats, 2.0)
     rng = np.random.default_rng(5)
@@ -881,10 +885,7 @@ def test_the_targets_lips_are_read_without_its_teeth_or_moustache():
     ring = lips > 0
     target[ring & (ys >= 58) & (ys <= 64)] = (235.0, 129.0, 133.0)  # teeth across the middle of the ring
     target[ring & (ys < 52)] = (45.0, 131.0, 132.0)  # a moustache over the upper lip
-    before = _shaded_lab(90.0, 0.0, (150.0, 155.0))
-    before[lips > 0] = (110.0, 160.0, 150.0)
-    source_stats = np.array([[90.0, 150.0, 155.0], [5.0, 2.0, 2.0]], np.float32)
-    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    before, source_stats, skin_stats = _dark_photo(lips)
     out = match_lips(_rgb(lifted), _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats,
                      skin_stats, 2.0)
     own, _ = _lip_means(out, lips)
