@@ -362,3 +362,19 @@ def test_the_targets_smile_keeps_a_smiling_sources_own_folds(astronaut, astronau
     plain = render(0.0, 0.0)
     assert not np.array_equal(render(1.0, 0.0), plain)  # a calm target: the band is the target's
     np.testing.assert_array_equal(render(1.0, 1.0), plain)  # smiling as much: the photo's own folds stay
+
+
+def test_the_hair_found_once_grown_two_ways_is_each_grown_hair(astronaut, astronaut_points):
+    """The render finds the target's facial hair once and grows it twice (off its skin sample with the
+    stubble's shadow, and by its soft edge for the fold band's shave): the same masks as finding it twice,
+    at the working width and shrunk from a wider face."""
+    from tryon_cli.render.classical.creases import FACIAL_HAIR_GROW, facial_hair, facial_hairs
+
+    bearded, _ = _with_moustache(astronaut, astronaut_points)
+    lightness = cv2.cvtColor(bearded, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    grows = (FACIAL_HAIR_GROW + 0.02, FACIAL_HAIR_GROW)
+    for width in (90.0, float(np.ptp(astronaut_points[lm.FACE_OVAL, 0]))):
+        found = facial_hairs(lightness, astronaut_points, width, grows)
+        assert found[0].any() and (found[0].sum() > found[1].sum())
+        for grow, mask in zip(grows, found):
+            assert np.array_equal(mask, facial_hair(lightness, astronaut_points, width, grow))

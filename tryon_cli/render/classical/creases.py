@@ -62,17 +62,23 @@ def facial_hair(lightness: np.ndarray, points: np.ndarray, face_width: float,
     The level is a blur of FACIAL_HAIR_LEVEL of the face's width over the skin, read again without the hair
     found (a thick beard pulls it down). A face wider than FACIAL_HAIR_WORK_WIDTH is read shrunk to it and
     the mask upsampled (at the 200 px working size it cost 2.5-3.8 ms a frame, at 100 px about 0.5)."""
+    return facial_hairs(lightness, points, face_width, (grow,))[0]
+
+
+def facial_hairs(lightness: np.ndarray, points: np.ndarray, face_width: float,
+                 grows: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """`facial_hair` grown by each of `grows` (fractions of the face's width), the hair found once."""
     shape = lightness.shape[:2]
     scale = min(1.0, FACIAL_HAIR_WORK_WIDTH / max(face_width, 1.0))
     if scale < 1.0:
         size = (max(int(round(shape[1] * scale)), 1), max(int(round(shape[0] * scale)), 1))
         factors = np.array([size[0] / shape[1], size[1] / shape[0], 1.0], dtype=np.float32)[: points.shape[1]]
         half = np.array([0.5, 0.5, 0.0], dtype=np.float32)[: points.shape[1]]
-        small = facial_hair(cv2.resize(lightness, size, interpolation=cv2.INTER_AREA),
-                            (points + half) * factors - half, face_width * scale, grow)
-        if not small.any():
-            return np.zeros(shape, dtype=bool)
-        return cv2.resize(small.astype(np.uint8) * 255, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 127
+        smalls = facial_hairs(cv2.resize(lightness, size, interpolation=cv2.INTER_AREA),
+                              (points + half) * factors - half, face_width * scale, grows)
+        return tuple(np.zeros(shape, dtype=bool) if not small.any() else
+                     cv2.resize(small.astype(np.uint8) * 255, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 127
+                     for small in smalls)
     candidates = (face_region(shape, points) > 0) & _below_nose(shape, points) & ~(feature_regions(shape, points, 0) > 0)
     sigma = max(FACIAL_HAIR_LEVEL * face_width, 1.0)
     hair = np.zeros(shape, dtype=bool)
@@ -80,8 +86,9 @@ def facial_hair(lightness: np.ndarray, points: np.ndarray, face_width: float,
         level = SkinLowPass(candidates & ~hair, sigma)(lightness)
         hair = candidates & (lightness < FACIAL_HAIR_SHARE * level)
     if not hair.any():
-        return hair
-    return cv2.dilate(hair.astype(np.uint8), _disc(max(int(round(grow * face_width)), 1))) > 0
+        return tuple(hair for _ in grows)
+    return tuple(cv2.dilate(hair.astype(np.uint8), _disc(max(int(round(grow * face_width)), 1))) > 0
+                 for grow in grows)
 
 
 def without_facial_hair(image: np.ndarray, points: np.ndarray, face_width: float,

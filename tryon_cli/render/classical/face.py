@@ -13,8 +13,8 @@ from ...masks.shapes import as_mask, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
-from .creases import (FACIAL_HAIR_GROW, carry_target_creases, crease_zones, facial_hair, nasolabial_zone,
-                      swap_fold_band, without_facial_hair)
+from .creases import (FACIAL_HAIR_GROW, carry_target_creases, crease_zones, facial_hair, facial_hairs,
+                      nasolabial_zone, swap_fold_band, without_facial_hair)
 from .detail import restore_detail
 from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
                    open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
@@ -128,7 +128,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
-    skin_here = skin_there = frame_lab = None
+    skin_here = skin_there = frame_lab = fold_hair = None
+    fold_share = source.smile - face.smile  # > 0: the target's fold band is swapped in (below)
     if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
         # skin to measure on, under the rendered face and under the target's own face; the texture's
         # unusable pixels (glasses, hair, hands) are not skin, nor the target's moustache and beard
@@ -136,7 +137,12 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         if usable is not None:
             skin_here &= as_mask(usable > 127)
         frame_lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)  # once: the hair test, the skin's and lips' match
-        skin_there = target_skin_region(frame_lab, target_points, work_size)
+        # the target's hair found once: grown by its stubble's shadow off its skin, by its soft edge for the
+        # fold band's shave
+        grows = (FACIAL_HAIR_GROW + BEARD_SHADOW,) + ((FACIAL_HAIR_GROW,) if fold_share > 0.0 else ())
+        hairs = facial_hairs(frame_lab[..., 0].astype(np.float32), target_points, work_size, grows)
+        skin_there = target_skin_region(frame_lab, target_points, work_size, hair=hairs[0])
+        fold_hair = hairs[1] if fold_share > 0.0 else None
     if options.relight:
         warped = relight(warped, frame, box_normals(points, source.triangles, raster), skin_here, skin_there)
     if options.colour_match and face.target_skin is not None:
@@ -152,7 +158,6 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
-    fold_share = source.smile - face.smile
     if fold_share > 0.0:
         # A smiling photo's folds (which flattening in `faceswap.folds` only softens) would stay on every
         # frame as dark curved streaks: along them the skin's middle band is the target's, as much as the
@@ -161,7 +166,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         # rate 0.67 with the band always swapped, 1.0 never, --end 1.5).
         folds = fold_share * nasolabial_zone(covered.shape, points, target_points, work_size) * raster.coverage
         # the target's own fold, shaved: its moustache and beard are not the source's
-        warped = swap_fold_band(warped, without_facial_hair(frame, target_points, work_size), folds, work_size)
+        warped = swap_fold_band(warped, without_facial_hair(frame, target_points, work_size, fold_hair), folds,
+                                work_size)
     coverage = raster.coverage
     if full is None:
         # Outside the mesh the patch is the frame (below): filling the working image with it first keeps
@@ -235,16 +241,19 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
                                             tight_radius=max(int(size * JAW_FEATHER_PER_FACE_WIDTH), 1))
 
 
-def target_skin_region(frame_lab: np.ndarray, target_points: np.ndarray, face_width: float) -> np.ndarray:
+def target_skin_region(frame_lab: np.ndarray, target_points: np.ndarray, face_width: float,
+                       hair: np.ndarray | None = None) -> np.ndarray:
     """The target's skin to measure its colour and light on (0/255): `skin_sample_region` less its facial
-    hair and BEARD_SHADOW round it. `frame_lab`: the frame (OpenCV 8-bit Lab), `face_width` the mesh's width.
+    hair and BEARD_SHADOW round it (`hair`: that grown hair, when the caller has found it). `frame_lab`: the
+    frame (OpenCV 8-bit Lab), `face_width` the mesh's width.
 
     Read as skin, a moustache's dark, colourless low band and the stubble's shadow round it were carried
     onto a clean-shaven source: a grey-blue shaved look round its mouth and chin."""
     skin = skin_sample_region(frame_lab.shape[:2], target_points)
-    beard = facial_hair(frame_lab[..., 0].astype(np.float32), target_points, face_width,
-                        grow=FACIAL_HAIR_GROW + BEARD_SHADOW)
-    return skin & ~as_mask(beard)
+    if hair is None:
+        hair = facial_hair(frame_lab[..., 0].astype(np.float32), target_points, face_width,
+                           grow=FACIAL_HAIR_GROW + BEARD_SHADOW)
+    return skin & ~as_mask(hair)
 
 
 def mouth_feather_radius(face_width: float) -> int:
