@@ -678,7 +678,7 @@ def body_rounding(person: np.ndarray, arms: np.ndarray | None = None, torso: np.
         radius = cv2.dilate(distance, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
         # (the thinnest body part still darkens over the old rim's band, not within a pixel)
         radius = np.maximum(radius, SKIN_ROUNDING_BAND * max(size))
-        factor = np.where(part > 0, light.shade(part_normals(part, radius)), factor)
+        factor = np.where(part > 0, light.shade(part_normals(part, distance, radius)), factor)
     if limbs.any():  # the seam between an arm and the torso is a soft shadow, not a drawn line
         factor = cv2.GaussianBlur(factor, (0, 0), max(SEAM_SOFTNESS * max(size), 0.5))
     return cv2.resize(factor, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -41,12 +41,12 @@ class SkinLight:
         return (1.0 + self.side * n_x + self.falloff * (n_z - 1.0)).astype(np.float32)
 
 
-def part_normals(part: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def part_normals(part: np.ndarray, distance: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The normal's horizontal component n_x and its camera-facing component n_z (float32) of a rounded
-    body part (`part`, uint8 0/1) whose local half-width is `radius` (px): at depth t = d / R inside its
+    body part (`part`, uint8 0/1; `distance`, its distance transform, `cv2.DIST_L2` with a 3x3 mask, which
+    the callers already made) whose local half-width is `radius` (px): at depth t = d / R inside its
     outline the normal leans outwards (against the distance's gradient) by 1 - t and faces the camera by
     sqrt(1 - (1 - t)^2). 0 and 1 (facing the camera) off the part."""
-    distance = cv2.distanceTransform(part, cv2.DIST_L2, 3)
     depth = np.clip(distance / np.maximum(radius, 1e-3), 0.0, 1.0)
     # (the distance's gradient points inwards; its direction, smoothed, says which side of the middle line)
     smooth = cv2.GaussianBlur(distance, (0, 0), 1.0)
@@ -78,7 +78,7 @@ def fit_skin_light(frame: np.ndarray, seen: np.ndarray | None) -> SkinLight:
         piece = (labels == index).astype(np.uint8)
         shape = _closed(piece)
         distance = cv2.distanceTransform(shape, cv2.DIST_L2, 3)
-        n_x, n_z = part_normals(shape, np.full(shape.shape, float(distance.max()), np.float32))
+        n_x, n_z = part_normals(shape, distance, np.full(shape.shape, float(distance.max()), np.float32))
         values = grey[piece > 0]
         relative = values / max(float(np.median(values)), 1.0) - 1.0
         # (beyond LIGHTNESS_CLIP is no shading but something else in the skin range: dark hair, a glint)
