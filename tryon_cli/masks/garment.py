@@ -420,6 +420,7 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
     fabric = _fabric_coloured(image, garment)
     candidates = is_skin(image) & (body.person > 0)
     above = candidates[: max(collar, 0)]
+    lips = _below_lips(body, scale, garment.shape)  # (a bowed head's high collar reaches the jaw: the face stays out)
     if (above & fabric[: max(collar, 0)]).sum() > 0.5 * max(int(above.sum()), 1):
         fabric[:] = False
     else:  # (the collar's own shaded edge, darker and out of the fabric's Lab range, was kept as neck)
@@ -428,10 +429,9 @@ def neck_skin(image: np.ndarray, body: Body, garment: np.ndarray, scale: float) 
         # (skin-range pixels only: the others are no neck anyway, and the backdrop beside the neck of a light
         # top's colour must stay under the neck's grown rim, else the new top's shoulder showed on it)
         top = min(collar, int(rows.min())) - rim
-        fabric |= candidates & _below_lips(body, scale, garment.shape) & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
-                                                int(COLLAR_FABRIC_REACH * scale))
+        fabric |= candidates & lips & _fabric_in_shade(image, garment, candidates & ~fabric, top, collar + rim,
+                                                       int(COLLAR_FABRIC_REACH * scale))
     collar_fabric = fabric & (garment > 0)  # (before `fabric` is narrowed below)
-    lips = _below_lips(body, scale, garment.shape)  # (a bowed head's high collar reaches the jaw: the face stays out)
     skin = np.where(candidates & ~fabric, 255, 0).astype(np.uint8)
     skin[max(collar, 0) :] = 0
     if len(shoulders) == 2:
