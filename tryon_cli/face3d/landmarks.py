@@ -59,6 +59,7 @@ RIGHT_EYE_LIDS, RIGHT_EYE_CORNERS = (159, 145), (33, 133)
 LEFT_EYE_LIDS, LEFT_EYE_CORNERS = (386, 374), (362, 263)
 CHEEKS = (50, 280)
 FOREHEAD_TOP, CHIN = 10, 152
+MOUTH_CORNERS = (61, 291)  # the outer lips' corners
 
 
 def mouth_open_ratio(points: np.ndarray) -> float:
@@ -66,6 +67,17 @@ def mouth_open_ratio(points: np.ndarray) -> float:
     gap = np.linalg.norm(points[MOUTH_TOP, :2] - points[MOUTH_BOTTOM, :2])
     width = np.linalg.norm(points[MOUTH_LEFT, :2] - points[MOUTH_RIGHT, :2])
     return float(gap / max(width, 1e-6))
+
+
+def mouth_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point on the line through a mesh's mouth corners (the image-left one, float64 x, y) and the unit
+    vector across that line toward the chin."""
+    left, right = points[MOUTH_CORNERS[0], :2].astype(np.float64), points[MOUTH_CORNERS[1], :2].astype(np.float64)
+    along = right - left
+    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
+    if float(np.dot(points[CHIN, :2] - left, down)) < 0:
+        down = -down
+    return left, down
 
 
 def eye_opening(points: np.ndarray, lids: tuple[int, int], corners: tuple[int, int]) -> float:

@@ -20,9 +20,7 @@ from ..face3d import landmarks as lm
 from ..masks.face import face_region, feature_regions, skin_distance, skin_sample_region, skin_statistics
 from ..masks.shapes import dilate, erode, polygon_mask
 
-CHIN = 152
 LOWER_LIP_BOTTOM = 17
-MOUTH_CORNERS = (61, 291)
 BEARD_REACH = 0.2  # the band reaches this fraction of the face's width below the chin...
 BEARD_REACH_ENDS = 0.02  # ... tapering to this at the mouth corners' height
 BEARD_SIDE = 0.1  # ... and this fraction of the face's width beyond the mouth's corners, across
@@ -49,23 +47,13 @@ SKIN_DISTANCE = 12.0  # skin-coloured: within this squared Mahalanobis distance 
 # (a shadowed neck is; a beard, a pale backdrop and a white collar are not)
 
 
-def _down(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A point on the mouth corners' line and the unit vector across it toward the chin."""
-    left, right = points[MOUTH_CORNERS[0], :2].astype(np.float64), points[MOUTH_CORNERS[1], :2].astype(np.float64)
-    along = right - left
-    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
-    if float(np.dot(points[CHIN, :2] - left, down)) < 0:
-        down = -down
-    return left, down
-
-
 def _lower_outline(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The face oval's points below the mouth corners' line, in order along the outline, with each one's
     reach weight: 1 at the chin, 0 at the mouth corners' height."""
     oval = points[lm.FACE_OVAL, :2].astype(np.float64)
-    left, down = _down(points)
+    left, down = lm.mouth_line(points)
     depth = (oval - left) @ down
-    chin_depth = max(float((points[CHIN, :2] - left) @ down), 1e-6)
+    chin_depth = max(float((points[lm.CHIN, :2] - left) @ down), 1e-6)
     below = depth > 0
     # the oval is a loop: roll it so the points below the line are one run
     start = int(np.argmax(~below & np.roll(below, -1))) + 1
@@ -85,14 +73,14 @@ def beard_zone(shape: tuple[int, int], target: np.ndarray, recombined: np.ndarra
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     below = np.ones(shape, dtype=bool)
     for points in (target, recombined):
-        left, down = _down(points)
+        left, down = lm.mouth_line(points)
         below &= (xs - left[0]) * down[0] + (ys - left[1]) * down[1] > 0
         # across, no further from the chin than the mouth's corners plus BEARD_SIDE: hair hanging beside the
         # jaw (a dreadlock) is the head's, and filled it was cut off with its end left floating
-        corners = points[list(MOUTH_CORNERS), :2].astype(np.float64)
+        corners = points[list(lm.MOUTH_CORNERS), :2].astype(np.float64)
         across = np.array([down[1], -down[0]])
         span = 0.5 * abs(float((corners[1] - corners[0]) @ across)) + BEARD_SIDE * float(np.ptp(points[:, 0]))
-        below &= np.abs((xs - points[CHIN, 0]) * across[0] + (ys - points[CHIN, 1]) * across[1]) < span
+        below &= np.abs((xs - points[lm.CHIN, 0]) * across[0] + (ys - points[lm.CHIN, 1]) * across[1]) < span
         width = float(np.ptp(points[:, 0]))
         outline, weight = _lower_outline(points)
         inside = max(int(round(BEARD_INSIDE * width)), 1)
@@ -116,7 +104,7 @@ def chin_hair_share(grey: np.ndarray, points: np.ndarray, level: float) -> float
     inset = max(int(round(CHIN_INSET * width)), 1)
     oval = cv2.erode(face_region(shape, points), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * inset + 1,) * 2))
     lip = points[LOWER_LIP_BOTTOM, :2]
-    down = points[CHIN, :2] - lip
+    down = points[lm.CHIN, :2] - lip
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     below = (xs - lip[0]) * down[0] + (ys - lip[1]) * down[1] > inset * float(np.hypot(*down))
     chin = (oval > 0) & below & (feature_regions(shape, points, inset) == 0)

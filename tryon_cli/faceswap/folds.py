@@ -34,7 +34,7 @@ FOLD_REACH = 0.14  # the zone: nose wings, lips and chin grown by this fraction 
 FEATURE_CLEARANCE = 0.0  # lips, nostrils and eyes grown by this fraction (at least a pixel) stay out of the zone;
 # grown by 1 %, the creases at the mouth's corners stayed and were bent
 ZONE_FEATHER = 0.025  # the zone's soft edge (Gaussian sigma), as a fraction of the face's width
-CORNERS = (61, 291)  # the mouth's corners
+CORNERS = lm.MOUTH_CORNERS  # the mouth's corners
 CHIN = 152
 
 

@@ -61,7 +61,6 @@ BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fract
 # shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
 # own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
 # the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
-MOUTH_CORNERS = (61, 291)  # the mesh's outer mouth corners
 RAMP_GRID = 8  # `_below_mouth`'s weights are made on a grid this many pixels apart
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
@@ -293,11 +292,7 @@ def _around_mouth(shape: tuple[int, int], points: np.ndarray, reach: int) -> np.
 def _below_mouth(shape: tuple[int, int], points: np.ndarray, ramp: float) -> np.ndarray:
     """Weights (float32): 1 below the line through a mesh's mouth corners (on its chin's side), falling to 0
     over `ramp` pixels above it."""
-    left, right = points[MOUTH_CORNERS[0], :2].astype(np.float64), points[MOUTH_CORNERS[1], :2].astype(np.float64)
-    along = right - left
-    down = np.array([-along[1], along[0]]) / max(float(np.hypot(*along)), 1e-6)
-    if float(np.dot(points[lm.CHIN, :2] - left, down)) < 0:
-        down = -down
+    left, down = lm.mouth_line(points)
     # The weight is linear but for its clip: made on a grid RAMP_GRID times coarser (sampled where the
     # upsampling puts its pixel centres) and upsampled bilinearly, within a pixel of the full-size ramp
     # (at full size it cost 4 ms a 720p close-up).
