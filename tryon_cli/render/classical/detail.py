@@ -87,7 +87,7 @@ def restore_detail(patch: np.ndarray, target: np.ndarray, region: np.ndarray, sk
     inside = region > 0
     if np.count_nonzero(inside) < MIN_PIXELS:
         return patch
-    grey_patch = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey_patch = grey(patch)
     grey_target = grey(target) if target_grey is None else target_grey
     lap_patch = cv2.Laplacian(grey_patch, cv2.CV_32F)[inside]
     target_value = float(cv2.Laplacian(grey_target, cv2.CV_32F)[inside].var())
