@@ -108,3 +108,71 @@ def test_the_swapped_lips_cover_the_frame_round_a_filled_opening(astronaut, sour
         green[filled] = float((pixels[:, 1] - pixels[:, [0, 2]].max(axis=1)).mean())
     assert green[False] > 30  # the frame's green through the lips
     assert green[True] < 3
+
+
+def _closed(points: np.ndarray) -> np.ndarray:
+    """`points` with the inner lips squeezed toward their mean line (3 px apart at most): closed lips."""
+    closed = points.copy()
+    lips = closed[lm.INNER_LIPS, 1]
+    closed[lm.INNER_LIPS, 1] = lips.mean() + 0.25 * (lips - lips.mean())
+    assert lm.lips_closed(closed) and not lm.lips_closed(points)
+    return closed
+
+
+def _astronaut_mesh(astronaut) -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut at twice her size (a face 180 px wide) and her mesh, its mouth opened 12 px."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+
+    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(target)[0].points.copy()
+    lips = points[lm.INNER_LIPS, 1]
+    points[lm.INNER_LIPS, 1] = lips.mean() + 12.0 * (lips - lips.mean()) / max(float(np.ptp(lips)), 1e-6)
+    return target, points
+
+
+def test_a_closed_mouth_shows_no_slit_of_the_frame(astronaut):
+    """The mesh has no triangles in the mouth's opening and the photo's texture leaves its own opening out,
+    so closed swapped lips kept a sliver of the frame between them, widened by the blend's hole feather:
+    the target's lip line and moustache, a dark slit across the source's closed mouth."""
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.masks.face import face_region
+    from tryon_cli.render.classical.face import render_face_swap
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    target, points = _astronaut_mesh(astronaut)
+    points = _closed(points)
+    source = prepare_source([(None, astronaut)])  # neutralised: its texture leaves its parted lips out
+    assert source.texture_mask is not None
+    shape = target.shape[:2]
+    line = polygon_mask(shape, points[lm.INNER_LIPS, :2])
+    near = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))) > 0
+    frame = target.copy()
+    frame[near] = (0, 255, 0)  # the frame's own lip line
+    options = ClassicalOptions(colour_match=False, match_grain=False, restore_detail=False)
+    face = FaceTarget(points=points, target_points=points, target_skin=None, mouth_filled=True)
+    out = render_face_swap(frame, face_region(shape, points), SwapConditions(source, (face,)), options)
+    pixels = out[near].astype(int)
+    green = pixels[:, 1] - pixels[:, [0, 2]].max(axis=1)
+    assert float(np.percentile(green, 95)) < 10
+
+
+def test_the_planner_keeps_no_hole_for_closed_lips(astronaut):
+    """The swap mask leaves the swapped face's mouth opening to the frame (the target's teeth are warped
+    into it) only while the lips are open: closed, nothing is warped there."""
+    from tryon_cli.analysis.face import Face
+    from tryon_cli.faceswap.options import SwapOptions
+    from tryon_cli.faceswap.planner import SwapPlanner
+    from tryon_cli.faceswap.source import prepare_source
+
+    target, points = _astronaut_mesh(astronaut)
+    source = prepare_source([(None, target)], neutralise=False)
+    holes = {}
+    for name, mesh in (("open", points), ("closed", _closed(points))):
+        planner = SwapPlanner(source, {}, SwapOptions(use_3d=False, occlusion=False), need_normal_map=False)
+        face, mask, _ = planner.plan_face(target, Face(points=mesh), track=0, index=0, dt=1 / 25)
+        opening = polygon_mask(mask.shape, face.points[lm.INNER_LIPS, :2]) > 0
+        holes[name] = float((mask[opening] == 0).mean()) if opening.any() else 0.0
+    assert holes["open"] > 0.9
+    assert holes["closed"] == 0.0

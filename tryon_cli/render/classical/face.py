@@ -61,6 +61,9 @@ BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fract
 # shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
 # own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
 # the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
+CLOSED_LIPS_INPAINT = 3  # pixels: a closed mouth's unusable lip pixels (a sliver under 2 px high, a parted photo's
+# opening squeezed shut) are inpainted from the lips this far round them
+CLOSED_LIPS_EDGE = 2  # ... within the lips grown by this many pixels
 RAMP_GRID = 8  # `_below_mouth`'s weights are made on a grid this many pixels apart
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
@@ -180,6 +183,8 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
             skin_here = cv2.resize(skin_here, (w, h), interpolation=cv2.INTER_NEAREST) & covered
             skin_there = cv2.resize(skin_there, (w, h), interpolation=cv2.INTER_NEAREST)
         coords = None  # only `--grain` reads them, and it works at full size
+    if lm.lips_closed(face.points):
+        warped, covered, usable = _close_lips(warped, covered, usable, face.points - offset)
     if open_points is not None:
         if options.eyes in (Eyes.gaze, Eyes.follow):
             # gaze: where the target looks; follow: the recombined face's irises, the source's own gaze
@@ -303,6 +308,42 @@ def _below_mouth(shape: tuple[int, int], points: np.ndarray, ramp: float) -> np.
     depth = np.add.outer((ys - left[1]) * down[1], (xs - left[0]) * down[0])
     weights = np.clip(1.0 + depth / max(ramp, 1.0), 0.0, 1.0).astype(np.float32)
     return cv2.resize(weights, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _close_lips(warped: np.ndarray, covered: np.ndarray, usable: np.ndarray | None, points: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """`warped`, its coverage `covered` (0/255) and the texture's `usable` mask (or None) with a closed
+    mouth's lips (`landmarks.lips_closed`) whole: what of them is uncovered or unusable is inpainted from
+    the rest of the lips and made usable.
+
+    The mesh has no triangles in the mouth opening, and the photo's texture mask leaves its own opening
+    out (warped onto closed lips: a ragged line along them, or two for a photo with parted lips), so a
+    closed mouth kept slivers of the frame, which the blend's hole feather widened: the target's own lip
+    line and moustache ends, a dark slit across the source's closed lips (portrait_a onto grimaces_blinks)."""
+    # the inner outline too (squeezed shut, its corners can stick out past the outer one's), and a pixel
+    # or two round them, where the corners' slivers ended
+    lips = dilate(polygon_mask(covered.shape, points[lm.OUTER_LIPS]) | polygon_mask(covered.shape, points[lm.INNER_LIPS]),
+                  CLOSED_LIPS_EDGE)
+    x, y, w, h = cv2.boundingRect(lips)
+    if w == 0 or h == 0:
+        return warped, covered, usable
+    grow = CLOSED_LIPS_INPAINT + 2
+    x0, y0 = max(x - grow, 0), max(y - grow, 0)
+    x1, y1 = min(x + w + grow, covered.shape[1]), min(y + h + grow, covered.shape[0])
+    box = (slice(y0, y1), slice(x0, x1))
+    hole = ~covered[box]
+    if usable is not None:
+        hole |= as_mask(usable[box] <= 127)
+    hole &= lips[box]
+    if not hole.any():
+        return warped, covered, usable
+    warped, covered = warped.copy(), covered.copy()
+    warped[box] = cv2.inpaint(warped[box], hole, CLOSED_LIPS_INPAINT, cv2.INPAINT_TELEA)
+    covered[box] |= hole
+    if usable is not None:
+        usable = usable.copy()
+        usable[box] = np.maximum(usable[box], hole)
+    return warped, covered, usable
 
 
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
