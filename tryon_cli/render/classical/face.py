@@ -8,7 +8,7 @@ import numpy as np
 from ...colour import is_colourless, match_lips, transfer_skin
 from ...face3d import landmarks as lm
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
-from ...masks.face import face_region, skin_sample_region
+from ...masks.face import face_region, feature_regions, skin_sample_region
 from ...masks.shapes import as_mask, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
@@ -18,7 +18,8 @@ from .creases import (FACIAL_HAIR_GROW, carry_target_creases, crease_zones, faci
 from .detail import restore_detail
 from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
                    open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
-from .grain import detail_region, grey, match_face_grain
+from .grain import detail_region, grey, match_face_grain, soften_features
+from .softness import BAND_FACE_WIDTH
 from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.04  # blend feather radius of the face's outline, as a fraction of its width: the
@@ -64,6 +65,8 @@ BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fract
 CLOSED_LIPS_INPAINT = 3  # pixels: a closed mouth's unusable lip pixels (a sliver under 2 px high, a parted photo's
 # opening squeezed shut) are inpainted from the lips this far round them
 CLOSED_LIPS_EDGE = 2  # ... within the lips grown by this many pixels
+FEATURES_GROW_PER_FACE_WIDTH = 0.02  # the features softened (`grain.soften_features`) grown by this: lashes and
+# lip edges lie on the outlines
 RAMP_GRID = 8  # `_below_mouth`'s weights are made on a grid this many pixels apart
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
@@ -222,6 +225,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain,
                                   region=region, target_grey=target_grey)
+        warped = soften_features(warped, out[box], _features((h, w), face.points - offset, size), region, size)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)
@@ -343,6 +347,18 @@ def _close_lips(warped: np.ndarray, covered: np.ndarray, usable: np.ndarray | No
     covered[box] |= hole
     if usable is not None:
         usable[box] = np.maximum(usable[box], hole)
+
+
+def _features(shape: tuple[int, int], points: np.ndarray, face_width: float) -> np.ndarray:
+    """The eyes, brows, lips and nostrils of a mesh (0/255, `feature_regions`) grown by
+    FEATURES_GROW_PER_FACE_WIDTH, made on the face shrunk as `softness.match_softness` judges it (at full size
+    its per-feature dilations cost 0.7 ms a 720 close-up) and brought back to `shape`."""
+    scale = min(BAND_FACE_WIDTH / max(face_width, 1.0), 1.0)
+    small = (max(int(round(shape[0] * scale)), 1), max(int(round(shape[1] * scale)), 1))
+    factors = np.array([small[1] / shape[1], small[0] / shape[0], 1.0], dtype=np.float32)
+    grow = max(int(round(FEATURES_GROW_PER_FACE_WIDTH * face_width * scale)), 1)
+    features = feature_regions(small, points * factors, grow)
+    return cv2.resize(features, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
