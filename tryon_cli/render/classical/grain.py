@@ -22,6 +22,12 @@ GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: vide
 BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
 MAX_GRAIN_STD = 6.0  # grey levels: more grain than this looks dirty, whatever the ratio says
 MIN_PIXELS = 200
+FEATURE_HIGH = 1.1  # the features (`soften_features`) are judged from this sharpness ratio (the eval's bar on the
+# features' sharpness; the whole face's is softness.BAND_HIGH), ...
+FEATURE_SOFT = 0.5  # ... on a frame whose features read softer than this (fine over coarse energy at the 96-px
+# face, `softness.fine_to_coarse`): movie_several_people 5-5.3 s 0.34..0.37, grimaces_blinks' blurred frames 0.36..0.48,
+# its sharp ones 0.57..0.74. Judged on sharp frames too, portrait_anger's bared teeth and squint were smeared on
+# grimaces_blinks' crisp frame 8 (the features' content differs, not their focus)
 FEATURE_FEATHER = 0.02  # the features' blur (`soften_features`) fades in over this fraction of the face's width
 FEATURE_MARGIN = 0.12  # ... and runs on the features' box grown by this fraction of it: the fade reaches 0.06
 # past the features, the largest blur (softness.SIGMAS' 4 px on a 96-px face, 0.04) about 0.12 round a pixel
@@ -141,8 +147,9 @@ def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray,
 def soften_features(patch: np.ndarray, target: np.ndarray, features: np.ndarray, region: np.ndarray,
                     face_width: float) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) blurred on its `features` (0/255: eyes, brows, lips, nostrils) as
-    `softness.match_softness` blurs a face, judged on the features' pixels in `region` alone, faded in over
-    FEATURE_FEATHER of `face_width`; `patch` itself when they are no crisper than `target`'s there.
+    `softness.match_softness` blurs a face, judged on the features' pixels in `region` alone (from FEATURE_HIGH,
+    on a frame whose features are softer than FEATURE_SOFT), faded in over FEATURE_FEATHER of `face_width`;
+    `patch` itself otherwise.
 
     A crisp photo's features on a soft frame keep their edges while the skin round them, far larger, holds the
     whole face's ratios in range: the lashes, lip edges and nostrils alone looked pasted. At the finest scale a
@@ -158,7 +165,7 @@ def soften_features(patch: np.ndarray, target: np.ndarray, features: np.ndarray,
     box = (slice(y0, y1), slice(x0, x1))
     zone = cv2.bitwise_and(features[box], region[box] if region.dtype == np.uint8 else as_mask(region[box]))
     crop = patch[box]
-    softened = match_softness(crop, target[box], zone, face_width)
+    softened = match_softness(crop, target[box], zone, face_width, high=FEATURE_HIGH, soft_below=FEATURE_SOFT)
     if softened is crop:
         return patch
     weight = cv2.GaussianBlur(features[box].astype(np.float32) / 255.0, (0, 0), max(FEATURE_FEATHER * face_width, 1.0))
