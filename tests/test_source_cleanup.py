@@ -11,6 +11,7 @@ from test_swap_parsing import EYES, SKIN, SIZE, _points, _scene
 from tryon_cli.analysis.parsing import CLASSES, FaceParsing
 from tryon_cli.face3d import landmarks as lm
 from tryon_cli.masks.parsed import photo_glasses_frame
+from tryon_cli.render.classical.creases import below_nose
 
 
 def _parsed_like_a_real_photo(labels: np.ndarray) -> np.ndarray:
@@ -421,3 +422,38 @@ def test_a_turned_faces_midline_seam_through_the_lips_is_closed(astronaut) -> No
     assert midline.sum() > 10
     assert (source.texture_mask[midline] > 0).mean() > 0.95
     assert not (source.texture_mask[cv2.erode(opening, np.ones((3, 3), np.uint8)) > 0] > 0).any()
+
+
+def _white_moustache(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A grey-white moustache and beard (the old photo's) drawn round the mouth, over the lips (bool mask)."""
+    width = float(np.ptp(points[:, 0]))
+    lips = points[lm.OUTER_LIPS, :2]
+    hair = np.zeros(image.shape[:2], dtype=np.uint8)
+    centre = (int(lips[:, 0].mean()), int(lips[:, 1].mean()))
+    cv2.ellipse(hair, centre, (int(0.3 * width), int(0.16 * width)), 0, 0, 360, 255, -1)
+    hair &= below_nose(image.shape[:2], points).astype(np.uint8) * 255
+    rng = np.random.default_rng(0)
+    grey = rng.integers(190, 235, image.shape[:2])[..., None] + np.zeros(3, dtype=np.int64)
+    out = image.copy()
+    out[hair > 0] = grey[hair > 0].astype(np.uint8)
+    return out, hair > 0
+
+
+def test_a_white_moustache_is_left_to_the_target_with_the_mouth_it_hides(astronaut) -> None:
+    """A photo's grey-white moustache is facial hair, not skin or lips: pasted, it lay grey over the
+    target's mouth (old photo onto grimaces_blinks, mouth correlation 0.86 -> 0.95 left out, --end 1).
+    It and the lips under it are left out of the usable texture; the same photo shaved keeps them."""
+    from tryon_cli.faceswap.source import _detect, _usable
+
+    path, image, face = _detect([(None, astronaut)])[0]
+    skin_only = _Parser(lambda labels: None)
+    bearded, hair = _white_moustache(image, face.points)
+    lips = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(lips, [np.round(face.points[lm.OUTER_LIPS, :2]).astype(np.int32)], 255)
+    _, _, mask = _usable(path, bearded, face, without_mouth=True, parser=skin_only)
+    assert (mask[hair] == 0).mean() > 0.9
+    assert (mask[lips > 0] == 0).mean() > 0.9
+    _, _, shaved = _usable(path, image, face, without_mouth=True, parser=skin_only)
+    assert (shaved[hair & (lips == 0)] > 0).mean() > 0.95
+    _, _, kept = _usable(path, bearded, face, without_mouth=True, parser=skin_only, clean=("glasses",))
+    assert (kept[hair & (lips == 0)] > 0).mean() > 0.95  # hair not cleaned: the moustache stays

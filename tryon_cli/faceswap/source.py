@@ -19,7 +19,7 @@ import numpy as np
 
 from ..analysis.face import Face, FaceMeshAnalyzer
 from ..analysis.parsing import FaceParser, crop, crop_box
-from ..colour import skin_colour_statistics
+from ..colour import is_colourless, skin_colour_statistics
 from ..errors import InputError
 from ..face3d import landmarks as lm
 from ..face3d.lighting import delight as delight_face, divide_side_light, side_light
@@ -33,6 +33,7 @@ from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_s
 from ..masks.parsed import photo_glasses_frame
 from ..masks.thin_frames import photo_thin_frames
 from ..masks.shapes import as_mask, polygon_mask
+from ..render.classical.creases import below_nose
 from ..render.contract import SourceFace, SourceView
 from .expression_lines import expression_strength, scowl_strength, soften_lines
 from .folds import FOLD_SHARE, flatten_folds, smile_strength
@@ -62,6 +63,11 @@ FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much befor
 FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through its border and the fine detail
 # (below this blur) of the skin beside it
 FRAME_DETAIL_PATCH_PER_FACE_WIDTH = 0.03  # ... lent by a calm square of this half side, tiled
+MOUSTACHE_REACH_PER_FACE_WIDTH = 0.1  # round the mouth (below the nose's wings, this far from the lips) ...
+MOUSTACHE_CHROMA_SHARE = 0.5  # ... a pixel with under this share of the skin's chroma is grey or white hair
+MOUSTACHE_SHARE = 0.3  # ... and the photo has a moustache when this share of that surround is hair: old_photo 0.62;
+# every other shared portrait 0.11 or less (fringe_laughing's shadowed chin 0.11, anger 0.08, the rest <= 0.04)
+MOUSTACHE_CLOSE_PER_FACE_WIDTH = 0.01  # the hair's strands and gaps closed over this (a moustache is no lace)
 
 
 def _detect(images: list[tuple[Path, np.ndarray]]) -> list[tuple[Path, np.ndarray, Face]]:
@@ -293,6 +299,38 @@ def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, fac
     return out
 
 
+def _moustache(image: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """A photo's grey or white moustache and beard with the mouth they hide (0/255; none on a photo without
+    one): the pixels below the nose's wings far greyer than the skin (`skin`: its Lab statistics) that reach
+    the lips' surround, and the lips. Pasted, an old man's white moustache lay grey over the target's mouth
+    and hid its lips (mouth correlation 0.75). It is facial hair, neither skin nor lips, and is left to the
+    target as the hair over the face is; the lips under it with it (the photo's own are hidden, and the
+    target's mouth fills the opening anyway). A colourless (black-and-white) photo has no chroma to tell
+    hair by, and is left as it is."""
+    shape = image.shape[:2]
+    none = np.zeros(shape, dtype=np.uint8)
+    if is_colourless(skin):
+        return none
+    face_width = float(np.ptp(points[:, 0]))
+    lips = polygon_mask(shape, points[lm.OUTER_LIPS])
+    lower_face = below_nose(shape, points) & (face_region(shape, points) > 0)
+    reach = max(int(round(MOUSTACHE_REACH_PER_FACE_WIDTH * face_width)), 1)
+    around = (cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0) \
+        & lower_face & (lips == 0)
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    skin_chroma = float(np.hypot(skin[0, 1] - 128.0, skin[0, 2] - 128.0))
+    hair = lower_face & (chroma < MOUSTACHE_CHROMA_SHARE * skin_chroma)
+    if not around.any() or hair[around].mean() < MOUSTACHE_SHARE:
+        return none
+    close = max(int(round(MOUSTACHE_CLOSE_PER_FACE_WIDTH * face_width)), 1)
+    closed = cv2.morphologyEx(as_mask(hair), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close + 1,) * 2))
+    _, labels = cv2.connectedComponents(cv2.bitwise_and(closed, as_mask(lower_face)))
+    touching = np.unique(labels[around])
+    return as_mask(np.isin(labels, touching[touching > 0]) | (lips > 0))
+
+
 def _window(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The box's part of a full-image mask (zero outside the image)."""
     left, top, right, bottom = box
@@ -368,6 +406,8 @@ def _usable(path: Path, image: np.ndarray, face: Face, without_mouth: bool,
         raise InputError(f"{path}: the source face is too small to use")
     if without_mouth:
         mask &= ~polygon_mask(image.shape[:2], points[lm.INNER_LIPS])
+        if "hair" in clean:
+            mask &= ~_moustache(image, points, skin)
     return image, skin, mask
 
 
