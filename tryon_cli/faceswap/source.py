@@ -71,8 +71,8 @@ FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through i
 FRAME_DETAIL_PATCH_PER_FACE_WIDTH = 0.03  # ... lent by a calm square of this half side, tiled
 MOUSTACHE_REACH_PER_FACE_WIDTH = 0.05  # round the mouth (below the nose's wings, this far from the lips) ...
 MOUSTACHE_CHROMA_SHARE = 0.5  # ... a pixel with under this share of the skin's chroma is grey or white hair
-MOUSTACHE_SHARE = 0.3  # ... and the photo has a moustache when this share of that surround is hair: old_photo 0.62;
-# every other shared portrait 0.11 or less (fringe_laughing's shadowed chin 0.11, anger 0.08, the rest <= 0.04)
+MOUSTACHE_SHARE = 0.3  # ... and the photo has a moustache when this share of that surround is hair: old_photo 0.44;
+# every other shared portrait 0.13 or less (side_light 0.13, glasses 0.01, the rest 0.00)
 MOUSTACHE_CLOSE_PER_FACE_WIDTH = 0.01  # the hair's strands and gaps closed over this (a moustache is no lace)
 
 
