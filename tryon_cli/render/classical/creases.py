@@ -79,7 +79,7 @@ def facial_hairs(lightness: np.ndarray, points: np.ndarray, face_width: float,
         return tuple(np.zeros(shape, dtype=bool) if not small.any() else
                      cv2.resize(small.astype(np.uint8) * 255, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) > 127
                      for small in smalls)
-    candidates = (face_region(shape, points) > 0) & _below_nose(shape, points) & ~(feature_regions(shape, points, 0) > 0)
+    candidates = (face_region(shape, points) > 0) & below_nose(shape, points) & ~(feature_regions(shape, points, 0) > 0)
     sigma = max(FACIAL_HAIR_LEVEL * face_width, 1.0)
     hair = np.zeros(shape, dtype=bool)
     for _ in range(2):
@@ -104,7 +104,7 @@ def without_facial_hair(image: np.ndarray, points: np.ndarray, face_width: float
         hair = facial_hair(cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), points, face_width)
     if not hair.any():
         return image
-    face = (face_region(shape, points) > 0) & _below_nose(shape, points)
+    face = (face_region(shape, points) > 0) & below_nose(shape, points)
     features = feature_regions(shape, points, 0) > 0
     clean = (face & ~features & ~hair).astype(np.float32)
     fill = masked_blur(image.astype(np.float32), clean, max(0.5 * max(FACIAL_HAIR_LEVEL * face_width, 1.0), 1.0))
@@ -113,7 +113,7 @@ def without_facial_hair(image: np.ndarray, points: np.ndarray, face_width: float
     return np.clip(image * (1.0 - weight) + fill * weight + 0.5, 0, 255).astype(np.uint8)
 
 
-def _below_nose(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+def below_nose(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     """Pixels below the line through the nose's wings (across the face, whatever its roll): where a moustache
     and a beard grow. Above it the lids, lashes and brows are dark too."""
     wings = points[[NOSE_WINGS[0], NOSE_WINGS[1]], :2]
