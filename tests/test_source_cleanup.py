@@ -385,32 +385,8 @@ def test_a_painted_frame_meets_the_lenses_and_the_skin_without_a_step() -> None:
     before = image.astype(np.float32).mean(axis=2)
     lens_level, skin_level = before[inner_edge].mean(), before[outer_skin].mean()
     assert skin_level - lens_level > 15  # the scene's step is there to be met
-    # the paint next to the lenses meets them as they are painted (the step spread over the frame's halo,
-    # `FRAME_HALO_PER_FACE_WIDTH`), not at the skin's colour
-    assert abs(grey[inner_paint].mean() - grey[inner_edge].mean()) < 0.5 * (skin_level - lens_level)
-
-
-def test_a_frames_shadow_is_painted_over_with_it() -> None:
-    """The skin round a frame is darker and greyer (its shadow, its soft edge) for a few pixels: painted from
-    that ring, portrait_glasses' frame came out as a grey band round the eyes. The paint reads the skin
-    clear of it and lays itself over it, fading out."""
-    from tryon_cli.faceswap.source import _paint_over
-
-    image, labels, frame, lens_skin = _tinted_lenses_scene(thick=7)
-    skin = (labels == CLASSES.index("skin")) & ~frame
-    as_u8 = lambda m: np.where(m, 255, 0).astype(np.uint8)  # noqa: E731
-    away = cv2.distanceTransform(as_u8(~frame), cv2.DIST_L2, 3)
-    shadow = skin & (away <= 3)  # a 3 px shadow round the frame's outside, 25 darker (still skin-coloured)
-    image = image.astype(np.float32)
-    image[shadow] -= 25
-    image = np.clip(image, 0, 255).astype(np.uint8)
-    found, fill_from = photo_glasses_frame(FaceParsing(labels), image, _points())
-    painted = _paint_over(image, as_u8(found), as_u8(fill_from), float(np.ptp(_points()[:, 0]))).astype(np.float32)
-    clear = skin & (away > 8) & (away <= 12)  # the skin beyond the shadow
-    core = cv2.erode(as_u8(frame), np.ones((3, 3), np.uint8)) > 0
-    level = painted[clear].mean(axis=0)
-    assert np.abs(painted[core].mean(axis=0) - level).max() < 8  # the frame painted the skin's colour
-    assert np.abs(painted[shadow].mean(axis=0) - level).max() < 12  # and its shadow with it
+    # the paint next to the lenses is nearly as dark as they are, not the skin's colour
+    assert abs(grey[inner_paint].mean() - lens_level) < 0.5 * (skin_level - lens_level)
 
 
 def test_a_painted_frame_has_the_skins_grain() -> None:

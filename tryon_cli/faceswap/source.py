@@ -60,12 +60,6 @@ HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside i
 SEAM_PER_FACE_WIDTH = 0.03  # ... and its gaps narrower than about this, anywhere inside it (the midline's seam)
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
-FRAME_HALO_PER_FACE_WIDTH = 0.025  # ... and the skin this far round it painted too, fading out: the frame's
-# shadow and soft edge (portrait_glasses: the skin 1 px off the grown frame is 20 L darker and greyer than 7 px =
-# 0.03 face widths out; the paint through that ring was a grey band where the frame had been). Inside the lenses
-# too: their skin is darker (the tint, the sockets' shade, 28 L under the face's outside at the rim) and,
-# painted only up to their edge, the lenses' outline stayed as a dark box under the eyes (lifting the whole lens
-# to the face's level instead left the eyes as dark islands in a flat pale blob)
 FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through its border and the fine detail
 # (below this blur) of the skin beside it
 FRAME_DETAIL_PATCH_PER_FACE_WIDTH = 0.03  # ... lent by a calm square of this half side, tiled
@@ -280,34 +274,26 @@ def _borrowed_detail(window: np.ndarray, known: np.ndarray, inside: np.ndarray, 
 
 
 def _paint_over(image: np.ndarray, frame: np.ndarray, skin_like: np.ndarray, face_width: float) -> np.ndarray:
-    """`image` with `frame`'s pixels (a glasses frame, grown a little so its anti-aliased rim goes too) painted
-    with the skin around them: the smoothest surface through the skin-coloured pixels clear of its halo
-    (`_membrane`), laid over the skin of its halo too, fading out across it (the frame's shadow outside, the
-    lenses' darker edge inside: the step between them spread over the halo). A normalised
-    blur of the skin nearby averaged far-away skin into one flat, pale colour with a step at every edge (a pale
-    ghost of the frame on every swapped frame), and an inpainting from the frame's raw border picked up its
-    highlights."""
+    """`image` with `frame`'s pixels (a glasses frame, grown a little so its anti-aliased rim and shadow
+    go too) painted with the skin around them: the smoothest surface through the skin-coloured pixels
+    bordering it (`_membrane`). A normalised blur of the skin nearby averaged far-away skin into one flat,
+    pale colour with a step at every edge (a pale ghost of the frame on every swapped frame), and an
+    inpainting from the frame's raw border picked up its highlights."""
     if not frame.any():
         return image
     grow = max(int(round(face_width * FRAME_GROW_PER_FACE_WIDTH)), 1)
-    halo = max(int(round(face_width * FRAME_HALO_PER_FACE_WIDTH)), grow)
     grown = cv2.dilate(frame, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
     ys, xs = np.nonzero(grown)
-    pad = 8 * grow + halo
+    pad = 8 * grow
     y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, image.shape[0])
     x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, image.shape[1])
     window = image[y0:y1, x0:x1].astype(np.float32)
     inside = grown[y0:y1, x0:x1] > 0
-    away = cv2.distanceTransform(as_mask(~inside), cv2.DIST_L2, 3)  # each pixel's distance from the frame
-    skin = skin_like[y0:y1, x0:x1] > 0
-    halo_skin = skin & ~inside & (away <= halo)  # painted over too, less and less away from the frame
-    # what the surface passes through: skin-coloured pixels clear of the frame's shadow (the eyes, lashes and
+    # what the surface passes through: skin-coloured pixels outside the grown frame (the eyes, lashes and
     # the hair beside it are neither: the surface is free there, and they keep their own pixels)
-    known = skin & ~halo_skin & ~inside
-    shaded = halo_skin
-    fill = _membrane(window, known) + _borrowed_detail(window, known, inside | shaded, face_width)
-    edge = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)
-    alpha = np.maximum(edge, np.where(shaded, 1.0 - away / (halo + 1.0), 0.0))[..., None]
+    known = (skin_like[y0:y1, x0:x1] > 0) & ~inside
+    fill = _membrane(window, known) + _borrowed_detail(window, known, inside, face_width)
+    alpha = np.maximum(cv2.GaussianBlur(inside.astype(np.float32), (0, 0), grow / 2.0), inside)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(window + alpha * (fill - window), 0, 255).astype(np.uint8)
     return out
