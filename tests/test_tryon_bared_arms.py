@@ -113,3 +113,19 @@ def test_the_pose_figure_tapers_along_each_arm_and_reaches_into_the_hand():
     assert ((figure > 0.05) & (figure < 0.95)).any(), "a soft (anti-aliased) outline"
     assert figure[390 + int(0.8 * BARE_ARM_RADII[2] * 140), 110] > 0.5, "the limb reaches into the hand"
     assert figure[560, 40] == 0 and figure[300, 20] == 0, "off the body"
+
+
+def test_the_backdrop_beside_a_slimmer_arm_carries_no_colour_of_the_old_sleeves_soft_edge():
+    """A bulky green sleeve's soft outline lies just off the person mask (arms_crossed_office): filled from the
+    backdrop around it, the old sleeve's place beyond the slimmer arm was a pale green ghost, with a green
+    sliver at the outline. It is the backdrop's colour, read a little away from the person."""
+    frame, body, old = long_sleeved_scene()
+    green = (90, 200, 150)
+    frame[old > 0] = green
+    ring = (cv2.dilate(body.person, np.ones((13, 13), np.uint8)) > 0) & (body.person == 0)
+    ring[400:] = False  # (the sleeves' outline only, not the hands')
+    frame[ring] = ((np.array(green) + BACKDROP) / 2).astype(np.uint8)  # the soft edge, off the person mask
+    out = crop_top(frame, body, old, hem=300)
+    # row 370: the forearm's bone at x = 112, its half-width about 13; the sleeve reached x = 77 (the mask 73, its soft edge 71)
+    beside = out[365:376, 76:95].astype(int)
+    assert np.abs(beside - BACKDROP).sum(axis=2).max() < 25, "the old sleeve's place beyond the arm is backdrop"

@@ -468,6 +468,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     arms = shown & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= shown & conditions.arms
+    # (before the flare is trimmed: a sleeve's flare beyond the body's outline is read from the backdrop too)
+    beyond = _beyond_figure(conditions.figure, arms > 0, bare, uncovered > 0)
     if conditions.arms is not None and conditions.person is not None:
         # a sleeve standing off the arm (a T-shirt's flared short sleeve) is no arm: beyond the arm's own
         # width, on its outer side, it is backdrop (filled as skin it made square shoulders, a fat upper arm)
@@ -476,7 +478,6 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         arms[flare] = 0
         outline = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * UNCOVERED_GROWTH + 1,) * 2)
         uncovered |= cv2.dilate(flare.astype(np.uint8) * 255, outline) & mask & np.where(bare, 0, 255).astype(np.uint8)
-    beyond = _beyond_figure(conditions.figure, arms > 0, bare, uncovered > 0)
     arms[beyond >= 1.0] = 0
     rest = uncovered & ~arms | np.where(beyond > 0, 255, 0).astype(np.uint8)
     base = frame
@@ -489,7 +490,7 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             # where the old garment's coarse region reached off the person (beside a bare arm, under a sleeve
             # that stood off the arm) what lies behind is the backdrop alone: read from the arm's skin beside
             # it too, the fill was a peach strip along the arm, a pale ghost of the sleeve at the shoulder
-            behind = (rest > 0) & ((conditions.person == 0) | (beyond > 0))
+            behind = (rest > 0) & (conditions.person == 0)
             if behind.any():
                 base = np.where(behind[..., None], fill_masked(frame, rest | hidden | conditions.person), base)
         if conditions.category != "upper" and conditions.person is not None:
@@ -502,6 +503,16 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             off = (rest > 0) | ((closed > 0) & old & (alpha < 0.5) & (mask > 0))
             off_body = fill_masked(frame, rest | hidden | conditions.person | np.where(off, 255, 0).astype(np.uint8))
             base = np.where(off[..., None], off_body, base)
+        if beyond.any() and conditions.person is not None:
+            # beside the body's outline the backdrop is read a little away from the person (OLD_EDGE_REACH):
+            # the person mask's soft outline holds the old garment's colour, and a bulky green sweater's edge
+            # was carried in as a pale green ghost along the slimmer arm
+            reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+            away = cv2.dilate(rest | hidden | conditions.person, kernel)
+            # (with the old garment's soft edge off the person beside it: a sliver of green was left there)
+            edge = (cv2.dilate((beyond > 0).astype(np.uint8), kernel) > 0) & (conditions.person == 0) & (mask > 0) & ~bare
+            base = np.where(((beyond > 0) | edge)[..., None], fill_masked(frame, away), base)
     if arms.any():
         # (a hand kept in front is no sample of an arm: lit more than the arm, and a long sleeve leaves
         # only the hands bare)
