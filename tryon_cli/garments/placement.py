@@ -945,9 +945,9 @@ def body_figure(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
     width = float(np.linalg.norm(s_right - s_left))
     centre, half = (h_left + h_right) / 2, (h_right - h_left) * HIPS_PER_HIP_JOINTS / 2
     bottom = float(shape[0] + width)  # (below the hips the torso goes on down: hips and legs are a bottom's)
-    polygon = np.array([(s_left[0], -width), (s_right[0], -width), s_right, centre + half,
-                        (centre + half)[0:1].tolist() + [bottom], (centre - half)[0:1].tolist() + [bottom],
-                        centre - half, s_left], np.float64)
+    right, left = centre + half, centre - half
+    polygon = np.array([(s_left[0], -width), (s_right[0], -width), s_right, right, (right[0], bottom),
+                        (left[0], bottom), left, s_left], np.float64)
     torso = np.zeros(shape, np.uint8)
     cv2.fillPoly(torso, [np.round(polygon * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     coverage = torso.astype(np.float32) / 255.0
