@@ -72,6 +72,10 @@ SHOULDER_FIT_MAX = 0.12  # a top's shoulder line is raised to the old garment's 
 SHOULDER_FIT_DEPTH = 0.3  # ... stretched down to this far below the shoulder line (shoulder-joint distances)
 SHOULDER_FIT_SMOOTH = 0.08  # ... the lift smoothed along this share of the shoulder width
 SLEEVE_SIDE_REACH = 0.15  # shoulder-joint distances: a sleeved top is carried this far over the old garment beside it
+# A bared arm's half-width at the shoulder (deltoid), elbow and wrist, in shoulder-joint distances: the person's
+# silhouette across the bare or tightly sleeved arms of the shared photos measured 0.13-0.16 on the upper arm,
+# 0.11-0.12 at the elbow and 0.09-0.11 on the forearm (these joints' distance is narrower than the shoulders)
+BARE_ARM_RADII = (0.15, 0.115, 0.085)
 TORSO_PER_SHOULDER_JOINTS = 1.5  # shoulder line to hip line, when the hips are out of the frame ...
 HIP_JOINTS_PER_SHOULDER_JOINTS = 0.7  # ... and the hip joints' distance
 FOOTPRINT_STEP = 4  # a warp's scale is measured on every this-many-th output pixel
@@ -903,6 +907,62 @@ def arms_in_front(body: Body, shape: tuple[int, int]) -> np.ndarray:
             cv2.line(mask, tuple(int(v) for v in a), tuple(int(v) for v in b), 255, 2 * r)
             cv2.circle(mask, tuple(int(v) for v in b), r, 255, -1)
     return mask & body.person if body.person.any() else mask
+
+
+def _tapered_limb(coverage: np.ndarray, chain: np.ndarray, radii: tuple[float, ...]) -> None:
+    """Draw the joints `chain` (n, 2) as segments whose half-width goes linearly from `radii[i]` to
+    `radii[i + 1]`, with round ends, into `coverage` (float32, in place, the maximum kept): 1 inside, 0
+    outside, the pixel across the outline anti-aliased (coverage = half-width - distance + 0.5)."""
+    h, w = coverage.shape
+    for (a, b), (ra, rb) in zip(zip(chain[:-1], chain[1:]), zip(radii[:-1], radii[1:])):
+        reach = max(ra, rb) + 1.0
+        x0, y0 = max(int(min(a[0], b[0]) - reach), 0), max(int(min(a[1], b[1]) - reach), 0)
+        x1, y1 = min(int(max(a[0], b[0]) + reach) + 1, w), min(int(max(a[1], b[1]) + reach) + 1, h)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        along = b - a
+        length2 = max(float(along @ along), 1e-6)
+        # (the nearest point of the bone; its half-width there, a linear taper: near enough to the exact
+        # tapered capsule's outline for an arm's gentle taper)
+        t = np.clip(((xs - a[0]) * along[0] + (ys - a[1]) * along[1]) / length2, 0.0, 1.0)
+        distance = np.hypot(xs - (a[0] + t * along[0]), ys - (a[1] + t * along[1]))
+        inside = np.clip(ra + (rb - ra) * t - distance + 0.5, 0.0, 1.0)
+        np.maximum(coverage[y0:y1, x0:x1], inside, out=coverage[y0:y1, x0:x1])
+
+
+def body_figure(body: Body, shape: tuple[int, int]) -> np.ndarray | None:
+    """The body's outline from the pose (float32 coverage in [0, 1], anti-aliased): the torso from the
+    shoulder joints straight down to the hips' outer sides (HIPS_PER_HIP_JOINTS), all above the shoulder
+    line between the joints (neck and shoulders' slope), and each arm tapering from the shoulder through
+    the elbow to the wrist (BARE_ARM_RADII). What an old garment leaves outside it is not the body: a long
+    sleeve's straight tube beyond a bared arm, a loose tee's box beside a bared midriff. None without both
+    shoulders and an arm found (then nothing says where the body ends)."""
+    arms = _arms(body, shape)
+    if len(body.visible((bp.LEFT_SHOULDER, bp.RIGHT_SHOULDER))) < 2 or arms[0] is None:
+        return None
+    s_left, s_right, h_left, h_right = _body_frame(body, None)
+    width = float(np.linalg.norm(s_right - s_left))
+    centre, half = (h_left + h_right) / 2, (h_right - h_left) * HIPS_PER_HIP_JOINTS / 2
+    bottom = float(shape[0] + width)  # (below the hips the torso goes on down: hips and legs are a bottom's)
+    right, left = centre + half, centre - half
+    polygon = np.array([(s_left[0], -width), (s_right[0], -width), s_right, right, (right[0], bottom),
+                        (left[0], bottom), left, s_left], np.float64)
+    torso = np.zeros(shape, np.uint8)
+    cv2.fillPoly(torso, [np.round(polygon * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    coverage = torso.astype(np.float32) / 255.0
+    for chain in arms:
+        radii = [r * width for r in BARE_ARM_RADII[: len(chain)]]
+        if len(chain) == 3:
+            wrist = _detected_wrist(body, chain[2], width)
+            # (carried on into the hand, kept in front, by the wrist's half-width: the round end stopped
+            # short of the hand and the old cuff beside it was filled from the backdrop, a notch at the wrist)
+            forearm = wrist - chain[1]
+            beyond = wrist + forearm * radii[2] / max(float(np.linalg.norm(forearm)), 1e-6)
+            chain = np.vstack([chain[:2], wrist[None], beyond[None]])
+            radii.append(radii[2])
+        _tapered_limb(coverage, chain, tuple(radii))
+    return coverage
 
 
 def warp_garment(garment: GarmentModel, body: Body, mask: GarmentMask, shape: tuple[int, int],

@@ -18,7 +18,7 @@ from ..masks.garment import (GarmentMask, MaskOptions, MaskSmoother, build_mask,
 from ..render.contract import Engine, GarmentConditions, Progress, RenderItem, TryonMode
 from ..temporal import SceneCutDetector
 from .photo import GarmentModel
-from .placement import arms_in_front, torso_corners, warp_garment
+from .placement import arms_in_front, body_figure, torso_corners, warp_garment
 from .transition import PlacementEase
 
 TORSO_WIDENING = 1.15  # the shoulder-hip quadrilateral grown about its centre
@@ -250,7 +250,10 @@ def tryon_frames(frames: Iterator[Frame], garment: GarmentModel, engine: Engine,
             conditions = GarmentConditions(
                 garment=garment.image, garment_mask=garment.mask, warped=warped, warped_alpha=alpha, keep=keep,
                 category=options.category, mode=mode, person=body.person, old_garment=mask.garment,
-                torso=_torso(body, frame.image.shape[:2]), arms=arms)
+                torso=_torso(body, frame.image.shape[:2]), arms=arms,
+                # (a photo's only: on video the keypoints trail a swinging arm, and the old sleeve beyond them
+                # was filled from the backdrop, a ghost of the arm)
+                figure=body_figure(body, frame.image.shape[:2]) if arms is not None and not tracking else None)
             yield RenderItem(frame, frame.image, region, conditions)
 
     try:

@@ -102,6 +102,8 @@ class GarmentConditions:
     replaced, `torso` the body's torso (what is not torso in the uncovered old garment is arm), and
     `person` the person segmentation (where skin colour is sampled). `arms` is where the person's arms
     are (in front of the garment's torso; old garment there becomes skin unless a sleeve covers it).
+    `figure` (float coverage in [0, 1]) is the body's outline from the pose (`placement.body_figure`): the
+    old garment it leaves uncovered outside that outline is filled as what lies behind the body, not skin.
     """
 
     garment: np.ndarray
@@ -115,6 +117,7 @@ class GarmentConditions:
     old_garment: np.ndarray | None = None
     torso: np.ndarray | None = None
     arms: np.ndarray | None = None
+    figure: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.category not in ("upper", "lower", "dress"):
@@ -124,7 +127,7 @@ class GarmentConditions:
         _check_mask("garment_mask", self.garment_mask, self.garment.shape[:2])
         shape = self.warped.shape[:2]
         _check_mask("warped_alpha", self.warped_alpha, shape)
-        for name in ("keep", "person", "old_garment", "torso", "arms"):
+        for name in ("keep", "person", "old_garment", "torso", "arms", "figure"):
             _check_mask(name, getattr(self, name), shape)
 
 

@@ -468,6 +468,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
     arms = shown & on_body if on_body is not None else np.zeros_like(uncovered)
     if conditions.arms is not None:  # an arm in front of the torso (crossed arms) is skin too
         arms |= shown & conditions.arms
+    # (before the flare is trimmed: a sleeve's flare beyond the body's outline is read from the backdrop too)
+    beyond = _beyond_figure(conditions.figure, arms > 0, bare, uncovered > 0)
     if conditions.arms is not None and conditions.person is not None:
         # a sleeve standing off the arm (a T-shirt's flared short sleeve) is no arm: beyond the arm's own
         # width, on its outer side, it is backdrop (filled as skin it made square shoulders, a fat upper arm)
@@ -476,7 +478,8 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         arms[flare] = 0
         outline = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * UNCOVERED_GROWTH + 1,) * 2)
         uncovered |= cv2.dilate(flare.astype(np.uint8) * 255, outline) & mask & np.where(bare, 0, 255).astype(np.uint8)
-    rest = uncovered & ~arms
+    arms[beyond >= 1.0] = 0
+    rest = uncovered & ~arms | np.where(beyond > 0, 255, 0).astype(np.uint8)
     base = frame
     if rest.any():
         # the whole old garment is inpainted, not only what the new one leaves: the inpainting then reads
@@ -500,6 +503,16 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
             off = (rest > 0) | ((closed > 0) & old & (alpha < 0.5) & (mask > 0))
             off_body = fill_masked(frame, rest | hidden | conditions.person | np.where(off, 255, 0).astype(np.uint8))
             base = np.where(off[..., None], off_body, base)
+        if beyond.any() and conditions.person is not None:
+            # beside the body's outline the backdrop is read a little away from the person (OLD_EDGE_REACH):
+            # the person mask's soft outline holds the old garment's colour, and a bulky green sweater's edge
+            # was carried in as a pale green ghost along the slimmer arm
+            reach = max(int(OLD_EDGE_REACH * max(mask.shape)), 1)
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+            away = cv2.dilate(rest | hidden | conditions.person, kernel)
+            # (with the old garment's soft edge off the person beside it: a sliver of green was left there)
+            edge = (cv2.dilate((beyond > 0).astype(np.uint8), kernel) > 0) & (conditions.person == 0) & (mask > 0) & ~bare
+            base = np.where(((beyond > 0) | edge)[..., None], fill_masked(frame, away), base)
     if arms.any():
         # (a hand kept in front is no sample of an arm: lit more than the arm, and a long sleeve leaves
         # only the hands bare)
@@ -557,7 +570,9 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         shade = 1.0 + (shade - 1.0) * np.clip(spread / SHADE_MIN_SUPPORT, 0.0, 1.0)  # no fabric near: unshaded
         if conditions.person is not None and conditions.person.any():
             light = fit_skin_light(frame, _seen_skin(frame, conditions.person, mask, conditions.keep))
-            shade = shade * body_rounding(conditions.person, conditions.arms, conditions.torso, light)
+            # (rounded as the body the fill leaves: a bared arm as wide as the pose's limb, not its old sleeve)
+            body = np.where(beyond >= 0.5, 0, conditions.person).astype(np.uint8)
+            shade = shade * body_rounding(body, conditions.arms, conditions.torso, light)
         shade = shade * contact_shadow(alpha, long_side)
         # the person's own skin texture over it (no flat paint), from patches wholly inside visible skin
         texture = 1.0 + skin_detail(frame, seen & in_tone, arms > 0)
@@ -566,11 +581,24 @@ def _uncovered_fill(frame: np.ndarray, mask: np.ndarray, alpha: np.ndarray,
         # mask), so the fill has no hard seam against the photographed arm or hand
         inside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_EDGE_SIGMA) * (shown > 0)
         inside[(arms > 0) & old] = 1.0  # no part of the old garment shows through at the fill's edge
+        inside = np.where(beyond > 0, np.minimum(inside, 1.0 - beyond), inside)  # (the limb's own soft outline)
         outside = cv2.GaussianBlur((arms > 0).astype(np.float32), (0, 0), SKIN_FEATHER * long_side / 100.0) \
             * (bare & (uncovered == 0) & (mask > 0))
         soft = np.maximum(inside, np.clip(2.0 * outside, 0.0, 1.0) * SKIN_FEATHER_WEIGHT)
         base = np.clip(base * (1 - soft[..., None]) + skin * soft[..., None] + 0.5, 0, 255).astype(np.uint8)
     return base, (hidden > 0) | (uncovered > 0)
+
+
+def _beyond_figure(figure: np.ndarray | None, arms: np.ndarray, bare: np.ndarray,
+                   uncovered: np.ndarray) -> np.ndarray:
+    """How far (float32, 1 - the figure's coverage) each pixel of the skin to fill (`arms`) that the old
+    garment left (`uncovered`) lies outside the body's outline from the pose (`figure`, see
+    `GarmentConditions`): there the old sleeve's straight tube or a loose top's box beside the midriff
+    stood, and what lies behind the body shows, not skin (filled as skin, arms were tubes of the old
+    sleeve's outline). 0 everywhere without a figure; bare skin seen stays as photographed."""
+    if figure is None or not figure.any():
+        return np.zeros(arms.shape, np.float32)
+    return np.where(arms & uncovered & ~bare, 1.0 - np.clip(figure, 0.0, 1.0), 0.0).astype(np.float32)
 
 
 def sleeve_flare(arms: np.ndarray, bare: np.ndarray, torso: np.ndarray | None) -> np.ndarray:
