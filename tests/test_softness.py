@@ -10,17 +10,6 @@ from tryon_cli.render.classical.softness import BAND_FACE_WIDTH, _sharpness_alon
 SKIN = (200, 160, 140)
 
 
-def _features(seed: int, size: int = 240) -> np.ndarray:
-    """A face-sized patch of feature-scale edges (dark ellipses, like eyes, brows and lips, on skin)."""
-    rng = np.random.default_rng(seed)
-    image = np.full((size, size, 3), SKIN, np.uint8)
-    for _ in range(14):
-        centre = tuple(int(v) for v in rng.integers(30, size - 30, 2))
-        axes = (int(rng.integers(8, 30)), int(rng.integers(3, 10)))
-        cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, (90, 60, 50), -1, cv2.LINE_AA)
-    return image
-
-
 FACE_WIDTH = 200.0
 
 
