@@ -827,7 +827,7 @@ def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
     own, skin = _lip_means(out, lips)
     assert abs(own[0] - 110.0) < 5  # the target's lip level: darker than the skin
     # the photo's own chroma against the skin (10, -5), moved LIP_CHROMA_PULL toward the target's red (34, 8)
-    assert abs(np.hypot(*(own[1:] - skin[1:] - np.array([10.0, -5.0]))) - 8.0) < 2.0
+    assert abs(np.hypot(*(own[1:] - skin[1:] - np.array([10.0, -5.0]))) - 6.0) < 2.0
     inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
     assert cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[inner][:, 0].std() > 2.0  # the lines are kept
     far = cv2.dilate(lips, np.ones((15, 15), np.uint8)) == 0
@@ -856,7 +856,7 @@ def test_a_pale_photos_lips_on_a_dark_target_are_not_deep_red():
     own, skin = _lip_means(out, lips)
     assert abs(own[0] / skin[0] - 78.0 / 105.0) < 0.04
     # not deep red: its own 12 over the skin, moved LIP_CHROMA_PULL toward the target's -1
-    assert own[1] - skin[1] < 5.0
+    assert own[1] - skin[1] < 7.0
 
 
 def test_a_mans_lips_keep_their_own_tone_on_a_target_wearing_lipstick():
@@ -875,7 +875,7 @@ def test_a_mans_lips_keep_their_own_tone_on_a_target_wearing_lipstick():
                      skin_stats, 2.0)
     own, skin = _lip_means(out, lips)
     assert abs(own[0] / skin[0] - 110.0 / 170.0) < 0.04  # lit as the target's lips
-    assert own[1] - skin[1] < 13.0  # its own 4 and LIP_CHROMA_PULL (8) toward hers; 34 (the lipstick) before
+    assert own[1] - skin[1] < 11.0  # its own 4 and LIP_CHROMA_PULL (6) toward hers; 34 (the lipstick) before
 
 
 def test_lips_darker_than_the_skin_keep_their_own_colour_on_a_skin_of_the_same_tone():

@@ -543,11 +543,12 @@ LIP_CHROMA_SHARE = 0.7  # on a skin of the same tone, pale lips' chroma lies thi
 # to the target's lips' (a target's lipstick, at full, painted a red mouth on every source)
 LIP_PALE_RANGE = (0.8, 1.0)  # ... and lips this light relative to the target's skin are matched not at all ..
 # fully (natural lips are darker than the skin round them)
-LIP_CHROMA_PULL = 8.0  # the swapped lips' chroma offset from their skin moves at most this far (OpenCV-Lab a, b
+LIP_CHROMA_PULL = 6.0  # the swapped lips' chroma offset from their skin moves at most this far (OpenCV-Lab a, b
 # units) from the photo's own toward the target's: natural lips lie 2-11 redder than their skin (portrait_a
 # and b 10-11, side_light 4, dark_lowres 11, grimaces_blinks 2-3), talking_frontal's lipstick 33, which gave
-# a man's mouth the target's red lipstick (side_light and dark_lowres onto it). The pulls portrait_a and b
-# onto either target make (at most 6) stay within it
+# a man's mouth the target's red lipstick (side_light and dark_lowres onto it; at 8 dark_lowres's lips still
+# read as lipstick, a 19 over the skin). The pulls portrait_a and b onto either target make (at most 6.6,
+# b onto grimaces_blinks) stay within it or about
 LIP_TONE_CHANGE = 1.6  # a skin lightness change (target's mean skin over the source's, either way) from which
 # the swapped lips relate to their skin as the target's lips to its skin; at 1 (same tone) as the source's.
 # Carried with the skin's lift alone, a pale photo's lips came out deep red on a dark target (portrait_b onto
