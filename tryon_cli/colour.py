@@ -575,6 +575,44 @@ def _limited_pull(pull: np.ndarray) -> np.ndarray:
     return pull * min(1.0, LIP_CHROMA_PULL / length) if length > 0.0 else pull
 
 
+def lip_colour(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray | None:
+    """Mean OpenCV-Lab (float) of the lip pixels of a lip ring (0/255 or boolean, `_lip_pixels`) in `lab`;
+    None where fewer than 10 are lips."""
+    pixels = _lip_pixels(lab, ring > 0, reddest)
+    return pixels.astype(np.float32).mean(axis=0) if len(pixels) >= 10 else None
+
+
+def recolour_lip_band(image: np.ndarray, weights: np.ndarray, theirs: np.ndarray, ours: np.ndarray,
+                      skin: np.ndarray) -> np.ndarray:
+    """`image` (RGB uint8, the frame round a swapped mouth) whose lip-coloured pixels take the swapped lips'
+    chroma: (a, b) moved by `ours` - `theirs` (mean Lab of the swapped lips and the target's), weighted by
+    `weights` (0..1) and by how far a pixel's redness (a) lies from the target's skin's (`skin`, Lab) to its
+    lips'. Lightness, teeth and skin are unchanged.
+
+    An open mouth is filled with the target's warped mouth and a band round it (`faceswap.mouth`), faded
+    into the swapped lips: a target's lipstick stayed there as a red rim round the teeth and a red lower
+    lip on a man's mouth (side_light onto talking_frontal), whatever colour the swapped lips took."""
+    shift = (ours[1:] - theirs[1:]).astype(np.float32)
+    redness = float(theirs[1] - skin[1])
+    if redness < 1.0 or float(np.hypot(*shift)) < 1.0:
+        return image
+    box = bounding_box(as_mask(weights > 0), 0)
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    lab = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+    lipness = np.clip((lab[..., 1] - float(skin[1])) / redness, 0.0, 1.0) * weights[y0:y1, x0:x1]
+    lips = lipness > 0.0  # only the weighted pixels redder than the skin change: the rest keep their exact RGB
+    if not lips.any():
+        return image
+    lab[..., 1] += lipness * shift[0]
+    lab[..., 2] += lipness * shift[1]
+    recoloured = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    out = image.copy()
+    np.copyto(out[y0:y1, x0:x1], recoloured, where=lips[..., None])
+    return out
+
+
 def _lip_relation(lips: np.ndarray, skin: np.ndarray) -> tuple[float, np.ndarray]:
     """How lips (mean Lab) relate to their skin (mean Lab): lightness ratio and (a, b) offset."""
     return float(lips[0] / max(float(skin[0]), 1.0)), lips[1:] - skin[1:]
