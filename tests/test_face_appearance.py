@@ -613,6 +613,34 @@ def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatc
     assert np.abs(out[relief] - plain[relief]).max() < 1.0
 
 
+def test_a_narrow_highlight_is_compressed_by_its_own_excess_not_its_blurred_band(monkeypatch):
+    """A low-resolution photo's shine (its nose wings and tip, a few pixels wide) lifted onto a pale target:
+    its pixels lie 0.6 above the skin's level, but the shading band, blurred at its fine edge, reads only a
+    fraction of that, so compressing by the band left white, colourless spots. Every highlight pixel now
+    stays within the target's highlight level plus its room; the rest of the skin is as before."""
+    from tryon_cli import colour
+    from tryon_cli.colour import HIGHLIGHT_ROOM, match_shading_contrast, shading_band
+
+    blobs = _shaded_lab(150.0, 0.1, (150.0, 150.0))[..., 0]
+    lightness = blobs.copy()
+    lightness[:, 80:82] *= 1.6  # a shine 2 px wide
+    skin = np.full(lightness.shape, 255, np.uint8)
+    sigma = 16.0
+    out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    with monkeypatch.context() as patch:
+        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
+        plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    _, low = shading_band(lightness, skin, sigma)
+    _, target_low = shading_band(blobs, skin, sigma)
+    knee = float(np.percentile((blobs - target_low) / target_low, 99))  # the target's highlight level
+    shine = (slice(20, 100), slice(80, 82))
+    excess = (out[shine] - low[shine]) / low[shine]
+    assert float(((plain[shine] - low[shine]) / low[shine]).max()) > 0.5  # the defect: 0.6 above its level
+    assert float(excess.max()) <= knee * (1.0 + HIGHLIGHT_ROOM) + 0.01  # 0.30 when the blurred band was read
+    relief = (slice(20, 100), np.r_[10:60, 100:150])
+    assert np.abs(out[relief] - plain[relief]).max() < 1.0
+
+
 def test_transfer_skin_makes_a_tinted_photos_shadows_more_coloured_than_its_highlights_as_the_targets():
     """On real skin the shadows are more coloured than the lit skin; a tinted photo's chroma rises with its
     light (coloured highlights, grey shadows: metal). The chroma's shading band follows the target's."""
@@ -798,7 +826,8 @@ def test_a_dark_faces_pale_lips_take_the_targets_lip_level_not_a_white_mouth():
     out = match_lips(image, _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats, skin_stats, 2.0)
     own, skin = _lip_means(out, lips)
     assert abs(own[0] - 110.0) < 5  # the target's lip level: darker than the skin
-    assert np.abs(own[1:] - np.array([170.0, 150.0])).max() < 3  # and its lips' chroma against the skin
+    # the photo's own chroma against the skin (10, -5), moved LIP_CHROMA_PULL toward the target's red (34, 8)
+    assert abs(np.hypot(*(own[1:] - skin[1:] - np.array([10.0, -5.0]))) - 6.0) < 2.0
     inner = cv2.erode(lips, np.ones((5, 5), np.uint8)) > 0
     assert cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[inner][:, 0].std() > 2.0  # the lines are kept
     far = cv2.dilate(lips, np.ones((15, 15), np.uint8)) == 0
@@ -826,7 +855,27 @@ def test_a_pale_photos_lips_on_a_dark_target_are_not_deep_red():
                      skin_stats, 2.0)
     own, skin = _lip_means(out, lips)
     assert abs(own[0] / skin[0] - 78.0 / 105.0) < 0.04
-    assert own[1] - skin[1] < 3.0  # not redder than the skin by more than the target's lips are
+    # not deep red: its own 12 over the skin, moved LIP_CHROMA_PULL toward the target's -1
+    assert own[1] - skin[1] < 7.0
+
+
+def test_a_mans_lips_keep_their_own_tone_on_a_target_wearing_lipstick():
+    """A dark, green-tinted film still's lips (4 redder than the skin) onto a pale target wearing red lipstick
+    (33 redder): set against the skin as the target's lips, the man got her lipstick (portrait_side_light
+    onto talking_frontal). The lips take the target's lightness relation (the light's), but their chroma
+    moves at most LIP_CHROMA_PULL from their own."""
+    from tryon_cli.colour import match_lips
+
+    lips, lifted, target = _lip_scene()  # the target's lips: L 110, a 170 (34 over its skin's 136)
+    before = _shaded_lab(67.0, 0.0, (115.0, 136.0))
+    before[lips > 0] = (55.0, 119.0, 133.0)  # 4 redder, 3 less yellow than its skin
+    source_stats = np.array([[67.0, 115.0, 136.0], [5.0, 2.0, 2.0]], np.float32)
+    skin_stats = np.array([[170.0, 136.0, 142.0], [5.0, 2.0, 2.0]], np.float32)
+    out = match_lips(_rgb(lifted), _rgb(before), _rgb(target), lips, lips, _around(lips), source_stats,
+                     skin_stats, 2.0)
+    own, skin = _lip_means(out, lips)
+    assert abs(own[0] / skin[0] - 110.0 / 170.0) < 0.04  # lit as the target's lips
+    assert own[1] - skin[1] < 11.0  # its own 4 and LIP_CHROMA_PULL (6) toward hers; 34 (the lipstick) before
 
 
 def test_lips_darker_than_the_skin_keep_their_own_colour_on_a_skin_of_the_same_tone():

@@ -176,3 +176,41 @@ def test_the_planner_keeps_no_hole_for_closed_lips(astronaut):
         holes[name] = float((mask[opening] == 0).mean()) if opening.any() else 0.0
     assert holes["open"] > 0.9
     assert holes["closed"] == 0.0
+
+
+def test_a_targets_lipstick_round_a_filled_opening_takes_the_swapped_lips_colour(astronaut, source_photo):
+    """The frame round a filled opening (the target's warped mouth: its lips' inner edge) is faded into the
+    swapped lips; a target's red lipstick stayed there as a red rim round the teeth on a man's mouth
+    (portrait_side_light onto talking_frontal), whatever colour the swapped lips took. Lip-red pixels there
+    take the swapped lips' chroma; the teeth keep theirs."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.colour import skin_colour_statistics
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+    from tryon_cli.masks.face import face_region, skin_sample_region
+    from tryon_cli.render.classical.face import render_face_swap
+    from tryon_cli.render.contract import FaceTarget, SwapConditions
+    from tryon_cli.render.options import ClassicalOptions
+
+    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a face 180 px wide
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(target)[0].points
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    shape = target.shape[:2]
+    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    frame = target.copy()
+    lips = polygon_mask(shape, points[lm.OUTER_LIPS, :2]) > 0
+    frame[(lips | grow(6)) & ~(opening > 0)] = (200, 30, 50)  # lipstick on the lips and the rim round the opening
+    frame[cv2.erode(opening, np.ones((5, 5), np.uint8)) > 0] = (240, 240, 235)  # teeth
+    skin = skin_colour_statistics(frame, skin_sample_region(shape, points))
+    mask = face_region(shape, points) & ~opening
+    options = ClassicalOptions(match_grain=False, restore_detail=False)
+    face = FaceTarget(points=points, target_points=points, target_skin=skin, mouth_filled=True)
+    out = cv2.cvtColor(render_face_swap(frame, mask, SwapConditions(source, (face,)), options), cv2.COLOR_RGB2LAB)
+    rim = grow(2) & ~(opening > 0)  # the swapped lips' faded inner edge
+    lipstick = float(cv2.cvtColor(np.uint8([[[200, 30, 50]]]), cv2.COLOR_RGB2LAB)[0, 0, 1])
+    redness = float(out[rim][:, 1].astype(float).mean()) - skin[0, 1]
+    assert redness < 0.5 * (lipstick - skin[0, 1])  # the lipstick's redness over the skin, at most half of it
+    teeth = cv2.erode(opening, np.ones((7, 7), np.uint8)) > 0
+    assert np.abs(out[teeth][:, 1:].astype(int) - cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)[teeth][:, 1:]).max() <= 2

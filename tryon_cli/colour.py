@@ -244,8 +244,8 @@ def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_sk
     then kept near the target's own highlight level (`_highlight_knee`).
     """
     band, low, amplitude = shading_detail(lightness, image_skin, sigma, low_pass)
-    target_band, target_low, wanted = (target_detail if target_detail is not None
-                                       else shading_detail(target_l, target_skin, sigma))
+    _, target_low, wanted = (target_detail if target_detail is not None
+                       else shading_detail(target_l, target_skin, sigma))
     if amplitude <= 0.0 or wanted <= 0.0:
         return lightness
     factor = float(np.clip(wanted / amplitude, *CONTRAST_RANGE))
@@ -253,31 +253,33 @@ def match_shading_contrast(lightness: np.ndarray, target_l: np.ndarray, image_sk
     out = lightness + weight * (factor - 1.0) * band
     inside = target_skin > 0
     if inside.any():  # the highlights no brighter than the target's own (`_highlight_knee`)
-        knee = float(np.percentile(target_band[inside] / np.maximum(target_low[inside], 1.0), HIGHLIGHT_PERCENTILE))
+        excess = (target_l[inside] - target_low[inside]) / np.maximum(target_low[inside], 1.0)
+        knee = float(np.percentile(excess, HIGHLIGHT_PERCENTILE))
         if knee > 0.0:
-            out = _highlight_knee(out, factor * band, low, knee, weight if highlights is None else highlights)
+            out = _highlight_knee(out, low, knee, weight if highlights is None else highlights)
     return out
 
 
-HIGHLIGHT_PERCENTILE = 99.0  # the target's highlight level: this percentile of its skin's shading detail
-# relative to its skin level (0.17 on talking_frontal)
-HIGHLIGHT_ROOM = 0.25  # the face's shading highlights above that level are compressed softly into this share
-# of it above it: a side-lit photo's nose ridge stayed at 0.36 (0.25 at its 99th percentile) after the
-# contrast match, a white streak down the nose
+HIGHLIGHT_PERCENTILE = 99.0  # the target's highlight level: this percentile of its skin's lightness over its
+# skin level, less 1 (0.18 on talking_frontal, 0.32 on grimaces_blinks)
+HIGHLIGHT_ROOM = 0.25  # the face's highlights above that level are compressed softly into this share of it
+# above it: a side-lit photo's nose ridge stayed at 0.36 (0.25 at its 99th percentile) after the contrast
+# match, a white streak down the nose
 
 
-def _highlight_knee(lightness: np.ndarray, band: np.ndarray, low: np.ndarray, knee: float,
-                    weight: np.ndarray) -> np.ndarray:
-    """`lightness` whose highlights are compressed where its shading detail `band` (over the skin level
-    `low`) passes `knee`: there everything above the skin level is scaled so the band lands smoothly below
-    knee x (1 + HIGHLIGHT_ROOM), never past it (the finer detail riding on the highlight too: scaling
-    the band alone left a narrow highlight's sharp core); feathered by `weight`. Shadows, creases and
-    the skin's ordinary relief are unchanged.
+def _highlight_knee(lightness: np.ndarray, low: np.ndarray, knee: float, weight: np.ndarray) -> np.ndarray:
+    """`lightness` whose highlights are compressed where a pixel's excess over the skin level `low`
+    (relative to it) passes `knee`: there its excess is scaled so it lands smoothly below
+    knee x (1 + HIGHLIGHT_ROOM), never past it; feathered by `weight`. Shadows, creases and the skin's
+    ordinary relief are unchanged.
 
     The contrast match scales the whole band by at most CONTRAST_RANGE: a hard light's highlights, twice
-    the target's, kept half their excess, and on a paler, flatter target they read as wet white streaks."""
+    the target's, kept half their excess, and on a paler, flatter target they read as wet white streaks.
+    Each pixel's own excess is compressed, not the shading band's (blurred at its fine edge): a
+    highlight a few pixels wide (a low-resolution photo's nose wings and tip, lifted 2.6x) read 0.28 on
+    the band but 0.68 itself, and stayed as white, colourless spots (side_light onto talking_frontal)."""
     level = np.maximum(low, 1.0)
-    relative = band / level
+    relative = (lightness - low) / level
     over = relative > knee
     if not over.any():
         return lightness
@@ -541,6 +543,12 @@ LIP_CHROMA_SHARE = 0.7  # on a skin of the same tone, pale lips' chroma lies thi
 # to the target's lips' (a target's lipstick, at full, painted a red mouth on every source)
 LIP_PALE_RANGE = (0.8, 1.0)  # ... and lips this light relative to the target's skin are matched not at all ..
 # fully (natural lips are darker than the skin round them)
+LIP_CHROMA_PULL = 6.0  # the swapped lips' chroma offset from their skin moves at most this far (OpenCV-Lab a, b
+# units) from the photo's own toward the target's: natural lips lie 2-11 redder than their skin (portrait_a
+# and b 10-11, side_light 4, dark_lowres 11, grimaces_blinks 2-3), talking_frontal's lipstick 33, which gave
+# a man's mouth the target's red lipstick (side_light and dark_lowres onto it; at 8 dark_lowres's lips still
+# read as lipstick, a 19 over the skin). The pulls portrait_a and b onto either target make (at most 6.6,
+# b onto grimaces_blinks) stay within it or about
 LIP_TONE_CHANGE = 1.6  # a skin lightness change (target's mean skin over the source's, either way) from which
 # the swapped lips relate to their skin as the target's lips to its skin; at 1 (same tone) as the source's.
 # Carried with the skin's lift alone, a pale photo's lips came out deep red on a dark target (portrait_b onto
@@ -560,6 +568,51 @@ def _lip_pixels(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray:
     return pixels[keep]
 
 
+def _limited_pull(pull: np.ndarray) -> np.ndarray:
+    """A move of the lips' (a, b) toward the target's, shortened to at most LIP_CHROMA_PULL: the lips' colour
+    is the person's (a target's lipstick is not), their lightness the light's."""
+    length = float(np.hypot(*pull))
+    return pull * min(1.0, LIP_CHROMA_PULL / length) if length > 0.0 else pull
+
+
+def lip_colour(lab: np.ndarray, ring: np.ndarray, reddest: bool) -> np.ndarray | None:
+    """Mean OpenCV-Lab (float) of the lip pixels of a lip ring (0/255 or boolean, `_lip_pixels`) in `lab`;
+    None where fewer than 10 are lips."""
+    pixels = _lip_pixels(lab, ring > 0, reddest)
+    return pixels.astype(np.float32).mean(axis=0) if len(pixels) >= 10 else None
+
+
+def recolour_lip_band(image: np.ndarray, weights: np.ndarray, theirs: np.ndarray, ours: np.ndarray,
+                      skin: np.ndarray) -> np.ndarray:
+    """`image` (RGB uint8, the frame round a swapped mouth) whose lip-coloured pixels take the swapped lips'
+    chroma: (a, b) moved by `ours` - `theirs` (mean Lab of the swapped lips and the target's), weighted by
+    `weights` (0..1) and by how far a pixel's redness (a) lies from the target's skin's (`skin`, Lab) to its
+    lips'. Lightness, teeth and skin are unchanged.
+
+    An open mouth is filled with the target's warped mouth and a band round it (`faceswap.mouth`), faded
+    into the swapped lips: a target's lipstick stayed there as a red rim round the teeth and a red lower
+    lip on a man's mouth (side_light onto talking_frontal), whatever colour the swapped lips took."""
+    shift = (ours[1:] - theirs[1:]).astype(np.float32)
+    redness = float(theirs[1] - skin[1])
+    if redness < 1.0 or float(np.hypot(*shift)) < 1.0:
+        return image
+    box = bounding_box(as_mask(weights > 0), 0)
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    lab = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+    lipness = np.clip((lab[..., 1] - float(skin[1])) / redness, 0.0, 1.0) * weights[y0:y1, x0:x1]
+    lips = lipness > 0.0  # only the weighted pixels redder than the skin change: the rest keep their exact RGB
+    if not lips.any():
+        return image
+    lab[..., 1] += lipness * shift[0]
+    lab[..., 2] += lipness * shift[1]
+    recoloured = cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    out = image.copy()
+    np.copyto(out[y0:y1, x0:x1], recoloured, where=lips[..., None])
+    return out
+
+
 def _lip_relation(lips: np.ndarray, skin: np.ndarray) -> tuple[float, np.ndarray]:
     """How lips (mean Lab) relate to their skin (mean Lab): lightness ratio and (a, b) offset."""
     return float(lips[0] / max(float(skin[0]), 1.0)), lips[1:] - skin[1:]
@@ -572,7 +625,8 @@ def match_lips(image: np.ndarray, before: np.ndarray, target: np.ndarray, lips_h
     skin round them (`around_here`, 0/255) as they did before the match (`before`: the photo's own
     colour), or, as far as the skin's tone changed (LIP_TONE_CHANGE; `source_stats` and `skin_stats`: the
     photo's and the target's Lab skin statistics), as the target frame's lips (`lips_there`) relate to its
-    skin. Lightness by ratio, chroma by offset, the lips' own texture kept; feathered by `feather_sigma`.
+    skin. Lightness by ratio, chroma by offset (moved at most LIP_CHROMA_PULL from the photo's own: a
+    target's lipstick stays on the target), the lips' own texture kept; feathered by `feather_sigma`.
 
     The skin's match treats lips as skin: its gain and the target's shading contrast took a pale photo's
     lips to deep red on a dark target, and its low band, read over a smiling target's teeth, to pale beige
@@ -621,7 +675,7 @@ def match_lips(image: np.ndarray, before: np.ndarray, target: np.ndarray, lips_h
         their_ratio, their_offset = _lip_relation(theirs.mean(axis=0), skin_stats[0])
         # lightness mixed as ratios (geometrically), chroma as offsets
         ratio = float(np.exp((1.0 - share) * np.log(max(ratio, 1e-3)) + share * np.log(max(their_ratio, 1e-3))))
-        offset = (1.0 - share) * offset + share * their_offset
+        offset = offset + _limited_pull(share * (their_offset - offset))
     skin_mean, own_mean = skin.mean(axis=0), own.mean(axis=0)
     mapped = lab.copy()
     mapped[..., 0] *= ratio * skin_mean[0] / max(float(own_mean[0]), 1.0)
@@ -635,7 +689,8 @@ def match_lips(image: np.ndarray, before: np.ndarray, target: np.ndarray, lips_h
 def _match_pale_lips(image: np.ndarray, lab: np.ndarray, own: np.ndarray, theirs: np.ndarray | None,
                      skin_stats: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """`image` whose lips, where they are as pale as the target's skin (LIP_PALE_RANGE), take the target's
-    lips' lightness and a chroma LIP_CHROMA_SHARE of the way from its skin's to its lips' (the match on a skin
+    lips' lightness and a chroma LIP_CHROMA_SHARE of the way from its skin's to its lips' (at most
+    LIP_CHROMA_PULL from their own; the match on a skin
     of the same tone: lips darker than their skin are natural and keep their colour). `lab`: `image` in Lab
     (float32, left as it is), `own` and `theirs` the lips' pixels here and the target's (`_lip_pixels`; None:
     too few lips there), `weight` the lips' feathered weight (h, w, 1)."""
@@ -647,6 +702,7 @@ def _match_pale_lips(image: np.ndarray, lab: np.ndarray, own: np.ndarray, theirs
     if strength <= 0.0:
         return image
     wanted_ab = skin_stats[0, 1:] + LIP_CHROMA_SHARE * (their_mean[1:] - skin_stats[0, 1:])
+    wanted_ab = own_mean[1:] + _limited_pull(wanted_ab - own_mean[1:])
     mapped = lab.copy()
     mapped[..., 0] *= their_mean[0] / max(float(own_mean[0]), 1.0)
     mapped[..., 1:] += wanted_ab - own_mean[1:]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ...colour import is_colourless, match_lips, transfer_skin
+from ...colour import is_colourless, lip_colour, match_lips, recolour_lip_band, transfer_skin
 from ...face3d import landmarks as lm
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
 from ...masks.face import face_region, feature_regions, skin_sample_region
-from ...masks.shapes import as_mask, dilate, polygon_mask
+from ...masks.shapes import as_mask, bounding_box, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
 from .blend import composite
@@ -133,7 +133,7 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if source.texture_mask is not None:
         usable = warp_texture(source.texture_mask, texture_points, raster, source.triangles,
                               border=cv2.BORDER_CONSTANT, coords=coords)
-    skin_here = skin_there = frame_lab = fold_hair = None
+    skin_here = skin_there = frame_lab = fold_hair = lip_colours = None
     fold_share = source.smile - face.smile  # > 0: the target's fold band is swapped in (below)
     if options.relight or options.restore_detail or (options.colour_match and face.target_skin is not None):
         # skin to measure on, under the rendered face and under the target's own face; the texture's
@@ -155,11 +155,13 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
         warped = transfer_skin(warped, source.skin_stats, face.target_skin, frame, skin_here, skin_there,
                                sigma=max(work_size * SHADING_SIGMA_PER_FACE_WIDTH, 2.0),
                                eyes=eye_openings(covered.shape, points, EYE_SURROUND_GROWTH), target_lab=frame_lab)
-        lips = _lips(covered.shape, points)
+        lips, target_lips = _lips(covered.shape, points), _lips(covered.shape, target_points)
         around = _around_lips(covered.shape, points, LIP_SKIN_PER_FACE_WIDTH * work_size) & skin_here
-        warped = match_lips(warped, before, frame, lips, _lips(covered.shape, target_points), around,
+        warped = match_lips(warped, before, frame, lips, target_lips, around,
                             source.skin_stats, face.target_skin, LIP_FEATHER_PER_FACE_WIDTH * work_size,
                             target_lab=frame_lab)
+        if face.mouth_filled:
+            lip_colours = _lip_colours(warped, frame_lab, lips, target_lips)
     if options.target_creases:
         removed, added = crease_zones(covered.shape, points, target_points, work_size)
         warped = carry_target_creases(warped, frame, removed * raster.coverage, added * raster.coverage, work_size)
@@ -234,15 +236,21 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     bottom, right = min(y0 + h + margin, shape[0]), min(x0 + w + margin, shape[1])
     base = out[top:bottom, left:right]
     inner = (slice(y0 - top, y0 - top + h), slice(x0 - left, x0 - left + w))
+    hole_radius = max(int(size * HOLE_FEATHER_PER_FACE_WIDTH), 1)
+    around_mouth = (_around_mouth(base.shape[:2], face.points - (left, top, 0), 2 * hole_radius + 2)
+                    if face.mouth_filled else None)
+    if around_mouth is not None and lip_colours is not None:
+        # the target's lips in the mouth's filled band, faded into the swapped lips: in their colour
+        base = recolour_lip_band(base, around_mouth * _off_mouth_interior(base.shape[:2], face.points - (left, top, 0),
+                                                                           hole_radius),
+                                 *lip_colours, face.target_skin[0])
     patch = base.copy()
     patch[inner] = cv2.copyTo(warped, covered, patch[inner])  # the warped face where it is covered
     allowed = np.zeros(base.shape[:2], dtype=np.uint8)
     allowed[inner] = local
-    hole_radius = max(int(size * HOLE_FEATHER_PER_FACE_WIDTH), 1)
     out[top:bottom, left:right] = composite(base, patch, allowed, method=options.blend.value,
                                             feather_radius=feather_radius, hole_radius=hole_radius,
-                                            narrow=_around_mouth(base.shape[:2], face.points - (left, top, 0),
-                                                                 2 * hole_radius + 2) if face.mouth_filled else None,
+                                            narrow=around_mouth,
                                             narrow_radius=mouth_feather_radius(size),
                                             tight=_below_mouth(base.shape[:2], face.points - (left, top, 0),
                                                                JAW_RAMP_PER_FACE_WIDTH * size),
@@ -359,6 +367,36 @@ def _features(shape: tuple[int, int], points: np.ndarray, face_width: float) -> 
     grow = max(int(round(FEATURES_GROW_PER_FACE_WIDTH * face_width * scale)), 1)
     features = feature_regions(small, points * factors, grow)
     return cv2.resize(features, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def _off_mouth_interior(shape: tuple[int, int], points: np.ndarray, depth: int) -> np.ndarray:
+    """Weights (float32): 0 deeper than `depth` pixels inside a mesh's mouth opening (its inner-lip outline:
+    the tongue and teeth), 1 elsewhere (the opening's rim, where the target's warped lip edge lies)."""
+    weights = np.ones(shape, dtype=np.float32)
+    outline = points[lm.INNER_LIPS, :2]
+    x0, y0 = (max(int(v), 0) for v in np.floor(outline.min(axis=0)))
+    x1, y1 = min(int(np.ceil(outline[:, 0].max())) + 2, shape[1]), min(int(np.ceil(outline[:, 1].max())) + 2, shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return weights
+    opening = polygon_mask((y1 - y0, x1 - x0), outline - (x0, y0))
+    inside = cv2.distanceTransform(opening, cv2.DIST_L2, 3)  # each opening pixel's distance to its rim
+    weights[y0:y1, x0:x1] = (inside <= depth).astype(np.float32)
+    return weights
+
+
+def _lip_colours(warped: np.ndarray, frame_lab: np.ndarray, lips: np.ndarray, target_lips: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the target's, the swapped face's) mean Lab lip colour: the frame's lip ring's redder half
+    (`frame_lab`, OpenCV 8-bit Lab) and the lips of `warped` (RGB, after their colour match), read on the
+    lips' box; None where either has too few lip pixels."""
+    ours_box, theirs_box = bounding_box(lips, 1), bounding_box(target_lips, 1)
+    if ours_box is None or theirs_box is None:
+        return None
+    x0, y0, x1, y1 = ours_box
+    ours = lip_colour(cv2.cvtColor(warped[y0:y1, x0:x1], cv2.COLOR_RGB2LAB), lips[y0:y1, x0:x1], reddest=False)
+    x0, y0, x1, y1 = theirs_box
+    theirs = lip_colour(frame_lab[y0:y1, x0:x1], target_lips[y0:y1, x0:x1], reddest=True)
+    return None if ours is None or theirs is None else (theirs, ours)
 
 
 def _lips(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
