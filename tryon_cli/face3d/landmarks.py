@@ -60,7 +60,6 @@ LEFT_EYE_LIDS, LEFT_EYE_CORNERS = (386, 374), (362, 263)
 CHEEKS = (50, 280)
 FOREHEAD_TOP, CHIN = 10, 152
 MOUTH_CORNERS = (61, 291)  # the outer lips' corners
-CLOSED_LIPS_PX = 2.0  # lips whose inner outline is under this many pixels high on average are closed
 
 
 def mouth_open_ratio(points: np.ndarray) -> float:
@@ -68,15 +67,6 @@ def mouth_open_ratio(points: np.ndarray) -> float:
     gap = np.linalg.norm(points[MOUTH_TOP, :2] - points[MOUTH_BOTTOM, :2])
     width = np.linalg.norm(points[MOUTH_LEFT, :2] - points[MOUTH_RIGHT, :2])
     return float(gap / max(width, 1e-6))
-
-
-def lips_closed(points: np.ndarray) -> bool:
-    """Whether a mesh's lips are closed: its inner-lip outline's area (shoelace) over the inner corners'
-    distance, its mean height, under CLOSED_LIPS_PX."""
-    x, y = points[INNER_LIPS, 0].astype(np.float64), points[INNER_LIPS, 1].astype(np.float64)
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-    width = float(np.linalg.norm(points[MOUTH_LEFT, :2].astype(np.float64) - points[MOUTH_RIGHT, :2]))
-    return area < CLOSED_LIPS_PX * width
 
 
 def mouth_line(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

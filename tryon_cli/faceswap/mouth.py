@@ -23,7 +23,7 @@ from ..masks.shapes import polygon_mask
 from ..render.classical.face import mouth_feather_radius
 
 OPENING_SPREAD = 2.0  # the opening's scale stays within this factor of the width's
-MIN_OPENING_PX = lm.CLOSED_LIPS_PX  # a target opening narrower than this (pixels) scales like the width
+MIN_OPENING_PX = 2.0  # a target opening narrower than this (pixels) scales like the width
 BAND_MARGIN_PX = 1  # the warped band reaches this far past the blend's fade (its rounding)
 
 
@@ -62,10 +62,11 @@ def band_width(recombined: np.ndarray) -> int:
 def mouth_into_opening(image: np.ndarray, target: np.ndarray, recombined: np.ndarray) -> np.ndarray:
     """`image` (RGB uint8) with the target's mouth warped into the recombined inner-lip outline and
     `band_width` pixels round it (a copy; nothing further out changes). A face with closed recombined lips
-    (`landmarks.lips_closed`) comes back unchanged."""
+    (an opening under MIN_OPENING_PX high on average) comes back unchanged."""
     height, width = image.shape[:2]
     outline = recombined[lm.INNER_LIPS, :2]
-    if lm.lips_closed(recombined):
+    _, _, mouth_width, _ = _frame(recombined)
+    if cv2.contourArea(outline.astype(np.float32)) < MIN_OPENING_PX * mouth_width:
         return image  # closed lips: no opening to fill
     band = band_width(recombined)
     x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - band - 2, 0)

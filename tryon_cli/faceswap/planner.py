@@ -171,11 +171,9 @@ class SwapPlanner:
             if frame_pixels.any():
                 keep = np.zeros(shape, dtype=np.uint8)
                 keep[y0:y1, x0:x1] = frame_pixels
-        if self.options.mouth_mask and not lm.lips_closed(local_points):
+        if self.options.mouth_mask:
             # the whole recombined opening: the runner moves the target's teeth and tongue into it
-            # (`mouth.mouth_into_opening`), wherever the source's lips put it. Closed lips have none to
-            # fill, and their sliver of a hole, feathered, showed the target's own lip line and
-            # moustache unmoved: a dark slit across the source's closed mouth
+            # (`mouth.mouth_into_opening`), wherever the source's lips put it
             mask &= ~polygon_mask(local_shape, local_points[lm.INNER_LIPS])
         full_mask = np.zeros(shape, dtype=np.uint8)
         full_mask[y0:y1, x0:x1] = mask

@@ -8,7 +8,7 @@ import numpy as np
 from ...colour import is_colourless, lip_colour, match_lips, recolour_lip_band, transfer_skin
 from ...face3d import landmarks as lm
 from ...face3d.raster import Raster, rasterize, texture_coordinates, warp_texture
-from ...masks.face import face_region, feature_regions, skin_sample_region
+from ...masks.face import face_region, skin_sample_region
 from ...masks.shapes import as_mask, bounding_box, dilate, polygon_mask
 from ..contract import FaceTarget, SourceFace, SwapConditions
 from ..options import ClassicalOptions, Eyes
@@ -18,8 +18,7 @@ from .creases import (FACIAL_HAIR_GROW, carry_target_creases, crease_zones, faci
 from .detail import restore_detail
 from .eyes import (EYEBALL_FEATHER, EYEBALL_INSET, dim_stray_whites, eye_openings, iris_colour, iris_recolour,
                    open_eye_points, paste_target_eyeballs, shift_gaze, slide_lids)
-from .grain import detail_region, grey, match_face_grain, soften_features
-from .softness import BAND_FACE_WIDTH
+from .grain import detail_region, grey, match_face_grain
 from .relight import box_normals, relight
 
 FEATHER_PER_FACE_WIDTH = 0.04  # blend feather radius of the face's outline, as a fraction of its width: the
@@ -62,11 +61,6 @@ BEARD_SHADOW = 0.02  # the target's skin this far round its facial hair (a fract
 # shaved look (portrait_a onto it, chin L over the cheeks' 0.66 at 0, 0.77 at 0.02, 0.81 at 0.04; the photo's
 # own 0.92). At 0.04 portrait_c's mouth-open correlation there fell 0.935 -> 0.910 (0.925 at 0.02): against
 # the clean upper lip the target's closed mouth line, kept in the blend's hole, read a little open
-CLOSED_LIPS_INPAINT = 3  # pixels: a closed mouth's unusable lip pixels (a sliver under 2 px high, a parted photo's
-# opening squeezed shut) are inpainted from the lips this far round them
-CLOSED_LIPS_EDGE = 2  # ... within the lips grown by this many pixels
-FEATURES_GROW_PER_FACE_WIDTH = 0.02  # the features softened (`grain.soften_features`) grown by this: lashes and
-# lip edges lie on the outlines
 RAMP_GRID = 8  # `_below_mouth`'s weights are made on a grid this many pixels apart
 WORK_PER_TEXTURE_WIDTH = 1.5  # the warp runs with at most this many output pixels per texture pixel
 MIN_WORK_FACE_WIDTH = 192.0  # ... and never on a face narrower than this (pixels). At 2.0 and 256 (a 268 px
@@ -188,8 +182,6 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
             skin_here = cv2.resize(skin_here, (w, h), interpolation=cv2.INTER_NEAREST) & covered
             skin_there = cv2.resize(skin_there, (w, h), interpolation=cv2.INTER_NEAREST)
         coords = None  # only `--grain` reads them, and it works at full size
-    if lm.lips_closed(face.points):
-        _close_lips(warped, covered, usable, face.points - offset)
     if open_points is not None:
         if options.eyes in (Eyes.gaze, Eyes.follow):
             # gaze: where the target looks; follow: the recombined face's irises, the source's own gaze
@@ -227,7 +219,6 @@ def _swap_face(out: np.ndarray, mask: np.ndarray, source: SourceFace, face: Face
     if options.match_grain:
         warped = match_face_grain(warped, out[box], local, coords, texture_width, size, add_grain=options.grain,
                                   region=region, target_grey=target_grey)
-        warped = soften_features(warped, out[box], _features((h, w), face.points - offset, size), region, size)
     # The blend reads at most its margin beyond the mask's box (composite's own crop), so compositing
     # this region gives the same pixels as compositing the whole frame.
     feather_radius = max(int(size * FEATHER_PER_FACE_WIDTH), 1)
@@ -320,53 +311,6 @@ def _below_mouth(shape: tuple[int, int], points: np.ndarray, ramp: float) -> np.
     depth = np.add.outer((ys - left[1]) * down[1], (xs - left[0]) * down[0])
     weights = np.clip(1.0 + depth / max(ramp, 1.0), 0.0, 1.0).astype(np.float32)
     return cv2.resize(weights, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def _close_lips(warped: np.ndarray, covered: np.ndarray, usable: np.ndarray | None, points: np.ndarray) -> None:
-    """`warped`, its coverage `covered` (0/255) and the texture's `usable` mask (or None) changed in place
-    (the render's own arrays; copies cost 1 ms a 720 close-up) so a closed mouth's lips
-    (`landmarks.lips_closed`) are whole: what of them is uncovered or unusable is inpainted from the rest
-    of the lips and made usable.
-
-    The mesh has no triangles in the mouth opening, and the photo's texture mask leaves its own opening
-    out (warped onto closed lips: a ragged line along them, or two for a photo with parted lips), so a
-    closed mouth kept slivers of the frame, which the blend's hole feather widened: the target's own lip
-    line and moustache ends, a dark slit across the source's closed lips (portrait_a onto grimaces_blinks)."""
-    outlines = np.concatenate([points[lm.OUTER_LIPS, :2], points[lm.INNER_LIPS, :2]])
-    grow = CLOSED_LIPS_INPAINT + CLOSED_LIPS_EDGE + 2  # the lips' box, past the inpaint's and the edge's reach
-    height, width = covered.shape
-    x0, y0 = (max(int(np.floor(v)) - grow, 0) for v in outlines.min(axis=0))
-    x1 = min(int(np.ceil(outlines[:, 0].max())) + grow + 1, width)
-    y1 = min(int(np.ceil(outlines[:, 1].max())) + grow + 1, height)
-    if x1 <= x0 or y1 <= y0:
-        return
-    box, shape, corner = (slice(y0, y1), slice(x0, x1)), (y1 - y0, x1 - x0), np.float32([x0, y0])
-    # the inner outline too (squeezed shut, its corners can stick out past the outer one's), and a pixel
-    # or two round them, where the corners' slivers ended
-    lips = dilate(polygon_mask(shape, points[lm.OUTER_LIPS, :2] - corner)
-                  | polygon_mask(shape, points[lm.INNER_LIPS, :2] - corner), CLOSED_LIPS_EDGE)
-    hole = ~covered[box]
-    if usable is not None:
-        hole |= as_mask(usable[box] <= 127)
-    hole &= lips
-    if not hole.any():
-        return
-    warped[box] = cv2.inpaint(warped[box], hole, CLOSED_LIPS_INPAINT, cv2.INPAINT_TELEA)
-    covered[box] |= hole
-    if usable is not None:
-        usable[box] = np.maximum(usable[box], hole)
-
-
-def _features(shape: tuple[int, int], points: np.ndarray, face_width: float) -> np.ndarray:
-    """The eyes, brows, lips and nostrils of a mesh (0/255, `feature_regions`) grown by
-    FEATURES_GROW_PER_FACE_WIDTH, made on the face shrunk as `softness.match_softness` judges it (at full size
-    its per-feature dilations cost 0.7 ms a 720 close-up) and brought back to `shape`."""
-    scale = min(BAND_FACE_WIDTH / max(face_width, 1.0), 1.0)
-    small = (max(int(round(shape[0] * scale)), 1), max(int(round(shape[1] * scale)), 1))
-    factors = np.array([small[1] / shape[1], small[0] / shape[0], 1.0], dtype=np.float32)
-    grow = max(int(round(FEATURES_GROW_PER_FACE_WIDTH * face_width * scale)), 1)
-    features = feature_regions(small, points * factors, grow)
-    return cv2.resize(features, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
 def _off_mouth_interior(shape: tuple[int, int], points: np.ndarray, depth: int) -> np.ndarray:

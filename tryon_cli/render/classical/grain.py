@@ -22,15 +22,6 @@ GRAIN_GOAL = 0.95  # a soft face is grained up to this ratio, not just LOW: vide
 BLUR_SIGMAS = (0.0, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8)  # candidate blurs, interpolated between (pixels)
 MAX_GRAIN_STD = 6.0  # grey levels: more grain than this looks dirty, whatever the ratio says
 MIN_PIXELS = 200
-FEATURE_HIGH = 1.1  # the features (`soften_features`) are judged from this sharpness ratio (the eval's bar on the
-# features' sharpness; the whole face's is softness.BAND_HIGH), ...
-FEATURE_SOFT = 0.5  # ... on a frame whose features read softer than this (fine over coarse energy at the 96-px
-# face, `softness.fine_to_coarse`): movie_several_people 5-5.3 s 0.34..0.37, grimaces_blinks' blurred frames 0.36..0.48,
-# its sharp ones 0.57..0.74. Judged on sharp frames too, portrait_anger's bared teeth and squint were smeared on
-# grimaces_blinks' crisp frame 8 (the features' content differs, not their focus)
-FEATURE_FEATHER = 0.02  # the features' blur (`soften_features`) fades in over this fraction of the face's width
-FEATURE_MARGIN = 0.12  # ... and runs on the features' box grown by this fraction of it: the fade reaches 0.06
-# past the features, the largest blur (softness.SIGMAS' 4 px on a 96-px face, 0.04) about 0.12 round a pixel
 GRAIN_CELL = 1.5  # output pixels per grain lattice cell: 1-pixel grain is the first thing H.264 drops
 # (single frames encoded at crf 18, 3 soft sources onto 2 videos: ratio 0.45..0.66 at 1 px, 0.62..0.76 at 1.5)
 
@@ -142,33 +133,3 @@ def match_face_grain(warped: np.ndarray, target: np.ndarray, pasted: np.ndarray,
     if softened is not warped:
         greys = grey(softened), greys[1]
     return match_sharpness(softened, target, region, texture_grain(coords, cell) if add_grain else None, greys)
-
-
-def soften_features(patch: np.ndarray, target: np.ndarray, features: np.ndarray, region: np.ndarray,
-                    face_width: float) -> np.ndarray:
-    """`patch` (RGB uint8, the face's box) blurred on its `features` (0/255: eyes, brows, lips, nostrils) as
-    `softness.match_softness` blurs a face, judged on the features' pixels in `region` alone (from FEATURE_HIGH,
-    on a frame whose features are softer than FEATURE_SOFT), faded in over FEATURE_FEATHER of `face_width`;
-    `patch` itself otherwise.
-
-    A crisp photo's features on a soft frame keep their edges while the skin round them, far larger, holds the
-    whole face's ratios in range: the lashes, lip edges and nostrils alone looked pasted. At the finest scale a
-    slight blur takes the photo's pixel noise and meets any goal with the edges still crisp, so the features are
-    judged at the features' scale. All of it runs on the features' box grown by FEATURE_MARGIN of the face's
-    width (the blur and its fade reach less far), not the face's."""
-    x, y, w, h = cv2.boundingRect(features)
-    if w == 0 or h == 0:
-        return patch
-    margin = int(FEATURE_MARGIN * face_width) + 2
-    x0, y0 = max(x - margin, 0), max(y - margin, 0)
-    x1, y1 = min(x + w + margin, patch.shape[1]), min(y + h + margin, patch.shape[0])
-    box = (slice(y0, y1), slice(x0, x1))
-    zone = cv2.bitwise_and(features[box], region[box] if region.dtype == np.uint8 else as_mask(region[box]))
-    crop = patch[box]
-    softened = match_softness(crop, target[box], zone, face_width, high=FEATURE_HIGH, soft_below=FEATURE_SOFT)
-    if softened is crop:
-        return patch
-    weight = cv2.GaussianBlur(features[box].astype(np.float32) / 255.0, (0, 0), max(FEATURE_FEATHER * face_width, 1.0))
-    out = patch.copy()
-    out[box] = cv2.blendLinear(softened, crop, weight, 1.0 - weight)
-    return out

@@ -92,16 +92,14 @@ def _sharpness_along(tensors: tuple[np.ndarray, np.ndarray], direction: np.ndarr
 
 
 def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, face_width: float,
-                   greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None), high: float = BAND_HIGH,
-                   soft_below: float | None = None) -> np.ndarray:
+                   greys: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> np.ndarray:
     """`patch` (RGB uint8, the face's box) blurred, along the frame's motion and then evenly, when its face
     `region` is clearly sharper than `target`'s at the features' scale; otherwise `patch` itself.
 
     Sharpness is contrast-free: fine over coarse gradient energy (`fine_to_coarse`), measured along the
     frame's least sharp direction u and across it v. Motion: the patch is too sharp along u by more than
-    MOTION_GAIN times what it is along v. Blur: both directions' ratios (patch / frame) above `high`.
-    `greys`: the patch's and the target's float32 grey, when the caller has them. `soft_below`: only a frame
-    whose own sharpness along u is under this is matched (a sharp frame's region is left to the whole face's).
+    MOTION_GAIN times what it is along v. Blur: both directions' ratios (patch / frame) above BAND_HIGH.
+    `greys`: the patch's and the target's float32 grey, when the caller has them.
     """
     scale = min(BAND_FACE_WIDTH / max(face_width, 1.0), 1.0)
     grey, inside = _shrunk(patch, region, scale, greys[0])
@@ -119,16 +117,14 @@ def match_softness(patch: np.ndarray, target: np.ndarray, region: np.ndarray, fa
     u = min(ratios, key=lambda r: r[0])[1]
     v = np.array([-u[1], u[0]])
     target_u, target_v = _sharpness_along(target_tensors, u), _sharpness_along(target_tensors, v)
-    if soft_below is not None and target_u >= soft_below:
-        return patch
 
     def excess(image: np.ndarray) -> tuple[float, float]:
         tensors = fine_to_coarse(image, inside)
         return _sharpness_along(tensors, u) / max(target_u, 1e-9), _sharpness_along(tensors, v) / max(target_v, 1e-9)
 
     over_u, over_v = excess(grey)
-    moving = over_u > high and over_u > MOTION_GAIN * max(over_v, 1.0)
-    if not moving and min(over_u, over_v) <= high:
+    moving = over_u > BAND_HIGH and over_u > MOTION_GAIN * max(over_v, 1.0)
+    if not moving and min(over_u, over_v) <= BAND_HIGH:
         return patch
     along = 0.0
     if moving:
