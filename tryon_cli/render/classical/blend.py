@@ -6,10 +6,9 @@ outside the mask are bit-exact the frame's.
 
 from __future__ import annotations
 
-from statistics import NormalDist
-
 import cv2
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from ...masks.shapes import bounding_box, erode, feather, fill_holes
 
@@ -94,7 +93,8 @@ def feather_alpha(mask: np.ndarray, radius: int) -> np.ndarray:
     inner = erode(small, LOW_RES_FEATHER_RADIUS)
     alpha = cv2.GaussianBlur(inner.astype(np.float32) / 255.0, (0, 0), LOW_RES_FEATHER_RADIUS / 2.0)
     alpha = cv2.resize(alpha, padded.shape[1::-1], interpolation=cv2.INTER_LINEAR)[:height, :width]
-    return cv2.copyTo(alpha, mask, np.zeros(mask.shape, np.float32))  # exactly 0 where the mask is (bit for bit)
+    # exactly 0 where the mask is (bit for bit; OpenCV zeroes the new output before the masked copy)
+    return cv2.copyTo(alpha, mask)
 
 
 def _narrow_holes(holes: np.ndarray, mask: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
@@ -135,10 +135,10 @@ def _tightening_table(ratio: float) -> np.ndarray:
     A feather of radius r (`masks.shapes.feather`: eroded by r, blurred with sigma r / 2) is, at depth x
     inside a straight outline, Phi(2x / r - 2); so the narrower one there is Phi(ratio (z + 2) - 2), z the
     wide alpha's Phi^-1. A table on the wide alpha costs a lookup where a second feather cost 4 ms a 720p
-    close-up."""
-    normal = NormalDist()
+    close-up. (`scipy.special`'s normal CDF and its inverse over the 256 levels at once: the same float32
+    table as `statistics.NormalDist` level by level, which cost 0.14 ms a frame in Python calls.)"""
     levels = np.clip(np.arange(256) / 255.0, 1e-6, 1.0 - 1e-6)
-    table = np.array([normal.cdf(ratio * (normal.inv_cdf(a) + 2.0) - 2.0) for a in levels], dtype=np.float32)
+    table = ndtr(ratio * (ndtri(levels) + 2.0) - 2.0).astype(np.float32)
     table[0], table[-1] = 0.0, 1.0  # 0 outside the mask stays 0
     return table
 
