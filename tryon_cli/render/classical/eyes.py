@@ -217,7 +217,8 @@ def slide_lids(warped: np.ndarray, open_points: np.ndarray, points: np.ndarray) 
         x1, y1 = np.minimum(np.ceil(reach.max(axis=0)).astype(int) + 1, (w, h))
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        # rows and columns broadcast (the same products, summed in the same order as over a full grid)
+        xs, ys = np.arange(x0, x1, dtype=np.float64)[None, :], np.arange(y0, y1, dtype=np.float64)[:, None]
         t = (xs - c0[0]) * axis[0] + (ys - c0[1]) * axis[1]
         v = (xs - c0[0]) * normal[0] + (ys - c0[1]) * normal[1]
         tc = np.clip(t, 0.0, width)
@@ -345,7 +346,8 @@ def _recolour_iris(eye: np.ndarray, target_points: np.ndarray, iris: np.ndarray,
     glint = np.clip((lab[..., 0] - 1.5 * level - 10.0) / 20.0, 0.0, 1.0)  # a glint is no iris
     weight = disc * (1.0 - glint)
     lab[..., 0] *= 1.0 + (gain - 1.0) * weight
-    lab[..., 1:3] += weight[..., None] * shift
+    for channel in (1, 2):  # channel by channel: numpy's broadcast over a 2-long last axis cost 4x
+        lab[..., channel] += weight * shift[channel - 1]
     return cv2.cvtColor(np.clip(lab + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
 
