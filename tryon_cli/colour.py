@@ -194,7 +194,39 @@ def chroma_offset(ab: np.ndarray, target_rgb: np.ndarray, image_skin: np.ndarray
     # the difference of the two low bands taken where they are small, upsampled once (the upsampling is linear);
     # unmeasured (no skin within reach on either side): the mapped chroma stays
     offset = there.small(there.shrink(target_ab)) - here.small(here.shrink(ab.astype(np.float32)))
+    offset = _bounded_offset(offset, here, there)
     return here.grow(offset * np.minimum(here.support(small=True), there.support(small=True))[..., None])
+
+
+CHROMA_OFFSET_TRUST = 0.4  # the chroma offset departs from its skin mean fully only where both skins' blurred
+# weights reach this (skin on about half the blur's reach): in the eye sockets, beside the nose tip and at the
+# face's edge the band was extrapolated from a few pixels, under a two-colour stage light a blue eye socket and
+# a red nose tip (movie_several_people 5 s: -14 and +13 in a)
+CHROMA_OFFSET_KNEE = 10.0  # OpenCV-Lab chroma departures of the offset from its skin mean up to this stay as
+# they are (daylight pairs reach 11.5 at most, their 95th percentile 7-8.5: portrait_a onto talking_frontal and
+# grimaces_blinks) ...
+CHROMA_OFFSET_ROOM = 4.0  # ... beyond it they are compressed softly into this much more (never past 14)
+
+
+def _bounded_offset(offset: np.ndarray, here: SkinLowPass, there: SkinLowPass) -> np.ndarray:
+    """The (small, h, w, 2) chroma `offset` kept low-frequency and bounded: its departure from its mean over
+    the rendered face's skin faded in with both skins' support (`CHROMA_OFFSET_TRUST`), then its length
+    compressed softly past `CHROMA_OFFSET_KNEE` (`CHROMA_OFFSET_ROOM`), so a small region's band read off
+    a few target pixels cannot paint it another colour than the skin round it."""
+    weights = here.weights
+    total = float(weights.sum())
+    if total <= 0.0:
+        return offset
+    mean = (weights.ravel() @ offset.reshape(-1, 2)) / total  # a matrix product: 4x faster than the broadcast
+    trust = np.clip(np.minimum(here.reach, there.reach) * (1.0 / CHROMA_OFFSET_TRUST), 0.0, 1.0)
+    departure = (offset - mean.astype(np.float32)) * trust[..., None]
+    length = np.hypot(departure[..., 0], departure[..., 1])
+    over = length > CHROMA_OFFSET_KNEE  # usually none on a daylight pair: the exponential runs on these only
+    if over.any():
+        excess = length[over] - CHROMA_OFFSET_KNEE
+        kept = CHROMA_OFFSET_KNEE + CHROMA_OFFSET_ROOM * (1.0 - np.exp(-excess / CHROMA_OFFSET_ROOM))
+        departure[over] *= (kept / length[over])[:, None]
+    return departure + mean.astype(np.float32)
 
 
 CONTRAST_FINE_PER_SIGMA = 0.1  # the shading detail's band runs from this fraction of the lighting scale (its
