@@ -11,7 +11,7 @@ from tryon_cli.face3d import landmarks as lm
 from tryon_cli.faceswap.strands import hair_strands
 
 BROW = (45, 60, 75)  # BGR: a brown brow
-HAIR = (25, 30, 35)  # ... and darker hair
+HAIR = (10, 12, 15)  # ... and darker hair
 
 
 def _strand_scene(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -27,14 +27,14 @@ def _strand_scene(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np
     brow = cv2.dilate(brow, np.ones((3, 3), np.uint8)) > 0
     columns = np.arange(image.shape[1])[None, :]
     rows = np.arange(image.shape[0])[:, None]
-    edge = outer[0] - outward * 0.02 * width  # the hair over the brow's outer tip
-    hair = ((columns - edge) * outward > 0) & (rows > outer[1] - 0.15 * width) & (rows < eye[:, 1].max() + 0.1 * width)
-    # from the hair above the brow, down across its tail to the lid over the eye's outer corner
     corner = eye[np.argmax(eye[:, 0] * outward)]
-    start = (edge + outward, outer[1] - 0.1 * width)
-    end = (corner[0], eye[:, 1].min())
+    edge = corner[0] + outward * 0.06 * width  # the hair over the brow's outer end
+    hair = ((columns - edge) * outward > 0) & (rows > outer[1] - 0.15 * width) & (rows < eye[:, 1].max() + 0.1 * width)
+    # from the hair at the brow's top, down across its tail to beside the eye's outer corner
+    start = (edge - outward, brow_points[:, 1].min())
+    end = (corner[0] + outward * 0.025 * width, corner[1])
     strand = np.zeros(image.shape[:2], np.uint8)
-    cv2.line(strand, tuple(int(round(v)) for v in start), tuple(int(round(v)) for v in end), 255, 4)
+    cv2.line(strand, tuple(int(round(v)) for v in start), tuple(int(round(v)) for v in end), 255, 3)
     strand = (strand > 0) & ~hair
     out = image.copy()
     out[brow & ~hair] = BROW
@@ -46,7 +46,7 @@ def _strand_scene(image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np
 def test_a_strand_across_the_brow_is_taken_and_the_brow_kept(source_photo) -> None:
     """The parser calls the strand skin and the brow brow: the strand off the brow is not pasted, the
     brow is (without `hair_strands` the strand was kept whole)."""
-    from tryon_cli.faceswap.source import _brows_and_eyes, _detect, _lashes, _silhouette, _usable
+    from tryon_cli.faceswap.source import _brows_and_eyes, _detect, _lashes, _silhouette, _under_brows, _usable
 
     _, photo, _ = _face(source_photo)
     photo = cv2.resize(photo, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)  # (112 px: a brow 3 px thick)
@@ -57,8 +57,9 @@ def test_a_strand_across_the_brow_is_taken_and_the_brow_kept(source_photo) -> No
     path, image, face = _detect([(source_photo, image)])[0]
     _, _, mask = _usable(path, image, face, without_mouth=True, parser=parser)
 
+    # where strands are looked for: by the brows and eyes, under each brow's ends, off the lashes, on the face
     off_brow = strand & ~cv2.dilate(brow.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    off_brow &= _brows_and_eyes(image.shape[:2], face.points) > 0  # where strands are looked for
+    off_brow &= (_brows_and_eyes(image.shape[:2], face.points) & _under_brows(image.shape[:2], face.points)) > 0
     off_brow &= _lashes(image.shape[:2], face.points) == 0  # (its end on the lashes stays with them)
     off_brow &= _silhouette(image.shape[:2], face.points, None) > 0  # (past the face's outline it is never used)
     assert off_brow.sum() > 30
@@ -80,3 +81,28 @@ def test_lashes_joined_to_a_strand_stay() -> None:
     assert found[38:41, 80:100].all()  # the strand
     assert not found[keep].any()  # the lashes
     assert not found[:30].any() and not found[50:].any()  # the skin
+
+
+def test_a_strand_is_taken_on_both_sides_of_a_brow_it_crosses() -> None:
+    """Synthetic: a strand from the hair crosses a brow onto the lid; both its ends go, the brow stays."""
+    image = np.full((120, 160, 3), 180, np.uint8)
+    hair = np.zeros((120, 160), bool)
+    hair[:, 140:] = True
+    brows = np.zeros((120, 160), bool)
+    brows[40:49, 40:130] = True
+    eyes = np.zeros((120, 160), bool)
+    eyes[62:76, 50:110] = True
+    image[brows] = BROW
+    image[hair] = HAIR
+    strand = np.zeros((120, 160), np.uint8)
+    cv2.line(strand, (139, 25), (112, 58), 255, 3)
+    strand = (strand > 0) & ~hair
+    image[strand] = HAIR
+    near = np.zeros((120, 160), bool)
+    near[20:85, 30:140] = True
+    found = hair_strands(image, hair, brows, eyes, near, 4, 20)
+    below = strand & ~brows & (np.arange(120)[:, None] > 48)
+    assert below.sum() > 20 and found[below].all()  # past the brow, joined to the hair across it
+    assert found[strand & ~brows & (np.arange(120)[:, None] < 40)].all()
+    assert not found[brows].any() and not found[eyes].any()
+    assert not found[~strand].any()  # the skin

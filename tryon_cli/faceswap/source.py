@@ -135,7 +135,8 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     face_width = float(np.ptp(face.points[:, 0]))
     lashes = _window(_lashes(image.shape[:2], face.points), box) > 0
     hair |= hair_strands(window, hair, parsing.region(("brows",)), parsing.region(("eyes", "eyeglasses")) | lashes | frame,
-                         _window(_brows_and_eyes(image.shape[:2], face.points), box) > 0,
+                         _window(_brows_and_eyes(image.shape[:2], face.points) & _under_brows(image.shape[:2], face.points),
+                                 box) > 0,
                          max(int(STRAND_JOIN_PER_FACE_WIDTH * face_width), 1),
                          max(int(STRAND_WIDTH_PER_FACE_WIDTH * face_width), 3))
     return _Occluders(hair=_paste(hair, box, shape), objects=_paste(objects, box, shape),
@@ -159,6 +160,22 @@ def _lashes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
         xs = points[eye, 0]
         band |= (columns >= xs.min() - reach) & (columns <= xs.max() + reach)
     return _eyes(shape, points) & as_mask(band)
+
+
+def _under_brows(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Below the line through each brow's two ends, on its side of the face (0/255). Strands are taken only
+    there: above a brow's outer end, portrait_b's were mirrored from bare skin into a pale spot beside the hair."""
+    rows = np.arange(shape[0], dtype=np.float64)[:, None]
+    columns = np.arange(shape[1], dtype=np.float64)[None, :]
+    middle = float(points[np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW]), 0].mean())
+    out = np.zeros(shape, dtype=bool)
+    for brow in (lm.RIGHT_BROW, lm.LEFT_BROW):
+        xs, ys = points[brow, 0].astype(np.float64), points[brow, 1].astype(np.float64)
+        (x0, y0), (x1, y1) = (xs[np.argmin(xs)], ys[np.argmin(xs)]), (xs[np.argmax(xs)], ys[np.argmax(xs)])
+        line = y0 + (columns - x0) * (y1 - y0) / max(x1 - x0, 1.0)
+        side = (columns < middle) if xs.mean() < middle else (columns >= middle)
+        out |= side & (rows > line)
+    return as_mask(out)
 
 
 def _beyond_profile(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:

@@ -44,7 +44,8 @@ def hair_strands(image: np.ndarray, hair: np.ndarray, brows: np.ndarray, eyes: n
     flat = np.where(hair | brows, 2.0 * step, lightness).astype(np.float32)
     thin = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, _disc(width)) - flat > step
     around = cv2.dilate(near.astype(np.uint8), _disc(2 * reach + 1)) > 0
-    path = (lightness < darkest) & thin & around & ~hair & ~eyes
+    # a strand crossing a brow is as dark inside it (thin there only against the brow, so not asked to be)
+    path = (lightness < darkest) & (thin | brows) & around & ~hair & ~eyes
     # the thin dark pixels in one 8-connected piece with the hair
     _, labels = cv2.connectedComponents((path | hair).astype(np.uint8), connectivity=8)
     joined = np.unique(labels[hair])
