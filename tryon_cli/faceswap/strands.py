@@ -1,10 +1,11 @@
-"""Loose hair strands over a photo's brows and lids: the dark hair just past the face parser's hair class.
+"""Loose hair strands over a photo's lids: the dark hair just past the face parser's hair class.
 
 The parser's hair class stops short of a fringe's loose strands. On portrait_b the 6 to 10 pixels of hair
 between its hair edge and the outer end of one brow and lid were parsed as skin (Lab lightness 5 to 60
 against the skin's 152). Kept in the source texture, the colour transfer coloured them as skin and the lids'
 slide stretched them into brown streaks whenever the target's eye shut. Taken as hair, they are filled from
 the mirrored side when it is clear (`unwrap.mirror_fill`), else left to the target, like the rest of the hair.
+`source._parsed_occluders` looks for them by the brows and eyes under each brow's end-to-end line only.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def hair_strands(image: np.ndarray, hair: np.ndarray, brows: np.ndarray, eyes: n
     around = cv2.dilate(near.astype(np.uint8), _disc(2 * reach + 1)) > 0
     # a strand crossing a brow is as dark inside it (thin there only against the brow, so not asked to be)
     path = (lightness < darkest) & (thin | brows) & around & ~hair & ~eyes
-    # the thin dark pixels in one 8-connected piece with the hair
+    # the dark pixels in one 8-connected piece with the hair
     _, labels = cv2.connectedComponents((path | hair).astype(np.uint8), connectivity=8)
     joined = np.unique(labels[hair])
     return path & near & ~brows & np.isin(labels, joined[joined > 0])
