@@ -29,6 +29,7 @@ from ..face3d.morphable import (MorphableModel, calm_brows, population_rest, res
 from ..face3d.raster import rasterize, triangulate
 from ..face3d.unwrap import closed_eye_points, mirror_fill, mirrored_shape, unwrap
 from .mottling import calm_mottling
+from .strands import hair_strands
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.parsed import photo_glasses_frame
 from ..masks.thin_frames import photo_thin_frames
@@ -59,6 +60,13 @@ MIRROR_FILL_GROW_PER_FACE_WIDTH = 0.04  # ... inside the brows' and eyes' hull g
 HOLE_MARGIN_PER_FACE_WIDTH = 0.15  # an unwrapped face's holes this far inside its outline are inpainted
 SEAM_PER_FACE_WIDTH = 0.03  # ... and its gaps narrower than about this, anywhere inside it (the midline's seam)
 EYE_GUARD_PER_FACE_WIDTH = 0.04  # the eyes, grown this much, are never hidden as objects
+LASH_REACH_PER_FACE_WIDTH = 0.01  # ... nor taken for hair strands (`strands.py`), but only this far past the eye's
+# corners: the hair curtain over portrait_b's outer lid lies inside the grown eye there (guarded whole, it
+# stayed); guarded only 0.015 round the eye, its upper lash line, joined to that hair, went with it
+STRAND_JOIN_PER_FACE_WIDTH = 0.05  # ... and joined to the parser's hair through dark pixels this far past the
+# brows' and eyes' hull (`_brows_and_eyes`, itself grown 0.04): the hair's edge often stops short of it
+STRAND_WIDTH_PER_FACE_WIDTH = 0.2  # ... and narrower than this: portrait_b's loose hair over its outer lid is
+# 0.05-0.08 wide; a shaded temple is wider
 FRAME_GROW_PER_FACE_WIDTH = 0.008  # the glasses' frame is grown this much before it is painted over
 FRAME_DETAIL_SIGMA_PER_FACE_WIDTH = 0.0025  # ... with the smooth skin through its border and the fine detail
 # (below this blur) of the skin beside it
@@ -128,7 +136,16 @@ def _parsed_occluders(parser: FaceParser, image: np.ndarray, face: Face, oval: n
     frame, skin_like = photo_glasses_frame(parsing, window, face.points - np.array([left, top, 0], dtype=np.float32))
     shape = image.shape[:2]
     background = local_oval & parsing.region(("background",)) & ~eyes
-    return _Occluders(hair=_paste(parsing.region(("hair", "hat")), box, shape), objects=_paste(objects, box, shape),
+    hair = parsing.region(("hair", "hat"))
+    # the loose strands past the parser's hair edge over the brows and lids (the brows and lashes stay)
+    face_width = float(np.ptp(face.points[:, 0]))
+    lashes = _window(_lashes(image.shape[:2], face.points), box) > 0
+    hair |= hair_strands(window, hair, parsing.region(("brows",)), parsing.region(("eyes", "eyeglasses")) | lashes | frame,
+                         _window(_brows_and_eyes(image.shape[:2], face.points) & _under_brows(image.shape[:2], face.points),
+                                 box) > 0,
+                         max(int(STRAND_JOIN_PER_FACE_WIDTH * face_width), 1),
+                         max(int(STRAND_WIDTH_PER_FACE_WIDTH * face_width), 3))
+    return _Occluders(hair=_paste(hair, box, shape), objects=_paste(objects, box, shape),
                       background=_paste(background, box, shape), frame=_paste(frame, box, shape),
                       skin_like=_paste(skin_like, box, shape))
 
@@ -138,6 +155,33 @@ def _eyes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     grow = max(int(float(np.ptp(points[:, 0])) * EYE_GUARD_PER_FACE_WIDTH), 1)
     eyes = polygon_mask(shape, points[lm.RIGHT_EYE]) | polygon_mask(shape, points[lm.LEFT_EYE])
     return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+
+
+def _lashes(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """The grown eyes (`_eyes`) between their corners, LASH_REACH_PER_FACE_WIDTH past them (0/255)."""
+    reach = float(np.ptp(points[:, 0])) * LASH_REACH_PER_FACE_WIDTH
+    columns = np.arange(shape[1])[None, :]
+    band = np.zeros(shape, dtype=bool)
+    for eye in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        xs = points[eye, 0]
+        band |= (columns >= xs.min() - reach) & (columns <= xs.max() + reach)
+    return _eyes(shape, points) & as_mask(band)
+
+
+def _under_brows(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    """Below the line through each brow's two ends, on its side of the face (0/255). Strands are taken only
+    there: above a brow's outer end, portrait_b's were mirrored from bare skin into a pale spot beside the hair."""
+    rows = np.arange(shape[0], dtype=np.float64)[:, None]
+    columns = np.arange(shape[1], dtype=np.float64)[None, :]
+    middle = float(points[np.concatenate([lm.RIGHT_BROW, lm.LEFT_BROW]), 0].mean())
+    out = np.zeros(shape, dtype=bool)
+    for brow in (lm.RIGHT_BROW, lm.LEFT_BROW):
+        xs, ys = points[brow, 0].astype(np.float64), points[brow, 1].astype(np.float64)
+        (x0, y0), (x1, y1) = (xs[np.argmin(xs)], ys[np.argmin(xs)]), (xs[np.argmax(xs)], ys[np.argmax(xs)])
+        line = y0 + (columns - x0) * (y1 - y0) / max(x1 - x0, 1.0)
+        side = (columns < middle) if xs.mean() < middle else (columns >= middle)
+        out |= side & (rows > line)
+    return as_mask(out)
 
 
 def _beyond_profile(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
