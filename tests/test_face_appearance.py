@@ -580,14 +580,27 @@ def test_transfer_skin_gives_a_hard_lit_faces_shading_detail_the_targets_strengt
     assert np.abs(amplitudes[True, "brow"] - amplitudes[False, "brow"]).max() <= 1.0  # the brow as before
 
 
+def _with_and_without_knee(lightness: np.ndarray, target: np.ndarray, skin: np.ndarray, sigma: float,
+                           monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    """`match_shading_contrast` of `lightness` onto `target` (both skins `skin`) as it is, and with its
+    highlight knee switched off."""
+    from tryon_cli import colour
+    from tryon_cli.colour import match_shading_contrast
+
+    out = match_shading_contrast(lightness, target, skin, skin, sigma)
+    with monkeypatch.context() as patch:
+        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
+        plain = match_shading_contrast(lightness, target, skin, skin, sigma)
+    return out, plain
+
+
 def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatch):
     """A side-lit photo's nose ridge: a highlight 0.4 above its skin's level, where the target's brightest
     skin detail is 0.08 above its own. The contrast match scales the whole band by at most 0.7, which left
     a white streak down the nose on a pale target (portrait_side_light onto talking_frontal); the
     highlight is compressed toward the target's level. The creases (dark) and the skin's ordinary
     relief stay as the contrast match alone leaves them."""
-    from tryon_cli import colour
-    from tryon_cli.colour import match_shading_contrast, shading_band
+    from tryon_cli.colour import shading_band
 
     blobs = _shaded_lab(150.0, 0.1, (150.0, 150.0))[..., 0]
     lightness = blobs.copy()
@@ -595,10 +608,7 @@ def test_shading_highlights_stay_near_the_targets_own_highlight_level(monkeypatc
     lightness[:, 40:43] *= 0.7  # a crease
     skin = np.full(lightness.shape, 255, np.uint8)
     sigma = 16.0
-    out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
-    with monkeypatch.context() as patch:
-        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
-        plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    out, plain = _with_and_without_knee(lightness, blobs, skin, sigma, monkeypatch)
     ridge = (slice(20, 100), slice(78, 83))
 
     def peak(image: np.ndarray) -> float:
@@ -618,18 +628,14 @@ def test_a_narrow_highlight_is_compressed_by_its_own_excess_not_its_blurred_band
     its pixels lie 0.6 above the skin's level, but the shading band, blurred at its fine edge, reads only a
     fraction of that, so compressing by the band left white, colourless spots. Every highlight pixel now
     stays within the target's highlight level plus its room; the rest of the skin is as before."""
-    from tryon_cli import colour
-    from tryon_cli.colour import HIGHLIGHT_ROOM, match_shading_contrast, shading_band
+    from tryon_cli.colour import HIGHLIGHT_ROOM, shading_band
 
     blobs = _shaded_lab(150.0, 0.1, (150.0, 150.0))[..., 0]
     lightness = blobs.copy()
     lightness[:, 80:82] *= 1.6  # a shine 2 px wide
     skin = np.full(lightness.shape, 255, np.uint8)
     sigma = 16.0
-    out = match_shading_contrast(lightness, blobs, skin, skin, sigma)
-    with monkeypatch.context() as patch:
-        patch.setattr(colour, "_highlight_knee", lambda lightness, *rest: lightness)
-        plain = match_shading_contrast(lightness, blobs, skin, skin, sigma)
+    out, plain = _with_and_without_knee(lightness, blobs, skin, sigma, monkeypatch)
     _, low = shading_band(lightness, skin, sigma)
     _, target_low = shading_band(blobs, skin, sigma)
     knee = float(np.percentile((blobs - target_low) / target_low, 99))  # the target's highlight level

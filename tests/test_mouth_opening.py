@@ -75,25 +75,33 @@ def test_the_band_round_the_opening_holds_the_targets_warped_lips_not_its_unmove
     assert reddish.mean() > 0.9
 
 
+def _astronaut_mouth(astronaut, source_photo):
+    """The astronaut at twice her size (a face 180 px wide), her mesh, the prepared source photo, her mouth's
+    opening (0/255) and a function growing it by r pixels (bool)."""
+    from tryon_cli.analysis.face import FaceMeshAnalyzer
+    from tryon_cli.faceswap.source import prepare_source
+    from tryon_cli.io.media import read_image
+
+    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    with FaceMeshAnalyzer(1, tracking=False) as mesh:
+        points = mesh.detect(target)[0].points
+    source = prepare_source([(source_photo, read_image(source_photo))])
+    opening = polygon_mask(target.shape[:2], points[lm.INNER_LIPS, :2])
+    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+    return target, points, source, opening, grow
+
+
 def test_the_swapped_lips_cover_the_frame_round_a_filled_opening(astronaut, source_photo):
     """The classical blend feathers the lips' inner edge narrowly round an opening the frame already
     fills (`FaceTarget.mouth_filled`): with the holes' wide feather the frame's pixels under the lips (the
     target's unmoved lips or teeth; green here) showed through them as a band round the teeth."""
-    from tryon_cli.analysis.face import FaceMeshAnalyzer
-    from tryon_cli.faceswap.source import prepare_source
-    from tryon_cli.io.media import read_image
     from tryon_cli.masks.face import face_region
     from tryon_cli.render.classical.face import mouth_feather_radius, render_face_swap
     from tryon_cli.render.contract import FaceTarget, SwapConditions
     from tryon_cli.render.options import ClassicalOptions
 
-    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a face 180 px wide
-    with FaceMeshAnalyzer(1, tracking=False) as mesh:
-        points = mesh.detect(target)[0].points
-    source = prepare_source([(source_photo, read_image(source_photo))])
+    target, points, source, opening, grow = _astronaut_mouth(astronaut, source_photo)
     shape = target.shape[:2]
-    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
-    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
     edge = 2 * mouth_feather_radius(float(np.ptp(points[:, 0]))) + 1
     ring = grow(edge + 2) & ~grow(edge)  # under the lips, past the narrow fade
     frame = target.copy()
@@ -115,22 +123,14 @@ def test_a_targets_lipstick_round_a_filled_opening_takes_the_swapped_lips_colour
     swapped lips; a target's red lipstick stayed there as a red rim round the teeth on a man's mouth
     (portrait_side_light onto talking_frontal), whatever colour the swapped lips took. Lip-red pixels there
     take the swapped lips' chroma; the teeth keep theirs."""
-    from tryon_cli.analysis.face import FaceMeshAnalyzer
     from tryon_cli.colour import skin_colour_statistics
-    from tryon_cli.faceswap.source import prepare_source
-    from tryon_cli.io.media import read_image
     from tryon_cli.masks.face import face_region, skin_sample_region
     from tryon_cli.render.classical.face import render_face_swap
     from tryon_cli.render.contract import FaceTarget, SwapConditions
     from tryon_cli.render.options import ClassicalOptions
 
-    target = cv2.resize(astronaut, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # a face 180 px wide
-    with FaceMeshAnalyzer(1, tracking=False) as mesh:
-        points = mesh.detect(target)[0].points
-    source = prepare_source([(source_photo, read_image(source_photo))])
+    target, points, source, opening, grow = _astronaut_mouth(astronaut, source_photo)
     shape = target.shape[:2]
-    opening = polygon_mask(shape, points[lm.INNER_LIPS, :2])
-    grow = lambda r: cv2.dilate(opening, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
     frame = target.copy()
     lips = polygon_mask(shape, points[lm.OUTER_LIPS, :2]) > 0
     frame[(lips | grow(6)) & ~(opening > 0)] = (200, 30, 50)  # lipstick on the lips and the rim round the opening
