@@ -217,7 +217,9 @@ def _bounded_offset(offset: np.ndarray, here: SkinLowPass, there: SkinLowPass) -
     total = float(weights.sum())
     if total <= 0.0:
         return offset
-    mean = (weights.ravel() @ offset.reshape(-1, 2)) / total  # a matrix product: 4x faster than the broadcast
+    # summed, not a matrix product: `@` hands this to BLAS, whose worker threads spun beside the render's
+    # (a 1080 swap's system time 2.5 -> 4.5 s for 75 frames, 8% slower)
+    mean = np.einsum("hw,hwc->c", weights, offset) / total
     trust = np.clip(np.minimum(here.reach, there.reach) * (1.0 / CHROMA_OFFSET_TRUST), 0.0, 1.0)
     departure = (offset - mean.astype(np.float32)) * trust[..., None]
     length = np.hypot(departure[..., 0], departure[..., 1])
