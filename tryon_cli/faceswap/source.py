@@ -33,7 +33,7 @@ from .strands import hair_strands
 from ..masks.face import face_region, occlusion_mask, skin_sample_region, skin_statistics
 from ..masks.parsed import photo_glasses_frame
 from ..masks.thin_frames import photo_thin_frames
-from ..masks.shapes import as_mask, polygon_mask
+from ..masks.shapes import as_mask, dilate, ellipse_kernel, polygon_mask
 from ..render.classical.creases import below_nose
 from ..render.contract import SourceFace, SourceView
 from .expression_lines import expression_strength, scowl_strength, soften_lines
@@ -359,8 +359,7 @@ def _moustache(image: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.nd
     lips = polygon_mask(shape, points[lm.OUTER_LIPS])
     lower_face = below_nose(shape, points) & (face_region(shape, points) > 0)
     reach = max(int(round(MOUSTACHE_REACH_PER_FACE_WIDTH * face_width)), 1)
-    around = (cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0) \
-        & lower_face & (lips == 0)
+    around = (dilate(lips, reach) > 0) & lower_face & (lips == 0)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
     skin_chroma = float(np.hypot(skin[0, 1] - 128.0, skin[0, 2] - 128.0))
@@ -368,8 +367,7 @@ def _moustache(image: np.ndarray, points: np.ndarray, skin: np.ndarray) -> np.nd
     if not around.any() or hair[around].mean() < MOUSTACHE_SHARE:
         return none
     close = max(int(round(MOUSTACHE_CLOSE_PER_FACE_WIDTH * face_width)), 1)
-    closed = cv2.morphologyEx(as_mask(hair), cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close + 1,) * 2))
+    closed = cv2.morphologyEx(as_mask(hair), cv2.MORPH_CLOSE, ellipse_kernel(close))
     _, labels = cv2.connectedComponents(cv2.bitwise_and(closed, as_mask(lower_face)))
     touching = np.unique(labels[around])
     # only round the mouth: more of the beard left out cost dlib's same-person rate for no better mouth (old

@@ -13,13 +13,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..masks.shapes import ellipse_kernel
+
 STRAND_DARKNESS = 0.5  # a strand is darker than the brow and lid skin's median lightness by this share of it,
 # both in itself and against the lightest of what lies around it (a `width` across closing): portrait_b's
 # strands read 0.03-0.4 of its skin, its lids' and sockets' shading 0.6 and above
-
-
-def _disc(diameter: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter | 1,) * 2)
 
 
 def hair_strands(image: np.ndarray, hair: np.ndarray, brows: np.ndarray, eyes: np.ndarray, near: np.ndarray,
@@ -43,8 +41,8 @@ def hair_strands(image: np.ndarray, hair: np.ndarray, brows: np.ndarray, eyes: n
     darkest = min(step, float(np.median(lightness[brows]))) if brows.any() else step
     # the parser's hair and brows count as skin here, so a strand beside them is still thin
     flat = np.where(hair | brows, 2.0 * step, lightness).astype(np.float32)
-    thin = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, _disc(width)) - flat > step
-    around = cv2.dilate(near.astype(np.uint8), _disc(2 * reach + 1)) > 0
+    thin = cv2.morphologyEx(flat, cv2.MORPH_CLOSE, ellipse_kernel(width // 2)) - flat > step
+    around = cv2.dilate(near.astype(np.uint8), ellipse_kernel(reach)) > 0
     # a strand crossing a brow is as dark inside it (thin there only against the brow, so not asked to be)
     path = (lightness < darkest) & (thin | brows) & around & ~hair & ~eyes
     # the dark pixels in one 8-connected piece with the hair
